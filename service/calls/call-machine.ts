@@ -1,0 +1,277 @@
+import { assertNever } from '../core/errors.js';
+import type { Direction } from '../sdp/offer-answer.js';
+
+/**
+ * One call's life as a pure state machine. It speaks in SIP-session terms (INVITE, CANCEL, BYE,
+ * re-INVITE) but owns no socket, timer or dialog: the user agent (service/sip/user-agent.ts) feeds it
+ * events built from messages and carries out the effects it returns.
+ *
+ * The oFono-visible state (dialing, alerting, incoming, waiting, active, held, disconnected) is derived
+ * from the phase with `ofonoState`, so there is one source of truth.
+ */
+export type DisconnectReason = 'local' | 'remote' | 'network';
+
+export type OfonoCallState = 'active' | 'held' | 'dialing' | 'alerting' | 'incoming' | 'waiting' | 'disconnected';
+
+export type CallPhase =
+  | { phase: 'dialing' }
+  | { phase: 'alerting'; earlyMedia: boolean }
+  | { phase: 'incoming'; waiting: boolean }
+  | { phase: 'confirmed'; localHold: boolean; remoteHold: boolean; pending: 'hold' | 'resume' | null }
+  | {
+      phase: 'ended';
+      reason: DisconnectReason;
+      /** SIP status that ended the call, when one did. */
+      status?: number;
+      /** Outgoing call hung up before the far end answered: CANCEL waits for a provisional response. */
+      cancel: 'none' | 'await-provisional' | 'sent';
+    };
+
+export type CallEvent =
+  | { type: 'user-answer' }
+  | { type: 'user-hangup' }
+  | { type: 'user-hold' }
+  | { type: 'user-resume' }
+  | { type: 'set-waiting'; waiting: boolean }
+  | { type: 'provisional'; status: number; earlyMedia: boolean }
+  | { type: 'final-success' }
+  | { type: 'final-failure'; status: number }
+  | { type: 'remote-cancel' }
+  | { type: 'remote-bye' }
+  | { type: 'remote-reoffer'; direction: Direction }
+  | { type: 'reinvite-result'; status: number }
+  | { type: 'ack-timeout' };
+
+export type MediaMode = { send: boolean; receive: boolean } | 'stop';
+
+export type CallEffect =
+  | { type: 'send-ringing' }
+  | { type: 'accept' }
+  | { type: 'reject'; status: 486 | 487 | 603 }
+  | { type: 'send-cancel' }
+  | { type: 'send-ack' }
+  | { type: 'send-bye' }
+  | { type: 'send-reinvite'; direction: Direction }
+  | { type: 'accept-reoffer'; wanted: Direction }
+  | { type: 'media'; mode: MediaMode }
+  | { type: 'changed' }
+  | { type: 'ended'; reason: DisconnectReason; status?: number };
+
+export type Step = [CallPhase, CallEffect[]];
+
+export function ofonoState(p: CallPhase): OfonoCallState {
+  switch (p.phase) {
+    case 'dialing':
+      return 'dialing';
+    case 'alerting':
+      return 'alerting';
+    case 'incoming':
+      return p.waiting ? 'waiting' : 'incoming';
+    case 'confirmed':
+      return p.localHold ? 'held' : 'active';
+    case 'ended':
+      return 'disconnected';
+    default:
+      return assertNever(p);
+  }
+}
+
+/** What we ask for in SDP, from our point of view, given both hold flags. */
+export function wantedDirection(localHold: boolean, remoteHold: boolean): Direction {
+  if (localHold) {
+    return remoteHold ? 'inactive' : 'sendonly';
+  }
+  return remoteHold ? 'recvonly' : 'sendrecv';
+}
+
+/** What the media path does: a held call (either side) neither sends the cabin microphone nor plays. */
+function mediaMode(localHold: boolean, remoteHold: boolean): MediaMode {
+  return { send: !localHold && !remoteHold, receive: !localHold };
+}
+
+/** Maps a final failure of our INVITE to oFono's disconnect reasons. */
+export function reasonForStatus(status: number): DisconnectReason {
+  if (status === 408 || status >= 500 && status < 600 || status < 400) {
+    return 'network';
+  }
+  return 'remote';
+}
+
+function ended(reason: DisconnectReason, effects: CallEffect[], status?: number): Step {
+  return [
+    { phase: 'ended', reason, cancel: 'none', ...(status !== undefined ? { status } : {}) },
+    [...effects, { type: 'media', mode: 'stop' }, { type: 'ended', reason, ...(status !== undefined ? { status } : {}) }],
+  ];
+}
+
+export function startOutgoing(): Step {
+  return [{ phase: 'dialing' }, [{ type: 'changed' }]];
+}
+
+export function startIncoming(waiting: boolean): Step {
+  return [{ phase: 'incoming', waiting }, [{ type: 'send-ringing' }, { type: 'changed' }]];
+}
+
+export function transition(p: CallPhase, e: CallEvent): Step {
+  switch (p.phase) {
+    case 'dialing':
+    case 'alerting':
+      return outgoingEarly(p, e);
+    case 'incoming':
+      return incoming(p, e);
+    case 'confirmed':
+      return confirmed(p, e);
+    case 'ended':
+      return afterEnd(p, e);
+    default:
+      return assertNever(p);
+  }
+}
+
+function outgoingEarly(p: Extract<CallPhase, { phase: 'dialing' | 'alerting' }>, e: CallEvent): Step {
+  switch (e.type) {
+    case 'provisional': {
+      if (e.status === 100) {
+        return [p, []];
+      }
+      const earlyMedia = e.earlyMedia || (p.phase === 'alerting' && p.earlyMedia);
+      const next: CallPhase = { phase: 'alerting', earlyMedia };
+      const effects: CallEffect[] = [];
+      if (earlyMedia && !(p.phase === 'alerting' && p.earlyMedia)) {
+        effects.push({ type: 'media', mode: { send: false, receive: true } });
+      }
+      if (p.phase === 'dialing') {
+        effects.push({ type: 'changed' });
+      }
+      return [next, effects];
+    }
+    case 'final-success':
+      return [
+        { phase: 'confirmed', localHold: false, remoteHold: false, pending: null },
+        [{ type: 'send-ack' }, { type: 'media', mode: mediaMode(false, false) }, { type: 'changed' }],
+      ];
+    case 'final-failure':
+      return ended(reasonForStatus(e.status), [], e.status);
+    case 'user-hangup': {
+      const [next, effects] = ended('local', p.phase === 'alerting' ? [{ type: 'send-cancel' }] : []);
+      return [{ ...next, cancel: p.phase === 'alerting' ? 'sent' : 'await-provisional' } as CallPhase, effects];
+    }
+    case 'user-answer':
+    case 'user-hold':
+    case 'user-resume':
+    case 'set-waiting':
+    case 'remote-cancel':
+    case 'remote-reoffer':
+    case 'reinvite-result':
+    case 'ack-timeout':
+      return [p, []];
+    case 'remote-bye':
+      return ended('remote', []);
+    default:
+      return assertNever(e);
+  }
+}
+
+function incoming(p: Extract<CallPhase, { phase: 'incoming' }>, e: CallEvent): Step {
+  switch (e.type) {
+    case 'user-answer':
+      return [
+        { phase: 'confirmed', localHold: false, remoteHold: false, pending: null },
+        [{ type: 'accept' }, { type: 'media', mode: mediaMode(false, false) }, { type: 'changed' }],
+      ];
+    case 'user-hangup':
+      // Rejecting a waiting call is "user determined user busy" (oFono's UDUB): 486; an alerting one is 603.
+      return ended('local', [{ type: 'reject', status: p.waiting ? 486 : 603 }]);
+    case 'remote-cancel':
+      return ended('remote', [{ type: 'reject', status: 487 }]);
+    case 'set-waiting':
+      return p.waiting === e.waiting ? [p, []] : [{ phase: 'incoming', waiting: e.waiting }, [{ type: 'changed' }]];
+    case 'remote-bye':
+      return ended('remote', []);
+    case 'user-hold':
+    case 'user-resume':
+    case 'provisional':
+    case 'final-success':
+    case 'final-failure':
+    case 'remote-reoffer':
+    case 'reinvite-result':
+    case 'ack-timeout':
+      return [p, []];
+    default:
+      return assertNever(e);
+  }
+}
+
+function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent): Step {
+  switch (e.type) {
+    case 'user-hangup':
+      return ended('local', [{ type: 'send-bye' }]);
+    case 'remote-bye':
+      return ended('remote', []);
+    case 'ack-timeout':
+      return ended('network', [{ type: 'send-bye' }]);
+    case 'final-success':
+      // A retransmitted 2xx: our ACK was lost, send it again.
+      return [p, [{ type: 'send-ack' }]];
+    case 'user-hold':
+      if (p.localHold || p.pending) {
+        return [p, []];
+      }
+      return [{ ...p, pending: 'hold' }, [{ type: 'send-reinvite', direction: wantedDirection(true, p.remoteHold) }]];
+    case 'user-resume':
+      if (!p.localHold || p.pending) {
+        return [p, []];
+      }
+      return [
+        { ...p, pending: 'resume' },
+        [{ type: 'send-reinvite', direction: wantedDirection(false, p.remoteHold) }],
+      ];
+    case 'reinvite-result': {
+      if (!p.pending) {
+        return [p, []];
+      }
+      if (e.status >= 200 && e.status < 300) {
+        const localHold = p.pending === 'hold';
+        return [
+          { ...p, localHold, pending: null },
+          [{ type: 'media', mode: mediaMode(localHold, p.remoteHold) }, { type: 'changed' }],
+        ];
+      }
+      if (e.status === 481 || e.status === 408) {
+        // The dialog is gone at the far end (RFC 3261 §14.1).
+        return ended('network', [{ type: 'send-bye' }], e.status);
+      }
+      return [{ ...p, pending: null }, [{ type: 'changed' }]];
+    }
+    case 'remote-reoffer': {
+      const remoteHold = e.direction === 'sendonly' || e.direction === 'inactive';
+      const effects: CallEffect[] = [{ type: 'accept-reoffer', wanted: wantedDirection(p.localHold, remoteHold) }];
+      if (remoteHold !== p.remoteHold) {
+        effects.push({ type: 'media', mode: mediaMode(p.localHold, remoteHold) }, { type: 'changed' });
+      }
+      return [{ ...p, remoteHold }, effects];
+    }
+    case 'user-answer':
+    case 'set-waiting':
+    case 'provisional':
+    case 'final-failure':
+    case 'remote-cancel':
+      return [p, []];
+    default:
+      return assertNever(e);
+  }
+}
+
+function afterEnd(p: Extract<CallPhase, { phase: 'ended' }>, e: CallEvent): Step {
+  if (p.cancel === 'await-provisional' && e.type === 'provisional') {
+    return [{ ...p, cancel: 'sent' }, [{ type: 'send-cancel' }]];
+  }
+  if (p.cancel !== 'none' && e.type === 'final-success') {
+    // The far end answered while our CANCEL was on its way: complete the dialog and end it at once.
+    return [{ ...p, cancel: 'none' }, [{ type: 'send-ack' }, { type: 'send-bye' }]];
+  }
+  if (p.cancel !== 'none' && e.type === 'final-failure') {
+    return [{ ...p, cancel: 'none' }, []];
+  }
+  return [p, []];
+}

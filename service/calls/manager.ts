@@ -1,0 +1,302 @@
+import { CarphoneError, errorMessage } from '../core/errors.js';
+import { SafeEmitter } from '../core/emitter.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../log/logger.js';
+import { ofonoState, type DisconnectReason, type OfonoCallState } from './call-machine.js';
+import type { IncomingDecision, UaCallInfo } from '../sip/user-agent.js';
+
+/**
+ * oFono's call-management rules (doc/voicecallmanager-api.txt, doc/voicecall-api.txt) over the calls of
+ * one line: which calls may coexist, what HoldAndAnswer/ReleaseAndAnswer/SwapCalls/HangupAll do, when a
+ * waiting call becomes incoming. It drives the line through the CallDriver interface and never sees SIP.
+ */
+export interface CallDriver {
+  dial(number: string): Promise<UaCallInfo>;
+  act(id: string, event: { type: 'user-answer' | 'user-hangup' | 'user-hold' | 'user-resume' }): void;
+  setWaiting(id: string, waiting: boolean): void;
+}
+
+export interface CallProperties {
+  LineIdentification: string;
+  IncomingLine: string;
+  Name: string;
+  Multiparty: boolean;
+  State: OfonoCallState;
+  StartTime?: string;
+  Emergency: boolean;
+  RemoteHeld: boolean;
+  RemoteMultiparty: boolean;
+}
+
+export interface CallRecord {
+  /** Driver-level id (the SIP Call-ID). */
+  id: string;
+  /** 1-based number in the modem's call list; the D-Bus path ends in voicecallNN. */
+  index: number;
+  direction: 'outgoing' | 'incoming';
+  remoteUri: string;
+  startedAtMs?: number;
+  props: CallProperties;
+}
+
+export type ManagerEvents = {
+  added: [CallRecord];
+  changed: [CallRecord, (keyof CallProperties)[]];
+  'disconnect-reason': [CallRecord, DisconnectReason];
+  removed: [CallRecord, DisconnectReason, number | undefined];
+};
+
+/** oFono's MAX_VOICE_CALLS. */
+const MAX_CALLS = 16;
+
+/** oFono's default list (src/voicecall.c default_en_list); carrier lists come with eCall support. */
+export const EMERGENCY_NUMBERS = ['112', '911'];
+
+/** oFono formats StartTime with strftime "%Y-%m-%dT%H:%M:%S%z". */
+export function formatStartTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T${p(d.getUTCHours())}:${p(
+    d.getUTCMinutes(),
+  )}:${p(d.getUTCSeconds())}+0000`;
+}
+
+export class CallManager {
+  readonly events: SafeEmitter<ManagerEvents>;
+  private readonly records = new Map<string, CallRecord>();
+  private nextIndex = 1;
+  private driver: CallDriver | undefined;
+  /** The number as the user dialled it, for the call the driver is about to add. */
+  private dialling: string | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.events = new SafeEmitter((e, ev) => logger.error({ err: errorMessage(e), ev }, 'listener failed'));
+  }
+
+  attach(driver: CallDriver): void {
+    this.driver = driver;
+  }
+
+  calls(): CallRecord[] {
+    return [...this.records.values()].sort((a, b) => a.index - b.index);
+  }
+
+  get(id: string): CallRecord | undefined {
+    return this.records.get(id);
+  }
+
+  private inState(...states: OfonoCallState[]): CallRecord[] {
+    return this.calls().filter((c) => states.includes(c.props.State));
+  }
+
+  private requireDriver(): CallDriver {
+    if (!this.driver) {
+      throw new CarphoneError('NOT_AVAILABLE', 'the line is not available');
+    }
+    return this.driver;
+  }
+
+  /** Policy for a new incoming call, asked by the driver before it rings. */
+  decideIncoming(): IncomingDecision {
+    const live = this.calls().filter((c) => c.props.State !== 'disconnected');
+    if (live.length >= MAX_CALLS || this.inState('incoming', 'waiting', 'dialing', 'alerting').length > 0) {
+      return 'busy';
+    }
+    return live.length > 0 ? 'waiting' : 'incoming';
+  }
+
+  async dial(number: string, targetUri: string): Promise<CallRecord> {
+    const driver = this.requireDriver();
+    if (this.inState('incoming', 'waiting').length > 0) {
+      throw new CarphoneError('FAILED', 'cannot dial while a call is incoming or waiting');
+    }
+    if (this.inState('dialing', 'alerting').length > 0) {
+      throw new CarphoneError('FAILED', 'another call is already being dialled');
+    }
+    const active = this.inState('active');
+    if (active.length > 0 && this.inState('held').length > 0) {
+      throw new CarphoneError('FAILED', 'there is already an active and a held call');
+    }
+    if (this.records.size >= MAX_CALLS) {
+      throw new CarphoneError('FAILED', 'too many calls');
+    }
+    // As oFono does, an active call goes on hold when a new one is dialled.
+    for (const c of active) {
+      driver.act(c.id, { type: 'user-hold' });
+    }
+    this.dialling = number;
+    let info: UaCallInfo;
+    try {
+      info = await driver.dial(targetUri);
+    } finally {
+      this.dialling = undefined;
+    }
+    const rec = this.records.get(info.id);
+    if (!rec) {
+      throw new CarphoneError('FAILED', 'call ended during setup');
+    }
+    return rec;
+  }
+
+  answer(id: string): void {
+    const rec = this.records.get(id);
+    if (rec?.props.State !== 'incoming') {
+      throw new CarphoneError('FAILED', 'only an incoming call can be answered');
+    }
+    this.requireDriver().act(id, { type: 'user-answer' });
+  }
+
+  hangup(id: string): void {
+    const rec = this.records.get(id);
+    if (!rec || rec.props.State === 'disconnected') {
+      throw new CarphoneError('FAILED', 'the call is already disconnected');
+    }
+    this.requireDriver().act(id, { type: 'user-hangup' });
+  }
+
+  hold(id: string): void {
+    this.requireDriver().act(id, { type: 'user-hold' });
+  }
+
+  /** Releases every call except waiting ones (oFono HangupAll). */
+  hangupAll(): void {
+    const driver = this.requireDriver();
+    for (const c of this.calls()) {
+      if (c.props.State !== 'waiting' && c.props.State !== 'disconnected') {
+        driver.act(c.id, { type: 'user-hangup' });
+      }
+    }
+  }
+
+  holdAndAnswer(): void {
+    const driver = this.requireDriver();
+    const waiting = this.inState('waiting', 'incoming')[0];
+    if (!waiting) {
+      throw new CarphoneError('FAILED', 'there is no waiting call to answer');
+    }
+    if (this.inState('active').length > 0 && this.inState('held').length > 0) {
+      throw new CarphoneError('FAILED', 'there is already an active and a held call');
+    }
+    for (const c of this.inState('active')) {
+      driver.act(c.id, { type: 'user-hold' });
+    }
+    driver.setWaiting(waiting.id, false);
+    driver.act(waiting.id, { type: 'user-answer' });
+  }
+
+  releaseAndAnswer(): void {
+    const driver = this.requireDriver();
+    const waiting = this.inState('waiting', 'incoming')[0];
+    if (!waiting) {
+      throw new CarphoneError('FAILED', 'there is no waiting call to answer');
+    }
+    for (const c of this.inState('active')) {
+      driver.act(c.id, { type: 'user-hangup' });
+    }
+    driver.setWaiting(waiting.id, false);
+    driver.act(waiting.id, { type: 'user-answer' });
+  }
+
+  releaseAndSwap(): void {
+    const driver = this.requireDriver();
+    const held = this.inState('held');
+    if (held.length === 0) {
+      throw new CarphoneError('FAILED', 'there is no held call');
+    }
+    for (const c of this.inState('active')) {
+      driver.act(c.id, { type: 'user-hangup' });
+    }
+    for (const c of held) {
+      driver.act(c.id, { type: 'user-resume' });
+    }
+  }
+
+  swapCalls(): void {
+    const driver = this.requireDriver();
+    const active = this.inState('active');
+    const held = this.inState('held');
+    if (active.length === 0 && held.length === 0) {
+      throw new CarphoneError('FAILED', 'there is no active or held call');
+    }
+    for (const c of active) {
+      driver.act(c.id, { type: 'user-hold' });
+    }
+    for (const c of held) {
+      driver.act(c.id, { type: 'user-resume' });
+    }
+  }
+
+  // ---- driver notifications ----
+
+  onCallAdded(info: UaCallInfo): void {
+    const state = ofonoState(info.phase);
+    const dialled = info.direction === 'outgoing' ? this.dialling : undefined;
+    const rec: CallRecord = {
+      id: info.id,
+      index: this.nextIndex++,
+      direction: info.direction,
+      remoteUri: info.remoteUri,
+      props: {
+        LineIdentification: dialled ?? info.lineIdentification,
+        IncomingLine: '',
+        Name: info.name,
+        Multiparty: false,
+        State: state,
+        Emergency: dialled !== undefined && EMERGENCY_NUMBERS.includes(dialled),
+        RemoteHeld: false,
+        RemoteMultiparty: false,
+      },
+    };
+    this.records.set(info.id, rec);
+    this.events.emit('added', rec);
+  }
+
+  onCallChanged(info: UaCallInfo): void {
+    const rec = this.records.get(info.id);
+    if (!rec) {
+      return;
+    }
+    const changed: (keyof CallProperties)[] = [];
+    const state = ofonoState(info.phase);
+    if (state !== rec.props.State) {
+      rec.props.State = state;
+      changed.push('State');
+      if (state === 'active' && rec.props.StartTime === undefined) {
+        rec.startedAtMs = this.clock.now();
+        rec.props.StartTime = formatStartTime(rec.startedAtMs);
+        changed.push('StartTime');
+      }
+    }
+    const remoteHeld = info.phase.phase === 'confirmed' && info.phase.remoteHold;
+    if (remoteHeld !== rec.props.RemoteHeld) {
+      rec.props.RemoteHeld = remoteHeld;
+      changed.push('RemoteHeld');
+    }
+    if (changed.length > 0) {
+      this.events.emit('changed', rec, changed);
+    }
+  }
+
+  onCallEnded(info: UaCallInfo, reason: DisconnectReason, status: number | undefined): void {
+    const rec = this.records.get(info.id);
+    if (!rec) {
+      return;
+    }
+    // oFono emits DisconnectReason before the State change to disconnected, then CallRemoved.
+    this.events.emit('disconnect-reason', rec, reason);
+    rec.props.State = 'disconnected';
+    this.events.emit('changed', rec, ['State']);
+    this.records.delete(info.id);
+    this.events.emit('removed', rec, reason, status);
+    this.logger.info({ call: rec.index, reason, status }, 'call ended');
+    // The only active call is gone: a waiting call now rings as incoming.
+    if (this.inState('active', 'held', 'dialing', 'alerting').length === 0) {
+      for (const w of this.inState('waiting')) {
+        this.driver?.setWaiting(w.id, false);
+      }
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+const ipv4 = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, 'must be an IPv4 address literal such as 127.0.0.1')
+  .refine((s) => s.split('.').every((o) => Number(o) <= 255), 'each octet must be 0-255');
+
+const port = z.number().int().min(0, 'must be 0 (pick a free port) or 1-65535').max(65535);
+
+const sipUri = z
+  .string()
+  .regex(/^sips?:[^\s]+$/, 'must be a SIP URI such as sip:127.0.0.1:5060 (host names are not resolved; use an IP)');
+
+const audioDevice = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('null') }),
+  z.strictObject({
+    type: z.literal('file'),
+    /** WAV file to play into calls (8 kHz or 16 kHz, mono, 16-bit PCM). Looped. */
+    play: z.string().min(1).optional(),
+    /** Directory where each call's received audio is written as call-<id>.wav. */
+    record: z.string().min(1).optional(),
+  }),
+]);
+
+export const accountSchema = z.strictObject({
+  /** Becomes the D-Bus object path /<id>: one path segment, as oFono's scripts expect. */
+  id: z.string().regex(/^[A-Za-z0-9_]{1,32}$/, 'must be 1-32 letters, digits or underscores'),
+  name: z.string().max(64).optional(),
+  user: z.string().regex(/^[A-Za-z0-9_.!~*'()&=+$,;?/%-]{1,64}$/, 'must be a SIP user part'),
+  displayName: z.string().max(64).optional(),
+  domain: z.string().min(1, 'must not be empty'),
+  password: z.string().optional(),
+  authUser: z.string().optional(),
+  registrar: sipUri.optional(),
+  outboundProxy: sipUri.optional(),
+  transport: z.enum(['udp', 'tcp']).default('udp'),
+  expires: z.number().int().min(60, 'must be at least 60 seconds').max(86400).default(600),
+  listen: z
+    .strictObject({ address: ipv4.default('127.0.0.1'), port: port.default(0) })
+    .default({ address: '127.0.0.1', port: 0 }),
+  /** RTP port range for this account's calls. */
+  rtpPorts: z
+    .strictObject({ min: port.default(20000), max: port.default(20999) })
+    .default({ min: 20000, max: 20999 })
+    .refine((r) => r.min <= r.max && r.min > 0, 'min must be 1..max'),
+});
+
+export const configSchema = z.strictObject({
+  log: z.strictObject({ level: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info') }).default({
+    level: 'info',
+  }),
+  dbus: z
+    .strictObject({
+      /** system, session, or a D-Bus address such as unix:path=/run/carphone/bus */
+      bus: z
+        .string()
+        .regex(/^(system|session|auto|[a-z]+:.+)$/, 'must be system, session, auto or a D-Bus address')
+        .default('auto'),
+      /** org.carphone by default; org.ofono makes carphoned a drop-in for oFono clients. */
+      name: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$/, 'must be a D-Bus well-known name')
+        .default('org.carphone'),
+    })
+    .default({ bus: 'auto', name: 'org.carphone' }),
+  audio: z
+    .strictObject({ device: audioDevice.default({ type: 'null' }) })
+    .default({ device: { type: 'null' } }),
+  accounts: z
+    .array(accountSchema)
+    .max(8, 'at most 8 accounts')
+    .refine((a) => new Set(a.map((x) => x.id)).size === a.length, 'account ids must be unique')
+    .default([]),
+  echoTest: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** The number that reaches the built-in echo endpoint, as *43 does on many PBXs. */
+      number: z.string().regex(/^[*#0-9]{1,10}$/, 'must be 1-10 of 0-9 * #').default('*43'),
+      address: ipv4.default('127.0.0.2'),
+    })
+    .default({ enabled: true, number: '*43', address: '127.0.0.2' }),
+  history: z.strictObject({ path: z.string().min(1).optional() }).default({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type AccountConfig = z.infer<typeof accountSchema>;
+export type AudioDeviceConfig = z.infer<typeof audioDevice>;

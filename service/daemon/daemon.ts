@@ -1,0 +1,80 @@
+import type { ChildProcess } from 'node:child_process';
+import { systemClock, type Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { openBus, claimName } from '../dbus/bus.js';
+import { OfonoService } from '../dbus/ofono-service.js';
+import { EchoEndpoint } from '../echo/echo-endpoint.js';
+import type { AudioDevice } from '../media/devices/audio-device.js';
+import { FileDevice } from '../media/devices/file-device.js';
+import { NullDevice } from '../media/devices/null-device.js';
+import { G711MediaFactory } from '../media/rtp-session.js';
+import { Line } from './line.js';
+
+export const VERSION = '0.1.0';
+
+function audioDevice(config: Config): AudioDevice {
+  const d = config.audio.device;
+  return d.type === 'file' ? new FileDevice(d.play, d.record) : new NullDevice();
+}
+
+export interface RunningDaemon {
+  busAddress: string;
+  lines: Line[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts carphoned: bus, echo test line, one Line per account, the oFono-shaped D-Bus objects; then
+ * claims the bus name, which is the moment clients may start talking to it.
+ */
+export async function startDaemon(config: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningDaemon> {
+  const device = audioDevice(config);
+  const { bus, address, privateDaemon } = await openBus(config.dbus.bus, logger);
+  bus.on('error', (e: unknown) => logger.error({ err: errorMessage(e) }, 'D-Bus connection error'));
+  const service = new OfonoService(bus, logger, VERSION);
+
+  let echo: EchoEndpoint | undefined;
+  if (config.echoTest.enabled) {
+    echo = await EchoEndpoint.start(config.echoTest.address, clock, logger);
+  }
+  const lines = config.accounts.map(
+    (account) =>
+      new Line(account, {
+        clock,
+        logger,
+        media: (addr) => new G711MediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id })),
+        ...(echo ? { echo: { number: config.echoTest.number, uri: echo.uri(config.echoTest.number) } } : {}),
+      }),
+  );
+  for (const line of lines) {
+    service.addLine(line);
+    try {
+      await line.powerOn();
+    } catch (e) {
+      // A line that cannot start (its SIP port taken, say) stays powered off; the others serve on.
+      logger.error({ line: line.id, err: errorMessage(e) }, 'line failed to start');
+    }
+  }
+  await claimName(bus, config.dbus.name);
+  logger.info({ name: config.dbus.name, address }, 'on the bus');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await Promise.allSettled(lines.map((l) => l.powerOff()));
+      echo?.close();
+      bus.disconnect();
+      killPrivate(privateDaemon);
+    })();
+    return stopping;
+  };
+  return { busAddress: address, lines, stop };
+}
+
+function killPrivate(child: ChildProcess | undefined): void {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+  }
+}

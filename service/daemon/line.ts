@@ -1,0 +1,162 @@
+import type { Clock } from '../core/clock.js';
+import { CarphoneError, errorMessage } from '../core/errors.js';
+import { SafeEmitter } from '../core/emitter.js';
+import type { Logger } from '../log/logger.js';
+import type { AccountConfig } from '../config/schema.js';
+import { CallManager, type CallRecord } from '../calls/manager.js';
+import type { MediaFactory } from '../media/media-session.js';
+import { parseDialString, targetUri } from '../sip/dial-string.js';
+import { RegistrarClient } from '../sip/registrar-client.js';
+import type { RegistrationStatus } from '../sip/registration.js';
+import { SipStack } from '../sip/stack.js';
+import { UserAgent } from '../sip/user-agent.js';
+
+export const USER_AGENT = 'carphone/0.1';
+
+export interface EchoRoute {
+  number: string;
+  uri: string;
+}
+
+export type LineEvents = {
+  registration: [RegistrationStatus, string];
+  powered: [boolean];
+  online: [boolean];
+};
+
+/**
+ * One SIP account as the rest of carphone sees it: a line with a registration and calls. It owns the
+ * account's SIP stack, user agent, registrar client and call manager, and is what D-Bus calls a modem.
+ */
+export class Line {
+  readonly events: SafeEmitter<LineEvents>;
+  readonly manager: CallManager;
+  private stack: SipStack | undefined;
+  private ua: UserAgent | undefined;
+  private registrar: RegistrarClient | undefined;
+  private poweredValue = false;
+
+  constructor(
+    readonly account: AccountConfig,
+    private readonly deps: { clock: Clock; logger: Logger; media: (address: string) => MediaFactory; echo?: EchoRoute },
+  ) {
+    this.events = new SafeEmitter((e, ev) => deps.logger.error({ err: errorMessage(e), ev }, 'listener failed'));
+    this.manager = new CallManager(deps.clock, deps.logger);
+  }
+
+  get id(): string {
+    return this.account.id;
+  }
+
+  get aor(): string {
+    return `sip:${this.account.user}@${this.account.domain}`;
+  }
+
+  get powered(): boolean {
+    return this.poweredValue;
+  }
+
+  get registration(): { status: RegistrationStatus; reason: string } {
+    if (!this.registrar) {
+      return this.poweredValue
+        ? { status: 'unregistered', reason: 'no registrar configured: calls go direct' }
+        : { status: 'unregistered', reason: 'line is powered off' };
+    }
+    return { status: this.registrar.status, reason: this.registrar.reason };
+  }
+
+  get sipAddress(): string | undefined {
+    return this.stack ? `${this.stack.address}:${this.stack.port}` : undefined;
+  }
+
+  async powerOn(): Promise<void> {
+    if (this.poweredValue) {
+      return;
+    }
+    const a = this.account;
+    const logger = this.deps.logger.child({ line: a.id });
+    this.stack = await SipStack.open({ address: a.listen.address, port: a.listen.port, transport: a.transport, logger });
+    const credentials = a.password !== undefined ? { user: a.authUser ?? a.user, password: a.password } : undefined;
+    const proxy = withTransport(a.outboundProxy ?? a.registrar, a.transport);
+    this.ua = new UserAgent({
+      stack: this.stack,
+      clock: this.deps.clock,
+      logger,
+      aor: this.aor,
+      ...(a.displayName ? { displayName: a.displayName } : {}),
+      ...(credentials ? { credentials } : {}),
+      ...(proxy ? { proxy } : {}),
+      media: this.deps.media(a.listen.address),
+      userAgent: USER_AGENT,
+      decideIncoming: () => this.manager.decideIncoming(),
+    });
+    const ua = this.ua;
+    ua.events.on('call-added', (info) => this.manager.onCallAdded(info));
+    ua.events.on('call-changed', (info) => this.manager.onCallChanged(info));
+    ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));
+    this.manager.attach({
+      dial: (uri) => ua.dial(uri, { direct: uri === this.deps.echo?.uri }),
+      act: (id, event) => ua.act(id, event),
+      setWaiting: (id, waiting) => ua.act(id, { type: 'set-waiting', waiting }),
+    });
+    if (a.registrar) {
+      this.registrar = new RegistrarClient({
+        stack: this.stack,
+        clock: this.deps.clock,
+        logger,
+        registrar: withTransport(a.registrar, a.transport) ?? a.registrar,
+        aor: this.aor,
+        contact: ua.contact,
+        credentials,
+        expires: a.expires,
+        userAgent: USER_AGENT,
+        onStatus: (status, reason) => this.events.emit('registration', status, reason),
+      });
+      this.registrar.start();
+    }
+    this.poweredValue = true;
+    this.events.emit('powered', true);
+    this.events.emit('online', true);
+    logger.info({ sip: this.sipAddress, aor: this.aor }, 'line up');
+  }
+
+  async powerOff(): Promise<void> {
+    if (!this.poweredValue) {
+      return;
+    }
+    this.poweredValue = false;
+    this.ua?.shutdown();
+    await this.registrar?.stop();
+    this.stack?.close();
+    this.registrar = undefined;
+    this.ua = undefined;
+    this.stack = undefined;
+    this.events.emit('online', false);
+    this.events.emit('powered', false);
+    this.events.emit('registration', 'unregistered', 'line is powered off');
+  }
+
+  /** Dial as oFono's VoiceCallManager.Dial: validates, resolves the target, applies call rules. */
+  async dial(number: string): Promise<CallRecord> {
+    const target = parseDialString(number);
+    if (!this.poweredValue) {
+      throw new CarphoneError('NOT_AVAILABLE', 'the line is powered off');
+    }
+    const echo = this.deps.echo;
+    if (echo && target.kind === 'digits' && target.number === echo.number) {
+      return this.manager.dial(number, echo.uri);
+    }
+    const reg = this.registration;
+    if (this.registrar && reg.status !== 'registered') {
+      throw new CarphoneError('FAILED', `not registered with ${this.account.registrar ?? 'the registrar'}: ${reg.reason || reg.status}`);
+    }
+    return this.manager.dial(number, targetUri(target, this.account.domain));
+  }
+}
+
+function withTransport(uri: string | undefined, transport: 'udp' | 'tcp'): string | undefined {
+  if (!uri || transport === 'udp' || /;transport=/i.test(uri)) {
+    return uri;
+  }
+  return `${uri};transport=tcp`;
+}

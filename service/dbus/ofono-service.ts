@@ -1,0 +1,217 @@
+import dbus from 'dbus-next';
+import { EMERGENCY_NUMBERS, type CallRecord } from '../calls/manager.js';
+import type { Logger } from '../log/logger.js';
+import type { Line } from '../daemon/line.js';
+import { dbusErrorName } from './errors.js';
+import { ManagerInterface } from './manager-iface.js';
+import { ModemInterface } from './modem-iface.js';
+import { IN_SIGNATURES, type OfonoInterface } from './ofono-interface.js';
+import { toDict } from './properties.js';
+import { NetworkRegistrationInterface, SipAccountInterface, networkStatus, type RegistrationModel } from './registration-iface.js';
+import { VoiceCallInterface } from './voicecall-iface.js';
+import { VoiceCallManagerInterface } from './voicecallmanager-iface.js';
+
+type Variant = InstanceType<typeof dbus.Variant>;
+type Bus = ReturnType<typeof dbus.sessionBus>;
+type Message = InstanceType<typeof dbus.Message>;
+
+const INTERFACES = [
+  'org.ofono.VoiceCallManager',
+  'org.ofono.NetworkRegistration',
+  'org.carphone.SipAccount',
+];
+
+interface ModemObjects {
+  line: Line;
+  path: string;
+  modem: ModemInterface;
+  vcm: VoiceCallManagerInterface;
+  netreg: NetworkRegistrationInterface;
+  account: SipAccountInterface;
+  calls: Map<string, { path: string; iface: VoiceCallInterface }>;
+  lockdown: boolean;
+}
+
+export function callPath(modemPath: string, rec: CallRecord): string {
+  return `${modemPath}/voicecall${String(rec.index).padStart(2, '0')}`;
+}
+
+/**
+ * Exports carphone's lines on D-Bus in oFono's shape: the Manager at `/`, one modem object per line
+ * (`/<account id>`) and one VoiceCall object per call. It subscribes to the lines' events and turns
+ * them into oFono's signals; it holds no call state of its own.
+ */
+export class OfonoService {
+  private readonly manager: ManagerInterface;
+  private readonly modems = new Map<string, ModemObjects>();
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly logger: Logger,
+    private readonly revision: string,
+  ) {
+    this.manager = new ManagerInterface(() => this.modemEntries(), logger);
+    bus.export('/', this.manager);
+    bus.addMethodHandler((msg: Message) => this.rejectWrongSignature(msg));
+  }
+
+  /**
+   * oFono answers a call with the wrong argument types with org.ofono.Error.InvalidArguments; dbus-next
+   * would answer UnknownMethod. Catch those calls before dbus-next's dispatcher sees them.
+   */
+  private rejectWrongSignature(msg: Message): boolean {
+    if (msg.type !== dbus.MessageType.METHOD_CALL || !msg.interface || !msg.member) {
+      return false;
+    }
+    const expected = IN_SIGNATURES.get(msg.interface)?.get(msg.member);
+    if (expected === undefined || expected === (msg.signature ?? '')) {
+      return false;
+    }
+    if (!this.isOurPath(msg.path ?? '')) {
+      return false;
+    }
+    this.bus.send(
+      dbus.Message.newError(
+        // dbus-next's types declare a string here; the implementation takes the call being answered.
+        msg as unknown as string,
+        dbusErrorName('INVALID_ARGUMENTS'),
+        `${msg.member} takes (${expected}), got (${msg.signature ?? ''})`,
+      ),
+    );
+    return true;
+  }
+
+  private isOurPath(path: string): boolean {
+    if (path === '/') {
+      return true;
+    }
+    for (const m of this.modems.values()) {
+      if (path === m.path || path.startsWith(`${m.path}/voicecall`)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private modemEntries(): [string, Record<string, Variant>][] {
+    return [...this.modems.values()].map((m) => [m.path, m.modem.GetProperties()]);
+  }
+
+  addLine(line: Line): void {
+    const path = `/${line.id}`;
+    const log = this.logger.child({ line: line.id });
+    const objects: Partial<ModemObjects> & { calls: ModemObjects['calls'] } = { calls: new Map(), lockdown: false };
+    const modemModel = {
+      get powered() {
+        return line.powered;
+      },
+      get online() {
+        return line.powered;
+      },
+      get lockdown() {
+        return objects.lockdown ?? false;
+      },
+      get emergency() {
+        return line.manager.calls().some((c) => c.props.Emergency);
+      },
+      name: line.account.name ?? line.aor.replace(/^sip:/, ''),
+      serial: line.aor,
+      revision: this.revision,
+      interfaces: INTERFACES,
+      setPowered: (on: boolean) => (on ? line.powerOn() : line.powerOff()),
+      setOnline: async (on: boolean) => (on ? line.powerOn() : line.powerOff()),
+      setLockdown: async (on: boolean) => {
+        objects.lockdown = on;
+        objects.modem?.emitChanged('Lockdown', on);
+        if (on) {
+          await line.powerOff();
+        }
+      },
+    };
+    const regModel: RegistrationModel = {
+      get registration() {
+        return line.registration;
+      },
+      aor: line.aor,
+      registrar: line.account.registrar ?? '',
+      transport: line.account.transport,
+      get localAddress() {
+        return line.sipAddress ?? '';
+      },
+      operatorName: line.account.domain,
+    };
+    const modem = new ModemInterface(modemModel, log);
+    const vcm = new VoiceCallManagerInterface(
+      {
+        emergencyNumbers: EMERGENCY_NUMBERS,
+        dial: async (number) => callPath(path, await line.dial(number)),
+        calls: () => line.manager.calls().map((c) => [callPath(path, c), toDict(c.props)]),
+        hangupAll: () => line.manager.hangupAll(),
+        holdAndAnswer: () => line.manager.holdAndAnswer(),
+        releaseAndAnswer: () => line.manager.releaseAndAnswer(),
+        releaseAndSwap: () => line.manager.releaseAndSwap(),
+        swapCalls: () => line.manager.swapCalls(),
+      },
+      log,
+    );
+    const netreg = new NetworkRegistrationInterface(regModel, log);
+    const account = new SipAccountInterface(regModel, log);
+    Object.assign(objects, { line, path, modem, vcm, netreg, account });
+    const full = objects as ModemObjects;
+    this.modems.set(line.id, full);
+    for (const iface of [modem, vcm, netreg, account] as OfonoInterface[]) {
+      this.bus.export(path, iface);
+    }
+    this.wire(full);
+    this.manager.ModemAdded(path, modem.GetProperties());
+  }
+
+  private wire(m: ModemObjects): void {
+    const { line } = m;
+    line.events.on('powered', (on) => m.modem.emitChanged('Powered', on));
+    line.events.on('online', (on) => m.modem.emitChanged('Online', on));
+    line.events.on('registration', (status, reason) => {
+      m.netreg.emitChanged('Status', networkStatus(status, reason));
+      m.account.emitChanged('Registration', status);
+      m.account.emitChanged('RegistrationError', status === 'failed' ? reason : '');
+    });
+    line.manager.events.on('added', (rec) => {
+      const path = callPath(m.path, rec);
+      const iface = new VoiceCallInterface(
+        {
+          record: () => line.manager.get(rec.id) ?? rec,
+          answer: () => line.manager.answer(rec.id),
+          hangup: () => line.manager.hangup(rec.id),
+        },
+        this.logger,
+      );
+      m.calls.set(rec.id, { path, iface });
+      this.bus.export(path, iface);
+      m.vcm.CallAdded(path, toDict(rec.props));
+      if (rec.props.Emergency) {
+        m.modem.emitChanged('Emergency', true);
+      }
+    });
+    line.manager.events.on('changed', (rec, keys) => {
+      const call = m.calls.get(rec.id);
+      for (const k of keys) {
+        call?.iface.emitChanged(k, rec.props[k]);
+      }
+    });
+    line.manager.events.on('disconnect-reason', (rec, reason) => {
+      m.calls.get(rec.id)?.iface.DisconnectReason(reason);
+    });
+    line.manager.events.on('removed', (rec) => {
+      const call = m.calls.get(rec.id);
+      if (!call) {
+        return;
+      }
+      m.calls.delete(rec.id);
+      m.vcm.CallRemoved(call.path);
+      this.bus.unexport(call.path, call.iface);
+      if (rec.props.Emergency) {
+        m.modem.emitChanged('Emergency', false);
+      }
+    });
+  }
+}

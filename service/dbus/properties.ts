@@ -1,0 +1,60 @@
+import dbus from 'dbus-next';
+
+type Variant = InstanceType<typeof dbus.Variant>;
+
+/** D-Bus signature of each property carphone exposes, by name; one table for every interface. */
+export const PROPERTY_SIGNATURES: Record<string, string> = {
+  // org.ofono.Modem
+  Powered: 'b',
+  Online: 'b',
+  Lockdown: 'b',
+  Emergency: 'b',
+  Name: 's',
+  Manufacturer: 's',
+  Model: 's',
+  Revision: 's',
+  Serial: 's',
+  Features: 'as',
+  Interfaces: 'as',
+  Type: 's',
+  // org.ofono.VoiceCallManager
+  EmergencyNumbers: 'as',
+  // org.ofono.VoiceCall
+  LineIdentification: 's',
+  IncomingLine: 's',
+  Multiparty: 'b',
+  State: 's',
+  StartTime: 's',
+  RemoteHeld: 'b',
+  RemoteMultiparty: 'b',
+  // org.ofono.NetworkRegistration
+  Status: 's',
+  Mode: 's',
+  Technology: 's',
+  // org.carphone.SipAccount
+  Registration: 's',
+  RegistrationError: 's',
+  Aor: 's',
+  Registrar: 's',
+  Transport: 's',
+  LocalAddress: 's',
+};
+
+export function variant(name: string, value: unknown): Variant {
+  const sig = PROPERTY_SIGNATURES[name];
+  if (!sig) {
+    throw new Error(`no signature for property ${name}`);
+  }
+  return new dbus.Variant(sig, value);
+}
+
+/** Turns a plain property record into the a{sv} dictionary of GetProperties, skipping absent ones. */
+export function toDict(props: object): Record<string, Variant> {
+  const out: Record<string, Variant> = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (v !== undefined) {
+      out[k] = variant(k, v);
+    }
+  }
+  return out;
+}

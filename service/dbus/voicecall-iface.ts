@@ -1,0 +1,49 @@
+import type { Logger } from '../log/logger.js';
+import { CarphoneError } from '../core/errors.js';
+import type { CallRecord } from '../calls/manager.js';
+import { defineMembers, OfonoInterface } from './ofono-interface.js';
+
+export interface VoiceCallModel {
+  record(): CallRecord;
+  answer(): void;
+  hangup(): void;
+}
+
+/** org.ofono.VoiceCall on each call's object (docs/api/voicecall-api.txt). */
+export class VoiceCallInterface extends OfonoInterface {
+  constructor(
+    private readonly model: VoiceCallModel,
+    logger: Logger,
+  ) {
+    super('org.ofono.VoiceCall', logger);
+  }
+
+  protected properties(): object {
+    return this.model.record().props;
+  }
+
+  async Answer(): Promise<void> {
+    return this.guard(() => this.model.answer());
+  }
+
+  async Hangup(): Promise<void> {
+    return this.guard(() => this.model.hangup());
+  }
+
+  async Deflect(_number: string): Promise<void> {
+    return this.guard(() => {
+      throw new CarphoneError('NOT_IMPLEMENTED', 'call deflection is not implemented on SIP lines');
+    });
+  }
+
+  DisconnectReason(reason: string): string {
+    return reason;
+  }
+}
+
+defineMembers(
+  VoiceCallInterface,
+  'org.ofono.VoiceCall',
+  { Answer: {}, Hangup: {}, Deflect: { inSignature: 's' } },
+  { DisconnectReason: 's' },
+);

@@ -1,0 +1,145 @@
+import type dbus from 'dbus-next';
+import { CarphoneError } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+import { invalidArgs } from './errors.js';
+import { defineMembers, OfonoInterface } from './ofono-interface.js';
+
+type Variant = InstanceType<typeof dbus.Variant>;
+type ObjectEntry = [string, Record<string, Variant>];
+
+export interface VoiceCallManagerModel {
+  emergencyNumbers: string[];
+  /** Returns the new call's object path. */
+  dial(number: string): Promise<string>;
+  calls(): ObjectEntry[];
+  hangupAll(): void;
+  holdAndAnswer(): void;
+  releaseAndAnswer(): void;
+  releaseAndSwap(): void;
+  swapCalls(): void;
+}
+
+const HIDE_CALLER_ID = ['', 'default', 'enabled', 'disabled'];
+
+/** org.ofono.VoiceCallManager on each line's object (docs/api/voicecallmanager-api.txt). */
+export class VoiceCallManagerInterface extends OfonoInterface {
+  /** oFono accepts one pending operation per modem; a second one gets InProgress. */
+  private pending = false;
+
+  constructor(
+    private readonly model: VoiceCallManagerModel,
+    logger: Logger,
+  ) {
+    super('org.ofono.VoiceCallManager', logger);
+  }
+
+  protected properties(): object {
+    return { EmergencyNumbers: this.model.emergencyNumbers };
+  }
+
+  private async exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.guard(async () => {
+      if (this.pending) {
+        throw new CarphoneError('IN_PROGRESS', 'another call operation is in progress');
+      }
+      this.pending = true;
+      try {
+        return await fn();
+      } finally {
+        this.pending = false;
+      }
+    });
+  }
+
+  async Dial(number: string, hideCallerId: string): Promise<string> {
+    return this.exclusive(() => {
+      if (!HIDE_CALLER_ID.includes(hideCallerId)) {
+        throw invalidArgs('hide_callerid must be "", "default", "enabled" or "disabled"');
+      }
+      return this.model.dial(number);
+    });
+  }
+
+  GetCalls(): ObjectEntry[] {
+    return this.guardSync(() => this.model.calls());
+  }
+
+  async HangupAll(): Promise<void> {
+    return this.exclusive(() => this.model.hangupAll());
+  }
+
+  async HoldAndAnswer(): Promise<void> {
+    return this.exclusive(() => this.model.holdAndAnswer());
+  }
+
+  async ReleaseAndAnswer(): Promise<void> {
+    return this.exclusive(() => this.model.releaseAndAnswer());
+  }
+
+  async ReleaseAndSwap(): Promise<void> {
+    return this.exclusive(() => this.model.releaseAndSwap());
+  }
+
+  async SwapCalls(): Promise<void> {
+    return this.exclusive(() => this.model.swapCalls());
+  }
+
+  async Transfer(): Promise<void> {
+    return this.notImplemented('explicit call transfer');
+  }
+
+  async PrivateChat(_call: string): Promise<string[]> {
+    return this.notImplemented('multiparty calls');
+  }
+
+  async CreateMultiparty(): Promise<string[]> {
+    return this.notImplemented('multiparty calls');
+  }
+
+  async HangupMultiparty(): Promise<void> {
+    return this.notImplemented('multiparty calls');
+  }
+
+  async SendTones(tones: string): Promise<void> {
+    return this.guard(() => {
+      if (!/^[0-9*#A-Da-d]+$/.test(tones)) {
+        throw new CarphoneError('INVALID_FORMAT', 'tones must be 0-9, *, #, A-D');
+      }
+      throw new CarphoneError('NOT_IMPLEMENTED', 'DTMF sending arrives with the media engine');
+    });
+  }
+
+  private async notImplemented<T>(what: string): Promise<T> {
+    return this.guard(() => {
+      throw new CarphoneError('NOT_IMPLEMENTED', `${what} is not implemented on SIP lines`);
+    });
+  }
+
+  CallAdded(path: string, props: Record<string, Variant>): ObjectEntry {
+    return [path, props];
+  }
+
+  CallRemoved(path: string): string {
+    return path;
+  }
+}
+
+defineMembers(
+  VoiceCallManagerInterface,
+  'org.ofono.VoiceCallManager',
+  {
+    Dial: { inSignature: 'ss', outSignature: 'o' },
+    GetCalls: { outSignature: 'a(oa{sv})' },
+    HangupAll: {},
+    HoldAndAnswer: {},
+    ReleaseAndAnswer: {},
+    ReleaseAndSwap: {},
+    SwapCalls: {},
+    Transfer: {},
+    PrivateChat: { inSignature: 'o', outSignature: 'ao' },
+    CreateMultiparty: { outSignature: 'ao' },
+    HangupMultiparty: {},
+    SendTones: { inSignature: 's' },
+  },
+  { CallAdded: 'oa{sv}', CallRemoved: 'o' },
+);

@@ -1,0 +1,28 @@
+import type { NegotiatedAudio } from '../sdp/offer-answer.js';
+import type { MediaMode } from '../calls/call-machine.js';
+
+/**
+ * The media side of one call, as the SIP user agent sees it. The G.711 RTP session implements it now;
+ * the real-time media engine (Opus, jitter buffer, RTCP quality) replaces it behind the same interface.
+ */
+export interface MediaStats {
+  packetsSent: number;
+  packetsReceived: number;
+  /** Datagrams on the RTP port that were not RTP for this call (garbage, wrong payload type). */
+  packetsDiscarded: number;
+}
+
+export interface MediaSession {
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Sets or updates the far end and codec after an offer/answer exchange. */
+  configure(negotiated: NegotiatedAudio): void;
+  setMode(mode: MediaMode): void;
+  stats(): MediaStats;
+  onDtmf(listener: (digit: string) => void): void;
+  close(): void;
+}
+
+export interface MediaFactory {
+  create(callTag: string): Promise<MediaSession>;
+}

@@ -1,0 +1,208 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isRtp, RtpPacket } from 'rtp.js/packets';
+import { randomInt } from 'node:crypto';
+import type { Logger } from '../log/logger.js';
+import type { MediaMode } from '../calls/call-machine.js';
+import type { NegotiatedAudio } from '../sdp/offer-answer.js';
+import { decodeG711, encodeG711 } from './g711.js';
+import type { AudioDevice, CallAudio } from './devices/audio-device.js';
+import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
+
+const DTMF_EVENTS = '0123456789*#ABCD';
+
+async function bindInRange(address: string, min: number, max: number): Promise<Socket> {
+  const span = Math.floor((max - min) / 2) + 1;
+  const start = randomInt(span);
+  for (let i = 0; i < span; i++) {
+    const port = min + 2 * ((start + i) % span);
+    const socket = createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, address, () => resolve(true));
+    });
+    if (ok) {
+      return socket;
+    }
+    socket.close();
+  }
+  throw new Error(`no free RTP port in ${min}-${max} on ${address}`);
+}
+
+/**
+ * G.711 over RTP (RFC 3550 / RFC 3551) between one call and an audio device: 20 ms frames paced by a
+ * drift-corrected timer, symmetric RTP (we send to where the peer's packets come from once they do).
+ */
+export class G711RtpSession implements MediaSession {
+  private negotiated: NegotiatedAudio | undefined;
+  private mode: Exclude<MediaMode, 'stop'> = { send: false, receive: false };
+  private readonly ssrc = randomInt(1, 2 ** 32 - 1);
+  private seq = randomInt(0, 0xffff);
+  private timestamp = randomInt(0, 2 ** 32 - 1);
+  private timer: NodeJS.Timeout | undefined;
+  private nextTickAt = 0;
+  private readonly counters: MediaStats = { packetsSent: 0, packetsReceived: 0, packetsDiscarded: 0 };
+  private latchedRemote: { address: string; port: number } | undefined;
+  private lastDtmfTimestamp: number | undefined;
+  private dtmfListener: (digit: string) => void = () => undefined;
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly audio: CallAudio,
+    private readonly logger: Logger,
+  ) {
+    socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
+    socket.on('error', (e) => logger.warn({ err: e.message }, 'rtp socket error'));
+  }
+
+  get localAddress(): string {
+    return this.socket.address().address;
+  }
+
+  get localPort(): number {
+    return this.socket.address().port;
+  }
+
+  configure(negotiated: NegotiatedAudio): void {
+    this.negotiated = negotiated;
+    this.latchedRemote = undefined;
+  }
+
+  setMode(mode: MediaMode): void {
+    if (mode === 'stop') {
+      this.close();
+      return;
+    }
+    this.mode = mode;
+    if (mode.send && !this.timer) {
+      this.nextTickAt = performance.now();
+      this.tick();
+    } else if (!mode.send && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  stats(): MediaStats {
+    return { ...this.counters };
+  }
+
+  onDtmf(listener: (digit: string) => void): void {
+    this.dtmfListener = listener;
+  }
+
+  private frameSamples(): number {
+    return ((this.negotiated?.ptime ?? 20) * 8000) / 1000;
+  }
+
+  private tick(): void {
+    if (this.closed || !this.mode.send) {
+      return;
+    }
+    this.sendFrame();
+    this.nextTickAt += this.negotiated?.ptime ?? 20;
+    const delay = Math.max(0, this.nextTickAt - performance.now());
+    this.timer = setTimeout(() => this.tick(), delay);
+  }
+
+  private sendFrame(): void {
+    const n = this.negotiated;
+    if (!n) {
+      return;
+    }
+    const samples = this.frameSamples();
+    const pcm = this.audio.source.read(samples);
+    const payload = encodeG711(n.codec.name, pcm);
+    const packet = new RtpPacket();
+    packet.setPayloadType(n.codec.payloadType);
+    packet.setSequenceNumber(this.seq);
+    packet.setTimestamp(this.timestamp >>> 0);
+    packet.setSsrc(this.ssrc);
+    packet.setMarker(this.counters.packetsSent === 0);
+    packet.setPayload(new DataView(payload.buffer, payload.byteOffset, payload.byteLength));
+    const view = packet.getView();
+    const target = this.latchedRemote ?? { address: n.remoteAddress, port: n.remotePort };
+    this.socket.send(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), target.port, target.address);
+    this.seq = (this.seq + 1) & 0xffff;
+    this.timestamp = (this.timestamp + samples) >>> 0;
+    this.counters.packetsSent++;
+  }
+
+  private onDatagram(msg: Buffer, address: string, port: number): void {
+    const n = this.negotiated;
+    const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
+    if (!n || !isRtp(view)) {
+      this.counters.packetsDiscarded++;
+      return;
+    }
+    let packet: RtpPacket;
+    try {
+      packet = new RtpPacket(view);
+    } catch {
+      this.counters.packetsDiscarded++;
+      return;
+    }
+    const pt = packet.getPayloadType();
+    const payloadView = packet.getPayload();
+    const payload = new Uint8Array(payloadView.buffer, payloadView.byteOffset, payloadView.byteLength);
+    if (pt === n.telephoneEventPt) {
+      this.counters.packetsReceived++;
+      this.onTelephoneEvent(payload, packet.getTimestamp());
+      return;
+    }
+    if (pt !== n.codec.payloadType || payload.length === 0 || payload.length > 1920) {
+      this.counters.packetsDiscarded++;
+      return;
+    }
+    this.counters.packetsReceived++;
+    if (address !== n.remoteAddress || port !== n.remotePort) {
+      this.latchedRemote = { address, port };
+    }
+    if (this.mode.receive) {
+      this.audio.sink.write(decodeG711(n.codec.name, payload));
+    }
+  }
+
+  /** RFC 4733 §2.3: one event per RTP timestamp; report it once, at its first packet. */
+  private onTelephoneEvent(payload: Uint8Array, timestamp: number): void {
+    if (payload.length < 4 || timestamp === this.lastDtmfTimestamp) {
+      return;
+    }
+    const digit = DTMF_EVENTS[payload[0] ?? 255];
+    if (digit === undefined) {
+      return;
+    }
+    this.lastDtmfTimestamp = timestamp;
+    this.dtmfListener(digit);
+  }
+
+  close(): void {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+    }
+    this.audio.sink.close();
+    try {
+      this.socket.close();
+    } catch (e) {
+      this.logger.debug({ err: String(e) }, 'rtp socket close');
+    }
+  }
+}
+
+export class G711MediaFactory implements MediaFactory {
+  constructor(
+    private readonly address: string,
+    private readonly ports: { min: number; max: number },
+    private readonly device: AudioDevice,
+    private readonly logger: Logger,
+  ) {}
+
+  async create(callTag: string): Promise<MediaSession> {
+    const socket = await bindInRange(this.address, this.ports.min, this.ports.max);
+    return new G711RtpSession(socket, this.device.openCall(callTag), this.logger);
+  }
+}

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import type * as sip from 'sip';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../log/logger.js';
+import { authorizationHeader, selectChallenge, type Challenge, type Credentials } from './digest.js';
+import {
+  defaultPolicy,
+  transition,
+  type RegistrationEffect,
+  type RegistrationEvent,
+  type RegistrationPolicy,
+  type RegistrationState,
+  type RegistrationStatus,
+} from './registration.js';
+import type { SipStack } from './stack.js';
+
+export interface RegistrarClientOptions {
+  stack: SipStack;
+  clock: Clock;
+  logger: Logger;
+  registrar: string;
+  aor: string;
+  contact: string;
+  credentials: Credentials | undefined;
+  expires: number;
+  userAgent: string;
+  onStatus: (status: RegistrationStatus, reason: string) => void;
+}
+
+function grantedExpires(rs: sip.Response, contact: string): number | undefined {
+  const contacts = Array.isArray(rs.headers.contact) ? rs.headers.contact : [];
+  const mine = contacts.find((c) => c.uri === contact) ?? (contacts.length === 1 ? contacts[0] : undefined);
+  const fromContact = Number(mine?.params.expires);
+  if (Number.isFinite(fromContact) && fromContact >= 0) {
+    return fromContact;
+  }
+  const header = Number(rs.headers.expires);
+  return Number.isFinite(header) && header >= 0 ? header : undefined;
+}
+
+/** Runs the registration machine for one account against its registrar. */
+export class RegistrarClient {
+  private state: RegistrationState = { kind: 'idle' };
+  private readonly policy: RegistrationPolicy;
+  private readonly callId = `${randomBytes(10).toString('hex')}@carphone`;
+  private readonly fromTag = randomBytes(6).toString('hex');
+  private cseq = 1;
+  private challenge: Challenge | undefined;
+  private nonceCount = 0;
+  private timers: TimerHandle[] = [];
+  private stoppedWaiters: (() => void)[] = [];
+  status: RegistrationStatus = 'unregistered';
+  reason = '';
+
+  constructor(private readonly o: RegistrarClientOptions) {
+    this.policy = { ...defaultPolicy, requestedExpires: o.expires };
+  }
+
+  start(): void {
+    this.dispatch({ type: 'start' });
+  }
+
+  /** Un-REGISTERs (expires 0); resolves when the registrar answered or after `timeoutMs`. */
+  async stop(timeoutMs = 2000): Promise<void> {
+    this.dispatch({ type: 'stop' });
+    if (this.state.kind === 'stopped') {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = this.o.clock.setTimeout(resolve, timeoutMs);
+      this.stoppedWaiters.push(() => {
+        this.o.clock.clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private dispatch(event: RegistrationEvent): void {
+    const [next, effects] = transition(this.policy, this.state, event);
+    this.state = next;
+    for (const effect of effects) {
+      this.run(effect);
+    }
+    if (next.kind === 'stopped') {
+      const waiters = this.stoppedWaiters;
+      this.stoppedWaiters = [];
+      waiters.forEach((w) => w());
+    }
+  }
+
+  private run(effect: RegistrationEffect): void {
+    switch (effect.type) {
+      case 'send-register':
+        this.sendRegister(effect.expires, effect.withAuth);
+        break;
+      case 'set-timer': {
+        const event: RegistrationEvent = effect.timer === 'refresh' ? { type: 'refresh-due' } : { type: 'retry-due' };
+        this.timers.push(this.o.clock.setTimeout(() => this.dispatch(event), effect.ms));
+        break;
+      }
+      case 'clear-timers':
+        this.timers.forEach((t) => this.o.clock.clearTimeout(t));
+        this.timers = [];
+        break;
+      case 'status':
+        this.status = effect.status;
+        this.reason = effect.reason;
+        this.o.logger.info({ status: effect.status, reason: effect.reason }, 'registration');
+        this.o.onStatus(effect.status, effect.reason);
+        break;
+    }
+  }
+
+  private sendRegister(expires: number, withAuth: boolean): void {
+    const rq: sip.Request = {
+      method: 'REGISTER',
+      uri: this.o.registrar,
+      headers: {
+        to: { uri: this.o.aor, params: {} },
+        from: { uri: this.o.aor, params: { tag: this.fromTag } },
+        'call-id': this.callId,
+        cseq: { method: 'REGISTER', seq: this.cseq++ },
+        contact: [{ uri: this.o.contact, params: {} }],
+        expires,
+        'max-forwards': 70,
+        'user-agent': this.o.userAgent,
+        allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO',
+      },
+    };
+    if (withAuth && this.challenge && this.o.credentials) {
+      this.nonceCount++;
+      const header = authorizationHeader({
+        challenge: this.challenge,
+        credentials: this.o.credentials,
+        method: 'REGISTER',
+        uri: this.o.registrar,
+        nc: this.nonceCount,
+      });
+      rq.headers[this.challenge.proxy ? 'proxy-authorization' : 'authorization'] = [header];
+    }
+    this.o.stack.send(rq, (rs) => this.onResponse(rs));
+  }
+
+  private onResponse(rs: sip.Response): void {
+    if (rs.status < 200) {
+      return;
+    }
+    let usableChallenge = false;
+    let stale = false;
+    if (rs.status === 401 || rs.status === 407) {
+      const proxy = rs.status === 407;
+      const challenge = selectChallenge(proxy ? rs.headers['proxy-authenticate'] : rs.headers['www-authenticate'], proxy);
+      if (challenge && this.o.credentials) {
+        if (challenge.nonce !== this.challenge?.nonce) {
+          this.nonceCount = 0;
+        }
+        this.challenge = challenge;
+        usableChallenge = true;
+        stale = challenge.stale;
+      }
+    }
+    const granted = grantedExpires(rs, this.o.contact);
+    this.dispatch({
+      type: 'response',
+      status: rs.status,
+      usableChallenge,
+      stale,
+      ...(granted !== undefined ? { grantedExpires: granted } : {}),
+    });
+  }
+}

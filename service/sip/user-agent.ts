@@ -1,0 +1,656 @@
+import { randomBytes } from 'node:crypto';
+import * as sip from 'sip';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { CarphoneError, errorMessage } from '../core/errors.js';
+import { SafeEmitter } from '../core/emitter.js';
+import type { Logger } from '../log/logger.js';
+import {
+  startIncoming,
+  startOutgoing,
+  transition,
+  type CallEffect,
+  type CallEvent,
+  type CallPhase,
+  type DisconnectReason,
+} from '../calls/call-machine.js';
+import type { MediaFactory, MediaSession } from '../media/media-session.js';
+import {
+  answerOffer,
+  createOffer,
+  offeredDirection,
+  readAnswer,
+  SdpError,
+  type Direction,
+} from '../sdp/offer-answer.js';
+import { authorizationHeader, selectChallenge, type Credentials } from './digest.js';
+import { lineIdentification } from './dial-string.js';
+import type { SipStack } from './stack.js';
+import { SUPPORTED_METHODS } from './validate.js';
+
+/** RFC 3261 timer T1 and the 64·T1 limit for 2xx retransmission (§13.3.1.4). */
+const T1 = 500;
+const T2 = 4000;
+
+export interface UaCallInfo {
+  id: string;
+  direction: 'outgoing' | 'incoming';
+  remoteUri: string;
+  lineIdentification: string;
+  name: string;
+  phase: CallPhase;
+}
+
+export type IncomingDecision = 'incoming' | 'waiting' | 'busy';
+
+export type UaEvents = {
+  'call-added': [UaCallInfo];
+  'call-changed': [UaCallInfo];
+  'call-ended': [UaCallInfo, DisconnectReason, number | undefined];
+  dtmf: [string, string];
+};
+
+interface Dialog {
+  callId: string;
+  local: sip.NameAddr;
+  remote: sip.NameAddr;
+  remoteTarget: string;
+  routeSet: sip.NameAddr[];
+  localSeq: number;
+  remoteSeq: number;
+}
+
+interface Call {
+  info: UaCallInfo;
+  dialog: Dialog;
+  media: MediaSession;
+  sdpVersion: number;
+  sessionId: number;
+  /** Our INVITE (outgoing) as sent: CANCEL reuses its Via branch. */
+  invite?: sip.Request;
+  /** The peer's INVITE we answer (incoming, or its re-INVITE). */
+  serverInvite?: sip.Request;
+  answerSdp?: string;
+  retransmit?: TimerHandle;
+  ackDeadline?: TimerHandle;
+  authTried: boolean;
+  pendingReinvite?: sip.Request;
+}
+
+export interface UserAgentOptions {
+  stack: SipStack;
+  clock: Clock;
+  logger: Logger;
+  aor: string;
+  displayName?: string;
+  credentials?: Credentials;
+  /** Loose route for out-of-dialog requests (outbound proxy, or the registrar acting as proxy). */
+  proxy?: string;
+  media: MediaFactory;
+  userAgent: string;
+  decideIncoming: () => IncomingDecision;
+}
+
+/**
+ * The SIP user agent of one account: dialogs, the INVITE/CANCEL/BYE/re-INVITE signalling of each call,
+ * and the glue between the pure call machine (service/calls/call-machine.ts), the media session and the
+ * `sip` transaction layer. Everything that can be decided without sockets is decided in the machine.
+ */
+export class UserAgent {
+  readonly events: SafeEmitter<UaEvents>;
+  private readonly calls = new Map<string, Call>();
+  private closed = false;
+
+  constructor(private readonly o: UserAgentOptions) {
+    this.events = new SafeEmitter<UaEvents>((e, ev) => o.logger.error({ err: errorMessage(e), ev }, 'listener failed'));
+    o.stack.onRequest((rq) => this.onRequest(rq));
+  }
+
+  get contact(): string {
+    return this.o.stack.contactUri(sip.parseUri(this.o.aor)?.user ?? 'carphone');
+  }
+
+  callInfo(id: string): UaCallInfo | undefined {
+    return this.calls.get(id)?.info;
+  }
+
+  /** Places a call to `uri`. Resolves with the call id as soon as the INVITE is on its way. */
+  async dial(uri: string, options: { direct?: boolean } = {}): Promise<UaCallInfo> {
+    if (this.closed) {
+      throw new CarphoneError('NOT_AVAILABLE', 'the SIP stack is shut down');
+    }
+    const callId = `${randomBytes(12).toString('hex')}@carphone`;
+    const media = await this.o.media.create(callId.slice(0, 12));
+    const local: sip.NameAddr = {
+      uri: this.o.aor,
+      params: { tag: randomBytes(6).toString('hex') },
+      ...(this.o.displayName ? { name: JSON.stringify(this.o.displayName) } : {}),
+    };
+    const call: Call = {
+      info: {
+        id: callId,
+        direction: 'outgoing',
+        remoteUri: uri,
+        lineIdentification: lineIdentification(uri),
+        name: '',
+        phase: { phase: 'dialing' },
+      },
+      dialog: {
+        callId,
+        local,
+        remote: { uri, params: {} },
+        remoteTarget: uri,
+        routeSet: this.o.proxy && !options.direct ? [{ uri: this.o.proxy, params: { lr: null } }] : [],
+        localSeq: 1,
+        remoteSeq: -1,
+      },
+      media,
+      sdpVersion: 1,
+      sessionId: Math.floor(Math.random() * 1e9),
+      authTried: false,
+    };
+    media.onDtmf((digit) => this.events.emit('dtmf', call.info.id, digit));
+    this.calls.set(callId, call);
+    this.apply(call, startOutgoing(), true);
+    this.sendInvite(call, undefined);
+    return call.info;
+  }
+
+  /** Feeds a user action (answer, hangup, hold, resume, waiting flag) to a call's machine. */
+  act(id: string, event: Extract<CallEvent, { type: `user-${string}` | 'set-waiting' }>): void {
+    const call = this.calls.get(id);
+    if (!call) {
+      throw new CarphoneError('NOT_FOUND', 'no such call');
+    }
+    this.dispatch(call, event);
+  }
+
+  private offer(call: Call, direction: Direction): string {
+    return createOffer(
+      {
+        address: call.media.localAddress,
+        port: call.media.localPort,
+        sessionId: call.sessionId,
+        version: call.sdpVersion++,
+      },
+      direction,
+    );
+  }
+
+  private baseHeaders(call: Call, method: string, seq: number): sip.Headers {
+    const d = call.dialog;
+    return {
+      to: d.remote,
+      from: d.local,
+      'call-id': d.callId,
+      cseq: { method, seq },
+      'max-forwards': 70,
+      ...(d.routeSet.length > 0 ? { route: d.routeSet.map((r) => ({ ...r, params: { ...r.params } })) } : {}),
+    };
+  }
+
+  private sendInvite(call: Call, auth: sip.Response | undefined): void {
+    const d = call.dialog;
+    const rq: sip.Request = {
+      method: 'INVITE',
+      uri: d.remoteTarget,
+      headers: {
+        ...this.baseHeaders(call, 'INVITE', d.localSeq),
+        contact: [{ uri: this.contact, params: {} }],
+        'content-type': 'application/sdp',
+        allow: SUPPORTED_METHODS.join(', '),
+        'user-agent': this.o.userAgent,
+      },
+      content: this.offer(call, 'sendrecv'),
+    };
+    if (auth) {
+      this.authorize(rq, auth);
+    }
+    call.invite = rq;
+    this.o.stack.send(rq, (rs) => this.onInviteResponse(call, rq, rs));
+  }
+
+  private authorize(rq: sip.Request, challengeResponse: sip.Response): boolean {
+    const proxy = challengeResponse.status === 407;
+    const challenge = selectChallenge(
+      proxy ? challengeResponse.headers['proxy-authenticate'] : challengeResponse.headers['www-authenticate'],
+      proxy,
+    );
+    if (!challenge || !this.o.credentials) {
+      return false;
+    }
+    rq.headers[proxy ? 'proxy-authorization' : 'authorization'] = [
+      authorizationHeader({ challenge, credentials: this.o.credentials, method: rq.method, uri: rq.uri, nc: 1 }),
+    ];
+    return true;
+  }
+
+  private onInviteResponse(call: Call, rq: sip.Request, rs: sip.Response): void {
+    if (rq !== call.invite) {
+      return;
+    }
+    const toTag = rs.headers.to?.params.tag;
+    if (rs.status > 100 && rs.status < 300 && typeof toTag === 'string') {
+      call.dialog.remote = { ...call.dialog.remote, params: { ...call.dialog.remote.params, tag: toTag } };
+      const contact = Array.isArray(rs.headers.contact) ? rs.headers.contact[0] : undefined;
+      if (contact) {
+        call.dialog.remoteTarget = contact.uri;
+      }
+      const rr = rs.headers['record-route'];
+      if (Array.isArray(rr) && rr.length > 0) {
+        call.dialog.routeSet = [...rr].reverse();
+      } else if (rs.status >= 200) {
+        call.dialog.routeSet = [];
+      }
+    }
+    if ((rs.status === 401 || rs.status === 407) && !call.authTried && call.info.phase.phase !== 'ended') {
+      call.authTried = true;
+      call.dialog.localSeq++;
+      if (this.canAuthorize(rs)) {
+        this.sendInvite(call, rs);
+        return;
+      }
+    }
+    let earlyMedia = false;
+    if (rs.content && /application\/sdp/i.test(String(rs.headers['content-type'] ?? ''))) {
+      try {
+        call.media.configure(readAnswer(rs.content));
+        earlyMedia = rs.status < 200;
+      } catch (e) {
+        this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'unusable SDP answer');
+        if (rs.status >= 200 && rs.status < 300) {
+          // A 2xx whose SDP we cannot use still creates a dialog: ACK it, then BYE (RFC 3261 §13.2.2.4).
+          this.dispatch(call, { type: 'final-success' });
+          this.dispatch(call, { type: 'user-hangup' });
+          return;
+        }
+      }
+    }
+    if (rs.status < 200) {
+      this.dispatch(call, { type: 'provisional', status: rs.status, earlyMedia });
+    } else if (rs.status < 300) {
+      this.dispatch(call, { type: 'final-success' });
+    } else {
+      this.dispatch(call, { type: 'final-failure', status: rs.status });
+    }
+  }
+
+  private canAuthorize(rs: sip.Response): boolean {
+    const proxy = rs.status === 407;
+    return (
+      !!this.o.credentials &&
+      !!selectChallenge(proxy ? rs.headers['proxy-authenticate'] : rs.headers['www-authenticate'], proxy)
+    );
+  }
+
+  private dispatch(call: Call, event: CallEvent): void {
+    this.apply(call, transition(call.info.phase, event), false);
+  }
+
+  private apply(call: Call, [phase, effects]: [CallPhase, CallEffect[]], added: boolean): void {
+    call.info = { ...call.info, phase };
+    for (const effect of effects) {
+      try {
+        this.run(call, effect, added);
+      } catch (e) {
+        this.o.logger.error({ call: call.info.id, effect: effect.type, err: errorMessage(e) }, 'effect failed');
+      }
+    }
+  }
+
+  private run(call: Call, effect: CallEffect, added: boolean): void {
+    switch (effect.type) {
+      case 'changed':
+        this.events.emit(added ? 'call-added' : 'call-changed', call.info);
+        break;
+      case 'send-ringing':
+        this.respondInvite(call, 180, 'Ringing');
+        break;
+      case 'accept':
+        this.acceptInvite(call, 'sendrecv');
+        break;
+      case 'accept-reoffer':
+        this.acceptInvite(call, effect.wanted);
+        break;
+      case 'reject':
+        this.respondInvite(call, effect.status, effect.status === 486 ? 'Busy Here' : effect.status === 487 ? 'Request Terminated' : 'Decline');
+        break;
+      case 'send-cancel':
+        this.sendCancel(call);
+        break;
+      case 'send-ack':
+        this.sendAck(call);
+        break;
+      case 'send-bye':
+        this.sendInDialog(call, 'BYE', undefined, () => undefined);
+        break;
+      case 'send-reinvite':
+        this.sendReinvite(call, effect.direction);
+        break;
+      case 'media':
+        call.media.setMode(effect.mode);
+        break;
+      case 'ended':
+        this.stopRetransmit(call);
+        // Keep the ended call reachable for the life of a transaction (64·T1): a CANCELled INVITE can
+        // still see a late 2xx to ACK and BYE, and a retransmitted BYE still deserves its 200.
+        this.o.clock.setTimeout(() => this.calls.get(call.info.id) === call && this.calls.delete(call.info.id), 64 * T1);
+        this.events.emit('call-ended', call.info, effect.reason, effect.status);
+        break;
+    }
+  }
+
+  private respondInvite(call: Call, status: number, reason: string, extra?: Partial<sip.Response>): void {
+    const rq = call.serverInvite;
+    if (!rq) {
+      return;
+    }
+    const rs = sip.makeResponse(rq, status, reason, extra);
+    rs.headers.to = call.dialog.local;
+    if (status < 300) {
+      rs.headers.contact = [{ uri: this.contact, params: {} }];
+    }
+    this.o.stack.respond(rs);
+  }
+
+  /** 200 OK with our SDP answer, retransmitted until the ACK arrives (RFC 3261 §13.3.1.4). */
+  private acceptInvite(call: Call, wanted: Direction): void {
+    const rq = call.serverInvite;
+    if (!rq) {
+      return;
+    }
+    let body: string;
+    try {
+      const { answer, negotiated } = answerOffer(
+        rq.content ?? '',
+        { address: call.media.localAddress, port: call.media.localPort, sessionId: call.sessionId, version: call.sdpVersion++ },
+        wanted,
+      );
+      call.media.configure(negotiated);
+      body = answer;
+    } catch (e) {
+      this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'offer not acceptable');
+      this.respondInvite(call, 488, 'Not Acceptable Here');
+      return;
+    }
+    const rs = sip.makeResponse(rq, 200, 'OK', {
+      headers: {
+        contact: [{ uri: this.contact, params: {} }],
+        'content-type': 'application/sdp',
+        allow: SUPPORTED_METHODS.join(', '),
+        ...(Array.isArray(rq.headers['record-route']) ? { 'record-route': rq.headers['record-route'] } : {}),
+      },
+      content: body,
+    });
+    rs.headers.to = call.dialog.local;
+    this.stopRetransmit(call);
+    const send = (interval: number): void => {
+      this.o.stack.respond(rs);
+      call.retransmit = this.o.clock.setTimeout(() => send(Math.min(interval * 2, T2)), interval);
+    };
+    send(T1);
+    call.ackDeadline = this.o.clock.setTimeout(() => {
+      call.retransmit && this.o.clock.clearTimeout(call.retransmit);
+      this.dispatch(call, { type: 'ack-timeout' });
+    }, 64 * T1);
+  }
+
+  private stopRetransmit(call: Call): void {
+    this.o.clock.clearTimeout(call.retransmit);
+    this.o.clock.clearTimeout(call.ackDeadline);
+    call.retransmit = undefined;
+    call.ackDeadline = undefined;
+  }
+
+  private sendCancel(call: Call): void {
+    const invite = call.invite;
+    const via = invite?.headers.via?.[0];
+    if (!invite || !via) {
+      return;
+    }
+    const cancel: sip.Request = {
+      method: 'CANCEL',
+      uri: invite.uri,
+      headers: {
+        via: [{ ...via, params: { ...via.params } }],
+        to: invite.headers.to,
+        from: invite.headers.from,
+        'call-id': invite.headers['call-id'],
+        cseq: { method: 'CANCEL', seq: invite.headers.cseq?.seq ?? 1 },
+        'max-forwards': 70,
+        ...(invite.headers.route ? { route: invite.headers.route } : {}),
+      },
+    };
+    this.o.stack.send(cancel, () => undefined);
+  }
+
+  private sendAck(call: Call): void {
+    const seq = call.pendingReinvite?.headers.cseq?.seq ?? call.invite?.headers.cseq?.seq ?? call.dialog.localSeq;
+    const ack: sip.Request = {
+      method: 'ACK',
+      uri: call.dialog.remoteTarget,
+      headers: { ...this.baseHeaders(call, 'ACK', seq), via: [] },
+    };
+    this.o.stack.send(ack);
+  }
+
+  private sendInDialog(call: Call, method: string, body: string | undefined, onResponse: (rs: sip.Response) => void): sip.Request {
+    call.dialog.localSeq++;
+    const rq: sip.Request = {
+      method,
+      uri: call.dialog.remoteTarget,
+      headers: {
+        ...this.baseHeaders(call, method, call.dialog.localSeq),
+        contact: [{ uri: this.contact, params: {} }],
+        ...(body ? { 'content-type': 'application/sdp' } : {}),
+      },
+      ...(body ? { content: body } : {}),
+    };
+    this.o.stack.send(rq, onResponse);
+    return rq;
+  }
+
+  private sendReinvite(call: Call, direction: Direction): void {
+    const rq = this.sendInDialog(call, 'INVITE', this.offer(call, direction), (rs) => {
+      if (rs.status < 200) {
+        return;
+      }
+      if (rs.status < 300) {
+        if (rs.content) {
+          try {
+            call.media.configure(readAnswer(rs.content));
+          } catch (e) {
+            this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'unusable re-INVITE answer');
+          }
+        }
+        call.pendingReinvite = rq;
+        this.sendAck(call);
+        call.pendingReinvite = undefined;
+      }
+      this.dispatch(call, { type: 'reinvite-result', status: rs.status });
+    });
+  }
+
+  private findCall(rq: sip.Request): Call | undefined {
+    const call = this.calls.get(rq.headers['call-id'] ?? '');
+    if (!call) {
+      return undefined;
+    }
+    // In-dialog requests carry our tag in To; a CANCEL/ACK for the initial INVITE may not yet.
+    const toTag = rq.headers.to?.params.tag;
+    if (toTag !== undefined && toTag !== call.dialog.local.params.tag) {
+      return undefined;
+    }
+    return call;
+  }
+
+  private onRequest(rq: sip.Request): void {
+    if (this.closed) {
+      return;
+    }
+    try {
+      this.route(rq);
+    } catch (e) {
+      this.o.logger.error({ method: rq.method, err: errorMessage(e) }, 'request handling failed');
+      if (rq.method !== 'ACK') {
+        this.o.stack.respond(sip.makeResponse(rq, 500, 'Server Internal Error'));
+      }
+    }
+  }
+
+  private route(rq: sip.Request): void {
+    const call = this.findCall(rq);
+    switch (rq.method) {
+      case 'OPTIONS':
+        this.o.stack.respond(
+          sip.makeResponse(rq, 200, 'OK', {
+            headers: { allow: SUPPORTED_METHODS.join(', '), accept: 'application/sdp', 'accept-language': 'en' },
+          }),
+        );
+        return;
+      case 'INVITE':
+        if (rq.headers.to?.params.tag !== undefined) {
+          if (!call) {
+            this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+            return;
+          }
+          this.onReinvite(call, rq);
+          return;
+        }
+        void this.onNewInvite(rq);
+        return;
+      case 'ACK':
+        if (call) {
+          this.stopRetransmit(call);
+        }
+        return;
+      case 'CANCEL':
+        if (!call || call.serverInvite?.headers.via?.[0]?.params.branch !== rq.headers.via?.[0]?.params.branch) {
+          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+          return;
+        }
+        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+        this.dispatch(call, { type: 'remote-cancel' });
+        return;
+      case 'BYE':
+        if (!call) {
+          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+          return;
+        }
+        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+        this.dispatch(call, { type: 'remote-bye' });
+        return;
+      case 'INFO':
+        this.o.stack.respond(
+          call ? sip.makeResponse(rq, 200, 'OK') : sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'),
+        );
+        return;
+      default:
+        this.o.stack.respond(
+          sip.makeResponse(rq, 405, 'Method Not Allowed', { headers: { allow: SUPPORTED_METHODS.join(', ') } }),
+        );
+    }
+  }
+
+  private async onNewInvite(rq: sip.Request): Promise<void> {
+    const callId = rq.headers['call-id'] ?? '';
+    if (this.calls.has(callId)) {
+      return; // a retransmission the transaction layer did not absorb
+    }
+    if (!rq.content || !/application\/sdp/i.test(String(rq.headers['content-type'] ?? ''))) {
+      this.o.stack.respond(sip.makeResponse(rq, 488, 'Not Acceptable Here (SDP offer required)'));
+      return;
+    }
+    try {
+      answerOffer(rq.content, { address: '0.0.0.0', port: 9, sessionId: 0, version: 0 }, 'sendrecv');
+    } catch (e) {
+      const reason = e instanceof SdpError ? e.message : 'bad SDP';
+      this.o.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${reason})`));
+      return;
+    }
+    const decision = this.o.decideIncoming();
+    if (decision === 'busy') {
+      this.o.stack.respond(sip.makeResponse(rq, 486, 'Busy Here'));
+      return;
+    }
+    let media: MediaSession;
+    try {
+      media = await this.o.media.create(callId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) || 'call');
+    } catch (e) {
+      this.o.logger.error({ err: errorMessage(e) }, 'no media for incoming call');
+      this.o.stack.respond(sip.makeResponse(rq, 503, 'Service Unavailable'));
+      return;
+    }
+    const from = rq.headers.from;
+    const to = rq.headers.to;
+    const contact = Array.isArray(rq.headers.contact) ? rq.headers.contact[0] : undefined;
+    if (!from || !to) {
+      media.close();
+      return;
+    }
+    const rr = rq.headers['record-route'];
+    const call: Call = {
+      info: {
+        id: callId,
+        direction: 'incoming',
+        remoteUri: from.uri,
+        lineIdentification: lineIdentification(from.uri),
+        name: (from.name ?? '').replace(/^"|"$/g, ''),
+        phase: { phase: 'incoming', waiting: decision === 'waiting' },
+      },
+      dialog: {
+        callId,
+        local: { ...to, params: { ...to.params, tag: randomBytes(6).toString('hex') } },
+        remote: from,
+        remoteTarget: contact?.uri ?? from.uri,
+        routeSet: Array.isArray(rr) ? [...rr] : [],
+        localSeq: Math.floor(Math.random() * 10_000),
+        remoteSeq: rq.headers.cseq?.seq ?? 0,
+      },
+      media,
+      sdpVersion: 1,
+      sessionId: Math.floor(Math.random() * 1e9),
+      serverInvite: rq,
+      authTried: false,
+    };
+    media.onDtmf((digit) => this.events.emit('dtmf', call.info.id, digit));
+    this.calls.set(callId, call);
+    this.apply(call, startIncoming(decision === 'waiting'), true);
+  }
+
+  private onReinvite(call: Call, rq: sip.Request): void {
+    const seq = rq.headers.cseq?.seq ?? 0;
+    if (seq <= call.dialog.remoteSeq) {
+      this.o.stack.respond(sip.makeResponse(rq, 500, 'Server Internal Error (CSeq out of order)'));
+      return;
+    }
+    call.dialog.remoteSeq = seq;
+    if (call.info.phase.phase !== 'confirmed') {
+      this.o.stack.respond(sip.makeResponse(rq, 491, 'Request Pending'));
+      return;
+    }
+    let direction: Direction;
+    try {
+      direction = offeredDirection(rq.content ?? '');
+    } catch (e) {
+      this.o.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${errorMessage(e)})`));
+      return;
+    }
+    const contact = Array.isArray(rq.headers.contact) ? rq.headers.contact[0] : undefined;
+    if (contact) {
+      call.dialog.remoteTarget = contact.uri;
+    }
+    call.serverInvite = rq;
+    this.dispatch(call, { type: 'remote-reoffer', direction });
+  }
+
+  /** Ends every call (BYE/CANCEL/486 as each state needs) and stops listening. */
+  shutdown(): void {
+    for (const call of [...this.calls.values()]) {
+      if (call.info.phase.phase !== 'ended') {
+        this.dispatch(call, { type: 'user-hangup' });
+      }
+      call.media.close();
+    }
+    this.closed = true;
+  }
+}

@@ -1,0 +1,60 @@
+import * as sip from 'sip';
+
+export const SUPPORTED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO'] as const;
+
+export interface RequestProblem {
+  status: number;
+  reason: string;
+  extension?: Partial<sip.Response>;
+}
+
+/** Largest request carphone accepts; anything bigger is 513 (RFC 3261 §21.5.11). */
+const MAX_REQUEST_BYTES = 16_384;
+
+/**
+ * Checks what the lenient `sip` parser lets through: it drops messages without Via/Call-ID/From/To/CSeq
+ * itself, but passes a Content-Length that disagrees with the body, a CSeq whose method differs from the
+ * request line, and arbitrarily large headers.
+ */
+export function validateRequest(rq: sip.Request): RequestProblem | undefined {
+  const cl = rq.headers['content-length'];
+  const body = rq.content ?? '';
+  if (cl !== undefined && (!Number.isInteger(cl) || cl < 0 || cl !== body.length)) {
+    return { status: 400, reason: 'Bad Request (Content-Length does not match the body)' };
+  }
+  const cseq = rq.headers.cseq;
+  if (!cseq || !Number.isInteger(cseq.seq) || cseq.seq < 0 || cseq.seq > 2 ** 31 - 1) {
+    return { status: 400, reason: 'Bad Request (invalid CSeq)' };
+  }
+  if (cseq.method !== rq.method) {
+    return { status: 400, reason: 'Bad Request (CSeq method does not match the request)' };
+  }
+  if (!rq.headers.from?.uri || !rq.headers.to?.uri) {
+    return { status: 400, reason: 'Bad Request (From/To without a URI)' };
+  }
+  if (typeof rq.headers['call-id'] !== 'string' || rq.headers['call-id'].length > 256) {
+    return { status: 400, reason: 'Bad Request (invalid Call-ID)' };
+  }
+  const branch = rq.headers.via?.[0]?.params.branch;
+  if (typeof branch !== 'string' || branch.length === 0) {
+    return { status: 400, reason: 'Bad Request (Via without a branch)' };
+  }
+  if (!/^sips?:/i.test(typeof rq.uri === 'string' ? rq.uri : '')) {
+    return { status: 416, reason: 'Unsupported URI Scheme' };
+  }
+  if (sip.stringify(structuredClone(rq)).length > MAX_REQUEST_BYTES) {
+    return { status: 513, reason: 'Message Too Large' };
+  }
+  const maxForwards = rq.headers['max-forwards'];
+  if (maxForwards !== undefined && Number(maxForwards) <= 0 && rq.method !== 'ACK') {
+    return { status: 483, reason: 'Too Many Hops' };
+  }
+  if (!(SUPPORTED_METHODS as readonly string[]).includes(rq.method)) {
+    return {
+      status: 405,
+      reason: 'Method Not Allowed',
+      extension: { headers: { allow: SUPPORTED_METHODS.join(', ') } },
+    };
+  }
+  return undefined;
+}

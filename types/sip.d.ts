@@ -1,0 +1,101 @@
+// Types for the untyped `sip` package (kirm/sip.js 0.0.6), limited to what carphone uses.
+declare module 'sip' {
+  export interface SipUri {
+    schema?: string;
+    user?: string;
+    password?: string;
+    host: string;
+    port?: number;
+    params: Record<string, string | null | undefined>;
+    headers?: Record<string, string>;
+  }
+  export interface NameAddr {
+    name?: string;
+    uri: string;
+    params: Record<string, string | null | undefined>;
+  }
+  export interface Via {
+    version?: string;
+    protocol?: string;
+    host?: string;
+    port?: number;
+    params: Record<string, string | number | null | undefined>;
+  }
+  export interface CSeq {
+    seq: number;
+    method: string;
+  }
+  export interface Headers {
+    via?: Via[];
+    to?: NameAddr;
+    from?: NameAddr;
+    'call-id'?: string;
+    cseq?: CSeq;
+    contact?: NameAddr[] | '*';
+    route?: NameAddr[];
+    'record-route'?: NameAddr[];
+    'content-type'?: string;
+    'content-length'?: number;
+    'max-forwards'?: number;
+    'www-authenticate'?: AuthHeader[];
+    'proxy-authenticate'?: AuthHeader[];
+    authorization?: AuthHeader[];
+    'proxy-authorization'?: AuthHeader[];
+    expires?: number | string;
+    [name: string]: unknown;
+  }
+  export interface AuthHeader {
+    scheme: string;
+    [param: string]: string | undefined;
+  }
+  export interface Request {
+    method: string;
+    uri: string;
+    version?: string;
+    headers: Headers;
+    content?: string;
+  }
+  export interface Response {
+    status: number;
+    reason: string;
+    version?: string;
+    headers: Headers;
+    content?: string;
+  }
+  export type Message = Request | Response;
+  export interface Remote {
+    protocol: string;
+    address: string;
+    port: number;
+    local?: { address: string; port: number };
+  }
+  export interface StackOptions {
+    address: string;
+    port: number;
+    publicAddress?: string;
+    hostname?: string;
+    udp?: boolean;
+    tcp?: boolean;
+    rport?: boolean;
+    maxBytesHeaders?: number;
+    maxContentLength?: number;
+    logger?: {
+      error?: (e: unknown) => void;
+      send?: (m: Message, target: Remote) => void;
+      recv?: (m: Message, remote: Remote) => void;
+    };
+  }
+  export interface Stack {
+    send(message: Request, onResponse?: (rs: Response) => void): void;
+    send(message: Response): void;
+    destroy(): void;
+    hostname(): string;
+  }
+  export function create(options: StackOptions, onRequest: (rq: Request, remote: Remote) => void): Stack;
+  export function makeResponse(rq: Request, status: number, reason?: string, extension?: Partial<Response>): Response;
+  export function parseUri(uri: string): SipUri | undefined;
+  export function stringifyUri(uri: SipUri): string;
+  export function stringify(m: Message): string;
+  export function parse(data: string | Buffer): Message | undefined;
+  export function generateBranch(): string;
+}
