@@ -91,6 +91,32 @@ declare module 'sip' {
     destroy(): void;
     hostname(): string;
   }
+  export interface Flow {
+    send(m: Message): void;
+    release(): void;
+    protocol: string;
+  }
+  export interface Transport {
+    open(target: Remote, onError?: (e: unknown) => void): Flow;
+    get(target: Remote, onError?: (e: unknown) => void): Flow | undefined;
+    destroy(): void;
+  }
+  export interface ServerTransaction {
+    send(rs: Response): void;
+    message?(m: Message, remote?: Remote): void;
+  }
+  export interface ClientTransaction {
+    message(m: Message, remote?: Remote): void;
+  }
+  export interface TransactionLayer {
+    createServerTransaction(rq: Request, flow: Flow | undefined): ServerTransaction;
+    createClientTransaction(flow: Flow, rq: Request, onResponse: (rs: Response) => void): ClientTransaction;
+    getServer(m: Message): ServerTransaction | undefined;
+    getClient(m: Message): ClientTransaction | undefined;
+    destroy(): void;
+  }
+  export function makeTransport(options: StackOptions, onMessage: (m: Message, remote: Remote) => void): Transport;
+  export function makeTransactionLayer(options: StackOptions, open: Transport['open']): TransactionLayer;
   export function create(options: StackOptions, onRequest: (rq: Request, remote: Remote) => void): Stack;
   export function makeResponse(rq: Request, status: number, reason?: string, extension?: Partial<Response>): Response;
   export function parseUri(uri: string): SipUri | undefined;

@@ -34,7 +34,7 @@ export const accountSchema = z.strictObject({
   registrar: sipUri.optional(),
   outboundProxy: sipUri.optional(),
   transport: z.enum(['udp', 'tcp']).default('udp'),
-  expires: z.number().int().min(60, 'must be at least 60 seconds').max(86400).default(600),
+  expires: z.number().int().min(10, 'must be at least 10 seconds').max(86400).default(600),
   listen: z
     .strictObject({ address: ipv4.default('127.0.0.1'), port: port.default(0) })
     .default({ address: '127.0.0.1', port: 0 }),

@@ -52,18 +52,22 @@ export async function reservePort(address: string, port: number, needTcp: boolea
 }
 
 /**
- * One SIP transport+transaction stack (the `sip` package) bound to one address and port, with carphone's
- * validation of incoming requests in front of the application: a malformed request gets its 4xx/5xx
- * here and never reaches the dialog layer.
+ * One SIP transport+transaction stack bound to one address and port. It uses the `sip` package's
+ * transport and transaction layers but routes requests itself: the package's own `create().send()`
+ * takes any request whose next hop has our IP (whatever the port) for one of its flow-token URIs and
+ * fails, so a registrar or PBX on the head unit itself (or on loopback) could never be reached, and it
+ * resolves host names through DNS only. Incoming requests are validated here first: a malformed request
+ * gets its 4xx/5xx and never reaches the dialog layer.
  */
 export class SipStack {
-  private stack: sip.Stack | undefined;
+  private transport: sip.Transport | undefined;
+  private transactions: sip.TransactionLayer | undefined;
   private handler: (rq: sip.Request, remote: sip.Remote) => void = () => undefined;
 
   private constructor(
     readonly address: string,
     readonly port: number,
-    readonly transport: SipTransport,
+    readonly transportKind: SipTransport,
     private readonly logger: Logger,
   ) {}
 
@@ -71,25 +75,65 @@ export class SipStack {
     // The TCP listener is always bound too: a peer may answer over TCP for large messages.
     const port = await reservePort(options.address, options.port, true);
     const s = new SipStack(options.address, port, options.transport, options.logger);
-    s.stack = sip.create(
-      {
-        address: options.address,
-        port,
-        udp: true,
-        tcp: true,
-        maxBytesHeaders: 16_384,
-        maxContentLength: 65_536,
-        logger: {
-          error: (e) => options.logger.warn({ err: errorMessage(e) }, 'sip stack error'),
-          recv: (m, remote) =>
-            options.logger.trace({ remote: `${remote.address}:${remote.port}` }, `<<< ${sip.stringify(m)}`),
-          send: (m, target) =>
-            options.logger.trace({ target: `${target.address}:${target.port}` }, `>>> ${sip.stringify(m)}`),
-        },
+    const stackOptions: sip.StackOptions = {
+      address: options.address,
+      port,
+      udp: true,
+      tcp: true,
+      maxBytesHeaders: 16_384,
+      maxContentLength: 65_536,
+      logger: {
+        error: (e) => options.logger.warn({ err: errorMessage(e) }, 'sip transport error'),
+        recv: (m, remote) =>
+          options.logger.trace({ remote: `${remote.address}:${remote.port}` }, `<<< ${sip.stringify(m)}`),
+        send: (m, target) =>
+          options.logger.trace({ target: `${target.address}:${target.port}` }, `>>> ${sip.stringify(m)}`),
       },
-      (rq, remote) => s.onIncoming(rq, remote),
-    );
+    };
+    s.transport = sip.makeTransport(stackOptions, (m, remote) => s.onMessage(m, remote));
+    s.transactions = sip.makeTransactionLayer(stackOptions, s.transport.open.bind(s.transport));
     return s;
+  }
+
+  private onMessage(m: sip.Message, remote: sip.Remote): void {
+    const transactions = this.transactions;
+    const transport = this.transport;
+    if (!transactions || !transport) {
+      return;
+    }
+    try {
+      if (!('method' in m)) {
+        transactions.getClient(m)?.message(m, remote);
+        return;
+      }
+      const existing = transactions.getServer(m);
+      if (existing) {
+        existing.message?.(m, remote);
+        return;
+      }
+      if (m.method !== 'ACK') {
+        transactions.createServerTransaction(m, transport.get(remote) ?? transport.open(remote));
+      }
+      this.onIncoming(m, remote);
+    } catch (e) {
+      this.logger.warn({ err: errorMessage(e) }, 'incoming message dropped');
+    }
+  }
+
+  /** Where a request goes next (RFC 3261 §8.1.2, §16.12 loose routing): the first Route, else the URI. */
+  private nextHop(rq: sip.Request): sip.Remote | undefined {
+    const routes = rq.headers.route ?? [];
+    const first = routes[0];
+    let hop = sip.parseUri(first ? first.uri : rq.uri);
+    if (first && hop && isOurs(hop, this.address, this.port)) {
+      routes.shift();
+      hop = sip.parseUri(routes[0]?.uri ?? rq.uri);
+    }
+    if (!hop || !isIPv4(hop.host)) {
+      return undefined;
+    }
+    const transport = String(hop.params.transport ?? (hop.schema === 'sips' ? 'tls' : 'udp')).toUpperCase();
+    return { protocol: transport, address: hop.host, port: Number(hop.port ?? 5060) };
   }
 
   private onIncoming(rq: sip.Request, remote: sip.Remote): void {
@@ -109,21 +153,46 @@ export class SipStack {
   }
 
   /** Sends a request; every response (provisional and final) goes to `onResponse`. */
-  send(rq: sip.Request, onResponse?: (rs: sip.Response) => void): void {
-    if (!this.stack) {
+  send(rq: sip.Request, onResponse: (rs: sip.Response) => void = () => undefined): void {
+    const transport = this.transport;
+    const transactions = this.transactions;
+    if (!transport || !transactions) {
+      return;
+    }
+    const target = this.nextHop(rq);
+    if (!target || !['UDP', 'TCP'].includes(target.protocol)) {
+      onResponse(sip.makeResponse(rq, 503, 'Service Unavailable (next hop must be an IPv4 address over UDP or TCP)'));
       return;
     }
     try {
-      this.stack.send(rq, onResponse ?? (() => undefined));
+      if (rq.method === 'ACK') {
+        rq.headers.via = [{ params: { branch: sip.generateBranch() } }];
+        const flow = transport.open(target, (e) => this.logger.warn({ err: errorMessage(e) }, 'ACK not sent'));
+        try {
+          flow.send(rq);
+        } finally {
+          flow.release();
+        }
+        return;
+      }
+      if (rq.method !== 'CANCEL') {
+        rq.headers.via = [{ params: {} }, ...(rq.headers.via ?? [])];
+      }
+      let client: sip.ClientTransaction | undefined;
+      const flow = transport.open(target, (e) => {
+        this.logger.warn({ err: errorMessage(e), target: `${target.address}:${target.port}` }, 'connection failed');
+        client?.message(sip.makeResponse(rq, 503, 'Service Unavailable (connection failed)'));
+      });
+      client = transactions.createClientTransaction(flow, rq, onResponse);
     } catch (e) {
       this.logger.warn({ err: errorMessage(e), method: rq.method }, 'send failed');
-      onResponse?.({ status: 503, reason: 'Service Unavailable (send failed)', headers: rq.headers });
+      onResponse(sip.makeResponse(rq, 503, 'Service Unavailable (send failed)'));
     }
   }
 
   respond(rs: sip.Response): void {
     try {
-      this.stack?.send(rs);
+      this.transactions?.getServer(rs)?.send(rs);
     } catch (e) {
       this.logger.warn({ err: errorMessage(e), status: rs.status }, 'respond failed');
     }
@@ -131,11 +200,21 @@ export class SipStack {
 
   /** The URI peers reach us at: `sip:user@address:port` with the transport parameter for TCP. */
   contactUri(user: string): string {
-    return `sip:${user}@${this.address}:${this.port}${this.transport === 'tcp' ? ';transport=tcp' : ''}`;
+    return `sip:${user}@${this.address}:${this.port}${this.transportKind === 'tcp' ? ';transport=tcp' : ''}`;
   }
 
   close(): void {
-    this.stack?.destroy();
-    this.stack = undefined;
+    this.transactions?.destroy();
+    this.transport?.destroy();
+    this.transactions = undefined;
+    this.transport = undefined;
   }
+}
+
+function isIPv4(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
+}
+
+function isOurs(uri: sip.SipUri, address: string, port: number): boolean {
+  return uri.host === address && Number(uri.port ?? 5060) === port;
 }

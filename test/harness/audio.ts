@@ -1,0 +1,56 @@
+import { writeWav, readWav } from '../../service/media/wav.js';
+
+/** Writes an 8 kHz 16-bit mono sine tone. */
+export function writeTone(path: string, hz: number, seconds: number, amplitude = 8000): void {
+  const n = Math.round(8000 * seconds);
+  const samples = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    samples[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / 8000));
+  }
+  writeWav(path, { sampleRate: 8000, samples });
+}
+
+/** Power of one frequency in a block (Goertzel), normalised by the block's energy. */
+export function toneShare(samples: Int16Array, sampleRate: number, hz: number): number {
+  const k = (2 * Math.PI * hz) / sampleRate;
+  const coeff = 2 * Math.cos(k);
+  let s1 = 0;
+  let s2 = 0;
+  let energy = 0;
+  for (const x of samples) {
+    const s0 = x + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+    energy += x * x;
+  }
+  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return energy === 0 ? 0 : (2 * power) / (samples.length * energy);
+}
+
+/** The strongest frequency between 100 and 3400 Hz in 10 Hz steps, over two seconds from where sound starts. */
+export function dominantFrequency(samples: Int16Array, sampleRate: number): { hz: number; share: number; rms: number } {
+  // Skip the silence before the audio starts; filtering quiet samples out would cut every sine cycle.
+  const first = samples.findIndex((x) => Math.abs(x) > 200);
+  const start = first < 0 ? samples.length : first;
+  const block = samples.subarray(start, Math.min(samples.length, start + sampleRate * 2));
+  let best = { hz: 0, share: 0 };
+  for (let hz = 100; hz <= 3400; hz += 10) {
+    const share = toneShare(block, sampleRate, hz);
+    if (share > best.share) {
+      best = { hz, share };
+    }
+  }
+  const rms = Math.sqrt(block.reduce((a, x) => a + x * x, 0) / Math.max(1, block.length));
+  return { ...best, rms };
+}
+
+export function analyseWav(path: string): { hz: number; share: number; rms: number; seconds: number } {
+  const wav = readWav(path);
+  return { ...dominantFrequency(wav.samples, wav.sampleRate), seconds: wav.samples.length / wav.sampleRate };
+}
+
+/** The first file in `dir` ending in `suffix`, analysed; undefined while there is none. */
+export function analyseFirst(files: string[]): ReturnType<typeof analyseWav> | undefined {
+  const f = files[0];
+  return f ? analyseWav(f) : undefined;
+}

@@ -1,0 +1,174 @@
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+import { Child, waitFor } from './process.js';
+
+export interface BaresipOptions {
+  user: string;
+  password?: string;
+  /** kamailio's port; without it baresip does not register and is reached directly. */
+  registrarPort?: number;
+  autoAnswer: boolean;
+  /** 8 kHz 16-bit mono WAV that baresip sends into its calls. */
+  sourceWav: string;
+}
+
+export interface BaresipEvent {
+  event: true;
+  class: string;
+  type: string;
+  param?: string;
+  peeruri?: string;
+  id?: string;
+  [k: string]: unknown;
+}
+
+function stripAnsi(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u001b\[[0-9;]*m/g, ' ');
+}
+
+/** A real baresip as the far-end phone, controlled over its ctrl_tcp JSON/netstring interface. */
+export class Baresip {
+  readonly events: BaresipEvent[] = [];
+  private buffer = Buffer.alloc(0);
+  private readonly replies = new Map<string, (r: Record<string, unknown>) => void>();
+  private nextToken = 1;
+
+  private constructor(
+    readonly sipPort: number,
+    readonly recordDir: string,
+    private readonly child: Child,
+    private readonly socket: Socket,
+    readonly user: string,
+  ) {
+    socket.on('data', (d) => this.onData(d));
+  }
+
+  get uri(): string {
+    return `sip:${this.user}@127.0.0.1:${this.sipPort}`;
+  }
+
+  static async start(o: BaresipOptions): Promise<Baresip> {
+    const dir = mkdtempSync(join(tmpdir(), 'carphone-baresip-'));
+    const recordDir = join(dir, 'rec');
+    mkdirSync(recordDir);
+    // baresip also listens for TLS on its SIP port + 1.
+    const sipPort = await freePort('127.0.0.1', 2);
+    const ctrlPort = await freePort();
+    const rtpBase = 40000 + Math.floor(Math.random() * 200) * 100;
+    writeFileSync(
+      join(dir, 'config'),
+      [
+        'poll_method epoll',
+        `sip_listen 127.0.0.1:${sipPort}`,
+        'net_interface 127.0.0.1',
+        `audio_source aufile,${o.sourceWav}`,
+        'call_max_calls 4',
+        `rtp_ports ${rtpBase}-${rtpBase + 99}`,
+        'rtcp_mux no',
+        'jitter_buffer_delay 1-10',
+        'module_path /usr/lib/baresip/modules',
+        'module g711.so',
+        'module aufile.so',
+        'module sndfile.so',
+        'module ctrl_tcp.so',
+        'module_tmp account.so',
+        'module_app menu.so',
+        `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
+        `snd_path ${recordDir}`,
+        '',
+      ].join('\n'),
+    );
+    const aor = o.registrarPort ? `sip:${o.user}@127.0.0.1:${o.registrarPort}` : `sip:${o.user}@127.0.0.1:${sipPort}`;
+    const params = [
+      o.registrarPort ? `regint=600;auth_pass=${o.password ?? ''}` : 'regint=0',
+      `answermode=${o.autoAnswer ? 'auto' : 'manual'}`,
+      'audio_codecs=PCMU,PCMA',
+    ];
+    writeFileSync(join(dir, 'accounts'), `<${aor}>;${params.join(';')}\n`);
+    writeFileSync(join(dir, 'contacts'), '');
+    const child = new Child(`baresip(${o.user})`, 'baresip', ['-f', dir]);
+    const socket = await waitFor(
+      'baresip ctrl_tcp',
+      () =>
+        new Promise<Socket | undefined>((resolve) => {
+          const s = connect(ctrlPort, '127.0.0.1');
+          s.once('connect', () => resolve(s));
+          s.once('error', () => resolve(undefined));
+        }),
+      8000,
+      100,
+    );
+    const b = new Baresip(sipPort, recordDir, child, socket, o.user);
+    if (o.registrarPort) {
+      await waitFor('baresip registration', async () => /\sOK\s/.test(stripAnsi(await b.command('reginfo'))), 8000, 200);
+    }
+    return b;
+  }
+
+  private onData(d: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, d]);
+    for (;;) {
+      const colon = this.buffer.indexOf(':');
+      if (colon < 0) {
+        return;
+      }
+      const len = Number(this.buffer.subarray(0, colon).toString());
+      if (this.buffer.length < colon + 1 + len + 1) {
+        return;
+      }
+      const json = this.buffer.subarray(colon + 1, colon + 1 + len).toString();
+      this.buffer = this.buffer.subarray(colon + 2 + len);
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(json) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (msg.event === true) {
+        this.events.push(msg as BaresipEvent);
+      } else if (msg.response === true && typeof msg.token === 'string') {
+        this.replies.get(msg.token)?.(msg);
+        this.replies.delete(msg.token);
+      }
+    }
+  }
+
+  /** Runs a ctrl_tcp command and returns its reply text. */
+  command(command: string, params = ''): Promise<string> {
+    const token = `t${this.nextToken++}`;
+    const body = JSON.stringify({ command, params, token });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`baresip ${command}: no reply\n${this.child.tail()}`)), 5000);
+      this.replies.set(token, (r) => {
+        clearTimeout(timer);
+        resolve(typeof r.data === 'string' ? r.data : JSON.stringify(r));
+      });
+      this.socket.write(`${Buffer.byteLength(body)}:${body},`);
+    });
+  }
+
+  async waitForEvent(type: string, timeoutMs = 10_000, since = 0): Promise<BaresipEvent> {
+    return waitFor(`baresip event ${type}`, () => this.events.slice(since).find((e) => e.type === type), timeoutMs);
+  }
+
+  /** WAV files sndfile wrote of what baresip received (decoded), newest last. */
+  receivedRecordings(): string[] {
+    return readdirSync(this.recordDir)
+      .filter((f) => f.endsWith('-dec.wav'))
+      .sort()
+      .map((f) => join(this.recordDir, f));
+  }
+
+  log(): string {
+    return this.child.tail(60);
+  }
+
+  async stop(): Promise<void> {
+    this.socket.destroy();
+    await this.child.stop('SIGTERM', 2000);
+  }
+}

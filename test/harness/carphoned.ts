@@ -1,0 +1,47 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { OfonoClient } from '../../service/client/ofono-client.js';
+import { Child } from './process.js';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+
+/** carphoned as a real separate process, started with a YAML config written for the test. */
+export class Carphoned {
+  private constructor(
+    readonly child: Child,
+    readonly busAddress: string,
+    readonly configPath: string,
+  ) {}
+
+  static async start(config: object, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Carphoned> {
+    const dir = mkdtempSync(join(tmpdir(), 'carphoned-'));
+    const configPath = join(dir, 'carphoned.yaml');
+    writeFileSync(configPath, stringify(config));
+    return Carphoned.spawn(configPath, extraArgs, env);
+  }
+
+  static async spawn(configPath: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Carphoned> {
+    const child = new Child(
+      'carphoned',
+      process.execPath,
+      ['--import', 'tsx', join(REPO, 'service/bin/carphoned.ts'), '--config', configPath, ...extraArgs],
+      { cwd: REPO, env: { ...process.env, ...env } },
+    );
+    const m = await child.waitForLine(/^DBUS_ADDRESS=(.+)$/, 20_000);
+    return new Carphoned(child, m[1] ?? '', configPath);
+  }
+
+  async client(service = 'org.carphone'): Promise<OfonoClient> {
+    return OfonoClient.connect(this.busAddress, service);
+  }
+
+  log(): string {
+    return this.child.tail(60);
+  }
+
+  async stop(): Promise<number | null> {
+    return this.child.stop('SIGTERM', 6000);
+  }
+}

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** A child process whose output is kept for the test's failure message, stopped reliably. */
+export class Child {
+  readonly output: string[] = [];
+  readonly proc: ChildProcess;
+  private readonly lineWaiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+
+  constructor(
+    readonly name: string,
+    cmd: string,
+    args: string[],
+    options: SpawnOptions = {},
+  ) {
+    this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    for (const stream of [this.proc.stdout, this.proc.stderr]) {
+      if (stream) {
+        createInterface({ input: stream }).on('line', (line) => this.onLine(line));
+      }
+    }
+    this.proc.on('error', (e) => this.output.push(`[spawn error] ${e.message}`));
+  }
+
+  private onLine(line: string): void {
+    this.output.push(line);
+    if (this.output.length > 5000) {
+      this.output.splice(0, 1000);
+    }
+    for (const w of [...this.lineWaiters]) {
+      const m = line.match(w.re);
+      if (m) {
+        this.lineWaiters.splice(this.lineWaiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  }
+
+  get exited(): boolean {
+    return this.proc.exitCode !== null || this.proc.signalCode !== null;
+  }
+
+  /** Resolves on the first output line (already printed or future) that matches. */
+  waitForLine(re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    for (const line of this.output) {
+      const m = line.match(re);
+      if (m) {
+        return Promise.resolve(m);
+      }
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${this.name}: no line matching ${re} within ${timeoutMs} ms\n${this.tail()}`));
+      }, timeoutMs);
+      this.lineWaiters.push({
+        re,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+      this.proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited (${code}) before printing ${re}\n${this.tail()}`));
+      });
+    });
+  }
+
+  tail(n = 40): string {
+    return this.output.slice(-n).join('\n');
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 4000): Promise<number | null> {
+    if (this.exited) {
+      return this.proc.exitCode;
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+      this.proc.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+      this.proc.kill(signal);
+    });
+  }
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) {
+      return v;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
