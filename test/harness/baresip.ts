@@ -155,12 +155,17 @@ export class Baresip {
     return waitFor(`baresip event ${type}`, () => this.events.slice(since).find((e) => e.type === type), timeoutMs);
   }
 
-  /** WAV files sndfile wrote of what baresip received (decoded), newest last. */
-  receivedRecordings(): string[] {
+  /** Every WAV file sndfile wrote (encoded and decoded streams), oldest first. */
+  recordings(): string[] {
     return readdirSync(this.recordDir)
-      .filter((f) => f.endsWith('-dec.wav'))
+      .filter((f) => f.endsWith('.wav'))
       .sort()
       .map((f) => join(this.recordDir, f));
+  }
+
+  /** WAV files sndfile wrote of what baresip received (decoded), oldest first. */
+  receivedRecordings(): string[] {
+    return this.recordings().filter((f) => f.endsWith('-dec.wav'));
   }
 
   log(): string {

@@ -1,0 +1,278 @@
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OfonoClient } from '../../service/client/ofono-client.js';
+import { analyseWav, writeTone } from '../harness/audio.js';
+import { Baresip } from '../harness/baresip.js';
+import { Carphoned } from '../harness/carphoned.js';
+import { PrivateBus } from '../harness/dbus-daemon.js';
+import { Kamailio } from '../harness/kamailio.js';
+import { waitFor } from '../harness/process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'carphone-calls-'));
+const recDir = join(dir, 'carphone-rec');
+
+let kam: Kamailio;
+let bob: Baresip; // answers automatically, sends 440 Hz
+let carol: Baresip; // rings, sends 1000 Hz, calls carphone
+let bus: PrivateBus;
+let daemon: Carphoned;
+let client: OfonoClient;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function noCalls(modem = '/sip0'): Promise<void> {
+  await waitFor('no calls left', async () => (await client.calls(modem)).length === 0, 10_000);
+}
+
+function newRecordings(before: string[], after: string[]): string[] {
+  return after.filter((f) => !before.includes(f));
+}
+
+/** carol calls carphone's line 1000 through kamailio; resolves with the new call's object path. */
+async function carolCalls(expectedState: 'incoming' | 'waiting'): Promise<string> {
+  const since = client.signals.length;
+  await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+  const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
+  const [path, props] = added.args as [string, Record<string, unknown>];
+  expect(props.State).toBe(expectedState);
+  expect(props.LineIdentification).toBe('2002');
+  return path;
+}
+
+beforeAll(async () => {
+  kam = await Kamailio.start({
+    users: [
+      { user: '1000', password: 'secret-1000' },
+      { user: '1001', password: 'secret-1001' },
+      { user: '2001', password: 'secret-2001' },
+      { user: '2002', password: 'secret-2002' },
+    ],
+    proxyAuth: true,
+  });
+  writeTone(join(dir, '440.wav'), 440, 120);
+  writeTone(join(dir, '1000.wav'), 1000, 120);
+  writeTone(join(dir, '700.wav'), 700, 120);
+  bob = await Baresip.start({ user: '2001', password: 'secret-2001', registrarPort: kam.port, autoAnswer: true, sourceWav: join(dir, '440.wav') });
+  carol = await Baresip.start({ user: '2002', password: 'secret-2002', registrarPort: kam.port, autoAnswer: false, sourceWav: join(dir, '1000.wav') });
+  bus = await PrivateBus.start();
+  daemon = await Carphoned.start({
+    dbus: { bus: bus.address },
+    log: { level: 'debug' },
+    audio: { device: { type: 'file', play: join(dir, '700.wav'), record: recDir } },
+    accounts: [
+      { id: 'sip0', user: '1000', password: 'secret-1000', domain: '127.0.0.1', registrar: kam.uri, expires: 10 },
+      { id: 'wrongpw', user: '1001', password: 'not-the-password', domain: '127.0.0.1', registrar: kam.uri },
+    ],
+  });
+  client = await daemon.client();
+  await waitFor('sip0 registered', async () => (await client.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered');
+}, 60_000);
+
+afterAll(async () => {
+  client?.disconnect();
+  await daemon?.stop();
+  await Promise.allSettled([bob?.stop(), carol?.stop(), kam?.stop(), bus?.stop()]);
+});
+
+describe('registration', () => {
+  it('registers with digest auth and shows it in NetworkRegistration and SipAccount', async () => {
+    expect((await client.properties('/sip0', 'org.ofono.NetworkRegistration')).Status).toBe('registered');
+    const account = await client.properties('/sip0', 'org.carphone.SipAccount');
+    expect(account).toMatchObject({ Registration: 'registered', RegistrationError: '', Aor: 'sip:1000@127.0.0.1' });
+  });
+
+  it('refreshes the registration before it expires', async () => {
+    const { LocalAddress } = await client.properties('/sip0', 'org.carphone.SipAccount');
+    const registersFromUs = (): number =>
+      kam.log().split('\n').filter((l) => l.includes('REQ REGISTER') && l.includes(`from ${String(LocalAddress)}`)).length;
+    const before = registersFromUs();
+    // 10 s granted, refreshed at half: within 7 s at least one more REGISTER must arrive.
+    await waitFor('a refresh REGISTER', () => registersFromUs() > before, 7000, 200);
+    expect((await client.properties('/sip0', 'org.carphone.SipAccount')).Registration).toBe('registered');
+  });
+
+  it('reports a wrong password over D-Bus as denied, naming authentication', async () => {
+    await waitFor('wrong password reported', async () => (await client.properties('/wrongpw', 'org.carphone.SipAccount')).Registration === 'failed');
+    const account = await client.properties('/wrongpw', 'org.carphone.SipAccount');
+    expect(String(account.RegistrationError)).toMatch(/authentication rejected/);
+    expect((await client.properties('/wrongpw', 'org.ofono.NetworkRegistration')).Status).toBe('denied');
+    await expect(client.dial('/wrongpw', '2001')).rejects.toMatchObject({ type: 'org.ofono.Error.Failed', message: expect.stringMatching(/not registered/) });
+  });
+});
+
+describe('outgoing calls', () => {
+  it('calls baresip through kamailio, and baresip hears the tone carphone sends', async () => {
+    const before = bob.receivedRecordings();
+    const since = client.signals.length;
+    const path = await client.dial('/sip0', '2001');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await sleep(2000);
+    await client.hangup(path);
+    const reason = await client.waitForSignal((s) => s.path === path && s.member === 'DisconnectReason', 5000, since);
+    expect(reason.args).toEqual(['local']);
+    await noCalls();
+    const rec = await waitFor('baresip recording', () => newRecordings(before, bob.receivedRecordings())[0]);
+    await sleep(300);
+    const heard = analyseWav(rec);
+    expect(heard.hz).toBe(700);
+    expect(heard.share).toBeGreaterThan(0.5);
+    expect(heard.seconds).toBeGreaterThan(1);
+  });
+
+  it('reports the far end hanging up as DisconnectReason "remote"', async () => {
+    const since = client.signals.length;
+    const path = await client.dial('/sip0', '2001');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await bob.command('hangup');
+    const reason = await client.waitForSignal((s) => s.path === path && s.member === 'DisconnectReason', 5000, since);
+    expect(reason.args).toEqual(['remote']);
+    await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 5000, since);
+  });
+
+  it('cancels an unanswered call when the driver hangs up while it rings', async () => {
+    const since = client.signals.length;
+    const carolEvents = carol.events.length;
+    const path = await client.dial('/sip0', '2002');
+    await client.waitForCallState(path, 'alerting', 10_000, since);
+    await carol.waitForEvent('CALL_INCOMING', 5000, carolEvents);
+    await client.hangup(path);
+    await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 5000, since);
+    const closed = await carol.waitForEvent('CALL_CLOSED', 5000, carolEvents);
+    expect(closed.type).toBe('CALL_CLOSED');
+    expect(carol.events.slice(carolEvents).some((e) => e.type === 'CALL_ESTABLISHED')).toBe(false);
+  });
+
+  it('puts a call on hold and resumes it with re-INVITEs', async () => {
+    const since = client.signals.length;
+    const bobEvents = bob.events.length;
+    const path = await client.dial('/sip0', '2001');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await client.manager('/sip0', 'SwapCalls');
+    await client.waitForCallState(path, 'held', 5000, since);
+    await client.manager('/sip0', 'SwapCalls');
+    await client.waitForCallState(path, 'active', 5000, since + 1);
+    // baresip saw the initial offer and the two re-offers (hold, resume).
+    await waitFor('re-offers at baresip', () => bob.events.slice(bobEvents).filter((e) => e.type === 'CALL_REMOTE_SDP').length >= 3, 5000);
+    await client.manager('/sip0', 'HangupAll');
+    await noCalls();
+  });
+});
+
+describe('incoming calls', () => {
+  it('rings, is answered over D-Bus, and carries audio both ways', async () => {
+    const carphoneBefore = readdirSafe(recDir);
+    const carolBefore = carol.recordings();
+    const path = await carolCalls('incoming');
+    const since = client.signals.length;
+    await client.answer(path);
+    await client.waitForCallState(path, 'active', 5000);
+    await sleep(2000);
+    await carol.command('hangup');
+    const reason = await client.waitForSignal((s) => s.path === path && s.member === 'DisconnectReason', 5000, since);
+    expect(reason.args).toEqual(['remote']);
+    await noCalls();
+    await sleep(300);
+    const ours = newRecordings(carphoneBefore, readdirSafe(recDir));
+    expect(ours).toHaveLength(1);
+    const weHeard = analyseWav(join(recDir, ours[0] ?? ''));
+    expect(weHeard.hz).toBe(1000);
+    expect(weHeard.share).toBeGreaterThan(0.5);
+    const carolRec = newRecordings(carolBefore, carol.recordings()).find((f) => f.endsWith('-dec.wav'));
+    const carolHeard = analyseWav(carolRec ?? '');
+    expect(carolHeard.hz).toBe(700);
+  });
+
+  it('rejects a ringing call with 603 Decline', async () => {
+    const carolEvents = carol.events.length;
+    const path = await carolCalls('incoming');
+    await client.hangup(path);
+    const closed = await carol.waitForEvent('CALL_CLOSED', 5000, carolEvents);
+    expect(String(closed.param)).toMatch(/603/);
+    await noCalls();
+  });
+
+  it('ends a ringing call when the caller cancels it', async () => {
+    const since = client.signals.length;
+    const path = await carolCalls('incoming');
+    await sleep(300);
+    await carol.command('hangup');
+    const reason = await client.waitForSignal((s) => s.path === path && s.member === 'DisconnectReason', 5000, since);
+    expect(reason.args).toEqual(['remote']);
+    await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 5000, since);
+  });
+
+  it('presents a second call during an active one as waiting, and HoldAndAnswer swaps to it', async () => {
+    const since = client.signals.length;
+    const first = await client.dial('/sip0', '2001');
+    await client.waitForCallState(first, 'active', 10_000, since);
+    const second = await carolCalls('waiting');
+    await client.manager('/sip0', 'HoldAndAnswer');
+    await client.waitForCallState(first, 'held', 5000, since);
+    await client.waitForCallState(second, 'active', 5000, since);
+    const calls = Object.fromEntries((await client.calls('/sip0')).map(([p, props]) => [p, props.State]));
+    expect(calls).toEqual({ [first]: 'held', [second]: 'active' });
+    await client.manager('/sip0', 'HangupAll');
+    await noCalls();
+  });
+});
+
+describe('bad input', () => {
+  it('refuses an invalid dial string with org.ofono.Error.InvalidFormat', async () => {
+    await expect(client.dial('/sip0', 'call mum')).rejects.toMatchObject({ type: 'org.ofono.Error.InvalidFormat' });
+    await expect(client.dial('/sip0', '12;34')).rejects.toMatchObject({ type: 'org.ofono.Error.InvalidFormat' });
+    await expect(client.call('/sip0', 'org.ofono.VoiceCallManager', 'Dial', 's', ['2001'])).rejects.toMatchObject({
+      type: 'org.ofono.Error.InvalidArguments',
+    });
+    await expect(client.dial('/sip0', '2001', 'sometimes')).rejects.toMatchObject({ type: 'org.ofono.Error.InvalidArguments' });
+  });
+
+  it('answers malformed SIP with 400 or drops it, and still places a call afterwards', async () => {
+    const { LocalAddress } = await client.properties('/sip0', 'org.carphone.SipAccount');
+    const [host, port] = String(LocalAddress).split(':');
+    const socket = createSocket('udp4');
+    const replies: string[] = [];
+    socket.on('message', (m) => replies.push(m.toString('latin1')));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const local = socket.address().port;
+    const head = (extra: string, cl: string, body = ''): string =>
+      `INVITE sip:1000@${host}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${Math.random().toString(36).slice(2)}\r\n` +
+      `From: <sip:evil@127.0.0.1>;tag=1\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: ${Math.random()}@x\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${cl}\r\n\r\n${body}`;
+    const garbage = [
+      'hello world',
+      Buffer.from([0, 1, 2, 3, 255, 254]).toString('latin1'),
+      head('', '99999', 'v=0'),
+      head('', 'abc', 'v=0'),
+      head('CSeq: 1 BYE\r\n', '0'),
+      `INVITE sip:1000@${host}:${port} SIP/2.0\r\nCall-ID: x\r\n\r\n`,
+      head(`X-Huge: ${'A'.repeat(60_000)}\r\n`, '0'),
+      head('', '10', 'v=0\r\nm=audio 0 RTP/AVP 0\r\n'),
+      `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKnothing\r\nCall-ID: none\r\nCSeq: 1 INVITE\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\n\r\n`,
+    ];
+    for (let round = 0; round < 20; round++) {
+      for (const g of garbage) {
+        socket.send(Buffer.from(g, 'latin1'), Number(port), host);
+      }
+    }
+    await waitFor('a 400 reply', () => replies.some((r) => r.startsWith('SIP/2.0 400')), 5000);
+    expect(replies.every((r) => /^SIP\/2\.0 (400|413|488|513) /.test(r))).toBe(true);
+    socket.close();
+
+    const since = client.signals.length;
+    const path = await client.dial('/sip0', '2001');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await client.hangup(path);
+    await noCalls();
+    expect(daemon.child.exited).toBe(false);
+  });
+});
+
+function readdirSafe(d: string): string[] {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+}
