@@ -115,10 +115,18 @@ declare module 'sip' {
     getClient(m: Message): ClientTransaction | undefined;
     destroy(): void;
   }
-  export function makeTransport(options: StackOptions, onMessage: (m: Message, remote: Remote) => void): Transport;
+  export function makeTransport(
+    options: StackOptions,
+    onMessage: (m: Message, remote: Remote) => void,
+  ): Transport;
   export function makeTransactionLayer(options: StackOptions, open: Transport['open']): TransactionLayer;
   export function create(options: StackOptions, onRequest: (rq: Request, remote: Remote) => void): Stack;
-  export function makeResponse(rq: Request, status: number, reason?: string, extension?: Partial<Response>): Response;
+  export function makeResponse(
+    rq: Request,
+    status: number,
+    reason?: string,
+    extension?: Partial<Response>,
+  ): Response;
   export function parseUri(uri: string): SipUri | undefined;
   export function stringifyUri(uri: SipUri): string;
   export function stringify(m: Message): string;

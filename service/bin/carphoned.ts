@@ -23,7 +23,11 @@ function loadConfig(): Config {
   // Flags go through the same validation as the file, so a bad flag is reported like a bad key.
   return parseConfig({
     ...base,
-    dbus: { ...base.dbus, ...(opts.bus ? { bus: opts.bus } : {}), ...(opts.busName ? { name: opts.busName } : {}) },
+    dbus: {
+      ...base.dbus,
+      ...(opts.bus ? { bus: opts.bus } : {}),
+      ...(opts.busName ? { name: opts.busName } : {}),
+    },
     log: { level: opts.logLevel ?? base.log.level },
   });
 }

@@ -11,7 +11,8 @@ import type { Direction } from '../sdp/offer-answer.js';
  */
 export type DisconnectReason = 'local' | 'remote' | 'network';
 
-export type OfonoCallState = 'active' | 'held' | 'dialing' | 'alerting' | 'incoming' | 'waiting' | 'disconnected';
+export type OfonoCallState =
+  'active' | 'held' | 'dialing' | 'alerting' | 'incoming' | 'waiting' | 'disconnected';
 
 export type CallPhase =
   | { phase: 'dialing' }
@@ -91,7 +92,7 @@ function mediaMode(localHold: boolean, remoteHold: boolean): MediaMode {
 
 /** Maps a final failure of our INVITE to oFono's disconnect reasons. */
 export function reasonForStatus(status: number): DisconnectReason {
-  if (status === 408 || status >= 500 && status < 600 || status < 400) {
+  if (status === 408 || (status >= 500 && status < 600) || status < 400) {
     return 'network';
   }
   return 'remote';
@@ -100,7 +101,11 @@ export function reasonForStatus(status: number): DisconnectReason {
 function ended(reason: DisconnectReason, effects: CallEffect[], status?: number): Step {
   return [
     { phase: 'ended', reason, cancel: 'none', ...(status !== undefined ? { status } : {}) },
-    [...effects, { type: 'media', mode: 'stop' }, { type: 'ended', reason, ...(status !== undefined ? { status } : {}) }],
+    [
+      ...effects,
+      { type: 'media', mode: 'stop' },
+      { type: 'ended', reason, ...(status !== undefined ? { status } : {}) },
+    ],
   ];
 }
 
@@ -154,7 +159,10 @@ function outgoingEarly(p: Extract<CallPhase, { phase: 'dialing' | 'alerting' }>,
       return ended(reasonForStatus(e.status), [], e.status);
     case 'user-hangup': {
       const [next, effects] = ended('local', p.phase === 'alerting' ? [{ type: 'send-cancel' }] : []);
-      return [{ ...next, cancel: p.phase === 'alerting' ? 'sent' : 'await-provisional' } as CallPhase, effects];
+      return [
+        { ...next, cancel: p.phase === 'alerting' ? 'sent' : 'await-provisional' } as CallPhase,
+        effects,
+      ];
     }
     case 'user-answer':
     case 'user-hold':
@@ -185,7 +193,9 @@ function incoming(p: Extract<CallPhase, { phase: 'incoming' }>, e: CallEvent): S
     case 'remote-cancel':
       return ended('remote', [{ type: 'reject', status: 487 }]);
     case 'set-waiting':
-      return p.waiting === e.waiting ? [p, []] : [{ phase: 'incoming', waiting: e.waiting }, [{ type: 'changed' }]];
+      return p.waiting === e.waiting
+        ? [p, []]
+        : [{ phase: 'incoming', waiting: e.waiting }, [{ type: 'changed' }]];
     case 'remote-bye':
       return ended('remote', []);
     case 'user-hold':
@@ -217,7 +227,10 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
       if (p.localHold || p.pending) {
         return [p, []];
       }
-      return [{ ...p, pending: 'hold' }, [{ type: 'send-reinvite', direction: wantedDirection(true, p.remoteHold) }]];
+      return [
+        { ...p, pending: 'hold' },
+        [{ type: 'send-reinvite', direction: wantedDirection(true, p.remoteHold) }],
+      ];
     case 'user-resume':
       if (!p.localHold || p.pending) {
         return [p, []];
@@ -245,7 +258,9 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
     }
     case 'remote-reoffer': {
       const remoteHold = e.direction === 'sendonly' || e.direction === 'inactive';
-      const effects: CallEffect[] = [{ type: 'accept-reoffer', wanted: wantedDirection(p.localHold, remoteHold) }];
+      const effects: CallEffect[] = [
+        { type: 'accept-reoffer', wanted: wantedDirection(p.localHold, remoteHold) },
+      ];
       if (remoteHold !== p.remoteHold) {
         effects.push({ type: 'media', mode: mediaMode(p.localHold, remoteHold) }, { type: 'changed' });
       }

@@ -65,9 +65,14 @@ export class OfonoClient {
   }
 
   private async subscribe(): Promise<void> {
-    await this.callRaw('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', [
-      `type='signal',sender='${this.service}'`,
-    ]);
+    await this.callRaw(
+      'org.freedesktop.DBus',
+      '/org/freedesktop/DBus',
+      'org.freedesktop.DBus',
+      'AddMatch',
+      's',
+      [`type='signal',sender='${this.service}'`],
+    );
     this.senderUnique = await this.owner();
     this.bus.on('message', (msg: Message) => {
       if (msg.type !== dbus.MessageType.SIGNAL || !msg.interface || !msg.member) {
@@ -76,7 +81,12 @@ export class OfonoClient {
       if (msg.sender !== this.senderUnique && msg.sender !== this.service) {
         return;
       }
-      const s: SignalRecord = { path: msg.path, interface: msg.interface, member: msg.member, args: plain(msg.body) as unknown[] };
+      const s: SignalRecord = {
+        path: msg.path,
+        interface: msg.interface,
+        member: msg.member,
+        args: plain(msg.body) as unknown[],
+      };
       this.signals.push(s);
       this.listeners.forEach((l) => l(s));
     });
@@ -85,9 +95,14 @@ export class OfonoClient {
   /** The service's unique name: signals carry it, not the well-known name. Re-read after a restart. */
   async owner(): Promise<string | undefined> {
     try {
-      const [name] = (await this.callRaw('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's', [
-        this.service,
-      ])) as [string];
+      const [name] = (await this.callRaw(
+        'org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus',
+        'GetNameOwner',
+        's',
+        [this.service],
+      )) as [string];
       this.senderUnique = name;
       return name;
     } catch {
@@ -100,7 +115,14 @@ export class OfonoClient {
     return () => this.listeners.delete(listener);
   }
 
-  private async callRaw(dest: string, path: string, iface: string, member: string, signature: string, body: unknown[]): Promise<unknown[]> {
+  private async callRaw(
+    dest: string,
+    path: string,
+    iface: string,
+    member: string,
+    signature: string,
+    body: unknown[],
+  ): Promise<unknown[]> {
     const msg = new dbus.Message({ destination: dest, path, interface: iface, member, signature, body });
     let reply: Message | null;
     try {
@@ -114,7 +136,13 @@ export class OfonoClient {
     return (reply?.body ?? []) as unknown[];
   }
 
-  async call(path: string, iface: string, member: string, signature = '', args: unknown[] = []): Promise<unknown> {
+  async call(
+    path: string,
+    iface: string,
+    member: string,
+    signature = '',
+    args: unknown[] = [],
+  ): Promise<unknown> {
     const body = await this.callRaw(this.service, path, iface, member, signature, args);
     return plain(body.length === 1 ? body[0] : body);
   }
@@ -156,7 +184,14 @@ export class OfonoClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
-        reject(new Error(`no matching signal within ${timeoutMs} ms; got:\n${this.signals.slice(-15).map((s) => `${s.path} ${s.member} ${JSON.stringify(s.args)}`).join('\n')}`));
+        reject(
+          new Error(
+            `no matching signal within ${timeoutMs} ms; got:\n${this.signals
+              .slice(-15)
+              .map((s) => `${s.path} ${s.member} ${JSON.stringify(s.args)}`)
+              .join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       const off = this.onSignal((s) => {
         if (pred(s)) {
@@ -171,7 +206,8 @@ export class OfonoClient {
   /** Waits until the call at `path` reports `state` (PropertyChanged State). */
   waitForCallState(path: string, state: string, timeoutMs = 10_000, since = 0): Promise<SignalRecord> {
     return this.waitForSignal(
-      (s) => s.path === path && s.member === 'PropertyChanged' && s.args[0] === 'State' && s.args[1] === state,
+      (s) =>
+        s.path === path && s.member === 'PropertyChanged' && s.args[0] === 'State' && s.args[1] === state,
       timeoutMs,
       since,
     );

@@ -9,7 +9,10 @@ const port = z.number().int().min(0, 'must be 0 (pick a free port) or 1-65535').
 
 const sipUri = z
   .string()
-  .regex(/^sips?:[^\s]+$/, 'must be a SIP URI such as sip:127.0.0.1:5060 (host names are not resolved; use an IP)');
+  .regex(
+    /^sips?:[^\s]+$/,
+    'must be a SIP URI such as sip:127.0.0.1:5060 (host names are not resolved; use an IP)',
+  );
 
 const audioDevice = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('null') }),
@@ -46,9 +49,11 @@ export const accountSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  log: z.strictObject({ level: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info') }).default({
-    level: 'info',
-  }),
+  log: z
+    .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info') })
+    .default({
+      level: 'info',
+    }),
   dbus: z
     .strictObject({
       /** system, session, or a D-Bus address such as unix:path=/run/carphone/bus */
@@ -75,7 +80,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       /** The number that reaches the built-in echo endpoint, as *43 does on many PBXs. */
-      number: z.string().regex(/^[*#0-9]{1,10}$/, 'must be 1-10 of 0-9 * #').default('*43'),
+      number: z
+        .string()
+        .regex(/^[*#0-9]{1,10}$/, 'must be 1-10 of 0-9 * #')
+        .default('*43'),
       address: ipv4.default('127.0.0.2'),
     })
     .default({ enabled: true, number: '*43', address: '127.0.0.2' }),

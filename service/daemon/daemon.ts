@@ -29,7 +29,11 @@ export interface RunningDaemon {
  * Starts carphoned: bus, echo test line, one Line per account, the oFono-shaped D-Bus objects; then
  * claims the bus name, which is the moment clients may start talking to it.
  */
-export async function startDaemon(config: Config, logger: Logger, clock: Clock = systemClock): Promise<RunningDaemon> {
+export async function startDaemon(
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+): Promise<RunningDaemon> {
   const device = audioDevice(config);
   const { bus, address, privateDaemon } = await openBus(config.dbus.bus, logger);
   bus.on('error', (e: unknown) => logger.error({ err: errorMessage(e) }, 'D-Bus connection error'));
@@ -44,7 +48,8 @@ export async function startDaemon(config: Config, logger: Logger, clock: Clock =
       new Line(account, {
         clock,
         logger,
-        media: (addr) => new G711MediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id })),
+        media: (addr) =>
+          new G711MediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id })),
         ...(echo ? { echo: { number: config.echoTest.number, uri: echo.uri(config.echoTest.number) } } : {}),
       }),
   );

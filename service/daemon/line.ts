@@ -38,9 +38,16 @@ export class Line {
 
   constructor(
     readonly account: AccountConfig,
-    private readonly deps: { clock: Clock; logger: Logger; media: (address: string) => MediaFactory; echo?: EchoRoute },
+    private readonly deps: {
+      clock: Clock;
+      logger: Logger;
+      media: (address: string) => MediaFactory;
+      echo?: EchoRoute;
+    },
   ) {
-    this.events = new SafeEmitter((e, ev) => deps.logger.error({ err: errorMessage(e), ev }, 'listener failed'));
+    this.events = new SafeEmitter((e, ev) =>
+      deps.logger.error({ err: errorMessage(e), ev }, 'listener failed'),
+    );
     this.manager = new CallManager(deps.clock, deps.logger);
   }
 
@@ -75,8 +82,14 @@ export class Line {
     }
     const a = this.account;
     const logger = this.deps.logger.child({ line: a.id });
-    this.stack = await SipStack.open({ address: a.listen.address, port: a.listen.port, transport: a.transport, logger });
-    const credentials = a.password !== undefined ? { user: a.authUser ?? a.user, password: a.password } : undefined;
+    this.stack = await SipStack.open({
+      address: a.listen.address,
+      port: a.listen.port,
+      transport: a.transport,
+      logger,
+    });
+    const credentials =
+      a.password !== undefined ? { user: a.authUser ?? a.user, password: a.password } : undefined;
     const proxy = withTransport(a.outboundProxy ?? a.registrar, a.transport);
     this.ua = new UserAgent({
       stack: this.stack,
@@ -148,7 +161,10 @@ export class Line {
     }
     const reg = this.registration;
     if (this.registrar && reg.status !== 'registered') {
-      throw new CarphoneError('FAILED', `not registered with ${this.account.registrar ?? 'the registrar'}: ${reg.reason || reg.status}`);
+      throw new CarphoneError(
+        'FAILED',
+        `not registered with ${this.account.registrar ?? 'the registrar'}: ${reg.reason || reg.status}`,
+      );
     }
     return this.manager.dial(number, targetUri(target, this.account.domain));
   }

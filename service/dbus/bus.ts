@@ -20,7 +20,8 @@ export class BusError extends Error {
 }
 
 /** Connects and waits until the connection is authenticated, or fails with the reason. */
-async function connect(address: string | 'system', timeoutMs = 3000): Promise<Bus> {
+/** `address` is a D-Bus address, or the word system for the system bus. */
+async function connect(address: string, timeoutMs = 3000): Promise<Bus> {
   const bus = address === 'system' ? dbus.systemBus() : dbus.sessionBus({ busAddress: address });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new BusError(`no answer from the bus at ${address}`)), timeoutMs);
@@ -30,7 +31,11 @@ async function connect(address: string | 'system', timeoutMs = 3000): Promise<Bu
     });
     bus.once('error', (e: unknown) => {
       clearTimeout(timer);
-      reject(new BusError(`cannot connect to the bus at ${address}: ${e instanceof Error ? e.message : String(e)}`));
+      reject(
+        new BusError(
+          `cannot connect to the bus at ${address}: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+      );
     });
   });
   return bus;
@@ -78,7 +83,10 @@ export async function openBus(spec: string, logger: Logger): Promise<BusConnecti
     try {
       return { bus: await connect(sessionAddress), address: sessionAddress };
     } catch (e) {
-      logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'session bus unreachable; starting a private bus');
+      logger.warn(
+        { err: e instanceof Error ? e.message : String(e) },
+        'session bus unreachable; starting a private bus',
+      );
     }
   }
   const { address, child } = await startPrivateBus();

@@ -7,7 +7,12 @@ import { ManagerInterface } from './manager-iface.js';
 import { ModemInterface } from './modem-iface.js';
 import { IN_SIGNATURES, type OfonoInterface } from './ofono-interface.js';
 import { toDict } from './properties.js';
-import { NetworkRegistrationInterface, SipAccountInterface, networkStatus, type RegistrationModel } from './registration-iface.js';
+import {
+  NetworkRegistrationInterface,
+  SipAccountInterface,
+  networkStatus,
+  type RegistrationModel,
+} from './registration-iface.js';
 import { VoiceCallInterface } from './voicecall-iface.js';
 import { VoiceCallManagerInterface } from './voicecallmanager-iface.js';
 
@@ -15,11 +20,7 @@ type Variant = InstanceType<typeof dbus.Variant>;
 type Bus = ReturnType<typeof dbus.sessionBus>;
 type Message = InstanceType<typeof dbus.Message>;
 
-const INTERFACES = [
-  'org.ofono.VoiceCallManager',
-  'org.ofono.NetworkRegistration',
-  'org.carphone.SipAccount',
-];
+const INTERFACES = ['org.ofono.VoiceCallManager', 'org.ofono.NetworkRegistration', 'org.carphone.SipAccount'];
 
 interface ModemObjects {
   line: Line;
@@ -100,7 +101,10 @@ export class OfonoService {
   addLine(line: Line): void {
     const path = `/${line.id}`;
     const log = this.logger.child({ line: line.id });
-    const objects: Partial<ModemObjects> & { calls: ModemObjects['calls'] } = { calls: new Map(), lockdown: false };
+    const objects: Partial<ModemObjects> & { calls: ModemObjects['calls'] } = {
+      calls: new Map(),
+      lockdown: false,
+    };
     const modemModel = {
       get powered() {
         return line.powered;

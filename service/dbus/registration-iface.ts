@@ -36,7 +36,12 @@ export class NetworkRegistrationInterface extends OfonoInterface {
 
   protected properties(): object {
     const r = this.model.registration;
-    return { Status: networkStatus(r.status, r.reason), Mode: 'auto', Name: this.model.operatorName, Technology: 'sip' };
+    return {
+      Status: networkStatus(r.status, r.reason),
+      Mode: 'auto',
+      Name: this.model.operatorName,
+      Technology: 'sip',
+    };
   }
 }
 

@@ -122,7 +122,11 @@ export class G711RtpSession implements MediaSession {
     packet.setPayload(new DataView(payload.buffer, payload.byteOffset, payload.byteLength));
     const view = packet.getView();
     const target = this.latchedRemote ?? { address: n.remoteAddress, port: n.remotePort };
-    this.socket.send(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), target.port, target.address);
+    this.socket.send(
+      new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+      target.port,
+      target.address,
+    );
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + samples) >>> 0;
     this.counters.packetsSent++;

@@ -65,7 +65,10 @@ function render(
   direction: Direction,
   ptime: number,
 ): string {
-  const payloads = [...codecs.map((c) => c.payloadType), ...(telephoneEventPt !== undefined ? [telephoneEventPt] : [])];
+  const payloads = [
+    ...codecs.map((c) => c.payloadType),
+    ...(telephoneEventPt !== undefined ? [telephoneEventPt] : []),
+  ];
   const description: sdpTransform.SessionDescription = {
     version: 0,
     origin: {
@@ -87,7 +90,9 @@ function render(
         payloads: payloads.join(' '),
         rtp: [
           ...codecs.map((c) => ({ payload: c.payloadType, codec: c.name, rate: c.clockRate })),
-          ...(telephoneEventPt !== undefined ? [{ payload: telephoneEventPt, codec: 'telephone-event', rate: 8000 }] : []),
+          ...(telephoneEventPt !== undefined
+            ? [{ payload: telephoneEventPt, codec: 'telephone-event', rate: 8000 }]
+            : []),
         ],
         fmtp: telephoneEventPt !== undefined ? [{ payload: telephoneEventPt, config: '0-16' }] : [],
         ptime,
@@ -154,7 +159,13 @@ function parseAudio(text: string): ParsedAudio {
     address,
     port: audio.port,
     codecs,
-    direction: held ? (direction === 'sendrecv' ? 'sendonly' : direction === 'recvonly' ? 'inactive' : direction) : direction,
+    direction: held
+      ? direction === 'sendrecv'
+        ? 'sendonly'
+        : direction === 'recvonly'
+          ? 'inactive'
+          : direction
+      : direction,
     ptime: typeof audio.ptime === 'number' && audio.ptime >= 10 && audio.ptime <= 120 ? audio.ptime : 20,
   };
 }

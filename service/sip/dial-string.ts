@@ -5,13 +5,12 @@ import { CarphoneError } from '../core/errors.js';
  * E.164 numbers become `sip:+49…@domain;user=phone` (RFC 3261 §19.1.6), local digits `sip:123@domain`.
  */
 export type DialTarget =
-  | { kind: 'e164'; number: string }
-  | { kind: 'digits'; number: string }
-  | { kind: 'uri'; uri: string };
+  { kind: 'e164'; number: string } | { kind: 'digits'; number: string } | { kind: 'uri'; uri: string };
 
 const E164 = /^\+[1-9][0-9]{1,14}$/;
 const DIGITS = /^[0-9*#]{1,80}$/;
-const SIP_URI = /^sips?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@)?[A-Za-z0-9.\-[\]:]+(?::[0-9]{1,5})?(?:;[^\s<>"]*)?$/;
+const SIP_URI =
+  /^sips?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@)?[A-Za-z0-9.\-[\]:]+(?::[0-9]{1,5})?(?:;[^\s<>"]*)?$/;
 
 export function parseDialString(input: string): DialTarget {
   const s = input.trim();

@@ -120,7 +120,7 @@ export function digestResponse(input: DigestInput): { response: string; cnonce: 
 
 /** Builds the Authorization / Proxy-Authorization header value for a request. */
 export function authorizationHeader(input: DigestInput): AuthHeader {
-  const { challenge, credentials, method: _method, uri } = input;
+  const { challenge, credentials, uri } = input;
   const { response, cnonce, nc } = digestResponse(input);
   const header: AuthHeader = {
     scheme: 'Digest',

@@ -94,7 +94,8 @@ export class RegistrarClient {
         this.sendRegister(effect.expires, effect.withAuth);
         break;
       case 'set-timer': {
-        const event: RegistrationEvent = effect.timer === 'refresh' ? { type: 'refresh-due' } : { type: 'retry-due' };
+        const event: RegistrationEvent =
+          effect.timer === 'refresh' ? { type: 'refresh-due' } : { type: 'retry-due' };
         this.timers.push(this.o.clock.setTimeout(() => this.dispatch(event), effect.ms));
         break;
       }
@@ -149,7 +150,10 @@ export class RegistrarClient {
     let stale = false;
     if (rs.status === 401 || rs.status === 407) {
       const proxy = rs.status === 407;
-      const challenge = selectChallenge(proxy ? rs.headers['proxy-authenticate'] : rs.headers['www-authenticate'], proxy);
+      const challenge = selectChallenge(
+        proxy ? rs.headers['proxy-authenticate'] : rs.headers['www-authenticate'],
+        proxy,
+      );
       if (challenge && this.o.credentials) {
         if (challenge.nonce !== this.challenge?.nonce) {
           this.nonceCount = 0;

@@ -77,7 +77,9 @@ function goBackoff(policy: RegistrationPolicy, attempt: number, status: number):
 }
 
 function sendFresh(policy: RegistrationPolicy, attempt: number, refreshing: boolean): Step {
-  const effects: RegistrationEffect[] = [{ type: 'send-register', expires: policy.requestedExpires, withAuth: false }];
+  const effects: RegistrationEffect[] = [
+    { type: 'send-register', expires: policy.requestedExpires, withAuth: false },
+  ];
   if (!refreshing) {
     effects.unshift({ type: 'status', status: 'registering', reason: '' });
   }

@@ -139,7 +139,10 @@ export class SipStack {
   private onIncoming(rq: sip.Request, remote: sip.Remote): void {
     const problem = validateRequest(rq);
     if (problem) {
-      this.logger.info({ remote: `${remote.address}:${remote.port}`, problem: problem.reason }, 'rejected request');
+      this.logger.info(
+        { remote: `${remote.address}:${remote.port}`, problem: problem.reason },
+        'rejected request',
+      );
       if (rq.method !== 'ACK') {
         this.respond(sip.makeResponse(rq, problem.status, problem.reason, problem.extension));
       }
@@ -161,13 +164,17 @@ export class SipStack {
     }
     const target = this.nextHop(rq);
     if (!target || !['UDP', 'TCP'].includes(target.protocol)) {
-      onResponse(sip.makeResponse(rq, 503, 'Service Unavailable (next hop must be an IPv4 address over UDP or TCP)'));
+      onResponse(
+        sip.makeResponse(rq, 503, 'Service Unavailable (next hop must be an IPv4 address over UDP or TCP)'),
+      );
       return;
     }
     try {
       if (rq.method === 'ACK') {
         rq.headers.via = [{ params: { branch: sip.generateBranch() } }];
-        const flow = transport.open(target, (e) => this.logger.warn({ err: errorMessage(e) }, 'ACK not sent'));
+        const flow = transport.open(target, (e) =>
+          this.logger.warn({ err: errorMessage(e) }, 'ACK not sent'),
+        );
         try {
           flow.send(rq);
         } finally {
@@ -178,12 +185,16 @@ export class SipStack {
       if (rq.method !== 'CANCEL') {
         rq.headers.via = [{ params: {} }, ...(rq.headers.via ?? [])];
       }
-      let client: sip.ClientTransaction | undefined;
+      // A TCP connection that fails ends the transaction with a 503, as RFC 3261 §8.1.3.1 asks.
+      const pending: { client?: sip.ClientTransaction } = {};
       const flow = transport.open(target, (e) => {
-        this.logger.warn({ err: errorMessage(e), target: `${target.address}:${target.port}` }, 'connection failed');
-        client?.message(sip.makeResponse(rq, 503, 'Service Unavailable (connection failed)'));
+        this.logger.warn(
+          { err: errorMessage(e), target: `${target.address}:${target.port}` },
+          'connection failed',
+        );
+        pending.client?.message(sip.makeResponse(rq, 503, 'Service Unavailable (connection failed)'));
       });
-      client = transactions.createClientTransaction(flow, rq, onResponse);
+      pending.client = transactions.createClientTransaction(flow, rq, onResponse);
     } catch (e) {
       this.logger.warn({ err: errorMessage(e), method: rq.method }, 'send failed');
       onResponse(sip.makeResponse(rq, 503, 'Service Unavailable (send failed)'));

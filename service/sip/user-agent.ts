@@ -101,7 +101,9 @@ export class UserAgent {
   private closed = false;
 
   constructor(private readonly o: UserAgentOptions) {
-    this.events = new SafeEmitter<UaEvents>((e, ev) => o.logger.error({ err: errorMessage(e), ev }, 'listener failed'));
+    this.events = new SafeEmitter<UaEvents>((e, ev) =>
+      o.logger.error({ err: errorMessage(e), ev }, 'listener failed'),
+    );
     o.stack.onRequest((rq) => this.onRequest(rq));
   }
 
@@ -219,7 +221,13 @@ export class UserAgent {
       return false;
     }
     rq.headers[proxy ? 'proxy-authorization' : 'authorization'] = [
-      authorizationHeader({ challenge, credentials: this.o.credentials, method: rq.method, uri: rq.uri, nc: 1 }),
+      authorizationHeader({
+        challenge,
+        credentials: this.o.credentials,
+        method: rq.method,
+        uri: rq.uri,
+        nc: 1,
+      }),
     ];
     return true;
   }
@@ -292,7 +300,10 @@ export class UserAgent {
       try {
         this.run(call, effect, added);
       } catch (e) {
-        this.o.logger.error({ call: call.info.id, effect: effect.type, err: errorMessage(e) }, 'effect failed');
+        this.o.logger.error(
+          { call: call.info.id, effect: effect.type, err: errorMessage(e) },
+          'effect failed',
+        );
       }
     }
   }
@@ -312,7 +323,11 @@ export class UserAgent {
         this.acceptInvite(call, effect.wanted);
         break;
       case 'reject':
-        this.respondInvite(call, effect.status, effect.status === 486 ? 'Busy Here' : effect.status === 487 ? 'Request Terminated' : 'Decline');
+        this.respondInvite(
+          call,
+          effect.status,
+          effect.status === 486 ? 'Busy Here' : effect.status === 487 ? 'Request Terminated' : 'Decline',
+        );
         break;
       case 'send-cancel':
         this.sendCancel(call);
@@ -333,7 +348,11 @@ export class UserAgent {
         this.stopRetransmit(call);
         // Keep the ended call reachable for the life of a transaction (64·T1): a CANCELled INVITE can
         // still see a late 2xx to ACK and BYE, and a retransmitted BYE still deserves its 200.
-        this.o.clock.setTimeout(() => this.calls.get(call.info.id) === call && this.calls.delete(call.info.id), 64 * T1);
+        this.o.clock.setTimeout(() => {
+          if (this.calls.get(call.info.id) === call) {
+            this.calls.delete(call.info.id);
+          }
+        }, 64 * T1);
         this.events.emit('call-ended', call.info, effect.reason, effect.status);
         break;
     }
@@ -362,7 +381,12 @@ export class UserAgent {
     try {
       const { answer, negotiated } = answerOffer(
         rq.content ?? '',
-        { address: call.media.localAddress, port: call.media.localPort, sessionId: call.sessionId, version: call.sdpVersion++ },
+        {
+          address: call.media.localAddress,
+          port: call.media.localPort,
+          sessionId: call.sessionId,
+          version: call.sdpVersion++,
+        },
         wanted,
       );
       call.media.configure(negotiated);
@@ -389,7 +413,7 @@ export class UserAgent {
     };
     send(T1);
     call.ackDeadline = this.o.clock.setTimeout(() => {
-      call.retransmit && this.o.clock.clearTimeout(call.retransmit);
+      this.o.clock.clearTimeout(call.retransmit);
       this.dispatch(call, { type: 'ack-timeout' });
     }, 64 * T1);
   }
@@ -424,7 +448,8 @@ export class UserAgent {
   }
 
   private sendAck(call: Call): void {
-    const seq = call.pendingReinvite?.headers.cseq?.seq ?? call.invite?.headers.cseq?.seq ?? call.dialog.localSeq;
+    const seq =
+      call.pendingReinvite?.headers.cseq?.seq ?? call.invite?.headers.cseq?.seq ?? call.dialog.localSeq;
     const ack: sip.Request = {
       method: 'ACK',
       uri: call.dialog.remoteTarget,
@@ -433,7 +458,12 @@ export class UserAgent {
     this.o.stack.send(ack);
   }
 
-  private sendInDialog(call: Call, method: string, body: string | undefined, onResponse: (rs: sip.Response) => void): sip.Request {
+  private sendInDialog(
+    call: Call,
+    method: string,
+    body: string | undefined,
+    onResponse: (rs: sip.Response) => void,
+  ): sip.Request {
     call.dialog.localSeq++;
     const rq: sip.Request = {
       method,
@@ -503,7 +533,11 @@ export class UserAgent {
       case 'OPTIONS':
         this.o.stack.respond(
           sip.makeResponse(rq, 200, 'OK', {
-            headers: { allow: SUPPORTED_METHODS.join(', '), accept: 'application/sdp', 'accept-language': 'en' },
+            headers: {
+              allow: SUPPORTED_METHODS.join(', '),
+              accept: 'application/sdp',
+              'accept-language': 'en',
+            },
           }),
         );
         return;
@@ -524,7 +558,10 @@ export class UserAgent {
         }
         return;
       case 'CANCEL':
-        if (!call || call.serverInvite?.headers.via?.[0]?.params.branch !== rq.headers.via?.[0]?.params.branch) {
+        if (
+          !call ||
+          call.serverInvite?.headers.via?.[0]?.params.branch !== rq.headers.via?.[0]?.params.branch
+        ) {
           this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
           return;
         }
@@ -541,12 +578,16 @@ export class UserAgent {
         return;
       case 'INFO':
         this.o.stack.respond(
-          call ? sip.makeResponse(rq, 200, 'OK') : sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'),
+          call
+            ? sip.makeResponse(rq, 200, 'OK')
+            : sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'),
         );
         return;
       default:
         this.o.stack.respond(
-          sip.makeResponse(rq, 405, 'Method Not Allowed', { headers: { allow: SUPPORTED_METHODS.join(', ') } }),
+          sip.makeResponse(rq, 405, 'Method Not Allowed', {
+            headers: { allow: SUPPORTED_METHODS.join(', ') },
+          }),
         );
     }
   }

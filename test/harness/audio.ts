@@ -28,7 +28,10 @@ export function toneShare(samples: Int16Array, sampleRate: number, hz: number): 
 }
 
 /** The strongest frequency between 100 and 3400 Hz in 10 Hz steps, over two seconds from where sound starts. */
-export function dominantFrequency(samples: Int16Array, sampleRate: number): { hz: number; share: number; rms: number } {
+export function dominantFrequency(
+  samples: Int16Array,
+  sampleRate: number,
+): { hz: number; share: number; rms: number } {
   // Skip the silence before the audio starts; filtering quiet samples out would cut every sine cycle.
   const first = samples.findIndex((x) => Math.abs(x) > 200);
   const start = first < 0 ? samples.length : first;

@@ -82,7 +82,9 @@ export class Baresip {
         '',
       ].join('\n'),
     );
-    const aor = o.registrarPort ? `sip:${o.user}@127.0.0.1:${o.registrarPort}` : `sip:${o.user}@127.0.0.1:${sipPort}`;
+    const aor = o.registrarPort
+      ? `sip:${o.user}@127.0.0.1:${o.registrarPort}`
+      : `sip:${o.user}@127.0.0.1:${sipPort}`;
     const params = [
       o.registrarPort ? `regint=600;auth_pass=${o.password ?? ''}` : 'regint=0',
       `answermode=${o.autoAnswer ? 'auto' : 'manual'}`,
@@ -104,7 +106,12 @@ export class Baresip {
     );
     const b = new Baresip(sipPort, recordDir, child, socket, o.user);
     if (o.registrarPort) {
-      await waitFor('baresip registration', async () => /\sOK\s/.test(stripAnsi(await b.command('reginfo'))), 8000, 200);
+      await waitFor(
+        'baresip registration',
+        async () => /\sOK\s/.test(stripAnsi(await b.command('reginfo'))),
+        8000,
+        200,
+      );
     }
     return b;
   }
@@ -142,7 +149,10 @@ export class Baresip {
     const token = `t${this.nextToken++}`;
     const body = JSON.stringify({ command, params, token });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`baresip ${command}: no reply\n${this.child.tail()}`)), 5000);
+      const timer = setTimeout(
+        () => reject(new Error(`baresip ${command}: no reply\n${this.child.tail()}`)),
+        5000,
+      );
       this.replies.set(token, (r) => {
         clearTimeout(timer);
         resolve(typeof r.data === 'string' ? r.data : JSON.stringify(r));
@@ -152,7 +162,11 @@ export class Baresip {
   }
 
   async waitForEvent(type: string, timeoutMs = 10_000, since = 0): Promise<BaresipEvent> {
-    return waitFor(`baresip event ${type}`, () => this.events.slice(since).find((e) => e.type === type), timeoutMs);
+    return waitFor(
+      `baresip event ${type}`,
+      () => this.events.slice(since).find((e) => e.type === type),
+      timeoutMs,
+    );
   }
 
   /** Every WAV file sndfile wrote (encoded and decoded streams), oldest first. */

@@ -15,14 +15,22 @@ export class Carphoned {
     readonly configPath: string,
   ) {}
 
-  static async start(config: object, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Carphoned> {
+  static async start(
+    config: object,
+    extraArgs: string[] = [],
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<Carphoned> {
     const dir = mkdtempSync(join(tmpdir(), 'carphoned-'));
     const configPath = join(dir, 'carphoned.yaml');
     writeFileSync(configPath, stringify(config));
     return Carphoned.spawn(configPath, extraArgs, env);
   }
 
-  static async spawn(configPath: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Carphoned> {
+  static async spawn(
+    configPath: string,
+    extraArgs: string[] = [],
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<Carphoned> {
     const child = new Child(
       'carphoned',
       process.execPath,

@@ -8,7 +8,12 @@ export class PrivateBus {
   ) {}
 
   static async start(): Promise<PrivateBus> {
-    const child = new Child('dbus-daemon', 'dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1']);
+    const child = new Child('dbus-daemon', 'dbus-daemon', [
+      '--session',
+      '--nofork',
+      '--nopidfile',
+      '--print-address=1',
+    ]);
     const m = await child.waitForLine(/^(unix:.+)$/);
     return new PrivateBus(m[1] ?? '', child);
   }

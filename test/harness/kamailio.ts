@@ -105,8 +105,23 @@ export class Kamailio {
     const dir = mkdtempSync(join(tmpdir(), 'carphone-kam-'));
     const cfg = join(dir, 'kamailio.cfg');
     writeFileSync(cfg, config(port, o));
-    const child = new Child('kamailio', 'kamailio', ['-f', cfg, '-DD', '-E', '-m', '32', '-M', '4', '-Y', dir, '-P', join(dir, 'pid')]);
-    await child.waitForLine(/INFO: .*tcp_main|listening on|ready|init_tcp|Listening on/i, 5000).catch(() => undefined);
+    const child = new Child('kamailio', 'kamailio', [
+      '-f',
+      cfg,
+      '-DD',
+      '-E',
+      '-m',
+      '32',
+      '-M',
+      '4',
+      '-Y',
+      dir,
+      '-P',
+      join(dir, 'pid'),
+    ]);
+    await child
+      .waitForLine(/INFO: .*tcp_main|listening on|ready|init_tcp|Listening on/i, 5000)
+      .catch(() => undefined);
     await new Promise((r) => setTimeout(r, 300));
     if (child.exited) {
       throw new Error(`kamailio failed to start:\n${child.tail()}`);

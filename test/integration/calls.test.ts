@@ -55,20 +55,42 @@ beforeAll(async () => {
   writeTone(join(dir, '440.wav'), 440, 120);
   writeTone(join(dir, '1000.wav'), 1000, 120);
   writeTone(join(dir, '700.wav'), 700, 120);
-  bob = await Baresip.start({ user: '2001', password: 'secret-2001', registrarPort: kam.port, autoAnswer: true, sourceWav: join(dir, '440.wav') });
-  carol = await Baresip.start({ user: '2002', password: 'secret-2002', registrarPort: kam.port, autoAnswer: false, sourceWav: join(dir, '1000.wav') });
+  bob = await Baresip.start({
+    user: '2001',
+    password: 'secret-2001',
+    registrarPort: kam.port,
+    autoAnswer: true,
+    sourceWav: join(dir, '440.wav'),
+  });
+  carol = await Baresip.start({
+    user: '2002',
+    password: 'secret-2002',
+    registrarPort: kam.port,
+    autoAnswer: false,
+    sourceWav: join(dir, '1000.wav'),
+  });
   bus = await PrivateBus.start();
   daemon = await Carphoned.start({
     dbus: { bus: bus.address },
     log: { level: 'debug' },
     audio: { device: { type: 'file', play: join(dir, '700.wav'), record: recDir } },
     accounts: [
-      { id: 'sip0', user: '1000', password: 'secret-1000', domain: '127.0.0.1', registrar: kam.uri, expires: 10 },
+      {
+        id: 'sip0',
+        user: '1000',
+        password: 'secret-1000',
+        domain: '127.0.0.1',
+        registrar: kam.uri,
+        expires: 10,
+      },
       { id: 'wrongpw', user: '1001', password: 'not-the-password', domain: '127.0.0.1', registrar: kam.uri },
     ],
   });
   client = await daemon.client();
-  await waitFor('sip0 registered', async () => (await client.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered');
+  await waitFor(
+    'sip0 registered',
+    async () => (await client.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered',
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -81,13 +103,20 @@ describe('registration', () => {
   it('registers with digest auth and shows it in NetworkRegistration and SipAccount', async () => {
     expect((await client.properties('/sip0', 'org.ofono.NetworkRegistration')).Status).toBe('registered');
     const account = await client.properties('/sip0', 'org.carphone.SipAccount');
-    expect(account).toMatchObject({ Registration: 'registered', RegistrationError: '', Aor: 'sip:1000@127.0.0.1' });
+    expect(account).toMatchObject({
+      Registration: 'registered',
+      RegistrationError: '',
+      Aor: 'sip:1000@127.0.0.1',
+    });
   });
 
   it('refreshes the registration before it expires', async () => {
     const { LocalAddress } = await client.properties('/sip0', 'org.carphone.SipAccount');
     const registersFromUs = (): number =>
-      kam.log().split('\n').filter((l) => l.includes('REQ REGISTER') && l.includes(`from ${String(LocalAddress)}`)).length;
+      kam
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('REQ REGISTER') && l.includes(`from ${String(LocalAddress)}`)).length;
     const before = registersFromUs();
     // 10 s granted, refreshed at half: within 7 s at least one more REGISTER must arrive.
     await waitFor('a refresh REGISTER', () => registersFromUs() > before, 7000, 200);
@@ -95,11 +124,16 @@ describe('registration', () => {
   });
 
   it('reports a wrong password over D-Bus as denied, naming authentication', async () => {
-    await waitFor('wrong password reported', async () => (await client.properties('/wrongpw', 'org.carphone.SipAccount')).Registration === 'failed');
+    await waitFor(
+      'wrong password reported',
+      async () => (await client.properties('/wrongpw', 'org.carphone.SipAccount')).Registration === 'failed',
+    );
     const account = await client.properties('/wrongpw', 'org.carphone.SipAccount');
     expect(String(account.RegistrationError)).toMatch(/authentication rejected/);
     expect((await client.properties('/wrongpw', 'org.ofono.NetworkRegistration')).Status).toBe('denied');
-    await expect(client.dial('/wrongpw', '2001')).rejects.toMatchObject({ type: 'org.ofono.Error.Failed', message: expect.stringMatching(/not registered/) });
+    const failure = await client.dial('/wrongpw', '2001').catch((e: unknown) => e);
+    expect(failure).toMatchObject({ type: 'org.ofono.Error.Failed' });
+    expect(String(failure)).toMatch(/not registered/);
   });
 });
 
@@ -111,7 +145,11 @@ describe('outgoing calls', () => {
     await client.waitForCallState(path, 'active', 10_000, since);
     await sleep(2000);
     await client.hangup(path);
-    const reason = await client.waitForSignal((s) => s.path === path && s.member === 'DisconnectReason', 5000, since);
+    const reason = await client.waitForSignal(
+      (s) => s.path === path && s.member === 'DisconnectReason',
+      5000,
+      since,
+    );
     expect(reason.args).toEqual(['local']);
     await noCalls();
     const rec = await waitFor('baresip recording', () => newRecordings(before, bob.receivedRecordings())[0]);
@@ -127,7 +165,11 @@ describe('outgoing calls', () => {
     const path = await client.dial('/sip0', '2001');
     await client.waitForCallState(path, 'active', 10_000, since);
     await bob.command('hangup');
-    const reason = await client.waitForSignal((s) => s.path === path && s.member === 'DisconnectReason', 5000, since);
+    const reason = await client.waitForSignal(
+      (s) => s.path === path && s.member === 'DisconnectReason',
+      5000,
+      since,
+    );
     expect(reason.args).toEqual(['remote']);
     await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 5000, since);
   });
@@ -155,7 +197,11 @@ describe('outgoing calls', () => {
     await client.manager('/sip0', 'SwapCalls');
     await client.waitForCallState(path, 'active', 5000, since + 1);
     // baresip saw the initial offer and the two re-offers (hold, resume).
-    await waitFor('re-offers at baresip', () => bob.events.slice(bobEvents).filter((e) => e.type === 'CALL_REMOTE_SDP').length >= 3, 5000);
+    await waitFor(
+      're-offers at baresip',
+      () => bob.events.slice(bobEvents).filter((e) => e.type === 'CALL_REMOTE_SDP').length >= 3,
+      5000,
+    );
     await client.manager('/sip0', 'HangupAll');
     await noCalls();
   });
@@ -171,7 +217,11 @@ describe('incoming calls', () => {
     await client.waitForCallState(path, 'active', 5000);
     await sleep(2000);
     await carol.command('hangup');
-    const reason = await client.waitForSignal((s) => s.path === path && s.member === 'DisconnectReason', 5000, since);
+    const reason = await client.waitForSignal(
+      (s) => s.path === path && s.member === 'DisconnectReason',
+      5000,
+      since,
+    );
     expect(reason.args).toEqual(['remote']);
     await noCalls();
     await sleep(300);
@@ -199,7 +249,11 @@ describe('incoming calls', () => {
     const path = await carolCalls('incoming');
     await sleep(300);
     await carol.command('hangup');
-    const reason = await client.waitForSignal((s) => s.path === path && s.member === 'DisconnectReason', 5000, since);
+    const reason = await client.waitForSignal(
+      (s) => s.path === path && s.member === 'DisconnectReason',
+      5000,
+      since,
+    );
     expect(reason.args).toEqual(['remote']);
     await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 5000, since);
   });
@@ -221,12 +275,20 @@ describe('incoming calls', () => {
 
 describe('bad input', () => {
   it('refuses an invalid dial string with org.ofono.Error.InvalidFormat', async () => {
-    await expect(client.dial('/sip0', 'call mum')).rejects.toMatchObject({ type: 'org.ofono.Error.InvalidFormat' });
-    await expect(client.dial('/sip0', '12;34')).rejects.toMatchObject({ type: 'org.ofono.Error.InvalidFormat' });
-    await expect(client.call('/sip0', 'org.ofono.VoiceCallManager', 'Dial', 's', ['2001'])).rejects.toMatchObject({
+    await expect(client.dial('/sip0', 'call mum')).rejects.toMatchObject({
+      type: 'org.ofono.Error.InvalidFormat',
+    });
+    await expect(client.dial('/sip0', '12;34')).rejects.toMatchObject({
+      type: 'org.ofono.Error.InvalidFormat',
+    });
+    await expect(
+      client.call('/sip0', 'org.ofono.VoiceCallManager', 'Dial', 's', ['2001']),
+    ).rejects.toMatchObject({
       type: 'org.ofono.Error.InvalidArguments',
     });
-    await expect(client.dial('/sip0', '2001', 'sometimes')).rejects.toMatchObject({ type: 'org.ofono.Error.InvalidArguments' });
+    await expect(client.dial('/sip0', '2001', 'sometimes')).rejects.toMatchObject({
+      type: 'org.ofono.Error.InvalidArguments',
+    });
   });
 
   it('answers malformed SIP with 400 or drops it, and still places a call afterwards', async () => {

@@ -31,7 +31,7 @@ describe('the built-in *43 echo line', () => {
     await bus?.stop();
   });
 
-  it('answers *43 over real SIP and returns the caller\'s own audio', async () => {
+  it("answers *43 over real SIP and returns the caller's own audio", async () => {
     const path = await client.dial('/local', '*43');
     expect(path).toBe('/local/voicecall01');
     await client.waitForCallState(path, 'active');
@@ -46,4 +46,3 @@ describe('the built-in *43 echo line', () => {
     expect(rec.seconds).toBeGreaterThan(0.8);
   });
 });
-

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages carphone needs to run and to be tested, when they are missing.
+#   dbus          private and system message bus (dbus-daemon)
+#   kamailio      SIP registrar/proxy the integration tests register with
+#   baresip(-core) far-end SIP phone in the tests
+#   python3-dbus  the D-Bus library oFono's own test scripts use: a client nobody wrote for us
+#   sox           converts and inspects audio files (tools/ and debugging)
+#   sip-tester    SIPp, scripted SIP peers
+set -euo pipefail
+packages=(dbus kamailio baresip-core python3-dbus sox sip-tester)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all Debian packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,209 @@
+#!/usr/bin/env -S npx tsx
+import { Command, CommanderError } from 'commander';
+import { OfonoClient, OfonoClientError, type Props } from '../client/ofono-client.js';
+
+/**
+ * carphonectl: carphoned's command line over D-Bus. Exit codes a script can rely on:
+ *   0 done · 1 the service refused (the D-Bus error name is printed) · 2 usage error
+ *   3 the service cannot be reached · 4 nothing to act on (no such call, no incoming call)
+ */
+const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, nothing: 4 } as const;
+
+class CtlError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface GlobalOptions {
+  bus?: string;
+  name: string;
+  modem?: string;
+}
+
+const program = new Command()
+  .name('carphonectl')
+  .description('control carphoned over D-Bus')
+  .option(
+    '--bus <address>',
+    'D-Bus address, or "system" (default: $CARPHONE_BUS, then $DBUS_SESSION_BUS_ADDRESS)',
+  )
+  .option('--name <name>', 'service name on the bus', process.env.CARPHONE_NAME ?? 'org.carphone')
+  .option('--modem <path>', 'line to act on (default: the first one)')
+  .exitOverride();
+
+async function connect(): Promise<OfonoClient> {
+  const o = program.opts<GlobalOptions>();
+  const address = o.bus ?? process.env.CARPHONE_BUS ?? process.env.DBUS_SESSION_BUS_ADDRESS;
+  if (!address) {
+    throw new CtlError(
+      EXIT.unreachable,
+      'no bus given: use --bus, or set CARPHONE_BUS to the DBUS_ADDRESS carphoned printed',
+    );
+  }
+  let client: OfonoClient;
+  try {
+    client = await OfonoClient.connect(address, o.name);
+  } catch (e) {
+    throw new CtlError(
+      EXIT.unreachable,
+      `cannot connect to ${address}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  if (!(await client.owner())) {
+    client.disconnect();
+    throw new CtlError(EXIT.unreachable, `${o.name} is not running on ${address}`);
+  }
+  return client;
+}
+
+async function modemPath(client: OfonoClient): Promise<string> {
+  const chosen = program.opts<GlobalOptions>().modem;
+  const modems = await client.modems();
+  if (chosen) {
+    const path = chosen.startsWith('/') ? chosen : `/${chosen}`;
+    if (!modems.some(([p]) => p === path)) {
+      throw new CtlError(
+        EXIT.nothing,
+        `no line ${path}; lines: ${modems.map(([p]) => p).join(' ') || 'none'}`,
+      );
+    }
+    return path;
+  }
+  const first = modems[0];
+  if (!first) {
+    throw new CtlError(EXIT.nothing, 'carphoned has no lines configured');
+  }
+  return first[0];
+}
+
+function formatCall(path: string, p: Props): string {
+  const since = p.StartTime ? ` since ${String(p.StartTime)}` : '';
+  const name = p.Name ? ` (${String(p.Name)})` : '';
+  return `${path} ${String(p.State)} ${String(p.LineIdentification)}${name}${since}${p.Emergency ? ' EMERGENCY' : ''}`;
+}
+
+function action(fn: (client: OfonoClient, ...args: string[]) => Promise<void>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const client = await connect();
+    try {
+      await fn(client, ...args.filter((a): a is string => typeof a === 'string'));
+    } finally {
+      client.disconnect();
+    }
+  };
+}
+
+program
+  .command('status')
+  .description('lines, their registration, and calls')
+  .action(
+    action(async (client) => {
+      for (const [path, props] of await client.modems()) {
+        const acct = await client.properties(path, 'org.carphone.SipAccount');
+        const err = acct.RegistrationError ? ` (${String(acct.RegistrationError)})` : '';
+        console.log(
+          `${path} ${String(props.Name)} ${props.Powered ? 'on' : 'off'} ${String(acct.Registration)}${err} ${String(acct.Aor)}`,
+        );
+        for (const [callPath, callProps] of await client.calls(path)) {
+          console.log(`  ${formatCall(callPath, callProps)}`);
+        }
+      }
+    }),
+  );
+
+program
+  .command('dial <number>')
+  .description('place a call: +E.164, digits (*43 is the echo test) or a SIP URI; prints the call path')
+  .action(
+    action(async (client, number = '') => {
+      console.log(await client.dial(await modemPath(client), number));
+    }),
+  );
+
+program
+  .command('answer')
+  .description('answer the incoming call')
+  .action(
+    action(async (client) => {
+      const modem = await modemPath(client);
+      const incoming = (await client.calls(modem)).find(([, p]) => p.State === 'incoming');
+      if (!incoming) {
+        throw new CtlError(EXIT.nothing, 'no incoming call');
+      }
+      await client.answer(incoming[0]);
+      console.log(incoming[0]);
+    }),
+  );
+
+program
+  .command('hangup [call]')
+  .description('hang up one call (its path or number in the list), or all calls')
+  .action(
+    action(async (client, call) => {
+      const modem = await modemPath(client);
+      if (!call) {
+        await client.manager(modem, 'HangupAll');
+        return;
+      }
+      const calls = await client.calls(modem);
+      const path = call.startsWith('/')
+        ? call
+        : calls.find(([p]) => p.endsWith(`voicecall${call.padStart(2, '0')}`))?.[0];
+      if (!path || !calls.some(([p]) => p === path)) {
+        throw new CtlError(EXIT.nothing, `no call ${call}`);
+      }
+      await client.hangup(path);
+    }),
+  );
+
+program
+  .command('calls')
+  .description('list calls, one per line: path state number [since time]')
+  .action(
+    action(async (client) => {
+      for (const [path, props] of await client.calls(await modemPath(client))) {
+        console.log(formatCall(path, props));
+      }
+    }),
+  );
+
+program
+  .command('monitor')
+  .description('print events as they happen, one per line, until interrupted')
+  .action(async () => {
+    const client = await connect();
+    client.onSignal((s) => console.log(`${s.path} ${s.interface}.${s.member} ${JSON.stringify(s.args)}`));
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+      client.bus.once('error', resolve);
+    });
+    client.disconnect();
+  });
+
+async function main(): Promise<number> {
+  try {
+    await program.parseAsync();
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof CtlError) {
+      console.error(`carphonectl: ${e.message}`);
+      return e.exitCode;
+    }
+    if (e instanceof OfonoClientError) {
+      console.error(`carphonectl: ${e.type}: ${e.message}`);
+      return EXIT.refused;
+    }
+    console.error(`carphonectl: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT.refused;
+  }
+}
+
+void main().then((code) => process.exit(code));

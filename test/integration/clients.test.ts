@@ -1,0 +1,160 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Carphoned, REPO } from '../harness/carphoned.js';
+import { PrivateBus } from '../harness/dbus-daemon.js';
+import { Child, waitFor } from '../harness/process.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { cwd: REPO, env: { ...process.env, ...env }, timeout: 20_000 },
+      (err, stdout, stderr) => {
+        const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const ctl = (address: string, ...args: string[]): Promise<Run> =>
+  run(process.execPath, [
+    '--import',
+    'tsx',
+    join(REPO, 'service/bin/carphonectl.ts'),
+    '--bus',
+    address,
+    ...args,
+  ]);
+
+describe('carphonectl', () => {
+  let bus: PrivateBus;
+  let daemon: Carphoned;
+
+  beforeAll(async () => {
+    bus = await PrivateBus.start();
+    daemon = await Carphoned.start({
+      dbus: { bus: bus.address },
+      accounts: [{ id: 'local', name: 'Local line', user: 'driver', domain: '127.0.0.1' }],
+    });
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await bus?.stop();
+  });
+
+  it('dials the echo line, lists it, prints events while monitoring, and hangs up', async () => {
+    const monitor = new Child(
+      'monitor',
+      process.execPath,
+      ['--import', 'tsx', join(REPO, 'service/bin/carphonectl.ts'), '--bus', bus.address, 'monitor'],
+      { cwd: REPO },
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const status = await ctl(bus.address, 'status');
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^\/local Local line on unregistered sip:driver@127\.0\.0\.1/m);
+
+    const dial = await ctl(bus.address, 'dial', '*43');
+    expect(dial).toMatchObject({ code: 0, stdout: '/local/voicecall01\n' });
+    await waitFor(
+      'call active',
+      async () => /\/local\/voicecall01 active \*43 since /.test((await ctl(bus.address, 'calls')).stdout),
+      10_000,
+      200,
+    );
+
+    const hangup = await ctl(bus.address, 'hangup', '1');
+    expect(hangup.code).toBe(0);
+    await monitor.waitForLine(/\/local org\.ofono\.VoiceCallManager\.CallRemoved \["\/local\/voicecall01"\]/);
+    await monitor.waitForLine(/\/local\/voicecall01 org\.ofono\.VoiceCall\.DisconnectReason \["local"\]/);
+    await monitor.stop('SIGINT');
+    expect((await ctl(bus.address, 'calls')).stdout).toBe('');
+  });
+
+  it('exits 1 with the D-Bus error name when the service refuses', async () => {
+    const r = await ctl(bus.address, 'dial', 'not a number');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/org\.ofono\.Error\.InvalidFormat/);
+  });
+
+  it('exits 4 when there is nothing to act on', async () => {
+    expect((await ctl(bus.address, 'hangup', '7')).code).toBe(4);
+    expect((await ctl(bus.address, 'answer')).code).toBe(4);
+  });
+
+  it('exits 3 when carphoned is not on the bus, and 2 on a usage error', async () => {
+    const other = await PrivateBus.start();
+    try {
+      const r = await ctl(other.address, 'status');
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/org\.carphone is not running/);
+    } finally {
+      await other.stop();
+    }
+    expect((await ctl(bus.address, 'frobnicate')).code).toBe(2);
+  });
+});
+
+describe('a python3-dbus client written for oFono', () => {
+  let bus: PrivateBus;
+  let daemon: Carphoned;
+  const py = (...args: string[]): Promise<Run> =>
+    run('/usr/bin/python3', [join(REPO, 'test/clients/ofono_client.py'), ...args], {
+      DBUS_SYSTEM_BUS_ADDRESS: bus.address,
+    });
+
+  beforeAll(async () => {
+    bus = await PrivateBus.start();
+    daemon = await Carphoned.start(
+      { dbus: { bus: bus.address }, accounts: [{ id: 'sip0', user: 'driver', domain: '127.0.0.1' }] },
+      ['--bus-name', 'org.ofono'],
+    );
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await bus?.stop();
+  });
+
+  it('lists modems with every interface they announce', async () => {
+    const r = await py('list-modems');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^\[ \/sip0 \]$/m);
+    expect(r.stdout).toMatch(
+      /Interfaces = org\.ofono\.VoiceCallManager org\.ofono\.NetworkRegistration org\.carphone\.SipAccount/,
+    );
+    expect(r.stdout).toMatch(/\[VoiceCallManager\] EmergencyNumbers = 112 911/);
+    expect(r.stdout).toMatch(/\[SipAccount\] Aor = sip:driver@127\.0\.0\.1/);
+  });
+
+  it('dials, lists the call, and hangs up', async () => {
+    const dial = await py('dial', '*43');
+    expect(dial).toMatchObject({ code: 0, stdout: '/sip0/voicecall01\n' });
+    await waitFor(
+      'call active',
+      async () => /State = active/.test((await py('list-calls')).stdout),
+      10_000,
+      200,
+    );
+    const calls = await py('list-calls');
+    expect(calls.stdout).toMatch(/LineIdentification = \*43/);
+    expect((await py('hangup-all')).code).toBe(0);
+    await waitFor('no calls', async () => (await py('list-calls')).stdout === '', 10_000, 200);
+  });
+
+  it('sees oFono error names', async () => {
+    const r = await py('dial', '+49 30 1234');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^org\.ofono\.Error\.InvalidFormat: /);
+  });
+});
