@@ -80,10 +80,15 @@ async function modemPath(client: OfonoClient): Promise<string> {
   return first[0];
 }
 
+/** D-Bus values are strings, numbers and booleans here; show anything else as JSON. */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v);
+}
+
 function formatCall(path: string, p: Props): string {
-  const since = p.StartTime ? ` since ${String(p.StartTime)}` : '';
-  const name = p.Name ? ` (${String(p.Name)})` : '';
-  return `${path} ${String(p.State)} ${String(p.LineIdentification)}${name}${since}${p.Emergency ? ' EMERGENCY' : ''}`;
+  const since = p.StartTime ? ` since ${text(p.StartTime)}` : '';
+  const name = p.Name ? ` (${text(p.Name)})` : '';
+  return `${path} ${text(p.State)} ${text(p.LineIdentification)}${name}${since}${p.Emergency ? ' EMERGENCY' : ''}`;
 }
 
 function action(fn: (client: OfonoClient, ...args: string[]) => Promise<void>) {
@@ -104,9 +109,9 @@ program
     action(async (client) => {
       for (const [path, props] of await client.modems()) {
         const acct = await client.properties(path, 'org.carphone.SipAccount');
-        const err = acct.RegistrationError ? ` (${String(acct.RegistrationError)})` : '';
+        const err = acct.RegistrationError ? ` (${text(acct.RegistrationError)})` : '';
         console.log(
-          `${path} ${String(props.Name)} ${props.Powered ? 'on' : 'off'} ${String(acct.Registration)}${err} ${String(acct.Aor)}`,
+          `${path} ${text(props.Name)} ${props.Powered ? 'on' : 'off'} ${text(acct.Registration)}${err} ${text(acct.Aor)}`,
         );
         for (const [callPath, callProps] of await client.calls(path)) {
           console.log(`  ${formatCall(callPath, callProps)}`);

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ofonoState,
+  reasonForStatus,
+  startIncoming,
+  startOutgoing,
+  transition,
+  type CallEvent,
+  type CallPhase,
+  type CallEffect,
+} from '../../../service/calls/call-machine.js';
+
+/** Runs events through the machine from a start step; returns the final phase and every effect. */
+function run(
+  start: [CallPhase, CallEffect[]],
+  ...events: CallEvent[]
+): { phase: CallPhase; effects: CallEffect[] } {
+  let [phase, effects] = start;
+  const all = [...effects];
+  for (const e of events) {
+    [phase, effects] = transition(phase, e);
+    all.push(...effects);
+  }
+  return { phase, effects: all };
+}
+
+const types = (fx: CallEffect[]): string[] => fx.map((f) => f.type);
+
+describe('outgoing call', () => {
+  it('goes dialing → alerting → active, ACKs the 2xx and starts two-way media', () => {
+    const { phase, effects } = run(
+      startOutgoing(),
+      { type: 'provisional', status: 100, earlyMedia: false },
+      { type: 'provisional', status: 180, earlyMedia: false },
+      { type: 'final-success' },
+    );
+    expect(ofonoState(phase)).toBe('active');
+    expect(types(effects)).toEqual(['changed', 'changed', 'send-ack', 'media', 'changed']);
+    expect(effects).toContainEqual({ type: 'media', mode: { send: true, receive: true } });
+  });
+
+  it('plays early media from a 183 with SDP, receive-only', () => {
+    const { phase, effects } = run(startOutgoing(), { type: 'provisional', status: 183, earlyMedia: true });
+    expect(phase).toEqual({ phase: 'alerting', earlyMedia: true });
+    expect(effects).toContainEqual({ type: 'media', mode: { send: false, receive: true } });
+  });
+
+  it('maps final failures to oFono reasons: busy and decline are remote, timeouts and 5xx network', () => {
+    expect(run(startOutgoing(), { type: 'final-failure', status: 486 }).effects).toContainEqual({
+      type: 'ended',
+      reason: 'remote',
+      status: 486,
+    });
+    expect(reasonForStatus(603)).toBe('remote');
+    expect(reasonForStatus(404)).toBe('remote');
+    expect(reasonForStatus(408)).toBe('network');
+    expect(reasonForStatus(503)).toBe('network');
+    expect(reasonForStatus(302)).toBe('network');
+  });
+
+  it('waits for a provisional response before it CANCELs (RFC 3261 §9.1)', () => {
+    const hungUp = run(startOutgoing(), { type: 'user-hangup' });
+    expect(ofonoState(hungUp.phase)).toBe('disconnected');
+    expect(types(hungUp.effects)).not.toContain('send-cancel');
+    const [, fx] = transition(hungUp.phase, { type: 'provisional', status: 180, earlyMedia: false });
+    expect(types(fx)).toEqual(['send-cancel']);
+  });
+
+  it('CANCELs at once when the far end is already ringing', () => {
+    const { effects } = run(
+      startOutgoing(),
+      { type: 'provisional', status: 180, earlyMedia: false },
+      { type: 'user-hangup' },
+    );
+    expect(types(effects)).toContain('send-cancel');
+    expect(effects).toContainEqual({ type: 'ended', reason: 'local' });
+  });
+
+  it('ACKs and BYEs a 200 that crosses our CANCEL', () => {
+    const { effects } = run(
+      startOutgoing(),
+      { type: 'provisional', status: 180, earlyMedia: false },
+      { type: 'user-hangup' },
+      { type: 'final-success' },
+    );
+    expect(types(effects).slice(-2)).toEqual(['send-ack', 'send-bye']);
+  });
+
+  it('re-sends the ACK for a retransmitted 2xx', () => {
+    const active = run(startOutgoing(), { type: 'final-success' }).phase;
+    expect(transition(active, { type: 'final-success' })[1]).toEqual([{ type: 'send-ack' }]);
+  });
+});
+
+describe('incoming call', () => {
+  it('rings with 180, and Answer sends 200 with two-way media', () => {
+    const { phase, effects } = run(startIncoming(false), { type: 'user-answer' });
+    expect(ofonoState(phase)).toBe('active');
+    expect(types(effects)).toEqual(['send-ringing', 'changed', 'accept', 'media', 'changed']);
+  });
+
+  it("rejects a ringing call with 603 and a waiting one with 486 (oFono's UDUB)", () => {
+    expect(run(startIncoming(false), { type: 'user-hangup' }).effects).toContainEqual({
+      type: 'reject',
+      status: 603,
+    });
+    expect(run(startIncoming(true), { type: 'user-hangup' }).effects).toContainEqual({
+      type: 'reject',
+      status: 486,
+    });
+  });
+
+  it("answers the caller's CANCEL with 487 and ends as remote", () => {
+    const { effects } = run(startIncoming(false), { type: 'remote-cancel' });
+    expect(effects).toContainEqual({ type: 'reject', status: 487 });
+    expect(effects).toContainEqual({ type: 'ended', reason: 'remote' });
+  });
+
+  it('shows waiting, and becomes incoming when the manager says so', () => {
+    const w = run(startIncoming(true));
+    expect(ofonoState(w.phase)).toBe('waiting');
+    const [p] = transition(w.phase, { type: 'set-waiting', waiting: false });
+    expect(ofonoState(p)).toBe('incoming');
+  });
+
+  it('ends on a network timeout when no ACK arrives for its 200', () => {
+    const { effects } = run(startIncoming(false), { type: 'user-answer' }, { type: 'ack-timeout' });
+    expect(effects).toContainEqual({ type: 'ended', reason: 'network' });
+    expect(types(effects)).toContain('send-bye');
+  });
+});
+
+describe('hold', () => {
+  const active = run(startOutgoing(), { type: 'final-success' }).phase;
+
+  it('holds with a sendonly re-offer and becomes held when it is accepted; the microphone stops', () => {
+    const [pending, fx] = transition(active, { type: 'user-hold' });
+    expect(fx).toEqual([{ type: 'send-reinvite', direction: 'sendonly' }]);
+    expect(ofonoState(pending)).toBe('active');
+    const [held, fx2] = transition(pending, { type: 'reinvite-result', status: 200 });
+    expect(ofonoState(held)).toBe('held');
+    expect(fx2).toContainEqual({ type: 'media', mode: { send: false, receive: false } });
+  });
+
+  it('resumes with sendrecv', () => {
+    const [p1] = transition(active, { type: 'user-hold' });
+    const [held] = transition(p1, { type: 'reinvite-result', status: 200 });
+    const [p2, fx] = transition(held, { type: 'user-resume' });
+    expect(fx).toEqual([{ type: 'send-reinvite', direction: 'sendrecv' }]);
+    expect(ofonoState(transition(p2, { type: 'reinvite-result', status: 200 })[0])).toBe('active');
+  });
+
+  it('stays active if the far end refuses the hold, and ends if it lost the dialog (481)', () => {
+    const [pending] = transition(active, { type: 'user-hold' });
+    expect(ofonoState(transition(pending, { type: 'reinvite-result', status: 488 })[0])).toBe('active');
+    expect(ofonoState(transition(pending, { type: 'reinvite-result', status: 481 })[0])).toBe('disconnected');
+  });
+
+  it("accepts the far end's hold (sendonly) with recvonly, and offers inactive when both hold", () => {
+    const [remoteHeld, fx] = transition(active, { type: 'remote-reoffer', direction: 'sendonly' });
+    expect(fx[0]).toEqual({ type: 'accept-reoffer', wanted: 'recvonly' });
+    expect(remoteHeld).toMatchObject({ remoteHold: true });
+    const [, fx2] = transition(remoteHeld, { type: 'user-hold' });
+    expect(fx2).toEqual([{ type: 'send-reinvite', direction: 'inactive' }]);
+  });
+
+  it('ignores a second hold while one is pending', () => {
+    const [pending] = transition(active, { type: 'user-hold' });
+    expect(transition(pending, { type: 'user-hold' })[1]).toEqual([]);
+  });
+});
+
+describe('after the end', () => {
+  it('ignores everything a late peer or user sends', () => {
+    const ended = run(startIncoming(false), { type: 'user-hangup' }).phase;
+    for (const e of [
+      { type: 'user-answer' },
+      { type: 'remote-bye' },
+      { type: 'user-hold' },
+      { type: 'final-success' },
+    ] as CallEvent[]) {
+      expect(transition(ended, e)).toEqual([ended, []]);
+    }
+  });
+});

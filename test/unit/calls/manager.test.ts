@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../service/core/clock.js';
+import { CallManager, formatStartTime, type CallDriver } from '../../../service/calls/manager.js';
+import { silentLogger } from '../../../service/log/logger.js';
+import type { UaCallInfo } from '../../../service/sip/user-agent.js';
+import type { CallPhase } from '../../../service/calls/call-machine.js';
+
+/** A driver that records what the manager asked of it and lets the test play the network. */
+function setup(): {
+  manager: CallManager;
+  actions: string[];
+  add: (id: string, phase: CallPhase, dir?: 'incoming' | 'outgoing') => void;
+  change: (id: string, phase: CallPhase) => void;
+} {
+  const clock = new ManualClock(Date.UTC(2026, 10, 24, 12, 0, 0));
+  const manager = new CallManager(clock, silentLogger);
+  const actions: string[] = [];
+  const infos = new Map<string, UaCallInfo>();
+  const info = (id: string, phase: CallPhase, direction: 'incoming' | 'outgoing'): UaCallInfo => ({
+    id,
+    direction,
+    remoteUri: `sip:${id}@x`,
+    lineIdentification: id,
+    name: '',
+    phase,
+  });
+  const driver: CallDriver = {
+    dial: (uri) => {
+      actions.push(`dial ${uri}`);
+      const i = info(uri, { phase: 'dialing' }, 'outgoing');
+      infos.set(uri, i);
+      manager.onCallAdded(i);
+      return Promise.resolve(i);
+    },
+    act: (id, e) => actions.push(`${e.type} ${id}`),
+    setWaiting: (id, w) => actions.push(`waiting=${String(w)} ${id}`),
+  };
+  manager.attach(driver);
+  return {
+    manager,
+    actions,
+    add: (id, phase, dir = 'incoming') => {
+      const i = info(id, phase, dir);
+      infos.set(id, i);
+      manager.onCallAdded(i);
+    },
+    change: (id, phase) => manager.onCallChanged({ ...(infos.get(id) as UaCallInfo), phase }),
+  };
+}
+
+const active: CallPhase = { phase: 'confirmed', localHold: false, remoteHold: false, pending: null };
+const held: CallPhase = { phase: 'confirmed', localHold: true, remoteHold: false, pending: null };
+
+describe('CallManager (oFono call rules)', () => {
+  it('makes a new call waiting while another call exists, and busy while one is already ringing', () => {
+    const t = setup();
+    expect(t.manager.decideIncoming()).toBe('incoming');
+    t.add('a', active);
+    expect(t.manager.decideIncoming()).toBe('waiting');
+    t.add('b', { phase: 'incoming', waiting: true });
+    expect(t.manager.decideIncoming()).toBe('busy');
+  });
+
+  it('puts the active call on hold when the driver dials a second one', async () => {
+    const t = setup();
+    t.add('a', active);
+    await t.manager.dial('2002', 'sip:2002@x');
+    expect(t.actions).toEqual(['user-hold a', 'dial sip:2002@x']);
+  });
+
+  it('refuses to dial while a call rings or when active and held calls both exist', async () => {
+    const t = setup();
+    t.add('r', { phase: 'incoming', waiting: false });
+    await expect(t.manager.dial('1', 'sip:1@x')).rejects.toMatchObject({ code: 'FAILED' });
+    const u = setup();
+    u.add('a', active);
+    u.add('h', held);
+    await expect(u.manager.dial('1', 'sip:1@x')).rejects.toMatchObject({ code: 'FAILED' });
+  });
+
+  it('HoldAndAnswer holds the active call and answers the waiting one', () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('w', { phase: 'incoming', waiting: true });
+    t.manager.holdAndAnswer();
+    expect(t.actions).toEqual(['user-hold a', 'waiting=false w', 'user-answer w']);
+  });
+
+  it('ReleaseAndAnswer ends the active call and answers the waiting one', () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('w', { phase: 'incoming', waiting: true });
+    t.manager.releaseAndAnswer();
+    expect(t.actions).toEqual(['user-hangup a', 'waiting=false w', 'user-answer w']);
+  });
+
+  it('HangupAll leaves a waiting call alone', () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('h', held);
+    t.add('w', { phase: 'incoming', waiting: true });
+    t.manager.hangupAll();
+    expect(t.actions).toEqual(['user-hangup a', 'user-hangup h']);
+  });
+
+  it('SwapCalls holds the active and resumes the held call', () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('h', held);
+    t.manager.swapCalls();
+    expect(t.actions).toEqual(['user-hold a', 'user-resume h']);
+    expect(() => setup().manager.swapCalls()).toThrow(/no active or held call/);
+  });
+
+  it('turns a waiting call into an incoming one when the only other call ends', () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('w', { phase: 'incoming', waiting: true });
+    t.manager.onCallEnded(
+      {
+        id: 'a',
+        direction: 'outgoing',
+        remoteUri: '',
+        lineIdentification: 'a',
+        name: '',
+        phase: { phase: 'ended', reason: 'remote', cancel: 'none' },
+      },
+      'remote',
+      undefined,
+    );
+    expect(t.actions).toEqual(['waiting=false w']);
+  });
+
+  it('emits DisconnectReason before the State change, then removes the call', () => {
+    const t = setup();
+    const order: string[] = [];
+    t.manager.events.on('disconnect-reason', (_r, reason) => order.push(`reason ${reason}`));
+    t.manager.events.on('changed', (r, keys) => order.push(`changed ${keys.join()} ${r.props.State}`));
+    t.manager.events.on('removed', () => order.push('removed'));
+    t.add('a', active);
+    t.manager.onCallEnded(
+      {
+        id: 'a',
+        direction: 'incoming',
+        remoteUri: '',
+        lineIdentification: 'a',
+        name: '',
+        phase: { phase: 'ended', reason: 'local', cancel: 'none' },
+      },
+      'local',
+      undefined,
+    );
+    expect(order).toEqual(['reason local', 'changed State disconnected', 'removed']);
+    expect(t.manager.calls()).toEqual([]);
+  });
+
+  it("stamps StartTime once, on the first entry to active, in oFono's format", () => {
+    const t = setup();
+    t.add('o', { phase: 'dialing' }, 'outgoing');
+    t.change('o', active);
+    const first = t.manager.get('o')?.props.StartTime;
+    expect(first).toBe('2026-11-24T12:00:00+0000');
+    t.change('o', held);
+    t.change('o', active);
+    expect(t.manager.get('o')?.props.StartTime).toBe(first);
+    expect(formatStartTime(Date.UTC(2027, 0, 2, 3, 4, 5))).toBe('2027-01-02T03:04:05+0000');
+  });
+
+  it('marks calls to 112 and 911 as emergency calls', async () => {
+    const t = setup();
+    const rec = await t.manager.dial('112', 'sip:112@x');
+    expect(rec.props.Emergency).toBe(true);
+  });
+});

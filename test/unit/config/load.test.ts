@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  embeddedDefaults,
+  loadConfigFile,
+  parseConfig,
+  parseConfigText,
+} from '../../../service/config/load.js';
+import { ConfigError } from '../../../service/core/errors.js';
+
+function problem(text: string): { key: string; problem: string } {
+  try {
+    parseConfigText(text);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      return { key: e.key, problem: e.problem };
+    }
+    throw e;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('configuration', () => {
+  it('embedded defaults give one local line, the *43 echo test and the null audio device', () => {
+    const c = parseConfig(embeddedDefaults);
+    expect(c.accounts).toHaveLength(1);
+    expect(c.echoTest).toEqual({ enabled: true, number: '*43', address: '127.0.0.2' });
+    expect(c.audio.device).toEqual({ type: 'null' });
+    expect(c.dbus).toEqual({ bus: 'auto', name: 'org.carphone' });
+  });
+
+  it('the documented example config is valid and uses every top-level key', () => {
+    const c = loadConfigFile(join(import.meta.dirname, '../../../config/carphoned.example.yaml'));
+    expect(Object.keys(c).sort()).toEqual(['accounts', 'audio', 'dbus', 'echoTest', 'history', 'log']);
+    expect(readFileSync(join(import.meta.dirname, '../../../config/carphoned.example.yaml'), 'utf8')).toMatch(
+      /outboundProxy/,
+    );
+  });
+
+  it('names the key and the problem', () => {
+    expect(
+      problem(
+        'accounts:\n  - id: sip0\n    user: alice\n    domain: example.com\n    registrar: example.com\n',
+      ),
+    ).toEqual({
+      key: 'accounts[0].registrar',
+      problem: expect.stringMatching(/must be a SIP URI/),
+    });
+    expect(
+      problem('accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    transport: sctp\n').key,
+    ).toBe('accounts[0].transport');
+    expect(
+      problem('accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    expires: 5\n'),
+    ).toMatchObject({ key: 'accounts[0].expires' });
+    expect(problem('dbus:\n  bus: nowhere\n').key).toBe('dbus.bus');
+    expect(problem('log:\n  level: loud\n').key).toBe('log.level');
+  });
+
+  it('reports an unknown key, so a typo does not pass silently', () => {
+    expect(problem('accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    pasword: x\n')).toEqual({
+      key: 'accounts[0].pasword',
+      problem: 'unknown key',
+    });
+  });
+
+  it('rejects duplicate account ids and non-path-segment ids', () => {
+    const acct = (id: string): string => `  - id: ${id}\n    user: u\n    domain: d\n`;
+    expect(problem(`accounts:\n${acct('a')}${acct('a')}`)).toMatchObject({
+      key: 'accounts',
+      problem: 'account ids must be unique',
+    });
+    expect(problem(`accounts:\n${acct('a/b')}`).key).toBe('accounts[0].id');
+  });
+
+  it('reports YAML syntax errors with the line', () => {
+    expect(problem('accounts: [\n  - id: x\n').problem).toMatch(/not valid YAML \(line \d+\)/);
+  });
+
+  it('names the file when it cannot be read', () => {
+    expect(() => loadConfigFile('/nonexistent/carphoned.yaml')).toThrow(
+      /cannot read \/nonexistent\/carphoned.yaml: ENOENT/,
+    );
+  });
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import {
+  answerDirection,
+  answerOffer,
+  createOffer,
+  readAnswer,
+  SdpError,
+} from '../../../service/sdp/offer-answer.js';
+
+/** An offer as baresip 1.0 sends it (captured on loopback, addresses kept). */
+const baresipOffer = [
+  'v=0',
+  'o=- 2125553372 2734577211 IN IP4 127.0.0.1',
+  's=-',
+  'c=IN IP4 127.0.0.1',
+  't=0 0',
+  'm=audio 40012 RTP/AVP 0 8 101',
+  'b=AS:86',
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:8 PCMA/8000',
+  'a=rtpmap:101 telephone-event/8000',
+  'a=fmtp:101 0-15',
+  'a=sendrecv',
+  'a=label:1',
+  'a=ssrc:2907343395 cname:sip:2002@127.0.0.1',
+  'a=rtcp-rsize',
+  '',
+].join('\r\n');
+
+const local = { address: '127.0.0.1', port: 20000, sessionId: 42, version: 1 };
+
+describe('SDP offer/answer', () => {
+  it('offers PCMU, PCMA and telephone-event at 20 ms', () => {
+    const offer = createOffer(local);
+    expect(offer).toMatch(/^m=audio 20000 RTP\/AVP 0 8 101\r$/m);
+    expect(offer).toMatch(/^a=rtpmap:101 telephone-event\/8000\r$/m);
+    expect(offer).toMatch(/^a=ptime:20\r$/m);
+    expect(offer).toMatch(/^a=sendrecv\r$/m);
+    expect(offer).toMatch(/^c=IN IP4 127\.0\.0\.1\r$/m);
+  });
+
+  it("answers baresip's offer with its first codec and its telephone-event type", () => {
+    const { answer, negotiated } = answerOffer(baresipOffer, local, 'sendrecv');
+    expect(negotiated).toMatchObject({
+      remoteAddress: '127.0.0.1',
+      remotePort: 40012,
+      codec: { name: 'PCMU', payloadType: 0 },
+      telephoneEventPt: 101,
+    });
+    expect(answer).toMatch(/^m=audio 20000 RTP\/AVP 0 101\r$/m);
+  });
+
+  it("honours the peer's order: PCMA first gets PCMA", () => {
+    const { negotiated } = answerOffer(
+      baresipOffer.replace('RTP/AVP 0 8 101', 'RTP/AVP 8 0 101'),
+      local,
+      'sendrecv',
+    );
+    expect(negotiated.codec.name).toBe('PCMA');
+  });
+
+  it('refuses an offer with no common codec, no audio, or no address', () => {
+    expect(() =>
+      answerOffer(
+        baresipOffer.replace('RTP/AVP 0 8 101', 'RTP/AVP 9').replace(/a=rtpmap:[08] .*\r\n/g, ''),
+        local,
+        'sendrecv',
+      ),
+    ).toThrow(SdpError);
+    expect(() => answerOffer('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n', local, 'sendrecv')).toThrow(
+      /no active audio/,
+    );
+    expect(() =>
+      answerOffer(baresipOffer.replace('c=IN IP4 127.0.0.1', 'c=IN IP6 ::1'), local, 'sendrecv'),
+    ).toThrow(/IPv4/);
+    expect(() => answerOffer('garbage', local, 'sendrecv')).toThrow(SdpError);
+  });
+
+  it('reads a hold offer (sendonly, or the old 0.0.0.0 address) as the peer holding us', () => {
+    expect(answerDirection('sendonly', 'sendrecv')).toBe('recvonly');
+    expect(answerDirection('inactive', 'sendrecv')).toBe('inactive');
+    expect(answerDirection('sendrecv', 'sendonly')).toBe('sendonly');
+    expect(answerDirection('recvonly', 'sendrecv')).toBe('sendonly');
+    const old = answerOffer(
+      baresipOffer.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0'),
+      local,
+      'sendrecv',
+    );
+    expect(old.negotiated.remoteDirection).toBe('sendonly');
+  });
+
+  it('reads the codec the peer chose from its answer', () => {
+    const answer = baresipOffer.replace('RTP/AVP 0 8 101', 'RTP/AVP 8 101');
+    expect(readAnswer(answer)).toMatchObject({ codec: { name: 'PCMA', payloadType: 8 }, ptime: 20 });
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import * as sip from 'sip';
+import { validateRequest } from '../../../service/sip/validate.js';
+
+function request(text: string): sip.Request {
+  const m = sip.parse(Buffer.from(text.replace(/\n/g, '\r\n'), 'latin1'));
+  if (!m || !('method' in m)) {
+    throw new Error('fixture did not parse as a request');
+  }
+  return m;
+}
+
+const invite = (extra = '', cl = '0', body = ''): string =>
+  `INVITE sip:1000@127.0.0.1:5060 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK776asdhds
+Max-Forwards: 70
+To: <sip:1000@127.0.0.1>
+From: "Carol" <sip:2002@127.0.0.1>;tag=1928301774
+Call-ID: a84b4c76e66710@127.0.0.1
+CSeq: 314159 INVITE
+${extra}Content-Length: ${cl}
+
+${body}`;
+
+describe('validateRequest', () => {
+  it('accepts a well-formed INVITE', () => {
+    expect(validateRequest(request(invite()))).toBeUndefined();
+  });
+
+  it('answers 400 to a Content-Length that disagrees with the body (RFC 4475 §3.1.2.7 and §3.1.2.8)', () => {
+    expect(validateRequest(request(invite('', '9999', 'v=0\n')))).toMatchObject({ status: 400 });
+    expect(validateRequest(request(invite('', 'abc', 'v=0')))).toMatchObject({ status: 400 });
+  });
+
+  it('answers 400 when the CSeq method differs from the request method (RFC 4475 §3.1.2.17)', () => {
+    expect(
+      validateRequest(request(invite().replace('CSeq: 314159 INVITE', 'CSeq: 314159 BYE'))),
+    ).toMatchObject({ status: 400 });
+  });
+
+  it('answers 400 to a Via without a branch, and 416 to a tel: Request-URI', () => {
+    expect(validateRequest(request(invite().replace(';branch=z9hG4bK776asdhds', '')))).toMatchObject({
+      status: 400,
+    });
+    expect(
+      validateRequest(request(invite().replace('INVITE sip:1000@127.0.0.1:5060', 'INVITE tel:+4930'))),
+    ).toMatchObject({ status: 416 });
+  });
+
+  it('answers 513 to a request larger than 16 KiB and 483 when Max-Forwards is exhausted', () => {
+    expect(validateRequest(request(invite(`X-Pad: ${'A'.repeat(20_000)}\n`)))).toMatchObject({ status: 513 });
+    expect(validateRequest(request(invite().replace('Max-Forwards: 70', 'Max-Forwards: 0')))).toMatchObject({
+      status: 483,
+    });
+  });
+
+  it('answers 405 with Allow to a method it does not implement', () => {
+    const r = validateRequest(request(invite().replace(/INVITE/g, 'SUBSCRIBE')));
+    expect(r).toMatchObject({ status: 405 });
+    expect(r?.extension?.headers?.allow).toMatch(/INVITE/);
+  });
+});
