@@ -155,6 +155,10 @@ export class OfonoClient {
     return (await this.call(path, iface, 'GetProperties')) as Props;
   }
 
+  async setProperty(path: string, iface: string, name: string, signature: string, value: unknown): Promise<void> {
+    await this.call(path, iface, 'SetProperty', 'sv', [name, new dbus.Variant(signature, value)]);
+  }
+
   async calls(modem: string): Promise<[string, Props][]> {
     return (await this.call(modem, 'org.ofono.VoiceCallManager', 'GetCalls')) as [string, Props][];
   }

@@ -45,8 +45,8 @@ export class Carphoned {
     return OfonoClient.connect(this.busAddress, service);
   }
 
-  log(): string {
-    return this.child.tail(60);
+  log(lines = 60): string {
+    return this.child.tail(lines);
   }
 
   async stop(): Promise<number | null> {

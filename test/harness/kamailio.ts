@@ -15,6 +15,8 @@ export interface KamailioOptions {
   algorithm?: 'MD5' | 'SHA-256';
   /** Challenge INVITEs from local users with 407 (proxy authentication). */
   proxyAuth?: boolean;
+  /** Listen on this port (UDP and TCP) instead of a free one picked at start. */
+  port?: number;
 }
 
 function passwordSwitch(variable: string, users: KamailioUser[]): string {
@@ -52,7 +54,7 @@ modparam("auth", "algorithm", "${o.algorithm ?? 'MD5'}")
 modparam("auth", "nonce_expire", 300)
 
 request_route {
-  xlog("L_INFO", "REQ $rm $ru from $si:$sp\\n");
+  xlog("L_INFO", "REQ $rm $ru from $si:$sp proto=$proto expires=$hdr(Expires)\\n");
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   if (has_totag()) {
     if (loose_route()) { t_relay(); exit; }
@@ -101,7 +103,7 @@ export class Kamailio {
   }
 
   static async start(o: KamailioOptions): Promise<Kamailio> {
-    const port = await freePort();
+    const port = o.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'carphone-kam-'));
     const cfg = join(dir, 'kamailio.cfg');
     writeFileSync(cfg, config(port, o));

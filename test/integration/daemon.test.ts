@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OfonoClient } from '../../service/client/ofono-client.js';
+import { Carphoned, REPO } from '../harness/carphoned.js';
+import { PrivateBus } from '../harness/dbus-daemon.js';
+import { freePort } from '../harness/ports.js';
+import { Child, waitFor } from '../harness/process.js';
+
+const carphoned = join(REPO, 'service/bin/carphoned.ts');
+
+function runDaemon(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', carphoned, ...args], { cwd: REPO, timeout: 20_000 }, (err, _out, stderr) => {
+      resolve({ code: err && typeof err.code === 'number' ? err.code : err ? 1 : 0, stderr });
+    });
+  });
+}
+
+describe('carphoned on embedded defaults', () => {
+  it('starts its own bus when none is reachable, prints DBUS_ADDRESS, and the *43 echo line answers', async () => {
+    const env = { ...process.env };
+    delete env.DBUS_SESSION_BUS_ADDRESS;
+    const daemon = new Child('carphoned', process.execPath, ['--import', 'tsx', carphoned], { cwd: REPO, env });
+    try {
+      const [, address = ''] = await daemon.waitForLine(/^DBUS_ADDRESS=(unix:.+)$/, 20_000);
+      const client = await OfonoClient.connect(address, 'org.carphone');
+      const [modem] = await client.modems();
+      expect(modem?.[0]).toBe('/local');
+      const call = await client.dial('/local', '*43');
+      await client.waitForCallState(call, 'active');
+      await client.hangup(call);
+      await client.waitForSignal((s) => s.member === 'CallRemoved');
+      client.disconnect();
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+    }
+  });
+});
+
+describe('carphoned refuses bad configuration', () => {
+  it('exits 2 naming the key and the problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carphone-cfg-'));
+    const cfg = join(dir, 'bad.yaml');
+    writeFileSync(cfg, 'accounts:\n  - id: sip0\n    user: "1000"\n    domain: example.com\n    registrar: pbx.example.com\n');
+    const r = await runDaemon(['--config', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/config error at accounts\[0\]\.registrar: must be a SIP URI/);
+  });
+
+  it('exits 2 on a bad flag value too, naming the key the flag sets', async () => {
+    const r = await runDaemon(['--bus-name', 'not a name']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/config error at dbus\.name/);
+  });
+
+  it('exits 2 when the config file is missing', async () => {
+    const r = await runDaemon(['--config', '/nonexistent.yaml']);
+    expect(r).toMatchObject({ code: 2 });
+    expect(r.stderr).toMatch(/cannot read \/nonexistent\.yaml: ENOENT/);
+  });
+});
+
+describe('carphoned keeps serving when one line cannot start', () => {
+  it('leaves a line whose SIP port is taken powered off, and the other line works', async () => {
+    const port = await freePort();
+    const blocker = createSocket('udp4');
+    await new Promise<void>((r) => blocker.bind(port, '127.0.0.1', () => r()));
+    const bus = await PrivateBus.start();
+    const daemon = await Carphoned.start({
+      dbus: { bus: bus.address },
+      accounts: [
+        { id: 'blocked', user: 'a', domain: '127.0.0.1', listen: { address: '127.0.0.1', port } },
+        { id: 'fine', user: 'b', domain: '127.0.0.1' },
+      ],
+    });
+    try {
+      const client = await daemon.client();
+      expect((await client.properties('/blocked', 'org.ofono.Modem')).Powered).toBe(false);
+      expect((await client.properties('/fine', 'org.ofono.Modem')).Powered).toBe(true);
+      await expect(client.dial('/blocked', '*43')).rejects.toMatchObject({ type: 'org.ofono.Error.NotAvailable' });
+      const call = await client.dial('/fine', '*43');
+      await client.waitForCallState(call, 'active');
+      expect(daemon.log(500)).toMatch(/SIP port 127\.0\.0\.1:\d+ is already in use/);
+      blocker.close();
+      // Powering the line on again once the port is free brings it up.
+      await expect(client.setProperty('/blocked', 'org.ofono.Modem', 'Powered', 's', 'yes')).rejects.toMatchObject({
+        type: 'org.ofono.Error.InvalidArguments',
+      });
+      await client.setProperty('/blocked', 'org.ofono.Modem', 'Powered', 'b', true);
+      await waitFor('line up', async () => (await client.properties('/blocked', 'org.ofono.Modem')).Powered === true);
+      client.disconnect();
+    } finally {
+      await daemon.stop();
+      await bus.stop();
+    }
+  });
+});
