@@ -155,7 +155,13 @@ export class OfonoClient {
     return (await this.call(path, iface, 'GetProperties')) as Props;
   }
 
-  async setProperty(path: string, iface: string, name: string, signature: string, value: unknown): Promise<void> {
+  async setProperty(
+    path: string,
+    iface: string,
+    name: string,
+    signature: string,
+    value: unknown,
+  ): Promise<void> {
     await this.call(path, iface, 'SetProperty', 'sv', [name, new dbus.Variant(signature, value)]);
   }
 

@@ -14,9 +14,14 @@ const carphoned = join(REPO, 'service/bin/carphoned.ts');
 
 function runDaemon(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', carphoned, ...args], { cwd: REPO, timeout: 20_000 }, (err, _out, stderr) => {
-      resolve({ code: err && typeof err.code === 'number' ? err.code : err ? 1 : 0, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', carphoned, ...args],
+      { cwd: REPO, timeout: 20_000 },
+      (err, _out, stderr) => {
+        resolve({ code: err && typeof err.code === 'number' ? err.code : err ? 1 : 0, stderr });
+      },
+    );
   });
 }
 
@@ -24,7 +29,10 @@ describe('carphoned on embedded defaults', () => {
   it('starts its own bus when none is reachable, prints DBUS_ADDRESS, and the *43 echo line answers', async () => {
     const env = { ...process.env };
     delete env.DBUS_SESSION_BUS_ADDRESS;
-    const daemon = new Child('carphoned', process.execPath, ['--import', 'tsx', carphoned], { cwd: REPO, env });
+    const daemon = new Child('carphoned', process.execPath, ['--import', 'tsx', carphoned], {
+      cwd: REPO,
+      env,
+    });
     try {
       const [, address = ''] = await daemon.waitForLine(/^DBUS_ADDRESS=(unix:.+)$/, 20_000);
       const client = await OfonoClient.connect(address, 'org.carphone');
@@ -45,7 +53,10 @@ describe('carphoned refuses bad configuration', () => {
   it('exits 2 naming the key and the problem', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carphone-cfg-'));
     const cfg = join(dir, 'bad.yaml');
-    writeFileSync(cfg, 'accounts:\n  - id: sip0\n    user: "1000"\n    domain: example.com\n    registrar: pbx.example.com\n');
+    writeFileSync(
+      cfg,
+      'accounts:\n  - id: sip0\n    user: "1000"\n    domain: example.com\n    registrar: pbx.example.com\n',
+    );
     const r = await runDaemon(['--config', cfg]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/config error at accounts\[0\]\.registrar: must be a SIP URI/);
@@ -81,17 +92,24 @@ describe('carphoned keeps serving when one line cannot start', () => {
       const client = await daemon.client();
       expect((await client.properties('/blocked', 'org.ofono.Modem')).Powered).toBe(false);
       expect((await client.properties('/fine', 'org.ofono.Modem')).Powered).toBe(true);
-      await expect(client.dial('/blocked', '*43')).rejects.toMatchObject({ type: 'org.ofono.Error.NotAvailable' });
+      await expect(client.dial('/blocked', '*43')).rejects.toMatchObject({
+        type: 'org.ofono.Error.NotAvailable',
+      });
       const call = await client.dial('/fine', '*43');
       await client.waitForCallState(call, 'active');
       expect(daemon.log(500)).toMatch(/SIP port 127\.0\.0\.1:\d+ is already in use/);
       blocker.close();
       // Powering the line on again once the port is free brings it up.
-      await expect(client.setProperty('/blocked', 'org.ofono.Modem', 'Powered', 's', 'yes')).rejects.toMatchObject({
+      await expect(
+        client.setProperty('/blocked', 'org.ofono.Modem', 'Powered', 's', 'yes'),
+      ).rejects.toMatchObject({
         type: 'org.ofono.Error.InvalidArguments',
       });
       await client.setProperty('/blocked', 'org.ofono.Modem', 'Powered', 'b', true);
-      await waitFor('line up', async () => (await client.properties('/blocked', 'org.ofono.Modem')).Powered === true);
+      await waitFor(
+        'line up',
+        async () => (await client.properties('/blocked', 'org.ofono.Modem')).Powered === true,
+      );
       client.disconnect();
     } finally {
       await daemon.stop();

@@ -23,7 +23,12 @@ let client: OfonoClient | undefined;
 
 async function start(acct: object): Promise<OfonoClient> {
   bus ??= await PrivateBus.start();
-  daemon = await Carphoned.start({ dbus: { bus: bus.address }, log: { level: 'trace' }, echoTest: { enabled: false }, accounts: [acct] });
+  daemon = await Carphoned.start({
+    dbus: { bus: bus.address },
+    log: { level: 'trace' },
+    echoTest: { enabled: false },
+    accounts: [acct],
+  });
   client = await daemon.client();
   return client;
 }
@@ -60,7 +65,9 @@ describe('registration against kamailio', () => {
     kam = await Kamailio.start({ users });
     const c = await start(account(kam.uri, { transport: 'tcp' }));
     await waitFor('registered', async () => (await registration(c)).Registration === 'registered');
-    expect(kam.log()).toMatch(/REQ REGISTER sip:127\.0\.0\.1:\d+;transport=tcp from 127\.0\.0\.1:\d+ proto=tcp/);
+    expect(kam.log()).toMatch(
+      /REQ REGISTER sip:127\.0\.0\.1:\d+;transport=tcp from 127\.0\.0\.1:\d+ proto=tcp/,
+    );
   });
 
   it('keeps retrying with backoff while the registrar is down, and registers once it is up', async () => {
@@ -70,7 +77,12 @@ describe('registration against kamailio', () => {
     expect((await registration(c)).RegistrationError).toMatch(/registrar unreachable \(503\)/);
     expect((await c.properties('/sip0', 'org.ofono.NetworkRegistration')).Status).toBe('unknown');
     kam = await Kamailio.start({ users, port });
-    await waitFor('registered after the registrar came up', async () => (await registration(c)).Registration === 'registered', 20_000, 200);
+    await waitFor(
+      'registered after the registrar came up',
+      async () => (await registration(c)).Registration === 'registered',
+      20_000,
+      200,
+    );
   });
 
   it('un-registers (Expires: 0) when carphoned shuts down', async () => {
@@ -82,6 +94,10 @@ describe('registration against kamailio', () => {
     client = undefined;
     expect(await daemon?.stop()).toBe(0);
     daemon = undefined;
-    await waitFor('un-REGISTER at kamailio', () => new RegExp(`REQ REGISTER .* from ${local} proto=udp expires=0`).test(kam?.log() ?? ''), 5000);
+    await waitFor(
+      'un-REGISTER at kamailio',
+      () => new RegExp(`REQ REGISTER .* from ${local} proto=udp expires=0`).test(kam?.log() ?? ''),
+      5000,
+    );
   });
 });
