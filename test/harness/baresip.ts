@@ -13,6 +13,8 @@ export interface BaresipOptions {
   autoAnswer: boolean;
   /** 8 kHz 16-bit mono WAV that baresip sends into its calls. */
   sourceWav: string;
+  /** Codecs baresip offers and accepts, in order (default PCMU, PCMA). */
+  codecs?: string[];
 }
 
 export interface BaresipEvent {
@@ -88,7 +90,7 @@ export class Baresip {
     const params = [
       o.registrarPort ? `regint=600;auth_pass=${o.password ?? ''}` : 'regint=0',
       `answermode=${o.autoAnswer ? 'auto' : 'manual'}`,
-      'audio_codecs=PCMU,PCMA',
+      `audio_codecs=${(o.codecs ?? ['PCMU', 'PCMA']).join(',')}`,
     ];
     writeFileSync(join(dir, 'accounts'), `<${aor}>;${params.join(';')}\n`);
     writeFileSync(join(dir, 'contacts'), '');

@@ -17,6 +17,7 @@ const recDir = join(dir, 'carphone-rec');
 let kam: Kamailio;
 let bob: Baresip; // answers automatically, sends 440 Hz
 let carol: Baresip; // rings, sends 1000 Hz, calls carphone
+let dave: Baresip; // answers automatically, speaks only A-law, sends 550 Hz
 let bus: PrivateBus;
 let daemon: Carphoned;
 let client: OfonoClient;
@@ -49,12 +50,14 @@ beforeAll(async () => {
       { user: '1001', password: 'secret-1001' },
       { user: '2001', password: 'secret-2001' },
       { user: '2002', password: 'secret-2002' },
+      { user: '2003', password: 'secret-2003' },
     ],
     proxyAuth: true,
   });
   writeTone(join(dir, '440.wav'), 440, 120);
   writeTone(join(dir, '1000.wav'), 1000, 120);
   writeTone(join(dir, '700.wav'), 700, 120);
+  writeTone(join(dir, '550.wav'), 550, 120);
   bob = await Baresip.start({
     user: '2001',
     password: 'secret-2001',
@@ -68,6 +71,14 @@ beforeAll(async () => {
     registrarPort: kam.port,
     autoAnswer: false,
     sourceWav: join(dir, '1000.wav'),
+  });
+  dave = await Baresip.start({
+    user: '2003',
+    password: 'secret-2003',
+    registrarPort: kam.port,
+    autoAnswer: true,
+    sourceWav: join(dir, '550.wav'),
+    codecs: ['PCMA'],
   });
   bus = await PrivateBus.start();
   daemon = await Carphoned.start({
@@ -96,7 +107,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.disconnect();
   await daemon?.stop();
-  await Promise.allSettled([bob?.stop(), carol?.stop(), kam?.stop(), bus?.stop()]);
+  await Promise.allSettled([bob?.stop(), carol?.stop(), dave?.stop(), kam?.stop(), bus?.stop()]);
 });
 
 describe('registration', () => {
@@ -158,6 +169,25 @@ describe('outgoing calls', () => {
     expect(heard.hz).toBe(700);
     expect(heard.share).toBeGreaterThan(0.5);
     expect(heard.seconds).toBeGreaterThan(1);
+  });
+
+  it('carries A-law (PCMA) audio both ways with a phone that speaks nothing else', async () => {
+    const carphoneBefore = readdirSafe(recDir);
+    const daveBefore = dave.receivedRecordings();
+    const since = client.signals.length;
+    const path = await client.dial('/sip0', '2003');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await sleep(2000);
+    await client.hangup(path);
+    await noCalls();
+    await sleep(300);
+    const ours = newRecordings(carphoneBefore, readdirSafe(recDir));
+    expect(analyseWav(join(recDir, ours[0] ?? '')).hz).toBe(550);
+    const daveRec = await waitFor(
+      'dave recording',
+      () => newRecordings(daveBefore, dave.receivedRecordings())[0],
+    );
+    expect(analyseWav(daveRec).hz).toBe(700);
   });
 
   it('reports the far end hanging up as DisconnectReason "remote"', async () => {

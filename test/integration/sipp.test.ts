@@ -1,0 +1,102 @@
+import { createSocket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OfonoClient } from '../../service/client/ofono-client.js';
+import { Carphoned } from '../harness/carphoned.js';
+import { PrivateBus } from '../harness/dbus-daemon.js';
+import { Sipp } from '../harness/sipp.js';
+import { waitFor } from '../harness/process.js';
+
+let bus: PrivateBus;
+let daemon: Carphoned;
+let client: OfonoClient;
+let sipAddress: string;
+
+beforeAll(async () => {
+  bus = await PrivateBus.start();
+  daemon = await Carphoned.start({
+    dbus: { bus: bus.address },
+    accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1' }],
+  });
+  client = await daemon.client();
+  sipAddress = String((await client.properties('/sip0', 'org.carphone.SipAccount')).LocalAddress);
+});
+
+afterAll(async () => {
+  client?.disconnect();
+  await daemon?.stop();
+  await bus?.stop();
+});
+
+describe('against SIPp scenarios', () => {
+  it('shows the far end holding and resuming the call as RemoteHeld, answering recvonly then sendrecv', async () => {
+    const since = client.signals.length;
+    const sipp = await Sipp.start('remote-hold-uac.xml', ['-s', '1000', sipAddress]);
+    const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
+    const [path] = added.args as [string];
+    await client.answer(path);
+    await client.waitForSignal(
+      (s) =>
+        s.path === path && s.member === 'PropertyChanged' && s.args[0] === 'RemoteHeld' && s.args[1] === true,
+      10_000,
+      since,
+    );
+    expect((await client.properties(path, 'org.ofono.VoiceCall')).State).toBe('active');
+    await client.waitForSignal(
+      (s) =>
+        s.path === path &&
+        s.member === 'PropertyChanged' &&
+        s.args[0] === 'RemoteHeld' &&
+        s.args[1] === false,
+      10_000,
+      since,
+    );
+    const reason = await client.waitForSignal(
+      (s) => s.path === path && s.member === 'DisconnectReason',
+      10_000,
+      since,
+    );
+    expect(reason.args).toEqual(['remote']);
+    expect(await sipp.exitCode()).toBe(0);
+  });
+
+  for (const [status, reason] of [
+    [486, 'remote'],
+    [603, 'remote'],
+    [503, 'network'],
+    [302, 'network'],
+  ] as const) {
+    it(`plays early media from a 183, then maps a final ${status} to DisconnectReason "${reason}"`, async () => {
+      const since = client.signals.length;
+      const sipp = await Sipp.start('final-response-uas.xml', [], { status: String(status) });
+      const path = await client.dial('/sip0', `sip:far@127.0.0.1:${sipp.port}`);
+      await client.waitForCallState(path, 'alerting', 10_000, since);
+      const got = await client.waitForSignal(
+        (s) => s.path === path && s.member === 'DisconnectReason',
+        10_000,
+        since,
+      );
+      expect(got.args).toEqual([reason]);
+      expect(await sipp.exitCode()).toBe(0);
+    });
+  }
+
+  it('answers OPTIONS with 200 and the methods it allows', async () => {
+    const [host, port] = sipAddress.split(':');
+    const socket = createSocket('udp4');
+    const replies: string[] = [];
+    socket.on('message', (m) => replies.push(m.toString()));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const local = socket.address().port;
+    socket.send(
+      `OPTIONS sip:1000@${sipAddress} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bKopt1\r\nMax-Forwards: 70\r\n` +
+        `From: <sip:probe@127.0.0.1>;tag=9\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: opt1@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+      Number(port),
+      host,
+    );
+    const reply = await waitFor('OPTIONS reply', () => replies[0], 5000);
+    socket.close();
+    expect(reply).toMatch(/^SIP\/2\.0 200 OK\r\n/);
+    expect(reply).toMatch(/\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO\r\n/);
+    expect(reply).toMatch(/\r\nAccept: application\/sdp\r\n/);
+  });
+});
