@@ -31,7 +31,9 @@ export class CanFrameError extends Error {
 export function validateFrame(f: CanFrame): void {
   const max = f.extended ? CAN_EFF_MASK : CAN_SFF_MASK;
   if (!Number.isInteger(f.id) || f.id < 0 || f.id > max) {
-    throw new CanFrameError(`identifier 0x${f.id.toString(16)} out of range for a ${f.extended ? '29' : '11'}-bit frame`);
+    throw new CanFrameError(
+      `identifier 0x${f.id.toString(16)} out of range for a ${f.extended ? '29' : '11'}-bit frame`,
+    );
   }
   if (f.fd ? !FD_LENGTHS.includes(f.data.length) : f.data.length > 8) {
     throw new CanFrameError(`${f.data.length} data bytes is not a valid ${f.fd ? 'CAN FD' : 'CAN'} length`);
@@ -44,7 +46,9 @@ export function hex(data: Uint8Array): string {
 
 /** candump's compact notation, e.g. `040#C700000000000000` or `12345678##1AABB`. */
 export function formatFrame(f: CanFrame): string {
-  const id = f.extended ? f.id.toString(16).toUpperCase().padStart(8, '0') : f.id.toString(16).toUpperCase().padStart(3, '0');
+  const id = f.extended
+    ? f.id.toString(16).toUpperCase().padStart(8, '0')
+    : f.id.toString(16).toUpperCase().padStart(3, '0');
   if (f.rtr) {
     return `${id}#R`;
   }

@@ -42,11 +42,12 @@ function* statements(text: string): Generator<{ line: number; text: string }> {
     const startLine = i + 1;
     let stmt = trimmed;
     // A bare keyword (as listed in the NS_ block) is not a statement and has no terminator.
-    const needsTerminator = /^(CM_|VAL_|BA_DEF_|BA_|BA_DEF_DEF_|VAL_TABLE_|SIG_VALTYPE_|BO_TX_BU_|SIG_GROUP_|EV_|SG_MUL_VAL_)\s+\S/.test(
-      trimmed,
-    );
+    const needsTerminator =
+      /^(CM_|VAL_|BA_DEF_|BA_|BA_DEF_DEF_|VAL_TABLE_|SIG_VALTYPE_|BO_TX_BU_|SIG_GROUP_|EV_|SG_MUL_VAL_)\s+\S/.test(
+        trimmed,
+      );
     const unbalanced = (s: string): boolean => (s.match(/(?<!\\)"/g) ?? []).length % 2 === 1;
-    while ((needsTerminator && !/;\s*$/.test(stmt) || unbalanced(stmt)) && i + 1 < lines.length) {
+    while (((needsTerminator && !/;\s*$/.test(stmt)) || unbalanced(stmt)) && i + 1 < lines.length) {
       i++;
       stmt += `\n${lines[i] ?? ''}`;
     }

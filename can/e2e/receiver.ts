@@ -52,7 +52,11 @@ export interface E2eResult {
   usable: boolean;
 }
 
-function frameStatus(cfg: E2eReceiverConfig, state: E2eReceiverState, data: Uint8Array): { status: E2eStatus; lost: number; counter?: number } {
+function frameStatus(
+  cfg: E2eReceiverConfig,
+  state: E2eReceiverState,
+  data: Uint8Array,
+): { status: E2eStatus; lost: number; counter?: number } {
   if (data.length !== cfg.length) {
     return { status: 'ERROR', lost: 0 };
   }
@@ -67,7 +71,11 @@ function frameStatus(cfg: E2eReceiverConfig, state: E2eReceiverState, data: Uint
   if (counter >= modulus) {
     return { status: 'ERROR', lost: 0 };
   }
-  if (cfg.e2e.profile === 'P01' && cfg.e2e.dataIdMode === 'nibble' && (data[1] ?? 0) >> 4 !== ((cfg.e2e.dataId >> 8) & 0x0f)) {
+  if (
+    cfg.e2e.profile === 'P01' &&
+    cfg.e2e.dataIdMode === 'nibble' &&
+    (data[1] ?? 0) >> 4 !== ((cfg.e2e.dataId >> 8) & 0x0f)
+  ) {
     return { status: 'ERROR', lost: 0 };
   }
   // Before the first frame AUTOSAR's check state holds the counter's maximum: a stream that starts at
@@ -101,7 +109,13 @@ function nextSm(cfg: E2eReceiverConfig, sm: E2eSmState, recent: E2eStatus[], sta
   }
 }
 
-function record(cfg: E2eReceiverConfig, state: E2eReceiverState, status: E2eStatus, lost: number, counter: number | undefined): [E2eReceiverState, E2eResult] {
+function record(
+  cfg: E2eReceiverConfig,
+  state: E2eReceiverState,
+  status: E2eStatus,
+  lost: number,
+  counter: number | undefined,
+): [E2eReceiverState, E2eResult] {
   const recent = [...state.recent, status].slice(-cfg.window);
   const sm = nextSm(cfg, state.sm, recent, status);
   // The counter follows every frame whose CRC was good, as E2E_P02Check does.
@@ -112,7 +126,11 @@ function record(cfg: E2eReceiverConfig, state: E2eReceiverState, status: E2eStat
   ];
 }
 
-export function checkFrame(cfg: E2eReceiverConfig, state: E2eReceiverState, data: Uint8Array): [E2eReceiverState, E2eResult] {
+export function checkFrame(
+  cfg: E2eReceiverConfig,
+  state: E2eReceiverState,
+  data: Uint8Array,
+): [E2eReceiverState, E2eResult] {
   const { status, lost, counter } = frameStatus(cfg, state, data);
   return record(cfg, state, status, lost, counter);
 }

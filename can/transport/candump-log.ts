@@ -10,7 +10,10 @@ import { CanTransportError, type CanTransport } from './transport.js';
  * controller state, not data.
  */
 export function parseCandumpLine(line: string): { iface: string; frame: CanFrame } | undefined {
-  const m = /^\((\d+)\.(\d{1,9})\)\s+(\S+)\s+([0-9A-Fa-f]{3}|[0-9A-Fa-f]{8})#(#[0-9A-Fa-f])?(R\d*|[0-9A-Fa-f]*)(?:_[0-9A-Fa-f])?\s*$/.exec(line.trim());
+  const m =
+    /^\((\d+)\.(\d{1,9})\)\s+(\S+)\s+([0-9A-Fa-f]{3}|[0-9A-Fa-f]{8})#(#[0-9A-Fa-f])?(R\d*|[0-9A-Fa-f]*)(?:_[0-9A-Fa-f])?\s*$/.exec(
+      line.trim(),
+    );
   if (!m) {
     throw new CanFrameError(`not a candump log line: ${line.slice(0, 60)}`);
   }

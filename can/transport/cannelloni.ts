@@ -1,5 +1,13 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { CAN_EFF_FLAG, CAN_EFF_MASK, CAN_ERR_FLAG, CAN_RTR_FLAG, CanFrameError, validateFrame, type CanFrame } from '../frame.js';
+import {
+  CAN_EFF_FLAG,
+  CAN_EFF_MASK,
+  CAN_ERR_FLAG,
+  CAN_RTR_FLAG,
+  CanFrameError,
+  validateFrame,
+  type CanFrame,
+} from '../frame.js';
 import { CanTransportError, type CanTransport } from './transport.js';
 
 /**
@@ -112,7 +120,9 @@ export class CannelloniUdpTransport implements CanTransport {
   async start(onFrame: (frame: CanFrame) => void, onError: (e: Error) => void): Promise<void> {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', (e) => reject(new CanTransportError(this.description, `cannot listen: ${e.message}`)));
+      socket.once('error', (e) =>
+        reject(new CanTransportError(this.description, `cannot listen: ${e.message}`)),
+      );
       socket.bind(this.port, this.address, () => resolve());
     });
     socket.on('error', (e) => onError(new CanTransportError(this.description, e.message)));
@@ -121,7 +131,12 @@ export class CannelloniUdpTransport implements CanTransport {
       try {
         frames = decodeCannelloni(msg, performance.now());
       } catch (e) {
-        onError(new CanTransportError(this.description, `datagram from ${rinfo.address}:${rinfo.port} dropped: ${(e as Error).message}`));
+        onError(
+          new CanTransportError(
+            this.description,
+            `datagram from ${rinfo.address}:${rinfo.port} dropped: ${(e as Error).message}`,
+          ),
+        );
         return;
       }
       frames.forEach(onFrame);

@@ -32,7 +32,9 @@ interface SocketCanModule {
  */
 export function diagnoseSocketCan(iface: string, root = ''): string | undefined {
   const protocols = `${root}/proc/net/protocols`;
-  const hasCan = existsSync(`${root}/proc/net/can`) || (existsSync(protocols) && /^CAN_RAW\b/m.test(readFileSync(protocols, 'utf8')));
+  const hasCan =
+    existsSync(`${root}/proc/net/can`) ||
+    (existsSync(protocols) && /^CAN_RAW\b/m.test(readFileSync(protocols, 'utf8')));
   if (!hasCan) {
     return 'the kernel has no SocketCAN (AF_CAN) support: load the can and can-raw modules';
   }
@@ -68,7 +70,12 @@ export class SocketCanTransport implements CanTransport {
     try {
       mod = createRequire(import.meta.url)('socketcan') as SocketCanModule;
     } catch (e) {
-      return Promise.reject(new CanTransportError(this.description, `the socketcan package is not usable: ${(e as Error).message}`));
+      return Promise.reject(
+        new CanTransportError(
+          this.description,
+          `the socketcan package is not usable: ${(e as Error).message}`,
+        ),
+      );
     }
     let channel: RawChannel;
     try {

@@ -22,7 +22,11 @@ const values = (m: MessageDef, hex: string): Record<string, number> =>
 
 describe('DBC decoding against hand-computed frames', () => {
   it('Motorola unsigned: VehicleSpeed 15|16@0+ (0.01) from bytes 1..2 = 27 10 is 100.00 km/h', () => {
-    expect(values(msg(reference, 'CP_VehicleState'), '02 27 10 04 00 00 00 00')).toMatchObject({ VehicleSpeed: 100, Ignition: 2, Propulsion: 4 });
+    expect(values(msg(reference, 'CP_VehicleState'), '02 27 10 04 00 00 00 00')).toMatchObject({
+      VehicleSpeed: 100,
+      Ignition: 2,
+      Propulsion: 4,
+    });
   });
 
   it('Motorola signed across a byte boundary: OutsideTemp 39|10@0- (0.5)', () => {
@@ -35,7 +39,9 @@ describe('DBC decoding against hand-computed frames', () => {
   });
 
   it('walks Motorola bits MSB first through the sawtooth numbering', () => {
-    expect(bitPositions({ startBit: 39, length: 10, byteOrder: 'motorola' })).toEqual([39, 38, 37, 36, 35, 34, 33, 32, 47, 46]);
+    expect(bitPositions({ startBit: 39, length: 10, byteOrder: 'motorola' })).toEqual([
+      39, 38, 37, 36, 35, 34, 33, 32, 47, 46,
+    ]);
     expect(bitPositions({ startBit: 4, length: 3, byteOrder: 'intel' })).toEqual([6, 5, 4]);
   });
 
@@ -70,7 +76,11 @@ describe('DBC decoding against hand-computed frames', () => {
   it('encodes what it decodes', () => {
     const m = msg(reference, 'CP_VehicleState');
     const data = encodeMessage(m, { VehicleSpeed: 87.65, OutsideTemp: -7.5, Ignition: 2 });
-    expect(values(m, Buffer.from(data).toString('hex'))).toMatchObject({ VehicleSpeed: 87.65, OutsideTemp: -7.5, Ignition: 2 });
+    expect(values(m, Buffer.from(data).toString('hex'))).toMatchObject({
+      VehicleSpeed: 87.65,
+      OutsideTemp: -7.5,
+      Ignition: 2,
+    });
   });
 });
 
@@ -81,7 +91,13 @@ describe('real DBC files from opendbc', () => {
   it('reads VW MEB Airbag_01 frames as their E2E counter and crash bits', () => {
     const airbag = msg(vw, 'Airbag_01');
     expect(airbag).toMatchObject({ id: 0x40, length: 8 });
-    expect(values(airbag, '6002210000000000')).toMatchObject({ Airbag_01_CRC: 0x60, Airbag_01_BZ: 2, AB_Front_Crash: 1, AB_Crash_Int: 1, AB_Heck_Crash: 0 });
+    expect(values(airbag, '6002210000000000')).toMatchObject({
+      Airbag_01_CRC: 0x60,
+      Airbag_01_BZ: 2,
+      AB_Front_Crash: 1,
+      AB_Crash_Int: 1,
+      AB_Heck_Crash: 0,
+    });
   });
 
   it('reads the VW MFL_01 Hook key with its label', () => {
@@ -91,7 +107,10 @@ describe('real DBC files from opendbc', () => {
   });
 
   it('reads the Hyundai steering-wheel call switch and the airbag crash bit', () => {
-    expect(values(msg(hyundai, 'GW_SWRC_PE'), '00 04 00 00 00 00 00 00')).toMatchObject({ C_BTPhoneCallSW: 1, C_BTPhoneHangUpSW: 0 });
+    expect(values(msg(hyundai, 'GW_SWRC_PE'), '00 04 00 00 00 00 00 00')).toMatchObject({
+      C_BTPhoneCallSW: 1,
+      C_BTPhoneHangUpSW: 0,
+    });
     expect(values(msg(hyundai, 'ACU13'), '01 00 00 00 00 00 00 00').CF_Acu_CshAct).toBe(1);
     expect(msg(hyundai, 'ACU11').id).toBe(0x5a0);
   });
@@ -104,20 +123,30 @@ describe('real DBC files from opendbc', () => {
 
 describe('DBC syntax errors', () => {
   it('names the line of a malformed signal', () => {
-    const text = 'VERSION ""\n\nBO_ 100 M: 8 X\n SG_ A : 0|8@1+ (1,0) [0|255] "" X\n SG_ B : 8|8@2+ (1,0) [0|1] "" X\n';
+    const text =
+      'VERSION ""\n\nBO_ 100 M: 8 X\n SG_ A : 0|8@1+ (1,0) [0|255] "" X\n SG_ B : 8|8@2+ (1,0) [0|1] "" X\n';
     expect(() => parseDbc(text, 'bad.dbc')).toThrow(DbcSyntaxError);
     expect(() => parseDbc(text, 'bad.dbc')).toThrow(/^bad\.dbc:5: malformed signal definition/);
   });
 
   it('names the line of a signal outside any message, a bad id and a signal past the frame end', () => {
-    expect(() => parseDbc('BU_: X\n SG_ A : 0|8@1+ (1,0) [0|1] "" X\n')).toThrow(/DBC:2: signal outside a message/);
+    expect(() => parseDbc('BU_: X\n SG_ A : 0|8@1+ (1,0) [0|1] "" X\n')).toThrow(
+      /DBC:2: signal outside a message/,
+    );
     expect(() => parseDbc('BO_ 4294967295 M: 8 X\n')).toThrow(/DBC:1: identifier 4294967295 is out of range/);
-    expect(parseDbc('BO_ 316495015 M: 8 X\n').messages.get('M')).toMatchObject({ id: 316495015, extended: true });
-    expect(() => parseDbc('BO_ 10 M: 2 X\n SG_ A : 12|8@1+ (1,0) [0|1] "" X\n')).toThrow(/DBC:2: signal A does not fit in 2 bytes/);
+    expect(parseDbc('BO_ 316495015 M: 8 X\n').messages.get('M')).toMatchObject({
+      id: 316495015,
+      extended: true,
+    });
+    expect(() => parseDbc('BO_ 10 M: 2 X\n SG_ A : 12|8@1+ (1,0) [0|1] "" X\n')).toThrow(
+      /DBC:2: signal A does not fit in 2 bytes/,
+    );
   });
 
   it('accepts comments and value tables that span lines and hold any bytes', () => {
-    const db = parseDbc('BO_ 10 M: 1 X\n SG_ A : 0|2@1+ (1,0) [0|3] "" X\n\nCM_ SG_ 10 A "two\nlines";\nVAL_ 10 A 0 "verf\u00c3\u00bcgbar" 1 "x" ;\n');
+    const db = parseDbc(
+      'BO_ 10 M: 1 X\n SG_ A : 0|2@1+ (1,0) [0|3] "" X\n\nCM_ SG_ 10 A "two\nlines";\nVAL_ 10 A 0 "verf\u00c3\u00bcgbar" 1 "x" ;\n',
+    );
     expect(db.messages.get('M')?.signals.get('A')?.comment).toBe('two\nlines');
     expect(db.messages.get('M')?.signals.get('A')?.values.get(0)).toBe('verf\u00c3\u00bcgbar');
   });

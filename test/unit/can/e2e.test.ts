@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { CRC8H2F, CRC8_SAE_J1850, crc8 } from '../../../can/e2e/crc.js';
 import { protect, type E2eConfig } from '../../../can/e2e/profiles.js';
-import { checkFrame, checkNoData, defaultSm, initialReceiverState, type E2eReceiverConfig, type E2eResult } from '../../../can/e2e/receiver.js';
+import {
+  checkFrame,
+  checkNoData,
+  defaultSm,
+  initialReceiverState,
+  type E2eReceiverConfig,
+  type E2eResult,
+} from '../../../can/e2e/receiver.js';
 
 const ascii = [...Buffer.from('123456789')];
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -25,11 +32,19 @@ describe('E2E protection matches the reference vectors', () => {
   });
 
   it('profile 2: 0x45 for zero data at counter 1 with a zero ID list; 0xBC for 00 02 02 03..07 with IDs 0..15', () => {
-    expect(protect({ profile: 'P02', dataIdList: new Array<number>(16).fill(0) }, new Uint8Array(8), 1)[0]).toBe(0x45);
-    expect(protect({ profile: 'P02', dataIdList: [...Array(16).keys()] }, Uint8Array.from([0, 2, 2, 3, 4, 5, 6, 7]), 2)[0]).toBe(0xbc);
+    expect(
+      protect({ profile: 'P02', dataIdList: new Array<number>(16).fill(0) }, new Uint8Array(8), 1)[0],
+    ).toBe(0x45);
+    expect(
+      protect(
+        { profile: 'P02', dataIdList: [...Array(16).keys()] },
+        Uint8Array.from([0, 2, 2, 3, 4, 5, 6, 7]),
+        2,
+      )[0],
+    ).toBe(0xbc);
   });
 
-  it('profile 2 with VW Airbag_01\'s data ID 0x40 gives the frames VW cars send', () => {
+  it("profile 2 with VW Airbag_01's data ID 0x40 gives the frames VW cars send", () => {
     const vw: E2eConfig = { profile: 'P02', dataIdList: new Array<number>(16).fill(0x40) };
     expect(hex(protect(vw, new Uint8Array(8), 0))).toBe('c700000000000000');
     expect(hex(protect(vw, new Uint8Array(8), 1))).toBe('a301000000000000');
@@ -39,8 +54,13 @@ describe('E2E protection matches the reference vectors', () => {
 });
 
 describe('E2E receiver', () => {
-  const cfg: E2eReceiverConfig = { e2e: { profile: 'P02', dataIdList: new Array<number>(16).fill(0x40) }, length: 8, ...defaultSm };
-  const frame = (counter: number, byte2 = 0): Uint8Array => protect(cfg.e2e, Uint8Array.from([0, 0, byte2, 0, 0, 0, 0, 0]), counter);
+  const cfg: E2eReceiverConfig = {
+    e2e: { profile: 'P02', dataIdList: new Array<number>(16).fill(0x40) },
+    length: 8,
+    ...defaultSm,
+  };
+  const frame = (counter: number, byte2 = 0): Uint8Array =>
+    protect(cfg.e2e, Uint8Array.from([0, 0, byte2, 0, 0, 0, 0, 0]), counter);
 
   function feed(...inputs: (Uint8Array | 'timeout')[]): E2eResult[] {
     let state = initialReceiverState;
@@ -70,7 +90,11 @@ describe('E2E receiver', () => {
   });
 
   it('rejects a frame protected with another data ID', () => {
-    const other = protect({ profile: 'P02', dataIdList: new Array<number>(16).fill(0x41) }, new Uint8Array(8), 0);
+    const other = protect(
+      { profile: 'P02', dataIdList: new Array<number>(16).fill(0x41) },
+      new Uint8Array(8),
+      0,
+    );
     expect(feed(other)[0]?.status).toBe('ERROR');
   });
 
@@ -89,7 +113,11 @@ describe('E2E receiver', () => {
   });
 
   it('profile 1 wraps its counter from 14 to 0 and treats 15 as an error', () => {
-    const p1: E2eReceiverConfig = { ...cfg, e2e: { profile: 'P01', dataId: 0x3a1, dataIdMode: 'both' }, length: 4 };
+    const p1: E2eReceiverConfig = {
+      ...cfg,
+      e2e: { profile: 'P01', dataId: 0x3a1, dataIdMode: 'both' },
+      length: 4,
+    };
     let state = initialReceiverState;
     const statuses: string[] = [];
     for (const c of [12, 13, 14, 0, 1]) {
