@@ -14,9 +14,23 @@ const program = new Command()
   .option('--bus <bus>', 'system, session, auto, or a D-Bus address (overrides dbus.bus)')
   .option('--bus-name <name>', 'well-known name to own, e.g. org.ofono (overrides dbus.name)')
   .option('--log-level <level>', 'error, warn, info, debug or trace (overrides log.level)')
+  .option(
+    '--can <source>',
+    'CAN source: socketcan:IFACE, replay:FILE, replay-fast:FILE or udp:PORT (overrides vehicle.can)',
+  )
+  .option('--dbc <file>', 'DBC file (overrides the one the bindings name)')
+  .option('--bindings <file>', 'vehicle bindings YAML (default: the reference vehicle)')
   .parse();
 
-const opts = program.opts<{ config?: string; bus?: string; busName?: string; logLevel?: string }>();
+const opts = program.opts<{
+  config?: string;
+  bus?: string;
+  busName?: string;
+  logLevel?: string;
+  can?: string;
+  dbc?: string;
+  bindings?: string;
+}>();
 
 function loadConfig(): Config {
   const base: Config = opts.config ? loadConfigFile(opts.config) : parseConfig(embeddedDefaults);
@@ -29,6 +43,12 @@ function loadConfig(): Config {
       ...(opts.busName ? { name: opts.busName } : {}),
     },
     log: { level: opts.logLevel ?? base.log.level },
+    vehicle: {
+      ...base.vehicle,
+      ...(opts.can ? { can: opts.can } : {}),
+      ...(opts.dbc ? { dbc: opts.dbc } : {}),
+      ...(opts.bindings ? { bindings: opts.bindings } : {}),
+    },
   });
 }
 
@@ -51,7 +71,7 @@ async function main(): Promise<void> {
     daemon = await startDaemon(config, logger);
   } catch (e) {
     process.stderr.write(`carphoned: ${errorMessage(e)}\n`);
-    process.exit(1);
+    process.exit(e instanceof ConfigError ? 2 : 1);
   }
   process.stdout.write(`DBUS_ADDRESS=${daemon.busAddress}\n`);
   const shutdown = (signal: string): void => {

@@ -88,6 +88,22 @@ export const configSchema = z.strictObject({
     })
     .default({ enabled: true, number: '*43', address: '127.0.0.2' }),
   history: z.strictObject({ path: z.string().min(1).optional() }).default({}),
+  vehicle: z
+    .strictObject({
+      /** socketcan:IFACE, replay:FILE, replay-fast:FILE, udp:PORT or udp:ADDRESS:PORT */
+      can: z
+        .string()
+        .regex(
+          /^(socketcan|replay|replay-fast|udp):.+$/,
+          'must be socketcan:IFACE, replay:FILE, replay-fast:FILE or udp:PORT',
+        )
+        .optional(),
+      /** Bindings YAML (default: the reference vehicle's, can/bindings/carphone-reference.yaml). */
+      bindings: z.string().min(1).optional(),
+      /** DBC file, overriding the one the bindings name. */
+      dbc: z.string().min(1).optional(),
+    })
+    .default({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -11,6 +11,10 @@ import { FileDevice } from '../media/devices/file-device.js';
 import { NullDevice } from '../media/devices/null-device.js';
 import { G711MediaFactory } from '../media/rtp-session.js';
 import { Line } from './line.js';
+import { VehicleService } from '../vehicle/vehicle-service.js';
+import { VehicleInterface } from '../dbus/vehicle-iface.js';
+import { ConfigError } from '../core/errors.js';
+import dbus from 'dbus-next';
 
 export const VERSION = '0.1.0';
 
@@ -22,6 +26,7 @@ function audioDevice(config: Config): AudioDevice {
 export interface RunningDaemon {
   busAddress: string;
   lines: Line[];
+  vehicle: VehicleService | undefined;
   stop(): Promise<void>;
 }
 
@@ -62,12 +67,14 @@ export async function startDaemon(
       logger.error({ line: line.id, err: errorMessage(e) }, 'line failed to start');
     }
   }
+  const vehicle = await startVehicle(config, lines, clock, logger, bus);
   await claimName(bus, config.dbus.name);
   logger.info({ name: config.dbus.name, address }, 'on the bus');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      await vehicle?.stop();
       await Promise.allSettled(lines.map((l) => l.powerOff()));
       echo?.close();
       bus.disconnect();
@@ -75,7 +82,77 @@ export async function startDaemon(
     })();
     return stopping;
   };
-  return { busAddress: address, lines, stop };
+  return { busAddress: address, lines, vehicle, stop };
+}
+
+type Bus = Awaited<ReturnType<typeof openBus>>['bus'];
+
+/** The CAN side, when a source is configured: its events go out on org.carphone.Vehicle at /vehicle. */
+async function startVehicle(
+  config: Config,
+  lines: Line[],
+  clock: Clock,
+  logger: Logger,
+  bus: Bus,
+): Promise<VehicleService | undefined> {
+  const v = config.vehicle;
+  if (!v.can) {
+    if (v.bindings || v.dbc) {
+      throw new ConfigError(
+        'vehicle.can',
+        'bindings and dbc need a CAN source (socketcan:IFACE, replay:FILE or udp:PORT)',
+      );
+    }
+    return undefined;
+  }
+  const service = new VehicleService(
+    { can: v.can, ...(v.bindings ? { bindings: v.bindings } : {}), ...(v.dbc ? { dbc: v.dbc } : {}) },
+    lines,
+    clock,
+    logger,
+  );
+  const model = { source: service.description, sourceError: '', state: service.input.state };
+  const iface = new VehicleInterface(model, logger);
+  bus.export('/vehicle', iface);
+  let last = { ...model.state };
+  await service.start({
+    button: (name, press) => iface.Button(name, press),
+    emergency: (kind, details) => {
+      logger.warn({ kind, details }, 'emergency trigger');
+      iface.EmergencyTrigger(kind, {
+        Message: new dbus.Variant('s', details.message),
+        ConfirmedFrames: new dbus.Variant('u', details.frames),
+        Signals: new dbus.Variant('a{sd}', details.signals),
+      });
+    },
+    hmi: (request) => iface.HmiRequest(request),
+    state: (s) => {
+      model.state = s;
+      const names = {
+        ignition: 'Ignition',
+        speedKmh: 'Speed',
+        occupants: 'Occupants',
+        propulsion: 'Propulsion',
+        latitude: 'Latitude',
+        longitude: 'Longitude',
+        crashSensing: 'CrashSensing',
+      } as const;
+      for (const [k, prop] of Object.entries(names) as [
+        keyof typeof names,
+        (typeof names)[keyof typeof names],
+      ][]) {
+        if (s[k] !== last[k] && s[k] !== undefined) {
+          iface.emitChanged(prop, s[k]);
+        }
+      }
+      last = { ...s };
+    },
+    sourceError: (message) => {
+      model.sourceError = message;
+      iface.emitChanged('SourceError', message);
+    },
+  });
+  return service;
 }
 
 function killPrivate(child: ChildProcess | undefined): void {

@@ -22,7 +22,15 @@ export type LineEvents = {
   registration: [RegistrationStatus, string];
   powered: [boolean];
   online: [boolean];
+  volume: [CallVolume];
 };
+
+/** oFono's CallVolume: microphone mute and the two volumes, in percent. */
+export interface CallVolume {
+  Muted: boolean;
+  SpeakerVolume: number;
+  MicrophoneVolume: number;
+}
 
 /**
  * One SIP account as the rest of carphone sees it: a line with a registration and calls. It owns the
@@ -35,6 +43,7 @@ export class Line {
   private ua: UserAgent | undefined;
   private registrar: RegistrarClient | undefined;
   private poweredValue = false;
+  private volumeValue: CallVolume = { Muted: false, SpeakerVolume: 80, MicrophoneVolume: 100 };
 
   constructor(
     readonly account: AccountConfig,
@@ -57,6 +66,22 @@ export class Line {
 
   get aor(): string {
     return `sip:${this.account.user}@${this.account.domain}`;
+  }
+
+  get volume(): CallVolume {
+    return { ...this.volumeValue };
+  }
+
+  setVolume(change: Partial<CallVolume>): void {
+    const clamp = (v: number): number => Math.max(0, Math.min(100, Math.round(v)));
+    const next: CallVolume = {
+      Muted: change.Muted ?? this.volumeValue.Muted,
+      SpeakerVolume: clamp(change.SpeakerVolume ?? this.volumeValue.SpeakerVolume),
+      MicrophoneVolume: clamp(change.MicrophoneVolume ?? this.volumeValue.MicrophoneVolume),
+    };
+    this.volumeValue = next;
+    this.ua?.setAudio(next.Muted, next.SpeakerVolume);
+    this.events.emit('volume', this.volume);
   }
 
   get powered(): boolean {
@@ -104,6 +129,7 @@ export class Line {
       decideIncoming: () => this.manager.decideIncoming(),
     });
     const ua = this.ua;
+    ua.setAudio(this.volumeValue.Muted, this.volumeValue.SpeakerVolume);
     ua.events.on('call-added', (info) => this.manager.onCallAdded(info));
     ua.events.on('call-changed', (info) => this.manager.onCallChanged(info));
     ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));

@@ -14,13 +14,19 @@ import {
   type RegistrationModel,
 } from './registration-iface.js';
 import { VoiceCallInterface } from './voicecall-iface.js';
+import { CallVolumeInterface } from './callvolume-iface.js';
 import { VoiceCallManagerInterface } from './voicecallmanager-iface.js';
 
 type Variant = InstanceType<typeof dbus.Variant>;
 type Bus = ReturnType<typeof dbus.sessionBus>;
 type Message = InstanceType<typeof dbus.Message>;
 
-const INTERFACES = ['org.ofono.VoiceCallManager', 'org.ofono.NetworkRegistration', 'org.carphone.SipAccount'];
+const INTERFACES = [
+  'org.ofono.VoiceCallManager',
+  'org.ofono.CallVolume',
+  'org.ofono.NetworkRegistration',
+  'org.carphone.SipAccount',
+];
 
 interface ModemObjects {
   line: Line;
@@ -29,6 +35,7 @@ interface ModemObjects {
   vcm: VoiceCallManagerInterface;
   netreg: NetworkRegistrationInterface;
   account: SipAccountInterface;
+  volume: CallVolumeInterface;
   calls: Map<string, { path: string; iface: VoiceCallInterface }>;
   lockdown: boolean;
 }
@@ -160,10 +167,11 @@ export class OfonoService {
     );
     const netreg = new NetworkRegistrationInterface(regModel, log);
     const account = new SipAccountInterface(regModel, log);
-    Object.assign(objects, { line, path, modem, vcm, netreg, account });
+    const volume = new CallVolumeInterface(line, log);
+    Object.assign(objects, { line, path, modem, vcm, netreg, account, volume });
     const full = objects as ModemObjects;
     this.modems.set(line.id, full);
-    for (const iface of [modem, vcm, netreg, account] as OfonoInterface[]) {
+    for (const iface of [modem, vcm, volume, netreg, account] as OfonoInterface[]) {
       this.bus.export(path, iface);
     }
     this.wire(full);
@@ -174,6 +182,15 @@ export class OfonoService {
     const { line } = m;
     line.events.on('powered', (on) => m.modem.emitChanged('Powered', on));
     line.events.on('online', (on) => m.modem.emitChanged('Online', on));
+    let lastVolume = line.volume;
+    line.events.on('volume', (v) => {
+      for (const k of ['Muted', 'SpeakerVolume', 'MicrophoneVolume'] as const) {
+        if (v[k] !== lastVolume[k]) {
+          m.volume.emitChanged(k, v[k]);
+        }
+      }
+      lastVolume = v;
+    });
     line.events.on('registration', (status, reason) => {
       m.netreg.emitChanged('Status', networkStatus(status, reason));
       m.account.emitChanged('Registration', status);

@@ -27,6 +27,20 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   StartTime: 's',
   RemoteHeld: 'b',
   RemoteMultiparty: 'b',
+  // org.ofono.CallVolume
+  Muted: 'b',
+  SpeakerVolume: 'y',
+  MicrophoneVolume: 'y',
+  // org.carphone.Vehicle
+  Source: 's',
+  SourceError: 's',
+  Ignition: 's',
+  Speed: 'd',
+  Occupants: 'i',
+  Propulsion: 's',
+  Latitude: 'd',
+  Longitude: 'd',
+  CrashSensing: 'b',
   // org.ofono.NetworkRegistration
   Status: 's',
   Mode: 's',

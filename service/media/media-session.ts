@@ -20,6 +20,10 @@ export interface MediaSession {
   setMode(mode: MediaMode): void;
   stats(): MediaStats;
   onDtmf(listener: (digit: string) => void): void;
+  /** Microphone mute: silence is sent instead of the cabin's audio, the stream keeps running. */
+  setMuted(muted: boolean): void;
+  /** Playback volume, 0-100 %. */
+  setVolume(percent: number): void;
   close(): void;
 }
 

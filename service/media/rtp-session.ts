@@ -44,6 +44,8 @@ export class G711RtpSession implements MediaSession {
   private latchedRemote: { address: string; port: number } | undefined;
   private lastDtmfTimestamp: number | undefined;
   private dtmfListener: (digit: string) => void = () => undefined;
+  private muted = false;
+  private gain = 1;
   private closed = false;
 
   constructor(
@@ -91,6 +93,14 @@ export class G711RtpSession implements MediaSession {
     this.dtmfListener = listener;
   }
 
+  setMuted(muted: boolean): void {
+    this.muted = muted;
+  }
+
+  setVolume(percent: number): void {
+    this.gain = Math.max(0, Math.min(100, percent)) / 100;
+  }
+
   private frameSamples(): number {
     return ((this.negotiated?.ptime ?? 20) * 8000) / 1000;
   }
@@ -111,7 +121,7 @@ export class G711RtpSession implements MediaSession {
       return;
     }
     const samples = this.frameSamples();
-    const pcm = this.audio.source.read(samples);
+    const pcm = this.muted ? new Int16Array(samples) : this.audio.source.read(samples);
     const payload = encodeG711(n.codec.name, pcm);
     const packet = new RtpPacket();
     packet.setPayloadType(n.codec.payloadType);
@@ -163,7 +173,13 @@ export class G711RtpSession implements MediaSession {
       this.latchedRemote = { address, port };
     }
     if (this.mode.receive) {
-      this.audio.sink.write(decodeG711(n.codec.name, payload));
+      const pcm = decodeG711(n.codec.name, payload);
+      if (this.gain !== 1) {
+        for (let i = 0; i < pcm.length; i++) {
+          pcm[i] = Math.round((pcm[i] ?? 0) * this.gain);
+        }
+      }
+      this.audio.sink.write(pcm);
     }
   }
 

@@ -99,6 +99,8 @@ export class UserAgent {
   readonly events: SafeEmitter<UaEvents>;
   private readonly calls = new Map<string, Call>();
   private closed = false;
+  private muted = false;
+  private volume = 100;
 
   constructor(private readonly o: UserAgentOptions) {
     this.events = new SafeEmitter<UaEvents>((e, ev) =>
@@ -111,6 +113,22 @@ export class UserAgent {
     return this.o.stack.contactUri(sip.parseUri(this.o.aor)?.user ?? 'carphone');
   }
 
+  /** Microphone mute and playback volume for every call, now and later (oFono's CallVolume). */
+  setAudio(muted: boolean, volume: number): void {
+    this.muted = muted;
+    this.volume = volume;
+    for (const c of this.calls.values()) {
+      c.media.setMuted(muted);
+      c.media.setVolume(volume);
+    }
+  }
+
+  private newMedia(media: MediaSession): MediaSession {
+    media.setMuted(this.muted);
+    media.setVolume(this.volume);
+    return media;
+  }
+
   callInfo(id: string): UaCallInfo | undefined {
     return this.calls.get(id)?.info;
   }
@@ -121,7 +139,7 @@ export class UserAgent {
       throw new CarphoneError('NOT_AVAILABLE', 'the SIP stack is shut down');
     }
     const callId = `${randomBytes(12).toString('hex')}@carphone`;
-    const media = await this.o.media.create(callId.slice(0, 12));
+    const media = this.newMedia(await this.o.media.create(callId.slice(0, 12)));
     const local: sip.NameAddr = {
       uri: this.o.aor,
       params: { tag: randomBytes(6).toString('hex') },
@@ -615,7 +633,9 @@ export class UserAgent {
     }
     let media: MediaSession;
     try {
-      media = await this.o.media.create(callId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) || 'call');
+      media = this.newMedia(
+        await this.o.media.create(callId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) || 'call'),
+      );
     } catch (e) {
       this.o.logger.error({ err: errorMessage(e) }, 'no media for incoming call');
       this.o.stack.respond(sip.makeResponse(rq, 503, 'Service Unavailable'));
