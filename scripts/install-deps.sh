@@ -6,8 +6,11 @@
 #   python3-dbus  the D-Bus library oFono's own test scripts use: a client nobody wrote for us
 #   sox           converts and inspects audio files (tools/ and debugging)
 #   sip-tester    SIPp, scripted SIP peers
+#   user-mode-linux, kmod, can-utils
+#                 a kernel with AF_CAN and vcan for the real SocketCAN test (the host kernel has none),
+#                 insmod to load its modules, cansend/candump as independent CAN peers
 set -euo pipefail
-packages=(dbus kamailio baresip-core python3-dbus sox sip-tester)
+packages=(dbus kamailio baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

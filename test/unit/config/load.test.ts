@@ -32,7 +32,15 @@ describe('configuration', () => {
 
   it('the documented example config is valid and uses every top-level key', () => {
     const c = loadConfigFile(join(import.meta.dirname, '../../../config/carphoned.example.yaml'));
-    expect(Object.keys(c).sort()).toEqual(['accounts', 'audio', 'dbus', 'echoTest', 'history', 'log', 'vehicle']);
+    expect(Object.keys(c).sort()).toEqual([
+      'accounts',
+      'audio',
+      'dbus',
+      'echoTest',
+      'history',
+      'log',
+      'vehicle',
+    ]);
     expect(readFileSync(join(import.meta.dirname, '../../../config/carphoned.example.yaml'), 'utf8')).toMatch(
       /outboundProxy/,
     );
