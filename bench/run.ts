@@ -1,0 +1,38 @@
+import { answerLatency } from './can-answer-latency.js';
+import { crashLatency } from './can-crash-latency.js';
+import { fmt } from './stats.js';
+
+/**
+ * npm run bench: every figure beside a peer measured in the same run, as a ratio. Absolute times on a
+ * shared two-core machine are noise; the ratios are what docs/performance.md reports.
+ */
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (!only || only === 'can') {
+    const crash = crashLatency(1000);
+    console.log('CAN crash frame → automatic eCall trigger (in-process, 1000 crashes)');
+    console.log(
+      `  carphone pipeline (E2E + decode + confirmation): p50 ${fmt(crash.carphone.p50)}  p99 ${fmt(crash.carphone.p99)}`,
+    );
+    console.log(
+      `  peer: candied decode of the same frame:          p50 ${fmt(crash.candiedDecode.p50)}  p99 ${fmt(crash.candiedDecode.p99)}`,
+    );
+    console.log(
+      `  ratio carphone / candied (p50): ${(crash.carphone.p50 / crash.candiedDecode.p50).toFixed(2)}`,
+    );
+    const calls = Number(process.env.BENCH_CALLS ?? 1000);
+    const answer = await answerLatency(calls);
+    console.log(`Steering-wheel key frame (CAN over UDP) → SIP 200 OK on the wire (${calls} calls)`);
+    console.log(
+      `  key release → 200 OK:             p50 ${fmt(answer.keyTo200.p50 / 1000, 'ms')}  p99 ${fmt(answer.keyTo200.p99 / 1000, 'ms')}`,
+    );
+    console.log(
+      `  peer: INVITE → 180 Ringing:       p50 ${fmt(answer.inviteTo180.p50 / 1000, 'ms')}  p99 ${fmt(answer.inviteTo180.p99 / 1000, 'ms')}`,
+    );
+    console.log(
+      `  ratio key→200 / INVITE→180 (p50): ${(answer.keyTo200.p50 / answer.inviteTo180.p50).toFixed(2)}  (p99): ${(answer.keyTo200.p99 / answer.inviteTo180.p99).toFixed(2)}`,
+    );
+  }
+}
+
+void main();
