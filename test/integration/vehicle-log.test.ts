@@ -27,11 +27,21 @@ function writeDriveLog(path: string): void {
   let keysDown: Record<string, number> = {};
   for (let ms = 0; ms <= 4000; ms += 20) {
     const t = (1_700_000_000 + ms / 1000).toFixed(6);
-    if (ms === 600) keysDown = { PhoneKey: 1 };
-    if (ms === 900) keysDown = {};
-    if (ms === 1400) keysDown = { HangUpKey: 1 };
-    if (ms === 2600) keysDown = {};
-    if (ms === 3000) crashing = true;
+    if (ms === 600) {
+      keysDown = { PhoneKey: 1 };
+    }
+    if (ms === 900) {
+      keysDown = {};
+    }
+    if (ms === 1400) {
+      keysDown = { HangUpKey: 1 };
+    }
+    if (ms === 2600) {
+      keysDown = {};
+    }
+    if (ms === 3000) {
+      crashing = true;
+    }
     const crash = frameFor(
       reference,
       'CP_Crash',
