@@ -1,10 +1,12 @@
 #!/usr/bin/env -S npx tsx
 import { Command, CommanderError } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { OfonoClient, OfonoClientError, type Props } from '../client/ofono-client.js';
+import { decodeECallMessage, encodeECallMessage, type ECallMessage } from '../ecall/msd/msd.js';
 
 /**
  * carphonectl: carphoned's command line over D-Bus. Exit codes a script can rely on:
- *   0 done · 1 the service refused (the D-Bus error name is printed) · 2 usage error
+ *   0 done · 1 the service refused (the D-Bus error name is printed), or an MSD is invalid · 2 usage error
  *   3 the service cannot be reached · 4 nothing to act on (no such call, no incoming call)
  */
 const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, nothing: 4 } as const;
@@ -188,6 +190,53 @@ program
       client.bus.once('error', resolve);
     });
     client.disconnect();
+  });
+
+const msd = program
+  .command('msd')
+  .description('encode and decode eCall MSDs (EN 15722 v3, UPER) without a daemon');
+
+msd
+  .command('encode <file>')
+  .description('encode an ECallMessage from JSON (ASN.1 field names as keys) to UPER; prints hex')
+  .option('--out <file>', 'also write the binary encoding to this file')
+  .action((file: string, o: { out?: string }) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));
+    } catch (e) {
+      throw new CtlError(EXIT.usage, `cannot read ${file} as JSON: ${(e as Error).message}`);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeECallMessage(json as ECallMessage);
+    } catch (e) {
+      throw new CtlError(EXIT.refused, `invalid MSD: ${(e as Error).message}`);
+    }
+    if (o.out) {
+      writeFileSync(o.out, bytes);
+    }
+    console.log(Buffer.from(bytes).toString('hex'));
+  });
+
+msd
+  .command('decode [hex]')
+  .description('decode UPER (hex argument, or --file binary) to JSON')
+  .option('--file <file>', 'read the binary encoding from a file')
+  .action((hex: string | undefined, o: { file?: string }) => {
+    let bytes: Uint8Array;
+    if (o.file) {
+      bytes = Uint8Array.from(readFileSync(o.file));
+    } else if (hex && /^([0-9a-fA-F]{2})+$/.test(hex.replace(/\s/g, ''))) {
+      bytes = Uint8Array.from(Buffer.from(hex.replace(/\s/g, ''), 'hex'));
+    } else {
+      throw new CtlError(EXIT.usage, 'give the MSD as hex digits, or --file FILE');
+    }
+    try {
+      console.log(JSON.stringify(decodeECallMessage(bytes), null, 2));
+    } catch (e) {
+      throw new CtlError(EXIT.refused, `cannot decode: ${(e as Error).message}`);
+    }
   });
 
 async function main(): Promise<number> {
