@@ -3,7 +3,7 @@ import { SafeEmitter } from '../core/emitter.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../log/logger.js';
 import { ofonoState, type DisconnectReason, type OfonoCallState } from './call-machine.js';
-import type { IncomingDecision, UaCallInfo } from '../sip/user-agent.js';
+import type { EmergencyInvite, IncomingDecision, UaCallInfo } from '../sip/user-agent.js';
 
 /**
  * oFono's call-management rules (doc/voicecallmanager-api.txt, doc/voicecall-api.txt) over the calls of
@@ -11,7 +11,7 @@ import type { IncomingDecision, UaCallInfo } from '../sip/user-agent.js';
  * waiting call becomes incoming. It drives the line through the CallDriver interface and never sees SIP.
  */
 export interface CallDriver {
-  dial(number: string): Promise<UaCallInfo>;
+  dial(uri: string, emergency?: EmergencyInvite): Promise<UaCallInfo>;
   act(id: string, event: { type: 'user-answer' | 'user-hangup' | 'user-hold' | 'user-resume' }): void;
   setWaiting(id: string, waiting: boolean): void;
 }
@@ -68,6 +68,8 @@ export class CallManager {
   private driver: CallDriver | undefined;
   /** The number as the user dialled it, for the call the driver is about to add. */
   private dialling: string | undefined;
+  /** eCalls: the occupants cannot end them; only the PSAP can. */
+  private readonly locked = new Set<string>();
 
   constructor(
     private readonly clock: Clock,
@@ -141,6 +143,46 @@ export class CallManager {
     return rec;
   }
 
+  /**
+   * Places an eCall: every other call is released first (an eCall takes precedence), and the new call
+   * is locked against Hangup.
+   */
+  async dialEmergency(label: string, uri: string, emergency: EmergencyInvite): Promise<CallRecord> {
+    const driver = this.requireDriver();
+    for (const c of this.calls()) {
+      if (!this.locked.has(c.id) && c.props.State !== 'disconnected') {
+        driver.act(c.id, { type: 'user-hangup' });
+      }
+    }
+    this.dialling = label;
+    let info: UaCallInfo;
+    try {
+      info = await driver.dial(uri, emergency);
+    } finally {
+      this.dialling = undefined;
+    }
+    const rec = this.records.get(info.id);
+    if (!rec) {
+      throw new CarphoneError('FAILED', 'the eCall ended during setup');
+    }
+    this.locked.add(rec.id);
+    if (!rec.props.Emergency) {
+      rec.props.Emergency = true;
+      this.events.emit('changed', rec, ['Emergency']);
+    }
+    return rec;
+  }
+
+  isLocked(id: string): boolean {
+    return this.locked.has(id);
+  }
+
+  private refuseLocked(id: string): void {
+    if (this.locked.has(id)) {
+      throw new CarphoneError('NOT_ALLOWED', 'an emergency call cannot be hung up from the vehicle; only the emergency centre can end it');
+    }
+  }
+
   answer(id: string): void {
     const rec = this.records.get(id);
     if (rec?.props.State !== 'incoming') {
@@ -154,6 +196,7 @@ export class CallManager {
     if (!rec || rec.props.State === 'disconnected') {
       throw new CarphoneError('FAILED', 'the call is already disconnected');
     }
+    this.refuseLocked(id);
     this.requireDriver().act(id, { type: 'user-hangup' });
   }
 
@@ -164,7 +207,11 @@ export class CallManager {
   /** Releases every call except waiting ones (oFono HangupAll). */
   hangupAll(): void {
     const driver = this.requireDriver();
-    for (const c of this.calls()) {
+    const all = this.calls();
+    if (all.some((c) => this.locked.has(c.id))) {
+      throw new CarphoneError('NOT_ALLOWED', 'an emergency call is in progress; only the emergency centre can end it');
+    }
+    for (const c of all) {
       if (c.props.State !== 'waiting' && c.props.State !== 'disconnected') {
         driver.act(c.id, { type: 'user-hangup' });
       }
@@ -189,6 +236,7 @@ export class CallManager {
 
   releaseAndAnswer(): void {
     const driver = this.requireDriver();
+    this.inState('active').forEach((c) => this.refuseLocked(c.id));
     const waiting = this.inState('waiting', 'incoming')[0];
     if (!waiting) {
       throw new CarphoneError('FAILED', 'there is no waiting call to answer');
@@ -202,6 +250,7 @@ export class CallManager {
 
   releaseAndSwap(): void {
     const driver = this.requireDriver();
+    this.inState('active').forEach((c) => this.refuseLocked(c.id));
     const held = this.inState('held');
     if (held.length === 0) {
       throw new CarphoneError('FAILED', 'there is no held call');
@@ -290,6 +339,7 @@ export class CallManager {
     rec.props.State = 'disconnected';
     this.events.emit('changed', rec, ['State']);
     this.records.delete(info.id);
+    this.locked.delete(info.id);
     this.events.emit('removed', rec, reason, status);
     this.logger.info({ call: rec.index, reason, status }, 'call ended');
     // The only active call is gone: a waiting call now rings as incoming.

@@ -12,6 +12,7 @@ export const ErrorCodes = [
   'NOT_AVAILABLE',
   'NOT_REGISTERED',
   'ACCESS_DENIED',
+  'NOT_ALLOWED',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

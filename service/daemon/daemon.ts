@@ -15,6 +15,9 @@ import { VehicleService } from '../vehicle/vehicle-service.js';
 import { VehicleInterface } from '../dbus/vehicle-iface.js';
 import { ConfigError } from '../core/errors.js';
 import dbus from 'dbus-next';
+import { EcallService } from '../ecall/ecall-service.js';
+import { EmergencyInterface } from '../dbus/emergency-iface.js';
+import type { OfonoInterface } from '../dbus/ofono-interface.js';
 
 export const VERSION = '0.1.0';
 
@@ -58,8 +61,19 @@ export async function startDaemon(
         ...(echo ? { echo: { number: config.echoTest.number, uri: echo.uri(config.echoTest.number) } } : {}),
       }),
   );
+  const ecall = config.ecall ? createEcall(config, lines, clock, logger) : undefined;
   for (const line of lines) {
-    service.addLine(line);
+    const extra: OfonoInterface[] = [];
+    if (ecall && ecall.line === line) {
+      const iface = new EmergencyInterface(ecall.service, () => clock.now(), logger);
+      ecall.service.events.on('changed', () => {
+        for (const [k, v] of Object.entries(iface.GetProperties())) {
+          iface.PropertyChanged(k, v);
+        }
+      });
+      extra.push(iface);
+    }
+    service.addLine(line, extra);
     try {
       await line.powerOn();
     } catch (e) {
@@ -67,7 +81,11 @@ export async function startDaemon(
       logger.error({ line: line.id, err: errorMessage(e) }, 'line failed to start');
     }
   }
-  const vehicle = await startVehicle(config, lines, clock, logger, bus);
+  if (ecall) {
+    ecall.line.events.on('control', (id, xml) => ecall.service.onControl(id, xml));
+    ecall.service.resume();
+  }
+  const vehicle = await startVehicle(config, lines, clock, logger, bus, ecall?.service);
   await claimName(bus, config.dbus.name);
   logger.info({ name: config.dbus.name, address }, 'on the bus');
 
@@ -75,6 +93,7 @@ export async function startDaemon(
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await vehicle?.stop();
+      ecall?.service.stop();
       await Promise.allSettled(lines.map((l) => l.powerOff()));
       echo?.close();
       bus.disconnect();
@@ -88,12 +107,39 @@ export async function startDaemon(
 type Bus = Awaited<ReturnType<typeof openBus>>['bus'];
 
 /** The CAN side, when a source is configured: its events go out on org.carphone.Vehicle at /vehicle. */
+function createEcall(config: Config, lines: Line[], clock: Clock, logger: Logger): { line: Line; service: EcallService } | undefined {
+  const e = config.ecall;
+  if (!e) {
+    return undefined;
+  }
+  const line = e.account ? lines.find((l) => l.id === e.account) : lines[0];
+  if (!line) {
+    throw new ConfigError('ecall.account', e.account ? `no account with id ${e.account}` : 'eCall needs at least one account');
+  }
+  const service = new EcallService(
+    line,
+    {
+      psap: e.psap,
+      ...(e.testPsap ? { testPsap: e.testPsap } : {}),
+      identity: { vin: e.vin, vehicleType: e.vehicleType, propulsion: e.propulsion },
+      callbackMs: e.callbackMinutes * 60_000,
+      redialIntervalsMs: e.redialSeconds.map((s) => s * 1000),
+      ...(e.statePath ? { statePath: e.statePath } : {}),
+      ...(e.fallbackPosition ? { fallbackPosition: e.fallbackPosition } : {}),
+    },
+    clock,
+    logger.child({ part: 'ecall' }),
+  );
+  return { line, service };
+}
+
 async function startVehicle(
   config: Config,
   lines: Line[],
   clock: Clock,
   logger: Logger,
   bus: Bus,
+  ecall: EcallService | undefined,
 ): Promise<VehicleService | undefined> {
   const v = config.vehicle;
   if (!v.can) {
@@ -119,6 +165,7 @@ async function startVehicle(
     button: (name, press) => iface.Button(name, press),
     emergency: (kind, details) => {
       logger.warn({ kind, details }, 'emergency trigger');
+      void ecall?.trigger({ activation: kind, test: false, at: clock.now() });
       iface.EmergencyTrigger(kind, {
         Message: new dbus.Variant('s', details.message),
         ConfirmedFrames: new dbus.Variant('u', details.frames),
@@ -128,6 +175,12 @@ async function startVehicle(
     hmi: (request) => iface.HmiRequest(request),
     state: (s) => {
       model.state = s;
+      if (ecall) {
+        ecall.occupants = s.occupants;
+        if (s.latitude !== undefined && s.longitude !== undefined) {
+          ecall.track.add({ latitude: s.latitude, longitude: s.longitude, at: clock.now() });
+        }
+      }
       const names = {
         ignition: 'Ignition',
         speedKmh: 'Speed',

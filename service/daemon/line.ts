@@ -3,7 +3,7 @@ import { CarphoneError, errorMessage } from '../core/errors.js';
 import { SafeEmitter } from '../core/emitter.js';
 import type { Logger } from '../log/logger.js';
 import type { AccountConfig } from '../config/schema.js';
-import { CallManager, type CallRecord } from '../calls/manager.js';
+import { CallManager, EMERGENCY_NUMBERS, type CallRecord } from '../calls/manager.js';
 import type { MediaFactory } from '../media/media-session.js';
 import { parseDialString, targetUri } from '../sip/dial-string.js';
 import { RegistrarClient } from '../sip/registrar-client.js';
@@ -23,6 +23,8 @@ export type LineEvents = {
   powered: [boolean];
   online: [boolean];
   volume: [CallVolume];
+  /** A PSAP control block (RFC 8147) arrived for a call: call id, XML. */
+  control: [string, string];
 };
 
 /** oFono's CallVolume: microphone mute and the two volumes, in percent. */
@@ -43,6 +45,8 @@ export class Line {
   private ua: UserAgent | undefined;
   private registrar: RegistrarClient | undefined;
   private poweredValue = false;
+  /** Set by the eCall service: dialling an emergency number starts a manual eCall. */
+  emergencyDial: ((number: string) => Promise<CallRecord>) | undefined;
   private volumeValue: CallVolume = { Muted: false, SpeakerVolume: 80, MicrophoneVolume: 100 };
 
   constructor(
@@ -97,6 +101,11 @@ export class Line {
     return { status: this.registrar.status, reason: this.registrar.reason };
   }
 
+  /** The user agent, for the eCall service's MSD INFOs and PSAP control blocks. */
+  get userAgent(): UserAgent | undefined {
+    return this.ua;
+  }
+
   get sipAddress(): string | undefined {
     return this.stack ? `${this.stack.address}:${this.stack.port}` : undefined;
   }
@@ -130,11 +139,12 @@ export class Line {
     });
     const ua = this.ua;
     ua.setAudio(this.volumeValue.Muted, this.volumeValue.SpeakerVolume);
+    ua.events.on('control', (id, xml) => this.events.emit('control', id, xml));
     ua.events.on('call-added', (info) => this.manager.onCallAdded(info));
     ua.events.on('call-changed', (info) => this.manager.onCallChanged(info));
     ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));
     this.manager.attach({
-      dial: (uri) => ua.dial(uri, { direct: uri === this.deps.echo?.uri }),
+      dial: (uri, emergency) => ua.dial(uri, { direct: uri === this.deps.echo?.uri, ...(emergency ? { emergency } : {}) }),
       act: (id, event) => ua.act(id, event),
       setWaiting: (id, waiting) => ua.act(id, { type: 'set-waiting', waiting }),
     });
@@ -180,6 +190,9 @@ export class Line {
     const target = parseDialString(number);
     if (!this.poweredValue) {
       throw new CarphoneError('NOT_AVAILABLE', 'the line is powered off');
+    }
+    if (this.emergencyDial && target.kind === 'digits' && EMERGENCY_NUMBERS.includes(target.number)) {
+      return this.emergencyDial(number);
     }
     const echo = this.deps.echo;
     if (echo && target.kind === 'digits' && target.number === echo.number) {

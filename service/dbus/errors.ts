@@ -15,6 +15,7 @@ const names: Record<ErrorCode, string> = {
   NOT_AVAILABLE: 'NotAvailable',
   NOT_REGISTERED: 'NotRegistered',
   ACCESS_DENIED: 'AccessDenied',
+  NOT_ALLOWED: 'NotAllowed',
 };
 
 export function dbusErrorName(code: ErrorCode): string {

@@ -105,7 +105,8 @@ export class OfonoService {
     return [...this.modems.values()].map((m) => [m.path, m.modem.GetProperties()]);
   }
 
-  addLine(line: Line): void {
+  /** Exports a line; `extra` are interfaces only this line has (the eCall line's Emergency). */
+  addLine(line: Line, extra: OfonoInterface[] = []): void {
     const path = `/${line.id}`;
     const log = this.logger.child({ line: line.id });
     const objects: Partial<ModemObjects> & { calls: ModemObjects['calls'] } = {
@@ -128,7 +129,7 @@ export class OfonoService {
       name: line.account.name ?? line.aor.replace(/^sip:/, ''),
       serial: line.aor,
       revision: this.revision,
-      interfaces: INTERFACES,
+      interfaces: [...INTERFACES, ...extra.map((i) => i.interfaceName)],
       setPowered: (on: boolean) => (on ? line.powerOn() : line.powerOff()),
       setOnline: async (on: boolean) => (on ? line.powerOn() : line.powerOff()),
       setLockdown: async (on: boolean) => {
@@ -171,7 +172,7 @@ export class OfonoService {
     Object.assign(objects, { line, path, modem, vcm, netreg, account, volume });
     const full = objects as ModemObjects;
     this.modems.set(line.id, full);
-    for (const iface of [modem, vcm, volume, netreg, account] as OfonoInterface[]) {
+    for (const iface of [modem, vcm, volume, netreg, account, ...extra] as OfonoInterface[]) {
       this.bus.export(path, iface);
     }
     this.wire(full);

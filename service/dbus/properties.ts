@@ -41,6 +41,14 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   Latitude: 'd',
   Longitude: 'd',
   CrashSensing: 'b',
+  // org.carphone.Emergency
+  Activation: 's',
+  TestCall: 'b',
+  Attempt: 'y',
+  MessageIdentifier: 'y',
+  MsdAcknowledged: 'b',
+  CallbackUntil: 's',
+  Msd: 's',
   // org.ofono.NetworkRegistration
   Status: 's',
   Mode: 's',

@@ -26,6 +26,21 @@ import { authorizationHeader, selectChallenge, type Credentials } from './digest
 import { lineIdentification } from './dial-string.js';
 import type { SipStack } from './stack.js';
 import { SUPPORTED_METHODS } from './validate.js';
+import { buildMultipart, findBodyPart } from './multipart.js';
+
+/** What makes an INVITE an NG eCall (RFC 8147 §6): the service URN, the PSAP route, the MSD. */
+export interface EmergencyInvite {
+  /** urn:service:sos.ecall.automatic, …manual, or a test URN. */
+  urn: string;
+  /** The emergency proxy or PSAP, as a loose route. */
+  route: string;
+  /** UPER-encoded ECallMessage. */
+  msd: Uint8Array;
+}
+
+export const MSD_CONTENT_TYPE = 'application/EmergencyCallData.eCall.MSD';
+export const CONTROL_CONTENT_TYPE = 'application/EmergencyCallData.Control+xml';
+export const MSD_INFO_PACKAGE = 'EmergencyCallData.eCall.MSD';
 
 /** RFC 3261 timer T1 and the 64·T1 limit for 2xx retransmission (§13.3.1.4). */
 const T1 = 500;
@@ -47,6 +62,8 @@ export type UaEvents = {
   'call-changed': [UaCallInfo];
   'call-ended': [UaCallInfo, DisconnectReason, number | undefined];
   dtmf: [string, string];
+  /** A control block from the PSAP (in its answer or in an INFO): call id, XML. */
+  control: [string, string];
 };
 
 interface Dialog {
@@ -74,6 +91,7 @@ interface Call {
   ackDeadline?: TimerHandle;
   authTried: boolean;
   pendingReinvite?: sip.Request;
+  emergency?: EmergencyInvite;
 }
 
 export interface UserAgentOptions {
@@ -134,7 +152,7 @@ export class UserAgent {
   }
 
   /** Places a call to `uri`. Resolves with the call id as soon as the INVITE is on its way. */
-  async dial(uri: string, options: { direct?: boolean } = {}): Promise<UaCallInfo> {
+  async dial(uri: string, options: { direct?: boolean; emergency?: EmergencyInvite } = {}): Promise<UaCallInfo> {
     if (this.closed) {
       throw new CarphoneError('NOT_AVAILABLE', 'the SIP stack is shut down');
     }
@@ -159,7 +177,11 @@ export class UserAgent {
         local,
         remote: { uri, params: {} },
         remoteTarget: uri,
-        routeSet: this.o.proxy && !options.direct ? [{ uri: this.o.proxy, params: { lr: null } }] : [],
+        routeSet: options.emergency
+          ? [{ uri: options.emergency.route, params: { lr: null } }]
+          : this.o.proxy && !options.direct
+            ? [{ uri: this.o.proxy, params: { lr: null } }]
+            : [],
         localSeq: 1,
         remoteSeq: -1,
       },
@@ -167,6 +189,7 @@ export class UserAgent {
       sdpVersion: 1,
       sessionId: Math.floor(Math.random() * 1e9),
       authTried: false,
+      ...(options.emergency ? { emergency: options.emergency } : {}),
     };
     media.onDtmf((digit) => this.events.emit('dtmf', call.info.id, digit));
     this.calls.set(callId, call);
@@ -222,11 +245,60 @@ export class UserAgent {
       },
       content: this.offer(call, 'sendrecv'),
     };
+    if (call.emergency) {
+      this.makeEcallInvite(rq, call.emergency, call.dialog.callId);
+    }
     if (auth) {
       this.authorize(rq, auth);
     }
     call.invite = rq;
     this.o.stack.send(rq, (rs) => this.onInviteResponse(call, rq, rs));
+  }
+
+  /** Turns an INVITE into an NG eCall as RFC 8147 §6 describes: SDP and MSD in one multipart body. */
+  private makeEcallInvite(rq: sip.Request, e: EmergencyInvite, callId: string): void {
+    const cid = `msd-${callId.slice(0, 16)}@carphone`;
+    const boundary = `ecall-${callId.slice(0, 12)}`;
+    rq.content = buildMultipart(boundary, [
+      { headers: { 'Content-Type': 'application/sdp' }, body: rq.content ?? '' },
+      {
+        headers: {
+          'Content-Type': MSD_CONTENT_TYPE,
+          'Content-ID': `<${cid}>`,
+          'Content-Disposition': 'by-reference;handling=optional',
+        },
+        body: Buffer.from(e.msd).toString('binary'),
+      },
+    ]);
+    rq.headers['content-type'] = `multipart/mixed;boundary=${boundary}`;
+    rq.headers['call-info'] = `<cid:${cid}>;purpose=EmergencyCallData.eCall.MSD`;
+    rq.headers.accept = `application/sdp, ${CONTROL_CONTENT_TYPE}`;
+    rq.headers['recv-info'] = MSD_INFO_PACKAGE;
+  }
+
+  /** Sends an MSD in an INFO of the eCall info package (RFC 8147 §6, §9: the PSAP asked for fresh data). */
+  sendMsdInfo(id: string, msd: Uint8Array): void {
+    const call = this.calls.get(id);
+    if (!call || call.info.phase.phase !== 'confirmed') {
+      throw new CarphoneError('FAILED', 'no established call to send the MSD on');
+    }
+    call.dialog.localSeq++;
+    const rq: sip.Request = {
+      method: 'INFO',
+      uri: call.dialog.remoteTarget,
+      headers: {
+        ...this.baseHeaders(call, 'INFO', call.dialog.localSeq),
+        'info-package': MSD_INFO_PACKAGE,
+        'content-type': MSD_CONTENT_TYPE,
+        'content-disposition': 'Info-Package',
+      },
+      content: Buffer.from(msd).toString('binary'),
+    };
+    this.o.stack.send(rq, (rs) => {
+      if (rs.status >= 300) {
+        this.o.logger.warn({ call: id, status: rs.status }, 'MSD INFO refused');
+      }
+    });
   }
 
   private authorize(rq: sip.Request, challengeResponse: sip.Response): boolean {
@@ -277,9 +349,15 @@ export class UserAgent {
       }
     }
     let earlyMedia = false;
-    if (rs.content && /application\/sdp/i.test(String(rs.headers['content-type'] ?? ''))) {
+    const contentType = String(rs.headers['content-type'] ?? '');
+    const control = safeBodyPart(contentType, rs.content, CONTROL_CONTENT_TYPE);
+    if (control && rs.status >= 200 && rs.status < 300) {
+      this.events.emit('control', call.info.id, control);
+    }
+    const answerSdp = safeBodyPart(contentType, rs.content, 'application/sdp');
+    if (answerSdp) {
       try {
-        call.media.configure(readAnswer(rs.content));
+        call.media.configure(readAnswer(answerSdp));
         earlyMedia = rs.status < 200;
       } catch (e) {
         this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'unusable SDP answer');
@@ -594,13 +672,18 @@ export class UserAgent {
         this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
         this.dispatch(call, { type: 'remote-bye' });
         return;
-      case 'INFO':
+      case 'INFO': {
         this.o.stack.respond(
           call
             ? sip.makeResponse(rq, 200, 'OK')
             : sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'),
         );
+        const control = safeBodyPart(String(rq.headers['content-type'] ?? ''), rq.content, CONTROL_CONTENT_TYPE);
+        if (call && control) {
+          this.events.emit('control', call.info.id, control);
+        }
         return;
+      }
       default:
         this.o.stack.respond(
           sip.makeResponse(rq, 405, 'Method Not Allowed', {
@@ -615,12 +698,16 @@ export class UserAgent {
     if (this.calls.has(callId)) {
       return; // a retransmission the transaction layer did not absorb
     }
-    if (!rq.content || !/application\/sdp/i.test(String(rq.headers['content-type'] ?? ''))) {
+    const offerSdp = safeBodyPart(String(rq.headers['content-type'] ?? ''), rq.content, 'application/sdp');
+    if (!offerSdp) {
       this.o.stack.respond(sip.makeResponse(rq, 488, 'Not Acceptable Here (SDP offer required)'));
       return;
     }
+    // A multipart offer (a PSAP's callback may carry data too) is answered from its SDP part.
+    rq.content = offerSdp;
+    rq.headers['content-type'] = 'application/sdp';
     try {
-      answerOffer(rq.content, { address: '0.0.0.0', port: 9, sessionId: 0, version: 0 }, 'sendrecv');
+      answerOffer(offerSdp, { address: '0.0.0.0', port: 9, sessionId: 0, version: 0 }, 'sendrecv');
     } catch (e) {
       const reason = e instanceof SdpError ? e.message : 'bad SDP';
       this.o.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${reason})`));
@@ -713,5 +800,13 @@ export class UserAgent {
       call.media.close();
     }
     this.closed = true;
+  }
+}
+
+function safeBodyPart(contentType: string, body: string | undefined, wanted: string): string | undefined {
+  try {
+    return findBodyPart(contentType, body, wanted);
+  } catch {
+    return undefined;
   }
 }

@@ -39,7 +39,8 @@ export function validateRequest(rq: sip.Request): RequestProblem | undefined {
   if (typeof branch !== 'string' || branch.length === 0) {
     return { status: 400, reason: 'Bad Request (Via without a branch)' };
   }
-  if (!/^sips?:/i.test(typeof rq.uri === 'string' ? rq.uri : '')) {
+  // Emergency calls are addressed to service URNs (RFC 5031), e.g. urn:service:sos.ecall.manual.
+  if (!/^(sips?:|urn:service:)/i.test(typeof rq.uri === 'string' ? rq.uri : '')) {
     return { status: 416, reason: 'Unsupported URI Scheme' };
   }
   if (sip.stringify(structuredClone(rq)).length > MAX_REQUEST_BYTES) {
