@@ -21,7 +21,12 @@ const o = new Command()
   .opts<{ address: string; port: string; ack: boolean; reject: string }>();
 
 async function main(): Promise<void> {
-  const psap = await PsapSimulator.start({ address: o.address, port: Number(o.port), ackMsd: o.ack, reject: Number(o.reject) });
+  const psap = await PsapSimulator.start({
+    address: o.address,
+    port: Number(o.port),
+    ackMsd: o.ack,
+    reject: Number(o.reject),
+  });
   psap.events.on('log', (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`));
   process.stdout.write(`${JSON.stringify({ event: 'listening', uri: psap.uri })}\n`);
   const rl = createInterface({ input: process.stdin });
@@ -38,7 +43,9 @@ async function main(): Promise<void> {
         process.stdout.write(`${JSON.stringify({ event: 'error', error: `unknown command ${cmd}` })}\n`);
       }
     } catch (e) {
-      process.stdout.write(`${JSON.stringify({ event: 'error', error: e instanceof Error ? e.message : String(e) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ event: 'error', error: e instanceof Error ? e.message : String(e) })}\n`,
+      );
     }
   });
   const stop = (): void => {

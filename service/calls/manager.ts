@@ -179,7 +179,10 @@ export class CallManager {
 
   private refuseLocked(id: string): void {
     if (this.locked.has(id)) {
-      throw new CarphoneError('NOT_ALLOWED', 'an emergency call cannot be hung up from the vehicle; only the emergency centre can end it');
+      throw new CarphoneError(
+        'NOT_ALLOWED',
+        'an emergency call cannot be hung up from the vehicle; only the emergency centre can end it',
+      );
     }
   }
 
@@ -209,7 +212,10 @@ export class CallManager {
     const driver = this.requireDriver();
     const all = this.calls();
     if (all.some((c) => this.locked.has(c.id))) {
-      throw new CarphoneError('NOT_ALLOWED', 'an emergency call is in progress; only the emergency centre can end it');
+      throw new CarphoneError(
+        'NOT_ALLOWED',
+        'an emergency call is in progress; only the emergency centre can end it',
+      );
     }
     for (const c of all) {
       if (c.props.State !== 'waiting' && c.props.State !== 'disconnected') {

@@ -96,21 +96,35 @@ export const configSchema = z.strictObject({
       testPsap: sipUri.optional(),
       /** The line that places eCalls (default: the first account). */
       account: z.string().optional(),
-      vin: z
-        .string()
-        .regex(/^[0-9A-HJ-NPR-Z]{17}$/, 'must be a 17-character VIN (0-9, A-Z without I, O, Q)'),
+      vin: z.string().regex(/^[0-9A-HJ-NPR-Z]{17}$/, 'must be a 17-character VIN (0-9, A-Z without I, O, Q)'),
       vehicleType: z.string().default('passengerVehicleCategoryM1'),
       propulsion: z
-        .array(z.enum(['gasolineTankPresent', 'dieselTankPresent', 'compressedNaturalGas', 'liquidPropaneGas', 'electricEnergyStorage', 'hydrogenStorage', 'otherStorage']))
+        .array(
+          z.enum([
+            'gasolineTankPresent',
+            'dieselTankPresent',
+            'compressedNaturalGas',
+            'liquidPropaneGas',
+            'electricEnergyStorage',
+            'hydrogenStorage',
+            'otherStorage',
+          ]),
+        )
         .default([]),
       /** Minutes the vehicle stays reachable for the PSAP's callback after the clear-down. */
-      callbackMinutes: z.number().min(0).max(24 * 60).default(60),
+      callbackMinutes: z
+        .number()
+        .min(0)
+        .max(24 * 60)
+        .default(60),
       /** Seconds before each redial after a failed or dropped eCall; their count is the number of redials. */
       redialSeconds: z.array(z.number().min(0).max(600)).max(20).default([0, 5, 10, 20, 30]),
       /** File where the eCall state is kept across a crash of the daemon (written atomically). */
       statePath: z.string().min(1).optional(),
       /** Position to report when no position source has one (degrees); otherwise "unknown". */
-      fallbackPosition: z.strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) }).optional(),
+      fallbackPosition: z
+        .strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
+        .optional(),
     })
     .optional(),
   vehicle: z

@@ -107,14 +107,22 @@ export async function startDaemon(
 type Bus = Awaited<ReturnType<typeof openBus>>['bus'];
 
 /** The CAN side, when a source is configured: its events go out on org.carphone.Vehicle at /vehicle. */
-function createEcall(config: Config, lines: Line[], clock: Clock, logger: Logger): { line: Line; service: EcallService } | undefined {
+function createEcall(
+  config: Config,
+  lines: Line[],
+  clock: Clock,
+  logger: Logger,
+): { line: Line; service: EcallService } | undefined {
   const e = config.ecall;
   if (!e) {
     return undefined;
   }
   const line = e.account ? lines.find((l) => l.id === e.account) : lines[0];
   if (!line) {
-    throw new ConfigError('ecall.account', e.account ? `no account with id ${e.account}` : 'eCall needs at least one account');
+    throw new ConfigError(
+      'ecall.account',
+      e.account ? `no account with id ${e.account}` : 'eCall needs at least one account',
+    );
   }
   const service = new EcallService(
     line,

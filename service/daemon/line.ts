@@ -144,7 +144,8 @@ export class Line {
     ua.events.on('call-changed', (info) => this.manager.onCallChanged(info));
     ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));
     this.manager.attach({
-      dial: (uri, emergency) => ua.dial(uri, { direct: uri === this.deps.echo?.uri, ...(emergency ? { emergency } : {}) }),
+      dial: (uri, emergency) =>
+        ua.dial(uri, { direct: uri === this.deps.echo?.uri, ...(emergency ? { emergency } : {}) }),
       act: (id, event) => ua.act(id, event),
       setWaiting: (id, waiting) => ua.act(id, { type: 'set-waiting', waiting }),
     });

@@ -43,4 +43,6 @@ export class EmergencyInterface extends OfonoInterface {
   }
 }
 
-defineMembers(EmergencyInterface, 'org.carphone.Emergency', { Trigger: { inSignature: 's', outSignature: 's' } });
+defineMembers(EmergencyInterface, 'org.carphone.Emergency', {
+  Trigger: { inSignature: 's', outSignature: 's' },
+});

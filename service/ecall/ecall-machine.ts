@@ -36,7 +36,7 @@ export type EcallEvent =
   | { type: 'redial-due' }
   | { type: 'msd-requested' }
   | { type: 'incoming-call' }
-  | { type: 'callback-ended' }
+  | { type: 'callback-ended'; now: number }
   | { type: 'callback-expired'; now: number }
   /** Start-up with a persisted state: pick the eCall up again. */
   | { type: 'resume'; now: number };
@@ -66,7 +66,13 @@ function start(trigger: Trigger, msdId: number, attempt: number): Step {
   ];
 }
 
-function failOrRedial(p: EcallPolicy, trigger: Trigger, attempt: number, msdId: number, reason: string): Step {
+function failOrRedial(
+  p: EcallPolicy,
+  trigger: Trigger,
+  attempt: number,
+  msdId: number,
+  reason: string,
+): Step {
   const interval = p.redialIntervalsMs[attempt - 1];
   if (interval === undefined) {
     return [{ kind: 'failed', trigger, reason: `${reason}; ${attempt} attempts made` }, [changed]];
@@ -81,14 +87,19 @@ export function transition(p: EcallPolicy, s: EcallState, e: EcallEvent): Step {
   switch (e.type) {
     case 'trigger':
       // One eCall at a time; a new trigger during the callback period starts a new eCall.
-      return s.kind === 'idle' || s.kind === 'callback' || s.kind === 'failed' ? start(e.trigger, 1, 1) : [s, []];
+      return s.kind === 'idle' || s.kind === 'callback' || s.kind === 'failed'
+        ? start(e.trigger, 1, 1)
+        : [s, []];
     case 'answered':
       return s.kind === 'calling' ? [{ ...s, kind: 'active', acknowledged: false }, [changed]] : [s, []];
     case 'acknowledged':
       return s.kind === 'active' && !s.acknowledged ? [{ ...s, acknowledged: true }, [changed]] : [s, []];
     case 'msd-requested':
       return s.kind === 'active'
-        ? [{ ...s, msdId: s.msdId + 1, acknowledged: false }, [{ type: 'send-msd', msdId: s.msdId + 1 }, changed]]
+        ? [
+            { ...s, msdId: s.msdId + 1, acknowledged: false },
+            [{ type: 'send-msd', msdId: s.msdId + 1 }, changed],
+          ]
         : [s, []];
     case 'cleared-by-psap':
       if (s.kind === 'active' || s.kind === 'calling') {
@@ -112,11 +123,19 @@ export function transition(p: EcallPolicy, s: EcallState, e: EcallEvent): Step {
     case 'redial-due':
       return s.kind === 'redial-wait' ? start(s.trigger, s.msdId + 1, s.attempt) : [s, []];
     case 'incoming-call':
-      return s.kind === 'callback' && !s.answered ? [{ ...s, answered: true }, [{ type: 'answer-incoming' }, changed]] : [s, []];
+      return s.kind === 'callback' && !s.answered
+        ? [{ ...s, answered: true }, [{ type: 'answer-incoming' }, changed]]
+        : [s, []];
     case 'callback-ended':
-      return s.kind === 'callback' ? [{ ...s, answered: false }, [changed]] : [s, []];
+      if (s.kind !== 'callback') {
+        return [s, []];
+      }
+      // The window may have run out during the callback call: it ends with the call.
+      return e.now >= s.until ? [{ kind: 'idle' }, [changed]] : [{ ...s, answered: false }, [changed]];
     case 'callback-expired':
-      return s.kind === 'callback' && e.now >= s.until && !s.answered ? [{ kind: 'idle' }, [changed]] : [s, []];
+      return s.kind === 'callback' && e.now >= s.until && !s.answered
+        ? [{ kind: 'idle' }, [changed]]
+        : [s, []];
     case 'resume':
       switch (s.kind) {
         case 'calling':
@@ -125,7 +144,12 @@ export function transition(p: EcallPolicy, s: EcallState, e: EcallEvent): Step {
           // The daemon died with the eCall open: set it up again at once, with the next MSD identifier.
           return start(s.trigger, s.msdId + 1, s.attempt);
         case 'callback':
-          return e.now < s.until ? [{ ...s, answered: false }, [{ type: 'set-timer', timer: 'callback', ms: s.until - e.now }, changed]] : [{ kind: 'idle' }, [changed]];
+          return e.now < s.until
+            ? [
+                { ...s, answered: false },
+                [{ type: 'set-timer', timer: 'callback', ms: s.until - e.now }, changed],
+              ]
+            : [{ kind: 'idle' }, [changed]];
         case 'idle':
         case 'failed':
           return [s, []];

@@ -7,7 +7,15 @@ import type { CallRecord } from '../calls/manager.js';
 import type { Line } from '../daemon/line.js';
 import { encodeECallMessage, type ECallMessage } from './msd/msd.js';
 import { buildMsd, PositionTrack, type VehicleIdentity } from './msd-builder.js';
-import { stateName, transition, type EcallEffect, type EcallEvent, type EcallPolicy, type EcallState, type Trigger } from './ecall-machine.js';
+import {
+  stateName,
+  transition,
+  type EcallEffect,
+  type EcallEvent,
+  type EcallPolicy,
+  type EcallState,
+  type Trigger,
+} from './ecall-machine.js';
 
 export interface EcallConfig {
   psap: string;
@@ -57,7 +65,10 @@ export class EcallService {
     line.emergencyDial = async () => {
       const rec = await this.trigger({ activation: 'manual', test: false, at: clock.now() });
       if (!rec) {
-        throw new CarphoneError('FAILED', 'the emergency call could not be placed; carphoned keeps redialling');
+        throw new CarphoneError(
+          'FAILED',
+          'the emergency call could not be placed; carphoned keeps redialling',
+        );
       }
       return rec;
     };
@@ -76,9 +87,13 @@ export class EcallService {
         this.callId = undefined;
         // Only the PSAP's BYE of an answered call is a clear-down; anything else is a failure to redial.
         const clearDown = reason === 'remote' && status === undefined && this.state.kind === 'active';
-        this.dispatch(clearDown ? { type: 'cleared-by-psap', now: this.clock.now() } : { type: 'call-failed', reason: `${reason}${status ? ` (${status})` : ''}` });
+        this.dispatch(
+          clearDown
+            ? { type: 'cleared-by-psap', now: this.clock.now() }
+            : { type: 'call-failed', reason: `${reason}${status ? ` (${status})` : ''}` },
+        );
       } else if (this.state.kind === 'callback') {
-        this.dispatch({ type: 'callback-ended' });
+        this.dispatch({ type: 'callback-ended', now: this.clock.now() });
       }
     });
   }
@@ -225,16 +240,30 @@ export class EcallService {
         break;
       }
       case 'set-timer': {
-        const event: EcallEvent = effect.timer === 'redial' ? { type: 'redial-due' } : { type: 'callback-expired', now: 0 };
+        const event: EcallEvent =
+          effect.timer === 'redial' ? { type: 'redial-due' } : { type: 'callback-expired', now: 0 };
         this.timers.push(
-          this.clock.setTimeout(() => this.dispatch(event.type === 'callback-expired' ? { type: 'callback-expired', now: this.clock.now() } : event), effect.ms),
+          this.clock.setTimeout(
+            () =>
+              this.dispatch(
+                event.type === 'callback-expired'
+                  ? { type: 'callback-expired', now: this.clock.now() }
+                  : event,
+              ),
+            effect.ms,
+          ),
         );
         break;
       }
       case 'answer-incoming': {
-        const incoming = this.line.manager.calls().find((c) => c.props.State === 'incoming' || c.props.State === 'waiting');
+        const incoming = this.line.manager
+          .calls()
+          .find((c) => c.props.State === 'incoming' || c.props.State === 'waiting');
         if (incoming) {
-          this.logger.warn({ from: incoming.props.LineIdentification }, 'callback period: answering automatically');
+          this.logger.warn(
+            { from: incoming.props.LineIdentification },
+            'callback period: answering automatically',
+          );
           if (incoming.props.State === 'waiting') {
             this.line.manager.holdAndAnswer();
           } else {

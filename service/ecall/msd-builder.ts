@@ -81,7 +81,10 @@ export function buildMsd(i: MsdInputs): ECallMessage {
   const position = now ?? (i.fallback ? { ...i.fallback, at: i.trigger.at } : undefined);
   const lat = position ? toMilliarcseconds(position.latitude) : UNKNOWN_POSITION;
   const lon = position ? toMilliarcseconds(position.longitude) : UNKNOWN_POSITION;
-  const delta = (a: Fix | undefined, b: Fix | undefined): { latitudeDelta: number; longitudeDelta: number } =>
+  const delta = (
+    a: Fix | undefined,
+    b: Fix | undefined,
+  ): { latitudeDelta: number; longitudeDelta: number } =>
     a && b
       ? {
           latitudeDelta: clampDelta(toMilliarcseconds(b.latitude) - toMilliarcseconds(a.latitude)),
@@ -115,7 +118,9 @@ export function buildMsd(i: MsdInputs): ECallMessage {
         vehicleDirection: direction(n1, now),
         recentVehicleLocationN1: delta(now, n1),
         recentVehicleLocationN2: delta(n1, n2),
-        ...(i.occupants !== undefined ? { numberOfOccupants: Math.max(0, Math.min(255, Math.round(i.occupants))) } : {}),
+        ...(i.occupants !== undefined
+          ? { numberOfOccupants: Math.max(0, Math.min(255, Math.round(i.occupants))) }
+          : {}),
       },
     },
   };

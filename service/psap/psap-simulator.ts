@@ -72,11 +72,28 @@ export class PsapSimulator {
 
   /** `reject`: answer the first N eCalls 503, as an overloaded or unreachable PSAP would. */
   static async start(
-    o: { address?: string; port?: number; answer?: boolean; ackMsd?: boolean; reject?: number; logger?: Logger; clock?: Clock } = {},
+    o: {
+      address?: string;
+      port?: number;
+      answer?: boolean;
+      ackMsd?: boolean;
+      reject?: number;
+      logger?: Logger;
+      clock?: Clock;
+    } = {},
   ): Promise<PsapSimulator> {
     const logger = o.logger ?? silentLogger;
-    const stack = await SipStack.open({ address: o.address ?? '127.0.0.1', port: o.port ?? 0, transport: 'udp', logger });
-    return new PsapSimulator(stack, o.clock ?? systemClock, logger, { answer: o.answer ?? true, ackMsd: o.ackMsd ?? true, reject: o.reject ?? 0 });
+    const stack = await SipStack.open({
+      address: o.address ?? '127.0.0.1',
+      port: o.port ?? 0,
+      transport: 'udp',
+      logger,
+    });
+    return new PsapSimulator(stack, o.clock ?? systemClock, logger, {
+      answer: o.answer ?? true,
+      ackMsd: o.ackMsd ?? true,
+      reject: o.reject ?? 0,
+    });
   }
 
   get uri(): string {
@@ -113,16 +130,25 @@ export class PsapSimulator {
         }
         return;
       case 'BYE':
-        this.stack.respond(sip.makeResponse(rq, dialog ? 200 : 481, dialog ? 'OK' : 'Call/Transaction Does Not Exist'));
+        this.stack.respond(
+          sip.makeResponse(rq, dialog ? 200 : 481, dialog ? 'OK' : 'Call/Transaction Does Not Exist'),
+        );
         if (dialog) {
           this.end(dialog, 'vehicle');
         }
         return;
       case 'INFO': {
-        this.stack.respond(sip.makeResponse(rq, dialog ? 200 : 481, dialog ? 'OK' : 'Call/Transaction Does Not Exist'));
-        const body = dialog ? findBodyPart(String(rq.headers['content-type'] ?? ''), rq.content, MSD_CONTENT_TYPE) : undefined;
+        this.stack.respond(
+          sip.makeResponse(rq, dialog ? 200 : 481, dialog ? 'OK' : 'Call/Transaction Does Not Exist'),
+        );
+        const body = dialog
+          ? findBodyPart(String(rq.headers['content-type'] ?? ''), rq.content, MSD_CONTENT_TYPE)
+          : undefined;
         if (dialog && body) {
-          this.receiveMsd(dialog.call, body, { via: 'INFO', infoPackage: String(rq.headers['info-package'] ?? '') });
+          this.receiveMsd(dialog.call, body, {
+            via: 'INFO',
+            infoPackage: headerText(rq.headers['info-package']),
+          });
         }
         return;
       }
@@ -138,7 +164,11 @@ export class PsapSimulator {
       this.log('msd', { callId: call.callId, ...fields, msd });
       this.events.emit('msd', call, msd);
     } catch (e) {
-      this.log('msd-undecodable', { callId: call.callId, error: errorMessage(e), hex: Buffer.from(binary, 'binary').toString('hex') });
+      this.log('msd-undecodable', {
+        callId: call.callId,
+        error: errorMessage(e),
+        hex: Buffer.from(binary, 'binary').toString('hex'),
+      });
     }
   }
 
@@ -146,7 +176,9 @@ export class PsapSimulator {
     const contentType = String(rq.headers['content-type'] ?? '');
     const boundary = boundaryOf(contentType);
     const parts = boundary && rq.content ? parseMultipart(rq.content, boundary) : [];
-    const msdPart = parts.find((p) => (p.headers['content-type'] ?? '').toLowerCase() === MSD_CONTENT_TYPE.toLowerCase());
+    const msdPart = parts.find(
+      (p) => (p.headers['content-type'] ?? '').toLowerCase() === MSD_CONTENT_TYPE.toLowerCase(),
+    );
     const sdp = findBodyPart(contentType, rq.content, 'application/sdp');
     const contact = Array.isArray(rq.headers.contact) ? rq.headers.contact[0]?.uri : undefined;
     const call: PsapCall = {
@@ -155,9 +187,9 @@ export class PsapSimulator {
       from: rq.headers.from?.uri ?? '',
       vehicleContact: contact ?? rq.headers.from?.uri ?? '',
       headers: {
-        callInfo: String(rq.headers['call-info'] ?? ''),
-        accept: String(rq.headers.accept ?? ''),
-        recvInfo: String(rq.headers['recv-info'] ?? ''),
+        callInfo: headerText(rq.headers['call-info']),
+        accept: headerText(rq.headers.accept),
+        recvInfo: headerText(rq.headers['recv-info']),
         contentType,
       },
       msds: [],
@@ -178,13 +210,22 @@ export class PsapSimulator {
     const media = await this.media.create(call.callId.slice(0, 8));
     const dialog: Dialog = { call, invite: rq, localTag: randomBytes(6).toString('hex'), seq: 1, media };
     this.dialogs.set(call.callId, dialog);
-    this.log('ecall', { callId: call.callId, urn: call.urn, from: call.from, headers: call.headers, msdContentId: call.msdContentId });
+    this.log('ecall', {
+      callId: call.callId,
+      urn: call.urn,
+      from: call.from,
+      headers: call.headers,
+      msdContentId: call.msdContentId,
+    });
     if (msdPart) {
       this.receiveMsd(call, msdPart.body, { via: 'INVITE' });
     }
     this.events.emit('ecall', call);
     const ringing = sip.makeResponse(rq, 180, 'Ringing');
-    ringing.headers.to = { ...(rq.headers.to ?? { uri: rq.uri, params: {} }), params: { ...(rq.headers.to?.params ?? {}), tag: dialog.localTag } };
+    ringing.headers.to = {
+      ...(rq.headers.to ?? { uri: rq.uri, params: {} }),
+      params: { ...(rq.headers.to?.params ?? {}), tag: dialog.localTag },
+    };
     this.stack.respond(ringing);
     if (this.options.answer) {
       this.answer(dialog, sdp);
@@ -193,32 +234,51 @@ export class PsapSimulator {
 
   private answer(dialog: Dialog, offer: string): void {
     const rq = dialog.invite;
-    const { answer, negotiated } = answerOffer(offer, { address: this.stack.address, port: dialog.media.localPort, sessionId: 1, version: 1 }, 'sendrecv');
+    const { answer, negotiated } = answerOffer(
+      offer,
+      { address: this.stack.address, port: dialog.media.localPort, sessionId: 1, version: 1 },
+      'sendrecv',
+    );
     dialog.media.configure(negotiated);
     dialog.media.setMode({ send: true, receive: true });
     const boundary = `psap-${dialog.localTag}`;
     const ack = `<?xml version="1.0" encoding="UTF-8"?><EmergencyCallData.Control xmlns="${CONTROL_NS}"><ack received="true" ref="cid:${dialog.call.msdContentId}"/></EmergencyCallData.Control>`;
     const parts: BodyPart[] = [{ headers: { 'Content-Type': 'application/sdp' }, body: answer }];
-    const headers: sip.Headers = { contact: [{ uri: `sip:psap@${this.stack.address}:${this.stack.port}`, params: {} }] };
+    const headers: sip.Headers = {
+      contact: [{ uri: `sip:psap@${this.stack.address}:${this.stack.port}`, params: {} }],
+    };
     if (this.options.ackMsd && dialog.call.msds.length > 0) {
       parts.push({
-        headers: { 'Content-Type': CONTROL_CONTENT_TYPE, 'Content-ID': `<ack-${dialog.localTag}@psap>`, 'Content-Disposition': 'by-reference' },
+        headers: {
+          'Content-Type': CONTROL_CONTENT_TYPE,
+          'Content-ID': `<ack-${dialog.localTag}@psap>`,
+          'Content-Disposition': 'by-reference',
+        },
         body: ack,
       });
       headers['call-info'] = `<cid:ack-${dialog.localTag}@psap>;purpose=EmergencyCallData.Control`;
     }
     const ok = sip.makeResponse(rq, 200, 'OK', {
-      headers: { ...headers, 'content-type': parts.length > 1 ? `multipart/mixed;boundary=${boundary}` : 'application/sdp' },
+      headers: {
+        ...headers,
+        'content-type': parts.length > 1 ? `multipart/mixed;boundary=${boundary}` : 'application/sdp',
+      },
       content: parts.length > 1 ? buildMultipart(boundary, parts) : answer,
     });
-    ok.headers.to = { ...(rq.headers.to ?? { uri: rq.uri, params: {} }), params: { ...(rq.headers.to?.params ?? {}), tag: dialog.localTag } };
+    ok.headers.to = {
+      ...(rq.headers.to ?? { uri: rq.uri, params: {} }),
+      params: { ...(rq.headers.to?.params ?? {}), tag: dialog.localTag },
+    };
     dialog.ok = ok;
     const send = (interval: number): void => {
       this.stack.respond(ok);
       dialog.retransmit = this.clock.setTimeout(() => send(Math.min(interval * 2, 4000)), interval);
     };
     send(500);
-    this.log('answered', { callId: dialog.call.callId, msdAcknowledged: this.options.ackMsd && dialog.call.msds.length > 0 });
+    this.log('answered', {
+      callId: dialog.call.callId,
+      msdAcknowledged: this.options.ackMsd && dialog.call.msds.length > 0,
+    });
   }
 
   private inDialog(dialog: Dialog, method: string, extra: sip.Headers = {}, content?: string): void {
@@ -238,7 +298,9 @@ export class PsapSimulator {
       },
       ...(content !== undefined ? { content } : {}),
     };
-    this.stack.send(request, (rs) => this.log(`${method.toLowerCase()}-response`, { callId: dialog.call.callId, status: rs.status }));
+    this.stack.send(request, (rs) =>
+      this.log(`${method.toLowerCase()}-response`, { callId: dialog.call.callId, status: rs.status }),
+    );
   }
 
   /** Asks the vehicle for a new MSD (RFC 8147 §9: request action="send-data"). */
@@ -248,7 +310,16 @@ export class PsapSimulator {
       throw new Error(`no active eCall ${callId}`);
     }
     const body = `<?xml version="1.0" encoding="UTF-8"?><EmergencyCallData.Control xmlns="${CONTROL_NS}"><request action="send-data" datatype="eCall.MSD"/></EmergencyCallData.Control>`;
-    this.inDialog(dialog, 'INFO', { 'info-package': MSD_INFO_PACKAGE, 'content-type': CONTROL_CONTENT_TYPE, 'content-disposition': 'Info-Package' }, body);
+    this.inDialog(
+      dialog,
+      'INFO',
+      {
+        'info-package': MSD_INFO_PACKAGE,
+        'content-type': CONTROL_CONTENT_TYPE,
+        'content-disposition': 'Info-Package',
+      },
+      body,
+    );
     this.log('msd-requested', { callId });
   }
 
@@ -310,7 +381,13 @@ export class PsapSimulator {
           this.stack.send({
             method: 'ACK',
             uri: contact ?? target,
-            headers: { to: rs.headers.to, from, 'call-id': callId, cseq: { method: 'ACK', seq: 1 }, 'max-forwards': 70 },
+            headers: {
+              to: rs.headers.to,
+              from,
+              'call-id': callId,
+              cseq: { method: 'ACK', seq: 1 },
+              'max-forwards': 70,
+            },
           });
           const call: PsapCall = {
             callId,
@@ -346,4 +423,9 @@ export class PsapSimulator {
     }
     this.stack.close();
   }
+}
+
+/** A generic header as the `sip` package leaves it: a string (repeated headers joined with commas). */
+function headerText(v: unknown): string {
+  return typeof v === 'string' ? v : '';
 }

@@ -61,7 +61,11 @@ export function parseMultipart(body: string, boundary: string): BodyPart[] {
 }
 
 /** The part of a given content type in a body that is either that type or multipart. */
-export function findBodyPart(contentType: string | undefined, body: string | undefined, wanted: string): string | undefined {
+export function findBodyPart(
+  contentType: string | undefined,
+  body: string | undefined,
+  wanted: string,
+): string | undefined {
   if (!body || !contentType) {
     return undefined;
   }
@@ -72,5 +76,7 @@ export function findBodyPart(contentType: string | undefined, body: string | und
   if (!boundary) {
     return undefined;
   }
-  return parseMultipart(body, boundary).find((p) => (p.headers['content-type'] ?? '').toLowerCase().startsWith(wanted.toLowerCase()))?.body;
+  return parseMultipart(body, boundary).find((p) =>
+    (p.headers['content-type'] ?? '').toLowerCase().startsWith(wanted.toLowerCase()),
+  )?.body;
 }

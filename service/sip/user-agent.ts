@@ -152,7 +152,10 @@ export class UserAgent {
   }
 
   /** Places a call to `uri`. Resolves with the call id as soon as the INVITE is on its way. */
-  async dial(uri: string, options: { direct?: boolean; emergency?: EmergencyInvite } = {}): Promise<UaCallInfo> {
+  async dial(
+    uri: string,
+    options: { direct?: boolean; emergency?: EmergencyInvite } = {},
+  ): Promise<UaCallInfo> {
     if (this.closed) {
       throw new CarphoneError('NOT_AVAILABLE', 'the SIP stack is shut down');
     }
@@ -350,10 +353,6 @@ export class UserAgent {
     }
     let earlyMedia = false;
     const contentType = String(rs.headers['content-type'] ?? '');
-    const control = safeBodyPart(contentType, rs.content, CONTROL_CONTENT_TYPE);
-    if (control && rs.status >= 200 && rs.status < 300) {
-      this.events.emit('control', call.info.id, control);
-    }
     const answerSdp = safeBodyPart(contentType, rs.content, 'application/sdp');
     if (answerSdp) {
       try {
@@ -373,6 +372,11 @@ export class UserAgent {
       this.dispatch(call, { type: 'provisional', status: rs.status, earlyMedia });
     } else if (rs.status < 300) {
       this.dispatch(call, { type: 'final-success' });
+      // A PSAP's answer may carry a control block (RFC 8147 §9): the MSD's acknowledgement.
+      const control = safeBodyPart(contentType, rs.content, CONTROL_CONTENT_TYPE);
+      if (control) {
+        this.events.emit('control', call.info.id, control);
+      }
     } else {
       this.dispatch(call, { type: 'final-failure', status: rs.status });
     }
@@ -678,7 +682,11 @@ export class UserAgent {
             ? sip.makeResponse(rq, 200, 'OK')
             : sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'),
         );
-        const control = safeBodyPart(String(rq.headers['content-type'] ?? ''), rq.content, CONTROL_CONTENT_TYPE);
+        const control = safeBodyPart(
+          String(rq.headers['content-type'] ?? ''),
+          rq.content,
+          CONTROL_CONTENT_TYPE,
+        );
         if (call && control) {
           this.events.emit('control', call.info.id, control);
         }

@@ -49,7 +49,7 @@ export class Carphoned {
     return this.child.tail(lines);
   }
 
-  async stop(): Promise<number | null> {
-    return this.child.stop('SIGTERM', 6000);
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    return this.child.stop(signal, 6000);
   }
 }
