@@ -77,7 +77,11 @@ describe('docs/api matches the live D-Bus objects', () => {
   beforeAll(async () => {
     bus = await PrivateBus.start();
     daemon = await Carphoned.start(
-      { dbus: { bus: bus.address }, accounts: [{ id: 'sip0', user: 'u', domain: '127.0.0.1' }] },
+      {
+        dbus: { bus: bus.address },
+        accounts: [{ id: 'sip0', user: 'u', domain: '127.0.0.1' }],
+        ecall: { psap: 'sip:127.0.0.1:9', vin: 'WVWZZZ1KZAW123456' },
+      },
       ['--can', `udp:${await freePort()}`],
     );
     client = await daemon.client();
@@ -99,6 +103,7 @@ describe('docs/api matches the live D-Bus objects', () => {
         'org.ofono.CallVolume',
         'org.ofono.NetworkRegistration',
         'org.carphone.SipAccount',
+        'org.carphone.Emergency',
       ],
     ],
     ['/sip0/voicecall01', ['org.ofono.VoiceCall']],

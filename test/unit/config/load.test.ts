@@ -36,6 +36,7 @@ describe('configuration', () => {
       'accounts',
       'audio',
       'dbus',
+      'ecall',
       'echoTest',
       'history',
       'log',
