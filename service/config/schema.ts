@@ -127,6 +127,12 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  gnss: z
+    .strictObject({
+      /** gpsd (127.0.0.1:2947), gpsd:ADDRESS:PORT, or nmea:PATH (a file, FIFO or serial device). */
+      source: z.string().regex(/^(gpsd(:.+)?|nmea:.+)$/, 'must be gpsd, gpsd:ADDRESS:PORT or nmea:PATH'),
+    })
+    .optional(),
   vehicle: z
     .strictObject({
       /** socketcan:IFACE, replay:FILE, replay-fast:FILE, udp:PORT or udp:ADDRESS:PORT */

@@ -16,6 +16,7 @@ import { VehicleInterface } from '../dbus/vehicle-iface.js';
 import { ConfigError } from '../core/errors.js';
 import dbus from 'dbus-next';
 import { EcallService } from '../ecall/ecall-service.js';
+import { parseGnssSource, type GnssSource } from '../gnss/gnss-source.js';
 import { EmergencyInterface } from '../dbus/emergency-iface.js';
 import type { OfonoInterface } from '../dbus/ofono-interface.js';
 
@@ -81,9 +82,15 @@ export async function startDaemon(
       logger.error({ line: line.id, err: errorMessage(e) }, 'line failed to start');
     }
   }
+  let gnss: GnssSource | undefined;
   if (ecall) {
     ecall.line.events.on('control', (id, xml) => ecall.service.onControl(id, xml));
     ecall.service.resume();
+    if (config.gnss) {
+      gnss = parseGnssSource(config.gnss.source, clock, logger.child({ part: 'gnss' }));
+      gnss.start((fix) => ecall.service.track.add(fix));
+      logger.info({ source: gnss.description }, 'GNSS source started');
+    }
   }
   const vehicle = await startVehicle(config, lines, clock, logger, bus, ecall?.service);
   await claimName(bus, config.dbus.name);
@@ -94,6 +101,7 @@ export async function startDaemon(
     stopping ??= (async () => {
       await vehicle?.stop();
       ecall?.service.stop();
+      gnss?.stop();
       await Promise.allSettled(lines.map((l) => l.powerOff()));
       echo?.close();
       bus.disconnect();

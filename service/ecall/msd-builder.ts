@@ -20,6 +20,8 @@ export interface VehicleIdentity {
 export interface Fix {
   latitude: number;
   longitude: number;
+  /** Course over ground from the receiver, degrees from north. */
+  course?: number;
   at: number;
 }
 
@@ -52,7 +54,11 @@ export class PositionTrack {
 
 const clampDelta = (mas: number): number => Math.max(-512, Math.min(511, Math.round(mas / 100)));
 
+/** MSD vehicleDirection: 2° steps clockwise from north (0-179), 255 when unknown. */
 function direction(from: Fix | undefined, to: Fix | undefined): number {
+  if (to?.course !== undefined && Number.isFinite(to.course)) {
+    return Math.floor((((to.course % 360) + 360) % 360) / 2);
+  }
   if (!from || !to) {
     return 255;
   }
@@ -62,7 +68,7 @@ function direction(from: Fix | undefined, to: Fix | undefined): number {
     return 255;
   }
   const deg = ((Math.atan2(dLon, dLat) * 180) / Math.PI + 360) % 360;
-  return Math.round(deg / 2) % 180;
+  return Math.floor(deg / 2) % 180;
 }
 
 export interface MsdInputs {

@@ -14,6 +14,7 @@ import { PrivateBus } from '../harness/dbus-daemon.js';
 import { freePort } from '../harness/ports.js';
 import { waitFor } from '../harness/process.js';
 import { frameFor } from '../unit/vehicle/frames.js';
+import { Gpsd, nmeaDrive } from '../harness/gpsd.js';
 
 const reference = loadBindings(join(REPO, 'can/bindings/carphone-reference.yaml'));
 const VIN = 'WVWZZZ1KZAW123456';
@@ -289,6 +290,37 @@ describe('eCall that cannot be set up, or whose daemon dies', () => {
       await second.stop();
       psap.close();
       await bus.stop();
+    }
+  });
+});
+
+describe('eCall position from gpsd', () => {
+  it("puts the receiver's latest fix and course into the MSD, as trusted", async () => {
+    const gpsd = await Gpsd.start(nmeaDrive(20));
+    const bus = await PrivateBus.start();
+    const psap = await PsapSimulator.start();
+    const daemon = await Carphoned.start({
+      ...ecallConfig(bus.address, psap.uri),
+      gnss: { source: `gpsd:127.0.0.1:${gpsd.port}` },
+    });
+    try {
+      const client = await daemon.client();
+      await sleep(1500); // gpsd reports a fix every 50 ms of the log
+      await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
+      const call = await waitFor('eCall', () => psap.calls()[0], 10_000);
+      const msd = call.msds[0]?.msd.msdStructure;
+      expect(msd?.control.positionCanBeTrusted).toBe(true);
+      // The drive runs from 48.13720° N 11.57560° E north-east; any fix of it is within 0.01°.
+      expect(msd?.vehicleLocation.positionLatitude).toBeGreaterThanOrEqual(toMilliarcseconds(48.1372));
+      expect(msd?.vehicleLocation.positionLatitude).toBeLessThanOrEqual(toMilliarcseconds(48.1406));
+      expect(msd?.vehicleLocation.positionLongitude).toBeGreaterThanOrEqual(toMilliarcseconds(11.5756));
+      expect(msd?.vehicleDirection).toBe(22); // course 45° in 2° steps
+      client.disconnect();
+    } finally {
+      await daemon.stop();
+      psap.close();
+      await bus.stop();
+      await gpsd.stop();
     }
   });
 });

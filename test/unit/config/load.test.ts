@@ -38,6 +38,7 @@ describe('configuration', () => {
       'dbus',
       'ecall',
       'echoTest',
+      'gnss',
       'history',
       'log',
       'vehicle',
