@@ -1,5 +1,6 @@
 import { answerLatency } from './can-answer-latency.js';
 import { crashLatency } from './can-crash-latency.js';
+import { ecallLatency } from './ecall-latency.js';
 import { fmt } from './stats.js';
 
 /**
@@ -31,6 +32,20 @@ async function main(): Promise<void> {
     );
     console.log(
       `  ratio key→200 / INVITE→180 (p50): ${(answer.keyTo200.p50 / answer.inviteTo180.p50).toFixed(2)}  (p99): ${(answer.keyTo200.p99 / answer.inviteTo180.p99).toFixed(2)}`,
+    );
+  }
+  if (!only || only === 'ecall') {
+    const runs = Number(process.env.BENCH_ECALLS ?? 30);
+    const e = await ecallLatency(runs);
+    console.log(`Crash frame (CAN over UDP) → eCall INVITE at the PSAP (${runs} crashes)`);
+    console.log(
+      `  crash frame → INVITE:              p50 ${fmt(e.crashToInvite.p50 / 1000, 'ms')}  p99 ${fmt(e.crashToInvite.p99 / 1000, 'ms')}`,
+    );
+    console.log(
+      `  peer: D-Bus Trigger → INVITE:      p50 ${fmt(e.dbusToInvite.p50 / 1000, 'ms')}  p99 ${fmt(e.dbusToInvite.p99 / 1000, 'ms')}`,
+    );
+    console.log(
+      `  ratio crash / D-Bus (p50): ${(e.crashToInvite.p50 / e.dbusToInvite.p50).toFixed(2)}  (p99): ${(e.crashToInvite.p99 / e.dbusToInvite.p99).toFixed(2)}`,
     );
   }
 }
