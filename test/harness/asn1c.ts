@@ -4,44 +4,47 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './carphoned.js';
 
-const MODULE = join(REPO, 'service/ecall/msd/asn1/MSDASN1Module-v3.asn');
-let built: string | undefined;
+const moduleFor = (version: 2 | 3): string =>
+  join(REPO, `service/ecall/msd/asn1/MSDASN1Module-v${version}.asn`);
+const built = new Map<number, string>();
 
 /**
  * An independent UPER codec for the MSD: Debian's asn1c compiles the ASN.1 module to C, and its
  * converter-sample turns PER into XER and back. Built once per test run.
  */
-export function asn1cConverter(): string {
-  if (built && existsSync(built)) {
-    return built;
+export function asn1cConverter(version: 2 | 3 = 3): string {
+  const cached = built.get(version);
+  if (cached && existsSync(cached)) {
+    return cached;
   }
   const dir = mkdtempSync(join(tmpdir(), 'carphone-asn1c-'));
-  execFileSync('asn1c', ['-gen-PER', '-pdu=auto', MODULE], { cwd: dir, stdio: 'pipe' });
+  execFileSync('asn1c', ['-gen-PER', '-pdu=auto', moduleFor(version)], { cwd: dir, stdio: 'pipe' });
   const sources = readdirSync(dir).filter((f) => f.endsWith('.c'));
   execFileSync(
     'cc',
     ['-O1', '-w', '-DPDU=ECallMessage', '-DASN_PDU_COLLECTION', '-I.', '-o', 'msdconv', ...sources, '-lm'],
     { cwd: dir, stdio: 'pipe' },
   );
-  built = join(dir, 'msdconv');
-  return built;
+  const path = join(dir, 'msdconv');
+  built.set(version, path);
+  return path;
 }
 
-function run(args: string[], input: Uint8Array | string): Buffer {
+function run(args: string[], input: Uint8Array | string, version: 2 | 3): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'carphone-asn1c-io-'));
   const file = join(dir, 'in');
   writeFileSync(file, input);
-  return execFileSync(asn1cConverter(), [...args, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(asn1cConverter(version), [...args, file], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** asn1c's decoding of UPER bytes of `pdu`, as XER text. */
-export function asn1cPerToXer(pdu: string, per: Uint8Array): string {
-  return run(['-p', pdu, '-iper', '-oxer'], per).toString();
+export function asn1cPerToXer(pdu: string, per: Uint8Array, version: 2 | 3 = 3): string {
+  return run(['-p', pdu, '-iper', '-oxer'], per, version).toString();
 }
 
 /** asn1c's UPER encoding of an XER document. */
-export function asn1cXerToPer(pdu: string, xer: string): Uint8Array {
-  return Uint8Array.from(run(['-p', pdu, '-ixer', '-oper'], xer));
+export function asn1cXerToPer(pdu: string, xer: string, version: 2 | 3 = 3): Uint8Array {
+  return Uint8Array.from(run(['-p', pdu, '-ixer', '-oper'], xer, version));
 }
 
 type XerValue = string | boolean | XerObject;

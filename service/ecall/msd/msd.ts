@@ -9,8 +9,8 @@ import {
 } from './bits.js';
 
 /**
- * The eCall Minimum Set of Data, EN 15722 message format version 3 (module MSDASN1Module, AUTOMATIC
- * TAGS), in ASN.1 unaligned PER. JSON keys are the ASN.1 field names. Every value is validated before
+ * The eCall Minimum Set of Data in ASN.1 unaligned PER: EN 15722:2020 message format version 3 (module
+ * MSDASN1Module, AUTOMATIC TAGS) and EN 15722:2015 version 2. JSON keys are the ASN.1 field names. Every value is validated before
  * encoding: an invalid MSD is an error, never a silently wrong message to a PSAP.
  */
 export const MSD_VERSION = 3;
@@ -42,6 +42,47 @@ export const VEHICLE_TYPES = [
 ] as const;
 export type VehicleType = (typeof VEHICLE_TYPES)[number];
 
+/** Version 2's vehicle types (EN 15722:2015): categories M, N and L only, named …Class…. */
+export const VEHICLE_TYPES_V2 = [
+  'passengerVehicleClassM1',
+  'busesAndCoachesClassM2',
+  'busesAndCoachesClassM3',
+  'lightCommercialVehiclesClassN1',
+  'heavyDutyVehiclesClassN2',
+  'heavyDutyVehiclesClassN3',
+  'motorcyclesClassL1e',
+  'motorcyclesClassL2e',
+  'motorcyclesClassL3e',
+  'motorcyclesClassL4e',
+  'motorcyclesClassL5e',
+  'motorcyclesClassL6e',
+  'motorcyclesClassL7e',
+] as const;
+export type VehicleTypeV2 = (typeof VEHICLE_TYPES_V2)[number];
+
+/**
+ * What differs between the two formats: the vehicle types, whether the two recent positions are
+ * OPTIONAL (v2) or mandatory (v3), and the name of the last field.
+ */
+interface Format {
+  vehicleTypes: readonly string[];
+  recentOptional: boolean;
+  countField: 'numberOfOccupants' | 'numberOfPassengers';
+}
+
+const FORMATS: Record<number, Format> = {
+  2: { vehicleTypes: VEHICLE_TYPES_V2, recentOptional: true, countField: 'numberOfPassengers' },
+  3: { vehicleTypes: VEHICLE_TYPES, recentOptional: false, countField: 'numberOfOccupants' },
+};
+
+function formatOf(version: number): Format {
+  const f = FORMATS[version];
+  if (!f) {
+    throw new MsdError('msdVersion', `version ${version}: carphone reads and writes format versions 2 and 3`);
+  }
+  return f;
+}
+
 export const PROPULSION_FIELDS = [
   'gasolineTankPresent',
   'dieselTankPresent',
@@ -71,16 +112,21 @@ export interface MsdStructure {
     automaticActivation: boolean;
     testCall: boolean;
     positionCanBeTrusted: boolean;
-    vehicleType: VehicleType;
+    /** A VEHICLE_TYPES name in version 3, a VEHICLE_TYPES_V2 name in version 2. */
+    vehicleType: VehicleType | VehicleTypeV2;
   };
   vehicleIdentificationNumber: Vin;
   vehiclePropulsionStorageType: PropulsionStorage;
   timestamp: number;
   vehicleLocation: { positionLatitude: number; positionLongitude: number };
   vehicleDirection: number;
-  recentVehicleLocationN1: LocationDelta;
-  recentVehicleLocationN2: LocationDelta;
+  /** Mandatory in version 3, optional in version 2. */
+  recentVehicleLocationN1?: LocationDelta;
+  recentVehicleLocationN2?: LocationDelta;
+  /** Version 3. */
   numberOfOccupants?: number;
+  /** Version 2. */
+  numberOfPassengers?: number;
 }
 
 export interface AdditionalData {
@@ -165,7 +211,8 @@ function bool(v: unknown, field: string): boolean {
 
 /** Checks every field against EN 15722's rules; throws MsdError naming the first bad one. */
 export function validateMsd(m: ECallMessage): void {
-  int(m.msdVersion, 'msdVersion', MSD_VERSION, MSD_VERSION);
+  int(m.msdVersion, 'msdVersion', 2, 3);
+  const format = formatOf(m.msdVersion);
   const s = m.msd?.msdStructure;
   check(typeof s === 'object' && s !== null, 'msd.msdStructure', 'is missing');
   const p = 'msd.msdStructure';
@@ -174,9 +221,9 @@ export function validateMsd(m: ECallMessage): void {
   bool(s.control?.testCall, `${p}.control.testCall`);
   bool(s.control?.positionCanBeTrusted, `${p}.control.positionCanBeTrusted`);
   check(
-    VEHICLE_TYPES.includes(s.control?.vehicleType),
+    format.vehicleTypes.includes(s.control?.vehicleType),
     `${p}.control.vehicleType`,
-    `must be one of ${VEHICLE_TYPES.join(', ')}`,
+    `must be one of ${format.vehicleTypes.join(', ')} (format version ${m.msdVersion})`,
   );
   for (const [k, len] of VIN_PARTS) {
     const v = s.vehicleIdentificationNumber?.[k];
@@ -227,11 +274,17 @@ export function validateMsd(m: ECallMessage): void {
   const dir = int(s.vehicleDirection, `${p}.vehicleDirection`, 0, 255);
   check(dir <= 179 || dir === 255, `${p}.vehicleDirection`, 'must be 0-179 (2° steps) or 255 (unknown)');
   for (const k of ['recentVehicleLocationN1', 'recentVehicleLocationN2'] as const) {
+    if (s[k] === undefined && format.recentOptional) {
+      continue;
+    }
     int(s[k]?.latitudeDelta, `${p}.${k}.latitudeDelta`, -512, 511);
     int(s[k]?.longitudeDelta, `${p}.${k}.longitudeDelta`, -512, 511);
   }
-  if (s.numberOfOccupants !== undefined) {
-    int(s.numberOfOccupants, `${p}.numberOfOccupants`, 0, 255);
+  const other = format.countField === 'numberOfOccupants' ? 'numberOfPassengers' : 'numberOfOccupants';
+  check(s[other] === undefined, `${p}.${other}`, `is not a field of format version ${m.msdVersion} (it has ${format.countField})`);
+  const count = s[format.countField];
+  if (count !== undefined) {
+    int(count, `${p}.${format.countField}`, 0, 255);
   }
   const a = m.msd.optionalAdditionalData;
   if (a) {
@@ -267,19 +320,24 @@ function decodeRelativeOid(bytes: Uint8Array): string {
   return arcs.join('.');
 }
 
-function encodeMsdMessage(msd: Msd): Uint8Array {
+function encodeMsdMessage(msd: Msd, format: Format): Uint8Array {
   const w = new BitWriter();
   const s = msd.msdStructure;
+  const count = s[format.countField];
   w.bit(false); // MSDMessage extension bit: no extensions
   w.bit(msd.optionalAdditionalData !== undefined);
   w.bit(false); // MSDStructure extension bit
-  w.bit(s.numberOfOccupants !== undefined);
+  if (format.recentOptional) {
+    w.bit(s.recentVehicleLocationN1 !== undefined);
+    w.bit(s.recentVehicleLocationN2 !== undefined);
+  }
+  w.bit(count !== undefined);
   writeConstrained(w, s.messageIdentifier, 0, 255);
   w.bit(s.control.automaticActivation);
   w.bit(s.control.testCall);
   w.bit(s.control.positionCanBeTrusted);
   w.bit(false); // VehicleType extension bit
-  writeConstrained(w, VEHICLE_TYPES.indexOf(s.control.vehicleType), 0, VEHICLE_TYPES.length - 1);
+  writeConstrained(w, format.vehicleTypes.indexOf(s.control.vehicleType), 0, format.vehicleTypes.length - 1);
   for (const [k] of VIN_PARTS) {
     for (const ch of s.vehicleIdentificationNumber[k]) {
       writeConstrained(w, VIN_ALPHABET.indexOf(ch), 0, VIN_ALPHABET.length - 1);
@@ -301,11 +359,13 @@ function encodeMsdMessage(msd: Msd): Uint8Array {
   writeConstrained(w, s.vehicleLocation.positionLongitude, -(2 ** 31), 2 ** 31 - 1);
   writeConstrained(w, s.vehicleDirection, 0, 255); // INTEGER(0..179 | 255): effective range 0..255
   for (const d of [s.recentVehicleLocationN1, s.recentVehicleLocationN2]) {
-    writeConstrained(w, d.latitudeDelta, -512, 511);
-    writeConstrained(w, d.longitudeDelta, -512, 511);
+    if (d) {
+      writeConstrained(w, d.latitudeDelta, -512, 511);
+      writeConstrained(w, d.longitudeDelta, -512, 511);
+    }
   }
-  if (s.numberOfOccupants !== undefined) {
-    writeConstrained(w, s.numberOfOccupants, 0, 255);
+  if (count !== undefined) {
+    writeConstrained(w, count, 0, 255);
   }
   const a = msd.optionalAdditionalData;
   if (a) {
@@ -322,7 +382,7 @@ function encodeMsdMessage(msd: Msd): Uint8Array {
 /** Encodes an ECallMessage (msdVersion + the MSD as a contained octet string) to UPER bytes. */
 export function encodeECallMessage(m: ECallMessage): Uint8Array {
   validateMsd(m);
-  const inner = encodeMsdMessage(m.msd);
+  const inner = encodeMsdMessage(m.msd, formatOf(m.msdVersion));
   const w = new BitWriter();
   writeConstrained(w, m.msdVersion, 0, 255);
   writeLength(w, inner.length);
@@ -330,7 +390,7 @@ export function encodeECallMessage(m: ECallMessage): Uint8Array {
   return w.toBytes();
 }
 
-function decodeMsdMessage(bytes: Uint8Array): Msd {
+function decodeMsdMessage(bytes: Uint8Array, format: Format): Msd {
   const r = new BitReader(bytes);
   if (r.bit()) {
     throw new PerError('MSDMessage carries extensions this decoder does not know');
@@ -339,7 +399,9 @@ function decodeMsdMessage(bytes: Uint8Array): Msd {
   if (r.bit()) {
     throw new PerError('MSDStructure carries extensions this decoder does not know');
   }
-  const hasOccupants = r.bit();
+  const hasN1 = format.recentOptional ? r.bit() : true;
+  const hasN2 = format.recentOptional ? r.bit() : true;
+  const hasCount = r.bit();
   const messageIdentifier = readConstrained(r, 0, 255);
   const automaticActivation = r.bit();
   const testCall = r.bit();
@@ -347,7 +409,9 @@ function decodeMsdMessage(bytes: Uint8Array): Msd {
   if (r.bit()) {
     throw new PerError('vehicleType is an extension value this decoder does not know');
   }
-  const vt = VEHICLE_TYPES[readConstrained(r, 0, VEHICLE_TYPES.length - 1)];
+  const vt = format.vehicleTypes[readConstrained(r, 0, format.vehicleTypes.length - 1)] as
+    | MsdStructure['control']['vehicleType']
+    | undefined;
   if (!vt) {
     throw new PerError('vehicleType index out of range');
   }
@@ -379,8 +443,8 @@ function decodeMsdMessage(bytes: Uint8Array): Msd {
     latitudeDelta: readConstrained(r, -512, 511),
     longitudeDelta: readConstrained(r, -512, 511),
   });
-  const n1 = delta();
-  const n2 = delta();
+  const n1 = hasN1 ? delta() : undefined;
+  const n2 = hasN2 ? delta() : undefined;
   const structure: MsdStructure = {
     messageIdentifier,
     control: { automaticActivation, testCall, positionCanBeTrusted, vehicleType: vt },
@@ -389,9 +453,9 @@ function decodeMsdMessage(bytes: Uint8Array): Msd {
     timestamp,
     vehicleLocation: { positionLatitude, positionLongitude },
     vehicleDirection,
-    recentVehicleLocationN1: n1,
-    recentVehicleLocationN2: n2,
-    ...(hasOccupants ? { numberOfOccupants: readConstrained(r, 0, 255) } : {}),
+    ...(n1 ? { recentVehicleLocationN1: n1 } : {}),
+    ...(n2 ? { recentVehicleLocationN2: n2 } : {}),
+    ...(hasCount ? { [format.countField]: readConstrained(r, 0, 255) } : {}),
   };
   const msd: Msd = { msdStructure: structure };
   if (hasAdditional) {
@@ -406,12 +470,7 @@ function decodeMsdMessage(bytes: Uint8Array): Msd {
 export function decodeECallMessage(bytes: Uint8Array): ECallMessage {
   const r = new BitReader(bytes);
   const msdVersion = readConstrained(r, 0, 255);
-  if (msdVersion !== MSD_VERSION) {
-    throw new MsdError(
-      'msdVersion',
-      `version ${msdVersion}: this decoder reads format version ${MSD_VERSION}`,
-    );
-  }
+  const format = formatOf(msdVersion);
   const inner = r.bytes(readLength(r));
-  return { msdVersion, msd: decodeMsdMessage(inner) };
+  return { msdVersion, msd: decodeMsdMessage(inner, format) };
 }

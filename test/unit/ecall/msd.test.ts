@@ -10,7 +10,7 @@ import {
   VIN_ALPHABET,
   type ECallMessage,
 } from '../../../service/ecall/msd/msd.js';
-import { asn1cPerToXer, asn1cXerToPer, parseXer } from '../../harness/asn1c.js';
+import { asn1cPerToXer, asn1cXerToPer, parseXer, type XerObject } from '../../harness/asn1c.js';
 
 const sample = (): ECallMessage => ({
   msdVersion: 3,
@@ -59,12 +59,12 @@ function expectedXer(m: ECallMessage): unknown {
         },
         vehicleDirection: str(s.vehicleDirection),
         recentVehicleLocationN1: {
-          latitudeDelta: str(s.recentVehicleLocationN1.latitudeDelta),
-          longitudeDelta: str(s.recentVehicleLocationN1.longitudeDelta),
+          latitudeDelta: str(s.recentVehicleLocationN1?.latitudeDelta ?? 0),
+          longitudeDelta: str(s.recentVehicleLocationN1?.longitudeDelta ?? 0),
         },
         recentVehicleLocationN2: {
-          latitudeDelta: str(s.recentVehicleLocationN2.latitudeDelta),
-          longitudeDelta: str(s.recentVehicleLocationN2.longitudeDelta),
+          latitudeDelta: str(s.recentVehicleLocationN2?.latitudeDelta ?? 0),
+          longitudeDelta: str(s.recentVehicleLocationN2?.longitudeDelta ?? 0),
         },
         ...(s.numberOfOccupants !== undefined ? { numberOfOccupants: str(s.numberOfOccupants) } : {}),
       },
@@ -226,9 +226,9 @@ describe('MSD validation: an invalid value is an error, never a wrong MSD', () =
       `${s}.vehicleLocation.positionLongitude`,
     );
     expect(bad((m) => (m.msd.msdStructure.vehicleDirection = 180))).toBe(`${s}.vehicleDirection`);
-    expect(bad((m) => (m.msd.msdStructure.recentVehicleLocationN1.latitudeDelta = 512))).toBe(
-      `${s}.recentVehicleLocationN1.latitudeDelta`,
-    );
+    expect(
+      bad((m) => ((m.msd.msdStructure.recentVehicleLocationN1 ?? { latitudeDelta: 0 }).latitudeDelta = 512)),
+    ).toBe(`${s}.recentVehicleLocationN1.latitudeDelta`);
     expect(bad((m) => (m.msd.msdStructure.numberOfOccupants = 256))).toBe(`${s}.numberOfOccupants`);
     expect(bad((m) => (m.msd.msdStructure.timestamp = -1))).toBe(`${s}.timestamp`);
   });
@@ -240,12 +240,89 @@ describe('MSD validation: an invalid value is an error, never a wrong MSD', () =
     expect(
       bad((m) => ((m.msd.msdStructure.vehiclePropulsionStorageType as Record<string, boolean>).steam = true)),
     ).toBe(`${s}.vehiclePropulsionStorageType.steam`);
-    expect(bad((m) => (m.msdVersion = 2))).toBe('msdVersion');
+    expect(bad((m) => (m.msdVersion = 4))).toBe('msdVersion');
+    // A version 3 vehicle type in a version 2 MSD is refused too.
+    expect(bad((m) => (m.msdVersion = 2))).toBe(`${s}.control.vehicleType`);
   });
 
   it('refuses to decode truncated or foreign data', () => {
     const bytes = encodeECallMessage(sample());
     expect(() => decodeECallMessage(bytes.subarray(0, 10))).toThrow(/ends early/);
-    expect(() => decodeECallMessage(Uint8Array.from([2, 0]))).toThrow(/version 2/);
+    expect(() => decodeECallMessage(Uint8Array.from([4, 0]))).toThrow(/version 4/);
+  });
+});
+
+describe('MSD format version 2 (EN 15722:2015)', () => {
+  // A published example MSD (ECALLEXAMPLE02023), as it circulates in eCall test tools with its field-by-field
+  // decode; its encoder writes all seven propulsion booleans explicitly, as some v2 encoders do.
+  const published = '02251C0680E30A51439E2955D43800800837F80C9FD707F09A94BDD30E55E080000001FFFFE040';
+  const bytes = Uint8Array.from(Buffer.from(published, 'hex'));
+
+  it('decodes the published example MSD to the fields published with it', () => {
+    const m = decodeECallMessage(bytes);
+    expect(m.msdVersion).toBe(2);
+    expect(m.msd.msdStructure).toEqual({
+      messageIdentifier: 1,
+      control: {
+        automaticActivation: true,
+        testCall: false,
+        positionCanBeTrusted: true,
+        vehicleType: 'passengerVehicleClassM1',
+      },
+      vehicleIdentificationNumber: {
+        isowmi: 'ECA',
+        isovds: 'LLEXAM',
+        isovisModelyear: 'P',
+        isovisSeqPlant: 'LE02023',
+      },
+      vehiclePropulsionStorageType: Object.fromEntries(
+        PROPULSION_FIELDS.map((k) => [k, k === 'gasolineTankPresent']),
+      ),
+      timestamp: 1694414911,
+      vehicleLocation: { positionLatitude: 81044974, positionLongitude: 410169092 },
+      vehicleDirection: 0,
+      recentVehicleLocationN1: { latitudeDelta: -512, longitudeDelta: -512 },
+      recentVehicleLocationN2: { latitudeDelta: 511, longitudeDelta: 511 },
+      numberOfPassengers: 2,
+    });
+  });
+
+  it("asn1c (v2 module) reads the published example and carphone's canonical re-encoding of it as the same MSD", () => {
+    const ours = encodeECallMessage(decodeECallMessage(bytes));
+    expect(ours[0]).toBe(2);
+    // The published encoding carries FALSE defaults explicitly, ours leaves them out: compare without them.
+    const withoutDefaults = (x: XerObject): XerObject => {
+      const s = (x.MSDMessage as XerObject).msdStructure as XerObject;
+      s.vehiclePropulsionStorageType = Object.fromEntries(
+        Object.entries(s.vehiclePropulsionStorageType as XerObject).filter(([, v]) => v !== false),
+      );
+      return x;
+    };
+    const theirs = withoutDefaults(parseXer(asn1cPerToXer('MSDMessage', bytes.subarray(2), 2)));
+    const mine = withoutDefaults(parseXer(asn1cPerToXer('MSDMessage', ours.subarray(2), 2)));
+    expect(mine).toEqual(theirs);
+    expect(theirs).toMatchObject({
+      MSDMessage: {
+        msdStructure: { numberOfPassengers: '2', vehicleIdentificationNumber: { isowmi: 'ECA' } },
+      },
+    });
+    // The canonical encoding leaves out the six FALSE propulsion defaults: 12 bits shorter, one octet less.
+    expect(ours.length).toBe(bytes.length - 1);
+    expect(
+      Buffer.from(asn1cXerToPer('MSDMessage', asn1cPerToXer('MSDMessage', ours.subarray(2), 2), 2)).toString(
+        'hex',
+      ),
+    ).toBe(Buffer.from(ours.subarray(2)).toString('hex'));
+  });
+
+  it('leaves out the optional recent positions of version 2 when unknown, and refuses v3 fields in it', () => {
+    const m = decodeECallMessage(bytes);
+    delete m.msd.msdStructure.recentVehicleLocationN1;
+    delete m.msd.msdStructure.recentVehicleLocationN2;
+    const again = decodeECallMessage(encodeECallMessage(m));
+    expect(again.msd.msdStructure.recentVehicleLocationN1).toBeUndefined();
+    expect(again.msd.msdStructure.numberOfPassengers).toBe(2);
+    m.msd.msdStructure.numberOfOccupants = 1;
+    expect(() => encodeECallMessage(m)).toThrow(/numberOfOccupants: is not a field of format version 2/);
   });
 });
