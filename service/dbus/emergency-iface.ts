@@ -25,7 +25,7 @@ export class EmergencyInterface extends OfonoInterface {
       MessageIdentifier: 'msdId' in s ? s.msdId : 0,
       MsdAcknowledged: s.kind === 'active' && s.acknowledged,
       CallbackUntil: s.kind === 'callback' ? new Date(s.until).toISOString() : '',
-      Msd: this.ecall.msd ? JSON.stringify(this.ecall.msd) : '',
+      Msd: this.ecall.msd ?? {},
     };
   }
 

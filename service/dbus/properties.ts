@@ -48,7 +48,7 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   MessageIdentifier: 'y',
   MsdAcknowledged: 'b',
   CallbackUntil: 's',
-  Msd: 's',
+  Msd: 'a{sv}',
   // org.ofono.NetworkRegistration
   Status: 's',
   Mode: 's',
@@ -67,7 +67,27 @@ export function variant(name: string, value: unknown): Variant {
   if (!sig) {
     throw new Error(`no signature for property ${name}`);
   }
-  return new dbus.Variant(sig, value);
+  return new dbus.Variant(sig, sig === 'a{sv}' ? treeOf(value) : value);
+}
+
+/**
+ * A JSON-like value as nested a{sv} dictionaries (the decoded MSD): objects become a{sv}, booleans b,
+ * integers x (int64: timestamps and positions need more than 32 bits of range), other numbers d.
+ */
+export function treeOf(value: unknown): Record<string, Variant> {
+  const out: Record<string, Variant> = {};
+  for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+    if (typeof v === 'boolean') {
+      out[k] = new dbus.Variant('b', v);
+    } else if (typeof v === 'number') {
+      out[k] = Number.isInteger(v) ? new dbus.Variant('x', v) : new dbus.Variant('d', v);
+    } else if (typeof v === 'string') {
+      out[k] = new dbus.Variant('s', v);
+    } else if (v && typeof v === 'object') {
+      out[k] = new dbus.Variant('a{sv}', treeOf(v));
+    }
+  }
+  return out;
 }
 
 /** Turns a plain property record into the a{sv} dictionary of GetProperties, skipping absent ones. */
