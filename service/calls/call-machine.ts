@@ -41,7 +41,9 @@ export type CallEvent =
   | { type: 'remote-bye' }
   | { type: 'remote-reoffer'; direction: Direction }
   | { type: 'reinvite-result'; status: number }
-  | { type: 'ack-timeout' };
+  | { type: 'ack-timeout' }
+  /** No RTP for the media timeout in an active call: the network dropped it. */
+  | { type: 'media-timeout' };
 
 export type MediaMode = { send: boolean; receive: boolean } | 'stop';
 
@@ -172,6 +174,7 @@ function outgoingEarly(p: Extract<CallPhase, { phase: 'dialing' | 'alerting' }>,
     case 'remote-reoffer':
     case 'reinvite-result':
     case 'ack-timeout':
+    case 'media-timeout':
       return [p, []];
     case 'remote-bye':
       return ended('remote', []);
@@ -206,6 +209,7 @@ function incoming(p: Extract<CallPhase, { phase: 'incoming' }>, e: CallEvent): S
     case 'remote-reoffer':
     case 'reinvite-result':
     case 'ack-timeout':
+    case 'media-timeout':
       return [p, []];
     default:
       return assertNever(e);
@@ -219,6 +223,7 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
     case 'remote-bye':
       return ended('remote', []);
     case 'ack-timeout':
+    case 'media-timeout':
       return ended('network', [{ type: 'send-bye' }]);
     case 'final-success':
       // A retransmitted 2xx: our ACK was lost, send it again.

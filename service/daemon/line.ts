@@ -136,6 +136,7 @@ export class Line {
       media: this.deps.media(a.listen.address),
       userAgent: USER_AGENT,
       decideIncoming: () => this.manager.decideIncoming(),
+      mediaTimeoutMs: a.mediaTimeoutSeconds * 1000,
     });
     const ua = this.ua;
     ua.setAudio(this.volumeValue.Muted, this.volumeValue.SpeakerVolume);

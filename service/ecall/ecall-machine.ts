@@ -37,7 +37,8 @@ export type EcallEvent =
   | { type: 'msd-requested' }
   | { type: 'incoming-call' }
   | { type: 'callback-ended'; now: number }
-  | { type: 'callback-expired'; now: number }
+  /** The callback timer set for the period ending at `until` fired. */
+  | { type: 'callback-expired'; until: number }
   /** Start-up with a persisted state: pick the eCall up again. */
   | { type: 'resume'; now: number };
 
@@ -45,7 +46,8 @@ export type EcallEffect =
   | { type: 'release-other-calls' }
   | { type: 'place-call'; trigger: Trigger; msdId: number; attempt: number }
   | { type: 'send-msd'; msdId: number }
-  | { type: 'set-timer'; timer: 'redial' | 'callback'; ms: number }
+  | { type: 'set-timer'; timer: 'redial'; ms: number }
+  | { type: 'set-timer'; timer: 'callback'; ms: number; until: number }
   | { type: 'answer-incoming' }
   | { type: 'changed' };
 
@@ -105,7 +107,7 @@ export function transition(p: EcallPolicy, s: EcallState, e: EcallEvent): Step {
       if (s.kind === 'active' || s.kind === 'calling') {
         return [
           { kind: 'callback', until: e.now + p.callbackMs, answered: false },
-          [{ type: 'set-timer', timer: 'callback', ms: p.callbackMs }, changed],
+          [{ type: 'set-timer', timer: 'callback', ms: p.callbackMs, until: e.now + p.callbackMs }, changed],
         ];
       }
       if (s.kind === 'callback') {
@@ -133,7 +135,8 @@ export function transition(p: EcallPolicy, s: EcallState, e: EcallEvent): Step {
       // The window may have run out during the callback call: it ends with the call.
       return e.now >= s.until ? [{ kind: 'idle' }, [changed]] : [{ ...s, answered: false }, [changed]];
     case 'callback-expired':
-      return s.kind === 'callback' && e.now >= s.until && !s.answered
+      // Matched by its deadline, not by the clock: a timer may fire a moment before Date.now() says so.
+      return s.kind === 'callback' && e.until === s.until && !s.answered
         ? [{ kind: 'idle' }, [changed]]
         : [s, []];
     case 'resume':
@@ -147,7 +150,7 @@ export function transition(p: EcallPolicy, s: EcallState, e: EcallEvent): Step {
           return e.now < s.until
             ? [
                 { ...s, answered: false },
-                [{ type: 'set-timer', timer: 'callback', ms: s.until - e.now }, changed],
+                [{ type: 'set-timer', timer: 'callback', ms: s.until - e.now, until: s.until }, changed],
               ]
             : [{ kind: 'idle' }, [changed]];
         case 'idle':

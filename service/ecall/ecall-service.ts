@@ -241,18 +241,10 @@ export class EcallService {
       }
       case 'set-timer': {
         const event: EcallEvent =
-          effect.timer === 'redial' ? { type: 'redial-due' } : { type: 'callback-expired', now: 0 };
-        this.timers.push(
-          this.clock.setTimeout(
-            () =>
-              this.dispatch(
-                event.type === 'callback-expired'
-                  ? { type: 'callback-expired', now: this.clock.now() }
-                  : event,
-              ),
-            effect.ms,
-          ),
-        );
+          effect.timer === 'redial'
+            ? { type: 'redial-due' }
+            : { type: 'callback-expired', until: effect.until };
+        this.timers.push(this.clock.setTimeout(() => this.dispatch(event), effect.ms));
         break;
       }
       case 'answer-incoming': {

@@ -24,6 +24,11 @@ export interface MediaSession {
   setMuted(muted: boolean): void;
   /** Playback volume, 0-100 %. */
   setVolume(percent: number): void;
+  /**
+   * Called once when no RTP has arrived for `ms` while the session expects to receive: the far end
+   * or the network is gone (a dropped call sends no BYE).
+   */
+  onSilence(ms: number, listener: () => void): void;
   close(): void;
 }
 

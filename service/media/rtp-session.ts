@@ -46,6 +46,8 @@ export class G711RtpSession implements MediaSession {
   private dtmfListener: (digit: string) => void = () => undefined;
   private muted = false;
   private gain = 1;
+  private lastRxAt = performance.now();
+  private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -75,6 +77,9 @@ export class G711RtpSession implements MediaSession {
       this.close();
       return;
     }
+    if (mode.receive && !this.mode.receive) {
+      this.lastRxAt = performance.now();
+    }
     this.mode = mode;
     if (mode.send && !this.timer) {
       this.nextTickAt = performance.now();
@@ -91,6 +96,20 @@ export class G711RtpSession implements MediaSession {
 
   onDtmf(listener: (digit: string) => void): void {
     this.dtmfListener = listener;
+  }
+
+  onSilence(ms: number, listener: () => void): void {
+    clearInterval(this.watchdog);
+    this.watchdog = setInterval(
+      () => {
+        // Only a session that should be hearing RTP can miss it (not on hold, not before answer).
+        if (this.mode.receive && this.mode.send && performance.now() - this.lastRxAt > ms) {
+          clearInterval(this.watchdog);
+          listener();
+        }
+      },
+      Math.min(1000, ms / 4),
+    );
   }
 
   setMuted(muted: boolean): void {
@@ -169,6 +188,7 @@ export class G711RtpSession implements MediaSession {
       return;
     }
     this.counters.packetsReceived++;
+    this.lastRxAt = performance.now();
     if (address !== n.remoteAddress || port !== n.remotePort) {
       this.latchedRemote = { address, port };
     }
@@ -201,6 +221,7 @@ export class G711RtpSession implements MediaSession {
       return;
     }
     this.closed = true;
+    clearInterval(this.watchdog);
     if (this.timer) {
       clearTimeout(this.timer);
     }

@@ -31,7 +31,7 @@ export interface PsapCall {
   /** Content-ID of the MSD part, and whether Call-Info referenced it. */
   msdContentId: string;
   msdDisposition: string;
-  state: 'ringing' | 'active' | 'ended';
+  state: 'ringing' | 'active' | 'ended' | 'dropped';
   endedBy?: 'vehicle' | 'psap';
 }
 
@@ -115,6 +115,9 @@ export class PsapSimulator {
   private onRequest(rq: sip.Request): void {
     const callId = rq.headers['call-id'] ?? '';
     const dialog = this.dialogs.get(callId);
+    if (dialog?.call.state === 'dropped') {
+      return; // the network is gone: nothing comes back
+    }
     switch (rq.method) {
       case 'INVITE':
         if (!dialog) {
@@ -331,6 +334,18 @@ export class PsapSimulator {
     }
     this.inDialog(dialog, 'BYE');
     this.end(dialog, 'psap');
+  }
+
+  /** Simulates the network losing the call: media stops and nothing more is answered, no BYE. */
+  drop(callId: string): void {
+    const dialog = this.dialogs.get(callId);
+    if (!dialog) {
+      throw new Error(`no eCall ${callId}`);
+    }
+    this.clock.clearTimeout(dialog.retransmit);
+    dialog.media.close();
+    dialog.call.state = 'dropped';
+    this.log('dropped', { callId });
   }
 
   private end(dialog: Dialog, by: 'vehicle' | 'psap'): void {

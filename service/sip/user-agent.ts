@@ -106,6 +106,8 @@ export interface UserAgentOptions {
   media: MediaFactory;
   userAgent: string;
   decideIncoming: () => IncomingDecision;
+  /** A call that receives no RTP this long while it should is ended as dropped (0: never). */
+  mediaTimeoutMs?: number;
 }
 
 /**
@@ -141,9 +143,19 @@ export class UserAgent {
     }
   }
 
-  private newMedia(media: MediaSession): MediaSession {
+  private newMedia(media: MediaSession, callId: string): MediaSession {
     media.setMuted(this.muted);
     media.setVolume(this.volume);
+    const timeout = this.o.mediaTimeoutMs ?? 0;
+    if (timeout > 0) {
+      media.onSilence(timeout, () => {
+        const call = this.calls.get(callId);
+        if (call?.info.phase.phase === 'confirmed') {
+          this.o.logger.warn({ call: callId, timeoutMs: timeout }, 'no RTP: the call is taken as dropped');
+          this.dispatch(call, { type: 'media-timeout' });
+        }
+      });
+    }
     return media;
   }
 
@@ -160,7 +172,7 @@ export class UserAgent {
       throw new CarphoneError('NOT_AVAILABLE', 'the SIP stack is shut down');
     }
     const callId = `${randomBytes(12).toString('hex')}@carphone`;
-    const media = this.newMedia(await this.o.media.create(callId.slice(0, 12)));
+    const media = this.newMedia(await this.o.media.create(callId.slice(0, 12)), callId);
     const local: sip.NameAddr = {
       uri: this.o.aor,
       params: { tag: randomBytes(6).toString('hex') },
@@ -730,6 +742,7 @@ export class UserAgent {
     try {
       media = this.newMedia(
         await this.o.media.create(callId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) || 'call'),
+        callId,
       );
     } catch (e) {
       this.o.logger.error({ err: errorMessage(e) }, 'no media for incoming call');

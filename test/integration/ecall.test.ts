@@ -70,6 +70,15 @@ describe('NG eCall end to end, with the PSAP simulator', () => {
   });
 
   afterAll(async () => {
+    if (process.env.ECALL_DEBUG) {
+      console.log(
+        daemon
+          .log(400)
+          .split('\n')
+          .filter((l) => /eCall|ecall|callback|removed|call ended/.test(l))
+          .join('\n'),
+      );
+    }
     udp.close();
     client?.disconnect();
     await daemon?.stop();
@@ -247,6 +256,33 @@ describe('eCall that cannot be set up, or whose daemon dies', () => {
       expect(seen.filter((e) => e === 'rejected')).toHaveLength(1);
       expect(call.msds[0]?.msd.msdStructure.messageIdentifier).toBe(2);
       expect(await emergency(client)).toMatchObject({ Attempt: 2 });
+      client.disconnect();
+    } finally {
+      await daemon.stop();
+      psap.close();
+      await bus.stop();
+    }
+  });
+
+  it('redials a call the network drops (no RTP, no BYE), with the next message identifier', async () => {
+    const bus = await PrivateBus.start();
+    const psap = await PsapSimulator.start();
+    const config = ecallConfig(bus.address, psap.uri) as { accounts: Record<string, unknown>[] };
+    config.accounts = [{ id: 'sip0', user: '1000', domain: '127.0.0.1', mediaTimeoutSeconds: 1 }];
+    const daemon = await Carphoned.start(config);
+    try {
+      const client = await daemon.client();
+      await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
+      const first = await waitFor('eCall up', () => psap.calls().find((c) => c.state === 'active'), 10_000);
+      await sleep(500);
+      psap.drop(first.callId);
+      const second = await waitFor(
+        'eCall redialled',
+        () => psap.calls().find((c) => c.callId !== first.callId && c.state === 'active'),
+        10_000,
+      );
+      expect(second.msds[0]?.msd.msdStructure.messageIdentifier).toBe(2);
+      expect(daemon.log(400)).toMatch(/no RTP: the call is taken as dropped/);
       client.disconnect();
     } finally {
       await daemon.stop();

@@ -281,7 +281,11 @@ export function validateMsd(m: ECallMessage): void {
     int(s[k]?.longitudeDelta, `${p}.${k}.longitudeDelta`, -512, 511);
   }
   const other = format.countField === 'numberOfOccupants' ? 'numberOfPassengers' : 'numberOfOccupants';
-  check(s[other] === undefined, `${p}.${other}`, `is not a field of format version ${m.msdVersion} (it has ${format.countField})`);
+  check(
+    s[other] === undefined,
+    `${p}.${other}`,
+    `is not a field of format version ${m.msdVersion} (it has ${format.countField})`,
+  );
   const count = s[format.countField];
   if (count !== undefined) {
     int(count, `${p}.${format.countField}`, 0, 255);
@@ -410,8 +414,7 @@ function decodeMsdMessage(bytes: Uint8Array, format: Format): Msd {
     throw new PerError('vehicleType is an extension value this decoder does not know');
   }
   const vt = format.vehicleTypes[readConstrained(r, 0, format.vehicleTypes.length - 1)] as
-    | MsdStructure['control']['vehicleType']
-    | undefined;
+    MsdStructure['control']['vehicleType'] | undefined;
   if (!vt) {
     throw new PerError('vehicleType index out of range');
   }

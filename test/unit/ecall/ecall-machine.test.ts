@@ -101,10 +101,10 @@ describe('eCall machine', () => {
       kind: 'callback',
       answered: false,
     });
-    expect(
-      run([{ type: 'callback-expired', now: 65_000 }], { kind: 'callback', until: 65_000, answered: false })
-        .state,
-    ).toEqual({ kind: 'idle' });
+    const open = { kind: 'callback', until: 65_000, answered: false } as const;
+    expect(run([{ type: 'callback-expired', until: 65_000 }], open).state).toEqual({ kind: 'idle' });
+    // A timer left from an earlier callback period does not end a later one.
+    expect(run([{ type: 'callback-expired', until: 10_000 }], open).state).toEqual(open);
   });
 
   it('resumes a persisted eCall by placing it again with the next identifier', () => {
