@@ -1,10 +1,10 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCannelloni } from '../../can/transport/cannelloni.js';
-import type { CanFrame } from '../../can/frame.js';
+import { formatFrame, type CanFrame } from '../../can/frame.js';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { toMilliarcseconds } from '../../service/ecall/msd/msd.js';
 import { PsapSimulator, type PsapCall } from '../../service/psap/psap-simulator.js';
@@ -357,6 +357,41 @@ describe('eCall position from gpsd', () => {
       psap.close();
       await bus.stop();
       await gpsd.stop();
+    }
+  });
+});
+
+describe('eCall from a replayed candump log', () => {
+  it('a crash in the log places an automatic eCall at the PSAP', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carphone-ecall-replay-'));
+    const log = join(dir, 'crash.log');
+    const lines: string[] = [];
+    let t = 1_700_000_000;
+    const add = (f: CanFrame): void => {
+      lines.push(`(${t.toFixed(6)}) can0 ${formatFrame(f)}`);
+      t += 0.02;
+    };
+    for (let c = 0; c < 8; c++) {
+      add(frameFor(reference, 'CP_Crash', { SeatsOccupied: 2 }, c));
+    }
+    for (let c = 8; c < 14; c++) {
+      add(frameFor(reference, 'CP_Crash', { CrashDetected: 1, SeatsOccupied: 2 }, c));
+    }
+    writeFileSync(log, `${lines.join('\n')}\n`);
+    const bus = await PrivateBus.start();
+    const psap = await PsapSimulator.start();
+    const daemon = await Carphoned.start(ecallConfig(bus.address, psap.uri), ['--can', `replay:${log}`]);
+    try {
+      const call = await waitFor('eCall at the PSAP', () => psap.calls()[0], 10_000);
+      expect(call.urn).toBe('urn:service:sos.ecall.automatic');
+      expect(call.msds[0]?.msd.msdStructure).toMatchObject({
+        control: { automaticActivation: true },
+        numberOfOccupants: 2,
+      });
+    } finally {
+      await daemon.stop();
+      psap.close();
+      await bus.stop();
     }
   });
 });

@@ -151,3 +151,22 @@ describe('DBC syntax errors', () => {
     expect(db.messages.get('M')?.signals.get('A')?.values.get(0)).toBe('verf\u00c3\u00bcgbar');
   });
 });
+
+describe('CAN FD messages', () => {
+  it('decodes signals anywhere in a 64-byte frame', () => {
+    const db = parseDbc(
+      'BO_ 291 FD_Status: 64 X\n SG_ Head : 0|8@1+ (1,0) [0|255] "" X\n SG_ Tail : 504|8@1+ (1,0) [0|255] "" X\n SG_ TailBE : 495|16@0+ (1,0) [0|65535] "" X\n',
+    );
+    const m = db.messages.get('FD_Status');
+    expect(m?.length).toBe(64);
+    const data = new Uint8Array(64);
+    data[0] = 0x11;
+    data[61] = 0xab;
+    data[62] = 0xcd;
+    data[63] = 0x7e;
+    const d = decodeMessage(m as MessageDef, data);
+    expect(d.get('Head')?.value).toBe(0x11);
+    expect(d.get('Tail')?.value).toBe(0x7e);
+    expect(d.get('TailBE')?.value).toBe(0xabcd);
+  });
+});
