@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROPULSION_FIELDS } from '../ecall/msd/msd.js';
 
 const ipv4 = z
   .string()
@@ -100,19 +101,7 @@ export const configSchema = z.strictObject({
       account: z.string().optional(),
       vin: z.string().regex(/^[0-9A-HJ-NPR-Z]{17}$/, 'must be a 17-character VIN (0-9, A-Z without I, O, Q)'),
       vehicleType: z.string().default('passengerVehicleCategoryM1'),
-      propulsion: z
-        .array(
-          z.enum([
-            'gasolineTankPresent',
-            'dieselTankPresent',
-            'compressedNaturalGas',
-            'liquidPropaneGas',
-            'electricEnergyStorage',
-            'hydrogenStorage',
-            'otherStorage',
-          ]),
-        )
-        .default([]),
+      propulsion: z.array(z.enum(PROPULSION_FIELDS)).default([]),
       /** Minutes the vehicle stays reachable for the PSAP's callback after the clear-down. */
       callbackMinutes: z
         .number()

@@ -1,10 +1,10 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCannelloni } from '../../can/transport/cannelloni.js';
-import { formatFrame, type CanFrame } from '../../can/frame.js';
+import type { CanFrame } from '../../can/frame.js';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { toMilliarcseconds } from '../../service/ecall/msd/msd.js';
 import { PsapSimulator, type PsapCall } from '../../service/psap/psap-simulator.js';
@@ -15,6 +15,7 @@ import { freePort } from '../harness/ports.js';
 import { waitFor } from '../harness/process.js';
 import { frameFor } from '../unit/vehicle/frames.js';
 import { Gpsd, nmeaDrive } from '../harness/gpsd.js';
+import { writeCandumpLog } from '../harness/candump.js';
 
 const reference = loadBindings(join(REPO, 'can/bindings/carphone-reference.yaml'));
 const VIN = 'WVWZZZ1KZAW123456';
@@ -363,21 +364,16 @@ describe('eCall position from gpsd', () => {
 
 describe('eCall from a replayed candump log', () => {
   it('a crash in the log places an automatic eCall at the PSAP', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'carphone-ecall-replay-'));
-    const log = join(dir, 'crash.log');
-    const lines: string[] = [];
-    let t = 1_700_000_000;
-    const add = (f: CanFrame): void => {
-      lines.push(`(${t.toFixed(6)}) can0 ${formatFrame(f)}`);
-      t += 0.02;
-    };
-    for (let c = 0; c < 8; c++) {
-      add(frameFor(reference, 'CP_Crash', { SeatsOccupied: 2 }, c));
-    }
-    for (let c = 8; c < 14; c++) {
-      add(frameFor(reference, 'CP_Crash', { CrashDetected: 1, SeatsOccupied: 2 }, c));
-    }
-    writeFileSync(log, `${lines.join('\n')}\n`);
+    const log = writeCandumpLog(
+      Array.from({ length: 14 }, (_, c) =>
+        frameFor(
+          reference,
+          'CP_Crash',
+          c < 8 ? { SeatsOccupied: 2 } : { CrashDetected: 1, SeatsOccupied: 2 },
+          c,
+        ),
+      ),
+    );
     const bus = await PrivateBus.start();
     const psap = await PsapSimulator.start();
     const daemon = await Carphoned.start(ecallConfig(bus.address, psap.uri), ['--can', `replay:${log}`]);

@@ -1,10 +1,11 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCannelloni } from '../../can/transport/cannelloni.js';
-import { formatFrame, type CanFrame } from '../../can/frame.js';
+import type { CanFrame } from '../../can/frame.js';
+import { writeCandumpLog } from '../harness/candump.js';
 import { loadBindings } from '../../service/vehicle/bindings-load.js';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { Baresip } from '../harness/baresip.js';
@@ -149,30 +150,25 @@ describe('steering-wheel keys over CAN-over-UDP drive real calls', () => {
 describe('crash frames replayed from a candump log', () => {
   // The corrupted burst carries SeatsOccupied 0 and the real crash 2: the trigger's signals tell which one fired.
   it('raise exactly one automatic EmergencyTrigger on D-Bus, and corrupted ones none', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'carphone-replay-'));
-    const log = join(dir, 'crash.log');
-    const lines: string[] = [];
-    let t = 1_700_000_000;
-    const add = (f: CanFrame): void => {
-      lines.push(`(${t.toFixed(6)}) can0 ${formatFrame(f)}`);
-      t += 0.02;
-    };
+    const frames: CanFrame[] = [];
     for (let c = 0; c < 10; c++) {
-      add(frameFor(reference, 'CP_Crash', { SeatsOccupied: 2 }, c));
+      frames.push(frameFor(reference, 'CP_Crash', { SeatsOccupied: 2 }, c));
     }
     // A corrupted burst first: every crash frame with its CRC flipped.
     for (let c = 10; c < 16; c++) {
       const f = frameFor(reference, 'CP_Crash', { CrashDetected: 1, CrashSeverity: 4 }, c);
       f.data[0] = (f.data[0] ?? 0) ^ 0x5a;
-      add(f);
+      frames.push(f);
     }
     for (let c = 0; c < 6; c++) {
-      add(frameFor(reference, 'CP_Crash', { SeatsOccupied: 2 }, c));
+      frames.push(frameFor(reference, 'CP_Crash', { SeatsOccupied: 2 }, c));
     }
     for (let c = 6; c < 40; c++) {
-      add(frameFor(reference, 'CP_Crash', { CrashDetected: 1, CrashSeverity: 4, SeatsOccupied: 2 }, c % 16));
+      frames.push(
+        frameFor(reference, 'CP_Crash', { CrashDetected: 1, CrashSeverity: 4, SeatsOccupied: 2 }, c % 16),
+      );
     }
-    writeFileSync(log, `${lines.join('\n')}\n`);
+    const log = writeCandumpLog(frames);
     const bus = await PrivateBus.start();
     const daemon = await Carphoned.start(
       { dbus: { bus: bus.address }, echoTest: { enabled: false }, accounts: [] },
