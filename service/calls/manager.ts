@@ -14,6 +14,7 @@ export interface CallDriver {
   dial(uri: string, emergency?: EmergencyInvite): Promise<UaCallInfo>;
   act(id: string, event: { type: 'user-answer' | 'user-hangup' | 'user-hold' | 'user-resume' }): void;
   setWaiting(id: string, waiting: boolean): void;
+  sendTones(id: string, tones: string): Promise<void>;
 }
 
 export interface CallProperties {
@@ -44,6 +45,8 @@ export type ManagerEvents = {
   changed: [CallRecord, (keyof CallProperties)[]];
   'disconnect-reason': [CallRecord, DisconnectReason];
   removed: [CallRecord, DisconnectReason, number | undefined];
+  /** A DTMF key the far end sent (RFC 4733). */
+  tone: [CallRecord, string];
 };
 
 /** oFono's MAX_VOICE_CALLS. */
@@ -205,6 +208,22 @@ export class CallManager {
 
   hold(id: string): void {
     this.requireDriver().act(id, { type: 'user-hold' });
+  }
+
+  /** oFono's SendTones: the keys go to the active call. */
+  async sendTones(tones: string): Promise<void> {
+    const active = this.inState('active')[0];
+    if (!active) {
+      throw new CarphoneError('FAILED', 'there is no active call to send tones on');
+    }
+    await this.requireDriver().sendTones(active.id, tones);
+  }
+
+  onTone(id: string, digit: string): void {
+    const rec = this.records.get(id);
+    if (rec) {
+      this.events.emit('tone', rec, digit);
+    }
   }
 
   /** Releases every call except waiting ones (oFono HangupAll). */

@@ -13,6 +13,7 @@ export const ErrorCodes = [
   'NOT_REGISTERED',
   'ACCESS_DENIED',
   'NOT_ALLOWED',
+  'NOT_SUPPORTED',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

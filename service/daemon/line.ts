@@ -144,11 +144,13 @@ export class Line {
     ua.events.on('call-added', (info) => this.manager.onCallAdded(info));
     ua.events.on('call-changed', (info) => this.manager.onCallChanged(info));
     ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));
+    ua.events.on('dtmf', (id, digit) => this.manager.onTone(id, digit));
     this.manager.attach({
       dial: (uri, emergency) =>
         ua.dial(uri, { direct: uri === this.deps.echo?.uri, ...(emergency ? { emergency } : {}) }),
       act: (id, event) => ua.act(id, event),
       setWaiting: (id, waiting) => ua.act(id, { type: 'set-waiting', waiting }),
+      sendTones: (id, tones) => ua.sendDtmf(id, tones),
     });
     if (a.registrar) {
       this.registrar = new RegistrarClient({

@@ -16,6 +16,7 @@ const names: Record<ErrorCode, string> = {
   NOT_REGISTERED: 'NotRegistered',
   ACCESS_DENIED: 'AccessDenied',
   NOT_ALLOWED: 'NotAllowed',
+  NOT_SUPPORTED: 'NotSupported',
 };
 
 export function dbusErrorName(code: ErrorCode): string {

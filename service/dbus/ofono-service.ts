@@ -163,6 +163,7 @@ export class OfonoService {
         releaseAndAnswer: () => line.manager.releaseAndAnswer(),
         releaseAndSwap: () => line.manager.releaseAndSwap(),
         swapCalls: () => line.manager.swapCalls(),
+        sendTones: (tones) => line.manager.sendTones(tones),
       },
       log,
     );
@@ -219,6 +220,9 @@ export class OfonoService {
       for (const k of keys) {
         call?.iface.emitChanged(k, rec.props[k]);
       }
+    });
+    line.manager.events.on('tone', (rec, digit) => {
+      m.calls.get(rec.id)?.iface.ToneReceived(digit);
     });
     line.manager.events.on('disconnect-reason', (rec, reason) => {
       m.calls.get(rec.id)?.iface.DisconnectReason(reason);

@@ -39,11 +39,15 @@ export class VoiceCallInterface extends OfonoInterface {
   DisconnectReason(reason: string): string {
     return reason;
   }
+
+  ToneReceived(tone: string): string {
+    return tone;
+  }
 }
 
 defineMembers(
   VoiceCallInterface,
   'org.ofono.VoiceCall',
   { Answer: {}, Hangup: {}, Deflect: { inSignature: 's' } },
-  { DisconnectReason: 's' },
+  { DisconnectReason: 's', ToneReceived: 's' },
 );

@@ -17,6 +17,7 @@ export interface VoiceCallManagerModel {
   releaseAndAnswer(): void;
   releaseAndSwap(): void;
   swapCalls(): void;
+  sendTones(tones: string): Promise<void>;
 }
 
 const HIDE_CALLER_ID = ['', 'default', 'enabled', 'disabled'];
@@ -101,11 +102,11 @@ export class VoiceCallManagerInterface extends OfonoInterface {
   }
 
   async SendTones(tones: string): Promise<void> {
-    return this.guard(() => {
-      if (!/^[0-9*#A-Da-d]+$/.test(tones)) {
-        throw new CarphoneError('INVALID_FORMAT', 'tones must be 0-9, *, #, A-D');
+    return this.exclusive(async () => {
+      if (!/^[0-9*#A-Da-d]{1,64}$/.test(tones)) {
+        throw new CarphoneError('INVALID_FORMAT', 'tones must be 1-64 of 0-9, *, #, A-D');
       }
-      throw new CarphoneError('NOT_IMPLEMENTED', 'DTMF sending arrives with the media engine');
+      await this.model.sendTones(tones);
     });
   }
 

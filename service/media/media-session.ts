@@ -20,6 +20,8 @@ export interface MediaSession {
   setMode(mode: MediaMode): void;
   stats(): MediaStats;
   onDtmf(listener: (digit: string) => void): void;
+  /** Sends DTMF keys as RFC 4733 telephone-events; resolves once they are on the wire. */
+  sendDtmf(keys: string): Promise<void>;
   /** Microphone mute: silence is sent instead of the cabin's audio, the stream keeps running. */
   setMuted(muted: boolean): void;
   /** Playback volume, 0-100 %. */

@@ -7,8 +7,9 @@ import type { NegotiatedAudio } from '../sdp/offer-answer.js';
 import { decodeG711, encodeG711 } from './g711.js';
 import type { AudioDevice, CallAudio } from './devices/audio-device.js';
 import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
+import { defaultTiming, DTMF_KEYS, dtmfFrames, type DtmfFrame } from './rfc4733.js';
 
-const DTMF_EVENTS = '0123456789*#ABCD';
+const DTMF_EVENTS = DTMF_KEYS;
 
 async function bindInRange(address: string, min: number, max: number): Promise<Socket> {
   const span = Math.floor((max - min) / 2) + 1;
@@ -47,6 +48,9 @@ export class G711RtpSession implements MediaSession {
   private muted = false;
   private gain = 1;
   private lastRxAt = performance.now();
+  private dtmfQueue: DtmfFrame[] = [];
+  private dtmfTimestamp = 0;
+  private dtmfDone: (() => void)[] = [];
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -134,20 +138,50 @@ export class G711RtpSession implements MediaSession {
     this.timer = setTimeout(() => this.tick(), delay);
   }
 
+  /** Queues DTMF keys as RFC 4733 events; resolves when the last one has been sent. */
+  sendDtmf(keys: string): Promise<void> {
+    const te = this.negotiated?.telephoneEventPt;
+    if (te === undefined) {
+      return Promise.reject(new Error('the far end did not negotiate telephone-event'));
+    }
+    this.dtmfQueue.push(...dtmfFrames(keys, { ...defaultTiming, samplesPerFrame: this.frameSamples() }));
+    return new Promise((resolve) => this.dtmfDone.push(resolve));
+  }
+
   private sendFrame(): void {
     const n = this.negotiated;
     if (!n) {
       return;
     }
     const samples = this.frameSamples();
-    const pcm = this.muted ? new Int16Array(samples) : this.audio.source.read(samples);
-    const payload = encodeG711(n.codec.name, pcm);
+    const dtmf = this.dtmfQueue.shift();
+    if (this.dtmfQueue.length === 0 && dtmf) {
+      const done = this.dtmfDone;
+      this.dtmfDone = [];
+      queueMicrotask(() => done.forEach((d) => d()));
+    }
+    let payload: Uint8Array;
+    let payloadType = n.codec.payloadType;
+    let timestamp = this.timestamp;
+    let marker = this.counters.packetsSent === 0;
+    if (dtmf?.kind === 'event' && n.telephoneEventPt !== undefined) {
+      if (dtmf.eventStart) {
+        this.dtmfTimestamp = this.timestamp;
+      }
+      payload = dtmf.payload;
+      payloadType = n.telephoneEventPt;
+      timestamp = this.dtmfTimestamp;
+      marker = dtmf.first;
+    } else {
+      const pcm = this.muted ? new Int16Array(samples) : this.audio.source.read(samples);
+      payload = encodeG711(n.codec.name, pcm);
+    }
     const packet = new RtpPacket();
-    packet.setPayloadType(n.codec.payloadType);
+    packet.setPayloadType(payloadType);
     packet.setSequenceNumber(this.seq);
-    packet.setTimestamp(this.timestamp >>> 0);
+    packet.setTimestamp(timestamp >>> 0);
     packet.setSsrc(this.ssrc);
-    packet.setMarker(this.counters.packetsSent === 0);
+    packet.setMarker(marker);
     packet.setPayload(new DataView(payload.buffer, payload.byteOffset, payload.byteLength));
     const view = packet.getView();
     const target = this.latchedRemote ?? { address: n.remoteAddress, port: n.remotePort };

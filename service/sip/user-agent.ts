@@ -291,6 +291,19 @@ export class UserAgent {
     rq.headers['recv-info'] = MSD_INFO_PACKAGE;
   }
 
+  /** Sends DTMF on a call's media as RFC 4733 events. */
+  async sendDtmf(id: string, keys: string): Promise<void> {
+    const call = this.calls.get(id);
+    if (!call || call.info.phase.phase !== 'confirmed') {
+      throw new CarphoneError('FAILED', 'tones need an active call');
+    }
+    try {
+      await call.media.sendDtmf(keys);
+    } catch (e) {
+      throw new CarphoneError('NOT_SUPPORTED', `cannot send tones on this call: ${errorMessage(e)}`);
+    }
+  }
+
   /** Sends an MSD in an INFO of the eCall info package (RFC 8147 §6, §9: the PSAP asked for fresh data). */
   sendMsdInfo(id: string, msd: Uint8Array): void {
     const call = this.calls.get(id);

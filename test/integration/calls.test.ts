@@ -237,6 +237,50 @@ describe('outgoing calls', () => {
   });
 });
 
+describe('DTMF', () => {
+  it('sends SendTones keys as RFC 4733 events that baresip reports, and reports the keys baresip sends', async () => {
+    const since = client.signals.length;
+    const bobEvents = bob.events.length;
+    const path = await client.dial('/sip0', '2001');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await client.call('/sip0', 'org.ofono.VoiceCallManager', 'SendTones', 's', ['159#']);
+    await waitFor(
+      'four keys at baresip',
+      () => bob.events.slice(bobEvents).filter((e) => e.type === 'CALL_DTMF_START').length >= 4,
+      5000,
+    );
+    expect(
+      bob.events
+        .slice(bobEvents)
+        .filter((e) => e.type === 'CALL_DTMF_START')
+        .map((e) => e.param),
+    ).toEqual(['1', '5', '9', '#']);
+    for (const key of ['4', '2']) {
+      await bob.command('sndcode', key);
+      await sleep(300);
+    }
+    await waitFor(
+      'two keys on D-Bus',
+      () => client.signals.slice(since).filter((s) => s.member === 'ToneReceived').length >= 2,
+      5000,
+    );
+    expect(
+      client.signals
+        .slice(since)
+        .filter((s) => s.path === path && s.member === 'ToneReceived')
+        .map((s) => s.args[0]),
+    ).toEqual(['4', '2']);
+    await expect(
+      client.call('/sip0', 'org.ofono.VoiceCallManager', 'SendTones', 's', ['12x']),
+    ).rejects.toMatchObject({ type: 'org.ofono.Error.InvalidFormat' });
+    await client.hangup(path);
+    await noCalls();
+    await expect(
+      client.call('/sip0', 'org.ofono.VoiceCallManager', 'SendTones', 's', ['1']),
+    ).rejects.toMatchObject({ type: 'org.ofono.Error.Failed' });
+  });
+});
+
 describe('incoming calls', () => {
   it('rings, is answered over D-Bus, and carries audio both ways', async () => {
     const carphoneBefore = readdirSafe(recDir);

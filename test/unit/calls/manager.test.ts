@@ -34,6 +34,10 @@ function setup(): {
     },
     act: (id, e) => actions.push(`${e.type} ${id}`),
     setWaiting: (id, w) => actions.push(`waiting=${String(w)} ${id}`),
+    sendTones: (id, tones) => {
+      actions.push(`tones ${tones} ${id}`);
+      return Promise.resolve();
+    },
   };
   manager.attach(driver);
   return {
