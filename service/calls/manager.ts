@@ -36,6 +36,9 @@ export interface CallRecord {
   index: number;
   direction: 'outgoing' | 'incoming';
   remoteUri: string;
+  /** When the call was placed or started ringing. */
+  createdAtMs: number;
+  /** When it was first answered. */
   startedAtMs?: number;
   props: CallProperties;
 }
@@ -313,6 +316,7 @@ export class CallManager {
       index: this.nextIndex++,
       direction: info.direction,
       remoteUri: info.remoteUri,
+      createdAtMs: this.clock.now(),
       props: {
         LineIdentification: dialled ?? info.lineIdentification,
         IncomingLine: '',

@@ -90,6 +90,7 @@ export const configSchema = z.strictObject({
       address: ipv4.default('127.0.0.2'),
     })
     .default({ enabled: true, number: '*43', address: '127.0.0.2' }),
+  /** The call log: an SQLite file (default $XDG_STATE_HOME/carphone/history.sqlite). */
   history: z.strictObject({ path: z.string().min(1).optional() }).default({}),
   ecall: z
     .strictObject({

@@ -11,6 +11,10 @@ import { FileDevice } from '../media/devices/file-device.js';
 import { NullDevice } from '../media/devices/null-device.js';
 import { G711MediaFactory } from '../media/rtp-session.js';
 import { Line } from './line.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { CallHistory, entryFor } from '../history/call-history.js';
+import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
 import { VehicleService } from '../vehicle/vehicle-service.js';
 import { VehicleInterface } from '../dbus/vehicle-iface.js';
 import { ConfigError } from '../core/errors.js';
@@ -62,6 +66,18 @@ export async function startDaemon(
         ...(echo ? { echo: { number: config.echoTest.number, uri: echo.uri(config.echoTest.number) } } : {}),
       }),
   );
+  const history = await CallHistory.open(
+    config.history.path ?? defaultHistoryPath(),
+    logger.child({ part: 'history' }),
+  );
+  const historyIface = new CallHistoryInterface(history, logger);
+  bus.export('/history', historyIface);
+  for (const line of lines) {
+    line.manager.events.on('removed', (rec, reason) => {
+      const entry = history.add(entryFor(line.id, rec, reason, clock.now()));
+      historyIface.EntryAdded(entryDict(entry));
+    });
+  }
   const ecall = config.ecall ? createEcall(config, lines, clock, logger) : undefined;
   for (const line of lines) {
     const extra: OfonoInterface[] = [];
@@ -115,6 +131,12 @@ export async function startDaemon(
 type Bus = Awaited<ReturnType<typeof openBus>>['bus'];
 
 /** The CAN side, when a source is configured: its events go out on org.carphone.Vehicle at /vehicle. */
+/** $XDG_STATE_HOME/carphone/history.sqlite, as the XDG base directories place state that must persist. */
+function defaultHistoryPath(): string {
+  const state = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
+  return join(state, 'carphone', 'history.sqlite');
+}
+
 function createEcall(
   config: Config,
   lines: Line[],

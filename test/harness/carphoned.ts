@@ -35,7 +35,11 @@ export class Carphoned {
       'carphoned',
       process.execPath,
       ['--import', 'tsx', join(REPO, 'service/bin/carphoned.ts'), '--config', configPath, ...extraArgs],
-      { cwd: REPO, env: { ...process.env, ...env } },
+      // Each daemon keeps its state (the call log) in a directory of its own unless the test says otherwise.
+      {
+        cwd: REPO,
+        env: { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'carphoned-state-')), ...env },
+      },
     );
     const m = await child.waitForLine(/^DBUS_ADDRESS=(.+)$/, 20_000);
     return new Carphoned(child, m[1] ?? '', configPath);

@@ -1,0 +1,60 @@
+import dbus from 'dbus-next';
+import type { Logger } from '../log/logger.js';
+import { formatStartTime } from '../calls/manager.js';
+import type { CallHistory, HistoryEntry } from '../history/call-history.js';
+import { invalidArgs } from './errors.js';
+import { defineMembers, OfonoInterface } from './ofono-interface.js';
+
+type Variant = InstanceType<typeof dbus.Variant>;
+
+export function entryDict(e: HistoryEntry): Record<string, Variant> {
+  return {
+    Id: new dbus.Variant('u', e.id),
+    Line: new dbus.Variant('s', e.line),
+    Kind: new dbus.Variant('s', e.kind),
+    LineIdentification: new dbus.Variant('s', e.number),
+    Name: new dbus.Variant('s', e.name),
+    StartTime: new dbus.Variant('s', formatStartTime(e.startedAt)),
+    Duration: new dbus.Variant('u', e.duration),
+    Emergency: new dbus.Variant('b', e.emergency),
+    DisconnectReason: new dbus.Variant('s', e.reason),
+  };
+}
+
+/** org.carphone.CallHistory at /history: the persistent call log (docs/api/callhistory-api.txt). */
+export class CallHistoryInterface extends OfonoInterface {
+  constructor(
+    private readonly history: CallHistory,
+    logger: Logger,
+  ) {
+    super('org.carphone.CallHistory', logger);
+  }
+
+  protected properties(): object {
+    return {};
+  }
+
+  GetRecent(limit: number): Record<string, Variant>[] {
+    return this.guardSync(() => {
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw invalidArgs('limit must be 1-1000');
+      }
+      return this.history.recent(limit).map(entryDict);
+    });
+  }
+
+  Clear(): void {
+    this.guardSync(() => this.history.clear());
+  }
+
+  EntryAdded(entry: Record<string, Variant>): Record<string, Variant> {
+    return entry;
+  }
+}
+
+defineMembers(
+  CallHistoryInterface,
+  'org.carphone.CallHistory',
+  { GetRecent: { inSignature: 'u', outSignature: 'aa{sv}' }, Clear: {} },
+  { EntryAdded: 'a{sv}' },
+);

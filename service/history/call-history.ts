@@ -1,0 +1,158 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import initSqlJs, { type Database } from 'sql.js';
+import type { Logger } from '../log/logger.js';
+import { errorMessage } from '../core/errors.js';
+
+/**
+ * The persistent call log the HMI's recents screen reads: one row per call, in SQLite. sql.js (SQLite
+ * compiled to WebAssembly) is used rather than a native binding so that nothing is compiled at install
+ * time; the database file is rewritten after every call through a temporary file and a rename, so a
+ * crash leaves the old log or the new one, never a torn file.
+ */
+export type HistoryKind = 'outgoing' | 'incoming' | 'missed' | 'rejected';
+
+export interface HistoryEntry {
+  id: number;
+  line: string;
+  kind: HistoryKind;
+  number: string;
+  name: string;
+  /** When the call was placed or started ringing, ms since the epoch. */
+  startedAt: number;
+  /** Seconds between answer and end; 0 for calls never answered. */
+  duration: number;
+  emergency: boolean;
+  reason: string;
+}
+
+export type NewEntry = Omit<HistoryEntry, 'id'>;
+
+const SCHEMA_VERSION = 1;
+const MAX_ENTRIES = 1000;
+
+export class CallHistory {
+  private constructor(
+    private readonly db: Database,
+    private readonly path: string | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens (or creates) the log at `path`; an unreadable file is kept aside and a new log started. */
+  static async open(path: string | undefined, logger: Logger): Promise<CallHistory> {
+    const SQL = await initSqlJs();
+    let db: Database;
+    if (path && existsSync(path)) {
+      try {
+        db = new SQL.Database(readFileSync(path));
+        db.exec('SELECT count(*) FROM calls');
+      } catch (e) {
+        const aside = `${path}.corrupt-${Date.now()}`;
+        logger.error(
+          { err: errorMessage(e), path, aside },
+          'call history unreadable: kept aside, starting a new one',
+        );
+        renameSync(path, aside);
+        db = new SQL.Database();
+      }
+    } else {
+      db = new SQL.Database();
+    }
+    db.exec(`CREATE TABLE IF NOT EXISTS calls (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      line TEXT NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('outgoing', 'incoming', 'missed', 'rejected')),
+      number TEXT NOT NULL,
+      name TEXT NOT NULL,
+      started_at INTEGER NOT NULL,
+      duration INTEGER NOT NULL,
+      emergency INTEGER NOT NULL,
+      reason TEXT NOT NULL
+    ); PRAGMA user_version = ${SCHEMA_VERSION};`);
+    return new CallHistory(db, path, logger);
+  }
+
+  add(entry: NewEntry): HistoryEntry {
+    const e = { ...entry, duration: Math.max(0, Math.round(entry.duration)) };
+    this.db.run(
+      'INSERT INTO calls (line, kind, number, name, started_at, duration, emergency, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [e.line, e.kind, e.number, e.name, e.startedAt, e.duration, e.emergency ? 1 : 0, e.reason],
+    );
+    const id = Number(this.db.exec('SELECT last_insert_rowid()')[0]?.values[0]?.[0] ?? 0);
+    this.db.run('DELETE FROM calls WHERE id <= (SELECT max(id) FROM calls) - ?', [MAX_ENTRIES]);
+    this.save();
+    return { id, ...e };
+  }
+
+  /** Newest first. */
+  recent(limit: number): HistoryEntry[] {
+    const rows = this.db.exec(
+      'SELECT id, line, kind, number, name, started_at, duration, emergency, reason FROM calls ORDER BY id DESC LIMIT ?',
+      [Math.max(0, Math.min(limit, MAX_ENTRIES))],
+    )[0];
+    return (rows?.values ?? []).map(
+      ([id, line, kind, number, name, startedAt, duration, emergency, reason]) => ({
+        id: Number(id),
+        line: String(line),
+        kind: String(kind) as HistoryKind,
+        number: String(number),
+        name: String(name),
+        startedAt: Number(startedAt),
+        duration: Number(duration),
+        emergency: Number(emergency) === 1,
+        reason: String(reason),
+      }),
+    );
+  }
+
+  clear(): void {
+    this.db.run('DELETE FROM calls');
+    this.save();
+  }
+
+  private save(): void {
+    if (!this.path) {
+      return;
+    }
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      writeFileSync(`${this.path}.tmp`, this.db.export());
+      renameSync(`${this.path}.tmp`, this.path);
+    } catch (e) {
+      this.logger.error({ err: errorMessage(e), path: this.path }, 'cannot write the call history');
+    }
+  }
+}
+
+/** What the log records about a call that just ended. */
+export function entryFor(
+  line: string,
+  call: {
+    direction: 'incoming' | 'outgoing';
+    createdAtMs: number;
+    startedAtMs?: number;
+    props: { LineIdentification: string; Name: string; Emergency: boolean };
+  },
+  reason: string,
+  endedAt: number,
+): NewEntry {
+  const answered = call.startedAtMs !== undefined;
+  const kind: HistoryKind =
+    call.direction === 'outgoing'
+      ? 'outgoing'
+      : answered
+        ? 'incoming'
+        : reason === 'local'
+          ? 'rejected'
+          : 'missed';
+  return {
+    line,
+    kind,
+    number: call.props.LineIdentification,
+    name: call.props.Name,
+    startedAt: call.createdAtMs,
+    duration: answered ? (endedAt - (call.startedAtMs ?? endedAt)) / 1000 : 0,
+    emergency: call.props.Emergency,
+    reason,
+  };
+}

@@ -1,0 +1,120 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OfonoClient } from '../../service/client/ofono-client.js';
+import { writeTone } from '../harness/audio.js';
+import { Baresip } from '../harness/baresip.js';
+import { Carphoned } from '../harness/carphoned.js';
+import { PrivateBus } from '../harness/dbus-daemon.js';
+import { waitFor } from '../harness/process.js';
+
+type Entry = Record<string, unknown>;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('the call history', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carphone-history-'));
+  const path = join(dir, 'history.sqlite');
+  const config = (bus: string): object => ({
+    dbus: { bus },
+    history: { path },
+    accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1' }],
+  });
+  let bus: PrivateBus;
+  let daemon: Carphoned;
+  let client: OfonoClient;
+  let carol: Baresip;
+  const recent = async (n = 10): Promise<Entry[]> =>
+    (await client.call('/history', 'org.carphone.CallHistory', 'GetRecent', 'u', [n])) as Entry[];
+
+  beforeAll(async () => {
+    writeTone(join(dir, 'tone.wav'), 1000, 60);
+    bus = await PrivateBus.start();
+    daemon = await Carphoned.start(config(bus.address));
+    client = await daemon.client();
+    carol = await Baresip.start({ user: '2002', autoAnswer: false, sourceWav: join(dir, 'tone.wav') });
+  });
+
+  afterAll(async () => {
+    client?.disconnect();
+    await daemon?.stop();
+    await carol?.stop();
+    await bus?.stop();
+  });
+
+  it('records an outgoing call with its duration and announces it', async () => {
+    const since = client.signals.length;
+    const call = await client.dial('/sip0', '*43');
+    await client.waitForCallState(call, 'active', 5000, since);
+    await sleep(1200);
+    await client.hangup(call);
+    const added = await client.waitForSignal((s) => s.member === 'EntryAdded', 5000, since);
+    expect(added.args[0]).toMatchObject({
+      Kind: 'outgoing',
+      LineIdentification: '*43',
+      Line: 'sip0',
+      DisconnectReason: 'local',
+    });
+    const [latest] = await recent();
+    expect(latest).toMatchObject({ Kind: 'outgoing', LineIdentification: '*43' });
+    expect(Number(latest?.Duration)).toBeGreaterThanOrEqual(1);
+    expect(String(latest?.StartTime)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$/);
+  });
+
+  it('records a call the caller gave up as missed, one the driver refused as rejected, an answered one as incoming', async () => {
+    const sip = String((await client.properties('/sip0', 'org.carphone.SipAccount')).LocalAddress);
+    const ring = async (): Promise<string> => {
+      const since = client.signals.length;
+      await carol.command('dial', `sip:1000@${sip}`);
+      const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
+      return (added.args as [string])[0];
+    };
+    const entries = async (n: number): Promise<void> => {
+      await waitFor(`${n} entries`, async () => (await recent(50)).length >= n, 5000);
+    };
+    await ring();
+    await sleep(200);
+    await carol.command('hangup');
+    await entries(2);
+    let call = await ring();
+    await client.hangup(call);
+    await entries(3);
+    call = await ring();
+    await client.answer(call);
+    await client.waitForCallState(call, 'active', 5000);
+    await sleep(1100);
+    await carol.command('hangup');
+    await entries(4);
+    const [answered, rejected, missed] = await recent(3);
+    expect(missed).toMatchObject({ Kind: 'missed', LineIdentification: '2002', Duration: 0 });
+    expect(rejected).toMatchObject({
+      Kind: 'rejected',
+      LineIdentification: '2002',
+      DisconnectReason: 'local',
+    });
+    expect(answered).toMatchObject({ Kind: 'incoming', LineIdentification: '2002' });
+    expect(Number(answered?.Duration)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('survives a restart of the daemon', async () => {
+    const before = await recent(50);
+    client.disconnect();
+    await daemon.stop();
+    daemon = await Carphoned.start(config(bus.address));
+    client = await daemon.client();
+    expect(await recent(50)).toEqual(before);
+  });
+
+  it('keeps a corrupted log aside and starts a new one, and the daemon serves calls', async () => {
+    client.disconnect();
+    await daemon.stop();
+    writeFileSync(path, 'this is not an SQLite database');
+    daemon = await Carphoned.start(config(bus.address));
+    client = await daemon.client();
+    expect(await recent()).toEqual([]);
+    expect(readdirSync(dir).some((f) => f.startsWith('history.sqlite.corrupt-'))).toBe(true);
+    await expect(
+      client.call('/history', 'org.carphone.CallHistory', 'GetRecent', 'u', [0]),
+    ).rejects.toMatchObject({ type: 'org.ofono.Error.InvalidArguments' });
+  });
+});
