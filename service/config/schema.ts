@@ -90,6 +90,12 @@ export const configSchema = z.strictObject({
       address: ipv4.default('127.0.0.2'),
     })
     .default({ enabled: true, number: '*43', address: '127.0.0.2' }),
+  contacts: z
+    .strictObject({
+      /** The address book: a vCard file (2.1, 3.0 or 4.0), as a phone exports it. */
+      vcard: z.string().min(1).optional(),
+    })
+    .default({}),
   /** The call log: an SQLite file (default $XDG_STATE_HOME/carphone/history.sqlite). */
   history: z.strictObject({ path: z.string().min(1).optional() }).default({}),
   ecall: z

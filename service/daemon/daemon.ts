@@ -15,6 +15,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CallHistory, entryFor } from '../history/call-history.js';
 import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
+import { ContactsInterface } from '../dbus/contacts-iface.js';
+import { parseVcards, type Contact } from '../contacts/vcard.js';
+import { readFileSync } from 'node:fs';
 import { VehicleService } from '../vehicle/vehicle-service.js';
 import { VehicleInterface } from '../dbus/vehicle-iface.js';
 import { ConfigError } from '../core/errors.js';
@@ -78,6 +81,10 @@ export async function startDaemon(
       historyIface.EntryAdded(entryDict(entry));
     });
   }
+  bus.export(
+    '/contacts',
+    new ContactsInterface(loadContacts(config, logger), history, config.contacts.vcard ?? '', logger),
+  );
   const ecall = config.ecall ? createEcall(config, lines, clock, logger) : undefined;
   for (const line of lines) {
     const extra: OfonoInterface[] = [];
@@ -131,6 +138,22 @@ export async function startDaemon(
 type Bus = Awaited<ReturnType<typeof openBus>>['bus'];
 
 /** The CAN side, when a source is configured: its events go out on org.carphone.Vehicle at /vehicle. */
+/** The configured vCard file; a broken one is reported and the phone carries on without contacts. */
+function loadContacts(config: Config, logger: Logger): Contact[] {
+  const path = config.contacts.vcard;
+  if (!path) {
+    return [];
+  }
+  try {
+    const contacts = parseVcards(readFileSync(path, 'utf8'));
+    logger.info({ path, contacts: contacts.length }, 'contacts imported');
+    return contacts;
+  } catch (e) {
+    logger.error({ path, err: errorMessage(e) }, 'contacts not imported');
+    return [];
+  }
+}
+
 /** $XDG_STATE_HOME/carphone/history.sqlite, as the XDG base directories place state that must persist. */
 function defaultHistoryPath(): string {
   const state = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');

@@ -49,6 +49,8 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   MsdAcknowledged: 'b',
   CallbackUntil: 's',
   Msd: 'a{sv}',
+  // org.carphone.Contacts
+  Count: 'u',
   // org.ofono.NetworkRegistration
   Status: 's',
   Mode: 's',

@@ -68,7 +68,9 @@ export class CallHistory {
       duration INTEGER NOT NULL,
       emergency INTEGER NOT NULL,
       reason TEXT NOT NULL
-    ); PRAGMA user_version = ${SCHEMA_VERSION};`);
+    );
+    CREATE TABLE IF NOT EXISTS favourites (contact_id TEXT PRIMARY KEY);
+    PRAGMA user_version = ${SCHEMA_VERSION};`);
     return new CallHistory(db, path, logger);
   }
 
@@ -103,6 +105,20 @@ export class CallHistory {
         reason: String(reason),
       }),
     );
+  }
+
+  /** Contact ids the driver marked as favourites (kept in the same file as the log). */
+  favourites(): Set<string> {
+    const rows = this.db.exec('SELECT contact_id FROM favourites')[0];
+    return new Set((rows?.values ?? []).map(([id]) => String(id)));
+  }
+
+  setFavourite(contactId: string, on: boolean): void {
+    this.db.run(
+      on ? 'INSERT OR IGNORE INTO favourites VALUES (?)' : 'DELETE FROM favourites WHERE contact_id = ?',
+      [contactId],
+    );
+    this.save();
   }
 
   clear(): void {

@@ -109,6 +109,7 @@ describe('docs/api matches the live D-Bus objects', () => {
     ['/sip0/voicecall01', ['org.ofono.VoiceCall']],
     ['/vehicle', ['org.carphone.Vehicle']],
     ['/history', ['org.carphone.CallHistory']],
+    ['/contacts', ['org.carphone.Contacts']],
   ];
 
   it('documents every method and signal each interface has, and no more', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { writeTone } from '../harness/audio.js';
 import { Baresip } from '../harness/baresip.js';
-import { Carphoned } from '../harness/carphoned.js';
+import { Carphoned, REPO } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { waitFor } from '../harness/process.js';
 
@@ -15,7 +15,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('the call history', () => {
   const dir = mkdtempSync(join(tmpdir(), 'carphone-history-'));
   const path = join(dir, 'history.sqlite');
+  const vcard = join(REPO, 'test/fixtures/contacts.vcf');
   const config = (bus: string): object => ({
+    contacts: { vcard },
     dbus: { bus },
     history: { path },
     accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1' }],
@@ -96,6 +98,36 @@ describe('the call history', () => {
     expect(Number(answered?.Duration)).toBeGreaterThanOrEqual(1);
   });
 
+  it('searches the imported vCard contacts and marks favourites', async () => {
+    const found = (await client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', [
+      'jür',
+      10,
+    ])) as Entry[];
+    expect(found).toEqual([
+      {
+        Id: expect.stringMatching(/^[0-9a-f]{12}$/) as unknown,
+        Name: 'Jürgen Müller',
+        Numbers: [
+          { Number: '+491701234567', Type: 'cell' },
+          { Number: '+4930987654', Type: 'work' },
+        ],
+        Favourite: false,
+      },
+    ]);
+    await client.call('/contacts', 'org.carphone.Contacts', 'SetFavourite', 'sb', [found[0]?.Id, true]);
+    const favourites = (await client.call('/contacts', 'org.carphone.Contacts', 'GetFavourites')) as Entry[];
+    expect(favourites.map((f) => f.Name)).toEqual(['Jürgen Müller']);
+    expect(await client.properties('/contacts', 'org.carphone.Contacts')).toEqual({
+      Source: vcard,
+      Count: 4,
+    });
+    await expect(
+      client.call('/contacts', 'org.carphone.Contacts', 'SetFavourite', 'sb', ['nope', true]),
+    ).rejects.toMatchObject({
+      type: 'org.ofono.Error.NotFound',
+    });
+  });
+
   it('survives a restart of the daemon', async () => {
     const before = await recent(50);
     client.disconnect();
@@ -103,6 +135,8 @@ describe('the call history', () => {
     daemon = await Carphoned.start(config(bus.address));
     client = await daemon.client();
     expect(await recent(50)).toEqual(before);
+    const favourites = (await client.call('/contacts', 'org.carphone.Contacts', 'GetFavourites')) as Entry[];
+    expect(favourites.map((f) => f.Name)).toEqual(['Jürgen Müller']);
   });
 
   it('keeps a corrupted log aside and starts a new one, and the daemon serves calls', async () => {

@@ -35,6 +35,7 @@ describe('configuration', () => {
     expect(Object.keys(c).sort()).toEqual([
       'accounts',
       'audio',
+      'contacts',
       'dbus',
       'ecall',
       'echoTest',
