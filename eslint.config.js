@@ -3,7 +3,19 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'test-results/', '.tmp/', 'eslint.config.js', 'native/build/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'test-results/',
+      '.tmp/',
+      'eslint.config.js',
+      'native/build/',
+      'app/renderer/dist/',
+      'app/main/dist/',
+      'app/preload/index.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -50,7 +50,7 @@ export class G711RtpSession implements MediaSession {
   private lastRxAt = performance.now();
   private dtmfQueue: DtmfFrame[] = [];
   private dtmfTimestamp = 0;
-  private dtmfDone: (() => void)[] = [];
+  private dtmfDone: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -91,6 +91,10 @@ export class G711RtpSession implements MediaSession {
     } else if (!mode.send && this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
+      this.dtmfQueue = [];
+      this.dtmfDone
+        .splice(0)
+        .forEach((d) => d.reject(new Error('the call went on hold before the tones were sent')));
     }
   }
 
@@ -145,7 +149,11 @@ export class G711RtpSession implements MediaSession {
       return Promise.reject(new Error('the far end did not negotiate telephone-event'));
     }
     this.dtmfQueue.push(...dtmfFrames(keys, { ...defaultTiming, samplesPerFrame: this.frameSamples() }));
-    return new Promise((resolve) => this.dtmfDone.push(resolve));
+    if (this.closed || !this.mode.send) {
+      this.dtmfQueue = [];
+      return Promise.reject(new Error('the call is not sending audio (ended or on hold)'));
+    }
+    return new Promise((resolve, reject) => this.dtmfDone.push({ resolve, reject }));
   }
 
   private sendFrame(): void {
@@ -158,7 +166,7 @@ export class G711RtpSession implements MediaSession {
     if (this.dtmfQueue.length === 0 && dtmf) {
       const done = this.dtmfDone;
       this.dtmfDone = [];
-      queueMicrotask(() => done.forEach((d) => d()));
+      queueMicrotask(() => done.forEach((d) => d.resolve()));
     }
     let payload: Uint8Array;
     let payloadType = n.codec.payloadType;
@@ -256,6 +264,9 @@ export class G711RtpSession implements MediaSession {
     }
     this.closed = true;
     clearInterval(this.watchdog);
+    // Tones still queued will never go out: their SendTones must not wait forever.
+    this.dtmfQueue = [];
+    this.dtmfDone.splice(0).forEach((d) => d.reject(new Error('the call ended before the tones were sent')));
     if (this.timer) {
       clearTimeout(this.timer);
     }

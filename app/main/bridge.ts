@@ -1,0 +1,256 @@
+import { EventEmitter } from 'node:events';
+import dbus from 'dbus-next';
+import { OfonoClient, type Props } from '../../service/client/ofono-client.js';
+import {
+  validDialString,
+  validTones,
+  type CallView,
+  type ContactView,
+  type PhoneApi,
+  type PhoneSnapshot,
+  type RecentView,
+} from '../shared/api.js';
+
+type Message = InstanceType<typeof dbus.Message>;
+
+const unavailable: PhoneSnapshot = {
+  available: false,
+  line: '',
+  registration: 'unknown',
+  registrationError: '',
+  calls: [],
+  muted: false,
+  ecall: '',
+};
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/** oFono's StartTime "%Y-%m-%dT%H:%M:%S%z" with +0000. */
+function parseStartTime(v: unknown): number | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\+0000$/.exec(str(v));
+  return m ? Date.parse(`${m[1] ?? ''}Z`) : undefined;
+}
+
+/**
+ * The HMI's main-process side: follows carphoned over D-Bus (the same oFono interfaces any client
+ * uses), keeps a snapshot of the phone for the renderer, and carries out the renderer's actions after
+ * checking them. It survives a daemon restart: while the service is gone the snapshot says
+ * unavailable, and when it is back the state is read again. Electron's main process and the tests
+ * both use it; it does not import Electron.
+ */
+export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
+  private readonly emitter = new EventEmitter();
+  private state: PhoneSnapshot = unavailable;
+  private modem = '';
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private toneQueue: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly client: OfonoClient) {}
+
+  static async connect(address: string, service = 'org.carphone'): Promise<PhoneBridge> {
+    const client = await OfonoClient.connect(address, service);
+    const bridge = new PhoneBridge(client);
+    await client.bus.call(
+      new dbus.Message({
+        destination: 'org.freedesktop.DBus',
+        path: '/org/freedesktop/DBus',
+        interface: 'org.freedesktop.DBus',
+        member: 'AddMatch',
+        signature: 's',
+        body: [`type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${service}'`],
+      }),
+    );
+    client.bus.on('message', (m: Message) => {
+      if (m.member === 'NameOwnerChanged' && m.body[0] === service) {
+        void client.owner().then(() => bridge.scheduleRefresh());
+      }
+    });
+    client.onSignal(() => bridge.scheduleRefresh());
+    await bridge.refresh();
+    return bridge;
+  }
+
+  onState(listener: (s: PhoneSnapshot) => void): () => void {
+    this.emitter.on('state', listener);
+    return () => this.emitter.off('state', listener);
+  }
+
+  snapshot(): Promise<PhoneSnapshot> {
+    return Promise.resolve(this.state);
+  }
+
+  private scheduleRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.refresh(), 20);
+  }
+
+  /** Reads the whole state again; any failure means the service is gone. */
+  async refresh(): Promise<void> {
+    let next: PhoneSnapshot;
+    try {
+      const modems = await this.client.modems();
+      const first = modems[0];
+      if (!first) {
+        next = { ...unavailable, available: true };
+      } else {
+        this.modem = first[0];
+        const account = await this.client.properties(this.modem, 'org.carphone.SipAccount');
+        const volume = await this.client.properties(this.modem, 'org.ofono.CallVolume');
+        const interfaces = Array.isArray(first[1].Interfaces) ? (first[1].Interfaces as string[]) : [];
+        const ecall = interfaces.includes('org.carphone.Emergency')
+          ? await this.client.properties(this.modem, 'org.carphone.Emergency')
+          : {};
+        const calls = (await this.client.calls(this.modem)).map(([path, p]) => this.callView(path, p));
+        const reg = str(account.Registration);
+        next = {
+          available: true,
+          line: str(first[1].Name),
+          registration:
+            reg === 'registered' || reg === 'registering' || reg === 'unregistered' || reg === 'failed'
+              ? reg
+              : 'unknown',
+          registrationError: str(account.RegistrationError),
+          calls,
+          muted: volume.Muted === true,
+          ecall: str(ecall.State),
+        };
+      }
+    } catch {
+      next = unavailable;
+    }
+    if (JSON.stringify(next) !== JSON.stringify(this.state)) {
+      this.state = next;
+      this.emitter.emit('state', next);
+    }
+  }
+
+  private callView(path: string, p: Props): CallView {
+    const startedAt = parseStartTime(p.StartTime);
+    return {
+      path,
+      state: str(p.State) as CallView['state'],
+      number: str(p.LineIdentification),
+      name: str(p.Name),
+      ...(startedAt !== undefined ? { startedAt } : {}),
+      emergency: p.Emergency === true,
+      remoteHeld: p.RemoteHeld === true,
+    };
+  }
+
+  private requireModem(): string {
+    if (!this.state.available || !this.modem) {
+      throw new Error('phone service unavailable');
+    }
+    return this.modem;
+  }
+
+  async dial(number: unknown): Promise<void> {
+    if (!validDialString(number)) {
+      throw new Error('not a number the phone can dial');
+    }
+    await this.client.dial(this.requireModem(), number);
+    this.scheduleRefresh();
+  }
+
+  async answer(): Promise<void> {
+    const ringing = this.state.calls.find((c) => c.state === 'incoming');
+    if (ringing) {
+      await this.client.answer(ringing.path);
+    } else if (this.state.calls.some((c) => c.state === 'waiting')) {
+      await this.client.manager(this.requireModem(), 'HoldAndAnswer');
+    }
+  }
+
+  async hangup(path?: unknown): Promise<void> {
+    const target =
+      typeof path === 'string' && this.state.calls.some((c) => c.path === path)
+        ? path
+        : (
+            this.state.calls.find((c) => c.state === 'incoming' || c.state === 'waiting') ??
+            this.state.calls.find((c) => c.state !== 'held')
+          )?.path;
+    if (target) {
+      await this.client.hangup(target);
+    }
+  }
+
+  async holdAndAnswer(): Promise<void> {
+    await this.client.manager(this.requireModem(), 'HoldAndAnswer');
+  }
+
+  async swap(): Promise<void> {
+    await this.client.manager(this.requireModem(), 'SwapCalls');
+  }
+
+  /**
+   * Keys tapped quickly one after the other must all be sent: carphoned takes one SendTones at a time
+   * (oFono's InProgress rule), so taps queue here and go out in order.
+   */
+  sendTones(tones: unknown): Promise<void> {
+    if (!validTones(tones)) {
+      return Promise.reject(new Error('tones must be 0-9, *, #, A-D'));
+    }
+    const modem = this.requireModem();
+    const next = this.toneQueue.then(() =>
+      this.client.call(modem, 'org.ofono.VoiceCallManager', 'SendTones', 's', [tones]),
+    );
+    this.toneQueue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next.then(() => undefined);
+  }
+
+  async setMuted(muted: unknown): Promise<void> {
+    if (typeof muted !== 'boolean') {
+      throw new Error('muted must be true or false');
+    }
+    await this.client.setProperty(this.requireModem(), 'org.ofono.CallVolume', 'Muted', 'b', muted);
+    this.scheduleRefresh();
+  }
+
+  async recents(limit: unknown): Promise<RecentView[]> {
+    const n = typeof limit === 'number' && Number.isInteger(limit) ? Math.max(1, Math.min(limit, 100)) : 20;
+    const rows = (await this.client.call('/history', 'org.carphone.CallHistory', 'GetRecent', 'u', [
+      n,
+    ])) as Props[];
+    return rows.map((r) => ({
+      id: Number(r.Id),
+      kind: str(r.Kind) as RecentView['kind'],
+      number: str(r.LineIdentification),
+      name: str(r.Name),
+      startTime: str(r.StartTime),
+      duration: Number(r.Duration),
+    }));
+  }
+
+  async contacts(query: unknown): Promise<ContactView[]> {
+    const q = typeof query === 'string' ? query.slice(0, 64) : '';
+    const rows = (await this.client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', [
+      q,
+      50,
+    ])) as Props[];
+    return rows.map((r) => ({
+      id: str(r.Id),
+      name: str(r.Name),
+      numbers: Array.isArray(r.Numbers)
+        ? (r.Numbers as { Number: string; Type: string }[]).map((n) => ({ number: n.Number, type: n.Type }))
+        : [],
+      favourite: r.Favourite === true,
+    }));
+  }
+
+  async setFavourite(id: unknown, favourite: unknown): Promise<void> {
+    if (typeof id !== 'string' || typeof favourite !== 'boolean') {
+      throw new Error('setFavourite takes a contact id and true or false');
+    }
+    await this.client.call('/contacts', 'org.carphone.Contacts', 'SetFavourite', 'sb', [id, favourite]);
+  }
+
+  close(): void {
+    clearTimeout(this.refreshTimer);
+    this.client.disconnect();
+  }
+}

@@ -1,0 +1,378 @@
+import type { CallView, ContactView, PhoneApi, PhoneSnapshot, RecentView } from '../shared/api.js';
+import { STRINGS, type Lang, type Strings } from './i18n.js';
+
+/**
+ * The driver's phone screen. It draws the snapshot the main process sends and turns touches into the
+ * phone API's actions; it has no state of the phone of its own. Screens: keypad, recents, contacts;
+ * over them the call screen whenever a call exists (incoming, in call, waiting) and the eCall screen.
+ */
+declare global {
+  interface Window {
+    carphone: PhoneApi;
+  }
+}
+
+type Tab = 'keypad' | 'recents' | 'contacts';
+
+const params = new URLSearchParams(location.search);
+const lang: Lang = (params.get('lang') ?? navigator.language).startsWith('de') ? 'de' : 'en';
+const t: Strings = STRINGS[lang];
+document.documentElement.lang = lang;
+document.body.dataset.theme = params.get('theme') === 'night' ? 'night' : 'day';
+
+let phone: PhoneSnapshot = {
+  available: false,
+  line: '',
+  registration: 'unknown',
+  registrationError: '',
+  calls: [],
+  muted: false,
+  ecall: '',
+};
+let tab: Tab = 'keypad';
+let digits = '';
+let showDtmf = false;
+let recents: RecentView[] = [];
+let contacts: ContactView[] = [];
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    e.setAttribute(k, v);
+  }
+  e.append(...children);
+  return e;
+}
+
+function button(label: string, id: string, onClick: () => void, cls = ''): HTMLButtonElement {
+  const b = el('button', { type: 'button', 'data-testid': id, ...(cls ? { class: cls } : {}) }, label);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** Groups a number for reading at a glance: +49 30 1234 5678, 0301 2345. */
+export function formatNumber(n: string): string {
+  if (!/^\+?[0-9]+$/.test(n) || n.length < 5) {
+    return n;
+  }
+  const plus = n.startsWith('+');
+  const d = plus ? n.slice(1) : n;
+  const head = plus ? d.slice(0, 2) : d.slice(0, 4);
+  const rest = (plus ? d.slice(2) : d.slice(4)).replace(/(\d{4})(?=\d)/g, '$1 ');
+  return `${plus ? '+' : ''}${head} ${rest}`.trim();
+}
+
+function act(p: Promise<unknown>): void {
+  p.catch((e: unknown) => console.error(e instanceof Error ? e.message : String(e)));
+}
+
+function elapsed(since: number | undefined): string {
+  if (!since) {
+    return '0:00';
+  }
+  const s = Math.max(0, Math.floor((Date.now() - since) / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function statusBar(): HTMLElement {
+  const reg = phone.available ? t[phone.registration] : t.unavailable;
+  const problem = !phone.available || phone.registration === 'failed';
+  return el(
+    'header',
+    { class: 'status' },
+    el('span', {}, phone.line || 'carphone'),
+    el('span', { class: problem ? 'problem' : '', 'data-testid': 'registration' }, reg),
+  );
+}
+
+function keypadScreen(): HTMLElement[] {
+  const keys: [string, string][] = [
+    ['1', ''],
+    ['2', 'ABC'],
+    ['3', 'DEF'],
+    ['4', 'GHI'],
+    ['5', 'JKL'],
+    ['6', 'MNO'],
+    ['7', 'PQRS'],
+    ['8', 'TUV'],
+    ['9', 'WXYZ'],
+    ['*', ''],
+    ['0', '+'],
+    ['#', ''],
+  ];
+  const pad = el('div', { class: 'keypad' });
+  for (const [k, sub] of keys) {
+    const b = el(
+      'button',
+      { type: 'button', 'data-testid': `key-${k}` },
+      k,
+      el('small', {}, sub || '\u00a0'),
+    );
+    let timer: number | undefined;
+    let long = false;
+    // Long press on 0 gives +, as on every phone.
+    b.addEventListener('pointerdown', () => {
+      long = false;
+      if (k === '0') {
+        timer = window.setTimeout(() => {
+          long = true;
+          digits += '+';
+          render();
+        }, 600);
+      }
+    });
+    b.addEventListener('pointerup', () => window.clearTimeout(timer));
+    b.addEventListener('click', () => {
+      if (!long && digits.length < 32) {
+        digits += k;
+        render();
+      }
+    });
+    pad.append(b);
+  }
+  const display = el(
+    'div',
+    { class: 'display' },
+    el('div', { class: 'number', 'data-testid': 'number' }, formatNumber(digits)),
+    el(
+      'div',
+      { class: 'row' },
+      button(t.delete, 'backspace', () => {
+        digits = digits.slice(0, -1);
+        render();
+      }),
+      button(
+        t.call,
+        'call',
+        () => {
+          if (digits) {
+            const n = digits;
+            act(window.carphone.dial(n));
+          }
+        },
+        'call',
+      ),
+    ),
+  );
+  return [display, pad];
+}
+
+function recentsScreen(): HTMLElement[] {
+  const list = el('div', { class: 'list', 'data-testid': 'recents' });
+  if (recents.length === 0) {
+    list.append(el('div', {}, t.noRecents));
+  }
+  // Eight rows fill the screen: no scrolling while driving.
+  for (const r of recents.slice(0, 8)) {
+    const kind = r.kind === 'incoming' ? t.incomingKind : t[r.kind];
+    const b = button(
+      '',
+      `recent-${r.id}`,
+      () => act(window.carphone.dial(r.number)),
+      r.kind === 'missed' ? 'missed' : '',
+    );
+    b.append(
+      el('span', { class: 'who' }, r.name || formatNumber(r.number)),
+      el('span', { class: 'meta' }, `${kind} ${r.startTime.slice(11, 16)}`),
+    );
+    list.append(b);
+  }
+  return [list];
+}
+
+function contactsScreen(): HTMLElement[] {
+  const list = el('div', { class: 'list', 'data-testid': 'contacts' });
+  if (contacts.length === 0) {
+    list.append(el('div', {}, t.noContacts));
+  }
+  const ordered = [...contacts.filter((c) => c.favourite), ...contacts.filter((c) => !c.favourite)].slice(
+    0,
+    8,
+  );
+  for (const c of ordered) {
+    const first = c.numbers[0];
+    const b = button('', `contact-${c.id}`, () => first && act(window.carphone.dial(first.number)));
+    b.append(
+      el('span', { class: 'who' }, `${c.favourite ? '★ ' : ''}${c.name}`),
+      el('span', { class: 'meta' }, first ? first.type : ''),
+    );
+    list.append(b);
+  }
+  return [list];
+}
+
+function callScreen(calls: CallView[]): HTMLElement {
+  const incoming = calls.find((c) => c.state === 'incoming');
+  const current =
+    calls.find((c) => c.state === 'active' || c.state === 'dialing' || c.state === 'alerting') ??
+    calls.find((c) => c.state === 'held');
+  const waiting = calls.find((c) => c.state === 'waiting');
+  const screen = el('section', { class: 'callscreen', 'data-testid': 'callscreen' });
+  const shown = incoming ?? current;
+  if (!shown) {
+    return screen;
+  }
+  const who = shown.name || formatNumber(shown.number);
+  if (shown.emergency) {
+    const detail =
+      phone.ecall === 'msd-acknowledged'
+        ? t.ecallAck
+        : phone.ecall === 'callback'
+          ? t.ecallCallback
+          : phone.ecall === 'active'
+            ? t.ecallData
+            : '';
+    screen.classList.add('emergency');
+    screen.append(
+      el('div', { class: 'who', 'data-testid': 'ecall' }, t.ecall),
+      el('div', { class: 'what' }, detail),
+      el('div', { class: 'timer', 'data-testid': 'timer' }, elapsed(shown.startedAt)),
+    );
+    // No way to end an eCall from the car: only the emergency centre can.
+    return screen;
+  }
+  if (incoming) {
+    screen.append(
+      el('div', { class: 'what' }, t.incoming),
+      el('div', { class: 'who', 'data-testid': 'caller' }, who),
+      el(
+        'div',
+        { class: 'actions' },
+        button(t.reject, 'reject', () => act(window.carphone.hangup(incoming.path)), 'end big'),
+        button(t.answer, 'answer', () => act(window.carphone.answer()), 'call big'),
+      ),
+    );
+    return screen;
+  }
+  const what =
+    shown.state === 'dialing'
+      ? t.calling
+      : shown.state === 'alerting'
+        ? t.ringing
+        : shown.state === 'held'
+          ? t.onHold
+          : shown.remoteHeld
+            ? t.heldByOther
+            : '';
+  const head = el(
+    'div',
+    { class: 'head' },
+    el('div', { class: 'who', 'data-testid': 'caller' }, who),
+    el('div', { class: 'what', 'data-testid': 'call-state' }, what),
+  );
+  if (shown.state === 'active' || shown.state === 'held') {
+    head.append(el('div', { class: 'timer', 'data-testid': 'timer' }, elapsed(shown.startedAt)));
+  }
+  screen.append(head);
+  // With the keypad open the screen is denser: the keys and the call buttons must all stay on screen.
+  screen.classList.toggle('with-keys', showDtmf);
+  if (waiting) {
+    screen.append(
+      el(
+        'div',
+        { class: 'banner', 'data-testid': 'waiting' },
+        el('span', {}, `${t.waiting}: ${waiting.name || formatNumber(waiting.number)}`),
+        button(t.reject, 'reject-waiting', () => act(window.carphone.hangup(waiting.path)), 'end'),
+        button(t.answerHold, 'hold-and-answer', () => act(window.carphone.holdAndAnswer()), 'call'),
+      ),
+    );
+  }
+  if (showDtmf) {
+    const pad = el('div', { class: 'keypad', 'data-testid': 'dtmf' });
+    for (const k of ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#']) {
+      pad.append(button(k, `dtmf-${k}`, () => act(window.carphone.sendTones(k))));
+    }
+    screen.append(pad);
+  }
+  screen.append(
+    el(
+      'div',
+      { class: 'actions' },
+      button(phone.muted ? t.unmute : t.mute, 'mute', () => act(window.carphone.setMuted(!phone.muted))),
+      button(shown.state === 'held' ? t.resume : t.hold, 'hold', () => act(window.carphone.swap())),
+      button(showDtmf ? t.close : t.keys, 'keys', () => {
+        showDtmf = !showDtmf;
+        render();
+      }),
+      button(t.hangUp, 'hangup', () => act(window.carphone.hangup(shown.path)), 'end'),
+    ),
+  );
+  return screen;
+}
+
+function render(): void {
+  const app = document.getElementById('app');
+  if (!app) {
+    return;
+  }
+  const calls = phone.calls.filter((c) => c.state !== 'disconnected');
+  const main = el('main');
+  if (!phone.available) {
+    main.append(el('div', { class: 'unavailable', 'data-testid': 'unavailable' }, t.unavailable));
+  } else if (calls.length > 0) {
+    main.append(callScreen(calls));
+  } else {
+    main.append(
+      ...(tab === 'keypad' ? keypadScreen() : tab === 'recents' ? recentsScreen() : contactsScreen()),
+    );
+  }
+  const nav = el('nav');
+  if (phone.available && calls.length === 0) {
+    for (const [id, label] of [
+      ['keypad', t.keypad],
+      ['recents', t.recents],
+      ['contacts', t.contacts],
+    ] as [Tab, string][]) {
+      const b = button(label, `tab-${id}`, () => {
+        tab = id;
+        void refreshLists().then(render);
+      });
+      if (tab === id) {
+        b.setAttribute('aria-current', 'page');
+      }
+      nav.append(b);
+    }
+  }
+  app.replaceChildren(statusBar(), main, nav);
+}
+
+async function refreshLists(): Promise<void> {
+  if (!phone.available) {
+    return;
+  }
+  try {
+    if (tab === 'recents') {
+      recents = await window.carphone.recents(8);
+    } else if (tab === 'contacts') {
+      contacts = await window.carphone.contacts('');
+    }
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+  }
+}
+
+window.carphone.onState((s) => {
+  const hadCalls = phone.calls.length > 0;
+  phone = s;
+  if (hadCalls && s.calls.length === 0) {
+    digits = '';
+    showDtmf = false;
+    void refreshLists().then(render);
+  }
+  render();
+});
+void window.carphone.snapshot().then((s) => {
+  phone = s;
+  render();
+});
+// The call timer ticks on its own.
+window.setInterval(() => {
+  if (phone.calls.some((c) => c.startedAt)) {
+    render();
+  }
+}, 1000);
+render();

@@ -1,0 +1,85 @@
+/**
+ * The contract between the HMI's renderer and its main process: a snapshot of the phone that the
+ * renderer draws, and the few actions a driver can take. The renderer never sees D-Bus; the main
+ * process validates every action before it reaches carphoned.
+ */
+export type CallState = 'active' | 'held' | 'dialing' | 'alerting' | 'incoming' | 'waiting' | 'disconnected';
+
+export interface CallView {
+  path: string;
+  state: CallState;
+  number: string;
+  name: string;
+  /** ms since the epoch when first answered. */
+  startedAt?: number;
+  emergency: boolean;
+  remoteHeld: boolean;
+}
+
+export interface RecentView {
+  id: number;
+  kind: 'outgoing' | 'incoming' | 'missed' | 'rejected';
+  number: string;
+  name: string;
+  startTime: string;
+  duration: number;
+}
+
+export interface ContactView {
+  id: string;
+  name: string;
+  numbers: { number: string; type: string }[];
+  favourite: boolean;
+}
+
+export interface PhoneSnapshot {
+  /** false while carphoned is not on the bus. */
+  available: boolean;
+  line: string;
+  registration: 'registered' | 'registering' | 'unregistered' | 'failed' | 'unknown';
+  registrationError: string;
+  calls: CallView[];
+  muted: boolean;
+  ecall: string;
+}
+
+export const IPC = {
+  snapshot: 'phone:snapshot',
+  dial: 'phone:dial',
+  answer: 'phone:answer',
+  hangup: 'phone:hangup',
+  holdAndAnswer: 'phone:hold-and-answer',
+  swap: 'phone:swap',
+  sendTones: 'phone:send-tones',
+  setMuted: 'phone:set-muted',
+  recents: 'phone:recents',
+  contacts: 'phone:contacts',
+  setFavourite: 'phone:set-favourite',
+  state: 'phone:state',
+} as const;
+
+/** What the preload script exposes as window.carphone (and what tests provide in Chromium). */
+export interface PhoneApi {
+  snapshot(): Promise<PhoneSnapshot>;
+  dial(number: string): Promise<void>;
+  answer(): Promise<void>;
+  hangup(path?: string): Promise<void>;
+  holdAndAnswer(): Promise<void>;
+  swap(): Promise<void>;
+  sendTones(tones: string): Promise<void>;
+  setMuted(muted: boolean): Promise<void>;
+  recents(limit: number): Promise<RecentView[]>;
+  contacts(query: string): Promise<ContactView[]>;
+  setFavourite(id: string, favourite: boolean): Promise<void>;
+  /** Calls `listener` on every change; returns the function that stops it. */
+  onState(listener: (s: PhoneSnapshot) => void): () => void;
+}
+
+/** Checks a dial string before it leaves the renderer's world (the daemon checks again). */
+export function validDialString(s: unknown): s is string {
+  return typeof s === 'string' && /^(\+?[0-9*#]{1,80}|sips?:[^\s]{3,256})$/.test(s);
+}
+
+export function validTones(s: unknown): s is string {
+  return typeof s === 'string' && /^[0-9*#A-Da-d]{1,64}$/.test(s);
+}

@@ -1,0 +1,251 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { OfonoClient } from '../../service/client/ofono-client.js';
+import { writeTone } from '../harness/audio.js';
+import { Baresip } from '../harness/baresip.js';
+import { Carphoned, REPO } from '../harness/carphoned.js';
+import { PrivateBus } from '../harness/dbus-daemon.js';
+import { Hmi } from '../harness/hmi.js';
+import { Kamailio } from '../harness/kamailio.js';
+import { waitFor } from '../harness/process.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('the HMI in Chromium, driving the real carphoned', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carphone-hmi-'));
+  let kam: Kamailio;
+  let bob: Baresip; // answers
+  let carol: Baresip; // calls us
+  let bus: PrivateBus;
+  let daemon: Carphoned;
+  let client: OfonoClient;
+  let hmi: Hmi;
+  let config: object;
+
+  const text = (id: string): Promise<string> => hmi.page.locator(`[data-testid="${id}"]`).innerText();
+  const tap = (id: string): Promise<void> => hmi.page.locator(`[data-testid="${id}"]`).click();
+  const calls = async (): Promise<[string, Record<string, unknown>][]> => client.calls('/sip0');
+
+  beforeAll(async () => {
+    writeTone(join(dir, 'tone.wav'), 440, 120);
+    kam = await Kamailio.start({
+      users: [1000, 2001, 2002].map((u) => ({ user: String(u), password: `pw-${u}` })),
+    });
+    bob = await Baresip.start({
+      user: '2001',
+      password: 'pw-2001',
+      registrarPort: kam.port,
+      autoAnswer: true,
+      sourceWav: join(dir, 'tone.wav'),
+    });
+    carol = await Baresip.start({
+      user: '2002',
+      password: 'pw-2002',
+      registrarPort: kam.port,
+      autoAnswer: false,
+      sourceWav: join(dir, 'tone.wav'),
+    });
+    bus = await PrivateBus.start();
+    config = {
+      dbus: { bus: bus.address },
+      history: { path: join(dir, 'history.sqlite') },
+      contacts: { vcard: join(REPO, 'test/fixtures/contacts.vcf') },
+      accounts: [
+        {
+          id: 'sip0',
+          name: 'Work line',
+          user: '1000',
+          password: 'pw-1000',
+          domain: '127.0.0.1',
+          registrar: kam.uri,
+        },
+      ],
+    };
+    daemon = await Carphoned.start(config);
+    client = await daemon.client();
+    await waitFor(
+      'registered',
+      async () => (await client.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered',
+    );
+    hmi = await Hmi.start(bus.address);
+    await hmi.open();
+  }, 60_000);
+
+  afterEach(async () => {
+    // A failed test must not leave a call up for the next one.
+    if ((await calls().catch(() => [])).length > 0) {
+      await client.manager('/sip0', 'HangupAll').catch(() => undefined);
+      await waitFor('no calls', async () => (await calls()).length === 0).catch(() => undefined);
+    }
+  });
+
+  afterAll(async () => {
+    await hmi?.close();
+    client?.disconnect();
+    await daemon?.stop();
+    await Promise.allSettled([bob?.stop(), carol?.stop(), kam?.stop(), bus?.stop()]);
+  });
+
+  it('dials on the keypad; baresip answers; the in-call screen counts; hang up returns to the keypad', async () => {
+    expect(await text('registration')).toBe('Ready');
+    for (const k of ['2', '0', '0', '1']) {
+      await tap(`key-${k}`);
+    }
+    expect(await text('number')).toBe('2001');
+    await hmi.screenshot('keypad-1280x720-day');
+    await tap('call');
+    await hmi.page.waitForSelector('[data-testid=timer]');
+    expect(await text('caller')).toBe('2001');
+    const t1 = await text('timer');
+    await sleep(2100);
+    const t2 = await text('timer');
+    // The timer counts (the screen redraws it every second; StartTime has whole seconds).
+    const seconds = (x: string): number => Number(x.split(':')[0]) * 60 + Number(x.split(':')[1]);
+    expect(seconds(t2)).toBeGreaterThan(seconds(t1));
+    await hmi.screenshot('in-call-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    await tap('hangup');
+    await hmi.page.waitForSelector('[data-testid=key-1]');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+  });
+
+  it('mutes, holds and sends DTMF from the in-call keypad', async () => {
+    const bobEvents = bob.events.length;
+    await tap('tab-keypad');
+    for (const k of ['2', '0', '0', '1']) {
+      await tap(`key-${k}`);
+    }
+    await tap('call');
+    await hmi.page.waitForSelector('[data-testid=timer]');
+    await tap('mute');
+    await waitFor(
+      'muted',
+      async () => (await client.properties('/sip0', 'org.ofono.CallVolume')).Muted === true,
+    );
+    await hmi.page.waitForFunction(
+      () => document.querySelector('[data-testid=mute]')?.textContent === 'Unmute',
+    );
+    await tap('mute');
+    await waitFor(
+      'unmuted',
+      async () => (await client.properties('/sip0', 'org.ofono.CallVolume')).Muted === false,
+    );
+    await tap('hold');
+    await waitFor('held', async () => (await calls())[0]?.[1].State === 'held');
+    await hmi.page.waitForFunction(
+      () => document.querySelector('[data-testid=call-state]')?.textContent === 'On hold',
+    );
+    await tap('hold');
+    await waitFor('active again', async () => (await calls())[0]?.[1].State === 'active');
+    await tap('keys');
+    await hmi.screenshot('in-call-keypad-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    await tap('dtmf-5');
+    await tap('dtmf-#');
+    await waitFor(
+      'keys at baresip',
+      () => bob.events.slice(bobEvents).filter((e) => e.type === 'CALL_DTMF_START').length >= 2,
+      5000,
+    );
+    expect(
+      bob.events
+        .slice(bobEvents)
+        .filter((e) => e.type === 'CALL_DTMF_START')
+        .map((e) => e.param),
+    ).toEqual(['5', '#']);
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+  });
+
+  it('shows an incoming call, answers it with one tap, returns when the caller hangs up, lists it in recents, and calls back', async () => {
+    await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+    await hmi.page.waitForSelector('[data-testid=answer]');
+    expect(await text('caller')).toBe('2002');
+    await hmi.screenshot('incoming-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    await tap('answer');
+    await hmi.page.waitForSelector('[data-testid=timer]');
+    await sleep(1200);
+    await carol.command('hangup');
+    await hmi.page.waitForSelector('[data-testid=tab-recents]');
+    await tap('tab-recents');
+    await hmi.page.waitForSelector('[data-testid=recents] button');
+    const first = hmi.page.locator('[data-testid=recents] button').first();
+    expect(await first.innerText()).toMatch(/2002/);
+    await hmi.screenshot('recents-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    const carolEvents = carol.events.length;
+    await first.click();
+    await carol.waitForEvent('CALL_INCOMING', 5000, carolEvents);
+    await hmi.page.waitForSelector('[data-testid=hangup]');
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+  });
+
+  it('lists contacts, favourites first, with one tap to call', async () => {
+    const [jurgen] = (await client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', [
+      'jür',
+      5,
+    ])) as Record<string, unknown>[];
+    await client.call('/contacts', 'org.carphone.Contacts', 'SetFavourite', 'sb', [jurgen?.Id, true]);
+    await tap('tab-contacts');
+    await hmi.page.waitForSelector('[data-testid=contacts] button');
+    expect(await hmi.page.locator('[data-testid=contacts] button').first().innerText()).toMatch(
+      /★ Jürgen Müller/,
+    );
+    await hmi.screenshot('contacts-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+  });
+
+  it('says "phone service unavailable" while carphoned is gone, and recovers its state when it is back', async () => {
+    const t0 = Date.now();
+    const mark = (what: string): void => {
+      if (process.env.HMI_DEBUG) {
+        console.log(`${what} +${Date.now() - t0} ms`);
+      }
+    };
+    client.disconnect();
+    await daemon.stop();
+    mark('stopped');
+    await hmi.page.waitForSelector('[data-testid=unavailable]', { timeout: 10_000 });
+    expect(await text('unavailable')).toBe('Phone service unavailable');
+    await hmi.screenshot('unavailable-1280x720-day');
+    mark('unavailable shown');
+    daemon = await Carphoned.spawn(daemon.configPath);
+    client = await daemon.client();
+    mark('restarted');
+    await hmi.page.waitForFunction(
+      () => document.querySelector('[data-testid=registration]')?.textContent === 'Ready',
+      undefined,
+      { timeout: 15_000 },
+    );
+    // The screen the driver left (contacts) is still there, with its data read again.
+    await hmi.page.waitForSelector('[data-testid=contacts] button');
+    await tap('tab-keypad');
+    await hmi.page.waitForSelector('[data-testid=key-1]');
+  });
+
+  it('renders night theme, German, and the 1920 × 720 layout with every target at least 76 × 76', async () => {
+    for (const [w, h] of [
+      [1280, 720],
+      [1920, 720],
+    ] as const) {
+      await hmi.page.setViewportSize({ width: w, height: h });
+      for (const theme of ['day', 'night']) {
+        await hmi.open(`theme=${theme}`);
+        await hmi.page.waitForSelector('[data-testid=key-1]');
+        expect(await hmi.smallTargets()).toEqual([]);
+        await hmi.screenshot(`keypad-${w}x${h}-${theme}`);
+      }
+    }
+    await hmi.open('lang=de&theme=night');
+    await hmi.page.waitForSelector('[data-testid=key-1]');
+    expect(await text('registration')).toBe('Bereit');
+    expect(await text('tab-recents')).toBe('Anrufliste');
+    await hmi.screenshot('keypad-1920x720-night-de');
+    await hmi.page.setViewportSize({ width: 1280, height: 720 });
+    await hmi.open();
+  });
+});
