@@ -9,6 +9,7 @@ import { Carphoned, REPO } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Hmi } from '../harness/hmi.js';
 import { Kamailio } from '../harness/kamailio.js';
+import { PsapSimulator } from '../../service/psap/psap-simulator.js';
 import { waitFor } from '../harness/process.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -225,6 +226,39 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.page.waitForSelector('[data-testid=contacts] button');
     await tap('tab-keypad');
     await hmi.page.waitForSelector('[data-testid=key-1]');
+  });
+
+  it('shows an eCall without any way to hang it up', async () => {
+    const psap = await PsapSimulator.start();
+    const ecallConfig = {
+      ...(config as Record<string, unknown>),
+      ecall: { psap: psap.uri, vin: 'WVWZZZ1KZAW123456' },
+    };
+    client.disconnect();
+    await daemon.stop();
+    daemon = await Carphoned.start(ecallConfig);
+    client = await daemon.client();
+    try {
+      await waitFor(
+        'registered',
+        async () =>
+          (await client.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered',
+      );
+      await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
+      await hmi.page.waitForSelector('[data-testid=ecall]');
+      await hmi.page.waitForFunction(() =>
+        /position/.test(document.querySelector('.callscreen')?.textContent ?? ''),
+      );
+      expect(await text('ecall')).toBe('Emergency call in progress');
+      expect(await hmi.page.locator('[data-testid=hangup]').count()).toBe(0);
+      expect(await hmi.page.locator('button').count()).toBe(0);
+      await hmi.screenshot('ecall-1280x720-day');
+      const call = psap.calls()[0];
+      psap.clearDown(call?.callId ?? '');
+      await hmi.page.waitForSelector('[data-testid=tab-keypad]');
+    } finally {
+      psap.close();
+    }
   });
 
   it('renders night theme, German, and the 1920 × 720 layout with every target at least 76 × 76', async () => {
