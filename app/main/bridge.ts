@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import dbus from 'dbus-next';
 import { OfonoClient, type Props } from '../../service/client/ofono-client.js';
 import {
+  drivingAfter,
   validDialString,
   validTones,
   type CallView,
@@ -21,6 +22,7 @@ const unavailable: PhoneSnapshot = {
   calls: [],
   muted: false,
   ecall: '',
+  driving: false,
 };
 
 function str(v: unknown): string {
@@ -46,6 +48,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   private modem = '';
   private refreshTimer: NodeJS.Timeout | undefined;
   private toneQueue: Promise<void> = Promise.resolve();
+  private speedKmh: number | undefined;
 
   private constructor(private readonly client: OfonoClient) {}
 
@@ -67,7 +70,16 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         void client.owner().then(() => bridge.scheduleRefresh());
       }
     });
-    client.onSignal(() => bridge.scheduleRefresh());
+    client.onSignal((s) => {
+      if (s.path === '/vehicle') {
+        // Speed changes many times a second while driving: it moves only the lock, not a full re-read.
+        if (s.member === 'PropertyChanged' && s.args[0] === 'Speed') {
+          bridge.onSpeed(Number(s.args[1]));
+        }
+        return;
+      }
+      bridge.scheduleRefresh();
+    });
     await bridge.refresh();
     return bridge;
   }
@@ -79,6 +91,21 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
 
   snapshot(): Promise<PhoneSnapshot> {
     return Promise.resolve(this.state);
+  }
+
+  private onSpeed(speedKmh: number): void {
+    this.speedKmh = speedKmh;
+    const driving = drivingAfter(this.state.driving, speedKmh);
+    if (driving !== this.state.driving) {
+      this.publish({ ...this.state, driving });
+    }
+  }
+
+  private publish(next: PhoneSnapshot): void {
+    if (JSON.stringify(next) !== JSON.stringify(this.state)) {
+      this.state = next;
+      this.emitter.emit('state', next);
+    }
   }
 
   private scheduleRefresh(): void {
@@ -102,7 +129,17 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         const ecall = interfaces.includes('org.carphone.Emergency')
           ? await this.client.properties(this.modem, 'org.carphone.Emergency')
           : {};
-        const calls = (await this.client.calls(this.modem)).map(([path, p]) => this.callView(path, p));
+        const calls = await Promise.all(
+          (await this.client.calls(this.modem)).map(async ([path, p]) =>
+            this.callView(path, p, await this.quality(path)),
+          ),
+        );
+        const vehicle: Props = await this.client
+          .properties('/vehicle', 'org.carphone.Vehicle')
+          .catch(() => ({}));
+        if (typeof vehicle.Speed === 'number') {
+          this.speedKmh = vehicle.Speed;
+        }
         const reg = str(account.Registration);
         next = {
           available: true,
@@ -115,18 +152,22 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           calls,
           muted: volume.Muted === true,
           ecall: str(ecall.State),
+          driving: drivingAfter(this.state.driving, this.speedKmh),
         };
       }
     } catch {
       next = unavailable;
     }
-    if (JSON.stringify(next) !== JSON.stringify(this.state)) {
-      this.state = next;
-      this.emitter.emit('state', next);
-    }
+    this.publish(next);
   }
 
-  private callView(path: string, p: Props): CallView {
+  private async quality(path: string): Promise<CallView['quality']> {
+    const q: Props = await this.client.properties(path, 'org.carphone.CallQuality').catch(() => ({}));
+    const level = str(q.Quality);
+    return level === 'good' || level === 'fair' || level === 'poor' ? level : 'unknown';
+  }
+
+  private callView(path: string, p: Props, quality: CallView['quality']): CallView {
     const startedAt = parseStartTime(p.StartTime);
     return {
       path,
@@ -136,6 +177,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
       ...(startedAt !== undefined ? { startedAt } : {}),
       emergency: p.Emergency === true,
       remoteHeld: p.RemoteHeld === true,
+      quality,
     };
   }
 

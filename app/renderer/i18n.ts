@@ -37,6 +37,13 @@ const en = {
   ecallData: 'Vehicle data sent',
   ecallAck: 'Help has your position',
   ecallCallback: 'Emergency centre may call back',
+  keypadLocked: 'Keypad locked while driving. Use Recents or Contacts.',
+  search: 'Search',
+  swap: 'Swap',
+  qualitygood: 'Good line',
+  qualityfair: 'Fair line',
+  qualitypoor: 'Poor line',
+  qualityunknown: 'Line quality not known yet',
 };
 
 export type Strings = Record<keyof typeof en, string>;
@@ -79,6 +86,13 @@ const de: Strings = {
   ecallData: 'Fahrzeugdaten gesendet',
   ecallAck: 'Die Leitstelle kennt Ihre Position',
   ecallCallback: 'Die Leitstelle kann zurückrufen',
+  keypadLocked: 'Tastatur während der Fahrt gesperrt. Anrufliste oder Kontakte nutzen.',
+  search: 'Suchen',
+  swap: 'Wechseln',
+  qualitygood: 'Gute Verbindung',
+  qualityfair: 'Mäßige Verbindung',
+  qualitypoor: 'Schlechte Verbindung',
+  qualityunknown: 'Verbindungsqualität noch unbekannt',
 };
 
 export const STRINGS: Record<'en' | 'de', Strings> = { en, de };

@@ -28,7 +28,9 @@ let phone: PhoneSnapshot = {
   calls: [],
   muted: false,
   ecall: '',
+  driving: false,
 };
+let query = '';
 let tab: Tab = 'keypad';
 let digits = '';
 let showDtmf = false;
@@ -81,11 +83,17 @@ function elapsed(since: number | undefined): string {
 function statusBar(): HTMLElement {
   const reg = phone.available ? t[phone.registration] : t.unavailable;
   const problem = !phone.available || phone.registration === 'failed';
+  // The registrar's own words (e.g. "authentication rejected") say what an integrator must fix.
+  const detail = phone.available && phone.registration === 'failed' ? phone.registrationError : '';
   return el(
     'header',
     { class: 'status' },
     el('span', {}, phone.line || 'carphone'),
-    el('span', { class: problem ? 'problem' : '', 'data-testid': 'registration' }, reg),
+    el(
+      'span',
+      { class: problem ? 'problem' : '', 'data-testid': 'registration' },
+      detail ? `${reg}: ${detail}` : reg,
+    ),
   );
 }
 
@@ -105,10 +113,11 @@ function keypadScreen(): HTMLElement[] {
     ['#', ''],
   ];
   const pad = el('div', { class: 'keypad' });
+  const locked = phone.driving;
   for (const [k, sub] of keys) {
     const b = el(
       'button',
-      { type: 'button', 'data-testid': `key-${k}` },
+      { type: 'button', 'data-testid': `key-${k}`, ...(locked ? { disabled: '' } : {}) },
       k,
       el('small', {}, sub || '\u00a0'),
     );
@@ -137,7 +146,9 @@ function keypadScreen(): HTMLElement[] {
   const display = el(
     'div',
     { class: 'display' },
-    el('div', { class: 'number', 'data-testid': 'number' }, formatNumber(digits)),
+    locked
+      ? el('div', { class: 'locked', 'data-testid': 'keypad-locked' }, t.keypadLocked)
+      : el('div', { class: 'number', 'data-testid': 'number' }, formatNumber(digits)),
     el(
       'div',
       { class: 'row' },
@@ -158,6 +169,9 @@ function keypadScreen(): HTMLElement[] {
       ),
     ),
   );
+  if (locked) {
+    display.querySelectorAll('button').forEach((b) => b.setAttribute('disabled', ''));
+  }
   return [display, pad];
 }
 
@@ -185,6 +199,24 @@ function recentsScreen(): HTMLElement[] {
 }
 
 function contactsScreen(): HTMLElement[] {
+  const screens: HTMLElement[] = [];
+  // Typing is manual text entry: only while parked. Favourites come first either way.
+  if (!phone.driving) {
+    const search = el('input', {
+      type: 'search',
+      class: 'search',
+      'data-testid': 'contact-search',
+      placeholder: t.search,
+      'aria-label': t.search,
+      maxlength: '32',
+      value: query,
+    });
+    search.addEventListener('input', () => {
+      query = search.value;
+      void refreshLists().then(() => render(true));
+    });
+    screens.push(search);
+  }
   const list = el('div', { class: 'list', 'data-testid': 'contacts' });
   if (contacts.length === 0) {
     list.append(el('div', {}, t.noContacts));
@@ -202,7 +234,25 @@ function contactsScreen(): HTMLElement[] {
     );
     list.append(b);
   }
-  return [list];
+  screens.push(list);
+  return [el('div', { class: 'column' }, ...screens)];
+}
+
+function qualityIndicator(call: CallView): HTMLElement {
+  const bars = call.quality === 'good' ? 3 : call.quality === 'fair' ? 2 : call.quality === 'poor' ? 1 : 0;
+  const label = t[`quality${call.quality}`];
+  const meter = el('div', {
+    class: `quality q-${call.quality}`,
+    'data-testid': 'quality',
+    'data-level': call.quality,
+    role: 'img',
+    'aria-label': label,
+    title: label,
+  });
+  for (let i = 1; i <= 3; i++) {
+    meter.append(el('span', { class: i <= bars ? 'on' : '' }));
+  }
+  return meter;
 }
 
 function callScreen(calls: CallView[]): HTMLElement {
@@ -266,8 +316,25 @@ function callScreen(calls: CallView[]): HTMLElement {
   );
   if (shown.state === 'active' || shown.state === 'held') {
     head.append(el('div', { class: 'timer', 'data-testid': 'timer' }, elapsed(shown.startedAt)));
+    head.append(qualityIndicator(shown));
   }
   screen.append(head);
+  const other = calls.find((c) => c !== shown && (c.state === 'held' || c.state === 'active'));
+  if (other) {
+    // Two calls: the other one and the way to switch to it, always on screen.
+    screen.append(
+      el(
+        'div',
+        { class: 'banner', 'data-testid': 'other-call' },
+        el(
+          'span',
+          {},
+          `${other.state === 'held' ? `${t.onHold}: ` : ''}${other.name || formatNumber(other.number)}`,
+        ),
+        button(t.swap, 'swap', () => act(window.carphone.swap()), 'call'),
+      ),
+    );
+  }
   // With the keypad open the screen is denser: the keys and the call buttons must all stay on screen.
   screen.classList.toggle('with-keys', showDtmf);
   if (waiting) {
@@ -304,11 +371,13 @@ function callScreen(calls: CallView[]): HTMLElement {
   return screen;
 }
 
-function render(): void {
+function render(keepSearchFocus = false): void {
   const app = document.getElementById('app');
   if (!app) {
     return;
   }
+  const searching =
+    keepSearchFocus || document.activeElement?.getAttribute('data-testid') === 'contact-search';
   const calls = phone.calls.filter((c) => c.state !== 'disconnected');
   const main = el('main');
   if (!phone.available) {
@@ -329,7 +398,7 @@ function render(): void {
     ] as [Tab, string][]) {
       const b = button(label, `tab-${id}`, () => {
         tab = id;
-        void refreshLists().then(render);
+        void refreshLists().then(() => render());
       });
       if (tab === id) {
         b.setAttribute('aria-current', 'page');
@@ -338,6 +407,11 @@ function render(): void {
     }
   }
   app.replaceChildren(statusBar(), main, nav);
+  const search = app.querySelector<HTMLInputElement>('[data-testid="contact-search"]');
+  if (searching && search) {
+    search.focus();
+    search.setSelectionRange(search.value.length, search.value.length);
+  }
 }
 
 async function refreshLists(): Promise<void> {
@@ -348,7 +422,7 @@ async function refreshLists(): Promise<void> {
     if (tab === 'recents') {
       recents = await window.carphone.recents(8);
     } else if (tab === 'contacts') {
-      contacts = await window.carphone.contacts('');
+      contacts = await window.carphone.contacts(phone.driving ? '' : query);
     }
   } catch (e) {
     console.error(e instanceof Error ? e.message : String(e));
@@ -361,7 +435,7 @@ window.carphone.onState((s) => {
   if (hadCalls && s.calls.length === 0) {
     digits = '';
     showDtmf = false;
-    void refreshLists().then(render);
+    void refreshLists().then(() => render());
   }
   render();
 });

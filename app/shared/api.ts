@@ -14,6 +14,8 @@ export interface CallView {
   startedAt?: number;
   emergency: boolean;
   remoteHeld: boolean;
+  /** The call's org.carphone.CallQuality Quality: what the signal-quality indicator shows. */
+  quality: 'good' | 'fair' | 'poor' | 'unknown';
 }
 
 export interface RecentView {
@@ -41,6 +43,22 @@ export interface PhoneSnapshot {
   calls: CallView[];
   muted: boolean;
   ecall: string;
+  /**
+   * The car is moving (org.carphone.Vehicle Speed): manual number and text entry is locked, as the
+   * driver-distraction guidelines in docs/hmi.md require.
+   */
+  driving: boolean;
+}
+
+/** Entry locks at this speed and unlocks only below UNLOCK_SPEED_KMH, so stop-and-go does not flicker. */
+export const LOCK_SPEED_KMH = 8;
+export const UNLOCK_SPEED_KMH = 3;
+
+export function drivingAfter(wasDriving: boolean, speedKmh: number | undefined): boolean {
+  if (speedKmh === undefined || !Number.isFinite(speedKmh)) {
+    return false;
+  }
+  return wasDriving ? speedKmh > UNLOCK_SPEED_KMH : speedKmh >= LOCK_SPEED_KMH;
 }
 
 export const IPC = {

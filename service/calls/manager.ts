@@ -1,4 +1,5 @@
 import { CarphoneError, errorMessage } from '../core/errors.js';
+import type { CallQuality } from '../media/rtcp/rtcp-state.js';
 import { SafeEmitter } from '../core/emitter.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../log/logger.js';
@@ -41,6 +42,8 @@ export interface CallRecord {
   /** When it was first answered. */
   startedAtMs?: number;
   props: CallProperties;
+  /** The latest media quality (RTCP), once the call has had an RTCP interval. */
+  quality?: CallQuality;
 }
 
 export type ManagerEvents = {
@@ -50,6 +53,7 @@ export type ManagerEvents = {
   removed: [CallRecord, DisconnectReason, number | undefined];
   /** A DTMF key the far end sent (RFC 4733). */
   tone: [CallRecord, string];
+  quality: [CallRecord, CallQuality];
 };
 
 /** oFono's MAX_VOICE_CALLS. */
@@ -226,6 +230,14 @@ export class CallManager {
     const rec = this.records.get(id);
     if (rec) {
       this.events.emit('tone', rec, digit);
+    }
+  }
+
+  onQuality(id: string, quality: CallQuality): void {
+    const rec = this.records.get(id);
+    if (rec) {
+      rec.quality = quality;
+      this.events.emit('quality', rec, quality);
     }
   }
 

@@ -65,7 +65,10 @@ export async function startDaemon(
         clock,
         logger,
         media: (addr) =>
-          new G711MediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id })),
+          new G711MediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
+            rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
+            cname: `${account.user}@${addr}`,
+          }),
         ...(echo ? { echo: { number: config.echoTest.number, uri: echo.uri(config.echoTest.number) } } : {}),
       }),
   );

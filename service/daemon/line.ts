@@ -145,6 +145,7 @@ export class Line {
     ua.events.on('call-changed', (info) => this.manager.onCallChanged(info));
     ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));
     ua.events.on('dtmf', (id, digit) => this.manager.onTone(id, digit));
+    ua.events.on('quality', (id, q) => this.manager.onQuality(id, q));
     this.manager.attach({
       dial: (uri, emergency) =>
         ua.dial(uri, { direct: uri === this.deps.echo?.uri, ...(emergency ? { emergency } : {}) }),

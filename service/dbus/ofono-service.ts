@@ -14,6 +14,7 @@ import {
   type RegistrationModel,
 } from './registration-iface.js';
 import { VoiceCallInterface } from './voicecall-iface.js';
+import { CallQualityInterface } from './callquality-iface.js';
 import { CallVolumeInterface } from './callvolume-iface.js';
 import { VoiceCallManagerInterface } from './voicecallmanager-iface.js';
 
@@ -36,7 +37,7 @@ interface ModemObjects {
   netreg: NetworkRegistrationInterface;
   account: SipAccountInterface;
   volume: CallVolumeInterface;
-  calls: Map<string, { path: string; iface: VoiceCallInterface }>;
+  calls: Map<string, { path: string; iface: VoiceCallInterface; quality: CallQualityInterface }>;
   lockdown: boolean;
 }
 
@@ -208,8 +209,10 @@ export class OfonoService {
         },
         this.logger,
       );
-      m.calls.set(rec.id, { path, iface });
+      const quality = new CallQualityInterface(this.logger);
+      m.calls.set(rec.id, { path, iface, quality });
       this.bus.export(path, iface);
+      this.bus.export(path, quality);
       m.vcm.CallAdded(path, toDict(rec.props));
       if (rec.props.Emergency) {
         m.modem.emitChanged('Emergency', true);
@@ -224,6 +227,9 @@ export class OfonoService {
     line.manager.events.on('tone', (rec, digit) => {
       m.calls.get(rec.id)?.iface.ToneReceived(digit);
     });
+    line.manager.events.on('quality', (rec, q) => {
+      m.calls.get(rec.id)?.quality.update(q);
+    });
     line.manager.events.on('disconnect-reason', (rec, reason) => {
       m.calls.get(rec.id)?.iface.DisconnectReason(reason);
     });
@@ -235,6 +241,7 @@ export class OfonoService {
       m.calls.delete(rec.id);
       m.vcm.CallRemoved(call.path);
       this.bus.unexport(call.path, call.iface);
+      this.bus.unexport(call.path, call.quality);
       if (rec.props.Emergency) {
         m.modem.emitChanged('Emergency', false);
       }

@@ -49,6 +49,15 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   MsdAcknowledged: 'b',
   CallbackUntil: 's',
   Msd: 'a{sv}',
+  // org.carphone.CallQuality
+  Quality: 's',
+  Jitter: 'd',
+  PacketLoss: 'd',
+  RoundTripTime: 'u',
+  RemotePacketLoss: 'd',
+  RemoteJitter: 'd',
+  RFactor: 'd',
+  MOS: 'd',
   // org.carphone.Contacts
   Count: 'u',
   // org.ofono.NetworkRegistration

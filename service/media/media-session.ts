@@ -1,5 +1,6 @@
 import type { NegotiatedAudio } from '../sdp/offer-answer.js';
 import type { MediaMode } from '../calls/call-machine.js';
+import type { CallQuality } from './rtcp/rtcp-state.js';
 
 /**
  * The media side of one call, as the SIP user agent sees it. The G.711 RTP session implements it now;
@@ -31,6 +32,10 @@ export interface MediaSession {
    * or the network is gone (a dropped call sends no BYE).
    */
   onSilence(ms: number, listener: () => void): void;
+  /** The call's quality as RTCP and the received stream tell it (service/media/rtcp/rtcp-state.ts). */
+  quality(): CallQuality;
+  /** Called after each RTCP report interval with the quality then. */
+  onQuality(listener: (q: CallQuality) => void): void;
   close(): void;
 }
 

@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isRtp, RtpPacket } from 'rtp.js/packets';
+import { isRtcp, isRtp, RtpPacket } from 'rtp.js/packets';
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { MediaMode } from '../calls/call-machine.js';
@@ -7,26 +7,46 @@ import type { NegotiatedAudio } from '../sdp/offer-answer.js';
 import { decodeG711, encodeG711 } from './g711.js';
 import type { AudioDevice, CallAudio } from './devices/audio-device.js';
 import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
+import { RtcpState, type CallQuality } from './rtcp/rtcp-state.js';
 import { defaultTiming, DTMF_KEYS, dtmfFrames, type DtmfFrame } from './rfc4733.js';
 
 const DTMF_EVENTS = DTMF_KEYS;
 
-async function bindInRange(address: string, min: number, max: number): Promise<Socket> {
-  const span = Math.floor((max - min) / 2) + 1;
-  const start = randomInt(span);
-  for (let i = 0; i < span; i++) {
-    const port = min + 2 * ((start + i) % span);
-    const socket = createSocket('udp4');
-    const ok = await new Promise<boolean>((resolve) => {
-      socket.once('error', () => resolve(false));
-      socket.bind(port, address, () => resolve(true));
+function bindSocket(address: string, port: number): Promise<Socket | undefined> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve) => {
+    socket.once('error', () => {
+      socket.close();
+      resolve(undefined);
     });
-    if (ok) {
-      return socket;
+    socket.bind(port, address, () => resolve(socket));
+  });
+}
+
+/** An even RTP port and the odd RTCP port above it (RFC 3550 §11), both free, from the range. */
+async function bindPair(address: string, min: number, max: number): Promise<{ rtp: Socket; rtcp: Socket }> {
+  const first = min + (min % 2);
+  const span = Math.floor((max - first - 1) / 2) + 1;
+  const start = randomInt(Math.max(1, span));
+  for (let i = 0; i < span; i++) {
+    const port = first + 2 * ((start + i) % span);
+    const rtp = await bindSocket(address, port);
+    if (!rtp) {
+      continue;
     }
-    socket.close();
+    const rtcp = await bindSocket(address, port + 1);
+    if (rtcp) {
+      return { rtp, rtcp };
+    }
+    rtp.close();
   }
-  throw new Error(`no free RTP port in ${min}-${max} on ${address}`);
+  throw new Error(`no free RTP/RTCP port pair in ${min}-${max} on ${address}`);
+}
+
+export interface RtpSessionOptions {
+  /** Mean RTCP report interval (RFC 3550 §6.2 recommends 5 s); each is randomised by 0.5-1.5. */
+  rtcpIntervalMs: number;
+  cname: string;
 }
 
 /**
@@ -43,6 +63,7 @@ export class G711RtpSession implements MediaSession {
   private nextTickAt = 0;
   private readonly counters: MediaStats = { packetsSent: 0, packetsReceived: 0, packetsDiscarded: 0 };
   private latchedRemote: { address: string; port: number } | undefined;
+  private latchedRtcp: { address: string; port: number } | undefined;
   private lastDtmfTimestamp: number | undefined;
   private dtmfListener: (digit: string) => void = () => undefined;
   private muted = false;
@@ -53,14 +74,28 @@ export class G711RtpSession implements MediaSession {
   private dtmfDone: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly rtcp: RtcpState;
+  private rtcpTimer: NodeJS.Timeout | undefined;
+  private qualityListener: (q: CallQuality) => void = () => undefined;
 
   constructor(
     private readonly socket: Socket,
+    private readonly rtcpSocket: Socket,
     private readonly audio: CallAudio,
     private readonly logger: Logger,
+    private readonly options: RtpSessionOptions,
   ) {
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
     socket.on('error', (e) => logger.warn({ err: e.message }, 'rtp socket error'));
+    rtcpSocket.on('message', (msg, rinfo) => this.onRtcp(msg, { address: rinfo.address, port: rinfo.port }));
+    rtcpSocket.on('error', (e) => logger.warn({ err: e.message }, 'rtcp socket error'));
+    this.rtcp = new RtcpState(
+      this.ssrc,
+      8000,
+      options.cname,
+      { monotonicMs: () => performance.now(), wallMs: () => Date.now() },
+      () => this.negotiated?.ptime ?? 20,
+    );
   }
 
   get localAddress(): string {
@@ -74,6 +109,51 @@ export class G711RtpSession implements MediaSession {
   configure(negotiated: NegotiatedAudio): void {
     this.negotiated = negotiated;
     this.latchedRemote = undefined;
+    if (!this.rtcpTimer && !this.closed) {
+      this.scheduleRtcp(this.options.rtcpIntervalMs / 2);
+    }
+  }
+
+  quality(): CallQuality {
+    return this.rtcp.quality();
+  }
+
+  onQuality(listener: (q: CallQuality) => void): void {
+    this.qualityListener = listener;
+  }
+
+  /** RFC 3550 §6.3.1: intervals randomised over 0.5-1.5 of the mean, so that senders do not synchronise. */
+  private scheduleRtcp(meanMs: number): void {
+    this.rtcpTimer = setTimeout(
+      () => {
+        this.sendRtcp(false);
+        this.qualityListener(this.rtcp.quality());
+        this.scheduleRtcp(this.options.rtcpIntervalMs);
+      },
+      meanMs * (0.5 + Math.random()),
+    );
+  }
+
+  private sendRtcp(bye: boolean): void {
+    const n = this.negotiated;
+    if (!n) {
+      return;
+    }
+    const packet = this.rtcp.buildReport(this.timestamp, bye);
+    const target = this.latchedRtcp ?? { address: n.remoteAddress, port: n.remoteRtcpPort };
+    this.rtcpSocket.send(packet, target.port, target.address);
+  }
+
+  private onRtcp(msg: Buffer, from?: { address: string; port: number }): void {
+    try {
+      this.rtcp.onRtcp(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
+      if (from) {
+        this.latchedRtcp = from;
+      }
+    } catch (e) {
+      this.counters.packetsDiscarded++;
+      this.logger.debug({ err: e instanceof Error ? e.message : String(e) }, 'bad RTCP dropped');
+    }
   }
 
   setMode(mode: MediaMode): void {
@@ -201,11 +281,17 @@ export class G711RtpSession implements MediaSession {
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + samples) >>> 0;
     this.counters.packetsSent++;
+    this.rtcp.onRtpSent(payload.byteLength);
   }
 
   private onDatagram(msg: Buffer, address: string, port: number): void {
     const n = this.negotiated;
     const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
+    if (n && isRtcp(view)) {
+      // RTCP multiplexed on the RTP port (RFC 5761), which some peers do even unasked.
+      this.onRtcp(msg);
+      return;
+    }
     if (!n || !isRtp(view)) {
       this.counters.packetsDiscarded++;
       return;
@@ -222,6 +308,7 @@ export class G711RtpSession implements MediaSession {
     const payload = new Uint8Array(payloadView.buffer, payloadView.byteOffset, payloadView.byteLength);
     if (pt === n.telephoneEventPt) {
       this.counters.packetsReceived++;
+      this.rtcp.onRtpReceived(packet.getSsrc(), packet.getSequenceNumber(), packet.getTimestamp());
       this.onTelephoneEvent(payload, packet.getTimestamp());
       return;
     }
@@ -230,6 +317,7 @@ export class G711RtpSession implements MediaSession {
       return;
     }
     this.counters.packetsReceived++;
+    this.rtcp.onRtpReceived(packet.getSsrc(), packet.getSequenceNumber(), packet.getTimestamp());
     this.lastRxAt = performance.now();
     if (address !== n.remoteAddress || port !== n.remotePort) {
       this.latchedRemote = { address, port };
@@ -262,6 +350,12 @@ export class G711RtpSession implements MediaSession {
     if (this.closed) {
       return;
     }
+    clearTimeout(this.rtcpTimer);
+    try {
+      this.sendRtcp(true);
+    } catch (e) {
+      this.logger.debug({ err: String(e) }, 'rtcp bye');
+    }
     this.closed = true;
     clearInterval(this.watchdog);
     // Tones still queued will never go out: their SendTones must not wait forever.
@@ -271,10 +365,12 @@ export class G711RtpSession implements MediaSession {
       clearTimeout(this.timer);
     }
     this.audio.sink.close();
-    try {
-      this.socket.close();
-    } catch (e) {
-      this.logger.debug({ err: String(e) }, 'rtp socket close');
+    for (const socket of [this.socket, this.rtcpSocket]) {
+      try {
+        socket.close();
+      } catch (e) {
+        this.logger.debug({ err: String(e) }, 'rtp socket close');
+      }
     }
   }
 }
@@ -285,10 +381,11 @@ export class G711MediaFactory implements MediaFactory {
     private readonly ports: { min: number; max: number },
     private readonly device: AudioDevice,
     private readonly logger: Logger,
+    private readonly options: RtpSessionOptions = { rtcpIntervalMs: 5000, cname: 'carphone' },
   ) {}
 
   async create(callTag: string): Promise<MediaSession> {
-    const socket = await bindInRange(this.address, this.ports.min, this.ports.max);
-    return new G711RtpSession(socket, this.device.openCall(callTag), this.logger);
+    const { rtp, rtcp } = await bindPair(this.address, this.ports.min, this.ports.max);
+    return new G711RtpSession(rtp, rtcp, this.device.openCall(callTag), this.logger, this.options);
   }
 }

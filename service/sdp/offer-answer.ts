@@ -24,6 +24,8 @@ export interface LocalMedia {
 export interface NegotiatedAudio {
   remoteAddress: string;
   remotePort: number;
+  /** Where the peer takes RTCP: its a=rtcp attribute (RFC 3605), else the RTP port + 1. */
+  remoteRtcpPort: number;
   codec: AudioCodec;
   /** Payload type the peer uses for RFC 4733 telephone-event, if it offered/accepted it. */
   telephoneEventPt?: number;
@@ -110,6 +112,7 @@ export function createOffer(local: LocalMedia, direction: Direction = 'sendrecv'
 interface ParsedAudio {
   address: string;
   port: number;
+  rtcpPort: number;
   codecs: { pt: number; name: string; rate: number }[];
   direction: Direction;
   ptime: number;
@@ -155,9 +158,14 @@ function parseAudio(text: string): ParsedAudio {
   const direction: Direction = audio.direction ?? sessionDirection ?? 'sendrecv';
   // A connection address of 0.0.0.0 is the RFC 2543 way of saying hold.
   const held = address === '0.0.0.0';
+  const rtcpPort = audio.rtcp?.port;
   return {
     address,
     port: audio.port,
+    rtcpPort:
+      typeof rtcpPort === 'number' && Number.isInteger(rtcpPort) && rtcpPort >= 1 && rtcpPort <= 65535
+        ? rtcpPort
+        : Math.min(65535, audio.port + 1),
     codecs,
     direction: held
       ? direction === 'sendrecv'
@@ -196,6 +204,7 @@ export function answerOffer(
     negotiated: {
       remoteAddress: remote.address,
       remotePort: remote.port,
+      remoteRtcpPort: remote.rtcpPort,
       codec,
       ...(te !== undefined ? { telephoneEventPt: te } : {}),
       remoteDirection: remote.direction,
@@ -215,6 +224,7 @@ export function readAnswer(answer: string): NegotiatedAudio {
   return {
     remoteAddress: remote.address,
     remotePort: remote.port,
+    remoteRtcpPort: remote.rtcpPort,
     codec: { name: pick.name as CodecName, payloadType: pick.pt, clockRate: 8000 },
     ...(te !== undefined ? { telephoneEventPt: te } : {}),
     remoteDirection: remote.direction,

@@ -14,6 +14,7 @@ import {
   type DisconnectReason,
 } from '../calls/call-machine.js';
 import type { MediaFactory, MediaSession } from '../media/media-session.js';
+import type { CallQuality } from '../media/rtcp/rtcp-state.js';
 import {
   answerOffer,
   createOffer,
@@ -62,6 +63,8 @@ export type UaEvents = {
   'call-changed': [UaCallInfo];
   'call-ended': [UaCallInfo, DisconnectReason, number | undefined];
   dtmf: [string, string];
+  /** The call's media quality after an RTCP interval: call id, quality. */
+  quality: [string, CallQuality];
   /** A control block from the PSAP (in its answer or in an INFO): call id, XML. */
   control: [string, string];
 };
@@ -146,6 +149,7 @@ export class UserAgent {
   private newMedia(media: MediaSession, callId: string): MediaSession {
     media.setMuted(this.muted);
     media.setVolume(this.volume);
+    media.onQuality((q) => this.events.emit('quality', callId, q));
     const timeout = this.o.mediaTimeoutMs ?? 0;
     if (timeout > 0) {
       media.onSilence(timeout, () => {

@@ -119,12 +119,12 @@ export class Hmi {
   }
 
   /**
-   * Every button that a finger cannot hit properly: smaller than `min` CSS pixels either way, or not
+   * Every button or input field that a finger cannot hit properly: smaller than `min` CSS pixels either way, or not
    * entirely on screen and on top (clipped, off the viewport, or covered).
    */
   async smallTargets(min = 76): Promise<string[]> {
     return this.page.$$eval(
-      'button',
+      'button, input',
       (buttons, m) =>
         buttons
           .map((b) => {

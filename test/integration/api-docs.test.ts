@@ -106,7 +106,7 @@ describe('docs/api matches the live D-Bus objects', () => {
         'org.carphone.Emergency',
       ],
     ],
-    ['/sip0/voicecall01', ['org.ofono.VoiceCall']],
+    ['/sip0/voicecall01', ['org.ofono.VoiceCall', 'org.carphone.CallQuality']],
     ['/vehicle', ['org.carphone.Vehicle']],
     ['/history', ['org.carphone.CallHistory']],
     ['/contacts', ['org.carphone.Contacts']],

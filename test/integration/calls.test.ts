@@ -93,6 +93,7 @@ beforeAll(async () => {
         domain: '127.0.0.1',
         registrar: kam.uri,
         expires: 10,
+        rtcpIntervalSeconds: 1,
       },
       { id: 'wrongpw', user: '1001', password: 'not-the-password', domain: '127.0.0.1', registrar: kam.uri },
     ],
@@ -233,6 +234,39 @@ describe('outgoing calls', () => {
       5000,
     );
     await client.manager('/sip0', 'HangupAll');
+    await noCalls();
+  });
+});
+
+describe('call quality (RTCP)', () => {
+  it('exchanges RTCP reports with baresip and shows round-trip time, loss and MOS on the call', async () => {
+    const since = client.signals.length;
+    const path = await client.dial('/sip0', '2001');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    // Report intervals of 1 s on our side; baresip reports every 5 s. A round-trip time can only come
+    // from a report block of baresip's that is about our SSRC and echoes the NTP time of one of our
+    // sender reports (LSR): it shows that baresip received and read carphone's RTCP.
+    const quality = await waitFor(
+      'RTCP round-trip time on the call',
+      async () => {
+        const q = await client.properties(path, 'org.carphone.CallQuality');
+        return q.RoundTripTime !== undefined ? q : undefined;
+      },
+      15_000,
+      250,
+    );
+    const changed = client.signals.filter(
+      (s) => s.path === path && s.interface === 'org.carphone.CallQuality' && s.member === 'PropertyChanged',
+    );
+    expect(changed.length).toBeGreaterThan(0);
+    // Loopback: a few ms at most; nothing lost; G.711 with no impairment is rated R 93.2, MOS 4.41.
+    expect(quality.RoundTripTime).toBeLessThan(50);
+    expect(quality.PacketLoss).toBe(0);
+    expect(quality.RemotePacketLoss).toBe(0);
+    expect(Number(quality.Jitter)).toBeLessThan(20);
+    expect(Number(quality.MOS)).toBeGreaterThan(4.3);
+    expect(quality.Quality).toBe('good');
+    await client.hangup(path);
     await noCalls();
   });
 });

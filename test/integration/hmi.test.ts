@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,10 @@ import { Hmi } from '../harness/hmi.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { PsapSimulator } from '../../service/psap/psap-simulator.js';
 import { waitFor } from '../harness/process.js';
+import { freePort } from '../harness/ports.js';
+import { encodeCannelloni } from '../../can/transport/cannelloni.js';
+import { loadBindings } from '../../service/vehicle/bindings-load.js';
+import { frameFor } from '../unit/vehicle/frames.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -24,6 +29,18 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   let client: OfonoClient;
   let hmi: Hmi;
   let config: object;
+  let canPort: number;
+  const udp = createSocket('udp4');
+  let canSeq = 0;
+  const reference = loadBindings(join(REPO, 'can/bindings/carphone-reference.yaml'));
+  /** The car's vehicle-state message over CAN-over-UDP, as the gateway would send it. */
+  const sendSpeed = async (kmh: number): Promise<void> => {
+    for (let i = 0; i < 3; i++) {
+      const frame = frameFor(reference, 'CP_VehicleState', { Ignition: 2, VehicleSpeed: kmh, Propulsion: 4 });
+      udp.send(encodeCannelloni([frame], canSeq++), canPort, '127.0.0.1');
+      await sleep(50);
+    }
+  };
 
   const text = (id: string): Promise<string> => hmi.page.locator(`[data-testid="${id}"]`).innerText();
   const tap = (id: string): Promise<void> => hmi.page.locator(`[data-testid="${id}"]`).click();
@@ -61,10 +78,12 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
           password: 'pw-1000',
           domain: '127.0.0.1',
           registrar: kam.uri,
+          rtcpIntervalSeconds: 1,
         },
       ],
     };
-    daemon = await Carphoned.start(config);
+    canPort = await freePort();
+    daemon = await Carphoned.start(config, ['--can', `udp:${canPort}`]);
     client = await daemon.client();
     await waitFor(
       'registered',
@@ -87,6 +106,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     client?.disconnect();
     await daemon?.stop();
     await Promise.allSettled([bob?.stop(), carol?.stop(), kam?.stop(), bus?.stop()]);
+    udp.close();
   });
 
   it('dials on the keypad; baresip answers; the in-call screen counts; hang up returns to the keypad', async () => {
@@ -105,6 +125,11 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     // The timer counts (the screen redraws it every second; StartTime has whole seconds).
     const seconds = (x: string): number => Number(x.split(':')[0]) * 60 + Number(x.split(':')[1]);
     expect(seconds(t2)).toBeGreaterThan(seconds(t1));
+    // The signal-quality indicator follows the call's RTCP-based quality (org.carphone.CallQuality).
+    await hmi.page.waitForSelector('[data-testid=quality][data-level=good]', { timeout: 5000 });
+    const path = (await calls())[0]?.[0] ?? '';
+    expect((await client.properties(path, 'org.carphone.CallQuality')).Quality).toBe('good');
+    expect(await hmi.page.locator('[data-testid=quality] span.on').count()).toBe(3);
     await hmi.screenshot('in-call-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
     await tap('hangup');
@@ -185,6 +210,73 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await waitFor('no calls', async () => (await calls()).length === 0);
   });
 
+  it('presents a waiting call, answers it holding the first, and swaps between the two calls', async () => {
+    await tap('tab-keypad');
+    for (const k of ['2', '0', '0', '1']) {
+      await tap(`key-${k}`);
+    }
+    await tap('call');
+    await hmi.page.waitForSelector('[data-testid=timer]');
+    await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+    await hmi.page.waitForSelector('[data-testid=waiting]');
+    expect(await text('waiting')).toMatch(/Call waiting: 2002/);
+    await hmi.screenshot('waiting-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    await tap('hold-and-answer');
+    const stateOf = async (number: string): Promise<unknown> =>
+      (await calls()).find(([, p]) => p.LineIdentification === number)?.[1].State;
+    await waitFor(
+      'bob held, carol active',
+      async () => (await stateOf('2001')) === 'held' && (await stateOf('2002')) === 'active',
+    );
+    await hmi.page.waitForFunction(() =>
+      /On hold: 2001/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
+    );
+    expect(await text('caller')).toBe('2002');
+    await hmi.screenshot('two-calls-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    await tap('swap');
+    await waitFor(
+      'bob active, carol held',
+      async () => (await stateOf('2001')) === 'active' && (await stateOf('2002')) === 'held',
+    );
+    await hmi.page.waitForFunction(
+      () => document.querySelector('[data-testid=caller]')?.textContent === '2001',
+    );
+    expect(await text('other-call')).toMatch(/On hold: 2002/);
+    // Ending the active call leaves the held one on screen, to be resumed or ended.
+    await tap('hangup');
+    await waitFor('only carol left', async () => (await calls()).length === 1);
+    await hmi.page.waitForFunction(
+      () => document.querySelector('[data-testid=call-state]')?.textContent === 'On hold',
+    );
+    expect(await text('caller')).toBe('2002');
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+  });
+
+  it('locks the keypad and contact search while the car moves, and unlocks them when it stops', async () => {
+    await tap('tab-keypad');
+    await sendSpeed(50);
+    await hmi.page.waitForSelector('[data-testid=keypad-locked]');
+    expect(await text('keypad-locked')).toMatch(/locked while driving/);
+    expect(await hmi.page.locator('[data-testid=key-1]').isDisabled()).toBe(true);
+    expect(await hmi.page.locator('[data-testid=call]').isDisabled()).toBe(true);
+    await hmi.screenshot('keypad-locked-1280x720-day');
+    // Recents and contacts stay one touch away; typing a search does not.
+    await tap('tab-contacts');
+    await hmi.page.waitForSelector('[data-testid=contacts] button');
+    expect(await hmi.page.locator('[data-testid=contact-search]').count()).toBe(0);
+    // Slowing to 5 km/h is not stopping: the lock holds until below 3 km/h.
+    await sendSpeed(5);
+    await sleep(300);
+    expect(await hmi.page.locator('[data-testid=contact-search]').count()).toBe(0);
+    await sendSpeed(0);
+    await hmi.page.waitForSelector('[data-testid=contact-search]');
+    await tap('tab-keypad');
+    expect(await hmi.page.locator('[data-testid=key-1]').isDisabled()).toBe(false);
+  });
+
   it('lists contacts, favourites first, with one tap to call', async () => {
     const [jurgen] = (await client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', [
       'jür',
@@ -198,6 +290,18 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     );
     await hmi.screenshot('contacts-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
+    // Searching while parked narrows the list as the driver types.
+    await hmi.page.locator('[data-testid=contact-search]').pressSequentially('schm');
+    await hmi.page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=contacts] button').length === 1,
+    );
+    expect(await hmi.page.locator('[data-testid=contacts] button').first().innerText()).toMatch(
+      /Anna Schmidt/,
+    );
+    await hmi.page.locator('[data-testid=contact-search]').fill('');
+    await hmi.page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=contacts] button').length > 1,
+    );
   });
 
   it('says "phone service unavailable" while carphoned is gone, and recovers its state when it is back', async () => {

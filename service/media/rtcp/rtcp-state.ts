@@ -1,0 +1,157 @@
+import { ReceptionStats } from './reception.js';
+import { buildRtcp, ntpFromUnixMs, ntpMiddle32, parseRtcp, type IncomingRtcp } from './packets.js';
+import { burstRatio, G711_WITH_PLC, mosFromR, rFactor, type CodecImpairment } from '../e-model.js';
+
+/**
+ * The RTCP side of one call: what we receive (for our report blocks), what we send (for our SRs), the
+ * far end's reports about us (round-trip time, its loss and jitter), and the call's quality from them.
+ * Pure: both clocks are passed in, so it is tested with traces and no sockets.
+ */
+export type QualityLevel = 'good' | 'fair' | 'poor' | 'unknown';
+
+export interface CallQuality {
+  /** Round-trip time from the far end's report blocks (RFC 3550 §6.4.1), ms; undefined until known. */
+  roundTripMs?: number;
+  /** Interarrival jitter of the audio we receive, ms. */
+  jitterMs: number;
+  /** Packets of the far end's stream that never arrived, % of those expected, since the call began. */
+  lossPct: number;
+  /** What the far end reports of our stream: loss in its last interval, % and its jitter, ms. */
+  remoteLossPct?: number;
+  remoteJitterMs?: number;
+  /** E-model R and MOS for the audio we receive (service/media/e-model.ts). */
+  rFactor?: number;
+  mos?: number;
+  level: QualityLevel;
+}
+
+export interface Clocks {
+  /** Monotonic ms, for intervals. */
+  monotonicMs(): number;
+  /** Wall-clock ms since the Unix epoch, for NTP timestamps. */
+  wallMs(): number;
+}
+
+/** R at and above 80 is "satisfied" in G.109; 70-80 "some users dissatisfied"; below 70 poor. */
+export function qualityLevel(r: number | undefined): QualityLevel {
+  if (r === undefined) {
+    return 'unknown';
+  }
+  return r >= 80 ? 'good' : r >= 70 ? 'fair' : 'poor';
+}
+
+export class RtcpState {
+  readonly reception: ReceptionStats;
+  private packetsSent = 0;
+  private octetsSent = 0;
+  private sentSinceReport = false;
+  private lastSr: { middle: number; arrivedAtMs: number } | undefined;
+  private roundTripMs: number | undefined;
+  private remote: { lossPct: number; jitterMs: number } | undefined;
+  private byeReceived = false;
+
+  constructor(
+    readonly ssrc: number,
+    private readonly clockRate: number,
+    private readonly cname: string,
+    private readonly clocks: Clocks,
+    /** Frame duration plus any playout buffering, ms: added to half the RTT for the E-model's Ta. */
+    private readonly localDelayMs: () => number,
+    private readonly codec: CodecImpairment = G711_WITH_PLC,
+  ) {
+    this.reception = new ReceptionStats(clockRate);
+  }
+
+  onRtpReceived(ssrc: number, seq: number, rtpTimestamp: number): void {
+    this.reception.onPacket(ssrc, seq, rtpTimestamp, this.clocks.monotonicMs());
+  }
+
+  onRtpSent(payloadBytes: number): void {
+    this.packetsSent++;
+    this.octetsSent += payloadBytes;
+    this.sentSinceReport = true;
+  }
+
+  get farEndSaidBye(): boolean {
+    return this.byeReceived;
+  }
+
+  /** Takes in a datagram from the RTCP port; throws RtcpError for one that is not RTCP. */
+  onRtcp(data: Uint8Array): IncomingRtcp {
+    const rtcp = parseRtcp(data);
+    const now = this.clocks.monotonicMs();
+    if (rtcp.senderReportNtp) {
+      this.lastSr = { middle: ntpMiddle32(rtcp.senderReportNtp), arrivedAtMs: now };
+    }
+    for (const b of rtcp.blocks) {
+      if (b.ssrc !== this.ssrc) {
+        continue;
+      }
+      this.remote = { lossPct: (b.fractionLost / 256) * 100, jitterMs: (b.jitter * 1000) / this.clockRate };
+      if (b.lsr !== 0) {
+        const a = ntpMiddle32(ntpFromUnixMs(this.clocks.wallMs()));
+        const rtt = (a - b.lsr - b.dlsr) >>> 0;
+        // A report older than a minute or from a confused peer is not a round trip.
+        if (rtt < 65536 * 60) {
+          this.roundTripMs = (rtt * 1000) / 65536;
+        }
+      }
+    }
+    if (rtcp.bye) {
+      this.byeReceived = true;
+    }
+    return rtcp;
+  }
+
+  /** Our next compound packet: an SR when we sent since the last one, else an RR. */
+  buildReport(currentRtpTimestamp: number, bye = false): Uint8Array {
+    const now = this.clocks.monotonicMs();
+    const fields = this.reception.report();
+    const block = fields
+      ? {
+          ...fields,
+          lsr: this.lastSr?.middle ?? 0,
+          dlsr: this.lastSr ? Math.floor(((now - this.lastSr.arrivedAtMs) * 65536) / 1000) : 0,
+        }
+      : undefined;
+    const sender = this.sentSinceReport
+      ? {
+          ntp: ntpFromUnixMs(this.clocks.wallMs()),
+          rtpTimestamp: currentRtpTimestamp,
+          packets: this.packetsSent,
+          octets: this.octetsSent,
+        }
+      : undefined;
+    this.sentSinceReport = false;
+    return buildRtcp({
+      ssrc: this.ssrc,
+      cname: this.cname,
+      ...(sender ? { sender } : {}),
+      ...(block ? { block } : {}),
+      bye,
+    });
+  }
+
+  quality(): CallQuality {
+    const s = this.reception.summary();
+    const lossPct = s && s.expected > 0 ? (s.lost / s.expected) * 100 : 0;
+    let r: number | undefined;
+    if (s && s.received > 0) {
+      const ta = (this.roundTripMs ?? 0) / 2 + this.localDelayMs();
+      r = rFactor({
+        oneWayDelayMs: ta,
+        lossPct,
+        burstRatio: burstRatio(s.lost, s.lossRuns, s.expected),
+        codec: this.codec,
+      });
+    }
+    return {
+      ...(this.roundTripMs !== undefined ? { roundTripMs: this.roundTripMs } : {}),
+      jitterMs: s?.jitterMs ?? 0,
+      lossPct,
+      ...(this.remote ? { remoteLossPct: this.remote.lossPct, remoteJitterMs: this.remote.jitterMs } : {}),
+      ...(r !== undefined ? { rFactor: r, mos: mosFromR(r) } : {}),
+      level: qualityLevel(r),
+    };
+  }
+}
