@@ -41,6 +41,12 @@ export const accountSchema = z.strictObject({
   expires: z.number().int().min(10, 'must be at least 10 seconds').max(86400).default(600),
   /** A call that receives no RTP this long (while not on hold) is ended as dropped; 0 turns it off. */
   mediaTimeoutSeconds: z.number().min(0).max(600).default(20),
+  /** Audio codecs to offer and accept, most wanted first. */
+  codecs: z
+    .array(z.enum(['opus', 'pcmu', 'pcma']))
+    .min(1, 'must name at least one codec')
+    .refine((c) => new Set(c).size === c.length, 'must not name a codec twice')
+    .default(['opus', 'pcmu', 'pcma']),
   /** Mean RTCP report interval; RFC 3550 recommends 5 s. Call quality on D-Bus updates as often. */
   rtcpIntervalSeconds: z.number().min(1).max(60).default(5),
   listen: z

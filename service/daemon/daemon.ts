@@ -1,3 +1,4 @@
+import { codecNames } from '../sdp/offer-answer.js';
 import type { ChildProcess } from 'node:child_process';
 import { systemClock, type Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -9,7 +10,7 @@ import { EchoEndpoint } from '../echo/echo-endpoint.js';
 import type { AudioDevice } from '../media/devices/audio-device.js';
 import { FileDevice } from '../media/devices/file-device.js';
 import { NullDevice } from '../media/devices/null-device.js';
-import { G711MediaFactory } from '../media/rtp-session.js';
+import { RtpMediaFactory } from '../media/rtp-session.js';
 import { Line } from './line.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -65,9 +66,10 @@ export async function startDaemon(
         clock,
         logger,
         media: (addr) =>
-          new G711MediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
+          new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
             rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
             cname: `${account.user}@${addr}`,
+            codecs: codecNames(account.codecs),
           }),
         ...(echo ? { echo: { number: config.echoTest.number, uri: echo.uri(config.echoTest.number) } } : {}),
       }),

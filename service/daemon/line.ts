@@ -1,3 +1,4 @@
+import { codecNames } from '../sdp/offer-answer.js';
 import type { Clock } from '../core/clock.js';
 import { CarphoneError, errorMessage } from '../core/errors.js';
 import { SafeEmitter } from '../core/emitter.js';
@@ -137,6 +138,7 @@ export class Line {
       userAgent: USER_AGENT,
       decideIncoming: () => this.manager.decideIncoming(),
       mediaTimeoutMs: a.mediaTimeoutSeconds * 1000,
+      codecs: codecNames(a.codecs),
     });
     const ua = this.ua;
     ua.setAudio(this.volumeValue.Muted, this.volumeValue.SpeakerVolume);

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../log/logger.js';
 import { LoopbackDevice } from '../media/devices/loopback-device.js';
-import { G711MediaFactory } from '../media/rtp-session.js';
+import { RtpMediaFactory } from '../media/rtp-session.js';
 import { SipStack } from '../sip/stack.js';
 import { UserAgent } from '../sip/user-agent.js';
 
@@ -24,7 +24,7 @@ export class EchoEndpoint {
       clock,
       logger: log,
       aor: `sip:echo@${address}`,
-      media: new G711MediaFactory(address, { min: 30000, max: 30999 }, new LoopbackDevice(), log),
+      media: new RtpMediaFactory(address, { min: 30000, max: 30999 }, new LoopbackDevice(), log),
       userAgent: 'carphone-echo/0.1',
       decideIncoming: () => 'incoming',
     });

@@ -3,8 +3,10 @@ import { isRtcp, isRtp, RtpPacket } from 'rtp.js/packets';
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { MediaMode } from '../calls/call-machine.js';
-import type { NegotiatedAudio } from '../sdp/offer-answer.js';
-import { decodeG711, encodeG711 } from './g711.js';
+import { DEFAULT_CODECS, type CodecName, type NegotiatedAudio } from '../sdp/offer-answer.js';
+import type { AudioCodecSession } from './codecs/codec.js';
+import { G711Codec } from './codecs/g711-codec.js';
+import { OpusCodec } from './codecs/opus-codec.js';
 import type { AudioDevice, CallAudio } from './devices/audio-device.js';
 import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
 import { RtcpState, type CallQuality } from './rtcp/rtcp-state.js';
@@ -47,13 +49,17 @@ export interface RtpSessionOptions {
   /** Mean RTCP report interval (RFC 3550 §6.2 recommends 5 s); each is randomised by 0.5-1.5. */
   rtcpIntervalMs: number;
   cname: string;
+  /** The codecs the account allows; the session prepares Opus only where it may be negotiated. */
+  codecs?: readonly CodecName[];
 }
 
 /**
- * G.711 over RTP (RFC 3550 / RFC 3551) between one call and an audio device: 20 ms frames paced by a
- * drift-corrected timer, symmetric RTP (we send to where the peer's packets come from once they do).
+ * One call's audio over RTP (RFC 3550): Opus or G.711 between the call and an audio device, frames paced
+ * by a drift-corrected timer, symmetric RTP (we send to where the peer's packets come from once they
+ * do), RTCP reports and the call's quality beside it.
  */
-export class G711RtpSession implements MediaSession {
+export class RtpAudioSession implements MediaSession {
+  private codec: AudioCodecSession | undefined;
   private negotiated: NegotiatedAudio | undefined;
   private mode: Exclude<MediaMode, 'stop'> = { send: false, receive: false };
   private readonly ssrc = randomInt(1, 2 ** 32 - 1);
@@ -84,6 +90,7 @@ export class G711RtpSession implements MediaSession {
     private readonly audio: CallAudio,
     private readonly logger: Logger,
     private readonly options: RtpSessionOptions,
+    private readonly opus: OpusCodec | undefined,
   ) {
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
     socket.on('error', (e) => logger.warn({ err: e.message }, 'rtp socket error'));
@@ -109,6 +116,20 @@ export class G711RtpSession implements MediaSession {
   configure(negotiated: NegotiatedAudio): void {
     this.negotiated = negotiated;
     this.latchedRemote = undefined;
+    if (this.codec?.name !== negotiated.codec.name) {
+      if (this.codec !== this.opus) {
+        this.codec?.close();
+      }
+      if (negotiated.codec.name === 'OPUS') {
+        if (!this.opus) {
+          throw new Error('Opus was negotiated but this session has no Opus codec');
+        }
+        this.codec = this.opus;
+      } else {
+        this.codec = new G711Codec(negotiated.codec.name);
+      }
+      this.rtcp.setClockRate(this.codec.clockRate);
+    }
     if (!this.rtcpTimer && !this.closed) {
       this.scheduleRtcp(this.options.rtcpIntervalMs / 2);
     }
@@ -208,8 +229,14 @@ export class G711RtpSession implements MediaSession {
     this.gain = Math.max(0, Math.min(100, percent)) / 100;
   }
 
+  /** Samples of 8 kHz audio per frame: what the device gives and takes. */
   private frameSamples(): number {
-    return ((this.negotiated?.ptime ?? 20) * 8000) / 1000;
+    return (this.negotiated?.ptime ?? 20) * 8;
+  }
+
+  /** RTP timestamp units per frame, at the codec's clock. */
+  private frameTicks(): number {
+    return ((this.negotiated?.ptime ?? 20) * (this.codec?.clockRate ?? 8000)) / 1000;
   }
 
   private tick(): void {
@@ -228,7 +255,13 @@ export class G711RtpSession implements MediaSession {
     if (te === undefined) {
       return Promise.reject(new Error('the far end did not negotiate telephone-event'));
     }
-    this.dtmfQueue.push(...dtmfFrames(keys, { ...defaultTiming, samplesPerFrame: this.frameSamples() }));
+    const teRate = this.negotiated?.telephoneEventRate ?? 8000;
+    this.dtmfQueue.push(
+      ...dtmfFrames(keys, {
+        ...defaultTiming,
+        samplesPerFrame: ((this.negotiated?.ptime ?? 20) * teRate) / 1000,
+      }),
+    );
     if (this.closed || !this.mode.send) {
       this.dtmfQueue = [];
       return Promise.reject(new Error('the call is not sending audio (ended or on hold)'));
@@ -238,7 +271,8 @@ export class G711RtpSession implements MediaSession {
 
   private sendFrame(): void {
     const n = this.negotiated;
-    if (!n) {
+    const codec = this.codec;
+    if (!n || !codec) {
       return;
     }
     const samples = this.frameSamples();
@@ -262,7 +296,7 @@ export class G711RtpSession implements MediaSession {
       marker = dtmf.first;
     } else {
       const pcm = this.muted ? new Int16Array(samples) : this.audio.source.read(samples);
-      payload = encodeG711(n.codec.name, pcm);
+      payload = codec.encode(pcm);
     }
     const packet = new RtpPacket();
     packet.setPayloadType(payloadType);
@@ -279,7 +313,7 @@ export class G711RtpSession implements MediaSession {
       target.address,
     );
     this.seq = (this.seq + 1) & 0xffff;
-    this.timestamp = (this.timestamp + samples) >>> 0;
+    this.timestamp = (this.timestamp + this.frameTicks()) >>> 0;
     this.counters.packetsSent++;
     this.rtcp.onRtpSent(payload.byteLength);
   }
@@ -322,8 +356,15 @@ export class G711RtpSession implements MediaSession {
     if (address !== n.remoteAddress || port !== n.remotePort) {
       this.latchedRemote = { address, port };
     }
-    if (this.mode.receive) {
-      const pcm = decodeG711(n.codec.name, payload);
+    if (this.mode.receive && this.codec) {
+      let pcm: Int16Array;
+      try {
+        pcm = this.codec.decode(payload);
+      } catch (e) {
+        this.counters.packetsDiscarded++;
+        this.logger.debug({ err: e instanceof Error ? e.message : String(e) }, 'undecodable audio dropped');
+        return;
+      }
       if (this.gain !== 1) {
         for (let i = 0; i < pcm.length; i++) {
           pcm[i] = Math.round((pcm[i] ?? 0) * this.gain);
@@ -365,6 +406,10 @@ export class G711RtpSession implements MediaSession {
       clearTimeout(this.timer);
     }
     this.audio.sink.close();
+    this.codec?.close();
+    if (this.opus !== this.codec) {
+      this.opus?.close();
+    }
     for (const socket of [this.socket, this.rtcpSocket]) {
       try {
         socket.close();
@@ -375,7 +420,7 @@ export class G711RtpSession implements MediaSession {
   }
 }
 
-export class G711MediaFactory implements MediaFactory {
+export class RtpMediaFactory implements MediaFactory {
   constructor(
     private readonly address: string,
     private readonly ports: { min: number; max: number },
@@ -385,7 +430,10 @@ export class G711MediaFactory implements MediaFactory {
   ) {}
 
   async create(callTag: string): Promise<MediaSession> {
+    const opus = (this.options.codecs ?? DEFAULT_CODECS).includes('OPUS')
+      ? await OpusCodec.create()
+      : undefined;
     const { rtp, rtcp } = await bindPair(this.address, this.ports.min, this.ports.max);
-    return new G711RtpSession(rtp, rtcp, this.device.openCall(callTag), this.logger, this.options);
+    return new RtpAudioSession(rtp, rtcp, this.device.openCall(callTag), this.logger, this.options, opus);
   }
 }

@@ -1,6 +1,9 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 
-/** 16-bit PCM mono WAV files: what carphone plays into calls and records from them. */
+/**
+ * 16-bit PCM WAV files: what carphone plays into calls and records from them. Stereo files are read
+ * as their mono downmix; carphone writes mono.
+ */
 export class WavFormatError extends Error {
   constructor(path: string, problem: string) {
     super(`${path}: ${problem}`);
@@ -36,14 +39,19 @@ export function readWav(path: string): PcmAudio {
         throw new WavFormatError(path, 'data chunk before fmt chunk');
       }
       const isPcm = format.tag === 1 || format.tag === 0xfffe;
-      if (!isPcm || format.bits !== 16 || format.channels !== 1) {
-        throw new WavFormatError(path, 'must be 16-bit PCM mono');
+      const channels = format.channels;
+      if (!isPcm || format.bits !== 16 || (channels !== 1 && channels !== 2)) {
+        throw new WavFormatError(path, 'must be 16-bit PCM, mono or stereo');
       }
       const end = Math.min(buf.length, body + size);
-      const count = Math.floor((end - body) / 2);
+      const count = Math.floor((end - body) / (2 * channels));
       const samples = new Int16Array(count);
       for (let i = 0; i < count; i++) {
-        samples[i] = buf.readInt16LE(body + 2 * i);
+        let sum = 0;
+        for (let c = 0; c < channels; c++) {
+          sum += buf.readInt16LE(body + 2 * (i * channels + c));
+        }
+        samples[i] = Math.round(sum / channels);
       }
       return { sampleRate: format.rate, samples };
     }
@@ -52,7 +60,7 @@ export function readWav(path: string): PcmAudio {
   throw new WavFormatError(path, 'no data chunk');
 }
 
-function header(sampleRate: number, dataBytes: number): Buffer {
+function header(sampleRate: number, dataBytes: number, channels = 1): Buffer {
   const h = Buffer.alloc(44);
   h.write('RIFF', 0, 'ascii');
   h.writeUInt32LE(36 + dataBytes, 4);
@@ -60,20 +68,24 @@ function header(sampleRate: number, dataBytes: number): Buffer {
   h.write('fmt ', 12, 'ascii');
   h.writeUInt32LE(16, 16);
   h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
+  h.writeUInt16LE(channels, 22);
   h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * 2, 28);
-  h.writeUInt16LE(2, 32);
+  h.writeUInt32LE(sampleRate * 2 * channels, 28);
+  h.writeUInt16LE(2 * channels, 32);
   h.writeUInt16LE(16, 34);
   h.write('data', 36, 'ascii');
   h.writeUInt32LE(dataBytes, 40);
   return h;
 }
 
-export function writeWav(path: string, audio: PcmAudio): void {
-  const w = new WavWriter(path, audio.sampleRate);
-  w.write(audio.samples);
-  w.close();
+/** Writes mono audio; with `channels` 2, the same signal on both channels. */
+export function writeWav(path: string, audio: PcmAudio, channels: 1 | 2 = 1): void {
+  const data = new Int16Array(audio.samples.length * channels);
+  audio.samples.forEach((v, i) => data.fill(v, i * channels, (i + 1) * channels));
+  const fd = openSync(path, 'w');
+  writeSync(fd, header(audio.sampleRate, data.byteLength, channels));
+  writeSync(fd, Buffer.from(data.buffer));
+  closeSync(fd);
 }
 
 /** Streams samples to a WAV file; the header's sizes are fixed up on close. */

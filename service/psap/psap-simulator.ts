@@ -9,7 +9,7 @@ import { silentLogger } from '../log/logger.js';
 import { decodeECallMessage, type ECallMessage } from '../ecall/msd/msd.js';
 import { NullDevice } from '../media/devices/null-device.js';
 import type { MediaSession } from '../media/media-session.js';
-import { G711MediaFactory } from '../media/rtp-session.js';
+import { RtpMediaFactory } from '../media/rtp-session.js';
 import { answerOffer, createOffer, readAnswer } from '../sdp/offer-answer.js';
 import { boundaryOf, buildMultipart, findBodyPart, parseMultipart, type BodyPart } from '../sip/multipart.js';
 import { SipStack } from '../sip/stack.js';
@@ -57,7 +57,7 @@ const CONTROL_NS = 'urn:ietf:params:xml:ns:EmergencyCallData:control';
 export class PsapSimulator {
   readonly events: SafeEmitter<PsapEvents>;
   private readonly dialogs = new Map<string, Dialog>();
-  private readonly media: G711MediaFactory;
+  private readonly media: RtpMediaFactory;
 
   private constructor(
     private readonly stack: SipStack,
@@ -66,7 +66,7 @@ export class PsapSimulator {
     private readonly options: { answer: boolean; ackMsd: boolean; reject: number },
   ) {
     this.events = new SafeEmitter((e) => logger.error({ err: errorMessage(e) }, 'psap listener failed'));
-    this.media = new G711MediaFactory(stack.address, { min: 31000, max: 31999 }, new NullDevice(), logger);
+    this.media = new RtpMediaFactory(stack.address, { min: 31000, max: 31999 }, new NullDevice(), logger);
     stack.onRequest((rq) => this.onRequest(rq));
   }
 

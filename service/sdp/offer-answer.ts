@@ -2,16 +2,17 @@ import * as sdpTransform from 'sdp-transform';
 
 /**
  * SDP offer/answer (RFC 3264) for one audio stream, on top of sdp-transform's parser. carphone offers
- * PCMU, PCMA and telephone-event; the media engine issue adds Opus here.
+ * Opus (RFC 7587), PCMU, PCMA and telephone-event at both clock rates, in the account's order of
+ * preference, and prefers Opus when a peer offers it.
  */
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
-export type CodecName = 'PCMU' | 'PCMA';
+export type CodecName = 'OPUS' | 'PCMU' | 'PCMA';
 
 export interface AudioCodec {
   name: CodecName;
   payloadType: number;
-  clockRate: 8000;
+  clockRate: 8000 | 48000;
 }
 
 export interface LocalMedia {
@@ -19,6 +20,15 @@ export interface LocalMedia {
   port: number;
   sessionId: number;
   version: number;
+  /** The codecs this side takes, most wanted first; all three by default. */
+  codecs?: readonly CodecName[];
+}
+
+export const DEFAULT_CODECS: readonly CodecName[] = ['OPUS', 'PCMU', 'PCMA'];
+
+/** The config's codec names (opus, pcmu, pcma) as SDP encoding names. */
+export function codecNames(config: readonly ('opus' | 'pcmu' | 'pcma')[]): CodecName[] {
+  return config.map((c) => c.toUpperCase() as CodecName);
 }
 
 export interface NegotiatedAudio {
@@ -29,6 +39,8 @@ export interface NegotiatedAudio {
   codec: AudioCodec;
   /** Payload type the peer uses for RFC 4733 telephone-event, if it offered/accepted it. */
   telephoneEventPt?: number;
+  /** Its clock rate: the audio codec's where the peer has that, else 8000. */
+  telephoneEventRate?: number;
   /** The direction attribute as the peer wrote it (its own point of view). */
   remoteDirection: Direction;
   ptime: number;
@@ -42,10 +54,18 @@ export class SdpError extends Error {
 }
 
 const SUPPORTED: readonly AudioCodec[] = [
+  { name: 'OPUS', payloadType: 96, clockRate: 48000 },
   { name: 'PCMU', payloadType: 0, clockRate: 8000 },
   { name: 'PCMA', payloadType: 8, clockRate: 8000 },
 ];
-const TELEPHONE_EVENT_PT = 101;
+/** telephone-event at each audio clock rate: RFC 4733 events share the clock of the audio they go with. */
+const TELEPHONE_EVENT_PTS: Readonly<Record<number, number>> = { 48000: 102, 8000: 101 };
+/** We send and take narrowband Opus (the devices run at 8 kHz): no point in the peer sending more. */
+const OPUS_FMTP = 'maxplaybackrate=8000;sprop-maxcapturerate=8000;useinbandfec=1';
+
+function supported(name: string, rate: number, allowed: readonly CodecName[]): AudioCodec | undefined {
+  return SUPPORTED.find((c) => c.name === name && c.clockRate === rate && allowed.includes(c.name));
+}
 
 export function reverseDirection(d: Direction): Direction {
   return d === 'sendonly' ? 'recvonly' : d === 'recvonly' ? 'sendonly' : d;
@@ -63,14 +83,11 @@ export function answerDirection(offered: Direction, wanted: Direction): Directio
 function render(
   local: LocalMedia,
   codecs: readonly AudioCodec[],
-  telephoneEventPt: number | undefined,
+  telephoneEvents: readonly { pt: number; rate: number }[],
   direction: Direction,
   ptime: number,
 ): string {
-  const payloads = [
-    ...codecs.map((c) => c.payloadType),
-    ...(telephoneEventPt !== undefined ? [telephoneEventPt] : []),
-  ];
+  const payloads = [...codecs.map((c) => c.payloadType), ...telephoneEvents.map((t) => t.pt)];
   const description: sdpTransform.SessionDescription = {
     version: 0,
     origin: {
@@ -91,12 +108,19 @@ function render(
         protocol: 'RTP/AVP',
         payloads: payloads.join(' '),
         rtp: [
-          ...codecs.map((c) => ({ payload: c.payloadType, codec: c.name, rate: c.clockRate })),
-          ...(telephoneEventPt !== undefined
-            ? [{ payload: telephoneEventPt, codec: 'telephone-event', rate: 8000 }]
-            : []),
+          ...codecs.map((c) =>
+            c.name === 'OPUS'
+              ? { payload: c.payloadType, codec: 'opus', rate: 48000, encoding: 2 }
+              : { payload: c.payloadType, codec: c.name, rate: c.clockRate },
+          ),
+          ...telephoneEvents.map((t) => ({ payload: t.pt, codec: 'telephone-event', rate: t.rate })),
         ],
-        fmtp: telephoneEventPt !== undefined ? [{ payload: telephoneEventPt, config: '0-16' }] : [],
+        fmtp: [
+          ...codecs
+            .filter((c) => c.name === 'OPUS')
+            .map((c) => ({ payload: c.payloadType, config: OPUS_FMTP })),
+          ...telephoneEvents.map((t) => ({ payload: t.pt, config: '0-16' })),
+        ],
         ptime,
         direction,
       },
@@ -106,7 +130,11 @@ function render(
 }
 
 export function createOffer(local: LocalMedia, direction: Direction = 'sendrecv'): string {
-  return render(local, SUPPORTED, TELEPHONE_EVENT_PT, direction, 20);
+  const allowed = local.codecs ?? DEFAULT_CODECS;
+  const codecs = allowed.flatMap((name) => SUPPORTED.filter((c) => c.name === name));
+  const rates = [...new Set(codecs.map((c) => c.clockRate))];
+  const events = rates.map((rate) => ({ pt: TELEPHONE_EVENT_PTS[rate] ?? 101, rate }));
+  return render(local, codecs, events, direction, 20);
 }
 
 interface ParsedAudio {
@@ -151,7 +179,8 @@ function parseAudio(text: string): ParsedAudio {
     if (map) {
       return { pt, name: map.codec.toUpperCase(), rate: map.rate ?? 8000 };
     }
-    const stat = SUPPORTED.find((c) => c.payloadType === pt);
+    // Static payload types need no rtpmap (RFC 3551); only G.711's are of use here.
+    const stat = SUPPORTED.find((c) => c.payloadType === pt && c.clockRate === 8000);
     return { pt, name: stat?.name ?? `PT${pt}`, rate: 8000 };
   });
   const sessionDirection = (parsed as { direction?: Direction }).direction;
@@ -178,8 +207,25 @@ function parseAudio(text: string): ParsedAudio {
   };
 }
 
-function pickTelephoneEvent(codecs: ParsedAudio['codecs']): number | undefined {
-  return codecs.find((c) => c.name === 'TELEPHONE-EVENT' && c.rate === 8000)?.pt;
+/** The peer's telephone-event at the audio codec's clock rate, else at 8 kHz (RFC 4733 §2.1). */
+function pickTelephoneEvent(
+  codecs: ParsedAudio['codecs'],
+  rate: number,
+): { pt: number; rate: number } | undefined {
+  const events = codecs.filter((c) => c.name === 'TELEPHONE-EVENT');
+  const te = events.find((c) => c.rate === rate) ?? events.find((c) => c.rate === 8000);
+  return te ? { pt: te.pt, rate: te.rate } : undefined;
+}
+
+/** Opus when the peer offers it and we allow it, else the first G.711 in the peer's order. */
+function pickCodec(remote: ParsedAudio, allowed: readonly CodecName[]): AudioCodec | undefined {
+  const ours = remote.codecs
+    .map((c) => {
+      const s = supported(c.name, c.rate, allowed);
+      return s ? { ...s, payloadType: c.pt } : undefined;
+    })
+    .filter((c): c is AudioCodec => c !== undefined);
+  return ours.find((c) => c.name === 'OPUS') ?? ours[0];
 }
 
 /**
@@ -192,21 +238,21 @@ export function answerOffer(
   wanted: Direction,
 ): { answer: string; negotiated: NegotiatedAudio } {
   const remote = parseAudio(offer);
-  const pick = remote.codecs.find((c) => SUPPORTED.some((s) => s.name === c.name) && c.rate === 8000);
-  if (!pick) {
-    throw new SdpError('no common audio codec (carphone supports PCMU, PCMA)');
+  const allowed = local.codecs ?? DEFAULT_CODECS;
+  const codec = pickCodec(remote, allowed);
+  if (!codec) {
+    throw new SdpError(`no common audio codec (carphone takes ${allowed.join(', ')})`);
   }
-  const codec: AudioCodec = { name: pick.name as CodecName, payloadType: pick.pt, clockRate: 8000 };
-  const te = pickTelephoneEvent(remote.codecs);
+  const te = pickTelephoneEvent(remote.codecs, codec.clockRate);
   const direction = answerDirection(remote.direction, wanted);
   return {
-    answer: render(local, [codec], te, direction, remote.ptime),
+    answer: render(local, [codec], te ? [te] : [], direction, remote.ptime),
     negotiated: {
       remoteAddress: remote.address,
       remotePort: remote.port,
       remoteRtcpPort: remote.rtcpPort,
       codec,
-      ...(te !== undefined ? { telephoneEventPt: te } : {}),
+      ...(te !== undefined ? { telephoneEventPt: te.pt, telephoneEventRate: te.rate } : {}),
       remoteDirection: remote.direction,
       ptime: remote.ptime,
     },
@@ -216,17 +262,23 @@ export function answerOffer(
 /** Reads the peer's answer to our offer. */
 export function readAnswer(answer: string): NegotiatedAudio {
   const remote = parseAudio(answer);
-  const pick = remote.codecs.find((c) => SUPPORTED.some((s) => s.name === c.name));
-  if (!pick) {
+  // The answer's first format is the one the peer will send (RFC 3264 §6.1).
+  const codec = remote.codecs
+    .map((c) => {
+      const s = supported(c.name, c.rate, DEFAULT_CODECS);
+      return s ? { ...s, payloadType: c.pt } : undefined;
+    })
+    .find((c) => c !== undefined);
+  if (!codec) {
     throw new SdpError('answer selected no codec that was offered');
   }
-  const te = pickTelephoneEvent(remote.codecs);
+  const te = pickTelephoneEvent(remote.codecs, codec.clockRate);
   return {
     remoteAddress: remote.address,
     remotePort: remote.port,
     remoteRtcpPort: remote.rtcpPort,
-    codec: { name: pick.name as CodecName, payloadType: pick.pt, clockRate: 8000 },
-    ...(te !== undefined ? { telephoneEventPt: te } : {}),
+    codec,
+    ...(te !== undefined ? { telephoneEventPt: te.pt, telephoneEventRate: te.rate } : {}),
     remoteDirection: remote.direction,
     ptime: remote.ptime,
   };

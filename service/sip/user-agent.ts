@@ -21,6 +21,7 @@ import {
   offeredDirection,
   readAnswer,
   SdpError,
+  type CodecName,
   type Direction,
 } from '../sdp/offer-answer.js';
 import { authorizationHeader, selectChallenge, type Credentials } from './digest.js';
@@ -111,6 +112,8 @@ export interface UserAgentOptions {
   decideIncoming: () => IncomingDecision;
   /** A call that receives no RTP this long while it should is ended as dropped (0: never). */
   mediaTimeoutMs?: number;
+  /** Audio codecs to offer and accept, most wanted first (default: Opus, PCMU, PCMA). */
+  codecs?: readonly CodecName[];
 }
 
 /**
@@ -233,6 +236,7 @@ export class UserAgent {
         port: call.media.localPort,
         sessionId: call.sessionId,
         version: call.sdpVersion++,
+        ...(this.o.codecs ? { codecs: this.o.codecs } : {}),
       },
       direction,
     );
@@ -515,6 +519,7 @@ export class UserAgent {
           port: call.media.localPort,
           sessionId: call.sessionId,
           version: call.sdpVersion++,
+          ...(this.o.codecs ? { codecs: this.o.codecs } : {}),
         },
         wanted,
       );

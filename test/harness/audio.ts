@@ -1,13 +1,20 @@
 import { writeWav, readWav } from '../../service/media/wav.js';
 
-/** Writes an 8 kHz 16-bit mono sine tone. */
-export function writeTone(path: string, hz: number, seconds: number, amplitude = 8000): void {
-  const n = Math.round(8000 * seconds);
+/** Writes a 16-bit sine tone, 8 kHz mono unless told otherwise. */
+export function writeTone(
+  path: string,
+  hz: number,
+  seconds: number,
+  amplitude = 8000,
+  sampleRate = 8000,
+  channels: 1 | 2 = 1,
+): void {
+  const n = Math.round(sampleRate * seconds);
   const samples = new Int16Array(n);
   for (let i = 0; i < n; i++) {
-    samples[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / 8000));
+    samples[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / sampleRate));
   }
-  writeWav(path, { sampleRate: 8000, samples });
+  writeWav(path, { sampleRate, samples }, channels);
 }
 
 /** Power of one frequency in a block (Goertzel), normalised by the block's energy. */

@@ -74,6 +74,7 @@ export class Baresip {
         'jitter_buffer_delay 1-10',
         'module_path /usr/lib/baresip/modules',
         'module g711.so',
+        'module opus.so',
         'module aufile.so',
         'module sndfile.so',
         'module ctrl_tcp.so',

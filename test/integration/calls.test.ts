@@ -18,6 +18,7 @@ let kam: Kamailio;
 let bob: Baresip; // answers automatically, sends 440 Hz
 let carol: Baresip; // rings, sends 1000 Hz, calls carphone
 let dave: Baresip; // answers automatically, speaks only A-law, sends 550 Hz
+let erin: Baresip; // answers automatically, speaks only Opus, sends 600 Hz
 let bus: PrivateBus;
 let daemon: Carphoned;
 let client: OfonoClient;
@@ -51,6 +52,7 @@ beforeAll(async () => {
       { user: '2001', password: 'secret-2001' },
       { user: '2002', password: 'secret-2002' },
       { user: '2003', password: 'secret-2003' },
+      { user: '2004', password: 'secret-2004' },
     ],
     proxyAuth: true,
   });
@@ -58,6 +60,8 @@ beforeAll(async () => {
   writeTone(join(dir, '1000.wav'), 1000, 120);
   writeTone(join(dir, '700.wav'), 700, 120);
   writeTone(join(dir, '550.wav'), 550, 120);
+  // baresip's aufile source must match its Opus codec: 48 kHz, stereo.
+  writeTone(join(dir, '600.wav'), 600, 120, 8000, 48000, 2);
   bob = await Baresip.start({
     user: '2001',
     password: 'secret-2001',
@@ -79,6 +83,14 @@ beforeAll(async () => {
     autoAnswer: true,
     sourceWav: join(dir, '550.wav'),
     codecs: ['PCMA'],
+  });
+  erin = await Baresip.start({
+    user: '2004',
+    password: 'secret-2004',
+    registrarPort: kam.port,
+    autoAnswer: true,
+    sourceWav: join(dir, '600.wav'),
+    codecs: ['opus/48000/2'],
   });
   bus = await PrivateBus.start();
   daemon = await Carphoned.start({
@@ -108,7 +120,14 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.disconnect();
   await daemon?.stop();
-  await Promise.allSettled([bob?.stop(), carol?.stop(), dave?.stop(), kam?.stop(), bus?.stop()]);
+  await Promise.allSettled([
+    bob?.stop(),
+    carol?.stop(),
+    dave?.stop(),
+    erin?.stop(),
+    kam?.stop(),
+    bus?.stop(),
+  ]);
 });
 
 describe('registration', () => {
@@ -189,6 +208,44 @@ describe('outgoing calls', () => {
       () => newRecordings(daveBefore, dave.receivedRecordings())[0],
     );
     expect(analyseWav(daveRec).hz).toBe(700);
+  });
+
+  it('carries Opus audio and DTMF both ways with a phone that speaks nothing else, calling and called', async () => {
+    for (const direction of ['outgoing', 'incoming'] as const) {
+      const carphoneBefore = readdirSafe(recDir);
+      const erinBefore = erin.receivedRecordings();
+      const since = client.signals.length;
+      let path: string;
+      if (direction === 'outgoing') {
+        path = await client.dial('/sip0', '2004');
+      } else {
+        await erin.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+        const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
+        path = String(added.args[0]);
+        await client.answer(path);
+      }
+      await client.waitForCallState(path, 'active', 10_000, since);
+      const erinEvents = erin.events.length;
+      // DTMF beside Opus goes as telephone-event at Opus's 48 kHz clock (RFC 4733 §2.1, RFC 7587).
+      await client.call('/sip0', 'org.ofono.VoiceCallManager', 'SendTones', 's', ['7']);
+      const key = await erin.waitForEvent('CALL_DTMF_START', 5000, erinEvents);
+      expect(key.param, direction).toBe('7');
+      await sleep(1500);
+      await client.hangup(path);
+      await noCalls();
+      await sleep(300);
+      const ours = newRecordings(carphoneBefore, readdirSafe(recDir));
+      const heardByCarphone = analyseWav(join(recDir, ours[0] ?? ''));
+      expect(heardByCarphone.hz, direction).toBe(600);
+      expect(heardByCarphone.share, direction).toBeGreaterThan(0.5);
+      const erinRec = await waitFor(
+        'erin recording',
+        () => newRecordings(erinBefore, erin.receivedRecordings())[0],
+      );
+      const heardByErin = analyseWav(erinRec);
+      expect(heardByErin.hz, direction).toBe(700);
+      expect(heardByErin.share, direction).toBeGreaterThan(0.5);
+    }
   });
 
   it('reports the far end hanging up as DisconnectReason "remote"', async () => {

@@ -149,7 +149,6 @@ export function parseRtcp(data: Uint8Array): IncomingRtcp {
     throw new RtcpError(`not an RTCP compound packet: ${e instanceof Error ? e.message : String(e)}`);
   }
   const out: IncomingRtcp = { senderSsrc: 0, blocks: [], bye: false };
-  let first = true;
   for (const p of packets) {
     if (p instanceof SenderReportPacket) {
       out.senderSsrc = p.getSsrc();
@@ -160,13 +159,11 @@ export function parseRtcp(data: Uint8Array): IncomingRtcp {
       out.blocks.push(...p.getReports().map(fromReceptionReport));
     } else if (p instanceof ByePacket) {
       out.bye = true;
-    } else if (first) {
-      // RFC 3550 §6.1: a compound packet starts with an SR or RR.
-      throw new RtcpError('RTCP compound packet does not start with SR or RR');
     }
-    first = false;
+    // Other packets (SDES alone, feedback, APP) carry nothing for the call's quality. RFC 5506
+    // reduced-size RTCP, which baresip announces with a=rtcp-rsize, need not start with an SR or RR.
   }
-  if (first) {
+  if (packets.length === 0) {
     throw new RtcpError('empty RTCP packet');
   }
   return out;

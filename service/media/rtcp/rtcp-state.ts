@@ -41,7 +41,7 @@ export function qualityLevel(r: number | undefined): QualityLevel {
 }
 
 export class RtcpState {
-  readonly reception: ReceptionStats;
+  reception: ReceptionStats;
   private packetsSent = 0;
   private octetsSent = 0;
   private sentSinceReport = false;
@@ -52,7 +52,7 @@ export class RtcpState {
 
   constructor(
     readonly ssrc: number,
-    private readonly clockRate: number,
+    private clockRate: number,
     private readonly cname: string,
     private readonly clocks: Clocks,
     /** Frame duration plus any playout buffering, ms: added to half the RTT for the E-model's Ta. */
@@ -60,6 +60,14 @@ export class RtcpState {
     private readonly codec: CodecImpairment = G711_WITH_PLC,
   ) {
     this.reception = new ReceptionStats(clockRate);
+  }
+
+  /** A codec with another RTP clock (a re-INVITE moved the call to it) starts the reception afresh. */
+  setClockRate(rate: number): void {
+    if (rate !== this.clockRate) {
+      this.clockRate = rate;
+      this.reception = new ReceptionStats(rate);
+    }
   }
 
   onRtpReceived(ssrc: number, seq: number, rtpTimestamp: number): void {

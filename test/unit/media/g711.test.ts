@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeG711, encodeG711, linearToAlaw, linearToMulaw } from '../../../service/media/g711.js';
+import { decodeG711, encodeG711, linearToAlaw, linearToMulaw } from '../../../service/media/codecs/g711.js';
 
 describe('G.711', () => {
   it('encodes silence as the codes the recommendation gives: 0xFF for µ-law, 0xD5 for A-law', () => {

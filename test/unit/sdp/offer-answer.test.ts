@@ -30,9 +30,12 @@ const baresipOffer = [
 const local = { address: '127.0.0.1', port: 20000, sessionId: 42, version: 1 };
 
 describe('SDP offer/answer', () => {
-  it('offers PCMU, PCMA and telephone-event at 20 ms', () => {
+  it('offers Opus first, then PCMU and PCMA, with telephone-event at both clock rates, at 20 ms', () => {
     const offer = createOffer(local);
-    expect(offer).toMatch(/^m=audio 20000 RTP\/AVP 0 8 101\r$/m);
+    expect(offer).toMatch(/^m=audio 20000 RTP\/AVP 96 0 8 102 101\r$/m);
+    expect(offer).toMatch(/^a=rtpmap:96 opus\/48000\/2\r$/m);
+    expect(offer).toMatch(/^a=fmtp:96 maxplaybackrate=8000;.*useinbandfec=1\r$/m);
+    expect(offer).toMatch(/^a=rtpmap:102 telephone-event\/48000\r$/m);
     expect(offer).toMatch(/^a=rtpmap:101 telephone-event\/8000\r$/m);
     expect(offer).toMatch(/^a=ptime:20\r$/m);
     expect(offer).toMatch(/^a=sendrecv\r$/m);
@@ -48,6 +51,39 @@ describe('SDP offer/answer', () => {
       telephoneEventPt: 101,
     });
     expect(answer).toMatch(/^m=audio 20000 RTP\/AVP 0 101\r$/m);
+  });
+
+  it('offers only the codecs the account allows, in its order', () => {
+    const offer = createOffer({ ...local, codecs: ['PCMA', 'PCMU'] });
+    expect(offer).toMatch(/^m=audio 20000 RTP\/AVP 8 0 101\r$/m);
+    expect(offer).not.toMatch(/opus/);
+  });
+
+  it("takes Opus from baresip's Opus offer with its payload type and the 48 kHz telephone-event", () => {
+    const opusOffer = baresipOffer
+      .replace('RTP/AVP 0 8 101', 'RTP/AVP 0 111 8 101 100')
+      .replace(
+        'a=rtpmap:8 PCMA/8000',
+        'a=rtpmap:8 PCMA/8000\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:100 telephone-event/48000',
+      );
+    const { answer, negotiated } = answerOffer(opusOffer, local, 'sendrecv');
+    expect(negotiated).toMatchObject({
+      codec: { name: 'OPUS', payloadType: 111, clockRate: 48000 },
+      telephoneEventPt: 100,
+      telephoneEventRate: 48000,
+    });
+    expect(answer).toMatch(/^m=audio 20000 RTP\/AVP 111 100\r$/m);
+    // An account without Opus answers the same offer with G.711.
+    expect(answerOffer(opusOffer, { ...local, codecs: ['PCMU'] }, 'sendrecv').negotiated.codec.name).toBe(
+      'PCMU',
+    );
+  });
+
+  it('reads the RTCP port from a=rtcp, else takes the RTP port + 1', () => {
+    expect(readAnswer(baresipOffer).remoteRtcpPort).toBe(40013);
+    expect(readAnswer(baresipOffer.replace('a=sendrecv', 'a=rtcp:50001\r\na=sendrecv')).remoteRtcpPort).toBe(
+      50001,
+    );
   });
 
   it("honours the peer's order: PCMA first gets PCMA", () => {

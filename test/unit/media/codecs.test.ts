@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { CodecError } from '../../../service/media/codecs/codec.js';
+import { G711Codec } from '../../../service/media/codecs/g711-codec.js';
+import { OpusCodec } from '../../../service/media/codecs/opus-codec.js';
+
+function tone(hz: number, samples: number, start = 0): Int16Array {
+  return Int16Array.from({ length: samples }, (_, i) =>
+    Math.round(8000 * Math.sin((2 * Math.PI * hz * (start + i)) / 8000)),
+  );
+}
+
+/** Strength of `hz` in `pcm` relative to its total energy (a single-bin DFT). */
+function share(pcm: Int16Array, hz: number): number {
+  let re = 0;
+  let im = 0;
+  let energy = 0;
+  for (let i = 0; i < pcm.length; i++) {
+    const v = pcm[i] ?? 0;
+    re += v * Math.cos((2 * Math.PI * hz * i) / 8000);
+    im += v * Math.sin((2 * Math.PI * hz * i) / 8000);
+    energy += v * v;
+  }
+  return energy === 0 ? 0 : (2 * (re * re + im * im)) / (pcm.length * energy);
+}
+
+describe('Opus at 8 kHz', () => {
+  it('carries a 440 Hz tone through encoder and decoder', async () => {
+    const codec = await OpusCodec.create();
+    const out: number[] = [];
+    for (let f = 0; f < 50; f++) {
+      const payload = codec.encode(tone(440, 160, f * 160));
+      expect(payload.length).toBeGreaterThan(2);
+      expect(payload.length).toBeLessThan(160);
+      out.push(...codec.decode(payload));
+    }
+    const decoded = Int16Array.from(out.slice(4000));
+    expect(share(decoded, 440)).toBeGreaterThan(0.8);
+    codec.close();
+  });
+
+  it('conceals a lost frame with audio that continues the tone, and refuses garbage with a CodecError', async () => {
+    const codec = await OpusCodec.create();
+    for (let f = 0; f < 20; f++) {
+      codec.decode(codec.encode(tone(440, 160, f * 160)));
+    }
+    const concealed = codec.conceal(160);
+    expect(concealed.length).toBe(160);
+    expect(Math.max(...concealed.map(Math.abs))).toBeGreaterThan(500);
+    expect(() => codec.decode(new Uint8Array(0))).toThrow(CodecError);
+    codec.close();
+  });
+});
+
+describe('G.711 concealment', () => {
+  it('repeats the last frame fading out, and is silent after three lost frames', () => {
+    const codec = new G711Codec('PCMU');
+    const frame = codec.decode(codec.encode(tone(440, 160)));
+    const first = codec.conceal(160);
+    expect(first[10]).toBe(Math.round(((frame[10] ?? 0) * 2) / 3));
+    codec.conceal(160);
+    expect(codec.conceal(160).every((v) => v === 0)).toBe(true);
+  });
+});
