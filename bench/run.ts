@@ -2,13 +2,50 @@ import { answerLatency } from './can-answer-latency.js';
 import { crashLatency } from './can-crash-latency.js';
 import { ecallLatency } from './ecall-latency.js';
 import { fmt } from './stats.js';
+import { compare, controlCost, jitterQuality, line, targetFailures } from './jitter/jitter-bench.js';
+import { readTraceFile, traceSet } from './jitter/traces.js';
 
 /**
  * npm run bench: every figure beside a peer measured in the same run, as a ratio. Absolute times on a
  * shared two-core machine are noise; the ratios are what docs/performance.md reports.
  */
+function jitter(args: string[]): void {
+  const traceAt = args.indexOf('--trace');
+  if (traceAt >= 0) {
+    const file = args[traceAt + 1];
+    if (!file) {
+      throw new Error('--trace needs a file of "seq send_ms arrival_ms" lines');
+    }
+    const r = compare(readTraceFile(file));
+    console.log(
+      `${line(r.carphone)} speex_${line(r.speex).replace(/ /g, ' speex_')} oracle_R=${r.oracle.R.toFixed(1)}`,
+    );
+    return;
+  }
+  const rows = jitterQuality();
+  console.log('Jitter buffer on the trace set (60 s each; delays above the smallest one-way delay)');
+  for (const r of rows) {
+    console.log(`  ${r.trace.name}: ${r.trace.description}`);
+    console.log(`    carphone  ${line(r.carphone)}`);
+    console.log(`    speexdsp  ${line(r.speex)}`);
+    console.log(`    fixed     ${line(r.fixed)}  (best constant ${r.fixed.delay_ms} ms)`);
+    console.log(`    oracle    ${line(r.oracle)}`);
+  }
+  const sum = (k: 'carphone' | 'speex'): number => rows.reduce((a, r) => a + r[k].mean_delay_ms, 0);
+  console.log(`  summed mean delay: carphone / speexdsp = ${(sum('carphone') / sum('speex')).toFixed(3)}`);
+  const failures = targetFailures(rows);
+  console.log(failures.length ? `  targets missed:\n    ${failures.join('\n    ')}` : '  all targets met');
+  const cost = controlCost(traceSet()[1] ?? rows[0]!.trace);
+  console.log(
+    `  control path per frame: carphone (TS → WebAssembly) ${cost.carphoneNs.toFixed(0)} ns, speexdsp (C) ${cost.speexNs.toFixed(0)} ns, ratio ${(cost.carphoneNs / cost.speexNs).toFixed(2)}`,
+  );
+}
+
 async function main(): Promise<void> {
   const only = process.argv[2];
+  if (!only || only === 'jitter') {
+    jitter(process.argv.slice(3));
+  }
   if (!only || only === 'can') {
     const crash = crashLatency(1000);
     console.log('CAN crash frame → automatic eCall trigger (in-process, 1000 crashes)');

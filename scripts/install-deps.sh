@@ -12,8 +12,10 @@
 #   asn1c, gcc    an independent UPER codec for the eCall MSD, compiled from the ASN.1 module by the tests
 #   gpsd, gpsd-clients  a real gpsd fed by gpsfake: the eCall's position source in the tests
 #   chromium, fonts-dejavu-core  the HMI's renderer in a real browser (driven by playwright-core), with its font
+#   clang, lld    build native/ (C) to WebAssembly; CI rebuilds it and checks it matches the committed .wasm
+#   libspeexdsp-dev  speexdsp's jitter buffer, the peer the jitter-buffer benchmark measures against
 set -euo pipefail
-packages=(dbus kamailio baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core)
+packages=(dbus kamailio baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld libspeexdsp-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

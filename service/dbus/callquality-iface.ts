@@ -17,6 +17,9 @@ export function qualityProperties(q: CallQuality | undefined): Record<string, nu
     ...(q.remoteJitterMs !== undefined ? { RemoteJitter: round1(q.remoteJitterMs) } : {}),
     ...(q.rFactor !== undefined ? { RFactor: round1(q.rFactor) } : {}),
     ...(q.mos !== undefined ? { MOS: Math.round(q.mos * 100) / 100 } : {}),
+    ...(q.jitterBufferMs !== undefined
+      ? { JitterBufferDelay: Math.max(0, Math.round(q.jitterBufferMs)) }
+      : {}),
   };
 }
 

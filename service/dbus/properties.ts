@@ -58,6 +58,7 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   RemoteJitter: 'd',
   RFactor: 'd',
   MOS: 'd',
+  JitterBufferDelay: 'u',
   // org.carphone.Contacts
   Count: 'u',
   // org.ofono.NetworkRegistration

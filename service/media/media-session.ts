@@ -1,6 +1,7 @@
 import type { NegotiatedAudio } from '../sdp/offer-answer.js';
 import type { MediaMode } from '../calls/call-machine.js';
 import type { CallQuality } from './rtcp/rtcp-state.js';
+import type { JitterStats } from './jitter/jitter-buffer.js';
 
 /**
  * The media side of one call, as the SIP user agent sees it. The G.711 RTP session implements it now;
@@ -11,6 +12,8 @@ export interface MediaStats {
   packetsReceived: number;
   /** Datagrams on the RTP port that were not RTP for this call (garbage, wrong payload type). */
   packetsDiscarded: number;
+  /** The jitter buffer's counters, where the call has one. */
+  jitter?: JitterStats;
 }
 
 export interface MediaSession {

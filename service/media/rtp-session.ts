@@ -7,6 +7,8 @@ import { DEFAULT_CODECS, type CodecName, type NegotiatedAudio } from '../sdp/off
 import type { AudioCodecSession } from './codecs/codec.js';
 import { G711Codec } from './codecs/g711-codec.js';
 import { OpusCodec } from './codecs/opus-codec.js';
+import { JitterBuffer, JitterBufferError } from './jitter/jitter-buffer.js';
+import { compressTwoFrames } from './jitter/time-scale.js';
 import type { AudioDevice, CallAudio } from './devices/audio-device.js';
 import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
 import { RtcpState, type CallQuality } from './rtcp/rtcp-state.js';
@@ -83,6 +85,11 @@ export class RtpAudioSession implements MediaSession {
   private readonly rtcp: RtcpState;
   private rtcpTimer: NodeJS.Timeout | undefined;
   private qualityListener: (q: CallQuality) => void = () => undefined;
+  private jitter: JitterBuffer | undefined;
+  private jitterShape = '';
+  private remoteSsrc: number | undefined;
+  private playTimer: NodeJS.Timeout | undefined;
+  private nextPlayAt = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -101,7 +108,7 @@ export class RtpAudioSession implements MediaSession {
       8000,
       options.cname,
       { monotonicMs: () => performance.now(), wallMs: () => Date.now() },
-      () => this.negotiated?.ptime ?? 20,
+      () => (this.negotiated?.ptime ?? 20) + (this.jitter?.stats().delayMs ?? 0),
     );
   }
 
@@ -130,13 +137,100 @@ export class RtpAudioSession implements MediaSession {
       }
       this.rtcp.setClockRate(this.codec.clockRate);
     }
+    this.prepareJitterBuffer(negotiated.ptime, this.codec.clockRate);
     if (!this.rtcpTimer && !this.closed) {
       this.scheduleRtcp(this.options.rtcpIntervalMs / 2);
     }
   }
 
   quality(): CallQuality {
-    return this.rtcp.quality();
+    const q = this.rtcp.quality();
+    return this.jitter ? { ...q, jitterBufferMs: this.jitter.stats().delayMs } : q;
+  }
+
+  /**
+   * One jitter buffer per call (native/jitter, WebAssembly), shaped by frame length and RTP clock.
+   * Should none be free (the module holds eight), audio is played as it arrives, as before.
+   */
+  private prepareJitterBuffer(ptime: number, clockRate: number): void {
+    const shape = `${ptime}/${clockRate}`;
+    if (shape === this.jitterShape) {
+      return;
+    }
+    this.jitter?.destroy();
+    this.jitter = undefined;
+    this.jitterShape = shape;
+    try {
+      this.jitter = JitterBuffer.create(ptime, clockRate);
+    } catch (e) {
+      if (!(e instanceof JitterBufferError)) {
+        throw e;
+      }
+      this.logger.warn({ err: e.message }, 'no jitter buffer for this call: audio plays as it arrives');
+    }
+  }
+
+  private startPlayout(): void {
+    if (this.playTimer || this.closed) {
+      return;
+    }
+    this.nextPlayAt = performance.now();
+    this.playTick();
+  }
+
+  private stopPlayout(): void {
+    clearTimeout(this.playTimer);
+    this.playTimer = undefined;
+  }
+
+  /** Once per frame: ask the jitter buffer what to play and write it to the device. */
+  private playTick(): void {
+    if (this.closed || !this.mode.receive) {
+      this.playTimer = undefined;
+      return;
+    }
+    const jb = this.jitter;
+    const codec = this.codec;
+    if (jb && codec) {
+      const samples = this.frameSamples();
+      const decode = (payload: Uint8Array): Int16Array => {
+        try {
+          return codec.decode(payload);
+        } catch {
+          this.counters.packetsDiscarded++;
+          return codec.conceal(samples);
+        }
+      };
+      const out = jb.get(performance.now());
+      let pcm: Int16Array;
+      switch (out.kind) {
+        case 'normal':
+          pcm = decode(out.frames[0].payload);
+          break;
+        case 'accelerate':
+          pcm = compressTwoFrames(decode(out.frames[0].payload), decode(out.frames[1].payload));
+          break;
+        case 'conceal':
+        case 'expand':
+          pcm = codec.conceal(samples);
+          break;
+        case 'silence':
+          pcm = new Int16Array(samples);
+          break;
+      }
+      this.writeToDevice(pcm);
+    }
+    this.nextPlayAt += this.negotiated?.ptime ?? 20;
+    this.playTimer = setTimeout(() => this.playTick(), Math.max(0, this.nextPlayAt - performance.now()));
+  }
+
+  private writeToDevice(pcm: Int16Array): void {
+    if (this.gain !== 1) {
+      for (let i = 0; i < pcm.length; i++) {
+        pcm[i] = Math.round((pcm[i] ?? 0) * this.gain);
+      }
+    }
+    this.audio.sink.write(pcm);
   }
 
   onQuality(listener: (q: CallQuality) => void): void {
@@ -148,7 +242,7 @@ export class RtpAudioSession implements MediaSession {
     this.rtcpTimer = setTimeout(
       () => {
         this.sendRtcp(false);
-        this.qualityListener(this.rtcp.quality());
+        this.qualityListener(this.quality());
         this.scheduleRtcp(this.options.rtcpIntervalMs);
       },
       meanMs * (0.5 + Math.random()),
@@ -186,6 +280,11 @@ export class RtpAudioSession implements MediaSession {
       this.lastRxAt = performance.now();
     }
     this.mode = mode;
+    if (mode.receive) {
+      this.startPlayout();
+    } else {
+      this.stopPlayout();
+    }
     if (mode.send && !this.timer) {
       this.nextTickAt = performance.now();
       this.tick();
@@ -200,7 +299,7 @@ export class RtpAudioSession implements MediaSession {
   }
 
   stats(): MediaStats {
-    return { ...this.counters };
+    return this.jitter ? { ...this.counters, jitter: this.jitter.stats() } : { ...this.counters };
   }
 
   onDtmf(listener: (digit: string) => void): void {
@@ -356,22 +455,28 @@ export class RtpAudioSession implements MediaSession {
     if (address !== n.remoteAddress || port !== n.remotePort) {
       this.latchedRemote = { address, port };
     }
-    if (this.mode.receive && this.codec) {
-      let pcm: Int16Array;
-      try {
-        pcm = this.codec.decode(payload);
-      } catch (e) {
-        this.counters.packetsDiscarded++;
-        this.logger.debug({ err: e instanceof Error ? e.message : String(e) }, 'undecodable audio dropped');
-        return;
-      }
-      if (this.gain !== 1) {
-        for (let i = 0; i < pcm.length; i++) {
-          pcm[i] = Math.round((pcm[i] ?? 0) * this.gain);
-        }
-      }
-      this.audio.sink.write(pcm);
+    if (!this.mode.receive || !this.codec) {
+      return;
     }
+    const ssrc = packet.getSsrc();
+    if (this.jitter) {
+      if (this.remoteSsrc !== undefined && ssrc !== this.remoteSsrc) {
+        // A new source (the far end restarted its stream): its numbering starts afresh.
+        this.jitter.reset();
+      }
+      this.remoteSsrc = ssrc;
+      this.jitter.put(packet.getSequenceNumber(), packet.getTimestamp(), performance.now(), payload);
+      return;
+    }
+    let pcm: Int16Array;
+    try {
+      pcm = this.codec.decode(payload);
+    } catch (e) {
+      this.counters.packetsDiscarded++;
+      this.logger.debug({ err: e instanceof Error ? e.message : String(e) }, 'undecodable audio dropped');
+      return;
+    }
+    this.writeToDevice(pcm);
   }
 
   /** RFC 4733 §2.3: one event per RTP timestamp; report it once, at its first packet. */
@@ -392,6 +497,9 @@ export class RtpAudioSession implements MediaSession {
       return;
     }
     clearTimeout(this.rtcpTimer);
+    this.stopPlayout();
+    this.jitter?.destroy();
+    this.jitter = undefined;
     try {
       this.sendRtcp(true);
     } catch (e) {

@@ -23,6 +23,8 @@ export interface CallQuality {
   rFactor?: number;
   mos?: number;
   level: QualityLevel;
+  /** How long the jitter buffer holds audio now, ms (what it adds above the fastest packet). */
+  jitterBufferMs?: number;
 }
 
 export interface Clocks {
