@@ -47,6 +47,11 @@ export const accountSchema = z.strictObject({
     .min(1, 'must name at least one codec')
     .refine((c) => new Set(c).size === c.length, 'must not name a codec twice')
     .default(['opus', 'pcmu', 'pcma']),
+  /**
+   * SRTP (RFC 3711) keyed by SDES (RFC 4568), AES_CM_128_HMAC_SHA1_80: off; optional (the key is
+   * offered on RTP/AVP and used where the peer answers with one); mandatory (RTP/SAVP only).
+   */
+  srtp: z.enum(['off', 'optional', 'mandatory']).default('off'),
   /** Mean RTCP report interval; RFC 3550 recommends 5 s. Call quality on D-Bus updates as often. */
   rtcpIntervalSeconds: z.number().min(1).max(60).default(5),
   listen: z

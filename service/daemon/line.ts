@@ -139,6 +139,7 @@ export class Line {
       decideIncoming: () => this.manager.decideIncoming(),
       mediaTimeoutMs: a.mediaTimeoutSeconds * 1000,
       codecs: codecNames(a.codecs),
+      srtp: a.srtp,
     });
     const ua = this.ua;
     ua.setAudio(this.volumeValue.Muted, this.volumeValue.SpeakerVolume);

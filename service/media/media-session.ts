@@ -19,6 +19,8 @@ export interface MediaStats {
 export interface MediaSession {
   readonly localAddress: string;
   readonly localPort: number;
+  /** This side's SDES key for the SDP (RFC 4568 "inline:…"), fresh for every call. */
+  readonly srtpInline: string;
   /** Sets or updates the far end and codec after an offer/answer exchange. */
   configure(negotiated: NegotiatedAudio): void;
   setMode(mode: MediaMode): void;

@@ -9,6 +9,8 @@ import { G711Codec } from './codecs/g711-codec.js';
 import { OpusCodec } from './codecs/opus-codec.js';
 import { JitterBuffer, JitterBufferError } from './jitter/jitter-buffer.js';
 import { compressTwoFrames } from './jitter/time-scale.js';
+import { SrtpContext, SrtpError } from './srtp/srtp-context.js';
+import { randomBytes } from 'node:crypto';
 import type { AudioDevice, CallAudio } from './devices/audio-device.js';
 import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
 import { RtcpState, type CallQuality } from './rtcp/rtcp-state.js';
@@ -86,6 +88,8 @@ export class RtpAudioSession implements MediaSession {
   private rtcpTimer: NodeJS.Timeout | undefined;
   private qualityListener: (q: CallQuality) => void = () => undefined;
   private jitter: JitterBuffer | undefined;
+  readonly srtpInline = `inline:${randomBytes(30).toString('base64')}`;
+  private srtp: { out: SrtpContext; in: SrtpContext; remoteInline: string } | undefined;
   private jitterShape = '';
   private remoteSsrc: number | undefined;
   private playTimer: NodeJS.Timeout | undefined;
@@ -138,6 +142,16 @@ export class RtpAudioSession implements MediaSession {
       this.rtcp.setClockRate(this.codec.clockRate);
     }
     this.prepareJitterBuffer(negotiated.ptime, this.codec.clockRate);
+    // A re-INVITE that keeps the keys keeps the contexts (and their rollover counters).
+    if (negotiated.srtpRemoteInline === undefined) {
+      this.srtp = undefined;
+    } else if (this.srtp?.remoteInline !== negotiated.srtpRemoteInline) {
+      this.srtp = {
+        out: SrtpContext.fromInline(this.srtpInline),
+        in: SrtpContext.fromInline(negotiated.srtpRemoteInline),
+        remoteInline: negotiated.srtpRemoteInline,
+      };
+    }
     if (!this.rtcpTimer && !this.closed) {
       this.scheduleRtcp(this.options.rtcpIntervalMs / 2);
     }
@@ -254,14 +268,16 @@ export class RtpAudioSession implements MediaSession {
     if (!n) {
       return;
     }
-    const packet = this.rtcp.buildReport(this.timestamp, bye);
+    const report = this.rtcp.buildReport(this.timestamp, bye);
+    const packet = this.srtp ? this.srtp.out.protectRtcp(report) : report;
     const target = this.latchedRtcp ?? { address: n.remoteAddress, port: n.remoteRtcpPort };
     this.rtcpSocket.send(packet, target.port, target.address);
   }
 
   private onRtcp(msg: Buffer, from?: { address: string; port: number }): void {
     try {
-      this.rtcp.onRtcp(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
+      const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+      this.rtcp.onRtcp(this.srtp ? this.srtp.in.unprotectRtcp(data) : data);
       if (from) {
         this.latchedRtcp = from;
       }
@@ -406,19 +422,28 @@ export class RtpAudioSession implements MediaSession {
     packet.setPayload(new DataView(payload.buffer, payload.byteOffset, payload.byteLength));
     const view = packet.getView();
     const target = this.latchedRemote ?? { address: n.remoteAddress, port: n.remotePort };
-    this.socket.send(
-      new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-      target.port,
-      target.address,
-    );
+    const plain = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    this.socket.send(this.srtp ? this.srtp.out.protectRtp(plain) : plain, target.port, target.address);
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + this.frameTicks()) >>> 0;
     this.counters.packetsSent++;
     this.rtcp.onRtpSent(payload.byteLength);
   }
 
-  private onDatagram(msg: Buffer, address: string, port: number): void {
+  private onDatagram(datagram: Buffer, address: string, port: number): void {
     const n = this.negotiated;
+    let msg = datagram;
+    if (this.srtp && n && !isRtcp(new DataView(msg.buffer, msg.byteOffset, msg.byteLength))) {
+      try {
+        const plain = this.srtp.in.unprotectRtp(msg);
+        msg = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+      } catch (e) {
+        // Forged, replayed or plain packets on an SRTP call never reach the decoder.
+        this.counters.packetsDiscarded++;
+        this.logger.debug({ err: e instanceof SrtpError ? e.message : String(e) }, 'SRTP packet dropped');
+        return;
+      }
+    }
     const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
     if (n && isRtcp(view)) {
       // RTCP multiplexed on the RTP port (RFC 5761), which some peers do even unasked.

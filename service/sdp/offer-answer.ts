@@ -22,7 +22,14 @@ export interface LocalMedia {
   version: number;
   /** The codecs this side takes, most wanted first; all three by default. */
   codecs?: readonly CodecName[];
+  /**
+   * SRTP with an SDES key (RFC 4568): "mandatory" offers RTP/SAVP and takes nothing else; "optional"
+   * offers the key on RTP/AVP (best effort, as baresip's "srtp" does) and takes either.
+   */
+  srtp?: { mode: 'optional' | 'mandatory'; inline: string };
 }
+
+export const SRTP_SUITE = 'AES_CM_128_HMAC_SHA1_80';
 
 export const DEFAULT_CODECS: readonly CodecName[] = ['OPUS', 'PCMU', 'PCMA'];
 
@@ -41,6 +48,8 @@ export interface NegotiatedAudio {
   telephoneEventPt?: number;
   /** Its clock rate: the audio codec's where the peer has that, else 8000. */
   telephoneEventRate?: number;
+  /** The peer's SDES key when the call is on SRTP: "inline:…" of its a=crypto line. */
+  srtpRemoteInline?: string;
   /** The direction attribute as the peer wrote it (its own point of view). */
   remoteDirection: Direction;
   ptime: number;
@@ -86,6 +95,7 @@ function render(
   telephoneEvents: readonly { pt: number; rate: number }[],
   direction: Direction,
   ptime: number,
+  crypto?: { tag: number; savp: boolean },
 ): string {
   const payloads = [...codecs.map((c) => c.payloadType), ...telephoneEvents.map((t) => t.pt)];
   const description: sdpTransform.SessionDescription = {
@@ -105,7 +115,10 @@ function render(
       {
         type: 'audio',
         port: local.port,
-        protocol: 'RTP/AVP',
+        protocol: crypto?.savp ? 'RTP/SAVP' : 'RTP/AVP',
+        ...(crypto && local.srtp
+          ? { crypto: [{ id: crypto.tag, suite: SRTP_SUITE, config: local.srtp.inline }] }
+          : {}),
         payloads: payloads.join(' '),
         rtp: [
           ...codecs.map((c) =>
@@ -134,10 +147,14 @@ export function createOffer(local: LocalMedia, direction: Direction = 'sendrecv'
   const codecs = allowed.flatMap((name) => SUPPORTED.filter((c) => c.name === name));
   const rates = [...new Set(codecs.map((c) => c.clockRate))];
   const events = rates.map((rate) => ({ pt: TELEPHONE_EVENT_PTS[rate] ?? 101, rate }));
-  return render(local, codecs, events, direction, 20);
+  const crypto = local.srtp ? { tag: 1, savp: local.srtp.mode === 'mandatory' } : undefined;
+  return render(local, codecs, events, direction, 20, crypto);
 }
 
 interface ParsedAudio {
+  savp: boolean;
+  /** The a=crypto lines with the suite carphone speaks. */
+  crypto: { tag: number; inline: string }[];
   address: string;
   port: number;
   rtcpPort: number;
@@ -160,9 +177,13 @@ function parseAudio(text: string): ParsedAudio {
   if (!audio) {
     throw new SdpError('no active audio stream in SDP');
   }
-  if (!/^RTP\/AVP$/i.test(audio.protocol)) {
+  if (!/^RTP\/S?AVP$/i.test(audio.protocol)) {
     throw new SdpError(`unsupported media protocol ${audio.protocol}`);
   }
+  const savp = /^RTP\/SAVP$/i.test(audio.protocol);
+  const crypto = (audio.crypto ?? [])
+    .filter((c) => c.suite === SRTP_SUITE && /^inline:[A-Za-z0-9+/=]{40}/.test(c.config))
+    .map((c) => ({ tag: c.id, inline: c.config }));
   const address = audio.connection?.ip ?? parsed.connection?.ip;
   if (!address || !/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
     throw new SdpError('SDP has no IPv4 connection address');
@@ -189,6 +210,8 @@ function parseAudio(text: string): ParsedAudio {
   const held = address === '0.0.0.0';
   const rtcpPort = audio.rtcp?.port;
   return {
+    savp,
+    crypto,
     address,
     port: audio.port,
     rtcpPort:
@@ -245,9 +268,18 @@ export function answerOffer(
   }
   const te = pickTelephoneEvent(remote.codecs, codec.clockRate);
   const direction = answerDirection(remote.direction, wanted);
+  const key = remote.crypto[0];
+  if (remote.savp && (!local.srtp || !key)) {
+    throw new SdpError(`SRTP offered but ${local.srtp ? `no ${SRTP_SUITE} key in it` : 'not enabled on this account'}`);
+  }
+  if (local.srtp?.mode === 'mandatory' && !key) {
+    throw new SdpError('this account requires SRTP and the offer has no usable key');
+  }
+  const crypto = local.srtp && key ? { tag: key.tag, savp: remote.savp } : undefined;
   return {
-    answer: render(local, [codec], te ? [te] : [], direction, remote.ptime),
+    answer: render(local, [codec], te ? [te] : [], direction, remote.ptime, crypto),
     negotiated: {
+      ...(crypto && key ? { srtpRemoteInline: key.inline } : {}),
       remoteAddress: remote.address,
       remotePort: remote.port,
       remoteRtcpPort: remote.rtcpPort,
@@ -260,8 +292,12 @@ export function answerOffer(
 }
 
 /** Reads the peer's answer to our offer. */
-export function readAnswer(answer: string): NegotiatedAudio {
+export function readAnswer(answer: string, srtp?: 'optional' | 'mandatory'): NegotiatedAudio {
   const remote = parseAudio(answer);
+  const key = srtp ? remote.crypto[0] : undefined;
+  if (srtp === 'mandatory' && !key) {
+    throw new SdpError('the answer accepted no SRTP key and this account requires SRTP');
+  }
   // The answer's first format is the one the peer will send (RFC 3264 §6.1).
   const codec = remote.codecs
     .map((c) => {
@@ -278,6 +314,7 @@ export function readAnswer(answer: string): NegotiatedAudio {
     remotePort: remote.port,
     remoteRtcpPort: remote.rtcpPort,
     codec,
+    ...(key ? { srtpRemoteInline: key.inline } : {}),
     ...(te !== undefined ? { telephoneEventPt: te.pt, telephoneEventRate: te.rate } : {}),
     remoteDirection: remote.direction,
     ptime: remote.ptime,

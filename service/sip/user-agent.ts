@@ -23,6 +23,7 @@ import {
   SdpError,
   type CodecName,
   type Direction,
+  type LocalMedia,
 } from '../sdp/offer-answer.js';
 import { authorizationHeader, selectChallenge, type Credentials } from './digest.js';
 import { lineIdentification } from './dial-string.js';
@@ -114,6 +115,8 @@ export interface UserAgentOptions {
   mediaTimeoutMs?: number;
   /** Audio codecs to offer and accept, most wanted first (default: Opus, PCMU, PCMA). */
   codecs?: readonly CodecName[];
+  /** SRTP with SDES keys: off (default), optional, or mandatory. */
+  srtp?: 'off' | 'optional' | 'mandatory';
 }
 
 /**
@@ -229,6 +232,20 @@ export class UserAgent {
     this.dispatch(call, event);
   }
 
+  /** What the account adds to every SDP: its codecs, and its SRTP mode with this call's key. */
+  private mediaOptions(srtpInline: string): Pick<LocalMedia, 'codecs' | 'srtp'> {
+    const srtp = this.o.srtp ?? 'off';
+    return {
+      ...(this.o.codecs ? { codecs: this.o.codecs } : {}),
+      ...(srtp !== 'off' ? { srtp: { mode: srtp, inline: srtpInline } } : {}),
+    };
+  }
+
+  private srtpMode(): 'optional' | 'mandatory' | undefined {
+    const srtp = this.o.srtp ?? 'off';
+    return srtp === 'off' ? undefined : srtp;
+  }
+
   private offer(call: Call, direction: Direction): string {
     return createOffer(
       {
@@ -236,7 +253,7 @@ export class UserAgent {
         port: call.media.localPort,
         sessionId: call.sessionId,
         version: call.sdpVersion++,
-        ...(this.o.codecs ? { codecs: this.o.codecs } : {}),
+        ...this.mediaOptions(call.media.srtpInline),
       },
       direction,
     );
@@ -389,7 +406,7 @@ export class UserAgent {
     const answerSdp = safeBodyPart(contentType, rs.content, 'application/sdp');
     if (answerSdp) {
       try {
-        call.media.configure(readAnswer(answerSdp));
+        call.media.configure(readAnswer(answerSdp, this.srtpMode()));
         earlyMedia = rs.status < 200;
       } catch (e) {
         this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'unusable SDP answer');
@@ -519,7 +536,7 @@ export class UserAgent {
           port: call.media.localPort,
           sessionId: call.sessionId,
           version: call.sdpVersion++,
-          ...(this.o.codecs ? { codecs: this.o.codecs } : {}),
+          ...this.mediaOptions(call.media.srtpInline),
         },
         wanted,
       );
@@ -621,7 +638,7 @@ export class UserAgent {
       if (rs.status < 300) {
         if (rs.content) {
           try {
-            call.media.configure(readAnswer(rs.content));
+            call.media.configure(readAnswer(rs.content, this.srtpMode()));
           } catch (e) {
             this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'unusable re-INVITE answer');
           }
@@ -749,7 +766,12 @@ export class UserAgent {
     rq.content = offerSdp;
     rq.headers['content-type'] = 'application/sdp';
     try {
-      answerOffer(offerSdp, { address: '0.0.0.0', port: 9, sessionId: 0, version: 0 }, 'sendrecv');
+      // Acceptability only: the same codecs and SRTP mode as the real answer, with a placeholder key.
+      answerOffer(
+        offerSdp,
+        { address: '0.0.0.0', port: 9, sessionId: 0, version: 0, ...this.mediaOptions(`inline:${'A'.repeat(40)}`) },
+        'sendrecv',
+      );
     } catch (e) {
       const reason = e instanceof SdpError ? e.message : 'bad SDP';
       this.o.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${reason})`));

@@ -15,6 +15,8 @@ export interface BaresipOptions {
   sourceWav: string;
   /** Codecs baresip offers and accepts, in order (default PCMU, PCMA). */
   codecs?: string[];
+  /** Media encryption, e.g. "srtp-mand" (SDES-keyed SRTP on RTP/SAVP, nothing else). */
+  mediaenc?: string;
 }
 
 export interface BaresipEvent {
@@ -75,6 +77,7 @@ export class Baresip {
         'module_path /usr/lib/baresip/modules',
         'module g711.so',
         'module opus.so',
+        'module srtp.so',
         'module aufile.so',
         'module sndfile.so',
         'module ctrl_tcp.so',
@@ -92,6 +95,7 @@ export class Baresip {
       o.registrarPort ? `regint=600;auth_pass=${o.password ?? ''}` : 'regint=0',
       `answermode=${o.autoAnswer ? 'auto' : 'manual'}`,
       `audio_codecs=${(o.codecs ?? ['PCMU', 'PCMA']).join(',')}`,
+      ...(o.mediaenc ? [`mediaenc=${o.mediaenc}`] : []),
     ];
     writeFileSync(join(dir, 'accounts'), `<${aor}>;${params.join(';')}\n`);
     writeFileSync(join(dir, 'contacts'), '');

@@ -19,6 +19,7 @@ let bob: Baresip; // answers automatically, sends 440 Hz
 let carol: Baresip; // rings, sends 1000 Hz, calls carphone
 let dave: Baresip; // answers automatically, speaks only A-law, sends 550 Hz
 let erin: Baresip; // answers automatically, speaks only Opus, sends 600 Hz
+let frank: Baresip; // answers automatically, takes only SRTP (RTP/SAVP, SDES), sends 800 Hz
 let bus: PrivateBus;
 let daemon: Carphoned;
 let client: OfonoClient;
@@ -53,6 +54,8 @@ beforeAll(async () => {
       { user: '2002', password: 'secret-2002' },
       { user: '2003', password: 'secret-2003' },
       { user: '2004', password: 'secret-2004' },
+      { user: '2005', password: 'secret-2005' },
+      { user: '1002', password: 'secret-1002' },
     ],
     proxyAuth: true,
   });
@@ -60,6 +63,7 @@ beforeAll(async () => {
   writeTone(join(dir, '1000.wav'), 1000, 120);
   writeTone(join(dir, '700.wav'), 700, 120);
   writeTone(join(dir, '550.wav'), 550, 120);
+  writeTone(join(dir, '800.wav'), 800, 120);
   // baresip's aufile source must match its Opus codec: 48 kHz, stereo.
   writeTone(join(dir, '600.wav'), 600, 120, 8000, 48000, 2);
   bob = await Baresip.start({
@@ -92,6 +96,14 @@ beforeAll(async () => {
     sourceWav: join(dir, '600.wav'),
     codecs: ['opus/48000/2'],
   });
+  frank = await Baresip.start({
+    user: '2005',
+    password: 'secret-2005',
+    registrarPort: kam.port,
+    autoAnswer: true,
+    sourceWav: join(dir, '800.wav'),
+    mediaenc: 'srtp-mand',
+  });
   bus = await PrivateBus.start();
   daemon = await Carphoned.start({
     dbus: { bus: bus.address },
@@ -108,6 +120,16 @@ beforeAll(async () => {
         rtcpIntervalSeconds: 1,
       },
       { id: 'wrongpw', user: '1001', password: 'not-the-password', domain: '127.0.0.1', registrar: kam.uri },
+      {
+        id: 'secure',
+        user: '1002',
+        password: 'secret-1002',
+        domain: '127.0.0.1',
+        registrar: kam.uri,
+        srtp: 'mandatory',
+        codecs: ['pcmu', 'pcma'],
+        rtcpIntervalSeconds: 1,
+      },
     ],
   });
   client = await daemon.client();
@@ -125,6 +147,7 @@ afterAll(async () => {
     carol?.stop(),
     dave?.stop(),
     erin?.stop(),
+    frank?.stop(),
     kam?.stop(),
     bus?.stop(),
   ]);
@@ -246,6 +269,51 @@ describe('outgoing calls', () => {
       expect(heardByErin.hz, direction).toBe(700);
       expect(heardByErin.share, direction).toBeGreaterThan(0.5);
     }
+  });
+
+  it('carries SRTP (SDES, AES_CM_128_HMAC_SHA1_80) audio both ways with a phone that takes nothing else', async () => {
+    await waitFor(
+      'secure line registered',
+      async () =>
+        (await client.properties('/secure', 'org.carphone.SipAccount')).Registration === 'registered',
+    );
+    const carphoneBefore = readdirSafe(recDir);
+    const frankBefore = frank.receivedRecordings();
+    const since = client.signals.length;
+    const path = await client.dial('/secure', '2005');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    // RTCP is protected too (SRTCP): a round-trip time means frank decrypted our sender report and
+    // we its receiver report. baresip reports every 5 s.
+    await waitFor(
+      'round-trip time over SRTCP',
+      async () => (await client.properties(path, 'org.carphone.CallQuality')).RoundTripTime !== undefined,
+      12_000,
+      250,
+    );
+    await client.hangup(path);
+    await waitFor('no calls on the secure line', async () => (await client.calls('/secure')).length === 0);
+    await sleep(300);
+    const ours = newRecordings(carphoneBefore, readdirSafe(recDir));
+    const heardByCarphone = analyseWav(join(recDir, ours[0] ?? ''));
+    expect(heardByCarphone.hz).toBe(800);
+    expect(heardByCarphone.share).toBeGreaterThan(0.5);
+    const frankRec = await waitFor(
+      'frank recording',
+      () => newRecordings(frankBefore, frank.receivedRecordings())[0],
+    );
+    expect(analyseWav(frankRec).hz).toBe(700);
+  });
+
+  it('will not fall back to plain RTP on a line that requires SRTP', async () => {
+    const since = client.signals.length;
+    const path = await client.dial('/secure', '2001');
+    const reason = await client.waitForSignal(
+      (s) => s.path === path && s.member === 'DisconnectReason',
+      10_000,
+      since,
+    );
+    expect(reason.args).toEqual(['remote']);
+    await waitFor('no calls on the secure line', async () => (await client.calls('/secure')).length === 0);
   });
 
   it('reports the far end hanging up as DisconnectReason "remote"', async () => {

@@ -79,6 +79,34 @@ describe('SDP offer/answer', () => {
     );
   });
 
+  it('offers SRTP keys by SDES on RTP/SAVP when required, on RTP/AVP when optional, and takes the peer key', () => {
+    const inline = `inline:${Buffer.alloc(30, 1).toString('base64')}`;
+    const mandatory = createOffer({ ...local, srtp: { mode: 'mandatory', inline } });
+    expect(mandatory).toMatch(/^m=audio 20000 RTP\/SAVP /m);
+    expect(mandatory).toContain(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${inline}`);
+    expect(createOffer({ ...local, srtp: { mode: 'optional', inline } })).toMatch(
+      /^m=audio 20000 RTP\/AVP /m,
+    );
+    const peerKey = `inline:${Buffer.alloc(30, 2).toString('base64')}`;
+    const savpOffer = baresipOffer
+      .replace('RTP/AVP', 'RTP/SAVP')
+      .replace('a=sendrecv', `a=crypto:3 AES_CM_128_HMAC_SHA1_80 ${peerKey}\r\na=sendrecv`);
+    const { answer, negotiated } = answerOffer(
+      savpOffer,
+      { ...local, srtp: { mode: 'optional', inline } },
+      'sendrecv',
+    );
+    expect(negotiated.srtpRemoteInline).toBe(peerKey);
+    expect(answer).toMatch(/^m=audio 20000 RTP\/SAVP /m);
+    expect(answer).toContain(`a=crypto:3 AES_CM_128_HMAC_SHA1_80 ${inline}`);
+    // Without SRTP on the account an SRTP-only offer cannot be answered; with SRTP required, a plain one.
+    expect(() => answerOffer(savpOffer, local, 'sendrecv')).toThrow(/not enabled/);
+    expect(() =>
+      answerOffer(baresipOffer, { ...local, srtp: { mode: 'mandatory', inline } }, 'sendrecv'),
+    ).toThrow(SdpError);
+    expect(() => readAnswer(baresipOffer, 'mandatory')).toThrow(/requires SRTP/);
+  });
+
   it('reads the RTCP port from a=rtcp, else takes the RTP port + 1', () => {
     expect(readAnswer(baresipOffer).remoteRtcpPort).toBe(40013);
     expect(readAnswer(baresipOffer.replace('a=sendrecv', 'a=rtcp:50001\r\na=sendrecv')).remoteRtcpPort).toBe(
