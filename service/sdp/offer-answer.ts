@@ -270,7 +270,9 @@ export function answerOffer(
   const direction = answerDirection(remote.direction, wanted);
   const key = remote.crypto[0];
   if (remote.savp && (!local.srtp || !key)) {
-    throw new SdpError(`SRTP offered but ${local.srtp ? `no ${SRTP_SUITE} key in it` : 'not enabled on this account'}`);
+    throw new SdpError(
+      `SRTP offered but ${local.srtp ? `no ${SRTP_SUITE} key in it` : 'not enabled on this account'}`,
+    );
   }
   if (local.srtp?.mode === 'mandatory' && !key) {
     throw new SdpError('this account requires SRTP and the offer has no usable key');

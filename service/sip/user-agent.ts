@@ -769,7 +769,13 @@ export class UserAgent {
       // Acceptability only: the same codecs and SRTP mode as the real answer, with a placeholder key.
       answerOffer(
         offerSdp,
-        { address: '0.0.0.0', port: 9, sessionId: 0, version: 0, ...this.mediaOptions(`inline:${'A'.repeat(40)}`) },
+        {
+          address: '0.0.0.0',
+          port: 9,
+          sessionId: 0,
+          version: 0,
+          ...this.mediaOptions(`inline:${'A'.repeat(40)}`),
+        },
         'sendrecv',
       );
     } catch (e) {

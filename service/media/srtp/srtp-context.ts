@@ -222,7 +222,8 @@ export class SrtpContext {
     this.rtcpWindow.accept(index);
     const ssrc = view.readUInt32BE(4);
     const encrypted = authed.subarray(8, authed.length - 4);
-    const body = eIndex & 0x80000000 ? aesCm(this.rtcp.enc, iv(this.rtcp.salt, ssrc, index), encrypted) : encrypted;
+    const body =
+      eIndex & 0x80000000 ? aesCm(this.rtcp.enc, iv(this.rtcp.salt, ssrc, index), encrypted) : encrypted;
     return Buffer.concat([authed.subarray(0, 8), body]);
   }
 }
