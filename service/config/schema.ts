@@ -24,6 +24,16 @@ const audioDevice = z.discriminatedUnion('type', [
     /** Directory where each call's received audio is written as call-<id>.wav. */
     record: z.string().min(1).optional(),
   }),
+  z.strictObject({
+    /** PulseAudio, or PipeWire through pipewire-pulse: the head unit's speakers and microphone. */
+    type: z.literal('pulse'),
+    /** Sink and source names (pactl list short sinks/sources); the server's defaults when absent. */
+    sink: z.string().min(1).optional(),
+    source: z.string().min(1).optional(),
+    /** A PulseAudio server address, e.g. unix:/run/pulse/native. */
+    server: z.string().min(1).optional(),
+    latencyMs: z.number().int().min(10).max(500).default(40),
+  }),
 ]);
 
 export const accountSchema = z.strictObject({

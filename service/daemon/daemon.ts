@@ -10,6 +10,7 @@ import { EchoEndpoint } from '../echo/echo-endpoint.js';
 import type { AudioDevice } from '../media/devices/audio-device.js';
 import { FileDevice } from '../media/devices/file-device.js';
 import { NullDevice } from '../media/devices/null-device.js';
+import { PulseDevice } from '../media/devices/pulse-device.js';
 import { RtpMediaFactory } from '../media/rtp-session.js';
 import { Line } from './line.js';
 import { homedir } from 'node:os';
@@ -30,9 +31,24 @@ import type { OfonoInterface } from '../dbus/ofono-interface.js';
 
 export const VERSION = '0.1.0';
 
-function audioDevice(config: Config): AudioDevice {
+function audioDevice(config: Config, logger: Logger): AudioDevice {
   const d = config.audio.device;
-  return d.type === 'file' ? new FileDevice(d.play, d.record) : new NullDevice();
+  switch (d.type) {
+    case 'file':
+      return new FileDevice(d.play, d.record);
+    case 'pulse':
+      return new PulseDevice(
+        {
+          latencyMs: d.latencyMs,
+          ...(d.sink ? { sink: d.sink } : {}),
+          ...(d.source ? { source: d.source } : {}),
+          ...(d.server ? { server: d.server } : {}),
+        },
+        logger.child({ part: 'audio' }),
+      );
+    case 'null':
+      return new NullDevice();
+  }
 }
 
 export interface RunningDaemon {
@@ -51,7 +67,7 @@ export async function startDaemon(
   logger: Logger,
   clock: Clock = systemClock,
 ): Promise<RunningDaemon> {
-  const device = audioDevice(config);
+  const device = audioDevice(config, logger);
   const { bus, address, privateDaemon } = await openBus(config.dbus.bus, logger);
   bus.on('error', (e: unknown) => logger.error({ err: errorMessage(e) }, 'D-Bus connection error'));
   const service = new OfonoService(bus, logger, VERSION);
