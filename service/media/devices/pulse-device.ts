@@ -48,7 +48,9 @@ export class PulseDevice implements AudioDevice {
       env: { ...process.env, ...(this.o.server ? { PULSE_SERVER: this.o.server } : {}) },
     });
     child.on('error', (e) => this.logger.error({ err: e.message, tool }, 'audio tool failed to start'));
-    child.stderr?.on('data', (d: Buffer) => this.logger.warn({ tool, msg: d.toString().trim() }, 'audio server'));
+    child.stderr?.on('data', (d: Buffer) =>
+      this.logger.warn({ tool, msg: d.toString().trim() }, 'audio server'),
+    );
     return child;
   }
 
