@@ -4,6 +4,7 @@ import { ecallLatency } from './ecall-latency.js';
 import { fmt } from './stats.js';
 import { compare, controlCost, jitterQuality, line, targetFailures } from './jitter/jitter-bench.js';
 import { readTraceFile, traceSet } from './jitter/traces.js';
+import { callCpu } from './call-cpu.js';
 
 /**
  * npm run bench: every figure beside a peer measured in the same run, as a ratio. Absolute times on a
@@ -45,6 +46,16 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   if (!only || only === 'jitter') {
     jitter(process.argv.slice(3));
+  }
+  if (!only || only === 'cpu') {
+    console.log(
+      'CPU per second of a full-duplex call, calling side, idle subtracted (6 windows of 5 s, medians)',
+    );
+    for (const r of await callCpu()) {
+      console.log(
+        `  ${r.codec}: carphoned ${r.carphoned.toFixed(1)} ms/s, baresip ${r.baresip.toFixed(1)} ms/s, ratio ${r.ratio.toFixed(2)}`,
+      );
+    }
   }
   if (!only || only === 'can') {
     const crash = crashLatency(1000);

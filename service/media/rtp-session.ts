@@ -92,8 +92,6 @@ export class RtpAudioSession implements MediaSession {
   private srtp: { out: SrtpContext; in: SrtpContext; remoteInline: string } | undefined;
   private jitterShape = '';
   private remoteSsrc: number | undefined;
-  private playTimer: NodeJS.Timeout | undefined;
-  private nextPlayAt = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -184,25 +182,8 @@ export class RtpAudioSession implements MediaSession {
     }
   }
 
-  private startPlayout(): void {
-    if (this.playTimer || this.closed) {
-      return;
-    }
-    this.nextPlayAt = performance.now();
-    this.playTick();
-  }
-
-  private stopPlayout(): void {
-    clearTimeout(this.playTimer);
-    this.playTimer = undefined;
-  }
-
   /** Once per frame: ask the jitter buffer what to play and write it to the device. */
-  private playTick(): void {
-    if (this.closed || !this.mode.receive) {
-      this.playTimer = undefined;
-      return;
-    }
+  private playFrame(): void {
     const jb = this.jitter;
     const codec = this.codec;
     if (jb && codec) {
@@ -234,8 +215,6 @@ export class RtpAudioSession implements MediaSession {
       }
       this.writeToDevice(pcm);
     }
-    this.nextPlayAt += this.negotiated?.ptime ?? 20;
-    this.playTimer = setTimeout(() => this.playTick(), Math.max(0, this.nextPlayAt - performance.now()));
   }
 
   private writeToDevice(pcm: Int16Array): void {
@@ -295,22 +274,20 @@ export class RtpAudioSession implements MediaSession {
     if (mode.receive && !this.mode.receive) {
       this.lastRxAt = performance.now();
     }
+    const wasSending = this.mode.send;
     this.mode = mode;
-    if (mode.receive) {
-      this.startPlayout();
-    } else {
-      this.stopPlayout();
-    }
-    if (mode.send && !this.timer) {
-      this.nextTickAt = performance.now();
-      this.tick();
-    } else if (!mode.send && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (!mode.send && wasSending) {
       this.dtmfQueue = [];
       this.dtmfDone
         .splice(0)
         .forEach((d) => d.reject(new Error('the call went on hold before the tones were sent')));
+    }
+    if ((mode.send || mode.receive) && !this.timer) {
+      this.nextTickAt = performance.now();
+      this.tick();
+    } else if (!mode.send && !mode.receive && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
     }
   }
 
@@ -354,11 +331,21 @@ export class RtpAudioSession implements MediaSession {
     return ((this.negotiated?.ptime ?? 20) * (this.codec?.clockRate ?? 8000)) / 1000;
   }
 
+  /**
+   * One clock per call for both directions: every wake-up costs, and on a head unit's CPU (or in a
+   * virtual machine) the timer, not the codec, is most of a G.711 call's CPU time.
+   */
   private tick(): void {
-    if (this.closed || !this.mode.send) {
+    if (this.closed || (!this.mode.send && !this.mode.receive)) {
+      this.timer = undefined;
       return;
     }
-    this.sendFrame();
+    if (this.mode.send) {
+      this.sendFrame();
+    }
+    if (this.mode.receive) {
+      this.playFrame();
+    }
     this.nextTickAt += this.negotiated?.ptime ?? 20;
     const delay = Math.max(0, this.nextTickAt - performance.now());
     this.timer = setTimeout(() => this.tick(), delay);
@@ -522,7 +509,6 @@ export class RtpAudioSession implements MediaSession {
       return;
     }
     clearTimeout(this.rtcpTimer);
-    this.stopPlayout();
     this.jitter?.destroy();
     this.jitter = undefined;
     try {

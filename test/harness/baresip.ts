@@ -44,7 +44,7 @@ export class Baresip {
   private constructor(
     readonly sipPort: number,
     readonly recordDir: string,
-    private readonly child: Child,
+    readonly child: Child,
     private readonly socket: Socket,
     readonly user: string,
   ) {
