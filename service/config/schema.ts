@@ -67,6 +67,11 @@ export const accountSchema = z.strictObject({
   listen: z
     .strictObject({ address: ipv4.default('127.0.0.1'), port: port.default(0) })
     .default({ address: '127.0.0.1', port: 0 }),
+  /**
+   * The address written into SDP instead of the one RTP is bound to, where the peer reaches this
+   * head unit's media through a static mapping (a NAT, a media relay) on the same ports.
+   */
+  mediaAddress: ipv4.optional(),
   /** RTP port range for this account's calls. */
   rtpPorts: z
     .strictObject({ min: port.default(20000), max: port.default(20999) })

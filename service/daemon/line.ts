@@ -140,6 +140,7 @@ export class Line {
       mediaTimeoutMs: a.mediaTimeoutSeconds * 1000,
       codecs: codecNames(a.codecs),
       srtp: a.srtp,
+      ...(a.mediaAddress ? { mediaAddress: a.mediaAddress } : {}),
     });
     const ua = this.ua;
     ua.setAudio(this.volumeValue.Muted, this.volumeValue.SpeakerVolume);

@@ -117,6 +117,8 @@ export interface UserAgentOptions {
   codecs?: readonly CodecName[];
   /** SRTP with SDES keys: off (default), optional, or mandatory. */
   srtp?: 'off' | 'optional' | 'mandatory';
+  /** The address put in SDP when peers must reach the media elsewhere (a static NAT mapping). */
+  mediaAddress?: string;
 }
 
 /**
@@ -249,7 +251,7 @@ export class UserAgent {
   private offer(call: Call, direction: Direction): string {
     return createOffer(
       {
-        address: call.media.localAddress,
+        address: this.o.mediaAddress ?? call.media.localAddress,
         port: call.media.localPort,
         sessionId: call.sessionId,
         version: call.sdpVersion++,
@@ -532,7 +534,7 @@ export class UserAgent {
       const { answer, negotiated } = answerOffer(
         rq.content ?? '',
         {
-          address: call.media.localAddress,
+          address: this.o.mediaAddress ?? call.media.localAddress,
           port: call.media.localPort,
           sessionId: call.sessionId,
           version: call.sdpVersion++,

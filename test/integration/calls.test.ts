@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
-import { analyseWav, writeTone } from '../harness/audio.js';
+import { analyseWav, medianWindowShare, writeTone } from '../harness/audio.js';
 import { Baresip } from '../harness/baresip.js';
 import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { waitFor } from '../harness/process.js';
+import { MediaFront } from '../harness/impairment-relay.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'carphone-calls-'));
 const recDir = join(dir, 'carphone-rec');
@@ -56,6 +57,7 @@ beforeAll(async () => {
       { user: '2004', password: 'secret-2004' },
       { user: '2005', password: 'secret-2005' },
       { user: '1002', password: 'secret-1002' },
+      { user: '1003', password: 'secret-1003' },
     ],
     proxyAuth: true,
   });
@@ -120,6 +122,18 @@ beforeAll(async () => {
         rtcpIntervalSeconds: 1,
       },
       { id: 'wrongpw', user: '1001', password: 'not-the-password', domain: '127.0.0.1', registrar: kam.uri },
+      {
+        // Its media is reached through an impairing relay on 127.0.0.2 (the test's "radio link").
+        id: 'mobile',
+        user: '1003',
+        password: 'secret-1003',
+        domain: '127.0.0.1',
+        registrar: kam.uri,
+        codecs: ['pcmu'],
+        mediaAddress: '127.0.0.2',
+        rtpPorts: { min: 21000, max: 21003 },
+        rtcpIntervalSeconds: 1,
+      },
       {
         id: 'secure',
         user: '1002',
@@ -302,6 +316,53 @@ describe('outgoing calls', () => {
       () => newRecordings(frankBefore, frank.receivedRecordings())[0],
     );
     expect(analyseWav(frankRec).hz).toBe(700);
+  });
+
+  it('carries a call with baresip over an impaired link: the tone arrives, loss is concealed, the jitter buffer grows', async () => {
+    const { front, impaired } = await MediaFront.start(
+      '127.0.0.2',
+      '127.0.0.1',
+      { min: 21000, max: 21003 },
+      {
+        delayMs: 40,
+        jitterMs: 30,
+        lossEnter: 0.03,
+        lossStay: 0.5,
+        reorderShare: 0.05,
+        seed: 3,
+      },
+    );
+    try {
+      await waitFor(
+        'mobile line registered',
+        async () =>
+          (await client.properties('/mobile', 'org.carphone.SipAccount')).Registration === 'registered',
+      );
+      const carphoneBefore = readdirSafe(recDir);
+      const since = client.signals.length;
+      const path = await client.dial('/mobile', '2001');
+      await client.waitForCallState(path, 'active', 10_000, since);
+      await sleep(5000);
+      const quality = await client.properties(path, 'org.carphone.CallQuality');
+      await client.hangup(path);
+      await waitFor('no calls on the mobile line', async () => (await client.calls('/mobile')).length === 0);
+      await sleep(300);
+      const relayed = impaired.reduce((a, r) => a + r.counts.in, 0);
+      const dropped = impaired.reduce((a, r) => a + r.counts.dropped, 0);
+      expect(relayed).toBeGreaterThan(200);
+      expect(dropped).toBeGreaterThan(3);
+      // carphoned measured what the link did: loss, jitter, and a buffer above the fastest packet.
+      expect(Number(quality.PacketLoss)).toBeGreaterThan(0.5);
+      expect(Number(quality.Jitter)).toBeGreaterThan(3);
+      expect(Number(quality.JitterBufferDelay)).toBeGreaterThan(10);
+      const recFile = join(recDir, newRecordings(carphoneBefore, readdirSafe(recDir))[0] ?? '');
+      // The tone is there through the stretches, compressions and concealments.
+      expect(analyseWav(recFile).hz).toBe(440);
+      expect(medianWindowShare(recFile, 440)).toBeGreaterThan(0.8);
+      expect(analyseWav(recFile).seconds).toBeGreaterThan(4);
+    } finally {
+      front.close();
+    }
   });
 
   it('will not fall back to plain RTP on a line that requires SRTP', async () => {
