@@ -3,7 +3,7 @@ import { crashLatency } from './can-crash-latency.js';
 import { ecallLatency } from './ecall-latency.js';
 import { fmt } from './stats.js';
 import { compare, controlCost, jitterQuality, line, targetFailures } from './jitter/jitter-bench.js';
-import { readTraceFile, traceSet } from './jitter/traces.js';
+import { readTraceFile, referenceSet, traceSet } from './jitter/traces.js';
 import { callCpu } from './call-cpu.js';
 
 /**
@@ -23,20 +23,30 @@ function jitter(args: string[]): void {
     );
     return;
   }
-  const rows = jitterQuality();
-  console.log('Jitter buffer on the trace set (60 s each; delays above the smallest one-way delay)');
-  for (const r of rows) {
-    console.log(`  ${r.trace.name}: ${r.trace.description}`);
-    console.log(`    carphone  ${line(r.carphone)}`);
-    console.log(`    speexdsp  ${line(r.speex)}`);
-    console.log(`    fixed     ${line(r.fixed)}  (best constant ${r.fixed.delay_ms} ms)`);
-    console.log(`    oracle    ${line(r.oracle)}`);
+  for (const set of ['reference', 'generated'] as const) {
+    const rows = jitterQuality(set);
+    console.log(
+      set === 'reference'
+        ? 'Jitter buffer on the reference traces (bench/jitter/traces, 60 s each; delays above the smallest one-way delay)'
+        : "Jitter buffer on carphone's own generated traces (bench/jitter/traces.ts)",
+    );
+    for (const r of rows) {
+      console.log(`  ${r.trace.name}: ${r.trace.description}`);
+      console.log(`    carphone  ${line(r.carphone)}`);
+      console.log(`    speexdsp  ${line(r.speex)}`);
+      console.log(`    fixed     ${line(r.fixed)}  (best constant ${r.fixed.delay_ms} ms)`);
+      console.log(`    oracle    ${line(r.oracle)}`);
+    }
+    const sum = (k: 'carphone' | 'speex'): number => rows.reduce((a, r) => a + r[k].mean_delay_ms, 0);
+    console.log(`  summed mean delay: carphone / speexdsp = ${(sum('carphone') / sum('speex')).toFixed(3)}`);
+    const failures = targetFailures(rows);
+    console.log(failures.length ? `  targets missed:\n    ${failures.join('\n    ')}` : '  all targets met');
   }
-  const sum = (k: 'carphone' | 'speex'): number => rows.reduce((a, r) => a + r[k].mean_delay_ms, 0);
-  console.log(`  summed mean delay: carphone / speexdsp = ${(sum('carphone') / sum('speex')).toFixed(3)}`);
-  const failures = targetFailures(rows);
-  console.log(failures.length ? `  targets missed:\n    ${failures.join('\n    ')}` : '  all targets met');
-  const cost = controlCost(traceSet()[1] ?? rows[0]!.trace);
+  const lte = referenceSet().find((t) => t.name === 'lte-spikes') ?? traceSet()[1];
+  if (!lte) {
+    return;
+  }
+  const cost = controlCost(lte);
   console.log(
     `  control path per frame: carphone (TS → WebAssembly) ${cost.carphoneNs.toFixed(0)} ns, speexdsp (C) ${cost.speexNs.toFixed(0)} ns, ratio ${(cost.carphoneNs / cost.speexNs).toFixed(2)}`,
   );

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bestFixed, figures, oracle, playCarphone, readTickLog, type Figures } from './playout.js';
-import { FRAME_MS, formatTrace, traceSet, type Trace } from './traces.js';
+import { FRAME_MS, formatTrace, referenceSet, traceSet, type Trace } from './traces.js';
 import { JitterBuffer } from '../../service/media/jitter/jitter-buffer.js';
 
 /**
@@ -128,6 +128,6 @@ export function targetFailures(rows: TraceComparison[]): string[] {
   return failures;
 }
 
-export function jitterQuality(): TraceComparison[] {
-  return traceSet().map(compare);
+export function jitterQuality(set: 'reference' | 'generated'): TraceComparison[] {
+  return (set === 'reference' ? referenceSet() : traceSet()).map(compare);
 }

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Packet traces for the jitter buffer: 20 ms frames, send and arrival times in ms, arrival -1 for a
@@ -174,6 +176,29 @@ export function traceSet(seconds = 60): Trace[] {
     );
   }
   return traces;
+}
+
+/**
+ * The benchmark's reference set: ten seeded 60 s traces that came with the project brief
+ * (bench/jitter/traces/, described in its MANIFEST.tsv), with speexdsp's figures published beside them.
+ */
+export function referenceSet(): Trace[] {
+  const dir = fileURLToPath(new URL('./traces/', import.meta.url));
+  const manifest = new Map(
+    readFileSync(join(dir, 'MANIFEST.tsv'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'))
+      .map(([file, what]) => [file ?? '', what ?? ''] as const),
+  );
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .map((f) => ({
+      ...readTraceFile(join(dir, f)),
+      name: f.replace(/\.txt$/, ''),
+      description: manifest.get(f) ?? '',
+    }));
 }
 
 export function readTraceFile(path: string): Trace {

@@ -25,7 +25,7 @@
 #define HIST_FORGET 0.996
 #endif
 #ifndef TARGET_QUANTILE
-#define TARGET_QUANTILE 0.985
+#define TARGET_QUANTILE 0.95
 #endif
 #ifndef MIN_RISE_PER_MS
 #define MIN_RISE_PER_MS 0.002
@@ -38,6 +38,18 @@
 #endif
 #ifndef FAST_ACCEL_FRAMES
 #define FAST_ACCEL_FRAMES 3
+#endif
+#ifndef OOO_QUANTILE
+#define OOO_QUANTILE 0.85
+#endif
+#ifndef OOO_FORGET
+#define OOO_FORGET 0.99
+#endif
+#ifndef OOO_MIN_MASS
+#define OOO_MIN_MASS 3.0
+#endif
+#ifndef ROUTE_SETTLE_MS
+#define ROUTE_SETTLE_MS 1000.0
 #endif
 #ifndef ROUTE_DROP_MS
 #define ROUTE_DROP_MS 15.0
@@ -78,6 +90,9 @@ typedef struct {
 	double last_arrival;
 	double hist[HIST_BINS];
 	double hist_total;
+	double ooo[HIST_BINS]; /* relative delays of packets that were overtaken (reordering) */
+	double ooo_total;
+	double route_changed_at;
 	double target;
 	double last_transit;
 	int have_transit;
@@ -203,14 +218,31 @@ static double weight(const jb *b, double r, double arrival_ms, int in_order)
 	return 1.0;
 }
 
+static double quantile(const double *hist, double total, double q)
+{
+	double need = total * q, sum = 0;
+	int i = 0;
+	for (; i < HIST_BINS - 1; i++) {
+		sum += hist[i];
+		if (sum >= need)
+			break;
+	}
+	return (i + 1) * HIST_BIN_MS;
+}
+
 static void learn(jb *b, double transit, double arrival_ms, int in_order)
 {
 	if (!b->have_min || transit < b->min_transit) {
-		/* A much faster path (a route change): what the histogram learnt on the old one is stale. */
+		/* A much faster path (a route change): what the histograms learnt on the old one is stale. */
 		if (b->have_min && b->min_transit - transit > ROUTE_DROP_MS) {
-			for (int i = 0; i < HIST_BINS; i++)
+			for (int i = 0; i < HIST_BINS; i++) {
 				b->hist[i] *= ROUTE_DROP_KEEP;
+				b->ooo[i] *= ROUTE_DROP_KEEP;
+			}
 			b->hist_total *= ROUTE_DROP_KEEP;
+			b->ooo_total *= ROUTE_DROP_KEEP;
+			/* Packets still on the old, slower path overtaken by the new one are not reordering. */
+			b->route_changed_at = arrival_ms;
 		}
 		b->min_transit = transit;
 		b->have_min = 1;
@@ -234,14 +266,21 @@ static void learn(jb *b, double transit, double arrival_ms, int in_order)
 		b->hist[i] *= HIST_FORGET;
 	b->hist_total = b->hist_total * HIST_FORGET + w;
 	b->hist[bin] += w;
-	double need = b->hist_total * TARGET_QUANTILE, sum = 0;
-	int q = 0;
-	for (; q < HIST_BINS - 1; q++) {
-		sum += b->hist[q];
-		if (sum >= need)
-			break;
+	if (!in_order && arrival_ms - b->route_changed_at > ROUTE_SETTLE_MS) {
+		for (int i = 0; i < HIST_BINS; i++)
+			b->ooo[i] *= OOO_FORGET;
+		b->ooo_total = b->ooo_total * OOO_FORGET + 1;
+		b->ooo[bin] += 1;
 	}
-	b->target = (q + 1) * HIST_BIN_MS;
+	double target = quantile(b->hist, b->hist_total, TARGET_QUANTILE);
+	/* An overtaken packet that comes after its due time is lost, where an in-order late one only
+	 * stalls playout: reordering gets a stricter quantile of its own. */
+	if (b->ooo_total >= OOO_MIN_MASS) {
+		double t = quantile(b->ooo, b->ooo_total, OOO_QUANTILE);
+		if (t > target)
+			target = t;
+	}
+	b->target = target;
 	b->st.c_target_ms = b->target;
 	if (b->have_transit) {
 		double d = fabs_(transit - b->last_transit);
