@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
-import { analyseWav, writeTone } from '../harness/audio.js';
+import { analyseWav, medianWindowShare, writeTone } from '../harness/audio.js';
 import { Baresip } from '../harness/baresip.js';
 import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
@@ -54,9 +54,9 @@ describe('the PulseAudio device, against a real PulseAudio server', () => {
     await waitFor('call ended', async () => (await client.calls('/sip0')).length === 0);
     await sleep(300);
     await speaker.stop();
-    const heardInCabin = analyseWav(join(dir, 'speaker.wav'));
-    expect(heardInCabin.hz).toBe(440);
-    expect(heardInCabin.share).toBeGreaterThan(0.5);
+    // Through carphone's jitter buffer (time-scale changes): judged over 200 ms windows.
+    expect(analyseWav(join(dir, 'speaker.wav')).hz).toBe(440);
+    expect(medianWindowShare(join(dir, 'speaker.wav'), 440)).toBeGreaterThan(0.8);
     const rec = await waitFor(
       'bob recording',
       () => bob.receivedRecordings().filter((f) => !before.includes(f))[0],
