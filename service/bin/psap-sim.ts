@@ -8,6 +8,7 @@ import { PsapSimulator } from '../psap/psap-simulator.js';
  * (RFC 8147) on a SIP port, prints every event (the decoded MSD included) as a JSON line on stdout,
  * and takes commands on stdin:
  *   request-msd CALL-ID    ask the vehicle for a new MSD
+ *   request CALL-ID ACTION  send any other control request (honk, lamp, msg-static …); the car acks it
  *   clear CALL-ID          clear the eCall down
  *   callback SIP-URI       call the vehicle back
  */
@@ -35,6 +36,9 @@ async function main(): Promise<void> {
     try {
       if (cmd === 'request-msd') {
         psap.requestMsd(arg);
+      } else if (cmd === 'request') {
+        // request CALL-ID ACTION: any other control request (honk, lamp, msg-static …)
+        psap.request(arg, line.trim().split(/\s+/)[2] ?? '');
       } else if (cmd === 'clear') {
         psap.clearDown(arg);
       } else if (cmd === 'callback') {

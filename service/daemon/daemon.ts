@@ -128,7 +128,7 @@ export async function startDaemon(
   }
   let gnss: GnssSource | undefined;
   if (ecall) {
-    ecall.line.events.on('control', (id, xml) => ecall.service.onControl(id, xml));
+    ecall.line.events.on('control', (id, xml, ref) => ecall.service.onControl(id, xml, ref));
     ecall.service.resume();
     if (config.gnss) {
       gnss = parseGnssSource(config.gnss.source, clock, logger.child({ part: 'gnss' }));

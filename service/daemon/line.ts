@@ -25,7 +25,7 @@ export type LineEvents = {
   online: [boolean];
   volume: [CallVolume];
   /** A PSAP control block (RFC 8147) arrived for a call: call id, XML. */
-  control: [string, string];
+  control: [string, string, string | undefined];
 };
 
 /** oFono's CallVolume: microphone mute and the two volumes, in percent. */
@@ -144,7 +144,7 @@ export class Line {
     });
     const ua = this.ua;
     ua.setAudio(this.volumeValue.Muted, this.volumeValue.SpeakerVolume);
-    ua.events.on('control', (id, xml) => this.events.emit('control', id, xml));
+    ua.events.on('control', (id, xml, ref) => this.events.emit('control', id, xml, ref));
     ua.events.on('call-added', (info) => this.manager.onCallAdded(info));
     ua.events.on('call-changed', (info) => this.manager.onCallChanged(info));
     ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { capabilitiesBlock, parseControl, unsupportedAck, type ControlRequest } from './control.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { CarphoneError, errorMessage } from '../core/errors.js';
 import { SafeEmitter } from '../core/emitter.js';
@@ -139,15 +140,40 @@ export class EcallService {
     return wait;
   }
 
-  onControl(callId: string, xml: string): void {
+  /**
+   * A control block from the PSAP (RFC 8147 §9.1): an acknowledged MSD, a request for a fresh one, and
+   * requests this vehicle cannot carry out, which are answered with an <ack> saying so.
+   */
+  onControl(callId: string, xml: string, ref?: string): void {
     if (callId !== this.callId) {
       return;
     }
-    if (/<ack\b[^>]*received\s*=\s*"true"/.test(xml)) {
+    let block;
+    try {
+      block = parseControl(xml);
+    } catch (e) {
+      this.logger.warn({ err: errorMessage(e) }, 'control block from the PSAP ignored');
+      return;
+    }
+    if (block.acks.some((a) => a.received)) {
       this.dispatch({ type: 'acknowledged' });
     }
-    if (/<request\b[^>]*action\s*=\s*"send-data"/.test(xml) && /datatype\s*=\s*"eCall\.MSD"/i.test(xml)) {
+    const isMsdRequest = (r: ControlRequest): boolean =>
+      r.action === 'send-data' && (r.datatype ?? '').toLowerCase() === 'ecall.msd';
+    if (block.requests.some(isMsdRequest)) {
       this.dispatch({ type: 'msd-requested' });
+    }
+    const unsupported = block.requests.filter((r) => !isMsdRequest(r));
+    if (unsupported.length > 0) {
+      this.logger.warn(
+        { actions: unsupported.map((r) => r.action) },
+        'PSAP requests this vehicle cannot carry out',
+      );
+      try {
+        this.line.userAgent?.sendControlInfo(callId, unsupportedAck(ref, unsupported));
+      } catch (e) {
+        this.logger.error({ err: errorMessage(e) }, 'control INFO not sent');
+      }
     }
   }
 
@@ -216,7 +242,12 @@ export class EcallService {
         const urn = ecallUrn(t);
         this.logger.warn({ urn, route, attempt: effect.attempt, msdId: effect.msdId }, 'placing eCall');
         this.line.manager
-          .dialEmergency(t.test ? 'test eCall' : '112', urn, { urn, route, msd })
+          .dialEmergency(t.test ? 'test eCall' : '112', urn, {
+            urn,
+            route,
+            msd,
+            control: capabilitiesBlock(),
+          })
           .then((rec) => {
             this.callId = rec.id;
             this.settlePlacing(rec);

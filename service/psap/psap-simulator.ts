@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { parseControl, type ActionResult } from '../ecall/control.js';
 import * as sip from 'sip';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
@@ -31,6 +32,10 @@ export interface PsapCall {
   /** Content-ID of the MSD part, and whether Call-Info referenced it. */
   msdContentId: string;
   msdDisposition: string;
+  /** The actions the vehicle said it can carry out (the control block of its INVITE). */
+  capabilities: string[];
+  /** The vehicle's answers to the PSAP's requests (<actionResult>s of its acks). */
+  actionResults: ActionResult[];
   state: 'ringing' | 'active' | 'ended' | 'dropped';
   endedBy?: 'vehicle' | 'psap';
 }
@@ -153,6 +158,18 @@ export class PsapSimulator {
             infoPackage: headerText(rq.headers['info-package']),
           });
         }
+        const control = dialog
+          ? findBodyPart(String(rq.headers['content-type'] ?? ''), rq.content, CONTROL_CONTENT_TYPE)
+          : undefined;
+        if (dialog && control) {
+          try {
+            const results = parseControl(control).acks.flatMap((a) => a.results);
+            dialog.call.actionResults.push(...results);
+            this.log('control-ack', { callId: dialog.call.callId, results });
+          } catch (e) {
+            this.log('control-unreadable', { callId: dialog.call.callId, error: errorMessage(e) });
+          }
+        }
         return;
       }
       default:
@@ -198,6 +215,8 @@ export class PsapSimulator {
       msds: [],
       msdContentId: (msdPart?.headers['content-id'] ?? '').replace(/^<|>$/g, ''),
       msdDisposition: msdPart?.headers['content-disposition'] ?? '',
+      capabilities: capabilitiesIn(parts),
+      actionResults: [],
       state: 'ringing',
     };
     if (!sdp) {
@@ -308,11 +327,23 @@ export class PsapSimulator {
 
   /** Asks the vehicle for a new MSD (RFC 8147 §9: request action="send-data"). */
   requestMsd(callId: string): void {
+    this.request(callId, 'send-data', { datatype: 'eCall.MSD' });
+    this.log('msd-requested', { callId });
+  }
+
+  /**
+   * Sends the vehicle a control request (RFC 8147 §9.1.3; the actions of the IANA registry, e.g.
+   * "honk", "lamp", "msg-static"), in an INFO of the eCall info package.
+   */
+  request(callId: string, action: string, attributes: Record<string, string> = {}): void {
     const dialog = this.dialogs.get(callId);
     if (!dialog || dialog.call.state !== 'active') {
       throw new Error(`no active eCall ${callId}`);
     }
-    const body = `<?xml version="1.0" encoding="UTF-8"?><EmergencyCallData.Control xmlns="${CONTROL_NS}"><request action="send-data" datatype="eCall.MSD"/></EmergencyCallData.Control>`;
+    const attrs = Object.entries({ action, ...attributes })
+      .map(([k, v]) => ` ${k}="${v.replace(/[<>&"]/g, '')}"`)
+      .join('');
+    const body = `<?xml version="1.0" encoding="UTF-8"?><EmergencyCallData.Control xmlns="${CONTROL_NS}"><request${attrs}/></EmergencyCallData.Control>`;
     this.inDialog(
       dialog,
       'INFO',
@@ -323,7 +354,7 @@ export class PsapSimulator {
       },
       body,
     );
-    this.log('msd-requested', { callId });
+    this.log('control-request', { callId, action, ...attributes });
   }
 
   /** The PSAP ends the eCall: only the PSAP may (the occupants cannot). */
@@ -413,6 +444,8 @@ export class PsapSimulator {
             msds: [],
             msdContentId: '',
             msdDisposition: '',
+            capabilities: [],
+            actionResults: [],
             state: 'active',
           };
           this.dialogs.set(callId, {
@@ -443,4 +476,19 @@ export class PsapSimulator {
 /** A generic header as the `sip` package leaves it: a string (repeated headers joined with commas). */
 function headerText(v: unknown): string {
   return typeof v === 'string' ? v : '';
+}
+
+/** The actions listed in the <capabilities> of an INVITE's control part, if it has one. */
+function capabilitiesIn(parts: { headers: Record<string, string>; body: string }[]): string[] {
+  const control = parts.find((p) =>
+    (p.headers['content-type'] ?? '').toLowerCase().startsWith(CONTROL_CONTENT_TYPE.toLowerCase()),
+  );
+  if (!control) {
+    return [];
+  }
+  try {
+    return parseControl(control.body).capabilities;
+  } catch {
+    return [];
+  }
 }

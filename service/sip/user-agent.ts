@@ -29,7 +29,7 @@ import { authorizationHeader, selectChallenge, type Credentials } from './digest
 import { lineIdentification } from './dial-string.js';
 import type { SipStack } from './stack.js';
 import { SUPPORTED_METHODS } from './validate.js';
-import { buildMultipart, findBodyPart } from './multipart.js';
+import { boundaryOf, buildMultipart, findBodyPart, parseMultipart } from './multipart.js';
 
 /** What makes an INVITE an NG eCall (RFC 8147 §6): the service URN, the PSAP route, the MSD. */
 export interface EmergencyInvite {
@@ -39,6 +39,8 @@ export interface EmergencyInvite {
   route: string;
   /** UPER-encoded ECallMessage. */
   msd: Uint8Array;
+  /** A control block for the INVITE (the IVS's capabilities, RFC 8147 §9.1.2). */
+  control?: string;
 }
 
 export const MSD_CONTENT_TYPE = 'application/EmergencyCallData.eCall.MSD';
@@ -67,8 +69,8 @@ export type UaEvents = {
   dtmf: [string, string];
   /** The call's media quality after an RTCP interval: call id, quality. */
   quality: [string, CallQuality];
-  /** A control block from the PSAP (in its answer or in an INFO): call id, XML. */
-  control: [string, string];
+  /** A control block from the PSAP (in its answer or in an INFO): call id, XML, cid: of its body part. */
+  control: [string, string, string | undefined];
 };
 
 interface Dialog {
@@ -300,6 +302,7 @@ export class UserAgent {
   /** Turns an INVITE into an NG eCall as RFC 8147 §6 describes: SDP and MSD in one multipart body. */
   private makeEcallInvite(rq: sip.Request, e: EmergencyInvite, callId: string): void {
     const cid = `msd-${callId.slice(0, 16)}@carphone`;
+    const controlCid = `control-${callId.slice(0, 16)}@carphone`;
     const boundary = `ecall-${callId.slice(0, 12)}`;
     rq.content = buildMultipart(boundary, [
       { headers: { 'Content-Type': 'application/sdp' }, body: rq.content ?? '' },
@@ -311,9 +314,24 @@ export class UserAgent {
         },
         body: Buffer.from(e.msd).toString('binary'),
       },
+      ...(e.control
+        ? [
+            {
+              headers: {
+                'Content-Type': CONTROL_CONTENT_TYPE,
+                'Content-ID': `<${controlCid}>`,
+                'Content-Disposition': 'by-reference;handling=optional',
+              },
+              body: e.control,
+            },
+          ]
+        : []),
     ]);
     rq.headers['content-type'] = `multipart/mixed;boundary=${boundary}`;
-    rq.headers['call-info'] = `<cid:${cid}>;purpose=EmergencyCallData.eCall.MSD`;
+    rq.headers['call-info'] = [
+      `<cid:${cid}>;purpose=EmergencyCallData.eCall.MSD`,
+      ...(e.control ? [`<cid:${controlCid}>;purpose=EmergencyCallData.Control`] : []),
+    ].join(', ');
     rq.headers.accept = `application/sdp, ${CONTROL_CONTENT_TYPE}`;
     rq.headers['recv-info'] = MSD_INFO_PACKAGE;
   }
@@ -333,9 +351,18 @@ export class UserAgent {
 
   /** Sends an MSD in an INFO of the eCall info package (RFC 8147 §6, §9: the PSAP asked for fresh data). */
   sendMsdInfo(id: string, msd: Uint8Array): void {
+    this.sendEcallInfo(id, MSD_CONTENT_TYPE, Buffer.from(msd).toString('binary'), 'MSD');
+  }
+
+  /** Sends a control block (an <ack> of the PSAP's requests) in an INFO of the eCall info package. */
+  sendControlInfo(id: string, xml: string): void {
+    this.sendEcallInfo(id, CONTROL_CONTENT_TYPE, xml, 'control');
+  }
+
+  private sendEcallInfo(id: string, contentType: string, content: string, what: string): void {
     const call = this.calls.get(id);
     if (!call || call.info.phase.phase !== 'confirmed') {
-      throw new CarphoneError('FAILED', 'no established call to send the MSD on');
+      throw new CarphoneError('FAILED', `no established call to send the ${what} on`);
     }
     call.dialog.localSeq++;
     const rq: sip.Request = {
@@ -344,14 +371,14 @@ export class UserAgent {
       headers: {
         ...this.baseHeaders(call, 'INFO', call.dialog.localSeq),
         'info-package': MSD_INFO_PACKAGE,
-        'content-type': MSD_CONTENT_TYPE,
+        'content-type': contentType,
         'content-disposition': 'Info-Package',
       },
-      content: Buffer.from(msd).toString('binary'),
+      content,
     };
     this.o.stack.send(rq, (rs) => {
       if (rs.status >= 300) {
-        this.o.logger.warn({ call: id, status: rs.status }, 'MSD INFO refused');
+        this.o.logger.warn({ call: id, status: rs.status }, `${what} INFO refused`);
       }
     });
   }
@@ -425,9 +452,9 @@ export class UserAgent {
     } else if (rs.status < 300) {
       this.dispatch(call, { type: 'final-success' });
       // A PSAP's answer may carry a control block (RFC 8147 §9): the MSD's acknowledgement.
-      const control = safeBodyPart(contentType, rs.content, CONTROL_CONTENT_TYPE);
+      const control = controlPart(contentType, rs.content, rs.headers['content-id']);
       if (control) {
-        this.events.emit('control', call.info.id, control);
+        this.events.emit('control', call.info.id, control.xml, control.ref);
       }
     } else {
       this.dispatch(call, { type: 'final-failure', status: rs.status });
@@ -735,13 +762,13 @@ export class UserAgent {
             ? sip.makeResponse(rq, 200, 'OK')
             : sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'),
         );
-        const control = safeBodyPart(
+        const control = controlPart(
           String(rq.headers['content-type'] ?? ''),
           rq.content,
-          CONTROL_CONTENT_TYPE,
+          rq.headers['content-id'],
         );
         if (call && control) {
-          this.events.emit('control', call.info.id, control);
+          this.events.emit('control', call.info.id, control.xml, control.ref);
         }
         return;
       }
@@ -874,6 +901,31 @@ export class UserAgent {
     }
     this.closed = true;
   }
+}
+
+/** The control block in a body (whole or multipart) and "cid:…" of its Content-ID, for the <ack ref>. */
+function controlPart(
+  contentType: string,
+  body: string | undefined,
+  contentId: unknown,
+): { xml: string; ref?: string } | undefined {
+  const xml = safeBodyPart(contentType, body, CONTROL_CONTENT_TYPE);
+  if (!xml) {
+    return undefined;
+  }
+  const boundary = boundaryOf(contentType);
+  let id = typeof contentId === 'string' ? contentId : undefined;
+  if (boundary && body) {
+    try {
+      id = parseMultipart(body, boundary).find((p) =>
+        (p.headers['content-type'] ?? '').toLowerCase().startsWith(CONTROL_CONTENT_TYPE.toLowerCase()),
+      )?.headers['content-id'];
+    } catch {
+      id = undefined;
+    }
+  }
+  const bare = id?.trim().replace(/^<|>$/g, '');
+  return bare ? { xml, ref: `cid:${bare}` } : { xml };
 }
 
 function safeBodyPart(contentType: string, body: string | undefined, wanted: string): string | undefined {

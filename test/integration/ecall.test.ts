@@ -110,7 +110,11 @@ describe('NG eCall end to end, with the PSAP simulator', () => {
     const call = await waitFor('eCall at the PSAP', () => calls[0], 10_000);
     expect(call.urn).toBe('urn:service:sos.ecall.automatic');
     expect(call.headers.contentType).toMatch(/^multipart\/mixed;boundary=/);
-    expect(call.headers.callInfo).toBe(`<cid:${call.msdContentId}>;purpose=EmergencyCallData.eCall.MSD`);
+    expect(call.headers.callInfo).toMatch(
+      new RegExp(
+        `^<cid:${call.msdContentId}>;purpose=EmergencyCallData\\.eCall\\.MSD, <cid:control-[^>]+>;purpose=EmergencyCallData\\.Control$`,
+      ),
+    );
     expect(call.headers.accept).toMatch(/application\/sdp/);
     expect(call.headers.accept).toMatch(/application\/EmergencyCallData\.Control\+xml/);
     expect(call.headers.recvInfo).toBe('EmergencyCallData.eCall.MSD');
@@ -173,6 +177,19 @@ describe('NG eCall end to end, with the PSAP simulator', () => {
       async () => (await emergency(client)).MessageIdentifier === 2,
       3000,
     );
+  });
+
+  it('tells the PSAP what it can do in the INVITE, and answers a request it cannot carry out with an ack saying so', async () => {
+    const call = calls[0] as PsapCall;
+    // RFC 8147 §9.1.2: a control block with <capabilities> beside the MSD, referenced from Call-Info
+    // (checked in the first test).
+    expect(call.capabilities).toEqual(['send-data']);
+    // A request from RFC 8148's registry this car has no actuator for: it must not go unanswered.
+    psap.request(call.callId, 'honk', { persistance: 'PT30S' });
+    await waitFor('the ack of the honk request', () => call.actionResults.length > 0, 5000);
+    expect(call.actionResults).toEqual([{ action: 'honk', success: false, reason: 'unsupported' }]);
+    // The eCall goes on.
+    expect((await client.calls('/sip0')).map(([, p]) => p.State)).toEqual(['active']);
   });
 
   it("ends when the PSAP clears down, then answers the PSAP's callback by itself", async () => {
