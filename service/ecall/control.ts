@@ -59,6 +59,11 @@ function attributes(e: Element): Record<string, string> {
   );
 }
 
+/** xs:boolean as an attribute: "true" or "1". */
+function isTrue(v: unknown): boolean {
+  return typeof v === 'string' && (v.toLowerCase() === 'true' || v === '1');
+}
+
 /** Reads a control block; ControlError for anything that is not well-formed control XML. */
 export function parseControl(xml: string): ControlBlock {
   if (xml.length > 65536 || XMLValidator.validate(xml) !== true) {
@@ -74,12 +79,12 @@ export function parseControl(xml: string): ControlBlock {
   return {
     acks: list('ack').map((a) => ({
       ...(typeof a.ref === 'string' ? { ref: a.ref } : {}),
-      received: String(a.received ?? '').toLowerCase() === 'true',
+      received: isTrue(a.received),
       results: ((a.actionResult as Element[] | undefined) ?? [])
         .filter((r) => r && typeof r === 'object' && typeof r.action === 'string')
         .map((r) => ({
           action: String(r.action),
-          success: String(r.success ?? '').toLowerCase() === 'true',
+          success: isTrue(r.success),
           ...(typeof r.reason === 'string' ? { reason: r.reason } : {}),
         })),
     })),
