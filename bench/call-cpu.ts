@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,4 +102,45 @@ export async function callCpu(windows = 6, windowSeconds = 5): Promise<CallCpu[]
     }
   }
   return results;
+}
+
+/**
+ * The floor under any Node.js media loop on this machine: a process that only runs one 20 ms timer,
+ * sends one datagram per tick and receives 50 a second (from a second process), and does nothing
+ * with them. CPU per second, as for the calls.
+ */
+export async function nodeEventLoopFloor(seconds = 10): Promise<number> {
+  const receiver = createSocket('udp4');
+  await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
+  receiver.on('message', () => undefined);
+  const sender = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(172);let n=performance.now();` +
+        `const t=()=>{s.send(b,${receiver.address().port},'127.0.0.1');n+=20;setTimeout(t,Math.max(0,n-performance.now()))};t();`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const out = createSocket('udp4');
+  const payload = Buffer.alloc(172);
+  let next = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = (): void => {
+    out.send(payload, 9, '127.0.0.1');
+    next += 20;
+    timer = setTimeout(tick, Math.max(0, next - performance.now()));
+  };
+  tick();
+  await sleep(1000);
+  const u0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const u = process.cpuUsage(u0);
+  const perSecond = ((u.user + u.system) / 1000 / (performance.now() - t0)) * 1000;
+  clearTimeout(timer);
+  sender.kill();
+  receiver.close();
+  out.close();
+  return perSecond;
 }

@@ -4,7 +4,7 @@ import { ecallLatency } from './ecall-latency.js';
 import { fmt } from './stats.js';
 import { compare, controlCost, jitterQuality, line, targetFailures } from './jitter/jitter-bench.js';
 import { readTraceFile, referenceSet, traceSet } from './jitter/traces.js';
-import { callCpu } from './call-cpu.js';
+import { callCpu, nodeEventLoopFloor } from './call-cpu.js';
 
 /**
  * npm run bench: every figure beside a peer measured in the same run, as a ratio. Absolute times on a
@@ -66,6 +66,9 @@ async function main(): Promise<void> {
         `  ${r.codec}: carphoned ${r.carphoned.toFixed(1)} ms/s, baresip ${r.baresip.toFixed(1)} ms/s, ratio ${r.ratio.toFixed(2)}`,
       );
     }
+    console.log(
+      `  floor: a Node.js process with one 20 ms timer, one send per tick and 50 receives/s, doing nothing else: ${(await nodeEventLoopFloor()).toFixed(1)} ms/s`,
+    );
   }
   if (!only || only === 'can') {
     const crash = crashLatency(1000);
