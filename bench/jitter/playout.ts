@@ -84,7 +84,7 @@ export function readTickLog(trace: Trace, log: string): PlayoutResult {
   return { playedAt, order };
 }
 
-/** The input the speex harness reads: "seq send arrival" in arrival order is not needed, it sorts. */
+/** The smallest one-way delay in a trace: the delay every figure is measured above. */
 export function minOneWayDelay(trace: Trace): number {
   let min = Infinity;
   for (const p of trace.packets) {
