@@ -3,7 +3,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bestFixed, figures, oracle, playCarphone, readTickLog, type Figures } from './playout.js';
+import {
+  bestFixed,
+  clock,
+  figures,
+  oracle,
+  playCarphone,
+  readTickLog,
+  replay,
+  type Figures,
+} from './playout.js';
 import { FRAME_MS, formatTrace, referenceSet, traceSet, type Trace } from './traces.js';
 import { JitterBuffer } from '../../service/media/jitter/jitter-buffer.js';
 
@@ -38,26 +47,12 @@ export function playSpeex(trace: Trace): Figures {
  * Both replay the same trace ten times; the fastest run is kept.
  */
 export function controlCost(trace: Trace): { carphoneNs: number; speexNs: number } {
-  const arrived = trace.packets.filter((p) => p.arrivalMs >= 0).sort((a, b) => a.arrivalMs - b.arrivalMs);
-  const payload = new Uint8Array([0]);
+  const schedule = clock(trace);
   let best = Infinity;
   for (let run = 0; run < 10; run++) {
     const jb = JitterBuffer.create(FRAME_MS, 8000);
-    const t0 = arrived[0]?.arrivalMs ?? 0;
-    const last = arrived[arrived.length - 1]?.arrivalMs ?? 0;
-    let next = 0;
-    let frames = 0;
     const start = process.hrtime.bigint();
-    for (let now = t0; now < last + 3000; now += FRAME_MS) {
-      for (; next < arrived.length && (arrived[next]?.arrivalMs ?? Infinity) <= now; next++) {
-        const p = arrived[next];
-        if (p) {
-          jb.put(p.seq, p.sendMs * 8, p.arrivalMs, payload);
-        }
-      }
-      jb.decide(now);
-      frames++;
-    }
+    const frames = replay(trace, jb, undefined, schedule);
     best = Math.min(best, Number(process.hrtime.bigint() - start) / frames);
     jb.destroy();
   }

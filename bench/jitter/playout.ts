@@ -1,5 +1,5 @@
 import { burstRatio, G711_WITH_PLC, rFactor } from '../../service/media/e-model.js';
-import { JitterBuffer } from '../../service/media/jitter/jitter-buffer.js';
+import { JitterBuffer, type PlayoutKind } from '../../service/media/jitter/jitter-buffer.js';
 import { FRAME_MS, type Trace } from './traces.js';
 
 /**
@@ -22,7 +22,14 @@ export interface Figures {
 }
 
 /** The first arrival, the tick grid every tick-driven algorithm plays on, and the end of the run. */
-function clock(trace: Trace): { arrivals: number[]; t0: number; ticks: number } {
+export interface Schedule {
+  /** Trace indices of the packets that arrived, in arrival order. */
+  arrivals: number[];
+  t0: number;
+  ticks: number;
+}
+
+export function clock(trace: Trace): Schedule {
   const arrivals = trace.packets
     .map((_, i) => i)
     .filter((i) => (trace.packets[i]?.arrivalMs ?? -1) >= 0)
@@ -32,15 +39,19 @@ function clock(trace: Trace): { arrivals: number[]; t0: number; ticks: number } 
   return { arrivals, t0: first, ticks: Math.ceil((last - first + 3000) / FRAME_MS) };
 }
 
-/** Drives carphone's jitter buffer over a trace: packets put as they arrive, one decision per tick. */
-export function playCarphone(trace: Trace): PlayoutResult & { buffer: JitterBuffer } {
-  const { arrivals, t0, ticks } = clock(trace);
-  const jb = JitterBuffer.create(FRAME_MS, 8000);
+/**
+ * Drives a jitter buffer over a trace: packets put as they arrive, one decision per 20 ms tick, each
+ * handed to `onDecision` when given. Returns the number of ticks. The benchmark of the control path
+ * times exactly this loop.
+ */
+export function replay(
+  trace: Trace,
+  jb: JitterBuffer,
+  onDecision?: (now: number, kind: PlayoutKind) => void,
+  schedule: Schedule = clock(trace),
+): number {
+  const { arrivals, t0, ticks } = schedule;
   const payload = new Uint8Array([0]);
-  const playedAt: (number | undefined)[] = Array.from({ length: trace.packets.length }, () => undefined);
-  const order: number[] = [];
-  const base = 0x10000 + ((trace.packets[arrivals[0] ?? 0]?.seq ?? 0) & 0xffff);
-  const firstSeq = trace.packets[arrivals[0] ?? 0]?.seq ?? 0;
   let next = 0;
   for (let k = 0; k < ticks; k++) {
     const now = t0 + k * FRAME_MS;
@@ -52,6 +63,20 @@ export function playCarphone(trace: Trace): PlayoutResult & { buffer: JitterBuff
       jb.put(p.seq, Math.round(p.sendMs * 8), p.arrivalMs, payload);
     }
     const kind = jb.decide(now);
+    onDecision?.(now, kind);
+  }
+  return ticks;
+}
+
+/** Plays a trace through carphone's jitter buffer and notes when each frame was played. */
+export function playCarphone(trace: Trace): PlayoutResult & { buffer: JitterBuffer } {
+  const { arrivals } = clock(trace);
+  const jb = JitterBuffer.create(FRAME_MS, 8000);
+  const playedAt: (number | undefined)[] = Array.from({ length: trace.packets.length }, () => undefined);
+  const order: number[] = [];
+  const base = 0x10000 + ((trace.packets[arrivals[0] ?? 0]?.seq ?? 0) & 0xffff);
+  const firstSeq = trace.packets[arrivals[0] ?? 0]?.seq ?? 0;
+  replay(trace, jb, (now, kind) => {
     if (kind === 'normal' || kind === 'accelerate') {
       for (const ext of jb.lastSequences()) {
         const index = ext - base + firstSeq;
@@ -61,7 +86,7 @@ export function playCarphone(trace: Trace): PlayoutResult & { buffer: JitterBuff
         }
       }
     }
-  }
+  });
   return { playedAt, order, buffer: jb };
 }
 

@@ -383,9 +383,8 @@ static void take(jb *b, jb_slot *s, int second)
 	b->st.n_played++;
 }
 
-static int32_t wait(jb *b, double now_ms)
+static int32_t wait(jb *b)
 {
-	(void)now_ms;
 	b->waiting = 1;
 	b->starved_ms += b->frame_ms;
 	if (!b->started || b->starved_ms > STALL_EXPAND_MS) {
@@ -428,7 +427,7 @@ int32_t jb_get(int32_t h, double now_ms)
 	if (b->cooldown > 0)
 		b->cooldown--;
 	if (!b->have_seq)
-		return wait(b, now_ms);
+		return wait(b);
 	jb_slot *next = slot(b, b->next_seq);
 	if (next) {
 		/* After a stall or at the start, resume only once the frame is due: playing early would
@@ -436,20 +435,20 @@ int32_t jb_get(int32_t h, double now_ms)
 		double due_next = send_ms(b, next->ts) + b->min_transit + b->target;
 		if (b->waiting && now_ms < due_next - b->frame_ms / 2) {
 			b->st.c_delay_ms = now_ms - (send_ms(b, next->ts) + b->min_transit);
-			return wait(b, now_ms);
+			return wait(b);
 		}
 		return play(b, next, now_ms);
 	}
 	jb_slot *later = earliest_after(b, b->next_seq);
 	if (!later)
-		return wait(b, now_ms);
+		return wait(b);
 	/* The missing frame's due time, from the later frame's timestamp. */
 	double frames_between = (double)(later->seq - b->next_seq);
 	double later_send = send_ms(b, later->ts);
 	double due_missing = later_send - frames_between * b->frame_ms + b->min_transit + b->target;
 	b->st.c_delay_ms = now_ms - (due_missing - b->target);
 	if (now_ms < due_missing && b->started)
-		return wait(b, now_ms);
+		return wait(b);
 	/* The frames the stall already filled with expansions need no concealment of their own: skip
 	 * them, or all of the gap if it is long (an outage) or already covered. */
 	uint32_t missing = later->seq - b->next_seq;

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isRtcp, isRtp, RtpPacket } from 'rtp.js/packets';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { MediaMode } from '../calls/call-machine.js';
 import { DEFAULT_CODECS, type CodecName, type NegotiatedAudio } from '../sdp/offer-answer.js';
@@ -10,7 +10,6 @@ import { OpusCodec } from './codecs/opus-codec.js';
 import { JitterBuffer, JitterBufferError } from './jitter/jitter-buffer.js';
 import { compressTwoFrames } from './jitter/time-scale.js';
 import { SrtpContext, SrtpError } from './srtp/srtp-context.js';
-import { randomBytes } from 'node:crypto';
 import type { AudioDevice, CallAudio } from './devices/audio-device.js';
 import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
 import { RtcpState, type CallQuality } from './rtcp/rtcp-state.js';
@@ -451,18 +450,17 @@ export class RtpAudioSession implements MediaSession {
     const pt = packet.getPayloadType();
     const payloadView = packet.getPayload();
     const payload = new Uint8Array(payloadView.buffer, payloadView.byteOffset, payloadView.byteLength);
-    if (pt === n.telephoneEventPt) {
-      this.counters.packetsReceived++;
-      this.rtcp.onRtpReceived(packet.getSsrc(), packet.getSequenceNumber(), packet.getTimestamp());
-      this.onTelephoneEvent(payload, packet.getTimestamp());
-      return;
-    }
-    if (pt !== n.codec.payloadType || payload.length === 0 || payload.length > 1920) {
+    const isEvent = pt === n.telephoneEventPt;
+    if (!isEvent && (pt !== n.codec.payloadType || payload.length === 0 || payload.length > 1920)) {
       this.counters.packetsDiscarded++;
       return;
     }
     this.counters.packetsReceived++;
     this.rtcp.onRtpReceived(packet.getSsrc(), packet.getSequenceNumber(), packet.getTimestamp());
+    if (isEvent) {
+      this.onTelephoneEvent(payload, packet.getTimestamp());
+      return;
+    }
     this.lastRxAt = performance.now();
     if (address !== n.remoteAddress || port !== n.remotePort) {
       this.latchedRemote = { address, port };

@@ -72,8 +72,15 @@ const TELEPHONE_EVENT_PTS: Readonly<Record<number, number>> = { 48000: 102, 8000
 /** We send and take narrowband Opus (the devices run at 8 kHz): no point in the peer sending more. */
 const OPUS_FMTP = 'maxplaybackrate=8000;sprop-maxcapturerate=8000;useinbandfec=1';
 
-function supported(name: string, rate: number, allowed: readonly CodecName[]): AudioCodec | undefined {
-  return SUPPORTED.find((c) => c.name === name && c.clockRate === rate && allowed.includes(c.name));
+/** The peer's formats that carphone takes (and the account allows), in the peer's order, with its payload types. */
+function commonCodecs(
+  remote: { codecs: { pt: number; name: string; rate: number }[] },
+  allowed: readonly CodecName[],
+): AudioCodec[] {
+  return remote.codecs.flatMap((c) => {
+    const s = SUPPORTED.find((x) => x.name === c.name && x.clockRate === c.rate && allowed.includes(x.name));
+    return s ? [{ ...s, payloadType: c.pt }] : [];
+  });
 }
 
 export function reverseDirection(d: Direction): Direction {
@@ -242,18 +249,14 @@ function pickTelephoneEvent(
 
 /** Opus when the peer offers it and we allow it, else the first G.711 in the peer's order. */
 function pickCodec(remote: ParsedAudio, allowed: readonly CodecName[]): AudioCodec | undefined {
-  const ours = remote.codecs
-    .map((c) => {
-      const s = supported(c.name, c.rate, allowed);
-      return s ? { ...s, payloadType: c.pt } : undefined;
-    })
-    .filter((c): c is AudioCodec => c !== undefined);
+  const ours = commonCodecs(remote, allowed);
   return ours.find((c) => c.name === 'OPUS') ?? ours[0];
 }
 
 /**
- * Answers a remote offer: the first of the peer's codecs that carphone supports, in the peer's order.
- * Throws SdpError (→ 488 Not Acceptable Here) when nothing matches.
+ * Answers a remote offer: Opus when the peer offers it and the account allows it, else the first of the
+ * peer's codecs that carphone supports, in the peer's order. Throws SdpError (→ 488 Not Acceptable Here)
+ * when nothing matches.
  */
 export function answerOffer(
   offer: string,
@@ -301,12 +304,7 @@ export function readAnswer(answer: string, srtp?: 'optional' | 'mandatory'): Neg
     throw new SdpError('the answer accepted no SRTP key and this account requires SRTP');
   }
   // The answer's first format is the one the peer will send (RFC 3264 §6.1).
-  const codec = remote.codecs
-    .map((c) => {
-      const s = supported(c.name, c.rate, DEFAULT_CODECS);
-      return s ? { ...s, payloadType: c.pt } : undefined;
-    })
-    .find((c) => c !== undefined);
+  const codec = commonCodecs(remote, DEFAULT_CODECS)[0];
   if (!codec) {
     throw new SdpError('answer selected no codec that was offered');
   }
