@@ -1,5 +1,5 @@
 import { ReceptionStats } from './reception.js';
-import { buildRtcp, ntpFromUnixMs, ntpMiddle32, parseRtcp, type IncomingRtcp } from './packets.js';
+import { buildRtcp, ntpFromUnixMs, ntpMiddle32, parseRtcp } from './packets.js';
 import { burstRatio, G711_WITH_PLC, mosFromR, rFactor, type CodecImpairment } from '../e-model.js';
 
 /**
@@ -50,7 +50,6 @@ export class RtcpState {
   private lastSr: { middle: number; arrivedAtMs: number } | undefined;
   private roundTripMs: number | undefined;
   private remote: { lossPct: number; jitterMs: number } | undefined;
-  private byeReceived = false;
 
   constructor(
     readonly ssrc: number,
@@ -82,12 +81,8 @@ export class RtcpState {
     this.sentSinceReport = true;
   }
 
-  get farEndSaidBye(): boolean {
-    return this.byeReceived;
-  }
-
   /** Takes in a datagram from the RTCP port; throws RtcpError for one that is not RTCP. */
-  onRtcp(data: Uint8Array): IncomingRtcp {
+  onRtcp(data: Uint8Array): void {
     const rtcp = parseRtcp(data);
     const now = this.clocks.monotonicMs();
     if (rtcp.senderReportNtp) {
@@ -107,10 +102,6 @@ export class RtcpState {
         }
       }
     }
-    if (rtcp.bye) {
-      this.byeReceived = true;
-    }
-    return rtcp;
   }
 
   /** Our next compound packet: an SR when we sent since the last one, else an RR. */
