@@ -1,4 +1,5 @@
 import * as sdpTransform from 'sdp-transform';
+import { SRTP_SUITE } from '../media/srtp/srtp-context.js';
 
 /**
  * SDP offer/answer (RFC 3264) for one audio stream, on top of sdp-transform's parser. carphone offers
@@ -28,8 +29,6 @@ export interface LocalMedia {
    */
   srtp?: { mode: 'optional' | 'mandatory'; inline: string };
 }
-
-export const SRTP_SUITE = 'AES_CM_128_HMAC_SHA1_80';
 
 export const DEFAULT_CODECS: readonly CodecName[] = ['OPUS', 'PCMU', 'PCMA'];
 

@@ -7,7 +7,7 @@ import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
  * key). node:crypto does the ciphers; this file does the packet layout, the indexes and the replay
  * window.
  */
-export const SUITE = 'AES_CM_128_HMAC_SHA1_80';
+export const SRTP_SUITE = 'AES_CM_128_HMAC_SHA1_80';
 const TAG = 10;
 
 export class SrtpError extends Error {
