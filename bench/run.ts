@@ -4,7 +4,7 @@ import { ecallLatency } from './ecall-latency.js';
 import { fmt } from './stats.js';
 import { compare, controlCost, jitterQuality, line, targetFailures } from './jitter/jitter-bench.js';
 import { readTraceFile, referenceSet, traceSet } from './jitter/traces.js';
-import { callCpu, nodeEventLoopFloor } from './call-cpu.js';
+import { callCpu, nodeEventLoopFloor, type CpuFigure } from './call-cpu.js';
 
 /**
  * npm run bench: every figure beside a peer measured in the same run, as a ratio. Absolute times on a
@@ -58,13 +58,12 @@ async function main(): Promise<void> {
     jitter(process.argv.slice(3));
   }
   if (!only || only === 'cpu') {
-    console.log(
-      'CPU per second of a full-duplex call, calling side, idle subtracted (6 windows of 5 s, medians)',
-    );
+    console.log('CPU per second of a full-duplex call, calling side, idle subtracted');
     for (const r of await callCpu()) {
-      console.log(
-        `  ${r.codec}: carphoned ${r.carphoned.toFixed(1)} ms/s, baresip ${r.baresip.toFixed(1)} ms/s, ratio ${r.ratio.toFixed(2)}`,
-      );
+      const f = (label: string, x: CpuFigure): string =>
+        `  ${r.codec}, ${label}: carphoned ${x.carphoned.toFixed(1)} ms/s, baresip ${x.baresip.toFixed(1)} ms/s, ratio ${x.ratio.toFixed(2)}`;
+      console.log(f('first 40 s of the first call', r.firstCall));
+      console.log(f('after that (6 windows of 5 s, medians)', r.steady));
     }
     console.log(
       `  floor: a Node.js process with one 20 ms timer, one send per tick and 50 receives/s, doing nothing else: ${(await nodeEventLoopFloor()).toFixed(1)} ms/s`,

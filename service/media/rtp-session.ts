@@ -1,4 +1,6 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { isRtcp, isRtp, RtpPacket } from 'rtp.js/packets';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
@@ -17,8 +19,21 @@ import { defaultTiming, DTMF_KEYS, dtmfFrames, type DtmfFrame } from './rfc4733.
 
 const DTMF_EVENTS = DTMF_KEYS;
 
+/**
+ * RTP goes to addresses from the SDP, which are IP literals; Node's default resolves even those
+ * through dns.lookup and a next-tick, once per packet. Names (an FQDN in c=) still go to dns.lookup.
+ */
+const lookupIpLiteral: NonNullable<SocketOptions['lookup']> = (hostname, options, callback) => {
+  const family = isIP(hostname);
+  if (family === 0) {
+    dnsLookup(hostname, options, callback);
+  } else {
+    callback(null, hostname, family);
+  }
+};
+
 function bindSocket(address: string, port: number): Promise<Socket | undefined> {
-  const socket = createSocket('udp4');
+  const socket = createSocket({ type: 'udp4', lookup: lookupIpLiteral });
   return new Promise((resolve) => {
     socket.once('error', () => {
       socket.close();
@@ -91,6 +106,8 @@ export class RtpAudioSession implements MediaSession {
   private srtp: { out: SrtpContext; in: SrtpContext; remoteInline: string } | undefined;
   private jitterShape = '';
   private remoteSsrc: number | undefined;
+  /** One packet object re-filled for every frame we send (rtp.js would otherwise build one per frame). */
+  private readonly outgoing = new RtpPacket();
 
   constructor(
     private readonly socket: Socket,
@@ -399,13 +416,15 @@ export class RtpAudioSession implements MediaSession {
       const pcm = this.muted ? new Int16Array(samples) : this.audio.source.read(samples);
       payload = codec.encode(pcm);
     }
-    const packet = new RtpPacket();
+    const packet = this.outgoing;
     packet.setPayloadType(payloadType);
     packet.setSequenceNumber(this.seq);
     packet.setTimestamp(timestamp >>> 0);
     packet.setSsrc(this.ssrc);
     packet.setMarker(marker);
     packet.setPayload(new DataView(payload.buffer, payload.byteOffset, payload.byteLength));
+    // Each frame into a buffer of its own: a send that the kernel queues still holds the last one.
+    packet.serialize();
     const view = packet.getView();
     const target = this.latchedRemote ?? { address: n.remoteAddress, port: n.remotePort };
     const plain = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);

@@ -17,6 +17,8 @@ export interface BaresipOptions {
   codecs?: string[];
   /** Media encryption, e.g. "srtp-mand" (SDES-keyed SRTP on RTP/SAVP, nothing else). */
   mediaenc?: string;
+  /** More lines for baresip's config file, e.g. `opus_bitrate 24000`. */
+  config?: string[];
 }
 
 export interface BaresipEvent {
@@ -85,6 +87,7 @@ export class Baresip {
         'module_app menu.so',
         `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
         `snd_path ${recordDir}`,
+        ...(o.config ?? []),
         '',
       ].join('\n'),
     );
