@@ -25,7 +25,7 @@
 #define HIST_FORGET 0.996
 #endif
 #ifndef TARGET_QUANTILE
-#define TARGET_QUANTILE 0.95
+#define TARGET_QUANTILE 0.93
 #endif
 #ifndef MIN_RISE_PER_MS
 #define MIN_RISE_PER_MS 0.002
