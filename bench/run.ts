@@ -5,6 +5,9 @@ import { fmt } from './stats.js';
 import { compare, controlCost, jitterQuality, line, targetFailures } from './jitter/jitter-bench.js';
 import { readTraceFile, referenceSet, traceSet } from './jitter/traces.js';
 import { callCpu, nodeEventLoopFloor, type CpuFigure } from './call-cpu.js';
+import { opusEncoderCost, type OpusEncoderCost } from './opus-encoder.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /**
  * npm run bench: every figure beside a peer measured in the same run, as a ratio. Absolute times on a
@@ -52,10 +55,39 @@ function jitter(args: string[]): void {
   );
 }
 
+/** The same measurement in a child process forced onto @evan/opus's WebAssembly build. */
+function wasmOpusEncoderCost(): OpusEncoderCost {
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), 'opus', '--json'],
+    { env: { ...process.env, OPUS_FORCE_WASM: '1' }, encoding: 'utf8' },
+  );
+  if (child.status !== 0) {
+    throw new Error(`the WebAssembly Opus encoder bench failed: ${child.stderr}`);
+  }
+  return JSON.parse(child.stdout) as OpusEncoderCost;
+}
+
+async function opus(args: string[]): Promise<void> {
+  if (args.includes('--json')) {
+    console.log(JSON.stringify(await opusEncoderCost()));
+    return;
+  }
+  console.log('Opus encoding, 8 kHz mono VOIP 24 kb/s, 60 s of speech-like audio (fastest of 5 passes)');
+  for (const r of [await opusEncoderCost(), wasmOpusEncoderCost()]) {
+    console.log(
+      `  carphone (@evan/opus, ${r.build} build): ${(r.carphoneNs / 1000).toFixed(1)} µs/frame (${r.carphoneBytes.toFixed(1)} B), Debian libopus from C: ${(r.libopusNs / 1000).toFixed(1)} µs/frame (${r.libopusBytes.toFixed(1)} B), ratio ${(r.carphoneNs / r.libopusNs).toFixed(2)}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv[2];
   if (!only || only === 'jitter') {
     jitter(process.argv.slice(3));
+  }
+  if (!only || only === 'opus') {
+    await opus(process.argv.slice(3));
   }
   if (!only || only === 'cpu') {
     console.log('CPU per second of a full-duplex call, calling side, idle subtracted');

@@ -14,10 +14,12 @@
 #   chromium, fonts-dejavu-core  the HMI's renderer in a real browser (driven by playwright-core), with its font
 #   clang, lld    build native/ (C) to WebAssembly; CI rebuilds it and checks it matches the committed .wasm
 #   libspeexdsp-dev  speexdsp's jitter buffer, the peer the jitter-buffer benchmark measures against
-#   pulseaudio, pulseaudio-utils  a private PulseAudio server for the pulse audio device's test, and
-#                 pacat/parec, which that device uses on a head unit (PulseAudio or pipewire-pulse)
+#   libopus-dev   Debian's libopus (baresip's), the peer the Opus-encoder benchmark measures against
+#   pulseaudio, pulseaudio-utils  a private PulseAudio server for the pulse audio device's tests (its
+#                 WebRTC echo canceller too), and pacat/parec, which that device uses on a head unit
+#                 (PulseAudio or pipewire-pulse)
 set -euo pipefail
-packages=(dbus kamailio baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld libspeexdsp-dev pulseaudio pulseaudio-utils)
+packages=(dbus kamailio baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

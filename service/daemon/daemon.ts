@@ -12,6 +12,7 @@ import { FileDevice } from '../media/devices/file-device.js';
 import { NullDevice } from '../media/devices/null-device.js';
 import { PulseDevice } from '../media/devices/pulse-device.js';
 import { RtpMediaFactory } from '../media/rtp-session.js';
+import { OpusCodec } from '../media/codecs/opus-codec.js';
 import { Line } from './line.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,9 @@ export async function startDaemon(
   clock: Clock = systemClock,
 ): Promise<RunningDaemon> {
   const device = audioDevice(config, logger);
+  if (config.accounts.some((a) => codecNames(a.codecs).includes('OPUS'))) {
+    logger.info({ build: OpusCodec.encoderBuild }, 'Opus encoder');
+  }
   const { bus, address, privateDaemon } = await openBus(config.dbus.bus, logger);
   bus.on('error', (e: unknown) => logger.error({ err: errorMessage(e) }, 'D-Bus connection error'));
   const service = new OfonoService(bus, logger, VERSION);

@@ -1,33 +1,42 @@
-import OpusScript from 'opusscript';
+import { createRequire } from 'node:module';
+import { Encoder as OpusEncoder } from '@evan/opus';
 import { OpusDecoder } from 'opus-decoder';
 import { CodecError, type AudioCodecSession } from './codec.js';
 
 /**
- * Opus (RFC 6716, RTP per RFC 7587) at the devices' 8 kHz: opusscript's libopus encoder in VOIP mode,
- * opus-decoder's libopus decoder, whose packet loss concealment fills lost frames. Both are WebAssembly
- * from the npm registry, with nothing to build. The RTP clock is 48 kHz whatever the audio rate.
+ * Opus (RFC 6716, RTP per RFC 7587) at the devices' 8 kHz: @evan/opus's libopus encoder in VOIP mode,
+ * opus-decoder's libopus decoder, whose packet loss concealment fills lost frames. The RTP clock is
+ * 48 kHz whatever the audio rate.
+ *
+ * The encoder is most of an Opus call's CPU. @evan/opus ships libopus built natively for x64 and arm64
+ * Linux inside its npm package (nothing is downloaded or compiled at install) and falls back to its
+ * WebAssembly build elsewhere; natively it encodes a frame in about half the time of opusscript's
+ * WebAssembly, which carphone used before (figures in docs/performance.md).
  */
 export class OpusCodec implements AudioCodecSession {
+  /** Which build of libopus encodes: @evan/opus picks one silently, integrators need to know which. */
+  static readonly encoderBuild: 'native' | 'wasm' = loadsNativeEncoder() ? 'native' : 'wasm';
+
   readonly name = 'OPUS';
   readonly clockRate = 48000;
   private closed = false;
 
   private constructor(
-    private readonly encoder: OpusScript,
+    private readonly encoder: OpusEncoder,
     private readonly decoder: OpusDecoder<8000>,
   ) {}
 
   static async create(bitrate = 24000): Promise<OpusCodec> {
-    const encoder = new OpusScript(8000, 1, OpusScript.Application.VOIP);
-    encoder.setBitrate(bitrate);
+    const encoder = new OpusEncoder({ channels: 1, sample_rate: 8000, application: 'voip' });
+    encoder.bitrate = bitrate;
     const decoder = new OpusDecoder({ sampleRate: 8000, channels: 1 });
     await decoder.ready;
     return new OpusCodec(encoder, decoder);
   }
 
   encode(pcm: Int16Array): Uint8Array {
-    const out = this.encoder.encode(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength), pcm.length);
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    // A copy of the packet, not a view of the encoder's buffer that the next frame overwrites.
+    return this.encoder.encode(pcm);
   }
 
   decode(payload: Uint8Array): Int16Array {
@@ -53,7 +62,6 @@ export class OpusCodec implements AudioCodecSession {
   close(): void {
     if (!this.closed) {
       this.closed = true;
-      this.encoder.delete();
       this.decoder.free();
     }
   }
@@ -65,4 +73,16 @@ function toInt16(f: Float32Array): Int16Array {
     out[i] = Math.max(-32768, Math.min(32767, Math.round((f[i] ?? 0) * 32767)));
   }
   return out;
+}
+
+function loadsNativeEncoder(): boolean {
+  if (process.env.OPUS_FORCE_WASM) {
+    return false;
+  }
+  try {
+    createRequire(import.meta.url)('@evan/opus/node/index.js');
+    return true;
+  } catch {
+    return false;
+  }
 }
