@@ -42,9 +42,11 @@ function loopingSource(samples: Int16Array): AudioSource {
   return {
     read(count) {
       const out = new Int16Array(count);
-      for (let i = 0; i < count; i++) {
-        out[i] = samples[pos] ?? 0;
-        pos = (pos + 1) % samples.length;
+      for (let filled = 0; filled < count;) {
+        const run = Math.min(count - filled, samples.length - pos);
+        out.set(samples.subarray(pos, pos + run), filled);
+        filled += run;
+        pos = (pos + run) % samples.length;
       }
       return out;
     },
