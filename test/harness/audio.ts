@@ -17,10 +17,9 @@ export function writeTone(
   writeWav(path, { sampleRate, samples }, channels);
 }
 
-/** Power of one frequency in a block (Goertzel), normalised by the block's energy. */
-export function toneShare(samples: Int16Array, sampleRate: number, hz: number): number {
-  const k = (2 * Math.PI * hz) / sampleRate;
-  const coeff = 2 * Math.cos(k);
+/** Goertzel's power of one frequency in a block, and the block's energy. */
+function goertzel(samples: Int16Array, sampleRate: number, hz: number): { power: number; energy: number } {
+  const coeff = 2 * Math.cos((2 * Math.PI * hz) / sampleRate);
   let s1 = 0;
   let s2 = 0;
   let energy = 0;
@@ -30,8 +29,33 @@ export function toneShare(samples: Int16Array, sampleRate: number, hz: number): 
     s1 = s0;
     energy += x * x;
   }
-  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return { power: s1 * s1 + s2 * s2 - coeff * s1 * s2, energy };
+}
+
+/** Power of one frequency in a block (Goertzel), normalised by the block's energy. */
+export function toneShare(samples: Int16Array, sampleRate: number, hz: number): number {
+  const { power, energy } = goertzel(samples, sampleRate, hz);
   return energy === 0 ? 0 : (2 * power) / (samples.length * energy);
+}
+
+/**
+ * Level of one frequency in a recording between two times, in dB relative to a full-scale sine: its
+ * power averaged over 200 ms windows (so that tones which come and go count by how long they sound).
+ */
+export function toneLevelDb(path: string, hz: number, fromSeconds: number, toSeconds: number): number {
+  const wav = readWav(path);
+  const size = Math.round(wav.sampleRate / 5);
+  const end = Math.min(wav.samples.length, Math.round(toSeconds * wav.sampleRate));
+  let sum = 0;
+  let windows = 0;
+  for (let i = Math.round(fromSeconds * wav.sampleRate); i + size <= end; i += size) {
+    // A sine of amplitude A gives a Goertzel power of (A·N/2)² over N samples.
+    const amplitude =
+      (2 * Math.sqrt(goertzel(wav.samples.subarray(i, i + size), wav.sampleRate, hz).power)) / size;
+    sum += amplitude * amplitude;
+    windows++;
+  }
+  return windows === 0 ? -Infinity : 10 * Math.log10(sum / windows / 32767 ** 2);
 }
 
 /** The strongest frequency between 100 and 3400 Hz in 10 Hz steps, over two seconds from where sound starts. */

@@ -8,6 +8,11 @@ import { Child, waitFor } from './process.js';
  * A private PulseAudio server with two null sinks standing in for the cabin: "cabin_speaker" (what the
  * car plays; its .monitor is what a microphone next to the speaker would hear) and "cabin_mic" (what
  * the test speaks; carphone records its .monitor as the microphone).
+ *
+ * With `echoingCabin`, the speaker is also heard by the microphone (a loopback from the speaker's
+ * monitor into cabin_mic, 20 ms of acoustic path), and PulseAudio's WebRTC echo canceller is loaded as
+ * docs/media.md tells integrators to: the source "phone_mic" is the microphone with the speaker's echo
+ * removed, the sink "phone_speaker" is the speaker as the canceller sees it.
  */
 export class PrivatePulse {
   private constructor(
@@ -15,7 +20,7 @@ export class PrivatePulse {
     private readonly child: Child,
   ) {}
 
-  static async start(): Promise<PrivatePulse> {
+  static async start(options: { echoingCabin?: boolean } = {}): Promise<PrivatePulse> {
     const dir = mkdtempSync(join(tmpdir(), 'carphone-pulse-'));
     const socket = join(dir, 'native');
     writeFileSync(
@@ -24,6 +29,13 @@ export class PrivatePulse {
         `load-module module-native-protocol-unix socket=${socket} auth-anonymous=1`,
         'load-module module-null-sink sink_name=cabin_speaker',
         'load-module module-null-sink sink_name=cabin_mic',
+        ...(options.echoingCabin
+          ? [
+              // Pinned: PulseAudio would otherwise move the loopback onto the canceller's own source.
+              'load-module module-loopback source=cabin_speaker.monitor sink=cabin_mic latency_msec=20 source_dont_move=true sink_dont_move=true',
+              'load-module module-echo-cancel aec_method=webrtc source_master=cabin_mic.monitor sink_master=cabin_speaker source_name=phone_mic sink_name=phone_speaker',
+            ]
+          : []),
         '',
       ].join('\n'),
     );
