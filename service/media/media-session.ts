@@ -12,6 +12,8 @@ export interface MediaStats {
   packetsReceived: number;
   /** Datagrams on the RTP port that were not RTP for this call (garbage, wrong payload type). */
   packetsDiscarded: number;
+  /** Frame ticks whose send or playout threw (the frame is lost; the call's clock goes on). */
+  framesFailed: number;
   /** The jitter buffer's counters, where the call has one. */
   jitter?: JitterStats;
 }

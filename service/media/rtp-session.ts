@@ -85,7 +85,12 @@ export class RtpAudioSession implements MediaSession {
   private timestamp = randomInt(0, 2 ** 32 - 1);
   private timer: NodeJS.Timeout | undefined;
   private nextTickAt = 0;
-  private readonly counters: MediaStats = { packetsSent: 0, packetsReceived: 0, packetsDiscarded: 0 };
+  private readonly counters: MediaStats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    packetsDiscarded: 0,
+    framesFailed: 0,
+  };
   private latchedRemote: { address: string; port: number } | undefined;
   private latchedRtcp: { address: string; port: number } | undefined;
   private lastDtmfTimestamp: number | undefined;
@@ -356,15 +361,36 @@ export class RtpAudioSession implements MediaSession {
       this.timer = undefined;
       return;
     }
+    // A frame that fails (a device that cannot be read, say) is lost; the clock goes on, and the
+    // other direction's frame is still played or sent.
     if (this.mode.send) {
-      this.sendFrame();
+      try {
+        this.sendFrame();
+      } catch (e) {
+        this.frameFailed('send', e);
+      }
     }
     if (this.mode.receive) {
-      this.playFrame();
+      try {
+        this.playFrame();
+      } catch (e) {
+        this.frameFailed('play', e);
+      }
     }
     this.nextTickAt += this.negotiated?.ptime ?? 20;
     const delay = Math.max(0, this.nextTickAt - performance.now());
     this.timer = setTimeout(() => this.tick(), delay);
+  }
+
+  /** Logged once per call: a fault that hits one frame usually hits every frame after it. */
+  private frameFailed(direction: 'send' | 'play', e: unknown): void {
+    this.counters.framesFailed++;
+    if (this.counters.framesFailed === 1) {
+      this.logger.error(
+        { direction, err: e instanceof Error ? e.message : String(e) },
+        'a media frame failed',
+      );
+    }
   }
 
   /** Queues DTMF keys as RFC 4733 events; resolves when the last one has been sent. */

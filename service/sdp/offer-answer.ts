@@ -280,8 +280,9 @@ export function answerOffer(
     throw new SdpError('this account requires SRTP and the offer has no usable key');
   }
   const crypto = local.srtp && key ? { tag: key.tag, savp: remote.savp } : undefined;
+  const ptime = sendPtime(codec, remote.ptime);
   return {
-    answer: render(local, [codec], te ? [te] : [], direction, remote.ptime, crypto),
+    answer: render(local, [codec], te ? [te] : [], direction, ptime, crypto),
     negotiated: {
       ...(crypto && key ? { srtpRemoteInline: key.inline } : {}),
       remoteAddress: remote.address,
@@ -290,9 +291,23 @@ export function answerOffer(
       codec,
       ...(te !== undefined ? { telephoneEventPt: te.pt, telephoneEventRate: te.rate } : {}),
       remoteDirection: remote.direction,
-      ptime: remote.ptime,
+      ptime,
     },
   };
+}
+
+/** Frame lengths libopus encodes (RFC 6716 §2.1.4; 80-120 ms as several frames in one packet). */
+const OPUS_PTIMES = [10, 20, 40, 60, 80, 100, 120];
+
+/**
+ * The packet length we send: the peer's ptime (a preference, RFC 4566 §6), except that Opus cannot
+ * encode every length (30 ms, say): then the longest one it can that is not longer.
+ */
+function sendPtime(codec: AudioCodec, ptime: number): number {
+  if (codec.name !== 'OPUS') {
+    return ptime;
+  }
+  return OPUS_PTIMES.filter((p) => p <= ptime).pop() ?? 20;
 }
 
 /** Reads the peer's answer to our offer. */
@@ -316,7 +331,7 @@ export function readAnswer(answer: string, srtp?: 'optional' | 'mandatory'): Neg
     ...(key ? { srtpRemoteInline: key.inline } : {}),
     ...(te !== undefined ? { telephoneEventPt: te.pt, telephoneEventRate: te.rate } : {}),
     remoteDirection: remote.direction,
-    ptime: remote.ptime,
+    ptime: sendPtime(codec, remote.ptime),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * Where a call's audio comes from and goes to. Frames are 8 kHz, 16-bit mono PCM. The real-time media
- * engine (PipeWire/PulseAudio, Opus at 48 kHz) replaces these behind the same interface.
+ * Where a call's audio comes from and goes to. Frames are 8 kHz, 16-bit mono PCM. A source or sink that
+ * throws loses that frame only: the session's clock goes on (RtpAudioSession counts it in framesFailed).
  */
 export interface AudioSource {
   /** Returns exactly `count` samples; silence when there is nothing to play. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CodecError } from '../../../service/media/codecs/codec.js';
 import { G711Codec } from '../../../service/media/codecs/g711-codec.js';
 import { OpusCodec } from '../../../service/media/codecs/opus-codec.js';
+import { answerOffer } from '../../../service/sdp/offer-answer.js';
 
 function tone(hz: number, samples: number, start = 0): Int16Array {
   return Int16Array.from({ length: samples }, (_, i) =>
@@ -35,6 +36,28 @@ describe('Opus at 8 kHz', () => {
     }
     const decoded = Int16Array.from(out.slice(4000));
     expect(share(decoded, 440)).toBeGreaterThan(0.8);
+    codec.close();
+  });
+
+  it('encodes and decodes a frame of every length negotiation can choose for any ptime a peer asks', async () => {
+    const codec = await OpusCodec.create();
+    const offer = (ptime: number): string =>
+      [
+        'v=0',
+        'o=- 1 1 IN IP4 127.0.0.1',
+        's=-',
+        'c=IN IP4 127.0.0.1',
+        't=0 0',
+        'm=audio 40000 RTP/AVP 111',
+        'a=rtpmap:111 opus/48000/2',
+        `a=ptime:${ptime}`,
+        '',
+      ].join('\r\n');
+    const local = { address: '127.0.0.1', port: 20000, sessionId: 1, version: 1 };
+    for (let ptime = 10; ptime <= 120; ptime++) {
+      const samples = answerOffer(offer(ptime), local, 'sendrecv').negotiated.ptime * 8;
+      expect(codec.decode(codec.encode(tone(440, samples))).length, `ptime ${ptime}`).toBe(samples);
+    }
     codec.close();
   });
 

@@ -79,6 +79,24 @@ describe('SDP offer/answer', () => {
     );
   });
 
+  it("sends Opus in the longest frame libopus can encode within the peer's ptime, G.711 in exactly it", () => {
+    const opusOffer = (ptime: number): string =>
+      baresipOffer
+        .replace('RTP/AVP 0 8 101', 'RTP/AVP 111 0 101')
+        .replace('a=rtpmap:8 PCMA/8000', `a=rtpmap:111 opus/48000/2\r\na=ptime:${ptime}`);
+    const sent = (ptime: number, codecs?: ('OPUS' | 'PCMU')[]): { negotiated: number; answered: string } => {
+      const { answer, negotiated } = answerOffer(opusOffer(ptime), { ...local, codecs }, 'sendrecv');
+      return { negotiated: negotiated.ptime, answered: /^a=ptime:(\d+)\r$/m.exec(answer)?.[1] ?? '' };
+    };
+    expect([20, 30, 50, 60, 90, 120].map((p) => sent(p).negotiated)).toEqual([20, 20, 40, 60, 80, 120]);
+    expect(sent(30).answered).toBe('20');
+    expect(sent(30, ['PCMU'])).toEqual({ negotiated: 30, answered: '30' });
+    const answer = baresipOffer
+      .replace('RTP/AVP 0 8 101', 'RTP/AVP 111 101')
+      .replace('a=rtpmap:8 PCMA/8000', 'a=rtpmap:111 opus/48000/2\r\na=ptime:30');
+    expect(readAnswer(answer).ptime).toBe(20);
+  });
+
   it('offers SRTP keys by SDES on RTP/SAVP when required, on RTP/AVP when optional, and takes the peer key', () => {
     const inline = `inline:${Buffer.alloc(30, 1).toString('base64')}`;
     const mandatory = createOffer({ ...local, srtp: { mode: 'mandatory', inline } });
