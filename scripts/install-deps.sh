@@ -18,8 +18,10 @@
 #   pulseaudio, pulseaudio-utils  a private PulseAudio server for the pulse audio device's tests (its
 #                 WebRTC echo canceller too), and pacat/parec, which that device uses on a head unit
 #                 (PulseAudio or pipewire-pulse)
+#   pipewire, pipewire-pulse, wireplumber  a private PipeWire with its session manager and PulseAudio
+#                 server: the same device test, against the audio server most new head units run
 set -euo pipefail
-packages=(dbus kamailio baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils)
+packages=(dbus kamailio baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils pipewire pipewire-pulse wireplumber)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PrivateBus } from './dbus-daemon.js';
 import { Child, waitFor } from './process.js';
 
 /**
@@ -14,11 +15,54 @@ import { Child, waitFor } from './process.js';
  * docs/media.md tells integrators to: the source "phone_mic" is the microphone with the speaker's echo
  * removed, the sink "phone_speaker" is the speaker as the canceller sees it.
  */
-export class PrivatePulse {
+/** A private audio server that speaks PulseAudio's protocol, and how tests play into and record from it. */
+export abstract class PulseServer {
+  constructor(readonly server: string) {}
+
+  /** Plays a WAV into a sink with paplay; resolves when it has finished. */
+  play(wav: string, sink: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const p = spawn('paplay', [`--device=${sink}`, wav], {
+        env: { ...process.env, PULSE_SERVER: this.server },
+      });
+      p.on('error', reject);
+      p.on('exit', () => resolve());
+    });
+  }
+
+  /** Records a source to a WAV until stop() is called. */
+  record(source: string, wav: string): { stop(): Promise<void> } {
+    const p = spawn(
+      'parecord',
+      [`--device=${source}`, '--rate=8000', '--channels=1', '--format=s16le', wav],
+      {
+        env: { ...process.env, PULSE_SERVER: this.server },
+      },
+    );
+    return {
+      stop: () =>
+        new Promise<void>((resolve) => {
+          // parecord may have ended already (killed from outside, say): its exit event is gone by then.
+          if (p.exitCode !== null || p.signalCode !== null) {
+            resolve();
+            return;
+          }
+          p.on('exit', () => resolve());
+          p.kill('SIGINT');
+        }),
+    };
+  }
+
+  abstract stop(): Promise<void>;
+}
+
+export class PrivatePulse extends PulseServer {
   private constructor(
-    readonly server: string,
+    server: string,
     private readonly child: Child,
-  ) {}
+  ) {
+    super(server);
+  }
 
   static async start(options: { echoingCabin?: boolean } = {}): Promise<PrivatePulse> {
     const dir = mkdtempSync(join(tmpdir(), 'carphone-pulse-'));
@@ -57,36 +101,76 @@ export class PrivatePulse {
     return new PrivatePulse(`unix:${socket}`, child);
   }
 
-  /** Plays a WAV into a sink with paplay; resolves when it has finished. */
-  play(wav: string, sink: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const p = spawn('paplay', [`--device=${sink}`, wav], {
-        env: { ...process.env, PULSE_SERVER: this.server },
-      });
-      p.on('error', reject);
-      p.on('exit', () => resolve());
+  async stop(): Promise<void> {
+    await this.child.stop();
+  }
+}
+
+/**
+ * The same cabin (null sinks "cabin_speaker" and "cabin_mic") on a private PipeWire: pipewire itself,
+ * WirePlumber as its session manager (which links streams to the devices they ask for), and
+ * pipewire-pulse, the PulseAudio server head units with PipeWire give clients like carphone. WirePlumber
+ * needs a D-Bus session bus: a private one.
+ */
+export class PrivatePipeWire extends PulseServer {
+  private constructor(
+    server: string,
+    private readonly children: Child[],
+    private readonly bus: PrivateBus,
+  ) {
+    super(server);
+  }
+
+  static async start(): Promise<PrivatePipeWire> {
+    const dir = mkdtempSync(join(tmpdir(), 'carphone-pipewire-'));
+    const runtime = join(dir, 'run');
+    const confDir = join(dir, 'config', 'pipewire', 'pipewire.conf.d');
+    mkdirSync(runtime, { mode: 0o700 });
+    mkdirSync(confDir, { recursive: true });
+    const nullSink = (name: string): string =>
+      `  { factory = adapter args = { factory.name = support.null-audio-sink node.name = ${name} media.class = Audio/Sink audio.position = [ MONO ] } }`;
+    writeFileSync(
+      join(confDir, 'cabin.conf'),
+      ['context.objects = [', nullSink('cabin_speaker'), nullSink('cabin_mic'), ']', ''].join('\n'),
+    );
+    const bus = await PrivateBus.start();
+    const env = {
+      ...process.env,
+      HOME: dir,
+      XDG_RUNTIME_DIR: runtime,
+      XDG_CONFIG_HOME: join(dir, 'config'),
+      DBUS_SESSION_BUS_ADDRESS: bus.address,
+    };
+    const children: Child[] = [];
+    const socket = join(runtime, 'pulse', 'native');
+    try {
+      children.push(new Child('pipewire', 'pipewire', [], { env }));
+      await waitFor('pipewire socket', () => existsSync(join(runtime, 'pipewire-0')), 10_000);
+      children.push(new Child('wireplumber', 'wireplumber', [], { env }));
+      children.push(new Child('pipewire-pulse', 'pipewire-pulse', [], { env }));
+      await waitFor('pipewire-pulse socket', () => existsSync(socket), 10_000);
+      const server = new PrivatePipeWire(`unix:${socket}`, children, bus);
+      // The sinks are there once WirePlumber has made them available to pulse clients.
+      await waitFor('the cabin sinks', () => server.hasSinks(['cabin_speaker', 'cabin_mic']), 10_000);
+      return server;
+    } catch (e) {
+      await Promise.allSettled([...children.map((c) => c.stop()), bus.stop()]);
+      throw e;
+    }
+  }
+
+  private hasSinks(names: string[]): Promise<boolean> {
+    return new Promise((resolve) => {
+      execFile(
+        'pactl',
+        ['list', 'short', 'sinks'],
+        { env: { ...process.env, PULSE_SERVER: this.server } },
+        (err, out) => resolve(!err && names.every((n) => out.includes(n))),
+      );
     });
   }
 
-  /** Records a source to a WAV until stop() is called. */
-  record(source: string, wav: string): { stop(): Promise<void> } {
-    const p = spawn(
-      'parecord',
-      [`--device=${source}`, '--rate=8000', '--channels=1', '--format=s16le', wav],
-      {
-        env: { ...process.env, PULSE_SERVER: this.server },
-      },
-    );
-    return {
-      stop: () =>
-        new Promise<void>((resolve) => {
-          p.on('exit', () => resolve());
-          p.kill('SIGINT');
-        }),
-    };
-  }
-
   async stop(): Promise<void> {
-    await this.child.stop();
+    await Promise.allSettled([...this.children.reverse().map((c) => c.stop()), this.bus.stop()]);
   }
 }

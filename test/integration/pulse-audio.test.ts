@@ -7,14 +7,17 @@ import { analyseWav, medianWindowShare, writeTone } from '../harness/audio.js';
 import { Baresip } from '../harness/baresip.js';
 import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
-import { PrivatePulse } from '../harness/pulseaudio.js';
+import { PrivatePipeWire, PrivatePulse, type PulseServer } from '../harness/pulseaudio.js';
 import { waitFor } from '../harness/process.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('the PulseAudio device, against a real PulseAudio server', () => {
+describe.each([
+  { server: 'PulseAudio', start: (): Promise<PulseServer> => PrivatePulse.start() },
+  { server: "PipeWire's pipewire-pulse", start: (): Promise<PulseServer> => PrivatePipeWire.start() },
+])('the pulse audio device, against a real $server', ({ start }) => {
   const dir = mkdtempSync(join(tmpdir(), 'carphone-pulse-test-'));
-  let pulse: PrivatePulse;
+  let pulse: PulseServer;
   let bob: Baresip;
   let bus: PrivateBus;
   let daemon: Carphoned;
@@ -23,7 +26,7 @@ describe('the PulseAudio device, against a real PulseAudio server', () => {
   beforeAll(async () => {
     writeTone(join(dir, '440.wav'), 440, 60);
     writeTone(join(dir, '900.wav'), 900, 6);
-    pulse = await PrivatePulse.start();
+    pulse = await start();
     bob = await Baresip.start({ user: '2001', autoAnswer: true, sourceWav: join(dir, '440.wav') });
     bus = await PrivateBus.start();
     daemon = await Carphoned.start({
