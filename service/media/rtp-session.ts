@@ -429,10 +429,13 @@ export class RtpAudioSession implements MediaSession {
     let payload: Uint8Array;
     let payloadType = n.codec.payloadType;
     let timestamp = this.timestamp;
+    // The frame's time passes whether or not it gets out: a frame lost to a failing device or encoder
+    // leaves a gap in the timestamps (as silence would), not a shift of everything after it.
+    this.timestamp = (this.timestamp + this.frameTicks()) >>> 0;
     let marker = this.counters.packetsSent === 0;
     if (dtmf?.kind === 'event' && n.telephoneEventPt !== undefined) {
       if (dtmf.eventStart) {
-        this.dtmfTimestamp = this.timestamp;
+        this.dtmfTimestamp = timestamp;
       }
       payload = dtmf.payload;
       payloadType = n.telephoneEventPt;
@@ -456,7 +459,6 @@ export class RtpAudioSession implements MediaSession {
     const plain = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     this.socket.send(this.srtp ? this.srtp.out.protectRtp(plain) : plain, target.port, target.address);
     this.seq = (this.seq + 1) & 0xffff;
-    this.timestamp = (this.timestamp + this.frameTicks()) >>> 0;
     this.counters.packetsSent++;
     this.rtcp.onRtpSent(payload.byteLength);
   }
