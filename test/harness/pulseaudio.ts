@@ -5,16 +5,6 @@ import { join } from 'node:path';
 import { PrivateBus } from './dbus-daemon.js';
 import { Child, waitFor } from './process.js';
 
-/**
- * A private PulseAudio server with two null sinks standing in for the cabin: "cabin_speaker" (what the
- * car plays; its .monitor is what a microphone next to the speaker would hear) and "cabin_mic" (what
- * the test speaks; carphone records its .monitor as the microphone).
- *
- * With `echoingCabin`, the speaker is also heard by the microphone (a loopback from the speaker's
- * monitor into cabin_mic, 20 ms of acoustic path), and PulseAudio's WebRTC echo canceller is loaded as
- * docs/media.md tells integrators to: the source "phone_mic" is the microphone with the speaker's echo
- * removed, the sink "phone_speaker" is the speaker as the canceller sees it.
- */
 /** A private audio server that speaks PulseAudio's protocol, and how tests play into and record from it. */
 export abstract class PulseServer {
   constructor(readonly server: string) {}
@@ -56,6 +46,16 @@ export abstract class PulseServer {
   abstract stop(): Promise<void>;
 }
 
+/**
+ * A private PulseAudio server with two null sinks standing in for the cabin: "cabin_speaker" (what the
+ * car plays; its .monitor is what a microphone next to the speaker would hear) and "cabin_mic" (what
+ * the test speaks; carphone records its .monitor as the microphone).
+ *
+ * With `echoingCabin`, the speaker is also heard by the microphone (a loopback from the speaker's
+ * monitor into cabin_mic, 20 ms of acoustic path), and PulseAudio's WebRTC echo canceller is loaded as
+ * docs/media.md tells integrators to: the source "phone_mic" is the microphone with the speaker's echo
+ * removed, the sink "phone_speaker" is the speaker as the canceller sees it.
+ */
 export class PrivatePulse extends PulseServer {
   private constructor(
     server: string,
