@@ -1,8 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cHarness } from './c-harness.js';
 import { OpusCodec } from '../service/media/codecs/opus-codec.js';
 import { seeded } from './jitter/traces.js';
 
@@ -14,7 +11,7 @@ const ROUNDS = 5;
  * A minute of voiced, speech-like 8 kHz audio: a glottal-like harmonic series on a wandering pitch,
  * syllable-rate envelope, a little noise. Deterministic, so that every encoder gets the same frames.
  */
-export function speechLikePcm(seconds = SECONDS): Int16Array {
+function speechLikePcm(seconds = SECONDS): Int16Array {
   const rand = seeded(11);
   const pcm = new Int16Array(seconds * 8000);
   let phase = 0;
@@ -51,18 +48,6 @@ async function carphoneEncoder(pcm: Int16Array): Promise<{ ns: number; bytes: nu
   return { ns: best, bytes: bytes / frames };
 }
 
-let harness: string | undefined;
-
-function libopusHarness(): string {
-  if (!harness) {
-    const out = join(mkdtempSync(join(tmpdir(), 'carphone-opus-')), 'opus-harness');
-    const src = fileURLToPath(new URL('./opus/opus-harness.c', import.meta.url));
-    execFileSync('gcc', ['-O2', '-o', out, src, '-lopus']);
-    harness = out;
-  }
-  return harness;
-}
-
 export interface OpusEncoderCost {
   /** Which build of @evan/opus carphone loaded: its native libopus or its WebAssembly fallback. */
   build: 'native' | 'wasm';
@@ -79,9 +64,13 @@ export interface OpusEncoderCost {
 export async function opusEncoderCost(): Promise<OpusEncoderCost> {
   const pcm = speechLikePcm();
   const ours = await carphoneEncoder(pcm);
-  const out = execFileSync(libopusHarness(), [String(ROUNDS)], {
-    input: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength),
-  })
+  const out = execFileSync(
+    cHarness(new URL('./opus/opus-harness.c', import.meta.url), ['-lopus']),
+    [String(ROUNDS)],
+    {
+      input: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength),
+    },
+  )
     .toString()
     .trim()
     .split(' ');

@@ -1,8 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cHarness } from '../c-harness.js';
 import {
   bestFixed,
   clock,
@@ -21,20 +18,11 @@ import { JitterBuffer } from '../../service/media/jitter/jitter-buffer.js';
  * public API, Debian's libspeexdsp, through bench/jitter/speex-harness.c), beside the best fixed delay
  * in hindsight and the per-second hindsight oracle.
  */
-let harness: string | undefined;
-
-function speexHarness(): string {
-  if (!harness) {
-    const out = join(mkdtempSync(join(tmpdir(), 'carphone-speex-')), 'speex-harness');
-    const src = fileURLToPath(new URL('./speex-harness.c', import.meta.url));
-    execFileSync('gcc', ['-O2', '-o', out, src, '-lspeexdsp']);
-    harness = out;
-  }
-  return harness;
-}
-
 function runSpeex(trace: Trace): string {
-  return execFileSync(speexHarness(), { input: formatTrace(trace), maxBuffer: 64 * 1024 * 1024 }).toString();
+  return execFileSync(cHarness(new URL('./speex-harness.c', import.meta.url), ['-lspeexdsp']), {
+    input: formatTrace(trace),
+    maxBuffer: 64 * 1024 * 1024,
+  }).toString();
 }
 
 export function playSpeex(trace: Trace): Figures {
