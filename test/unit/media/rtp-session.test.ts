@@ -37,20 +37,10 @@ describe('RTP session clock', () => {
     const deviceA = flakyDevice();
     const deviceB = flakyDevice();
     const options = { rtcpIntervalMs: 60_000, cname: 'test', codecs: ['PCMU'] as const };
-    const a = await new RtpMediaFactory(
-      '127.0.0.1',
-      { min: 41000, max: 41999 },
-      deviceA,
-      silentLogger,
-      options,
-    ).create('a');
-    const b = await new RtpMediaFactory(
-      '127.0.0.1',
-      { min: 42000, max: 42999 },
-      deviceB,
-      silentLogger,
-      options,
-    ).create('b');
+    const open = (device: AudioDevice, tag: string): Promise<MediaSession> =>
+      new RtpMediaFactory('127.0.0.1', { min: 41000, max: 42999 }, device, silentLogger, options).create(tag);
+    const a = await open(deviceA, 'a');
+    const b = await open(deviceB, 'b');
     sessions.push(a, b);
     const towards = (peer: MediaSession): NegotiatedAudio => ({
       remoteAddress: '127.0.0.1',
