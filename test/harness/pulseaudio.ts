@@ -111,6 +111,10 @@ export class PrivatePulse extends PulseServer {
  * WirePlumber as its session manager (which links streams to the devices they ask for), and
  * pipewire-pulse, the PulseAudio server head units with PipeWire give clients like carphone. WirePlumber
  * needs a D-Bus session bus: a private one.
+ *
+ * With `echoingCabin`, as for PulseAudio: a loopback from the speaker into the microphone (20 ms), and
+ * PipeWire's echo-cancel module (WebRTC) as docs/media.md shows it, giving phone_mic and phone_speaker.
+ * The "microphone" here is a sink, so its streams capture the sink's monitor (stream.capture.sink).
  */
 export class PrivatePipeWire extends PulseServer {
   private constructor(
@@ -121,7 +125,7 @@ export class PrivatePipeWire extends PulseServer {
     super(server);
   }
 
-  static async start(): Promise<PrivatePipeWire> {
+  static async start(options: { echoingCabin?: boolean } = {}): Promise<PrivatePipeWire> {
     const dir = mkdtempSync(join(tmpdir(), 'carphone-pipewire-'));
     const runtime = join(dir, 'run');
     const confDir = join(dir, 'config', 'pipewire', 'pipewire.conf.d');
@@ -129,9 +133,28 @@ export class PrivatePipeWire extends PulseServer {
     mkdirSync(confDir, { recursive: true });
     const nullSink = (name: string): string =>
       `  { factory = adapter args = { factory.name = support.null-audio-sink node.name = ${name} media.class = Audio/Sink audio.position = [ MONO ] } }`;
+    const echoingCabin = [
+      'context.modules = [',
+      '  { name = libpipewire-module-loopback args = { target.delay.sec = 0.02',
+      '      capture.props = { node.name = cabin_air_in target.object = cabin_speaker stream.capture.sink = true node.passive = true audio.position = [ MONO ] }',
+      '      playback.props = { node.name = cabin_air_out target.object = cabin_mic audio.position = [ MONO ] } } }',
+      '  { name = libpipewire-module-echo-cancel args = { library.name = aec/libspa-aec-webrtc',
+      '      capture.props = { node.name = phone_capture target.object = cabin_mic stream.capture.sink = true }',
+      '      source.props = { node.name = phone_mic }',
+      '      sink.props = { node.name = phone_speaker }',
+      '      playback.props = { node.name = phone_playback target.object = cabin_speaker } } }',
+      ']',
+    ];
     writeFileSync(
       join(confDir, 'cabin.conf'),
-      ['context.objects = [', nullSink('cabin_speaker'), nullSink('cabin_mic'), ']', ''].join('\n'),
+      [
+        'context.objects = [',
+        nullSink('cabin_speaker'),
+        nullSink('cabin_mic'),
+        ']',
+        ...(options.echoingCabin ? echoingCabin : []),
+        '',
+      ].join('\n'),
     );
     const bus = await PrivateBus.start();
     const env = {
@@ -151,7 +174,8 @@ export class PrivatePipeWire extends PulseServer {
       await waitFor('pipewire-pulse socket', () => existsSync(socket), 10_000);
       const server = new PrivatePipeWire(`unix:${socket}`, children, bus);
       // The sinks are there once WirePlumber has made them available to pulse clients.
-      await waitFor('the cabin sinks', () => server.hasSinks(['cabin_speaker', 'cabin_mic']), 10_000);
+      const sinks = ['cabin_speaker', 'cabin_mic', ...(options.echoingCabin ? ['phone_speaker'] : [])];
+      await waitFor('the cabin sinks', () => server.hasSinks(sinks), 10_000);
       return server;
     } catch (e) {
       await Promise.allSettled([...children.map((c) => c.stop()), bus.stop()]);

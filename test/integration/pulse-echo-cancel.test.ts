@@ -7,7 +7,7 @@ import { toneLevelDb, writeTone } from '../harness/audio.js';
 import { Baresip } from '../harness/baresip.js';
 import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
-import { PrivatePulse } from '../harness/pulseaudio.js';
+import { PrivatePipeWire, PrivatePulse, type PulseServer } from '../harness/pulseaudio.js';
 import { waitFor } from '../harness/process.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -23,16 +23,25 @@ function writeDriver(path: string, seconds: number): void {
   writeWav(path, { sampleRate: 8000, samples });
 }
 
-describe('echo cancellation by the audio server, set up as docs/media.md tells integrators', () => {
+describe.each([
+  {
+    server: "PulseAudio's module-echo-cancel",
+    start: (): Promise<PulseServer> => PrivatePulse.start({ echoingCabin: true }),
+  },
+  {
+    server: "PipeWire's echo-cancel module",
+    start: (): Promise<PulseServer> => PrivatePipeWire.start({ echoingCabin: true }),
+  },
+])('echo cancellation by $server, set up as docs/media.md tells integrators', ({ start }) => {
   const dir = mkdtempSync(join(tmpdir(), 'carphone-aec-test-'));
-  let pulse: PrivatePulse;
+  let pulse: PulseServer;
   let bob: Baresip;
   let bus: PrivateBus;
 
   beforeAll(async () => {
     writeTone(join(dir, 'far.wav'), FAR_HZ, 60);
     writeDriver(join(dir, 'driver.wav'), 6);
-    pulse = await PrivatePulse.start({ echoingCabin: true });
+    pulse = await start();
     bob = await Baresip.start({ user: '2001', autoAnswer: true, sourceWav: join(dir, 'far.wav') });
     bus = await PrivateBus.start();
   }, 60_000);
