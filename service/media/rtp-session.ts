@@ -11,6 +11,7 @@ import { G711Codec } from './codecs/g711-codec.js';
 import { OpusCodec } from './codecs/opus-codec.js';
 import { JitterBuffer, JitterBufferError } from './jitter/jitter-buffer.js';
 import { compressTwoFrames } from './jitter/time-scale.js';
+import { PcmQueue } from './pcm-queue.js';
 import { SrtpContext, SrtpError } from './srtp/srtp-context.js';
 import type { AudioDevice, CallAudio } from './devices/audio-device.js';
 import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
@@ -18,6 +19,9 @@ import { RtcpState, type CallQuality } from './rtcp/rtcp-state.js';
 import { defaultTiming, DTMF_KEYS, dtmfFrames, type DtmfFrame } from './rfc4733.js';
 
 const DTMF_EVENTS = DTMF_KEYS;
+
+/** Packet lengths senders use (RFC 3551 §4.2: multiples of 10 ms; Opus's up to 120 ms). */
+const PACKET_LENGTHS_MS = [10, 20, 30, 40, 50, 60, 80, 100, 120];
 
 /**
  * RTP goes to addresses from the SDP, which are IP literals; Node's default resolves even those
@@ -110,6 +114,13 @@ export class RtpAudioSession implements MediaSession {
   readonly srtpInline = `inline:${randomBytes(30).toString('base64')}`;
   private srtp: { out: SrtpContext; in: SrtpContext; remoteInline: string } | undefined;
   private jitterShape = '';
+  /** The jitter buffer's frame: the far end's packet length, which our ptime is only a wish for. */
+  private jitterFrameMs = 20;
+  private receivedPacketMs: number | undefined;
+  private lastReceived: { seq: number; timestamp: number } | undefined;
+  private packetLengthCandidate = 0;
+  private packetLengthVotes = 0;
+  private readonly playout = new PcmQueue();
   private remoteSsrc: number | undefined;
   /** One packet object re-filled for every frame we send (rtp.js would otherwise build one per frame). */
   private readonly outgoing = new RtpPacket();
@@ -131,7 +142,7 @@ export class RtpAudioSession implements MediaSession {
       8000,
       options.cname,
       { monotonicMs: () => performance.now(), wallMs: () => Date.now() },
-      () => (this.negotiated?.ptime ?? 20) + (this.jitter?.stats().delayMs ?? 0),
+      () => (this.negotiated?.ptime ?? 20) + (this.jitterBufferMs() ?? 0),
     );
   }
 
@@ -159,8 +170,10 @@ export class RtpAudioSession implements MediaSession {
         this.codec = new G711Codec(negotiated.codec.name);
       }
       this.rtcp.setClockRate(this.codec.clockRate);
+      this.receivedPacketMs = undefined;
     }
-    this.prepareJitterBuffer(negotiated.ptime, this.codec.clockRate);
+    // A re-INVITE (hold, resume) does not make the far end's packets change length.
+    this.prepareJitterBuffer(this.receivedPacketMs ?? negotiated.ptime, this.codec.clockRate);
     // A re-INVITE that keeps the keys keeps the contexts (and their rollover counters).
     if (negotiated.srtpRemoteInline === undefined) {
       this.srtp = undefined;
@@ -178,7 +191,13 @@ export class RtpAudioSession implements MediaSession {
 
   quality(): CallQuality {
     const q = this.rtcp.quality();
-    return this.jitter ? { ...q, jitterBufferMs: this.jitter.stats().delayMs } : q;
+    const jitterBufferMs = this.jitterBufferMs();
+    return jitterBufferMs === undefined ? q : { ...q, jitterBufferMs };
+  }
+
+  /** What the jitter buffer holds back, with the received audio waiting for the device's next frame. */
+  private jitterBufferMs(): number | undefined {
+    return this.jitter ? this.jitter.stats().delayMs + (this.playout.length * 1000) / 8000 : undefined;
   }
 
   /**
@@ -193,6 +212,8 @@ export class RtpAudioSession implements MediaSession {
     this.jitter?.destroy();
     this.jitter = undefined;
     this.jitterShape = shape;
+    this.jitterFrameMs = ptime;
+    this.playout.clear();
     try {
       this.jitter = JitterBuffer.create(ptime, clockRate);
     } catch (e) {
@@ -203,38 +224,95 @@ export class RtpAudioSession implements MediaSession {
     }
   }
 
-  /** Once per frame: ask the jitter buffer what to play and write it to the device. */
+  /**
+   * Once per tick: one of our frames to the device, from as many of the jitter buffer's decisions as it
+   * takes (one, when the far end's packets are as long as ours).
+   */
   private playFrame(): void {
     const jb = this.jitter;
     const codec = this.codec;
-    if (jb && codec) {
-      const samples = this.frameSamples();
-      const decode = (payload: Uint8Array): Int16Array => {
-        try {
-          return codec.decode(payload);
-        } catch {
-          this.counters.packetsDiscarded++;
-          return codec.conceal(samples);
-        }
-      };
-      const out = jb.get(performance.now());
-      let pcm: Int16Array;
-      switch (out.kind) {
-        case 'normal':
-          pcm = decode(out.frames[0].payload);
-          break;
-        case 'accelerate':
-          pcm = compressTwoFrames(decode(out.frames[0].payload), decode(out.frames[1].payload));
-          break;
-        case 'conceal':
-        case 'expand':
-          pcm = codec.conceal(samples);
-          break;
-        case 'silence':
-          pcm = new Int16Array(samples);
-          break;
+    if (!jb || !codec) {
+      return;
+    }
+    const need = this.frameSamples();
+    const now = performance.now();
+    if (this.playout.length === 0) {
+      const pcm = this.nextPlayout(jb, codec, now);
+      if (pcm.length === need) {
+        this.writeToDevice(pcm);
+        return;
       }
-      this.writeToDevice(pcm);
+      this.playout.push(pcm);
+    }
+    while (this.playout.length < need) {
+      this.playout.push(this.nextPlayout(jb, codec, now));
+    }
+    this.writeToDevice(this.playout.take(need));
+  }
+
+  /** One decision of the jitter buffer as audio: a packet's worth, never empty. */
+  private nextPlayout(jb: JitterBuffer, codec: AudioCodecSession, now: number): Int16Array {
+    const samples = (this.jitterFrameMs * 8000) / 1000;
+    const decode = (payload: Uint8Array): Int16Array => {
+      try {
+        const pcm = codec.decode(payload);
+        if (pcm.length > 0) {
+          return pcm;
+        }
+      } catch {
+        // counted below, concealed like a lost packet
+      }
+      this.counters.packetsDiscarded++;
+      return codec.conceal(samples);
+    };
+    const out = jb.get(now);
+    switch (out.kind) {
+      case 'normal':
+        return decode(out.frames[0].payload);
+      case 'accelerate':
+        return compressTwoFrames(decode(out.frames[0].payload), decode(out.frames[1].payload));
+      case 'conceal':
+      case 'expand':
+        return codec.conceal(samples);
+      case 'silence':
+        return new Int16Array(samples);
+    }
+  }
+
+  /**
+   * When a packet can be played: now, or, where the far end's packets are not a whole number of our
+   * frames (10 or 30 ms against our 20), at our next tick, the first time it can be taken. The buffer
+   * then learns the wait for the tick as delay, and holds enough to cover it.
+   */
+  private usableFrom(): number {
+    const now = performance.now();
+    const tickMs = this.negotiated?.ptime ?? 20;
+    return this.jitterFrameMs % tickMs === 0 ? now : Math.max(now, this.nextTickAt);
+  }
+
+  /**
+   * The far end may send packets of another length than the ptime we asked for: three in a row whose
+   * timestamps step by another standard length reshape the jitter buffer to it (what it holds is lost,
+   * once, at the start of such a call).
+   */
+  private learnPacketLength(seq: number, timestamp: number, clockRate: number): void {
+    const last = this.lastReceived;
+    this.lastReceived = { seq, timestamp };
+    if (!last || ((last.seq + 1) & 0xffff) !== seq) {
+      return;
+    }
+    const ms = (((timestamp - last.timestamp) >>> 0) * 1000) / clockRate;
+    if (ms === this.jitterFrameMs || !PACKET_LENGTHS_MS.includes(ms)) {
+      this.packetLengthVotes = 0;
+      return;
+    }
+    this.packetLengthVotes = ms === this.packetLengthCandidate ? this.packetLengthVotes + 1 : 1;
+    this.packetLengthCandidate = ms;
+    if (this.packetLengthVotes >= 3) {
+      this.logger.info({ from: this.jitterFrameMs, to: ms }, 'the far end sends packets of another length');
+      this.receivedPacketMs = ms;
+      this.prepareJitterBuffer(ms, clockRate);
+      this.packetLengthVotes = 0;
     }
   }
 
@@ -522,7 +600,8 @@ export class RtpAudioSession implements MediaSession {
         this.jitter.reset();
       }
       this.remoteSsrc = ssrc;
-      this.jitter.put(packet.getSequenceNumber(), packet.getTimestamp(), performance.now(), payload);
+      this.learnPacketLength(packet.getSequenceNumber(), packet.getTimestamp(), this.codec.clockRate);
+      this.jitter?.put(packet.getSequenceNumber(), packet.getTimestamp(), this.usableFrom(), payload);
       return;
     }
     let pcm: Int16Array;

@@ -3,13 +3,18 @@ import { silentLogger } from '../../../service/log/logger.js';
 import type { AudioDevice } from '../../../service/media/devices/audio-device.js';
 import type { MediaSession } from '../../../service/media/media-session.js';
 import { RtpMediaFactory } from '../../../service/media/rtp-session.js';
-import type { NegotiatedAudio } from '../../../service/sdp/offer-answer.js';
+import type { AudioCodec, NegotiatedAudio } from '../../../service/sdp/offer-answer.js';
+import { toneShare } from '../../harness/audio.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A microphone that fails every third read, and a speaker that keeps what it is given. */
-function flakyDevice(): AudioDevice & { played: number[] } {
+const PCMU: AudioCodec = { name: 'PCMU', payloadType: 0, clockRate: 8000 };
+const OPUS: AudioCodec = { name: 'OPUS', payloadType: 96, clockRate: 48000 };
+
+/** A microphone playing a continuous 440 Hz tone (failing every `failEvery`th read if given), and a speaker that keeps what it is given. */
+function testDevice(failEvery = 0): AudioDevice & { played: number[] } {
   let reads = 0;
+  let t = 0;
   const played: number[] = [];
   return {
     kind: 'test',
@@ -18,10 +23,12 @@ function flakyDevice(): AudioDevice & { played: number[] } {
       source: {
         read(count) {
           reads++;
-          if (reads % 3 === 0) {
+          if (failEvery > 0 && reads % failEvery === 0) {
             throw new Error('microphone unavailable');
           }
-          return Int16Array.from({ length: count }, (_, i) => Math.round(8000 * Math.sin(i / 2)));
+          return Int16Array.from({ length: count }, () =>
+            Math.round(8000 * Math.sin((2 * Math.PI * 440 * t++) / 8000)),
+          );
         },
       },
       sink: { write: (pcm) => played.push(...pcm), close: () => undefined },
@@ -29,29 +36,38 @@ function flakyDevice(): AudioDevice & { played: number[] } {
   };
 }
 
-describe('RTP session clock', () => {
+describe('RTP session', () => {
   const sessions: MediaSession[] = [];
   afterEach(() => sessions.splice(0).forEach((s) => s.setMode('stop')));
 
-  it('goes on sending and playing when a frame fails, and counts the failed frames', async () => {
-    const deviceA = flakyDevice();
-    const deviceB = flakyDevice();
-    const options = { rtcpIntervalMs: 60_000, cname: 'test', codecs: ['PCMU'] as const };
+  /** Two sessions on loopback, each sending in its own ptime to the other. */
+  async function pair(
+    codec: AudioCodec,
+    a: { device: AudioDevice; ptime: number },
+    b: { device: AudioDevice; ptime: number },
+  ): Promise<[MediaSession, MediaSession]> {
+    const options = { rtcpIntervalMs: 60_000, cname: 'test', codecs: ['OPUS', 'PCMU'] as const };
     const open = (device: AudioDevice, tag: string): Promise<MediaSession> =>
       new RtpMediaFactory('127.0.0.1', { min: 41000, max: 42999 }, device, silentLogger, options).create(tag);
-    const a = await open(deviceA, 'a');
-    const b = await open(deviceB, 'b');
-    sessions.push(a, b);
-    const towards = (peer: MediaSession): NegotiatedAudio => ({
+    const sa = await open(a.device, 'a');
+    const sb = await open(b.device, 'b');
+    sessions.push(sa, sb);
+    const towards = (peer: MediaSession, ptime: number): NegotiatedAudio => ({
       remoteAddress: '127.0.0.1',
       remotePort: peer.localPort,
       remoteRtcpPort: peer.localPort + 1,
-      codec: { name: 'PCMU', payloadType: 0, clockRate: 8000 },
+      codec,
       remoteDirection: 'sendrecv',
-      ptime: 20,
+      ptime,
     });
-    a.configure(towards(b));
-    b.configure(towards(a));
+    sa.configure(towards(sb, a.ptime));
+    sb.configure(towards(sa, b.ptime));
+    return [sa, sb];
+  }
+
+  it('goes on sending and playing when a frame fails, and counts the failed frames', async () => {
+    const deviceA = testDevice(3);
+    const [a, b] = await pair(PCMU, { device: deviceA, ptime: 20 }, { device: testDevice(3), ptime: 20 });
     a.setMode({ send: true, receive: true });
     b.setMode({ send: true, receive: true });
     await sleep(1000);
@@ -67,4 +83,50 @@ describe('RTP session clock', () => {
     expect(sa.jitter?.played).toBeGreaterThan(25);
     expect(deviceA.played.some((v) => Math.abs(v) > 4000)).toBe(true);
   });
+
+  it.each([
+    [PCMU, 30],
+    [PCMU, 40],
+    [PCMU, 60],
+    [OPUS, 40],
+  ])(
+    "plays a far end's %s packets of %i ms in a 20 ms call at the speed they were sent, without gaps",
+    async (codec, farPtime) => {
+      const heard = await listen(codec, farPtime);
+      // 2 s of ticks: 2 s of audio, give or take the buffer's start and its reshaping (1.5 × when each
+      // 40 ms packet was taken for one 20 ms frame and a concealed one played after it).
+      expect(heard.length).toBeGreaterThan(0.85 * 16000);
+      expect(heard.length).toBeLessThan(1.05 * 16000);
+      // The tone runs on: every 100 ms of the last second holds it.
+      const last = heard.subarray(heard.length - 8000);
+      for (let i = 0; i < 10; i++) {
+        expect(toneShare(last.subarray(i * 800, (i + 1) * 800), 8000, 440)).toBeGreaterThan(0.8);
+      }
+    },
+  );
+
+  it.each([PCMU, OPUS])(
+    "plays a far end's %s packets of 10 ms in a 20 ms call at the speed they were sent",
+    async (codec) => {
+      // Half a frame per packet, two taken at each tick: the speed is right (it was half), though the
+      // buffer still conceals the odd packet that comes just after a tick.
+      const heard = await listen(codec, 10);
+      expect(heard.length).toBeGreaterThan(0.85 * 16000);
+      expect(heard.length).toBeLessThan(1.05 * 16000);
+    },
+  );
+
+  /** 2 s of what a 20 ms session plays from a far end sending in `farPtime`. */
+  async function listen(codec: AudioCodec, farPtime: number): Promise<Int16Array> {
+    const ear = testDevice();
+    const [far, near] = await pair(
+      codec,
+      { device: testDevice(), ptime: farPtime },
+      { device: ear, ptime: 20 },
+    );
+    far.setMode({ send: true, receive: false });
+    near.setMode({ send: false, receive: true });
+    await sleep(2000);
+    return Int16Array.from(ear.played);
+  }
 });
