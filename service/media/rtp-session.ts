@@ -117,7 +117,9 @@ export class RtpAudioSession implements MediaSession {
   /** The jitter buffer's frame: the far end's packet length, which our ptime is only a wish for. */
   private jitterFrameMs = 20;
   private receivedPacketMs: number | undefined;
-  private lastReceived: { seq: number; timestamp: number } | undefined;
+  /** The last packet's numbers, kept as two fields: this runs for every packet. (-2: none yet.) */
+  private lastReceivedSeq = -2;
+  private lastReceivedTimestamp = 0;
   private packetLengthCandidate = 0;
   private packetLengthVotes = 0;
   private readonly playout = new PcmQueue();
@@ -296,12 +298,14 @@ export class RtpAudioSession implements MediaSession {
    * once, at the start of such a call).
    */
   private learnPacketLength(seq: number, timestamp: number, clockRate: number): void {
-    const last = this.lastReceived;
-    this.lastReceived = { seq, timestamp };
-    if (!last || ((last.seq + 1) & 0xffff) !== seq) {
+    const follows = ((this.lastReceivedSeq + 1) & 0xffff) === seq;
+    const step = (timestamp - this.lastReceivedTimestamp) >>> 0;
+    this.lastReceivedSeq = seq;
+    this.lastReceivedTimestamp = timestamp;
+    if (!follows) {
       return;
     }
-    const ms = (((timestamp - last.timestamp) >>> 0) * 1000) / clockRate;
+    const ms = (step * 1000) / clockRate;
     if (ms === this.jitterFrameMs || !PACKET_LENGTHS_MS.includes(ms)) {
       this.packetLengthVotes = 0;
       return;
