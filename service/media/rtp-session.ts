@@ -20,6 +20,9 @@ import { defaultTiming, DTMF_KEYS, dtmfFrames, type DtmfFrame } from './rfc4733.
 
 const DTMF_EVENTS = DTMF_KEYS;
 
+/** Audio devices run at 8 kHz (devices/audio-device.ts). */
+const DEVICE_SAMPLES_PER_MS = 8;
+
 /** Packet lengths senders use (RFC 3551 §4.2: multiples of 10 ms; Opus's up to 120 ms). */
 const PACKET_LENGTHS_MS = [10, 20, 30, 40, 50, 60, 80, 100, 120];
 
@@ -199,7 +202,9 @@ export class RtpAudioSession implements MediaSession {
 
   /** What the jitter buffer holds back, with the received audio waiting for the device's next frame. */
   private jitterBufferMs(): number | undefined {
-    return this.jitter ? this.jitter.stats().delayMs + (this.playout.length * 1000) / 8000 : undefined;
+    return this.jitter
+      ? this.jitter.stats().delayMs + this.playout.length / DEVICE_SAMPLES_PER_MS
+      : undefined;
   }
 
   /**
@@ -254,7 +259,7 @@ export class RtpAudioSession implements MediaSession {
 
   /** One decision of the jitter buffer as audio: a packet's worth, never empty. */
   private nextPlayout(jb: JitterBuffer, codec: AudioCodecSession, now: number): Int16Array {
-    const samples = (this.jitterFrameMs * 8000) / 1000;
+    const samples = this.jitterFrameMs * DEVICE_SAMPLES_PER_MS;
     const decode = (payload: Uint8Array): Int16Array => {
       try {
         const pcm = codec.decode(payload);
@@ -426,7 +431,7 @@ export class RtpAudioSession implements MediaSession {
 
   /** Samples of 8 kHz audio per frame: what the device gives and takes. */
   private frameSamples(): number {
-    return (this.negotiated?.ptime ?? 20) * 8;
+    return (this.negotiated?.ptime ?? 20) * DEVICE_SAMPLES_PER_MS;
   }
 
   /** RTP timestamp units per frame, at the codec's clock. */
