@@ -116,9 +116,10 @@ export class RtpAudioSession implements MediaSession {
   private jitter: JitterBuffer | undefined;
   readonly srtpInline = `inline:${randomBytes(30).toString('base64')}`;
   private srtp: { out: SrtpContext; in: SrtpContext; remoteInline: string } | undefined;
-  private jitterShape = '';
   /** The jitter buffer's frame: the far end's packet length, which our ptime is only a wish for. */
   private jitterFrameMs = 20;
+  /** The RTP clock it was made for (0: none made yet). */
+  private jitterClockRate = 0;
   private receivedPacketMs: number | undefined;
   /** The last packet's numbers, kept as two fields: this runs for every packet. (-2: none yet.) */
   private lastReceivedSeq = -2;
@@ -212,14 +213,13 @@ export class RtpAudioSession implements MediaSession {
    * Should none be free (the module holds eight), audio is played as it arrives, as before.
    */
   private prepareJitterBuffer(ptime: number, clockRate: number): void {
-    const shape = `${ptime}/${clockRate}`;
-    if (shape === this.jitterShape) {
+    if (ptime === this.jitterFrameMs && clockRate === this.jitterClockRate) {
       return;
     }
     this.jitter?.destroy();
     this.jitter = undefined;
-    this.jitterShape = shape;
     this.jitterFrameMs = ptime;
+    this.jitterClockRate = clockRate;
     this.playout.clear();
     try {
       this.jitter = JitterBuffer.create(ptime, clockRate);
@@ -260,30 +260,35 @@ export class RtpAudioSession implements MediaSession {
   /** One decision of the jitter buffer as audio: a packet's worth, never empty. */
   private nextPlayout(jb: JitterBuffer, codec: AudioCodecSession, now: number): Int16Array {
     const samples = this.jitterFrameMs * DEVICE_SAMPLES_PER_MS;
-    const decode = (payload: Uint8Array): Int16Array => {
-      try {
-        const pcm = codec.decode(payload);
-        if (pcm.length > 0) {
-          return pcm;
-        }
-      } catch {
-        // counted below, concealed like a lost packet
-      }
-      this.counters.packetsDiscarded++;
-      return codec.conceal(samples);
-    };
     const out = jb.get(now);
     switch (out.kind) {
       case 'normal':
-        return decode(out.frames[0].payload);
+        return this.decodeOrConceal(codec, out.frames[0].payload, samples);
       case 'accelerate':
-        return compressTwoFrames(decode(out.frames[0].payload), decode(out.frames[1].payload));
+        return compressTwoFrames(
+          this.decodeOrConceal(codec, out.frames[0].payload, samples),
+          this.decodeOrConceal(codec, out.frames[1].payload, samples),
+        );
       case 'conceal':
       case 'expand':
         return codec.conceal(samples);
       case 'silence':
         return new Int16Array(samples);
     }
+  }
+
+  /** A payload decoded, or, where it cannot be (or decodes to nothing), concealed like a lost one. */
+  private decodeOrConceal(codec: AudioCodecSession, payload: Uint8Array, samples: number): Int16Array {
+    try {
+      const pcm = codec.decode(payload);
+      if (pcm.length > 0) {
+        return pcm;
+      }
+    } catch {
+      // counted below
+    }
+    this.counters.packetsDiscarded++;
+    return codec.conceal(samples);
   }
 
   /**
