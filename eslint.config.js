@@ -11,6 +11,7 @@ export default tseslint.config(
       '.tmp/',
       'eslint.config.js',
       'native/build/',
+      'native/udp/build/',
       'app/renderer/dist/',
       'app/main/dist/',
       'app/preload/index.cjs',

@@ -3,7 +3,8 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTone } from '../test/harness/audio.js';
+import { medianWindowShare, writeTone } from '../test/harness/audio.js';
+import { readWav } from '../service/media/wav.js';
 import { Baresip } from '../test/harness/baresip.js';
 import { Carphoned } from '../test/harness/carphoned.js';
 import { PrivateBus } from '../test/harness/dbus-daemon.js';
@@ -99,7 +100,9 @@ export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 40
     const bus = await PrivateBus.start();
     const daemon = await Carphoned.start({
       dbus: { bus: bus.address },
-      audio: { device: { type: 'file', play: join(dir, 'carphone.wav') } },
+      audio: {
+        device: { type: 'file', play: join(dir, 'carphone.wav'), record: join(dir, `rec-${carphoneCodec}`) },
+      },
       accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1', codecs: [carphoneCodec] }],
     });
     const client = await daemon.client();
@@ -118,6 +121,7 @@ export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 40
         baresip: median(theirs),
         ratio: median(ours.map((o, i) => o / (theirs[i] ?? NaN))),
       });
+      const callStart = performance.now();
       const [d0, c0] = await cpuOver(pids, warmUpSeconds * 1000);
       const firstCall = figure([(d0 ?? 0) - (idle[0] ?? 0)], [(c0 ?? 0) - (idle[1] ?? 0)]);
       const ours: number[] = [];
@@ -127,8 +131,12 @@ export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 40
         ours.push((d ?? 0) - (idle[0] ?? 0));
         theirs.push((c ?? 0) - (idle[1] ?? 0));
       }
+      const callSeconds = (performance.now() - callStart) / 1000;
       await client.hangup(path);
       await caller.command('hangup');
+      await sleep(1000);
+      heardThroughout(join(dir, `rec-${carphoneCodec}`), 'call-', 440, callSeconds, 'carphoned');
+      heardThroughout(calleeA.recordDir, '-dec.wav', 700, callSeconds, 'the baresip carphoned called');
       results.push({ codec, firstCall, steady: figure(ours, theirs) });
     } finally {
       client.disconnect();
@@ -137,6 +145,26 @@ export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 40
     }
   }
   return results;
+}
+
+/**
+ * A CPU figure for a call that carried no audio would measure nothing: each side's recording must
+ * hold the other's tone in most of its 200 ms windows, for about as long as the call was measured.
+ */
+function heardThroughout(dir: string, nameHas: string, hz: number, seconds: number, who: string): void {
+  const file = readdirSync(dir).find((f) => f.includes(nameHas));
+  if (!file) {
+    throw new Error(`${who} recorded nothing: the call carried no audio, its CPU figures mean nothing`);
+  }
+  const path = join(dir, file);
+  const wav = readWav(path);
+  const heardSeconds = wav.samples.length / wav.sampleRate;
+  const share = medianWindowShare(path, hz);
+  if (heardSeconds < 0.9 * seconds || share < 0.8) {
+    throw new Error(
+      `${who} heard ${heardSeconds.toFixed(1)} s of a ${seconds.toFixed(1)} s call, ${hz} Hz in ${share.toFixed(2)} of it: not a whole call's audio`,
+    );
+  }
 }
 
 /**

@@ -13,6 +13,7 @@
 #   gpsd, gpsd-clients  a real gpsd fed by gpsfake: the eCall's position source in the tests
 #   chromium, fonts-dejavu-core  the HMI's renderer in a real browser (driven by playwright-core), with its font
 #   clang, lld    build native/ (C) to WebAssembly; CI rebuilds it and checks it matches the committed .wasm
+#   g++, make     node-gyp's toolchain for native/udp (the RTP socket addon npm ci builds) and socketcan
 #   libspeexdsp-dev  speexdsp's jitter buffer, the peer the jitter-buffer benchmark measures against
 #   libopus-dev   Debian's libopus (baresip's), the peer the Opus-encoder benchmark measures against
 #   pulseaudio, pulseaudio-utils  a private PulseAudio server for the pulse audio device's tests (its
@@ -21,7 +22,7 @@
 #   pipewire, pipewire-pulse, wireplumber  a private PipeWire with its session manager and PulseAudio
 #                 server: the same device test, against the audio server most new head units run
 set -euo pipefail
-packages=(dbus kamailio baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils pipewire pipewire-pulse wireplumber)
+packages=(dbus kamailio baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld g++ make libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils pipewire pipewire-pulse wireplumber)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,7 @@ import { FileDevice } from '../media/devices/file-device.js';
 import { NullDevice } from '../media/devices/null-device.js';
 import { PulseDevice } from '../media/devices/pulse-device.js';
 import { RtpMediaFactory } from '../media/rtp-session.js';
+import { rtpSocketKind } from '../media/transport/rtp-socket.js';
 import { OpusCodec } from '../media/codecs/opus-codec.js';
 import { Line } from './line.js';
 import { homedir } from 'node:os';
@@ -72,6 +73,7 @@ export async function startDaemon(
   if (config.accounts.some((a) => codecNames(a.codecs).includes('OPUS'))) {
     logger.info({ build: OpusCodec.encoderBuild }, 'Opus encoder');
   }
+  logger.info({ kind: rtpSocketKind() }, 'RTP sockets');
   const { bus, address, privateDaemon } = await openBus(config.dbus.bus, logger);
   bus.on('error', (e: unknown) => logger.error({ err: errorMessage(e) }, 'D-Bus connection error'));
   const service = new OfonoService(bus, logger, VERSION);

@@ -1,6 +1,4 @@
-import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
-import { lookup as dnsLookup } from 'node:dns';
-import { isIP } from 'node:net';
+import type { Socket } from 'node:dgram';
 import { isRtcp, isRtp, RtpPacket } from 'rtp.js/packets';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
@@ -17,6 +15,9 @@ import type { AudioDevice, CallAudio } from './devices/audio-device.js';
 import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
 import { RtcpState, type CallQuality } from './rtcp/rtcp-state.js';
 import { defaultTiming, DTMF_KEYS, dtmfFrames, type DtmfFrame } from './rfc4733.js';
+import { openRtpSocket, type DatagramHandler, type RtpSocket } from './transport/rtp-socket.js';
+import { bindDgram } from './transport/dgram-rtp-socket.js';
+import { PortInUseError } from './transport/port-in-use-error.js';
 
 const DTMF_EVENTS = DTMF_KEYS;
 
@@ -26,42 +27,34 @@ const DEVICE_SAMPLES_PER_MS = 8;
 /** Packet lengths senders use (RFC 3551 §4.2: multiples of 10 ms; Opus's up to 120 ms). */
 const PACKET_LENGTHS_MS = [10, 20, 30, 40, 50, 60, 80, 100, 120];
 
-/**
- * RTP goes to addresses from the SDP, which are IP literals; Node's default resolves even those
- * through dns.lookup and a next-tick, once per packet. Names (an FQDN in c=) still go to dns.lookup.
- */
-const lookupIpLiteral: NonNullable<SocketOptions['lookup']> = (hostname, options, callback) => {
-  const family = isIP(hostname);
-  if (family === 0) {
-    dnsLookup(hostname, options, callback);
-  } else {
-    callback(null, hostname, family);
+/** Undefined where the port is taken. */
+async function unlessTaken<T>(bind: Promise<T>): Promise<T | undefined> {
+  try {
+    return await bind;
+  } catch (e) {
+    if (e instanceof PortInUseError) {
+      return undefined;
+    }
+    throw e;
   }
-};
-
-function bindSocket(address: string, port: number): Promise<Socket | undefined> {
-  const socket = createSocket({ type: 'udp4', lookup: lookupIpLiteral });
-  return new Promise((resolve) => {
-    socket.once('error', () => {
-      socket.close();
-      resolve(undefined);
-    });
-    socket.bind(port, address, () => resolve(socket));
-  });
 }
 
 /** An even RTP port and the odd RTCP port above it (RFC 3550 §11), both free, from the range. */
-async function bindPair(address: string, min: number, max: number): Promise<{ rtp: Socket; rtcp: Socket }> {
+async function bindPair(
+  address: string,
+  min: number,
+  max: number,
+): Promise<{ rtp: RtpSocket; rtcp: Socket }> {
   const first = min + (min % 2);
   const span = Math.floor((max - first - 1) / 2) + 1;
   const start = randomInt(Math.max(1, span));
   for (let i = 0; i < span; i++) {
     const port = first + 2 * ((start + i) % span);
-    const rtp = await bindSocket(address, port);
+    const rtp = await unlessTaken(openRtpSocket(address, port));
     if (!rtp) {
       continue;
     }
-    const rtcp = await bindSocket(address, port + 1);
+    const rtcp = await unlessTaken(bindDgram(address, port + 1));
     if (rtcp) {
       return { rtp, rtcp };
     }
@@ -81,7 +74,8 @@ export interface RtpSessionOptions {
 /**
  * One call's audio over RTP (RFC 3550): Opus or G.711 between the call and an audio device, frames paced
  * by a drift-corrected timer, symmetric RTP (we send to where the peer's packets come from once they
- * do), RTCP reports and the call's quality beside it.
+ * do), RTCP reports and the call's quality beside it. Received RTP is taken at each tick, with the
+ * times it arrived (transport/rtp-socket.ts), so a call wakes the process once per frame.
  */
 export class RtpAudioSession implements MediaSession {
   private codec: AudioCodecSession | undefined;
@@ -132,15 +126,13 @@ export class RtpAudioSession implements MediaSession {
   private readonly outgoing = new RtpPacket();
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: RtpSocket,
     private readonly rtcpSocket: Socket,
     private readonly audio: CallAudio,
     private readonly logger: Logger,
     private readonly options: RtpSessionOptions,
     private readonly opus: OpusCodec | undefined,
   ) {
-    socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
-    socket.on('error', (e) => logger.warn({ err: e.message }, 'rtp socket error'));
     rtcpSocket.on('message', (msg, rinfo) => this.onRtcp(msg, { address: rinfo.address, port: rinfo.port }));
     rtcpSocket.on('error', (e) => logger.warn({ err: e.message }, 'rtcp socket error'));
     this.rtcp = new RtcpState(
@@ -153,11 +145,11 @@ export class RtpAudioSession implements MediaSession {
   }
 
   get localAddress(): string {
-    return this.socket.address().address;
+    return this.socket.address;
   }
 
   get localPort(): number {
-    return this.socket.address().port;
+    return this.socket.port;
   }
 
   configure(negotiated: NegotiatedAudio): void {
@@ -292,14 +284,14 @@ export class RtpAudioSession implements MediaSession {
   }
 
   /**
-   * When a packet can be played: now, or, where the far end's packets are not a whole number of our
-   * frames (10 or 30 ms against our 20), at our next tick, the first time it can be taken. The buffer
-   * then learns the wait for the tick as delay, and holds enough to cover it.
+   * When a packet can be played: at the tick that took it in, the first time playout can reach it. A
+   * packet that arrives just after a tick waits for the next; told its arrival instead, the buffer would
+   * think it could have been played a whole frame earlier, and a far end whose packets arrive around
+   * our ticks would leave gaps. So the buffer learns the wait for the tick as delay, and holds enough to
+   * cover it. (RTCP's jitter is measured from the true arrival.)
    */
-  private usableFrom(): number {
-    const now = performance.now();
-    const tickMs = this.negotiated?.ptime ?? 20;
-    return this.jitterFrameMs % tickMs === 0 ? now : Math.max(now, this.nextTickAt);
+  private usableFrom(arrivedAt: number): number {
+    return Math.max(arrivedAt, this.nextTickAt);
   }
 
   /**
@@ -366,9 +358,8 @@ export class RtpAudioSession implements MediaSession {
     this.rtcpSocket.send(packet, target.port, target.address);
   }
 
-  private onRtcp(msg: Buffer, from?: { address: string; port: number }): void {
+  private onRtcp(data: Uint8Array, from?: { address: string; port: number }): void {
     try {
-      const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
       this.rtcp.onRtcp(this.srtp ? this.srtp.in.unprotectRtcp(data) : data);
       if (from) {
         this.latchedRtcp = from;
@@ -384,6 +375,8 @@ export class RtpAudioSession implements MediaSession {
       this.close();
       return;
     }
+    // What came while the clock may have been stopped is taken as the mode it came in would have.
+    this.socket.receive(this.onDatagram);
     if (mode.receive && !this.mode.receive) {
       this.lastRxAt = performance.now();
     }
@@ -405,7 +398,11 @@ export class RtpAudioSession implements MediaSession {
   }
 
   stats(): MediaStats {
-    return this.jitter ? { ...this.counters, jitter: this.jitter.stats() } : { ...this.counters };
+    const counters = {
+      ...this.counters,
+      packetsDiscarded: this.counters.packetsDiscarded + this.socket.dropped,
+    };
+    return this.jitter ? { ...counters, jitter: this.jitter.stats() } : counters;
   }
 
   onDtmf(listener: (digit: string) => void): void {
@@ -453,6 +450,7 @@ export class RtpAudioSession implements MediaSession {
       this.timer = undefined;
       return;
     }
+    this.socket.receive(this.onDatagram);
     // A frame that fails (a device that cannot be read, say) is lost; the clock goes on, and the
     // other direction's frame is still played or sent.
     if (this.mode.send) {
@@ -555,13 +553,13 @@ export class RtpAudioSession implements MediaSession {
     this.rtcp.onRtpSent(payload.byteLength);
   }
 
-  private onDatagram(datagram: Buffer, address: string, port: number): void {
+  /** A datagram from the RTP port; the data is only valid during the call. */
+  private readonly onDatagram: DatagramHandler = (datagram, address, port, arrivedAt) => {
     const n = this.negotiated;
     let msg = datagram;
     if (this.srtp && n && !isRtcp(new DataView(msg.buffer, msg.byteOffset, msg.byteLength))) {
       try {
-        const plain = this.srtp.in.unprotectRtp(msg);
-        msg = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+        msg = this.srtp.in.unprotectRtp(msg);
       } catch (e) {
         // Forged, replayed or plain packets on an SRTP call never reach the decoder.
         this.counters.packetsDiscarded++;
@@ -595,12 +593,12 @@ export class RtpAudioSession implements MediaSession {
       return;
     }
     this.counters.packetsReceived++;
-    this.rtcp.onRtpReceived(packet.getSsrc(), packet.getSequenceNumber(), packet.getTimestamp());
+    this.rtcp.onRtpReceived(packet.getSsrc(), packet.getSequenceNumber(), packet.getTimestamp(), arrivedAt);
     if (isEvent) {
       this.onTelephoneEvent(payload, packet.getTimestamp());
       return;
     }
-    this.lastRxAt = performance.now();
+    this.lastRxAt = arrivedAt;
     if (address !== n.remoteAddress || port !== n.remotePort) {
       this.latchedRemote = { address, port };
     }
@@ -615,7 +613,12 @@ export class RtpAudioSession implements MediaSession {
       }
       this.remoteSsrc = ssrc;
       this.learnPacketLength(packet.getSequenceNumber(), packet.getTimestamp(), this.codec.clockRate);
-      this.jitter?.put(packet.getSequenceNumber(), packet.getTimestamp(), this.usableFrom(), payload);
+      this.jitter?.put(
+        packet.getSequenceNumber(),
+        packet.getTimestamp(),
+        this.usableFrom(arrivedAt),
+        payload,
+      );
       return;
     }
     let pcm: Int16Array;
@@ -627,7 +630,7 @@ export class RtpAudioSession implements MediaSession {
       return;
     }
     this.writeToDevice(pcm);
-  }
+  };
 
   /** RFC 4733 §2.3: one event per RTP timestamp; report it once, at its first packet. */
   private onTelephoneEvent(payload: Uint8Array, timestamp: number): void {
@@ -667,12 +670,11 @@ export class RtpAudioSession implements MediaSession {
     if (this.opus !== this.codec) {
       this.opus?.close();
     }
-    for (const socket of [this.socket, this.rtcpSocket]) {
-      try {
-        socket.close();
-      } catch (e) {
-        this.logger.debug({ err: String(e) }, 'rtp socket close');
-      }
+    this.socket.close();
+    try {
+      this.rtcpSocket.close();
+    } catch (e) {
+      this.logger.debug({ err: String(e) }, 'rtcp socket close');
     }
   }
 }

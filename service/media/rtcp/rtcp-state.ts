@@ -71,8 +71,14 @@ export class RtcpState {
     }
   }
 
-  onRtpReceived(ssrc: number, seq: number, rtpTimestamp: number): void {
-    this.reception.onPacket(ssrc, seq, rtpTimestamp, this.clocks.monotonicMs());
+  /** `arrivedAtMs` on the monotonic clock, where the packet is taken in later than it came. */
+  onRtpReceived(
+    ssrc: number,
+    seq: number,
+    rtpTimestamp: number,
+    arrivedAtMs = this.clocks.monotonicMs(),
+  ): void {
+    this.reception.onPacket(ssrc, seq, rtpTimestamp, arrivedAtMs);
   }
 
   onRtpSent(payloadBytes: number): void {

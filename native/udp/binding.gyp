@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "carphone_udp",
+      "sources": ["udp_socket.c"],
+      "cflags": ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror"]
+    }
+  ]
+}

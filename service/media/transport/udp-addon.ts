@@ -1,0 +1,55 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** native/udp (a Node addon in C): a UDP socket that only its caller reads, never the event loop. */
+export interface UdpAddon {
+  /** A bound, non-blocking socket's descriptor; throws an Error whose code is the errno's name. */
+  open(address: string, port: number): number;
+  localPort(fd: number): number;
+  /** 0, or the negative errno of a datagram the network refused. */
+  send(fd: number, data: Uint8Array, address: string, port: number): number;
+  /**
+   * The datagrams waiting, as many as fit: each in its `slotSize` slot of `slots`, described by four
+   * numbers in `meta` (length or -1 when it did not fit, IPv4 address as an integer, port, ms since
+   * the kernel received it). Returns how many, or a negative errno.
+   */
+  receive(fd: number, slots: Uint8Array, slotSize: number, meta: Float64Array): number;
+  close(fd: number): void;
+}
+
+/** Fields per datagram in `receive`'s meta array. */
+export const META_FIELDS = 4;
+
+const BUILT_ADDON = 'native/udp/build/Release/carphone_udp.node';
+
+let loaded: { addon: UdpAddon } | { reason: string } | undefined;
+
+/**
+ * The addon as `npm ci` built it (binding.gyp, node-gyp), looked for above this module so that the
+ * sources and a tsc build find it alike; `CARPHONE_UDP_ADDON=off` leaves it unused.
+ */
+export function udpAddon(): { addon: UdpAddon } | { reason: string } {
+  if (loaded) {
+    return loaded;
+  }
+  if (process.env['CARPHONE_UDP_ADDON'] === 'off') {
+    loaded = { reason: 'CARPHONE_UDP_ADDON=off' };
+    return loaded;
+  }
+  let dir = new URL('.', import.meta.url);
+  for (let depth = 0; depth < 8; depth++) {
+    const candidate = new URL(BUILT_ADDON, dir);
+    if (existsSync(candidate)) {
+      try {
+        loaded = { addon: createRequire(import.meta.url)(fileURLToPath(candidate)) as UdpAddon };
+      } catch (e) {
+        loaded = { reason: `${BUILT_ADDON} did not load: ${e instanceof Error ? e.message : String(e)}` };
+      }
+      return loaded;
+    }
+    dir = new URL('..', dir);
+  }
+  loaded = { reason: `${BUILT_ADDON} is not built (npm ci builds it with node-gyp)` };
+  return loaded;
+}
