@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { medianWindowShare, writeTone } from '../test/harness/audio.js';
 import { readWav } from '../service/media/wav.js';
 import { Baresip } from '../test/harness/baresip.js';
@@ -168,44 +169,68 @@ function heardThroughout(dir: string, nameHas: string, hz: number, seconds: numb
 }
 
 /**
- * The floor under any Node.js media loop on this machine: a Node.js process that only runs one 20 ms
- * timer, sends one datagram per tick (to a listening port, as in a call) and receives 50 a second,
- * doing nothing with them. CPU per second, measured as for the calls.
+ * The floor under any Node.js media loop on this machine: Node.js processes that only run one 20 ms
+ * timer, send one datagram per tick (to a listening port, as in a call) and receive 50 a second,
+ * doing nothing with them: one with Node's socket (a wake-up per datagram), one reading native/udp's
+ * socket at each tick (as calls do). Both at once, CPU per second measured as for the calls.
  */
-export async function nodeEventLoopFloor(seconds = 10): Promise<number> {
+export async function nodeEventLoopFloor(seconds = 10): Promise<{ dgram: number; polled: number }> {
   const peer = createSocket('udp4');
   await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
-  const loop = spawn(
-    process.execPath,
-    [
-      '-e',
-      `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(172);` +
-        `s.on('message',()=>{});s.bind(0,'127.0.0.1',()=>{s.send('hello',${peer.address().port},'127.0.0.1');` +
-        `let n=performance.now();const t=()=>{s.send(b,${peer.address().port},'127.0.0.1');n+=20;` +
-        `setTimeout(t,Math.max(0,n-performance.now()))};t()});`,
-    ],
-    { stdio: 'ignore' },
-  );
-  // The loop's first datagram says where it listens; from then on this process sends it 50 a second.
-  const loopPort = await new Promise<number>((resolve) =>
-    peer.once('message', (_m, rinfo) => resolve(rinfo.port)),
-  );
-  const payload = Buffer.alloc(172);
-  let next = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = (): void => {
-    peer.send(payload, loopPort, '127.0.0.1');
-    next += 20;
-    timer = setTimeout(tick, Math.max(0, next - performance.now()));
+  const peerPort = peer.address().port;
+  const addon = fileURLToPath(new URL('../native/udp/build/Release/carphone_udp.node', import.meta.url));
+  const every20ms = (body: string): string =>
+    `let n=performance.now();const t=()=>{${body};n+=20;setTimeout(t,Math.max(0,n-performance.now()))};t();`;
+  const programs = {
+    dgram:
+      `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(172);s.on('message',()=>{});` +
+      `s.bind(0,'127.0.0.1',()=>{s.send('dgram',${peerPort},'127.0.0.1');` +
+      every20ms(`s.send(b,${peerPort},'127.0.0.1')`) +
+      '});',
+    polled:
+      `const u=require(${JSON.stringify(addon)});const fd=u.open('127.0.0.1',0);const b=new Uint8Array(172);` +
+      `const slots=new Uint8Array(2048*32);const meta=new Float64Array(128);` +
+      `u.send(fd,new TextEncoder().encode('polled'),'127.0.0.1',${peerPort});` +
+      every20ms(`u.send(fd,b,'127.0.0.1',${peerPort});u.receive(fd,slots,2048,meta)`),
   };
-  tick();
+  const loops = Object.entries(programs).map(([name, code]) => ({
+    name,
+    child: spawn(process.execPath, ['-e', code], { stdio: 'ignore' }),
+  }));
+  // Each loop's first datagram says where it listens; from then on this process sends each 50 a second.
+  const ports = new Map<string, number>();
+  const allKnown = new Promise<void>((resolve) =>
+    peer.on('message', (m, rinfo) => {
+      if (m.length < 16) {
+        ports.set(m.toString(), rinfo.port);
+      }
+      if (ports.size === loops.length) {
+        resolve();
+      }
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
   try {
+    await allKnown;
+    const payload = Buffer.alloc(172);
+    let next = performance.now();
+    const tick = (): void => {
+      for (const port of ports.values()) {
+        peer.send(payload, port, '127.0.0.1');
+      }
+      next += 20;
+      timer = setTimeout(tick, Math.max(0, next - performance.now()));
+    };
+    tick();
     await sleep(2000);
-    const [perSecond] = await cpuOver([loop.pid ?? 0], seconds * 1000);
-    return perSecond ?? NaN;
+    const [dgram, polled] = await cpuOver(
+      loops.map((l) => l.child.pid ?? 0),
+      seconds * 1000,
+    );
+    return { dgram: dgram ?? NaN, polled: polled ?? NaN };
   } finally {
     clearTimeout(timer);
-    loop.kill();
+    loops.forEach((l) => l.child.kill());
     peer.close();
   }
 }
