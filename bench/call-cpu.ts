@@ -61,11 +61,14 @@ export interface CallCpu {
   codec: string;
   /**
    * The first `warmUpSeconds` of the first call the daemon makes: V8 is still compiling the media
-   * path (a function called 50 times a second takes tens of seconds to reach its optimising tier).
+   * path (a function called 50 times a second takes tens of seconds to reach its optimising tier:
+   * traced with --trace-opt, the media path's functions were still being optimised 50 s into a call).
    */
   firstCall: CpuFigure;
   /** After that, medians over the windows: what every later minute of a call, and every later call, costs. */
   steady: CpuFigure;
+  /** What each caller used before the call (subtracted above), ms/s. */
+  idle: { carphoned: number; baresip: number };
 }
 
 /**
@@ -74,7 +77,7 @@ export interface CallCpu {
  * sampled over the same windows, so a busy machine slows both alike; each caller's idle CPU, measured
  * the same way before the calls (once the daemon's start-up work is over), is subtracted.
  */
-export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 40): Promise<CallCpu[]> {
+export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 60): Promise<CallCpu[]> {
   const dir = mkdtempSync(join(tmpdir(), 'carphone-bench-cpu-'));
   const seconds = warmUpSeconds + windows * windowSeconds + 30;
   writeTone(join(dir, 'g711.wav'), 440, seconds);
@@ -112,7 +115,14 @@ export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 40
       // The daemon's own start-up (module compilation, first collections) goes on for some seconds
       // after it is on the bus; counted as idle, it would be subtracted from the call.
       await sleep(15_000);
-      const idle = await cpuOver(pids, windowSeconds * 2000);
+      // The least of five 2 s windows: idle is what a process uses when nothing happens, and a burst
+      // of late start-up work (a collection, a compilation) in one window would be subtracted from
+      // the call as if it were idle.
+      const idleWindows: number[][] = [];
+      for (let w = 0; w < 5; w++) {
+        idleWindows.push(await cpuOver(pids, 2000));
+      }
+      const idle = pids.map((_, i) => Math.min(...idleWindows.map((w) => w[i] ?? 0)));
       const path = await client.dial('/sip0', calleeA.uri);
       await client.waitForCallState(path, 'active', 10_000);
       await caller.command('dial', calleeB.uri);
@@ -138,7 +148,12 @@ export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 40
       await sleep(1000);
       heardThroughout(join(dir, `rec-${carphoneCodec}`), 'call-', 440, callSeconds, 'carphoned');
       heardThroughout(calleeA.recordDir, '-dec.wav', 700, callSeconds, 'the baresip carphoned called');
-      results.push({ codec, firstCall, steady: figure(ours, theirs) });
+      results.push({
+        codec,
+        firstCall,
+        steady: figure(ours, theirs),
+        idle: { carphoned: idle[0] ?? NaN, baresip: idle[1] ?? NaN },
+      });
     } finally {
       client.disconnect();
       await daemon.stop();
