@@ -1,5 +1,5 @@
 import type { Socket } from 'node:dgram';
-import { isRtcp, isRtp, RtpPacket } from 'rtp.js/packets';
+import { RtpPacket } from 'rtp.js/packets';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { MediaMode } from '../calls/call-machine.js';
@@ -10,6 +10,7 @@ import { OpusCodec } from './codecs/opus-codec.js';
 import { JitterBuffer, JitterBufferError } from './jitter/jitter-buffer.js';
 import { compressTwoFrames } from './jitter/time-scale.js';
 import { PcmQueue } from './pcm-queue.js';
+import { looksLikeRtcp, RtpHeaderReader } from './rtp-header.js';
 import { SrtpContext, SrtpError } from './srtp/srtp-context.js';
 import type { AudioDevice, CallAudio } from './devices/audio-device.js';
 import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
@@ -124,6 +125,8 @@ export class RtpAudioSession implements MediaSession {
   private remoteSsrc: number | undefined;
   /** One packet object re-filled for every frame we send (rtp.js would otherwise build one per frame). */
   private readonly outgoing = new RtpPacket();
+  /** And one header reader for every packet we receive (rtp-header.ts says why not rtp.js). */
+  private readonly incoming = new RtpHeaderReader();
 
   constructor(
     private readonly socket: RtpSocket,
@@ -553,11 +556,24 @@ export class RtpAudioSession implements MediaSession {
     this.rtcp.onRtpSent(payload.byteLength);
   }
 
-  /** A datagram from the RTP port; the data is only valid during the call. */
+  /**
+   * A datagram from the RTP port (its data valid only during the call). Whatever the network sends
+   * must not throw out of the tick that reads it: the rest of the tick's datagrams, the tick's frames
+   * and the clock itself would be lost with it.
+   */
   private readonly onDatagram: DatagramHandler = (datagram, address, port, arrivedAt) => {
+    try {
+      this.takeDatagram(datagram, address, port, arrivedAt);
+    } catch (e) {
+      this.counters.packetsDiscarded++;
+      this.logger.debug({ err: e instanceof Error ? e.message : String(e) }, 'bad datagram dropped');
+    }
+  };
+
+  private takeDatagram(datagram: Uint8Array, address: string, port: number, arrivedAt: number): void {
     const n = this.negotiated;
     let msg = datagram;
-    if (this.srtp && n && !isRtcp(new DataView(msg.buffer, msg.byteOffset, msg.byteLength))) {
+    if (this.srtp && n && !looksLikeRtcp(msg)) {
       try {
         msg = this.srtp.in.unprotectRtp(msg);
       } catch (e) {
@@ -567,58 +583,49 @@ export class RtpAudioSession implements MediaSession {
         return;
       }
     }
-    const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
-    if (n && isRtcp(view)) {
+    if (n && looksLikeRtcp(msg)) {
       // RTCP multiplexed on the RTP port (RFC 5761), which some peers do even unasked.
       this.onRtcp(msg);
       return;
     }
-    if (!n || !isRtp(view)) {
+    const packet = this.incoming;
+    if (!n || !packet.read(msg)) {
       this.counters.packetsDiscarded++;
       return;
     }
-    let packet: RtpPacket;
-    try {
-      packet = new RtpPacket(view);
-    } catch {
-      this.counters.packetsDiscarded++;
-      return;
-    }
-    const pt = packet.getPayloadType();
-    const payloadView = packet.getPayload();
-    const payload = new Uint8Array(payloadView.buffer, payloadView.byteOffset, payloadView.byteLength);
+    const pt = packet.payloadType;
+    const payload = msg.subarray(packet.payloadOffset, packet.payloadOffset + packet.payloadLength);
     const isEvent = pt === n.telephoneEventPt;
     if (!isEvent && (pt !== n.codec.payloadType || payload.length === 0 || payload.length > 1920)) {
       this.counters.packetsDiscarded++;
       return;
     }
     this.counters.packetsReceived++;
-    this.rtcp.onRtpReceived(packet.getSsrc(), packet.getSequenceNumber(), packet.getTimestamp(), arrivedAt);
+    this.rtcp.onRtpReceived(packet.ssrc, packet.sequenceNumber, packet.timestamp, arrivedAt);
     if (isEvent) {
-      this.onTelephoneEvent(payload, packet.getTimestamp());
+      this.onTelephoneEvent(payload, packet.timestamp);
       return;
     }
     this.lastRxAt = arrivedAt;
-    if (address !== n.remoteAddress || port !== n.remotePort) {
+    const latched = this.latchedRemote;
+    if (
+      (address !== n.remoteAddress || port !== n.remotePort) &&
+      (latched?.address !== address || latched.port !== port)
+    ) {
       this.latchedRemote = { address, port };
     }
     if (!this.mode.receive || !this.codec) {
       return;
     }
-    const ssrc = packet.getSsrc();
+    const ssrc = packet.ssrc;
     if (this.jitter) {
       if (this.remoteSsrc !== undefined && ssrc !== this.remoteSsrc) {
         // A new source (the far end restarted its stream): its numbering starts afresh.
         this.jitter.reset();
       }
       this.remoteSsrc = ssrc;
-      this.learnPacketLength(packet.getSequenceNumber(), packet.getTimestamp(), this.codec.clockRate);
-      this.jitter?.put(
-        packet.getSequenceNumber(),
-        packet.getTimestamp(),
-        this.usableFrom(arrivedAt),
-        payload,
-      );
+      this.learnPacketLength(packet.sequenceNumber, packet.timestamp, this.codec.clockRate);
+      this.jitter?.put(packet.sequenceNumber, packet.timestamp, this.usableFrom(arrivedAt), payload);
       return;
     }
     let pcm: Int16Array;
@@ -630,7 +637,7 @@ export class RtpAudioSession implements MediaSession {
       return;
     }
     this.writeToDevice(pcm);
-  };
+  }
 
   /** RFC 4733 §2.3: one event per RTP timestamp; report it once, at its first packet. */
   private onTelephoneEvent(payload: Uint8Array, timestamp: number): void {

@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../service/log/logger.js';
 import type { AudioDevice } from '../../../service/media/devices/audio-device.js';
@@ -82,6 +83,36 @@ describe('RTP session', () => {
     // Playout ran on every tick, failed sends or not, and played the other side's audio.
     expect(sa.jitter?.played).toBeGreaterThan(25);
     expect(deviceA.played.some((v) => Math.abs(v) > 4000)).toBe(true);
+  });
+
+  it('goes on playing when the network sends datagrams that are not RTP, and counts them', async () => {
+    const ear = testDevice();
+    const [far, near] = await pair(PCMU, { device: testDevice(), ptime: 20 }, { device: ear, ptime: 20 });
+    far.setMode({ send: true, receive: false });
+    await sleep(7);
+    near.setMode({ send: false, receive: true });
+    const junk = createSocket('udp4');
+    const garbage = [
+      [],
+      [0x80],
+      [0x80, 200],
+      [0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 200],
+      [0x8f, 0, 0, 1],
+    ];
+    for (let i = 0; i < 20; i++) {
+      for (const g of garbage) {
+        junk.send(Uint8Array.from(g), near.localPort, '127.0.0.1');
+      }
+      await sleep(50);
+    }
+    junk.close();
+    await sleep(200);
+    const stats = near.stats();
+    expect(stats.packetsDiscarded).toBeGreaterThanOrEqual(20 * garbage.length);
+    // The clock ran on through all of it: about 1.2 s of audio, the tone to the end.
+    expect(ear.played.length).toBeGreaterThan(0.8 * 9600);
+    const last = Int16Array.from(ear.played.slice(-4000));
+    expect(toneShare(last, 8000, 440)).toBeGreaterThan(0.8);
   });
 
   it.each([
