@@ -45,13 +45,14 @@ async function bindPair(
   address: string,
   min: number,
   max: number,
+  openRtp: (address: string, port: number) => Promise<RtpSocket>,
 ): Promise<{ rtp: RtpSocket; rtcp: Socket }> {
   const first = min + (min % 2);
   const span = Math.floor((max - first - 1) / 2) + 1;
   const start = randomInt(Math.max(1, span));
   for (let i = 0; i < span; i++) {
     const port = first + 2 * ((start + i) % span);
-    const rtp = await unlessTaken(openRtpSocket(address, port));
+    const rtp = await unlessTaken(openRtp(address, port));
     if (!rtp) {
       continue;
     }
@@ -70,6 +71,8 @@ export interface RtpSessionOptions {
   cname: string;
   /** The codecs the account allows; the session prepares Opus only where it may be negotiated. */
   codecs?: readonly CodecName[];
+  /** How RTP ports are opened: native/udp where it is built (transport/rtp-socket.ts). */
+  openRtpSocket?: (address: string, port: number) => Promise<RtpSocket>;
 }
 
 /**
@@ -699,7 +702,12 @@ export class RtpMediaFactory implements MediaFactory {
     const opus = (this.options.codecs ?? DEFAULT_CODECS).includes('OPUS')
       ? await OpusCodec.create()
       : undefined;
-    const { rtp, rtcp } = await bindPair(this.address, this.ports.min, this.ports.max);
+    const { rtp, rtcp } = await bindPair(
+      this.address,
+      this.ports.min,
+      this.ports.max,
+      this.options.openRtpSocket ?? openRtpSocket,
+    );
     return new RtpAudioSession(rtp, rtcp, this.device.openCall(callTag), this.logger, this.options, opus);
   }
 }

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../service/log/logger.js';
 import type { AudioDevice } from '../../../service/media/devices/audio-device.js';
 import type { MediaSession } from '../../../service/media/media-session.js';
-import { RtpMediaFactory } from '../../../service/media/rtp-session.js';
+import { RtpMediaFactory, type RtpSessionOptions } from '../../../service/media/rtp-session.js';
+import { DgramRtpSocket } from '../../../service/media/transport/dgram-rtp-socket.js';
 import type { AudioCodec, NegotiatedAudio } from '../../../service/sdp/offer-answer.js';
 import { toneShare } from '../../harness/audio.js';
 
@@ -46,8 +47,14 @@ describe('RTP session', () => {
     codec: AudioCodec,
     a: { device: AudioDevice; ptime: number },
     b: { device: AudioDevice; ptime: number },
+    openRtpSocket?: RtpSessionOptions['openRtpSocket'],
   ): Promise<[MediaSession, MediaSession]> {
-    const options = { rtcpIntervalMs: 60_000, cname: 'test', codecs: ['OPUS', 'PCMU'] as const };
+    const options: RtpSessionOptions = {
+      rtcpIntervalMs: 60_000,
+      cname: 'test',
+      codecs: ['OPUS', 'PCMU'],
+      ...(openRtpSocket ? { openRtpSocket } : {}),
+    };
     const open = (device: AudioDevice, tag: string): Promise<MediaSession> =>
       new RtpMediaFactory('127.0.0.1', { min: 41000, max: 42999 }, device, silentLogger, options).create(tag);
     const sa = await open(a.device, 'a');
@@ -84,6 +91,27 @@ describe('RTP session', () => {
     expect(sa.jitter?.played).toBeGreaterThan(25);
     expect(deviceA.played.some((v) => Math.abs(v) > 4000)).toBe(true);
   });
+
+  it.each([PCMU, OPUS])(
+    "plays a far end's %s tone through Node's own sockets, where native/udp is not built",
+    async (codec) => {
+      const ear = testDevice();
+      const [far, near] = await pair(
+        codec,
+        { device: testDevice(), ptime: 20 },
+        { device: ear, ptime: 20 },
+        (address, port) => DgramRtpSocket.open(address, port),
+      );
+      far.setMode({ send: true, receive: false });
+      await sleep(7);
+      near.setMode({ send: false, receive: true });
+      await sleep(1000);
+      expect(near.stats().packetsReceived).toBeGreaterThan(40);
+      const heard = Int16Array.from(ear.played);
+      expect(heard.length).toBeGreaterThan(0.85 * 8000);
+      expect(toneShare(heard.subarray(heard.length - 4000), 8000, 440)).toBeGreaterThan(0.8);
+    },
+  );
 
   it('goes on playing when the network sends datagrams that are not RTP, and counts them', async () => {
     const ear = testDevice();
