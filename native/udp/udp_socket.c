@@ -54,6 +54,15 @@ static int address_arg(napi_env env, napi_value value, struct in_addr *out) {
   return inet_pton(AF_INET, text, out) == 1;
 }
 
+/* A typed array of the wanted kind: its data and its length in elements. */
+static int typed_array_arg(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
+  napi_typedarray_type type;
+  napi_value arraybuffer;
+  size_t offset = 0;
+  return napi_get_typedarray_info(env, value, &type, length, data, &arraybuffer, &offset) == napi_ok &&
+         type == want;
+}
+
 static napi_value make_int(napi_env env, int64_t value) {
   napi_value result;
   napi_create_int64(env, value, &result);
@@ -87,14 +96,22 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   return make_int(env, fd);
 }
 
-/* localPort(fd) -> the bound port. */
-static napi_value udp_local_port(napi_env env, napi_callback_info info) {
+/* The one argument of a call that takes only a descriptor; 0 (a TypeError thrown) where it is not one. */
+static int fd_only_arg(napi_env env, napi_callback_info info, const char *usage, int32_t *fd) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || !int_arg(env, argv[0], fd)) {
+    napi_throw_type_error(env, "EINVAL", usage);
+    return 0;
+  }
+  return 1;
+}
+
+/* localPort(fd) -> the bound port. */
+static napi_value udp_local_port(napi_env env, napi_callback_info info) {
   int32_t fd = -1;
-  if (argc < 1 || !int_arg(env, argv[0], &fd)) {
-    napi_throw_type_error(env, "EINVAL", "localPort(fd)");
+  if (!fd_only_arg(env, info, "localPort(fd)", &fd)) {
     return NULL;
   }
   struct sockaddr_in local;
@@ -114,13 +131,9 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
   int32_t port = 0;
   void *data = NULL;
   size_t length = 0;
-  napi_typedarray_type type;
-  napi_value arraybuffer;
-  size_t offset = 0;
   struct sockaddr_in remote = {.sin_family = AF_INET};
-  if (argc < 4 || !int_arg(env, argv[0], &fd) ||
-      napi_get_typedarray_info(env, argv[1], &type, &length, &data, &arraybuffer, &offset) != napi_ok ||
-      type != napi_uint8_array || !address_arg(env, argv[2], &remote.sin_addr) ||
+  if (argc < 4 || !int_arg(env, argv[0], &fd) || !typed_array_arg(env, argv[1], napi_uint8_array, &data, &length) ||
+      !address_arg(env, argv[2], &remote.sin_addr) ||
       !int_arg(env, argv[3], &port) || port <= 0 || port > 65535) {
     napi_throw_type_error(env, "EINVAL", "send(fd, data: Uint8Array, address: IPv4 literal, port: 1-65535)");
     return NULL;
@@ -148,14 +161,10 @@ static napi_value udp_receive(napi_env env, napi_callback_info info) {
   size_t slots_length = 0;
   void *meta_data = NULL;
   size_t meta_length = 0;
-  napi_typedarray_type type;
-  napi_value arraybuffer;
-  size_t offset = 0;
   if (argc < 4 || !int_arg(env, argv[0], &fd) ||
-      napi_get_typedarray_info(env, argv[1], &type, &slots_length, &slots, &arraybuffer, &offset) != napi_ok ||
-      type != napi_uint8_array || !int_arg(env, argv[2], &slot_size) || slot_size <= 0 ||
-      napi_get_typedarray_info(env, argv[3], &type, &meta_length, &meta_data, &arraybuffer, &offset) != napi_ok ||
-      type != napi_float64_array) {
+      !typed_array_arg(env, argv[1], napi_uint8_array, &slots, &slots_length) ||
+      !int_arg(env, argv[2], &slot_size) || slot_size <= 0 ||
+      !typed_array_arg(env, argv[3], napi_float64_array, &meta_data, &meta_length)) {
     napi_throw_type_error(env, "EINVAL", "receive(fd, slots: Uint8Array, slotSize, meta: Float64Array)");
     return NULL;
   }
@@ -215,12 +224,8 @@ static napi_value udp_receive(napi_env env, napi_callback_info info) {
 
 /* close(fd) */
 static napi_value udp_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd = -1;
-  if (argc < 1 || !int_arg(env, argv[0], &fd)) {
-    napi_throw_type_error(env, "EINVAL", "close(fd)");
+  if (!fd_only_arg(env, info, "close(fd)", &fd)) {
     return NULL;
   }
   if (close(fd) != 0) {
@@ -230,6 +235,17 @@ static napi_value udp_close(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  /*
+   * Linux switches receive timestamps on for the whole system when the first socket asks for them and
+   * off when the last one closes, each time in deferred work: a datagram that comes in between is
+   * stamped when it is read, up to a frame late. One socket that asks and is never closed keeps them
+   * on for as long as the process runs, so a call's first packets are stamped like the rest.
+   */
+  int keep_timestamps_on = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (keep_timestamps_on >= 0) {
+    int on = 1;
+    setsockopt(keep_timestamps_on, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  }
   napi_property_descriptor methods[] = {
       {"open", NULL, udp_open, NULL, NULL, NULL, napi_default, NULL},
       {"localPort", NULL, udp_local_port, NULL, NULL, NULL, napi_default, NULL},

@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DgramRtpSocket } from '../../../service/media/transport/dgram-rtp-socket.js';
 import { PolledUdpSocket } from '../../../service/media/transport/polled-udp-socket.js';
 import { PortInUseError } from '../../../service/media/transport/port-in-use-error.js';
@@ -31,6 +31,11 @@ interface Taken {
 
 describe.each(kinds)('RTP socket, %s', (_name, open) => {
   const toClose: (RtpSocket | Socket)[] = [];
+  // Loading native/udp turns the kernel's receive timestamps on for the process, in deferred work.
+  beforeAll(async () => {
+    addon();
+    await sleep(50);
+  });
   afterEach(() => toClose.splice(0).forEach((s) => s.close()));
 
   async function peer(): Promise<Socket> {
