@@ -3,9 +3,9 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { medianWindowShare, writeTone } from '../test/harness/audio.js';
 import { readWav } from '../service/media/wav.js';
+import { builtUdpAddonPath } from '../service/media/transport/udp-addon.js';
 import { Baresip } from '../test/harness/baresip.js';
 import { Carphoned } from '../test/harness/carphoned.js';
 import { PrivateBus } from '../test/harness/dbus-daemon.js';
@@ -193,7 +193,10 @@ export async function nodeEventLoopFloor(seconds = 10): Promise<{ dgram: number;
   const peer = createSocket('udp4');
   await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
   const peerPort = peer.address().port;
-  const addon = fileURLToPath(new URL('../native/udp/build/Release/carphone_udp.node', import.meta.url));
+  const addon = builtUdpAddonPath();
+  if (addon === undefined) {
+    throw new Error('native/udp is not built (npm ci builds it): the floor needs both loops');
+  }
   const every20ms = (body: string): string =>
     `let n=performance.now();const t=()=>{${body};n+=20;setTimeout(t,Math.max(0,n-performance.now()))};t();`;
   const programs = {

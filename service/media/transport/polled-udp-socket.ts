@@ -18,7 +18,7 @@ export class PolledUdpSocket implements RtpSocket {
   private open = true;
   /** The last sender's address as text, kept: a call's packets come from one place. */
   private lastSender = { n: -1, text: '' };
-  /** Datagrams too long for a slot, and read errors: counted, the first one's reason kept. */
+  /** Datagrams too long for a slot, and failed reads: counted. */
   dropped = 0;
 
   private constructor(

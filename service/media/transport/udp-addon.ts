@@ -26,30 +26,37 @@ const BUILT_ADDON = 'native/udp/build/Release/carphone_udp.node';
 let loaded: { addon: UdpAddon } | { reason: string } | undefined;
 
 /**
- * The addon as `npm ci` built it (binding.gyp, node-gyp), looked for above this module so that the
- * sources and a tsc build find it alike; `CARPHONE_UDP_ADDON=off` leaves it unused.
+ * Where `npm ci` built the addon (binding.gyp, node-gyp), looked for above this module so that the
+ * sources and a tsc build find it alike; undefined where it is not built.
  */
-export function udpAddon(): { addon: UdpAddon } | { reason: string } {
-  if (loaded) {
-    return loaded;
-  }
-  if (process.env['CARPHONE_UDP_ADDON'] === 'off') {
-    loaded = { reason: 'CARPHONE_UDP_ADDON=off' };
-    return loaded;
-  }
+export function builtUdpAddonPath(): string | undefined {
   let dir = new URL('.', import.meta.url);
   for (let depth = 0; depth < 8; depth++) {
     const candidate = new URL(BUILT_ADDON, dir);
     if (existsSync(candidate)) {
-      try {
-        loaded = { addon: createRequire(import.meta.url)(fileURLToPath(candidate)) as UdpAddon };
-      } catch (e) {
-        loaded = { reason: `${BUILT_ADDON} did not load: ${e instanceof Error ? e.message : String(e)}` };
-      }
-      return loaded;
+      return fileURLToPath(candidate);
     }
     dir = new URL('..', dir);
   }
-  loaded = { reason: `${BUILT_ADDON} is not built (npm ci builds it with node-gyp)` };
+  return undefined;
+}
+
+/** The addon, loaded once; `CARPHONE_UDP_ADDON=off` leaves it unused. */
+export function udpAddon(): { addon: UdpAddon } | { reason: string } {
+  if (loaded) {
+    return loaded;
+  }
+  const path = builtUdpAddonPath();
+  if (process.env['CARPHONE_UDP_ADDON'] === 'off') {
+    loaded = { reason: 'CARPHONE_UDP_ADDON=off' };
+  } else if (path === undefined) {
+    loaded = { reason: `${BUILT_ADDON} is not built (npm ci builds it with node-gyp)` };
+  } else {
+    try {
+      loaded = { addon: createRequire(import.meta.url)(path) as UdpAddon };
+    } catch (e) {
+      loaded = { reason: `${BUILT_ADDON} did not load: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  }
   return loaded;
 }
