@@ -88,6 +88,10 @@ export class RtpAudioSession implements MediaSession {
   private readonly ssrc = randomInt(1, 2 ** 32 - 1);
   private seq = randomInt(0, 0xffff);
   private timestamp = randomInt(0, 2 ** 32 - 1);
+  /** When the last frame was sent: the timestamp runs on through a pause from there. */
+  private lastFrameAt: number | undefined;
+  /** The next audio packet starts a talkspurt (RFC 3551 §4.1): the first, and the first after a pause. */
+  private markNextAudio = true;
   private timer: NodeJS.Timeout | undefined;
   private nextTickAt = 0;
   private readonly counters: MediaStats = {
@@ -387,6 +391,15 @@ export class RtpAudioSession implements MediaSession {
       this.lastRxAt = performance.now();
     }
     const wasSending = this.mode.send;
+    if (mode.send && !wasSending) {
+      this.resumeTimestamp();
+    }
+    if (mode.receive && !this.mode.receive && this.remoteSsrc !== undefined) {
+      // Played on from before the pause, the buffer would take the far end's silence for network
+      // delay (its timestamps may not have moved with the time, as ours did not before): start afresh.
+      this.jitter?.reset();
+      this.playout.clear();
+    }
     this.mode = mode;
     if (!mode.send && wasSending) {
       this.dtmfQueue = [];
@@ -401,6 +414,24 @@ export class RtpAudioSession implements MediaSession {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+  }
+
+  /**
+   * RFC 3550 §5.1: the timestamp follows the sampling clock whether or not frames are sent, so after a
+   * pause (hold) it has moved on by the time paused. Left where it stopped, the far end's jitter buffer
+   * and its RTCP jitter would take the pause for seconds of network delay.
+   */
+  private resumeTimestamp(): void {
+    if (this.lastFrameAt === undefined) {
+      return;
+    }
+    const ptime = this.negotiated?.ptime ?? 20;
+    // The timestamp already stands one frame after the last one sent.
+    const skipped = Math.round((performance.now() - this.lastFrameAt) / ptime) - 1;
+    if (skipped > 0) {
+      this.timestamp = (this.timestamp + skipped * this.frameTicks()) >>> 0;
+    }
+    this.markNextAudio = true;
   }
 
   stats(): MediaStats {
@@ -528,7 +559,8 @@ export class RtpAudioSession implements MediaSession {
     // The frame's time passes whether or not it gets out: a frame lost to a failing device or encoder
     // leaves a gap in the timestamps (as silence would), not a shift of everything after it.
     this.timestamp = (this.timestamp + this.frameTicks()) >>> 0;
-    let marker = this.counters.packetsSent === 0;
+    this.lastFrameAt = performance.now();
+    let marker: boolean;
     if (dtmf?.kind === 'event' && n.telephoneEventPt !== undefined) {
       if (dtmf.eventStart) {
         this.dtmfTimestamp = timestamp;
@@ -540,6 +572,8 @@ export class RtpAudioSession implements MediaSession {
     } else {
       const pcm = this.muted ? new Int16Array(samples) : this.audio.source.read(samples);
       payload = codec.encode(pcm);
+      marker = this.markNextAudio;
+      this.markNextAudio = false;
     }
     const packet = this.outgoing;
     packet.setPayloadType(payloadType);

@@ -5,6 +5,8 @@ import type { AudioDevice } from '../../../service/media/devices/audio-device.js
 import type { MediaSession } from '../../../service/media/media-session.js';
 import { RtpMediaFactory, type RtpSessionOptions } from '../../../service/media/rtp-session.js';
 import { DgramRtpSocket } from '../../../service/media/transport/dgram-rtp-socket.js';
+import { RtpHeaderReader } from '../../../service/media/rtp-header.js';
+import { encodeG711 } from '../../../service/media/codecs/g711.js';
 import type { AudioCodec, NegotiatedAudio } from '../../../service/sdp/offer-answer.js';
 import { toneShare } from '../../harness/audio.js';
 
@@ -168,6 +170,125 @@ describe('RTP session', () => {
       }
     },
   );
+
+  /** A bare UDP far end on loopback, to see exactly what a session sends and to send it what we like. */
+  async function bareFarEnd(): Promise<{
+    socket: ReturnType<typeof createSocket>;
+    port: number;
+    heard: { seq: number; timestamp: number; marker: boolean; pt: number }[];
+  }> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const heard: { seq: number; timestamp: number; marker: boolean; pt: number }[] = [];
+    const reader = new RtpHeaderReader();
+    socket.on('message', (m) => {
+      if (reader.read(m)) {
+        heard.push({
+          seq: reader.sequenceNumber,
+          timestamp: reader.timestamp,
+          marker: reader.marker,
+          pt: reader.payloadType,
+        });
+      }
+    });
+    return { socket, port: socket.address().port, heard };
+  }
+
+  async function sessionTowards(port: number, device: AudioDevice): Promise<MediaSession> {
+    const session = await new RtpMediaFactory('127.0.0.1', { min: 41000, max: 42999 }, device, silentLogger, {
+      rtcpIntervalMs: 60_000,
+      cname: 'test',
+      codecs: ['PCMU'],
+    }).create('hold');
+    sessions.push(session);
+    session.configure({
+      remoteAddress: '127.0.0.1',
+      remotePort: port,
+      remoteRtcpPort: port + 1,
+      codec: PCMU,
+      remoteDirection: 'sendrecv',
+      ptime: 20,
+    });
+    return session;
+  }
+
+  it('resumes after a hold with its RTP timestamp moved on by the time held, the first packet marked', async () => {
+    const far = await bareFarEnd();
+    const session = await sessionTowards(far.port, testDevice());
+    session.setMode({ send: true, receive: true });
+    await sleep(300);
+    const heldAt = performance.now();
+    session.setMode({ send: false, receive: false });
+    await sleep(700);
+    const before = far.heard.length;
+    const resumedAt = performance.now();
+    session.setMode({ send: true, receive: true });
+    await sleep(300);
+    far.socket.close();
+    const last = far.heard[before - 1];
+    const first = far.heard[before];
+    expect(last && first).toBeTruthy();
+    if (!last || !first) {
+      return;
+    }
+    // Sequence numbers count packets sent (no gap); the timestamp counts time (RFC 3550 §5.1): it
+    // moved on by the 700 ms held, give or take the frame that was due when the hold came.
+    expect(first.seq).toBe((last.seq + 1) & 0xffff);
+    const movedMs = ((first.timestamp - last.timestamp) >>> 0) / 8;
+    expect(movedMs).toBeGreaterThanOrEqual(resumedAt - heldAt - 20);
+    expect(movedMs).toBeLessThanOrEqual(resumedAt - heldAt + 40);
+    // A talkspurt starts there (RFC 3551 §4.1), as at the call's start, and only there.
+    expect(first.marker).toBe(true);
+    expect(far.heard[0]?.marker).toBe(true);
+    expect(far.heard.filter((p) => p.marker)).toHaveLength(2);
+  });
+
+  it("starts its jitter buffer afresh after a hold, however the far end's timestamps moved meanwhile", async () => {
+    const far = await bareFarEnd();
+    const ear = testDevice();
+    const session = await sessionTowards(far.port, ear);
+    // A far end that, as carphone did before, stops its timestamps while it sends nothing.
+    let seq = 100;
+    let timestamp = 5000;
+    let t = 0;
+    const sendFor = async (ms: number): Promise<void> => {
+      const end = performance.now() + ms;
+      let next = performance.now();
+      while (performance.now() < end) {
+        const pcm = Int16Array.from({ length: 160 }, () =>
+          Math.round(8000 * Math.sin((2 * Math.PI * 440 * t++) / 8000)),
+        );
+        const payload = encodeG711('PCMU', pcm);
+        const header = new Uint8Array(12);
+        const view = new DataView(header.buffer);
+        view.setUint8(0, 0x80);
+        view.setUint16(2, seq++ & 0xffff);
+        view.setUint32(4, timestamp >>> 0);
+        view.setUint32(8, 0x1234);
+        timestamp += 160;
+        far.socket.send(Buffer.concat([header, payload]), session.localPort, '127.0.0.1');
+        next += 20;
+        await sleep(Math.max(0, next - performance.now()));
+      }
+    };
+    session.setMode({ send: false, receive: true });
+    await sendFor(1000);
+    session.setMode({ send: false, receive: false });
+    await sleep(1500);
+    session.setMode({ send: false, receive: true });
+    const playedBefore = ear.played.length;
+    await sendFor(1500);
+    far.socket.close();
+    const stats = session.stats();
+    // Taken for 1.5 s of network delay, the pause would have held playout back by as much.
+    expect(stats.jitter?.delayMs).toBeLessThan(100);
+    expect(stats.jitter?.resets).toBe(1);
+    const after = Int16Array.from(ear.played.slice(playedBefore));
+    const lastSecond = after.subarray(after.length - 8000);
+    for (let i = 0; i < 10; i++) {
+      expect(toneShare(lastSecond.subarray(i * 800, (i + 1) * 800), 8000, 440)).toBeGreaterThan(0.8);
+    }
+  });
 
   /** 2 s of what a 20 ms session plays from a far end sending in `farPtime`, and what it concealed. */
   async function listen(
