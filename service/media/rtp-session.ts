@@ -391,14 +391,17 @@ export class RtpAudioSession implements MediaSession {
       this.lastRxAt = performance.now();
     }
     const wasSending = this.mode.send;
-    if (mode.send && !wasSending) {
-      this.resumeTimestamp();
-    }
-    if (mode.receive && !this.mode.receive && this.remoteSsrc !== undefined) {
-      // Played on from before the pause, the buffer would take the far end's silence for network
-      // delay (its timestamps may not have moved with the time, as ours did not before): start afresh.
+    // A hold ends: ours (we play again) or the far end's (we send again, having sent before; not the
+    // answer after early media). Played on from before it, the buffer would take the far end's pause
+    // for network delay where its timestamps did not move with the time (as ours did not before).
+    const holdEnds =
+      (mode.receive && !this.mode.receive) || (mode.send && !wasSending && this.lastFrameAt !== undefined);
+    if (holdEnds && this.remoteSsrc !== undefined) {
       this.jitter?.reset();
       this.playout.clear();
+    }
+    if (mode.send && !wasSending) {
+      this.resumeTimestamp();
     }
     this.mode = mode;
     if (!mode.send && wasSending) {

@@ -243,52 +243,58 @@ describe('RTP session', () => {
     expect(far.heard.filter((p) => p.marker)).toHaveLength(2);
   });
 
-  it("starts its jitter buffer afresh after a hold, however the far end's timestamps moved meanwhile", async () => {
-    const far = await bareFarEnd();
-    const ear = testDevice();
-    const session = await sessionTowards(far.port, ear);
-    // A far end that, as carphone did before, stops its timestamps while it sends nothing.
-    let seq = 100;
-    let timestamp = 5000;
-    let t = 0;
-    const sendFor = async (ms: number): Promise<void> => {
-      const end = performance.now() + ms;
-      let next = performance.now();
-      while (performance.now() < end) {
-        const pcm = Int16Array.from({ length: 160 }, () =>
-          Math.round(8000 * Math.sin((2 * Math.PI * 440 * t++) / 8000)),
-        );
-        const payload = encodeG711('PCMU', pcm);
-        const header = new Uint8Array(12);
-        const view = new DataView(header.buffer);
-        view.setUint8(0, 0x80);
-        view.setUint16(2, seq++ & 0xffff);
-        view.setUint32(4, timestamp >>> 0);
-        view.setUint32(8, 0x1234);
-        timestamp += 160;
-        far.socket.send(Buffer.concat([header, payload]), session.localPort, '127.0.0.1');
-        next += 20;
-        await sleep(Math.max(0, next - performance.now()));
+  it.each([
+    ['our', { send: false, receive: false }],
+    ["the far end's", { send: false, receive: true }],
+  ] as const)(
+    "starts its jitter buffer afresh after %s hold, however the far end's timestamps moved",
+    async (_, held) => {
+      const far = await bareFarEnd();
+      const ear = testDevice();
+      const session = await sessionTowards(far.port, ear);
+      // A far end that, as carphone did before, stops its timestamps while it sends nothing.
+      let seq = 100;
+      let timestamp = 5000;
+      let t = 0;
+      const sendFor = async (ms: number): Promise<void> => {
+        const end = performance.now() + ms;
+        let next = performance.now();
+        while (performance.now() < end) {
+          const pcm = Int16Array.from({ length: 160 }, () =>
+            Math.round(8000 * Math.sin((2 * Math.PI * 440 * t++) / 8000)),
+          );
+          const payload = encodeG711('PCMU', pcm);
+          const header = new Uint8Array(12);
+          const view = new DataView(header.buffer);
+          view.setUint8(0, 0x80);
+          view.setUint16(2, seq++ & 0xffff);
+          view.setUint32(4, timestamp >>> 0);
+          view.setUint32(8, 0x1234);
+          timestamp += 160;
+          far.socket.send(Buffer.concat([header, payload]), session.localPort, '127.0.0.1');
+          next += 20;
+          await sleep(Math.max(0, next - performance.now()));
+        }
+      };
+      session.setMode({ send: true, receive: true });
+      await sendFor(1000);
+      session.setMode(held);
+      await sleep(1500);
+      session.setMode({ send: true, receive: true });
+      const playedBefore = ear.played.length;
+      await sendFor(1500);
+      far.socket.close();
+      const stats = session.stats();
+      // Taken for 1.5 s of network delay, the pause would have held playout back by as much.
+      expect(stats.jitter?.delayMs).toBeLessThan(100);
+      expect(stats.jitter?.resets).toBe(1);
+      const after = Int16Array.from(ear.played.slice(playedBefore));
+      const lastSecond = after.subarray(after.length - 8000);
+      for (let i = 0; i < 10; i++) {
+        expect(toneShare(lastSecond.subarray(i * 800, (i + 1) * 800), 8000, 440)).toBeGreaterThan(0.8);
       }
-    };
-    session.setMode({ send: false, receive: true });
-    await sendFor(1000);
-    session.setMode({ send: false, receive: false });
-    await sleep(1500);
-    session.setMode({ send: false, receive: true });
-    const playedBefore = ear.played.length;
-    await sendFor(1500);
-    far.socket.close();
-    const stats = session.stats();
-    // Taken for 1.5 s of network delay, the pause would have held playout back by as much.
-    expect(stats.jitter?.delayMs).toBeLessThan(100);
-    expect(stats.jitter?.resets).toBe(1);
-    const after = Int16Array.from(ear.played.slice(playedBefore));
-    const lastSecond = after.subarray(after.length - 8000);
-    for (let i = 0; i < 10; i++) {
-      expect(toneShare(lastSecond.subarray(i * 800, (i + 1) * 800), 8000, 440)).toBeGreaterThan(0.8);
-    }
-  });
+    },
+  );
 
   /** 2 s of what a 20 ms session plays from a far end sending in `farPtime`, and what it concealed. */
   async function listen(
