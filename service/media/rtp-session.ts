@@ -259,7 +259,7 @@ export class RtpAudioSession implements MediaSession {
     this.writeToDevice(this.playout.take(need));
   }
 
-  /** One decision of the jitter buffer as audio: a packet's worth, never empty. */
+  /** One decision of the jitter buffer as audio: a packet's worth (an acceleration's: one to 1.5), never empty. */
   private nextPlayout(jb: JitterBuffer, codec: AudioCodecSession, now: number): Int16Array {
     const samples = this.jitterFrameMs * DEVICE_SAMPLES_PER_MS;
     const out = jb.get(now);
@@ -391,17 +391,18 @@ export class RtpAudioSession implements MediaSession {
       this.lastRxAt = performance.now();
     }
     const wasSending = this.mode.send;
-    // A hold ends: ours (we play again) or the far end's (we send again, having sent before; not the
-    // answer after early media). Played on from before it, the buffer would take the far end's pause
-    // for network delay where its timestamps did not move with the time (as ours did not before).
-    const holdEnds =
-      (mode.receive && !this.mode.receive) || (mode.send && !wasSending && this.lastFrameAt !== undefined);
+    // Undefined unless we send again, having sent before (not the answer after early media).
+    const lastSentBefore = mode.send && !wasSending ? this.lastFrameAt : undefined;
+    // A hold ends: ours (we play again) or the far end's (we send again). Played on from before it,
+    // the buffer would take the far end's pause for network delay where its timestamps did not move
+    // with the time (as ours did not before).
+    const holdEnds = (mode.receive && !this.mode.receive) || lastSentBefore !== undefined;
     if (holdEnds && this.remoteSsrc !== undefined) {
       this.jitter?.reset();
       this.playout.clear();
     }
-    if (mode.send && !wasSending) {
-      this.resumeTimestamp();
+    if (lastSentBefore !== undefined) {
+      this.resumeTimestamp(lastSentBefore);
     }
     this.mode = mode;
     if (!mode.send && wasSending) {
@@ -424,13 +425,10 @@ export class RtpAudioSession implements MediaSession {
    * pause (hold) it has moved on by the time paused. Left where it stopped, the far end's jitter buffer
    * and its RTCP jitter would take the pause for seconds of network delay.
    */
-  private resumeTimestamp(): void {
-    if (this.lastFrameAt === undefined) {
-      return;
-    }
+  private resumeTimestamp(lastSentAt: number): void {
     const ptime = this.negotiated?.ptime ?? 20;
     // The timestamp already stands one frame after the last one sent.
-    const skipped = Math.round((performance.now() - this.lastFrameAt) / ptime) - 1;
+    const skipped = Math.round((performance.now() - lastSentAt) / ptime) - 1;
     if (skipped > 0) {
       this.timestamp = (this.timestamp + skipped * this.frameTicks()) >>> 0;
     }

@@ -44,6 +44,39 @@ describe('RTP session', () => {
   const sessions: MediaSession[] = [];
   afterEach(() => sessions.splice(0).forEach((s) => s.setMode('stop')));
 
+  /** A session on loopback, registered to be stopped after the test. */
+  async function open(
+    device: AudioDevice,
+    tag: string,
+    openRtpSocket?: RtpSessionOptions['openRtpSocket'],
+  ): Promise<MediaSession> {
+    const options: RtpSessionOptions = {
+      rtcpIntervalMs: 60_000,
+      cname: 'test',
+      codecs: ['OPUS', 'PCMU'],
+      ...(openRtpSocket ? { openRtpSocket } : {}),
+    };
+    const session = await new RtpMediaFactory(
+      '127.0.0.1',
+      { min: 41000, max: 42999 },
+      device,
+      silentLogger,
+      options,
+    ).create(tag);
+    sessions.push(session);
+    return session;
+  }
+
+  /** What offer/answer would give a session sending `codec` in `ptime` to a loopback port. */
+  const towards = (port: number, codec: AudioCodec, ptime: number): NegotiatedAudio => ({
+    remoteAddress: '127.0.0.1',
+    remotePort: port,
+    remoteRtcpPort: port + 1,
+    codec,
+    remoteDirection: 'sendrecv',
+    ptime,
+  });
+
   /** Two sessions on loopback, each sending in its own ptime to the other. */
   async function pair(
     codec: AudioCodec,
@@ -51,27 +84,10 @@ describe('RTP session', () => {
     b: { device: AudioDevice; ptime: number },
     openRtpSocket?: RtpSessionOptions['openRtpSocket'],
   ): Promise<[MediaSession, MediaSession]> {
-    const options: RtpSessionOptions = {
-      rtcpIntervalMs: 60_000,
-      cname: 'test',
-      codecs: ['OPUS', 'PCMU'],
-      ...(openRtpSocket ? { openRtpSocket } : {}),
-    };
-    const open = (device: AudioDevice, tag: string): Promise<MediaSession> =>
-      new RtpMediaFactory('127.0.0.1', { min: 41000, max: 42999 }, device, silentLogger, options).create(tag);
-    const sa = await open(a.device, 'a');
-    const sb = await open(b.device, 'b');
-    sessions.push(sa, sb);
-    const towards = (peer: MediaSession, ptime: number): NegotiatedAudio => ({
-      remoteAddress: '127.0.0.1',
-      remotePort: peer.localPort,
-      remoteRtcpPort: peer.localPort + 1,
-      codec,
-      remoteDirection: 'sendrecv',
-      ptime,
-    });
-    sa.configure(towards(sb, a.ptime));
-    sb.configure(towards(sa, b.ptime));
+    const sa = await open(a.device, 'a', openRtpSocket);
+    const sb = await open(b.device, 'b', openRtpSocket);
+    sa.configure(towards(sb.localPort, codec, a.ptime));
+    sb.configure(towards(sa.localPort, codec, b.ptime));
     return [sa, sb];
   }
 
@@ -189,20 +205,8 @@ describe('RTP session', () => {
   }
 
   async function sessionTowards(port: number, device: AudioDevice): Promise<MediaSession> {
-    const session = await new RtpMediaFactory('127.0.0.1', { min: 41000, max: 42999 }, device, silentLogger, {
-      rtcpIntervalMs: 60_000,
-      cname: 'test',
-      codecs: ['PCMU'],
-    }).create('hold');
-    sessions.push(session);
-    session.configure({
-      remoteAddress: '127.0.0.1',
-      remotePort: port,
-      remoteRtcpPort: port + 1,
-      codec: PCMU,
-      remoteDirection: 'sendrecv',
-      ptime: 20,
-    });
+    const session = await open(device, 'hold');
+    session.configure(towards(port, PCMU, 20));
     return session;
   }
 
