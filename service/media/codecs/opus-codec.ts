@@ -20,6 +20,8 @@ export class OpusCodec implements AudioCodecSession {
   readonly name = 'OPUS';
   readonly clockRate = 48000;
   private closed = false;
+  /** The TOC byte's configuration (mode, bandwidth, frame length) of the last packet decoded. */
+  private lastConfiguration: number | undefined;
 
   private constructor(
     private readonly encoder: OpusEncoder,
@@ -41,22 +43,43 @@ export class OpusCodec implements AudioCodecSession {
 
   decode(payload: Uint8Array): Int16Array {
     // An empty payload would decode as 120 ms of concealment; a TOC byte is the least a packet has.
-    if (payload.length === 0) {
+    const toc = payload[0];
+    if (toc === undefined) {
       throw new CodecError('empty Opus payload');
     }
     const result = this.decoder.decodeFrame(payload);
     if (result.errors.length > 0 || result.samplesDecoded === 0) {
       throw new CodecError(`undecodable Opus packet: ${result.errors[0]?.message ?? 'no samples'}`);
     }
+    this.lastConfiguration = toc & ~TOC_FRAME_COUNT_CODE;
     return toInt16(result.channelData[0] ?? new Float32Array(0));
   }
 
+  /**
+   * libopus's concealment, exactly as long as the lost audio. opus-decoder can only ask for it with an
+   * empty packet, which libopus conceals for the longest frame Opus has (120 ms): taking the first frame
+   * of that and dropping the rest left the decoder 120 ms further on at every lost frame, so a burst of
+   * losses clicked at each frame and faded far too fast. A packet of nothing but a TOC byte (one frame of
+   * zero bytes, RFC 6716 §3.2.1) is concealed for the TOC's frame length, so each lost frame is asked for
+   * with the last real packet's TOC, as many times as its frames fit the lost audio.
+   */
   conceal(samples: number): Int16Array {
-    // opus-decoder runs libopus's concealment for an empty frame, always 120 ms of it: the first frame's
-    // worth is what the lost packet would have been.
-    const result = this.decoder.decodeFrame(new Uint8Array(0));
-    const pcm = toInt16((result.channelData[0] ?? new Float32Array(0)).subarray(0, samples));
-    return pcm.length === samples ? pcm : Int16Array.from({ length: samples }, (_, i) => pcm[i] ?? 0);
+    const out = new Int16Array(samples);
+    if (this.lastConfiguration === undefined) {
+      return out; // nothing heard yet that the lost audio could continue
+    }
+    const lostFrame = Uint8Array.of(this.lastConfiguration);
+    for (let filled = 0; filled < samples;) {
+      const result = this.decoder.decodeFrame(lostFrame);
+      const pcm = result.channelData[0];
+      if (result.samplesDecoded === 0 || !pcm) {
+        break;
+      }
+      const part = toInt16(pcm.subarray(0, samples - filled));
+      out.set(part, filled);
+      filled += part.length;
+    }
+    return out;
   }
 
   close(): void {
@@ -66,6 +89,9 @@ export class OpusCodec implements AudioCodecSession {
     }
   }
 }
+
+/** The two low bits of an Opus TOC byte: how many frames the packet holds (code 0: exactly one). */
+const TOC_FRAME_COUNT_CODE = 0b11;
 
 function toInt16(f: Float32Array): Int16Array {
   const out = new Int16Array(f.length);
