@@ -7,7 +7,8 @@ import { DEFAULT_CODECS, type CodecName, type NegotiatedAudio } from '../sdp/off
 import type { AudioCodecSession } from './codecs/codec.js';
 import { G711Codec } from './codecs/g711-codec.js';
 import { OpusCodec } from './codecs/opus-codec.js';
-import { JitterBuffer, JitterBufferError } from './jitter/jitter-buffer.js';
+import { Expansion } from './jitter/expansion.js';
+import { JitterBuffer, JitterBufferError, type Playout } from './jitter/jitter-buffer.js';
 import { compressTwoFrames } from './jitter/time-scale.js';
 import { PcmQueue } from './pcm-queue.js';
 import { looksLikeRtcp, RtpHeaderReader } from './rtp-header.js';
@@ -129,6 +130,7 @@ export class RtpAudioSession implements MediaSession {
   private packetLengthCandidate = 0;
   private packetLengthVotes = 0;
   private readonly playout = new PcmQueue();
+  private readonly expansion = new Expansion();
   private remoteSsrc: number | undefined;
   /** One packet object re-filled for every frame we send (rtp.js would otherwise build one per frame). */
   private readonly outgoing = new RtpPacket();
@@ -223,6 +225,7 @@ export class RtpAudioSession implements MediaSession {
     this.jitterFrameMs = ptime;
     this.jitterClockRate = clockRate;
     this.playout.clear();
+    this.expansion.clear();
     try {
       this.jitter = JitterBuffer.create(ptime, clockRate);
     } catch (e) {
@@ -263,6 +266,19 @@ export class RtpAudioSession implements MediaSession {
   private nextPlayout(jb: JitterBuffer, codec: AudioCodecSession, now: number): Int16Array {
     const samples = this.jitterFrameMs * DEVICE_SAMPLES_PER_MS;
     const out = jb.get(now);
+    if (out.kind === 'expand') {
+      return this.expansion.next(samples);
+    }
+    const pcm = this.farEndAudio(out, codec, samples);
+    this.expansion.played(pcm);
+    return pcm;
+  }
+
+  private farEndAudio(
+    out: Exclude<Playout, { kind: 'expand' }>,
+    codec: AudioCodecSession,
+    samples: number,
+  ): Int16Array {
     switch (out.kind) {
       case 'normal':
         return this.decodeOrConceal(codec, out.frames[0].payload, samples);
@@ -272,7 +288,6 @@ export class RtpAudioSession implements MediaSession {
           this.decodeOrConceal(codec, out.frames[1].payload, samples),
         );
       case 'conceal':
-      case 'expand':
         return codec.conceal(samples);
       case 'silence':
         return new Int16Array(samples);
@@ -400,6 +415,7 @@ export class RtpAudioSession implements MediaSession {
     if (holdEnds && this.remoteSsrc !== undefined) {
       this.jitter?.reset();
       this.playout.clear();
+      this.expansion.clear();
     }
     if (lastSentBefore !== undefined) {
       this.resumeTimestamp(lastSentBefore);

@@ -17,7 +17,7 @@ export type Playout =
   | { kind: 'accelerate'; frames: [JitterFrame, JitterFrame] }
   /** The next frame is missing: conceal it. */
   | { kind: 'conceal' }
-  /** Play a stretched or concealed frame and consume nothing: the delay grows by a frame. */
+  /** Play the audio so far stretched by about a frame and consume nothing: the delay grows by as much. */
   | { kind: 'expand' }
   /** Nothing due: comfort noise. */
   | { kind: 'silence' };

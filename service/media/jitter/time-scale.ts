@@ -1,16 +1,23 @@
 /**
- * Time-scale compression for the jitter buffer's accelerate (WSOLA-style): two frames of speech made
- * shorter by cutting out of them the stretch, close to a frame long, whose two ends match best, with a
- * short cross-fade across the cut. Voiced speech is nearly periodic, so the best cut is a whole number
- * of pitch periods: the waveform runs on in phase, without a click. (Cutting exactly one frame, as this
- * did before, jumps the phase by whatever part of a period a frame is not: for a 440 Hz tone, 0.8 of
- * one.) The result is between one and one and a half frames long; the session's playout queue carries
- * what is over into the next frame.
+ * Time-scale modification for the jitter buffer (WSOLA-style), both ways.
+ *
+ * Accelerate: two frames of speech made shorter by cutting out of them the stretch, close to a frame
+ * long, whose two ends match best, with a short cross-fade across the cut. Voiced speech is nearly
+ * periodic, so the best cut is a whole number of pitch periods: the waveform runs on in phase, without
+ * a click. (Cutting exactly one frame, as this did before, jumps the phase by whatever part of a period
+ * a frame is not: for a 440 Hz tone, 0.8 of one.) The result is between one and one and a half frames
+ * long; the session's playout queue carries what is over into the next frame.
+ *
+ * Expand: while the buffer waits for a frame, the audio played so far is lengthened by repeating its
+ * last stretch of about a frame whose start matches its end best, again whole pitch periods. The
+ * repeat ends where the audio played so far ended, so the frame waited for joins it as it would have
+ * joined that audio. The decoder is not told: the frame is late, not lost, and a codec's concealment
+ * (Opus's, above all) would leave the decoder expecting the frame after it.
  */
 const FADE = 40; // 5 ms at 8 kHz, each side of the cut
 
-/** A shorter cut is taken only where it matches this much better than a longer one. */
-const PREFER_LONGER = 0.02;
+/** A length further from a frame is taken only where it matches this much better. */
+const PREFER_NEARER_A_FRAME = 0.02;
 
 /** Normalised correlation of x around `at` and around `at + shift`. */
 function similarity(x: Int16Array, at: number, shift: number): number {
@@ -28,6 +35,24 @@ function similarity(x: Int16Array, at: number, shift: number): number {
 }
 
 /**
+ * The length from `nearest` towards `furthest` (either way round) that scores best, the nearer one where
+ * scores are close: the length nearest a frame changes the delay as the jitter buffer counted on.
+ */
+function bestLength(nearest: number, furthest: number, score: (length: number) => number): number {
+  const step = furthest >= nearest ? 1 : -1;
+  let best = nearest;
+  let bestScore = score(nearest);
+  for (let length = nearest + step; length !== furthest + step; length += step) {
+    const s = score(length);
+    if (s > bestScore + PREFER_NEARER_A_FRAME) {
+      bestScore = s;
+      best = length;
+    }
+  }
+  return best;
+}
+
+/**
  * `a` then `b` (frames of n samples) with a cut of between n/2 and n samples taken out after the
  * middle of `a`: the start of `a` and the end of `b` are kept as they were, so the result joins the
  * frames before and after it without a seam.
@@ -38,16 +63,9 @@ export function compressTwoFrames(a: Int16Array, b: Int16Array): Int16Array {
   x.set(a);
   x.set(b, n);
   const at = Math.max(FADE, Math.floor(n / 2));
-  const longest = Math.min(n, x.length - at - FADE);
-  let cut = longest;
-  let bestScore = -Infinity;
-  for (let length = longest; length >= Math.ceil(n / 2); length--) {
-    const score = similarity(x, at, length);
-    if (score > bestScore + (bestScore === -Infinity ? 0 : PREFER_LONGER)) {
-      bestScore = score;
-      cut = length;
-    }
-  }
+  const cut = bestLength(Math.min(n, x.length - at - FADE), Math.ceil(n / 2), (length) =>
+    similarity(x, at, length),
+  );
   const out = new Int16Array(x.length - cut);
   for (let i = 0; i < out.length; i++) {
     if (i < at - FADE) {
@@ -60,4 +78,20 @@ export function compressTwoFrames(a: Int16Array, b: Int16Array): Int16Array {
     }
   }
   return out;
+}
+
+/**
+ * What to play while waiting, continuing `played` (the audio played so far, newest last): its last
+ * stretch of between one and one and a half frames (n samples) that best continues its end, or a
+ * frame of silence where too little has been played to find one.
+ */
+export function continuationOf(played: Int16Array, n: number): Int16Array {
+  const end = played.length;
+  const longest = Math.min(Math.floor((3 * n) / 2), end - 2 * FADE);
+  if (longest < n) {
+    return new Int16Array(n);
+  }
+  // Where the stretch starts, the audio before it should sound as the audio before the end does.
+  const length = bestLength(n, longest, (shift) => similarity(played, end - FADE - shift, shift));
+  return played.slice(end - length);
 }

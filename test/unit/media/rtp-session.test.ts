@@ -6,7 +6,8 @@ import type { MediaSession } from '../../../service/media/media-session.js';
 import { RtpMediaFactory, type RtpSessionOptions } from '../../../service/media/rtp-session.js';
 import { DgramRtpSocket } from '../../../service/media/transport/dgram-rtp-socket.js';
 import { RtpHeaderReader } from '../../../service/media/rtp-header.js';
-import { encodeG711 } from '../../../service/media/codecs/g711.js';
+import { G711Codec } from '../../../service/media/codecs/g711-codec.js';
+import { OpusCodec } from '../../../service/media/codecs/opus-codec.js';
 import type { AudioCodec, NegotiatedAudio } from '../../../service/sdp/offer-answer.js';
 import { toneShare } from '../../harness/audio.js';
 
@@ -210,6 +211,75 @@ describe('RTP session', () => {
     return session;
   }
 
+  /**
+   * A far end's 440 Hz tone in 20 ms packets of `codec`, sent from a bare socket at the pace of the
+   * clock; its timestamps move only while it sends. Packets made `withheld` go out all at once with the
+   * next ones sent: a sender that stalled.
+   */
+  async function toneSender(
+    socket: ReturnType<typeof createSocket>,
+    port: number,
+    codec: AudioCodec,
+  ): Promise<{ sendFor: (ms: number, how?: 'withheld') => Promise<void> }> {
+    const encoder = codec.name === 'OPUS' ? await OpusCodec.create() : new G711Codec('PCMU');
+    const ticksPerFrame = (codec.clockRate / 1000) * 20;
+    let seq = 100;
+    let timestamp = 5000;
+    let t = 0;
+    const backlog: Buffer[] = [];
+    const sendFor = async (ms: number, how?: 'withheld'): Promise<void> => {
+      const end = performance.now() + ms;
+      let next = performance.now();
+      while (performance.now() < end) {
+        const pcm = Int16Array.from({ length: 160 }, () =>
+          Math.round(8000 * Math.sin((2 * Math.PI * 440 * t++) / 8000)),
+        );
+        const header = new Uint8Array(12);
+        const view = new DataView(header.buffer);
+        view.setUint8(0, 0x80);
+        view.setUint8(1, codec.payloadType);
+        view.setUint16(2, seq++ & 0xffff);
+        view.setUint32(4, timestamp >>> 0);
+        view.setUint32(8, 0x1234);
+        timestamp += ticksPerFrame;
+        backlog.push(Buffer.concat([header, encoder.encode(pcm)]));
+        if (how !== 'withheld') {
+          backlog.splice(0).forEach((packet) => socket.send(packet, port, '127.0.0.1'));
+        }
+        next += 20;
+        await sleep(Math.max(0, next - performance.now()));
+      }
+    };
+    return { sendFor };
+  }
+
+  it.each([PCMU, OPUS])(
+    "bridges a 60 ms stall in the far end's $name packets without breaking its tone",
+    async (codec) => {
+      const far = await bareFarEnd();
+      const ear = testDevice();
+      const session = await open(ear, 'stall');
+      session.configure(towards(far.port, codec, 20));
+      session.setMode({ send: false, receive: true });
+      const { sendFor } = await toneSender(far.socket, session.localPort, codec);
+      await sendFor(1000);
+      await sendFor(60, 'withheld');
+      await sendFor(900);
+      far.socket.close();
+      const stats = session.stats().jitter;
+      // The buffer ran dry and waited (expanded) for the packets held back, none was lost ...
+      expect(stats?.expanded).toBeGreaterThan(0);
+      expect(stats?.concealed).toBe(0);
+      // ... and what it played while waiting continued the tone: repeating a frame (G.711's
+      // concealment) jumps its phase, and Opus's concealment put the decoder a frame ahead of the
+      // packets it then decoded.
+      const heard = Int16Array.from(ear.played);
+      for (let at = 4000; at + 800 <= heard.length; at += 400) {
+        expect(toneShare(heard.subarray(at, at + 800), 8000, 440), `at ${at / 8} ms`).toBeGreaterThan(0.8);
+      }
+    },
+  );
+
   it('resumes after a hold with its RTP timestamp moved on by the time held, the first packet marked', async () => {
     const far = await bareFarEnd();
     const session = await sessionTowards(far.port, testDevice());
@@ -251,29 +321,7 @@ describe('RTP session', () => {
       const ear = testDevice();
       const session = await sessionTowards(far.port, ear);
       // A far end that, as carphone did before, stops its timestamps while it sends nothing.
-      let seq = 100;
-      let timestamp = 5000;
-      let t = 0;
-      const sendFor = async (ms: number): Promise<void> => {
-        const end = performance.now() + ms;
-        let next = performance.now();
-        while (performance.now() < end) {
-          const pcm = Int16Array.from({ length: 160 }, () =>
-            Math.round(8000 * Math.sin((2 * Math.PI * 440 * t++) / 8000)),
-          );
-          const payload = encodeG711('PCMU', pcm);
-          const header = new Uint8Array(12);
-          const view = new DataView(header.buffer);
-          view.setUint8(0, 0x80);
-          view.setUint16(2, seq++ & 0xffff);
-          view.setUint32(4, timestamp >>> 0);
-          view.setUint32(8, 0x1234);
-          timestamp += 160;
-          far.socket.send(Buffer.concat([header, payload]), session.localPort, '127.0.0.1');
-          next += 20;
-          await sleep(Math.max(0, next - performance.now()));
-        }
-      };
+      const { sendFor } = await toneSender(far.socket, session.localPort, PCMU);
       session.setMode({ send: true, receive: true });
       await sendFor(1000);
       session.setMode(held);
