@@ -81,17 +81,25 @@ export function compressTwoFrames(a: Int16Array, b: Int16Array): Int16Array {
 }
 
 /**
+ * How much of the end of `played` to repeat so that the repeat continues it best: between `preferred`
+ * and `other` samples (either way round), the length whose start follows on from the audio before it
+ * as the audio's end does, `preferred` where the match is about as good. Undefined where too little
+ * has been played to compare.
+ */
+export function bestRepeat(played: Int16Array, preferred: number, other: number): number | undefined {
+  const end = played.length;
+  if (Math.max(preferred, other) > end - 2 * FADE) {
+    return undefined;
+  }
+  return bestLength(preferred, other, (shift) => similarity(played, end - FADE - shift, shift));
+}
+
+/**
  * What to play while waiting, continuing `played` (the audio played so far, newest last): its last
  * stretch of between one and one and a half frames (n samples) that best continues its end, or a
  * frame of silence where too little has been played to find one.
  */
 export function continuationOf(played: Int16Array, n: number): Int16Array {
-  const end = played.length;
-  const longest = Math.min(Math.floor((3 * n) / 2), end - 2 * FADE);
-  if (longest < n) {
-    return new Int16Array(n);
-  }
-  // Where the stretch starts, the audio before it should sound as the audio before the end does.
-  const length = bestLength(n, longest, (shift) => similarity(played, end - FADE - shift, shift));
-  return played.slice(end - length);
+  const length = bestRepeat(played, n, Math.min(Math.floor((3 * n) / 2), played.length - 2 * FADE));
+  return length === undefined ? new Int16Array(n) : played.slice(played.length - length);
 }
