@@ -16,8 +16,8 @@
  */
 const FADE = 40; // 5 ms at 8 kHz, each side of the cut
 
-/** A length further from a frame is taken only where it matches this much better. */
-const PREFER_NEARER_A_FRAME = 0.02;
+/** A length other than the preferred one is taken only where it matches this much better. */
+const PREFERENCE = 0.02;
 
 /** Normalised correlation of x around `at` and around `at + shift`. */
 function similarity(x: Int16Array, at: number, shift: number): number {
@@ -35,16 +35,17 @@ function similarity(x: Int16Array, at: number, shift: number): number {
 }
 
 /**
- * The length from `nearest` towards `furthest` (either way round) that scores best, the nearer one where
- * scores are close: the length nearest a frame changes the delay as the jitter buffer counted on.
+ * The length from `preferred` to `other` (either way round) that scores best, the one nearer
+ * `preferred` where scores are close. The time scaling prefers lengths near a frame, which change the
+ * delay as the jitter buffer counted on.
  */
-function bestLength(nearest: number, furthest: number, score: (length: number) => number): number {
-  const step = furthest >= nearest ? 1 : -1;
-  let best = nearest;
-  let bestScore = score(nearest);
-  for (let length = nearest + step; length !== furthest + step; length += step) {
+function bestLength(preferred: number, other: number, score: (length: number) => number): number {
+  const step = other >= preferred ? 1 : -1;
+  let best = preferred;
+  let bestScore = score(preferred);
+  for (let length = preferred + step; length !== other + step; length += step) {
     const s = score(length);
-    if (s > bestScore + PREFER_NEARER_A_FRAME) {
+    if (s > bestScore + PREFERENCE) {
       bestScore = s;
       best = length;
     }
