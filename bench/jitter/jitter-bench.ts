@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cHarness } from '../c-harness.js';
+import { cHarness } from '../../test/harness/c-harness.js';
 import {
   bestFixed,
   clock,

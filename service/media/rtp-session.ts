@@ -182,6 +182,7 @@ export class RtpAudioSession implements MediaSession {
       this.rtcp.setClockRate(this.codec.clockRate);
       this.receivedPacketMs = undefined;
     }
+    this.opus?.sendInbandFec(negotiated.opusInbandFec === true);
     // A re-INVITE (hold, resume) does not make the far end's packets change length.
     this.prepareJitterBuffer(this.receivedPacketMs ?? negotiated.ptime, this.codec.clockRate);
     // A re-INVITE that keeps the keys keeps the contexts (and their rollover counters).
@@ -386,6 +387,10 @@ export class RtpAudioSession implements MediaSession {
   private onRtcp(data: Uint8Array, from?: { address: string; port: number }): void {
     try {
       this.rtcp.onRtcp(this.srtp ? this.srtp.in.unprotectRtcp(data) : data);
+      const loss = this.rtcp.peerReportedLossPct;
+      if (this.opus && this.codec === this.opus && loss !== undefined) {
+        this.opus.expectLoss(loss);
+      }
       if (from) {
         this.latchedRtcp = from;
       }

@@ -52,6 +52,11 @@ export interface NegotiatedAudio {
   /** The direction attribute as the peer wrote it (its own point of view). */
   remoteDirection: Direction;
   ptime: number;
+  /**
+   * The peer's Opus decoder makes use of in-band FEC (its fmtp says useinbandfec=1, RFC 7587 §6.1), so
+   * our encoder adds it. carphone's own decoder cannot, and does not say so.
+   */
+  opusInbandFec?: boolean;
 }
 
 export class SdpError extends Error {
@@ -68,8 +73,11 @@ const SUPPORTED: readonly AudioCodec[] = [
 ];
 /** telephone-event at each audio clock rate: RFC 4733 events share the clock of the audio they go with. */
 const TELEPHONE_EVENT_PTS: Readonly<Record<number, number>> = { 48000: 102, 8000: 101 };
-/** We send and take narrowband Opus (the devices run at 8 kHz): no point in the peer sending more. */
-const OPUS_FMTP = 'maxplaybackrate=8000;sprop-maxcapturerate=8000;useinbandfec=1';
+/**
+ * We send and take narrowband Opus (the devices run at 8 kHz): no point in the peer sending more. No
+ * useinbandfec=1: opus-decoder cannot decode the in-band FEC, and the peer would spend bits on it.
+ */
+const OPUS_FMTP = 'maxplaybackrate=8000;sprop-maxcapturerate=8000';
 
 /** The peer's formats that carphone takes (and the account allows), in the peer's order, with its payload types. */
 function commonCodecs(
@@ -165,6 +173,8 @@ interface ParsedAudio {
   port: number;
   rtcpPort: number;
   codecs: { pt: number; name: string; rate: number }[];
+  /** The peer's a=fmtp parameters by payload type. */
+  fmtp: Map<number, sdpTransform.ParamMap>;
   direction: Direction;
   ptime: number;
 }
@@ -210,6 +220,7 @@ function parseAudio(text: string): ParsedAudio {
     const stat = SUPPORTED.find((c) => c.payloadType === pt && c.clockRate === 8000);
     return { pt, name: stat?.name ?? `PT${pt}`, rate: 8000 };
   });
+  const fmtp = new Map((audio.fmtp ?? []).map((f) => [f.payload, sdpTransform.parseParams(f.config)]));
   const sessionDirection = (parsed as { direction?: Direction }).direction;
   const direction: Direction = audio.direction ?? sessionDirection ?? 'sendrecv';
   // A connection address of 0.0.0.0 is the RFC 2543 way of saying hold.
@@ -225,6 +236,7 @@ function parseAudio(text: string): ParsedAudio {
         ? rtcpPort
         : Math.min(65535, audio.port + 1),
     codecs,
+    fmtp,
     direction: held
       ? direction === 'sendrecv'
         ? 'sendonly'
@@ -244,6 +256,12 @@ function pickTelephoneEvent(
   const events = codecs.filter((c) => c.name === 'TELEPHONE-EVENT');
   const te = events.find((c) => c.rate === rate) ?? events.find((c) => c.rate === 8000);
   return te ? { pt: te.pt, rate: te.rate } : undefined;
+}
+
+/** Whether the peer's decoder takes Opus in-band FEC on the payload type it uses for Opus. */
+function opusInbandFec(remote: ParsedAudio, codec: AudioCodec): { opusInbandFec?: true } {
+  const wanted = codec.name === 'OPUS' && String(remote.fmtp.get(codec.payloadType)?.useinbandfec) === '1';
+  return wanted ? { opusInbandFec: true } : {};
 }
 
 /** Opus when the peer offers it and we allow it, else the first G.711 in the peer's order. */
@@ -292,6 +310,7 @@ export function answerOffer(
       ...(te !== undefined ? { telephoneEventPt: te.pt, telephoneEventRate: te.rate } : {}),
       remoteDirection: remote.direction,
       ptime,
+      ...opusInbandFec(remote, codec),
     },
   };
 }
@@ -332,6 +351,7 @@ export function readAnswer(answer: string, srtp?: 'optional' | 'mandatory'): Neg
     ...(te !== undefined ? { telephoneEventPt: te.pt, telephoneEventRate: te.rate } : {}),
     remoteDirection: remote.direction,
     ptime: sendPtime(codec, remote.ptime),
+    ...opusInbandFec(remote, codec),
   };
 }
 

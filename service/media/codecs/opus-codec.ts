@@ -56,6 +56,23 @@ export class OpusCodec implements AudioCodecSession {
   }
 
   /**
+   * In-band FEC (RFC 6716 §2.1.7): each packet also carries a coarser copy of the frame before it, which
+   * the peer's decoder plays in place of that frame if it was lost. Only for a peer whose SDP asks for it
+   * (useinbandfec=1); libopus spends bits on it only while it expects loss (expectLoss).
+   */
+  sendInbandFec(on: boolean): void {
+    this.encoder.inband_fec = on;
+  }
+
+  /**
+   * The share of our packets the peer reports lost (RTCP): libopus makes its packets more robust the
+   * more loss it expects, at some cost in quality where none is lost, and adds in-band FEC from 1 %.
+   */
+  expectLoss(percent: number): void {
+    this.encoder.packet_loss = Math.min(100, Math.max(0, Math.round(percent)));
+  }
+
+  /**
    * libopus's concealment, exactly as long as the lost audio. opus-decoder can only ask for it with an
    * empty packet, which libopus conceals for the longest frame Opus has (120 ms): taking the first frame
    * of that and dropping the rest left the decoder 120 ms further on at every lost frame, so a burst of

@@ -87,6 +87,11 @@ export class RtcpState {
     this.sentSinceReport = true;
   }
 
+  /** The share of our packets lost on the way, as the peer's latest report gives it. */
+  get peerReportedLossPct(): number | undefined {
+    return this.remote?.lossPct;
+  }
+
   /** Takes in a datagram from the RTCP port; throws RtcpError for one that is not RTCP. */
   onRtcp(data: Uint8Array): void {
     const rtcp = parseRtcp(data);

@@ -10,6 +10,7 @@ import { G711Codec } from '../../../service/media/codecs/g711-codec.js';
 import { OpusCodec } from '../../../service/media/codecs/opus-codec.js';
 import type { AudioCodec, NegotiatedAudio } from '../../../service/sdp/offer-answer.js';
 import { toneShare } from '../../harness/audio.js';
+import { decodeLosingEveryNth } from '../../harness/opus-fec.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -39,6 +40,16 @@ function testDevice(failEvery = 0): AudioDevice & { played: number[] } {
       sink: { write: (pcm) => played.push(...pcm), close: () => undefined },
     }),
   };
+}
+
+/** An RTP packet as a bare far end received it. */
+interface HeardPacket {
+  seq: number;
+  timestamp: number;
+  marker: boolean;
+  pt: number;
+  ssrc: number;
+  payload: Uint8Array;
 }
 
 describe('RTP session', () => {
@@ -186,11 +197,11 @@ describe('RTP session', () => {
   async function bareFarEnd(): Promise<{
     socket: ReturnType<typeof createSocket>;
     port: number;
-    heard: { seq: number; timestamp: number; marker: boolean; pt: number }[];
+    heard: HeardPacket[];
   }> {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    const heard: { seq: number; timestamp: number; marker: boolean; pt: number }[] = [];
+    const heard: HeardPacket[] = [];
     const reader = new RtpHeaderReader();
     socket.on('message', (m) => {
       if (reader.read(m)) {
@@ -199,6 +210,8 @@ describe('RTP session', () => {
           timestamp: reader.timestamp,
           marker: reader.marker,
           pt: reader.payloadType,
+          ssrc: reader.ssrc,
+          payload: m.subarray(reader.payloadOffset, reader.payloadOffset + reader.payloadLength),
         });
       }
     });
@@ -279,6 +292,67 @@ describe('RTP session', () => {
       }
     },
   );
+
+  it('adds Opus in-band FEC to what it sends once the far end, whose SDP asked for it, reports loss', async () => {
+    const far = await bareFarEnd();
+    // A microphone whose tone changes every fourth frame: a lost first frame of a tone cannot be
+    // guessed from the frames before it, only recovered from FEC.
+    const tones = [300, 500, 700, 400, 600];
+    const toneOf = (frame: number): number => tones[Math.floor(frame / 4) % tones.length] ?? 0;
+    let frame = 0;
+    const microphone: AudioDevice = {
+      kind: 'test',
+      openCall: () => ({
+        source: {
+          read: (count) => {
+            const hz = toneOf(frame++);
+            return Int16Array.from({ length: count }, (_, i) =>
+              Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)),
+            );
+          },
+        },
+        sink: { write: () => undefined, close: () => undefined },
+      }),
+    };
+    const session = await open(microphone, 'fec');
+    session.configure({ ...towards(far.port, OPUS, 20), opusInbandFec: true });
+    session.setMode({ send: true, receive: false });
+    await sleep(500);
+    const reportedAt = far.heard.length;
+    // A receiver report (RFC 3550 §6.4.2) on our stream: 10 % (26/256) lost.
+    const report = Buffer.alloc(32);
+    report.writeUInt8(0x81, 0);
+    report.writeUInt8(201, 1);
+    report.writeUInt16BE(7, 2);
+    report.writeUInt32BE(0x1234, 4);
+    report.writeUInt32BE(far.heard[0]?.ssrc ?? 0, 8);
+    report.writeUInt8(26, 12);
+    far.socket.send(report, session.localPort + 1, '127.0.0.1');
+    await sleep(1000);
+    far.socket.close();
+    const heard = far.heard;
+    const firstSeq = heard[0]?.seq ?? 0;
+    // Every packet in order, so that the tone of each frame is known from its sequence number.
+    expect(heard.every((p, i) => p.seq === ((firstSeq + i) & 0xffff))).toBe(true);
+    /** How much of each lost (first) frame of a tone Debian's libopus recovers, in packets [from, to). */
+    const recovered = (from: number, to: number): number[] => {
+      const start = from + ((4 - (from % 4)) % 4);
+      const pcm = decodeLosingEveryNth(
+        heard.slice(start, to).map((p) => p.payload),
+        4,
+        160,
+      );
+      const shares: number[] = [];
+      for (let k = 4; k + start < to - 1; k += 4) {
+        shares.push(toneShare(pcm.subarray(k * 160 + 40, (k + 1) * 160), 8000, toneOf(start + k)));
+      }
+      return shares;
+    };
+    // Before the report no loss was expected, and there was no FEC to recover from ...
+    expect(Math.max(...recovered(0, reportedAt))).toBeLessThan(0.2);
+    // ... after it (give or take the packets in flight), every lost frame came back.
+    expect(Math.min(...recovered(reportedAt + 10, heard.length))).toBeGreaterThan(0.5);
+  });
 
   it('resumes after a hold with its RTP timestamp moved on by the time held, the first packet marked', async () => {
     const far = await bareFarEnd();

@@ -34,7 +34,8 @@ describe('SDP offer/answer', () => {
     const offer = createOffer(local);
     expect(offer).toMatch(/^m=audio 20000 RTP\/AVP 96 0 8 102 101\r$/m);
     expect(offer).toMatch(/^a=rtpmap:96 opus\/48000\/2\r$/m);
-    expect(offer).toMatch(/^a=fmtp:96 maxplaybackrate=8000;.*useinbandfec=1\r$/m);
+    // Narrowband both ways; no useinbandfec=1, which carphone's decoder could not make use of.
+    expect(offer).toMatch(/^a=fmtp:96 maxplaybackrate=8000;sprop-maxcapturerate=8000\r$/m);
     expect(offer).toMatch(/^a=rtpmap:102 telephone-event\/48000\r$/m);
     expect(offer).toMatch(/^a=rtpmap:101 telephone-event\/8000\r$/m);
     expect(offer).toMatch(/^a=ptime:20\r$/m);
@@ -51,6 +52,28 @@ describe('SDP offer/answer', () => {
       telephoneEventPt: 101,
     });
     expect(answer).toMatch(/^m=audio 20000 RTP\/AVP 0 101\r$/m);
+  });
+
+  it("sends Opus with in-band FEC exactly when the peer's decoder asks for it (useinbandfec=1)", () => {
+    // baresip 1.0's Opus offer as captured, with and without `opus_inbandfec yes` in its config.
+    const opusOffer = (fmtp: string): string =>
+      baresipOffer
+        .replace('RTP/AVP 0 8 101', 'RTP/AVP 96 101')
+        .replace(
+          'a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000',
+          `a=rtpmap:96 opus/48000/2\r\na=fmtp:96 ${fmtp}`,
+        );
+    const withFec = answerOffer(opusOffer('stereo=1;sprop-stereo=1;useinbandfec=1'), local, 'sendrecv');
+    const without = answerOffer(opusOffer('stereo=1;sprop-stereo=1'), local, 'sendrecv');
+    expect(withFec.negotiated).toMatchObject({ codec: { name: 'OPUS' }, opusInbandFec: true });
+    expect(without.negotiated.codec.name).toBe('OPUS');
+    expect(without.negotiated.opusInbandFec).toBeUndefined();
+    // The same from an answer to our offer.
+    expect(readAnswer(opusOffer('useinbandfec=1')).opusInbandFec).toBe(true);
+    expect(readAnswer(opusOffer('useinbandfec=0')).opusInbandFec).toBeUndefined();
+    // G.711 has nothing of the kind, whatever a confused peer writes.
+    const g711 = baresipOffer.replace('a=fmtp:101 0-15', 'a=fmtp:0 useinbandfec=1\r\na=fmtp:101 0-15');
+    expect(answerOffer(g711, local, 'sendrecv').negotiated.opusInbandFec).toBeUndefined();
   });
 
   it('offers only the codecs the account allows, in its order', () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const built = new Map<string, string>();
 
 /**
- * A benchmark's C peer (a Debian library driven through its public API), compiled with gcc -O2 once per
+ * A C peer (a Debian library driven through its public API) for a benchmark or a test, compiled with gcc -O2 once per
  * run; returns the executable's path.
  */
 export function cHarness(source: URL, libraries: string[]): string {
