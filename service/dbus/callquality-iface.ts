@@ -20,6 +20,15 @@ export function qualityProperties(q: CallQuality | undefined): Record<string, nu
     ...(q.jitterBufferMs !== undefined
       ? { JitterBufferDelay: Math.max(0, Math.round(q.jitterBufferMs)) }
       : {}),
+    ...(q.jitterBuffer
+      ? {
+          JitterBufferTarget: Math.max(0, Math.round(q.jitterBuffer.targetMs)),
+          LateFrames: q.jitterBuffer.late,
+          ConcealedFrames: q.jitterBuffer.concealed,
+          AcceleratedFrames: q.jitterBuffer.accelerated,
+          ExpandedFrames: q.jitterBuffer.expanded,
+        }
+      : {}),
   };
 }
 

@@ -59,6 +59,11 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   RFactor: 'd',
   MOS: 'd',
   JitterBufferDelay: 'u',
+  JitterBufferTarget: 'u',
+  LateFrames: 'u',
+  ConcealedFrames: 'u',
+  AcceleratedFrames: 'u',
+  ExpandedFrames: 'u',
   // org.carphone.Contacts
   Count: 'u',
   // org.ofono.NetworkRegistration

@@ -153,6 +153,8 @@ export class RtpAudioSession implements MediaSession {
       options.cname,
       { monotonicMs: () => performance.now(), wallMs: () => Date.now() },
       () => (this.negotiated?.ptime ?? 20) + (this.jitterBufferMs() ?? 0),
+      undefined,
+      () => this.jitter?.stats().late ?? 0,
     );
   }
 
@@ -203,7 +205,12 @@ export class RtpAudioSession implements MediaSession {
   quality(): CallQuality {
     const q = this.rtcp.quality();
     const jitterBufferMs = this.jitterBufferMs();
-    return jitterBufferMs === undefined ? q : { ...q, jitterBufferMs };
+    const stats = this.jitter?.stats();
+    if (jitterBufferMs === undefined || !stats) {
+      return q;
+    }
+    const { targetMs, late, concealed, accelerated, expanded } = stats;
+    return { ...q, jitterBufferMs, jitterBuffer: { targetMs, late, concealed, accelerated, expanded } };
   }
 
   /** What the jitter buffer holds back, with the received audio waiting for the device's next frame. */

@@ -364,6 +364,12 @@ describe('outgoing calls', () => {
         expect(Number(quality.PacketLoss), number).toBeGreaterThan(0.5);
         expect(Number(quality.Jitter), number).toBeGreaterThan(3);
         expect(Number(quality.JitterBufferDelay), number).toBeGreaterThan(10);
+        // The jitter buffer's own account: a target above the link's jitter floor, the lost frames
+        // concealed, and the delay moved both ways (waiting for late frames, then catching up).
+        expect(Number(quality.JitterBufferTarget), number).toBeGreaterThan(10);
+        expect(Number(quality.ConcealedFrames), number).toBeGreaterThan(0);
+        expect(Number(quality.ExpandedFrames), number).toBeGreaterThan(0);
+        expect(Number(quality.AcceleratedFrames), number).toBeGreaterThan(0);
         const recFile = join(recDir, newRecordings(carphoneBefore, readdirSafe(recDir))[0] ?? '');
         // The tone is there through the stretches, compressions and concealments.
         expect(analyseWav(recFile).hz, number).toBe(hz);

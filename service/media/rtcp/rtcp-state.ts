@@ -25,6 +25,20 @@ export interface CallQuality {
   level: QualityLevel;
   /** How long the jitter buffer holds audio now, ms (what it adds above the fastest packet). */
   jitterBufferMs?: number;
+  /** What the jitter buffer aims to hold, and its decisions since the call began (native/jitter). */
+  jitterBuffer?: JitterBufferFigures;
+}
+
+export interface JitterBufferFigures {
+  targetMs: number;
+  /** Frames that came after their turn to play had passed. */
+  late: number;
+  /** Frames played in place of missing ones (the codec's concealment). */
+  concealed: number;
+  /** Times two frames were played in one frame's time (the delay came down). */
+  accelerated: number;
+  /** Times the audio was lengthened to wait for a late frame (the delay went up). */
+  expanded: number;
 }
 
 export interface Clocks {
@@ -59,6 +73,8 @@ export class RtcpState {
     /** Frame duration plus any playout buffering, ms: added to half the RTT for the E-model's Ta. */
     private readonly localDelayMs: () => number,
     private readonly codec: CodecImpairment = G711_WITH_PLC,
+    /** Frames that came too late to be played (the jitter buffer's count): lost to the listener too. */
+    private readonly lateFrames: () => number = () => 0,
   ) {
     this.reception = new ReceptionStats(clockRate);
   }
@@ -150,9 +166,11 @@ export class RtcpState {
     let r: number | undefined;
     if (s && s.received > 0) {
       const ta = (this.roundTripMs ?? 0) / 2 + this.localDelayMs();
+      // G.107's Ppl is the loss the listener hears: the network's and the jitter buffer's.
+      const late = Math.min(this.lateFrames(), s.received);
       r = rFactor({
         oneWayDelayMs: ta,
-        lossPct,
+        lossPct: ((s.lost + late) / s.expected) * 100,
         burstRatio: burstRatio(s.lost, s.lossRuns, s.expected),
         codec: this.codec,
       });

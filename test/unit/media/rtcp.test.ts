@@ -114,13 +114,15 @@ describe('RTCP compound packets', () => {
 });
 
 describe('call quality from RTCP', () => {
-  function peer(ssrc: number, clock: { mono: number; wall: number }): RtcpState {
+  function peer(ssrc: number, clock: { mono: number; wall: number }, lateFrames = 0): RtcpState {
     return new RtcpState(
       ssrc,
       8000,
       `p${ssrc}`,
       { monotonicMs: () => clock.mono, wallMs: () => clock.wall },
       () => 20,
+      undefined,
+      () => lateFrames,
     );
   }
 
@@ -176,5 +178,21 @@ describe('call quality from RTCP', () => {
     expect(poor.level).toBe('poor');
     // Bursts cost more than the same loss spread out: R is below the random-loss figure.
     expect(poor.rFactor).toBeLessThan(93.2 - (95 * loss) / (loss + 25.1));
+  });
+
+  it("counts frames the jitter buffer got too late as lost in R, not in the network's loss", () => {
+    const clock = { mono: 0, wall: 0 };
+    const onTime = peer(1, clock);
+    // 3 % of the frames came after their turn: to the listener as good as lost.
+    const late = peer(2, clock, 300);
+    for (let i = 0; i < 10000; i++) {
+      clock.mono = i * 20;
+      onTime.onRtpReceived(9, i & 0xffff, i * 160);
+      late.onRtpReceived(9, i & 0xffff, i * 160);
+    }
+    expect(late.quality().lossPct).toBe(0);
+    // G.107 with Ie 0, Bpl 25.1 and random loss: Ie,eff = 95 × 3 / (3 + 25.1).
+    const expected = (onTime.quality().rFactor ?? 0) - (95 * 3) / (3 + 25.1);
+    expect(late.quality().rFactor).toBeCloseTo(expected, 1);
   });
 });
