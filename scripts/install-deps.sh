@@ -2,6 +2,7 @@
 # Installs the Debian packages carphone needs to run and to be tested, when they are missing.
 #   dbus          private and system message bus (dbus-daemon)
 #   kamailio      SIP registrar/proxy the integration tests register with
+#   kamailio-tls-modules, openssl  kamailio over TLS, with a certificate the test makes
 #   baresip(-core) far-end SIP phone in the tests
 #   python3-dbus  the D-Bus library oFono's own test scripts use: a client nobody wrote for us
 #   sox           converts and inspects audio files (tools/ and debugging)
@@ -15,14 +16,15 @@
 #   clang, lld    build native/ (C) to WebAssembly; CI rebuilds it and checks it matches the committed .wasm
 #   g++, make     node-gyp's toolchain for native/udp (the RTP socket addon npm ci builds) and socketcan
 #   libspeexdsp-dev  speexdsp's jitter buffer, the peer the jitter-buffer benchmark measures against
-#   libopus-dev   Debian's libopus (baresip's), the peer the Opus-encoder benchmark measures against
+#   libopus-dev   Debian's libopus (baresip's): the peer the Opus-encoder benchmark measures against,
+#                 and the independent decoder of the in-band FEC test
 #   pulseaudio, pulseaudio-utils  a private PulseAudio server for the pulse audio device's tests (its
 #                 WebRTC echo canceller too), and pacat/parec, which that device uses on a head unit
 #                 (PulseAudio or pipewire-pulse)
 #   pipewire, pipewire-pulse, wireplumber  a private PipeWire with its session manager and PulseAudio
 #                 server: the same device test, against the audio server most new head units run
 set -euo pipefail
-packages=(dbus kamailio baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld g++ make libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils pipewire pipewire-pulse wireplumber)
+packages=(dbus kamailio kamailio-tls-modules openssl baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld g++ make libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils pipewire pipewire-pulse wireplumber)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

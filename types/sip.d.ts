@@ -76,6 +76,10 @@ declare module 'sip' {
     hostname?: string;
     udp?: boolean;
     tcp?: boolean;
+    /** Options for tls.connect and tls.createServer; TLS is off without them. */
+    tls?: import('node:tls').ConnectionOptions;
+    /** Where the TLS listener binds (5061 when left out). */
+    tls_port?: number;
     rport?: boolean;
     maxBytesHeaders?: number;
     maxContentLength?: number;

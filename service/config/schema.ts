@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PROPULSION_FIELDS } from '../ecall/msd/msd.js';
 
@@ -14,6 +15,14 @@ const sipUri = z
     /^sips?:[^\s]+$/,
     'must be a SIP URI such as sip:127.0.0.1:5060 (host names are not resolved; use an IP)',
   );
+
+function holdsPemCertificates(path: string): boolean {
+  try {
+    return readFileSync(path, 'utf8').includes('-----BEGIN CERTIFICATE-----');
+  } catch {
+    return false;
+  }
+}
 
 const audioDevice = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('null') }),
@@ -47,7 +56,16 @@ export const accountSchema = z.strictObject({
   authUser: z.string().optional(),
   registrar: sipUri.optional(),
   outboundProxy: sipUri.optional(),
-  transport: z.enum(['udp', 'tcp']).default('udp'),
+  transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+  /**
+   * For transport tls: a PEM file of the certificates that may sign the registrar's or proxy's (a
+   * carmaker's own CA, say); without it, Node's bundled public CAs. The peer's certificate must name
+   * the IP address it is reached at.
+   */
+  tlsCaFile: z
+    .string()
+    .refine(holdsPemCertificates, 'must be a readable PEM file of CA certificates')
+    .optional(),
   expires: z.number().int().min(10, 'must be at least 10 seconds').max(86400).default(600),
   /** A call that receives no RTP this long (while not on hold) is ended as dropped; 0 turns it off. */
   mediaTimeoutSeconds: z.number().min(0).max(600).default(20),

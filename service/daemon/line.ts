@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { codecNames } from '../sdp/offer-answer.js';
 import type { Clock } from '../core/clock.js';
 import { CarphoneError, errorMessage } from '../core/errors.js';
@@ -121,6 +122,7 @@ export class Line {
       address: a.listen.address,
       port: a.listen.port,
       transport: a.transport,
+      ...(a.tlsCaFile !== undefined ? { tlsCa: readFileSync(a.tlsCaFile, 'utf8') } : {}),
       logger,
     });
     const credentials =
@@ -218,9 +220,9 @@ export class Line {
   }
 }
 
-function withTransport(uri: string | undefined, transport: 'udp' | 'tcp'): string | undefined {
+function withTransport(uri: string | undefined, transport: 'udp' | 'tcp' | 'tls'): string | undefined {
   if (!uri || transport === 'udp' || /;transport=/i.test(uri)) {
     return uri;
   }
-  return `${uri};transport=tcp`;
+  return `${uri};transport=${transport}`;
 }

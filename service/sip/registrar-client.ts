@@ -164,11 +164,13 @@ export class RegistrarClient {
       }
     }
     const granted = grantedExpires(rs, this.o.contact);
+    const localFailure = /^Service Unavailable \(connection failed: (.+)\)$/.exec(rs.reason)?.[1];
     this.dispatch({
       type: 'response',
       status: rs.status,
       usableChallenge,
       stale,
+      ...(localFailure ? { localFailure } : {}),
       ...(granted !== undefined ? { grantedExpires: granted } : {}),
     });
   }

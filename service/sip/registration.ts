@@ -21,7 +21,15 @@ export type RegistrationState =
 export type RegistrationEvent =
   | { type: 'start' }
   | { type: 'stop' }
-  | { type: 'response'; status: number; grantedExpires?: number; usableChallenge?: boolean; stale?: boolean }
+  | {
+      type: 'response';
+      status: number;
+      grantedExpires?: number;
+      usableChallenge?: boolean;
+      stale?: boolean;
+      /** Why our own stack could not reach the registrar (a 503 it made up): a TLS certificate, say. */
+      localFailure?: string;
+    }
   | { type: 'refresh-due' }
   | { type: 'retry-due' };
 
@@ -48,7 +56,7 @@ export function backoffMs(policy: RegistrationPolicy, attempt: number): number {
   return Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.min(attempt, 20));
 }
 
-function describeFailure(status: number): string {
+function describeFailure(status: number, localFailure?: string): string {
   if (status === 401 || status === 407) {
     return 'authentication rejected: wrong user name or password';
   }
@@ -56,7 +64,7 @@ function describeFailure(status: number): string {
     return 'registration forbidden by the registrar (403)';
   }
   if (status === 408 || status === 503) {
-    return `registrar unreachable (${status})`;
+    return `registrar unreachable (${status}${localFailure ? `: ${localFailure}` : ''})`;
   }
   if (status === 423) {
     return 'registrar asks for a longer expiry (423)';
@@ -64,8 +72,8 @@ function describeFailure(status: number): string {
   return `registrar answered ${status}`;
 }
 
-function goBackoff(policy: RegistrationPolicy, attempt: number, status: number): Step {
-  const reason = describeFailure(status);
+function goBackoff(policy: RegistrationPolicy, attempt: number, status: number, localFailure?: string): Step {
+  const reason = describeFailure(status, localFailure);
   return [
     { kind: 'backoff', attempt: attempt + 1, reason },
     [
@@ -170,5 +178,5 @@ function onResponse(
       [{ type: 'send-register', expires: policy.requestedExpires, withAuth: true }],
     ];
   }
-  return goBackoff(policy, state.attempt, status);
+  return goBackoff(policy, state.attempt, status, event.localFailure);
 }

@@ -1,17 +1,20 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import * as sip from 'sip';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
 import { validateRequest } from './validate.js';
 
-export type SipTransport = 'udp' | 'tcp';
+export type SipTransport = 'udp' | 'tcp' | 'tls';
 
 export interface StackOptions {
   address: string;
   /** 0 picks a free port (UDP and TCP both free). */
   port: number;
   transport: SipTransport;
+  /** For transport tls: the certificates that may sign the proxy's (PEM); Node's public CAs otherwise. */
+  tlsCa?: string;
   logger: Logger;
 }
 
@@ -80,6 +83,7 @@ export class SipStack {
       port,
       udp: true,
       tcp: true,
+      ...(options.transport === 'tls' ? await tlsOptions(options) : {}),
       maxBytesHeaders: 16_384,
       maxContentLength: 65_536,
       logger: {
@@ -133,7 +137,11 @@ export class SipStack {
       return undefined;
     }
     const transport = String(hop.params.transport ?? (hop.schema === 'sips' ? 'tls' : 'udp')).toUpperCase();
-    return { protocol: transport, address: hop.host, port: Number(hop.port ?? 5060) };
+    return {
+      protocol: transport,
+      address: hop.host,
+      port: Number(hop.port ?? (transport === 'TLS' ? 5061 : 5060)),
+    };
   }
 
   private onIncoming(rq: sip.Request, remote: sip.Remote): void {
@@ -163,9 +171,14 @@ export class SipStack {
       return;
     }
     const target = this.nextHop(rq);
-    if (!target || !['UDP', 'TCP'].includes(target.protocol)) {
+    const protocols = this.transportKind === 'tls' ? ['UDP', 'TCP', 'TLS'] : ['UDP', 'TCP'];
+    if (!target || !protocols.includes(target.protocol)) {
       onResponse(
-        sip.makeResponse(rq, 503, 'Service Unavailable (next hop must be an IPv4 address over UDP or TCP)'),
+        sip.makeResponse(
+          rq,
+          503,
+          `Service Unavailable (next hop must be an IPv4 address over ${protocols.join(', ')})`,
+        ),
       );
       return;
     }
@@ -183,7 +196,10 @@ export class SipStack {
         return;
       }
       if (rq.method !== 'CANCEL') {
-        rq.headers.via = [{ params: {} }, ...(rq.headers.via ?? [])];
+        // Over TLS the proxy cannot open a connection to us (a head unit has no certificate of its
+        // own): the Via alias (RFC 5923) asks it to send our requests down the connection we opened.
+        const params = target.protocol === 'TLS' ? { alias: null } : {};
+        rq.headers.via = [{ params }, ...(rq.headers.via ?? [])];
       }
       // A TCP connection that fails ends the transaction with a 503, as RFC 3261 §8.1.3.1 asks.
       const pending: { client?: sip.ClientTransaction } = {};
@@ -192,7 +208,9 @@ export class SipStack {
           { err: errorMessage(e), target: `${target.address}:${target.port}` },
           'connection failed',
         );
-        pending.client?.message(sip.makeResponse(rq, 503, 'Service Unavailable (connection failed)'));
+        pending.client?.message(
+          sip.makeResponse(rq, 503, `Service Unavailable (connection failed: ${errorMessage(e)})`),
+        );
       });
       pending.client = transactions.createClientTransaction(flow, rq, onResponse);
     } catch (e) {
@@ -209,9 +227,10 @@ export class SipStack {
     }
   }
 
-  /** The URI peers reach us at: `sip:user@address:port` with the transport parameter for TCP. */
+  /** The URI peers reach us at: `sip:user@address:port` with the transport parameter for TCP or TLS. */
   contactUri(user: string): string {
-    return `sip:${user}@${this.address}:${this.port}${this.transportKind === 'tcp' ? ';transport=tcp' : ''}`;
+    const transport = this.transportKind === 'udp' ? '' : `;transport=${this.transportKind}`;
+    return `sip:${user}@${this.address}:${this.port}${transport}`;
   }
 
   close(): void {
@@ -220,6 +239,21 @@ export class SipStack {
     this.transactions = undefined;
     this.transport = undefined;
   }
+}
+
+/**
+ * The `sip` package's TLS transport: client connections that verify the proxy's certificate (the IP
+ * address it is reached at must be in it), TLS 1.2 at least. The package also listens for TLS, on a
+ * port of its own that we pick free (it would otherwise take 5061 and crash where that is in use); that
+ * listener has no certificate to offer, so requests reach us down the connections we open.
+ */
+async function tlsOptions(options: StackOptions): Promise<Pick<sip.StackOptions, 'tls' | 'tls_port'>> {
+  const tls: ConnectionOptions = {
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: true,
+    ...(options.tlsCa !== undefined ? { ca: options.tlsCa } : {}),
+  };
+  return { tls, tls_port: await reservePort(options.address, 0, true) };
 }
 
 function isIPv4(host: string): boolean {

@@ -17,6 +17,8 @@ export interface KamailioOptions {
   proxyAuth?: boolean;
   /** Listen on this port (UDP and TCP) instead of a free one picked at start. */
   port?: number;
+  /** Also listen for TLS (on the SIP port + 1) with this certificate, and reuse clients' connections. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 function passwordSwitch(variable: string, users: KamailioUser[]): string {
@@ -27,7 +29,32 @@ function passwordSwitch(variable: string, users: KamailioUser[]): string {
   ].join('\n');
 }
 
-function config(port: number, o: KamailioOptions): string {
+/** kamailio's tls module configuration: its certificate as a server; it verifies nothing itself. */
+function tlsConfig(tls: { certFile: string; keyFile: string }): string {
+  return `[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = ${tls.keyFile}
+certificate = ${tls.certFile}
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+`;
+}
+
+function config(port: number, o: KamailioOptions, tlsConfigFile: string | undefined): string {
+  // A client's requests carry ;alias in their Via (RFC 5923) so that requests to it reuse its connection.
+  const tls = tlsConfigFile
+    ? `enable_tls=yes
+tcp_accept_aliases=yes
+listen=tls:127.0.0.1:${port + 1}
+loadmodule "tls.so"
+modparam("tls", "config", "${tlsConfigFile}")
+`
+    : '';
   return `#!KAMAILIO
 debug=2
 log_stderror=yes
@@ -37,7 +64,7 @@ auto_aliases=no
 listen=udp:127.0.0.1:${port}
 listen=tcp:127.0.0.1:${port}
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
-loadmodule "tm.so"
+${tls}loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
 loadmodule "pv.so"
@@ -102,11 +129,21 @@ export class Kamailio {
     return `sip:127.0.0.1:${this.port}`;
   }
 
+  /** Where it takes SIP over TLS, when started with `tls`. */
+  get tlsUri(): string {
+    return `sip:127.0.0.1:${this.port + 1};transport=tls`;
+  }
+
   static async start(o: KamailioOptions): Promise<Kamailio> {
     const port = o.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'carphone-kam-'));
     const cfg = join(dir, 'kamailio.cfg');
-    writeFileSync(cfg, config(port, o));
+    let tlsConfigFile: string | undefined;
+    if (o.tls) {
+      tlsConfigFile = join(dir, 'tls.cfg');
+      writeFileSync(tlsConfigFile, tlsConfig(o.tls));
+    }
+    writeFileSync(cfg, config(port, o, tlsConfigFile));
     const child = new Child('kamailio', 'kamailio', [
       '-f',
       cfg,

@@ -1,7 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
+import { Baresip } from '../harness/baresip.js';
+import { writeTone } from '../harness/audio.js';
 import { Kamailio } from '../harness/kamailio.js';
+import { selfSignedCertificate } from '../harness/tls-certificate.js';
 import { freePort } from '../harness/ports.js';
 import { waitFor } from '../harness/process.js';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
@@ -70,11 +76,61 @@ describe('registration against kamailio', () => {
     );
   });
 
+  it('registers over TLS, trusting the registrar by the CA file given, and takes a call down that connection', async () => {
+    const certificate = selfSignedCertificate();
+    kam = await Kamailio.start({
+      users: [...users, { user: '2001', password: 'secret-2001' }],
+      tls: certificate,
+    });
+    const c = await start(account(kam.tlsUri, { transport: 'tls', tlsCaFile: certificate.certFile }));
+    await waitFor('registered', async () => (await registration(c)).Registration === 'registered');
+    expect(kam.log()).toMatch(
+      /REQ REGISTER sip:127\.0\.0\.1:\d+;transport=tls from 127\.0\.0\.1:\d+ proto=tls/,
+    );
+    // A call from a phone on UDP: kamailio has no connection of its own to carphone and cannot open
+    // one (carphone offers no certificate), so the INVITE arriving means the registration's connection
+    // carried it.
+    const source = join(mkdtempSync(join(tmpdir(), 'carphone-tls-')), 'tone.wav');
+    writeTone(source, 440, 5);
+    const caller = await Baresip.start({
+      user: '2001',
+      password: 'secret-2001',
+      registrarPort: kam.port,
+      autoAnswer: false,
+      sourceWav: source,
+    });
+    try {
+      await caller.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+      await waitFor('the call rings on carphone', async () => (await c.calls('/sip0')).length === 1);
+      const [[path, call] = ['', {}]] = await c.calls('/sip0');
+      expect(call.State).toBe('incoming');
+      // It came from kamailio's TLS port, i.e. down the connection carphone opened to register.
+      expect(daemon?.log(20_000)).toContain(`"remote":"127.0.0.1:${kam.port + 1}","msg":"<<< INVITE`);
+      expect(kam.log()).toMatch(/REQ INVITE sip:1000@127\.0\.0\.1:\d+ from 127\.0\.0\.1:\d+ proto=udp/);
+      await c.hangup(path);
+    } finally {
+      await caller.stop();
+    }
+  });
+
+  it('refuses a registrar whose TLS certificate it cannot trust, and says so', async () => {
+    kam = await Kamailio.start({ users, tls: selfSignedCertificate() });
+    // A CA file that is a certificate, but not the one that signed the registrar's.
+    const c = await start(
+      account(kam.tlsUri, { transport: 'tls', tlsCaFile: selfSignedCertificate().certFile }),
+    );
+    await waitFor('failure reported', async () => (await registration(c)).Registration === 'failed');
+    expect((await registration(c)).RegistrationError).toMatch(/registrar unreachable \(503: .*certificate/);
+    expect(kam.log()).not.toMatch(/REQ REGISTER/);
+  });
+
   it('keeps retrying with backoff while the registrar is down, and registers once it is up', async () => {
     const port = await freePort();
     const c = await start(account(`sip:127.0.0.1:${port}`, { transport: 'tcp' }));
     await waitFor('failure reported', async () => (await registration(c)).Registration === 'failed');
-    expect((await registration(c)).RegistrationError).toMatch(/registrar unreachable \(503\)/);
+    expect((await registration(c)).RegistrationError).toMatch(
+      /registrar unreachable \(503: connect ECONNREFUSED/,
+    );
     expect((await c.properties('/sip0', 'org.ofono.NetworkRegistration')).Status).toBe('unknown');
     kam = await Kamailio.start({ users, port });
     await waitFor(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   embeddedDefaults,
@@ -63,6 +64,21 @@ describe('configuration', () => {
     ).toMatchObject({ key: 'accounts[0].expires' });
     expect(problem('dbus:\n  bus: nowhere\n').key).toBe('dbus.bus');
     expect(problem('log:\n  level: loud\n').key).toBe('log.level');
+  });
+
+  it('names tlsCaFile when it cannot be read or holds no certificate, and takes one that does', () => {
+    const account = (caFile: string): string =>
+      `accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    transport: tls\n    tlsCaFile: ${caFile}\n`;
+    expect(problem(account('/nonexistent/ca.pem'))).toEqual({
+      key: 'accounts[0].tlsCaFile',
+      problem: 'must be a readable PEM file of CA certificates',
+    });
+    const notPem = join(mkdtempSync(join(tmpdir(), 'carphone-config-')), 'ca.pem');
+    writeFileSync(notPem, 'not a certificate\n');
+    expect(problem(account(notPem)).key).toBe('accounts[0].tlsCaFile');
+    const pem = join(mkdtempSync(join(tmpdir(), 'carphone-config-')), 'ca.pem');
+    writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    expect(parseConfigText(account(pem)).accounts[0]?.tlsCaFile).toBe(pem);
   });
 
   it('reports an unknown key, so a typo does not pass silently', () => {

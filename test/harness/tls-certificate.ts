@@ -1,0 +1,38 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A self-signed certificate for 127.0.0.1 (its own CA: a client that trusts it trusts the server), made
+ * with Debian's openssl for the test that needs it: an EC P-256 key, valid two days.
+ */
+export function selfSignedCertificate(commonName = '127.0.0.1'): { certFile: string; keyFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'carphone-tls-'));
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'pipe' },
+  );
+  return { certFile, keyFile };
+}
