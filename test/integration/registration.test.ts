@@ -1,11 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Baresip } from '../harness/baresip.js';
-import { writeTone } from '../harness/audio.js';
+import { analyseWav, writeTone } from '../harness/audio.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { selfSignedCertificate } from '../harness/tls-certificate.js';
 import { freePort } from '../harness/ports.js';
@@ -27,12 +27,13 @@ let kam: Kamailio | undefined;
 let daemon: Carphoned | undefined;
 let client: OfonoClient | undefined;
 
-async function start(acct: object): Promise<OfonoClient> {
+async function start(acct: object, audio?: object): Promise<OfonoClient> {
   bus ??= await PrivateBus.start();
   daemon = await Carphoned.start({
     dbus: { bus: bus.address },
     log: { level: 'trace' },
     echoTest: { enabled: false },
+    ...(audio ? { audio } : {}),
     accounts: [acct],
   });
   client = await daemon.client();
@@ -76,28 +77,35 @@ describe('registration against kamailio', () => {
     );
   });
 
-  it('registers over TLS, trusting the registrar by the CA file given, and takes a call down that connection', async () => {
+  it('registers over TLS, trusting the registrar by the CA file given, and takes an SRTP call down that connection', async () => {
     const certificate = selfSignedCertificate();
     kam = await Kamailio.start({
       users: [...users, { user: '2001', password: 'secret-2001' }],
       tls: certificate,
     });
-    const c = await start(account(kam.tlsUri, { transport: 'tls', tlsCaFile: certificate.certFile }));
+    const proxyTlsPort = kam.port + 1;
+    const dir = mkdtempSync(join(tmpdir(), 'carphone-tls-'));
+    writeTone(join(dir, '440.wav'), 440, 10);
+    writeTone(join(dir, '700.wav'), 700, 10);
+    const recordings = join(dir, 'carphone');
+    const c = await start(
+      account(kam.tlsUri, { transport: 'tls', tlsCaFile: certificate.certFile, srtp: 'mandatory' }),
+      { device: { type: 'file', play: join(dir, '700.wav'), record: recordings } },
+    );
     await waitFor('registered', async () => (await registration(c)).Registration === 'registered');
     expect(kam.log()).toMatch(
       /REQ REGISTER sip:127\.0\.0\.1:\d+;transport=tls from 127\.0\.0\.1:\d+ proto=tls/,
     );
     // A call from a phone on UDP: kamailio has no connection of its own to carphone and cannot open
     // one (carphone offers no certificate), so the INVITE arriving means the registration's connection
-    // carried it.
-    const source = join(mkdtempSync(join(tmpdir(), 'carphone-tls-')), 'tone.wav');
-    writeTone(source, 440, 5);
+    // carried it. Its SDES keys cross carphone's leg inside TLS only.
     const caller = await Baresip.start({
       user: '2001',
       password: 'secret-2001',
       registrarPort: kam.port,
       autoAnswer: false,
-      sourceWav: source,
+      sourceWav: join(dir, '440.wav'),
+      mediaenc: 'srtp-mand',
     });
     try {
       await caller.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
@@ -105,9 +113,29 @@ describe('registration against kamailio', () => {
       const [[path, call] = ['', {}]] = await c.calls('/sip0');
       expect(call.State).toBe('incoming');
       // It came from kamailio's TLS port, i.e. down the connection carphone opened to register.
-      expect(daemon?.log(20_000)).toContain(`"remote":"127.0.0.1:${kam.port + 1}","msg":"<<< INVITE`);
+      const invite = (daemon?.log(20_000) ?? '')
+        .split('\n')
+        .find((line) => line.includes(`"remote":"127.0.0.1:${proxyTlsPort}","msg":"<<< INVITE`));
+      expect(invite).toMatch(/m=audio \d+ RTP\/SAVP .*a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:/);
       expect(kam.log()).toMatch(/REQ INVITE sip:1000@127\.0\.0\.1:\d+ from 127\.0\.0\.1:\d+ proto=udp/);
+      await c.answer(path);
+      await c.waitForCallState(path, 'active', 10_000);
+      await new Promise((r) => setTimeout(r, 2000));
       await c.hangup(path);
+      await waitFor('the call ended', async () => (await c.calls('/sip0')).length === 0);
+      // Audio both ways on SRTP (baresip takes nothing else): each side's tone in the other's recording.
+      const recorded = (file: string | undefined): string | undefined =>
+        file !== undefined && analyseWav(file).seconds > 1 ? file : undefined;
+      const heardByCaller = await waitFor('baresip recording', () =>
+        recorded(caller.receivedRecordings()[0]),
+      );
+      expect(analyseWav(heardByCaller).hz).toBe(700);
+      expect(analyseWav(heardByCaller).share).toBeGreaterThan(0.9);
+      const ours = await waitFor('carphone recording', () =>
+        recorded(readdirSync(recordings).map((f) => join(recordings, f))[0]),
+      );
+      expect(analyseWav(ours).hz).toBe(440);
+      expect(analyseWav(ours).share).toBeGreaterThan(0.9);
     } finally {
       await caller.stop();
     }
