@@ -12,7 +12,7 @@ import {
   type RegistrationState,
   type RegistrationStatus,
 } from './registration.js';
-import type { SipStack } from './stack.js';
+import { connectionFailure, type SipStack } from './stack.js';
 
 export interface RegistrarClientOptions {
   stack: SipStack;
@@ -164,7 +164,7 @@ export class RegistrarClient {
       }
     }
     const granted = grantedExpires(rs, this.o.contact);
-    const localFailure = /^Service Unavailable \(connection failed: (.+)\)$/.exec(rs.reason)?.[1];
+    const localFailure = connectionFailure(rs.reason);
     this.dispatch({
       type: 'response',
       status: rs.status,

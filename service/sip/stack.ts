@@ -208,9 +208,7 @@ export class SipStack {
           { err: errorMessage(e), target: `${target.address}:${target.port}` },
           'connection failed',
         );
-        pending.client?.message(
-          sip.makeResponse(rq, 503, `Service Unavailable (connection failed: ${errorMessage(e)})`),
-        );
+        pending.client?.message(sip.makeResponse(rq, 503, connectionFailedReason(errorMessage(e))));
       });
       pending.client = transactions.createClientTransaction(flow, rq, onResponse);
     } catch (e) {
@@ -239,6 +237,16 @@ export class SipStack {
     this.transactions = undefined;
     this.transport = undefined;
   }
+}
+
+/** The reason phrase of the 503 the stack answers itself with when it cannot connect (TCP, TLS). */
+function connectionFailedReason(detail: string): string {
+  return `Service Unavailable (connection failed: ${detail})`;
+}
+
+/** Why the stack could not connect, where `reason` is the phrase of a 503 it made itself. */
+export function connectionFailure(reason: string): string | undefined {
+  return /^Service Unavailable \(connection failed: (.+)\)$/.exec(reason)?.[1];
 }
 
 /**
