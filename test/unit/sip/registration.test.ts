@@ -70,6 +70,26 @@ describe('registration machine', () => {
     expect(backoffMs(policy, 40)).toBe(300_000);
   });
 
+  it('says why its own stack could not reach the registrar (a TLS certificate, a refused connection)', () => {
+    const [s] = transition(policy, { kind: 'idle' }, { type: 'start' });
+    const [, fx] = transition(policy, s, {
+      type: 'response',
+      status: 503,
+      localFailure: 'self-signed certificate',
+    });
+    expect(fx).toContainEqual({
+      type: 'status',
+      status: 'failed',
+      reason: 'registrar unreachable (503: self-signed certificate)',
+    });
+    const [, remote] = transition(policy, s, { type: 'response', status: 503 });
+    expect(remote).toContainEqual({
+      type: 'status',
+      status: 'failed',
+      reason: 'registrar unreachable (503)',
+    });
+  });
+
   it('refreshes silently: no "registering" status while the old registration still holds', () => {
     const [s, fx] = transition(policy, { kind: 'registered', expires: 600 }, { type: 'refresh-due' });
     expect(s).toMatchObject({ kind: 'registering', refreshing: true });
