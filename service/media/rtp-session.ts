@@ -8,7 +8,7 @@ import type { AudioCodecSession } from './codecs/codec.js';
 import { G711Codec } from './codecs/g711-codec.js';
 import { OpusCodec } from './codecs/opus-codec.js';
 import { Expansion } from './jitter/expansion.js';
-import { JitterBuffer, JitterBufferError, type Playout } from './jitter/jitter-buffer.js';
+import { JitterBuffer, JitterBufferError, type JitterStats, type Playout } from './jitter/jitter-buffer.js';
 import { compressTwoFrames } from './jitter/time-scale.js';
 import { PcmQueue } from './pcm-queue.js';
 import { looksLikeRtcp, RtpHeaderReader } from './rtp-header.js';
@@ -204,20 +204,26 @@ export class RtpAudioSession implements MediaSession {
 
   quality(): CallQuality {
     const q = this.rtcp.quality();
-    const jitterBufferMs = this.jitterBufferMs();
     const stats = this.jitter?.stats();
-    if (jitterBufferMs === undefined || !stats) {
+    if (!stats) {
       return q;
     }
     const { targetMs, late, concealed, accelerated, expanded } = stats;
-    return { ...q, jitterBufferMs, jitterBuffer: { targetMs, late, concealed, accelerated, expanded } };
+    return {
+      ...q,
+      jitterBufferMs: this.heldMs(stats),
+      jitterBuffer: { targetMs, late, concealed, accelerated, expanded },
+    };
   }
 
   /** What the jitter buffer holds back, with the received audio waiting for the device's next frame. */
   private jitterBufferMs(): number | undefined {
-    return this.jitter
-      ? this.jitter.stats().delayMs + this.playout.length / DEVICE_SAMPLES_PER_MS
-      : undefined;
+    const stats = this.jitter?.stats();
+    return stats ? this.heldMs(stats) : undefined;
+  }
+
+  private heldMs(stats: JitterStats): number {
+    return stats.delayMs + this.playout.length / DEVICE_SAMPLES_PER_MS;
   }
 
   /**
