@@ -1,5 +1,5 @@
 import { fadingLevel, RecentAudio } from '../jitter/recent-audio.js';
-import { bestRepeat } from '../jitter/time-scale.js';
+import { bestRepeat, repeatHistoryLength } from '../jitter/time-scale.js';
 import type { AudioCodecSession } from './codec.js';
 import { decodeG711, encodeG711 } from './g711.js';
 
@@ -7,7 +7,7 @@ import { decodeG711, encodeG711 } from './g711.js';
 const LONGEST_PERIOD = 120;
 const SHORTEST_PERIOD = 40;
 /** Enough heard audio to match the longest period against the stretch before it. */
-const HEARD_SAMPLES = 2 * LONGEST_PERIOD + 80;
+const HEARD_SAMPLES = repeatHistoryLength(LONGEST_PERIOD);
 /** Lost audio is played at full level for 10 ms, then falls by a fifth each 10 ms: silent at 60 ms. */
 const FULL_LEVEL_SAMPLES = 80;
 const FADE_OUT_SAMPLES = 400;

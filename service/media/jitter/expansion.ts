@@ -1,5 +1,5 @@
 import { fadingLevel, RecentAudio } from './recent-audio.js';
-import { continuationOf } from './time-scale.js';
+import { continuationOf, longestContinuation, repeatHistoryLength } from './time-scale.js';
 
 /** A wait of up to this long is bridged at full level; a pitch period repeated for longer buzzes. */
 const FULL_LEVEL_SAMPLES = 480; // 60 ms at 8 kHz
@@ -53,5 +53,5 @@ export class Expansion {
 
 /** Room for the longest continuation of a frame and the stretch it is matched against. */
 function room(frameSamples: number): number {
-  return 2 * frameSamples + 160;
+  return repeatHistoryLength(longestContinuation(frameSamples));
 }

@@ -81,6 +81,11 @@ export function compressTwoFrames(a: Int16Array, b: Int16Array): Int16Array {
   return out;
 }
 
+/** How much played audio bestRepeat needs to weigh repeats of up to `longest` samples. */
+export function repeatHistoryLength(longest: number): number {
+  return longest + 2 * FADE;
+}
+
 /**
  * How much of the end of `played` to repeat so that the repeat continues it best: between `preferred`
  * and `other` samples (either way round), the length whose start follows on from the audio before it
@@ -89,7 +94,7 @@ export function compressTwoFrames(a: Int16Array, b: Int16Array): Int16Array {
  */
 export function bestRepeat(played: Int16Array, preferred: number, other: number): number | undefined {
   const end = played.length;
-  if (Math.max(preferred, other) > end - 2 * FADE) {
+  if (repeatHistoryLength(Math.max(preferred, other)) > end) {
     return undefined;
   }
   return bestLength(preferred, other, (shift) => similarity(played, end - FADE - shift, shift));
@@ -101,6 +106,11 @@ export function bestRepeat(played: Int16Array, preferred: number, other: number)
  * frame of silence where too little has been played to find one.
  */
 export function continuationOf(played: Int16Array, n: number): Int16Array {
-  const length = bestRepeat(played, n, Math.min(Math.floor((3 * n) / 2), played.length - 2 * FADE));
+  const length = bestRepeat(played, n, Math.min(longestContinuation(n), played.length - 2 * FADE));
   return length === undefined ? new Int16Array(n) : played.slice(played.length - length);
+}
+
+/** The longest continuation of frames of `n` samples: one and a half frames. */
+export function longestContinuation(n: number): number {
+  return Math.floor((3 * n) / 2);
 }
