@@ -1,6 +1,26 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
+/**
+ * Process groups of children still running, killed when the test process exits however it exits:
+ * each child leads its own group, so that the workers a peer forks (kamailio's, gpsfake's gpsd) are
+ * stopped with it and none is left running after a test.
+ */
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const group of liveGroups) {
+    killGroup(group, 'SIGKILL');
+  }
+});
+
+function killGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {
+    // ESRCH: every process of the group has already exited.
+  }
+}
+
 /** A child process whose output is kept for the test's failure message, stopped reliably. */
 export class Child {
   readonly output: string[] = [];
@@ -13,7 +33,16 @@ export class Child {
     args: string[],
     options: SpawnOptions = {},
   ) {
-    this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
+    const group = this.proc.pid;
+    if (group !== undefined) {
+      liveGroups.add(group);
+      // The leader's exit does not end its workers: what is left of the group goes with it.
+      this.proc.once('exit', () => {
+        killGroup(group, 'SIGKILL');
+        liveGroups.delete(group);
+      });
+    }
     for (const stream of [this.proc.stdout, this.proc.stderr]) {
       if (stream) {
         createInterface({ input: stream }).on('line', (line) => this.onLine(line));
@@ -74,8 +103,12 @@ export class Child {
     if (this.exited) {
       return this.proc.exitCode;
     }
+    const group = this.proc.pid;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+      const timer = setTimeout(
+        () => (group === undefined ? this.proc.kill('SIGKILL') : killGroup(group, 'SIGKILL')),
+        graceMs,
+      );
       this.proc.once('exit', (code) => {
         clearTimeout(timer);
         resolve(code);
