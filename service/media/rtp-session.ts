@@ -134,6 +134,12 @@ export class RtpAudioSession implements MediaSession {
   private remoteSsrc: number | undefined;
   /** One packet object re-filled for every frame we send (rtp.js would otherwise build one per frame). */
   private readonly outgoing = new RtpPacket();
+  /**
+   * What frames are serialised into when the socket copies on send (SRTP makes a copy of its own):
+   * two in turn, as rtp.js refuses to serialise a packet over the bytes it was last serialised into.
+   */
+  private readonly sendBuffers = [new ArrayBuffer(2048), new ArrayBuffer(2048)] as const;
+  private framesSerialised = 0;
   /** And one header reader for every packet we receive (rtp-header.ts says why not rtp.js). */
   private readonly incoming = new RtpHeaderReader();
 
@@ -541,8 +547,11 @@ export class RtpAudioSession implements MediaSession {
     }
     this.nextTickAt += this.negotiated?.ptime ?? 20;
     const delay = Math.max(0, this.nextTickAt - performance.now());
-    this.timer = setTimeout(() => this.tick(), delay);
+    this.timer = setTimeout(this.onTick, delay);
   }
+
+  /** One function for every tick's timer: the media path makes nothing per frame it can keep. */
+  private readonly onTick = (): void => this.tick();
 
   /** Logged once per call: a fault that hits one frame usually hits every frame after it. */
   private frameFailed(direction: 'send' | 'play', e: unknown): void {
@@ -617,8 +626,9 @@ export class RtpAudioSession implements MediaSession {
     packet.setSsrc(this.ssrc);
     packet.setMarker(marker);
     packet.setPayload(new DataView(payload.buffer, payload.byteOffset, payload.byteLength));
-    // Each frame into a buffer of its own: a send that the kernel queues still holds the last one.
-    packet.serialize();
+    // A socket that may still hold the last frame gets each frame in a buffer of its own.
+    const reusable = this.socket.copiesOnSend || this.srtp !== undefined;
+    packet.serialize(reusable ? this.sendBuffers[this.framesSerialised++ & 1] : undefined);
     const view = packet.getView();
     const target = this.latchedRemote ?? { address: n.remoteAddress, port: n.remotePort };
     const plain = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);

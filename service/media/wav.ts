@@ -88,9 +88,14 @@ export function writeWav(path: string, audio: PcmAudio, channels: 1 | 2 = 1): vo
   closeSync(fd);
 }
 
-/** Streams samples to a WAV file; the header's sizes are fixed up on close. */
+/**
+ * Streams samples to a WAV file; the header's sizes are fixed up on close. Samples are written a quarter
+ * of a second at a time: a call's recording is one write per frame otherwise, fifty system calls a second.
+ */
 export class WavWriter {
   private readonly fd: number;
+  private readonly pending = Buffer.alloc(4000);
+  private pendingBytes = 0;
   private bytes = 0;
   private closed = false;
 
@@ -107,8 +112,22 @@ export class WavWriter {
       return;
     }
     const b = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-    writeSync(this.fd, b);
+    if (this.pendingBytes + b.length > this.pending.length) {
+      this.flush();
+    }
+    if (b.length > this.pending.length) {
+      writeSync(this.fd, b);
+    } else {
+      this.pendingBytes += b.copy(this.pending, this.pendingBytes);
+    }
     this.bytes += b.length;
+  }
+
+  private flush(): void {
+    if (this.pendingBytes > 0) {
+      writeSync(this.fd, this.pending, 0, this.pendingBytes);
+      this.pendingBytes = 0;
+    }
   }
 
   close(): void {
@@ -116,6 +135,7 @@ export class WavWriter {
       return;
     }
     this.closed = true;
+    this.flush();
     writeSync(this.fd, header(this.sampleRate, this.bytes), 0, 44, 0);
     closeSync(this.fd);
   }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 export interface JitterFrame {
   /** Extended sequence number. */
   seq: number;
+  /** A view into the buffer's memory: valid until the buffer's next call, copied by whoever keeps it. */
   payload: Uint8Array;
 }
 
@@ -91,6 +92,9 @@ function wasm(): Exports {
 export class JitterBuffer {
   private readonly w = wasm();
   private destroyed = false;
+  /** Views of the module's memory, made again only when it grows (which detaches the old ones). */
+  private bytes = new Uint8Array(0);
+  private words = new DataView(new ArrayBuffer(0));
 
   private constructor(private readonly handle: number) {}
 
@@ -107,7 +111,7 @@ export class JitterBuffer {
     if (payload.length === 0 || payload.length > MAX_PAYLOAD) {
       return 'invalid';
     }
-    new Uint8Array(this.w.memory.buffer, this.w.jb_input(this.handle), payload.length).set(payload);
+    this.memory().set(payload, this.w.jb_input(this.handle));
     return (
       PUT_RESULTS[this.w.jb_put(this.handle, seq & 0xffff, timestamp >>> 0, arrivalMs, payload.length)] ??
       'invalid'
@@ -119,17 +123,29 @@ export class JitterBuffer {
     const kind = this.decide(nowMs);
     if (kind === 'normal' || kind === 'accelerate') {
       const out = this.w.jb_output(this.handle);
-      const view = new DataView(this.w.memory.buffer, out, 16);
-      const frame = (seqAt: number, lenAt: number, dataAt: number): JitterFrame => ({
-        seq: view.getUint32(seqAt, true),
-        payload: new Uint8Array(this.w.memory.buffer, out + dataAt, view.getUint32(lenAt, true)).slice(),
-      });
-      const first = frame(0, 4, 16);
+      const first = this.outputFrame(out, 0);
       return kind === 'normal'
         ? { kind, frames: [first] }
-        : { kind, frames: [first, frame(8, 12, 16 + MAX_PAYLOAD)] };
+        : { kind, frames: [first, this.outputFrame(out, 1)] };
     }
     return { kind };
+  }
+
+  /** jb_frame (jitter.h): seq, len, seq2, len2, then the two payloads. */
+  private outputFrame(out: number, which: 0 | 1): JitterFrame {
+    this.memory();
+    const seq = this.words.getUint32(out + 8 * which, true);
+    const length = this.words.getUint32(out + 8 * which + 4, true);
+    const dataAt = out + 16 + which * MAX_PAYLOAD;
+    return { seq, payload: this.bytes.subarray(dataAt, dataAt + length) };
+  }
+
+  private memory(): Uint8Array {
+    if (this.bytes.byteLength === 0) {
+      this.bytes = new Uint8Array(this.w.memory.buffer);
+      this.words = new DataView(this.w.memory.buffer);
+    }
+    return this.bytes;
   }
 
   /** The decision alone, without copying frames out: what benchmarks of the control path call. */
@@ -144,13 +160,14 @@ export class JitterBuffer {
 
   /** The sequence numbers that the last decide() or get() released (one, or two when accelerating). */
   lastSequences(): number[] {
-    const view = new DataView(this.w.memory.buffer, this.w.jb_output(this.handle), 16);
+    const at = this.w.jb_output(this.handle);
+    this.memory();
     const out: number[] = [];
-    if (view.getUint32(4, true) > 0) {
-      out.push(view.getUint32(0, true));
+    if (this.words.getUint32(at + 4, true) > 0) {
+      out.push(this.words.getUint32(at, true));
     }
-    if (view.getUint32(12, true) > 0) {
-      out.push(view.getUint32(8, true));
+    if (this.words.getUint32(at + 12, true) > 0) {
+      out.push(this.words.getUint32(at + 8, true));
     }
     return out;
   }

@@ -42,6 +42,8 @@ interface Queued {
 /** The fallback where native/udp is not built: Node's socket, its datagrams queued until asked for. */
 export class DgramRtpSocket implements RtpSocket {
   readonly kind = 'dgram';
+  /** Node's dgram may still be sending the data after send() returns. */
+  readonly copiesOnSend = false;
   private queue: Queued[] = [];
   private open = true;
   dropped = 0;

@@ -13,6 +13,7 @@ function ipv4(n: number): string {
 /** An RTP socket from native/udp: the kernel queues and time-stamps datagrams until the clock reads them. */
 export class PolledUdpSocket implements RtpSocket {
   readonly kind = 'polled';
+  readonly copiesOnSend = true;
   private readonly slots = new Uint8Array(SLOT_BYTES * SLOTS);
   private readonly meta = new Float64Array(META_FIELDS * SLOTS);
   private open = true;

@@ -13,6 +13,8 @@ export type DatagramHandler = (data: Uint8Array, address: string, port: number, 
 export interface RtpSocket {
   /** 'polled': native/udp, nothing wakes for a packet; 'dgram': Node's sockets, queued on arrival. */
   readonly kind: 'polled' | 'dgram';
+  /** send() has given the data to the kernel when it returns: the caller may reuse the buffer. */
+  readonly copiesOnSend: boolean;
   readonly address: string;
   readonly port: number;
   /** Datagrams lost before they were handed over: too long, unreadable, or queued too long. */
