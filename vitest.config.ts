@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/harness/temporary-files.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration suites start their own kamailio/baresip/dbus-daemon on picked ports;
