@@ -158,9 +158,10 @@ export class RtpAudioSession implements MediaSession {
       8000,
       options.cname,
       { monotonicMs: () => performance.now(), wallMs: () => Date.now() },
-      () => (this.negotiated?.ptime ?? 20) + (this.jitterBufferMs() ?? 0),
-      undefined,
-      () => this.jitter?.stats().late ?? 0,
+      {
+        localDelayMs: () => (this.negotiated?.ptime ?? 20) + (this.jitterBufferMs() ?? 0),
+        lateFrames: () => this.jitter?.stats().late ?? 0,
+      },
     );
   }
 

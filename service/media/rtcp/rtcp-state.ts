@@ -56,6 +56,16 @@ export function qualityLevel(r: number | undefined): QualityLevel {
   return r >= 80 ? 'good' : r >= 70 ? 'fair' : 'poor';
 }
 
+/** What the E-model needs to know of the listening side, beside what RTCP tells. */
+export interface ListeningSide {
+  /** Frame duration plus any playout buffering, ms: added to half the RTT for the E-model's Ta. */
+  localDelayMs(): number;
+  /** Frames that came too late to be played (the jitter buffer's count): lost to the listener too. */
+  lateFrames(): number;
+  /** The codec's impairment; G.711 with concealment when not given. */
+  readonly codec?: CodecImpairment;
+}
+
 export class RtcpState {
   reception: ReceptionStats;
   private packetsSent = 0;
@@ -70,11 +80,7 @@ export class RtcpState {
     private clockRate: number,
     private readonly cname: string,
     private readonly clocks: Clocks,
-    /** Frame duration plus any playout buffering, ms: added to half the RTT for the E-model's Ta. */
-    private readonly localDelayMs: () => number,
-    private readonly codec: CodecImpairment = G711_WITH_PLC,
-    /** Frames that came too late to be played (the jitter buffer's count): lost to the listener too. */
-    private readonly lateFrames: () => number = () => 0,
+    private readonly listener: ListeningSide,
   ) {
     this.reception = new ReceptionStats(clockRate);
   }
@@ -165,14 +171,14 @@ export class RtcpState {
     const lossPct = s && s.expected > 0 ? (s.lost / s.expected) * 100 : 0;
     let r: number | undefined;
     if (s && s.received > 0) {
-      const ta = (this.roundTripMs ?? 0) / 2 + this.localDelayMs();
+      const ta = (this.roundTripMs ?? 0) / 2 + this.listener.localDelayMs();
       // G.107's Ppl is the loss the listener hears: the network's and the jitter buffer's.
-      const late = Math.min(this.lateFrames(), s.received);
+      const late = Math.min(this.listener.lateFrames(), s.received);
       r = rFactor({
         oneWayDelayMs: ta,
         lossPct: ((s.lost + late) / s.expected) * 100,
         burstRatio: burstRatio(s.lost, s.lossRuns, s.expected),
-        codec: this.codec,
+        codec: this.listener.codec ?? G711_WITH_PLC,
       });
     }
     return {

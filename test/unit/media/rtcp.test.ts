@@ -120,9 +120,7 @@ describe('call quality from RTCP', () => {
       8000,
       `p${ssrc}`,
       { monotonicMs: () => clock.mono, wallMs: () => clock.wall },
-      () => 20,
-      undefined,
-      () => lateFrames,
+      { localDelayMs: () => 20, lateFrames: () => lateFrames },
     );
   }
 
