@@ -3,6 +3,7 @@
 #   dbus          private and system message bus (dbus-daemon)
 #   kamailio      SIP registrar/proxy the integration tests register with
 #   kamailio-tls-modules, openssl  kamailio over TLS, with a certificate the test makes
+#   dnsmasq-base  a DNS server with the SRV and A records of a registrar the tests name by host name
 #   baresip(-core) far-end SIP phone in the tests
 #   python3-dbus  the D-Bus library oFono's own test scripts use: a client nobody wrote for us
 #   sox           converts and inspects audio files (tools/ and debugging)
@@ -24,7 +25,7 @@
 #   pipewire, pipewire-pulse, wireplumber  a private PipeWire with its session manager and PulseAudio
 #                 server: the same device test, against the audio server most new head units run
 set -euo pipefail
-packages=(dbus kamailio kamailio-tls-modules openssl baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld g++ make libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils pipewire pipewire-pulse wireplumber)
+packages=(dbus kamailio kamailio-tls-modules openssl dnsmasq-base baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld g++ make libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils pipewire pipewire-pulse wireplumber)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,18 @@ const ipv4 = z
 
 const port = z.number().int().min(0, 'must be 0 (pick a free port) or 1-65535').max(65535);
 
+/** A DNS server: an IPv4 address, or address:port. */
+const dnsServer = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}(:\d{1,5})?$/, 'must be an IPv4 address, or address:port, such as 10.0.0.53')
+  .refine((s) => {
+    const [address = '', portText] = s.split(':');
+    return (
+      address.split('.').every((o) => Number(o) <= 255) &&
+      (portText === undefined || (Number(portText) >= 1 && Number(portText) <= 65535))
+    );
+  }, 'each octet must be 0-255 and the port 1-65535');
+
 const sipUri = z
   .string()
   .regex(
@@ -56,6 +68,11 @@ export const accountSchema = z.strictObject({
   authUser: z.string().optional(),
   registrar: sipUri.optional(),
   outboundProxy: sipUri.optional(),
+  /**
+   * DNS servers for a registrar, proxy or PSAP named by host name (SRV, then A records); the system's
+   * resolver when not given. A head unit's IMS APN usually comes with DNS servers of its own.
+   */
+  dnsServers: z.array(dnsServer).min(1, 'must name at least one server').optional(),
   transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
   /**
    * For transport tls: a PEM file of the certificates that may sign the registrar's or proxy's (a

@@ -123,6 +123,7 @@ export class Line {
       port: a.listen.port,
       transport: a.transport,
       ...(a.tlsCaFile !== undefined ? { tlsCa: readFileSync(a.tlsCaFile, 'utf8') } : {}),
+      ...(a.dnsServers !== undefined ? { dnsServers: a.dnsServers } : {}),
       logger,
     });
     const credentials =

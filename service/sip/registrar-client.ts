@@ -12,7 +12,7 @@ import {
   type RegistrationState,
   type RegistrationStatus,
 } from './registration.js';
-import { connectionFailure, type SipStack } from './stack.js';
+import { localFailure, type SipStack } from './stack.js';
 
 export interface RegistrarClientOptions {
   stack: SipStack;
@@ -164,13 +164,13 @@ export class RegistrarClient {
       }
     }
     const granted = grantedExpires(rs, this.o.contact);
-    const localFailure = connectionFailure(rs.reason);
+    const failure = localFailure(rs.reason);
     this.dispatch({
       type: 'response',
       status: rs.status,
       usableChallenge,
       stale,
-      ...(localFailure ? { localFailure } : {}),
+      ...(failure ? { localFailure: failure } : {}),
       ...(granted !== undefined ? { grantedExpires: granted } : {}),
     });
   }

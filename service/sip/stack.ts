@@ -5,6 +5,13 @@ import * as sip from 'sip';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
 import { validateRequest } from './validate.js';
+import {
+  HopResolutionError,
+  numericHop,
+  NextHopResolver,
+  type NamedHop,
+  type ResolvedHop,
+} from './next-hop-resolver.js';
 
 export type SipTransport = 'udp' | 'tcp' | 'tls';
 
@@ -15,6 +22,8 @@ export interface StackOptions {
   transport: SipTransport;
   /** For transport tls: the certificates that may sign the proxy's (PEM); Node's public CAs otherwise. */
   tlsCa?: string;
+  /** DNS servers for next hops named by host name ("address" or "address:port"); the system's otherwise. */
+  dnsServers?: readonly string[];
   logger: Logger;
 }
 
@@ -71,13 +80,20 @@ export class SipStack {
     readonly address: string,
     readonly port: number,
     readonly transportKind: SipTransport,
+    private readonly resolver: NextHopResolver,
     private readonly logger: Logger,
   ) {}
 
   static async open(options: StackOptions): Promise<SipStack> {
     // The TCP listener is always bound too: a peer may answer over TCP for large messages.
     const port = await reservePort(options.address, options.port, true);
-    const s = new SipStack(options.address, port, options.transport, options.logger);
+    const s = new SipStack(
+      options.address,
+      port,
+      options.transport,
+      new NextHopResolver(options.dnsServers),
+      options.logger,
+    );
     const stackOptions: sip.StackOptions = {
       address: options.address,
       port,
@@ -125,7 +141,7 @@ export class SipStack {
   }
 
   /** Where a request goes next (RFC 3261 §8.1.2, §16.12 loose routing): the first Route, else the URI. */
-  private nextHop(rq: sip.Request): sip.Remote | undefined {
+  private nextHop(rq: sip.Request): NamedHop | undefined {
     const routes = rq.headers.route ?? [];
     const first = routes[0];
     let hop = sip.parseUri(first ? first.uri : rq.uri);
@@ -133,15 +149,16 @@ export class SipStack {
       routes.shift();
       hop = sip.parseUri(routes[0]?.uri ?? rq.uri);
     }
-    if (!hop || !isIPv4(hop.host)) {
+    if (!hop || !hop.host) {
       return undefined;
     }
-    const transport = String(hop.params.transport ?? (hop.schema === 'sips' ? 'tls' : 'udp')).toUpperCase();
-    return {
-      protocol: transport,
-      address: hop.host,
-      port: Number(hop.port ?? (transport === 'TLS' ? 5061 : 5060)),
-    };
+    const protocol = String(hop.params.transport ?? (hop.schema === 'sips' ? 'tls' : 'udp')).toUpperCase();
+    if (protocol !== 'UDP' && protocol !== 'TCP' && protocol !== 'TLS') {
+      return undefined;
+    }
+    // The sip package parses a URI without a port to port NaN.
+    const port = Number(hop.port);
+    return { protocol, host: hop.host, port: Number.isInteger(port) && port > 0 ? port : undefined };
   }
 
   private onIncoming(rq: sip.Request, remote: sip.Remote): void {
@@ -165,21 +182,40 @@ export class SipStack {
 
   /** Sends a request; every response (provisional and final) goes to `onResponse`. */
   send(rq: sip.Request, onResponse: (rs: sip.Response) => void = () => undefined): void {
-    const transport = this.transport;
-    const transactions = this.transactions;
-    if (!transport || !transactions) {
+    if (!this.transport || !this.transactions) {
       return;
     }
-    const target = this.nextHop(rq);
+    const hop = this.nextHop(rq);
     const protocols = this.transportKind === 'tls' ? ['UDP', 'TCP', 'TLS'] : ['UDP', 'TCP'];
-    if (!target || !protocols.includes(target.protocol)) {
+    if (!hop || !protocols.includes(hop.protocol)) {
       onResponse(
         sip.makeResponse(
           rq,
           503,
-          `Service Unavailable (next hop must be an IPv4 address over ${protocols.join(', ')})`,
+          `Service Unavailable (next hop must be an IPv4 address or host name over ${protocols.join(', ')})`,
         ),
       );
+      return;
+    }
+    // An address is sent at once: no lookup, and no turn of the event loop before it goes.
+    const numeric = numericHop(hop);
+    if (numeric) {
+      this.sendTo(rq, numeric, onResponse);
+      return;
+    }
+    this.resolver.resolve(hop).then(
+      (target) => this.sendTo(rq, target, onResponse),
+      (e: unknown) => {
+        this.logger.warn({ err: errorMessage(e), method: rq.method }, 'next hop not found');
+        onResponse(sip.makeResponse(rq, 503, notFoundReason(e)));
+      },
+    );
+  }
+
+  private sendTo(rq: sip.Request, target: ResolvedHop, onResponse: (rs: sip.Response) => void): void {
+    const transport = this.transport;
+    const transactions = this.transactions;
+    if (!transport || !transactions) {
       return;
     }
     try {
@@ -244,9 +280,18 @@ function connectionFailedReason(detail: string): string {
   return `Service Unavailable (connection failed: ${detail})`;
 }
 
-/** Why the stack could not connect, where `reason` is the phrase of a 503 it made itself. */
-export function connectionFailure(reason: string): string | undefined {
-  return /^Service Unavailable \(connection failed: (.+)\)$/.exec(reason)?.[1];
+/** The reason phrase of the 503 the stack answers itself with when the next hop's name is not found. */
+function notFoundReason(e: unknown): string {
+  return `Service Unavailable (${e instanceof HopResolutionError ? e.message : `DNS: ${errorMessage(e)}`})`;
+}
+
+/**
+ * Why the stack could not reach the next hop, where `reason` is the phrase of a 503 it made itself: the
+ * connection's failure, or the name that DNS did not find ("DNS: host: ENOTFOUND").
+ */
+export function localFailure(reason: string): string | undefined {
+  const m = /^Service Unavailable \((?:connection failed: (.+)|(DNS: .+))\)$/.exec(reason);
+  return m?.[1] ?? m?.[2];
 }
 
 /**
@@ -262,10 +307,6 @@ async function tlsOptions(options: StackOptions): Promise<Pick<sip.StackOptions,
     ...(options.tlsCa !== undefined ? { ca: options.tlsCa } : {}),
   };
   return { tls, tls_port: await reservePort(options.address, 0, true) };
-}
-
-function isIPv4(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
 }
 
 function isOurs(uri: sip.SipUri, address: string, port: number): boolean {

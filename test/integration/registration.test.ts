@@ -7,6 +7,7 @@ import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Baresip } from '../harness/baresip.js';
 import { analyseWav, writeTone } from '../harness/audio.js';
 import { Kamailio } from '../harness/kamailio.js';
+import { Dnsmasq } from '../harness/dnsmasq.js';
 import { selfSignedCertificate } from '../harness/tls-certificate.js';
 import { freePort } from '../harness/ports.js';
 import { waitFor } from '../harness/process.js';
@@ -150,6 +151,45 @@ describe('registration against kamailio', () => {
     await waitFor('failure reported', async () => (await registration(c)).Registration === 'failed');
     expect((await registration(c)).RegistrationError).toMatch(/registrar unreachable \(503: .*certificate/);
     expect(kam.log()).not.toMatch(/REQ REGISTER/);
+  });
+
+  it("finds a registrar named by host name through the account's DNS servers: SRV, then its A record", async () => {
+    kam = await Kamailio.start({ users });
+    const dns = await Dnsmasq.start([
+      {
+        type: 'SRV',
+        service: '_sip._udp.registrar.carphone.test',
+        target: 'kam.carphone.test',
+        port: kam.port,
+      },
+      { type: 'A', name: 'kam.carphone.test', address: '127.0.0.1' },
+    ]);
+    try {
+      const c = await start(account('sip:registrar.carphone.test', { dnsServers: [dns.server] }));
+      await waitFor('registered', async () => (await registration(c)).Registration === 'registered');
+      expect(dns.queries()).toEqual(
+        expect.arrayContaining(['_sip._udp.registrar.carphone.test', 'kam.carphone.test']),
+      );
+      expect(kam.log()).toMatch(/REQ REGISTER sip:registrar\.carphone\.test from 127\.0\.0\.1:\d+ proto=udp/);
+    } finally {
+      await dns.stop();
+    }
+  });
+
+  it('reports a registrar name that DNS does not know, and sends nothing', async () => {
+    kam = await Kamailio.start({ users });
+    const dns = await Dnsmasq.start([{ type: 'A', name: 'kam.carphone.test', address: '127.0.0.1' }]);
+    try {
+      const c = await start(account('sip:nowhere.carphone.test', { dnsServers: [dns.server] }));
+      await waitFor('failure reported', async () => (await registration(c)).Registration === 'failed');
+      expect((await registration(c)).RegistrationError).toMatch(
+        /registrar unreachable \(503: DNS: nowhere\.carphone\.test: E[A-Z]+\)/,
+      );
+      expect(dns.queries()).toContain('nowhere.carphone.test');
+      expect(kam.log()).not.toMatch(/REQ REGISTER/);
+    } finally {
+      await dns.stop();
+    }
   });
 
   it('keeps retrying with backoff while the registrar is down, and registers once it is up', async () => {

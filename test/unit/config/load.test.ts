@@ -62,6 +62,16 @@ describe('configuration', () => {
     expect(
       problem('accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    expires: 5\n'),
     ).toMatchObject({ key: 'accounts[0].expires' });
+    const dnsServer = problem(
+      "accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    dnsServers: ['10.0.0.53', 'dns.example']\n",
+    );
+    expect(dnsServer.key).toBe('accounts[0].dnsServers[1]');
+    expect(dnsServer.problem).toMatch(/IPv4 address/);
+    expect(
+      problem(
+        "accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    dnsServers: ['10.0.0.53:70000']\n",
+      ).key,
+    ).toBe('accounts[0].dnsServers[0]');
     expect(problem('dbus:\n  bus: nowhere\n').key).toBe('dbus.bus');
     expect(problem('log:\n  level: loud\n').key).toBe('log.level');
   });

@@ -1,0 +1,107 @@
+import { lookup, Resolver } from 'node:dns/promises';
+
+export type HopProtocol = 'UDP' | 'TCP' | 'TLS';
+
+/** The next hop as a SIP URI names it: a host name or IPv4 address, a port if the URI has one. */
+export interface NamedHop {
+  protocol: HopProtocol;
+  host: string;
+  port: number | undefined;
+}
+
+/** Where a request is sent. */
+export interface ResolvedHop {
+  protocol: HopProtocol;
+  address: string;
+  port: number;
+}
+
+export class HopResolutionError extends Error {
+  constructor(
+    readonly host: string,
+    readonly detail: string,
+  ) {
+    super(`DNS: ${host}: ${detail}`);
+    this.name = 'HopResolutionError';
+  }
+}
+
+const SRV_PREFIX: Record<HopProtocol, string> = { UDP: '_sip._udp.', TCP: '_sip._tcp.', TLS: '_sips._tcp.' };
+const DEFAULT_PORT: Record<HopProtocol, number> = { UDP: 5060, TCP: 5060, TLS: 5061 };
+
+function isIPv4(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
+}
+
+/** The hop as it is, where its host is an IPv4 address. */
+export function numericHop(hop: NamedHop): ResolvedHop | undefined {
+  return isIPv4(hop.host)
+    ? { protocol: hop.protocol, address: hop.host, port: hop.port ?? DEFAULT_PORT[hop.protocol] }
+    : undefined;
+}
+
+/**
+ * RFC 3263 §4.2, without NAPTR (the transport is the account's): an IPv4 address is used as it is; a
+ * name with a port is looked up for its address; a name without one for the transport's SRV records
+ * first (the lowest priority, the heaviest weight within it) and for its own address, on the default
+ * port, where it has none. With DNS servers of its own (a head unit's IMS APN has its own), it asks
+ * them alone; otherwise the system's resolver, /etc/hosts included.
+ */
+export class NextHopResolver {
+  // A registration must fail in seconds, not hang on a server that does not answer.
+  private readonly dns = new Resolver({ timeout: 2000, tries: 2 });
+  private readonly ownServers: boolean;
+
+  constructor(servers: readonly string[] = []) {
+    this.ownServers = servers.length > 0;
+    if (this.ownServers) {
+      this.dns.setServers([...servers]);
+    }
+  }
+
+  async resolve(hop: NamedHop): Promise<ResolvedHop> {
+    const numeric = numericHop(hop);
+    if (numeric) {
+      return numeric;
+    }
+    const { protocol, host } = hop;
+    if (hop.port === undefined) {
+      const service = await this.service(`${SRV_PREFIX[protocol]}${host}`);
+      if (service) {
+        return { protocol, address: await this.address(service.name), port: service.port };
+      }
+    }
+    return { protocol, address: await this.address(host), port: hop.port ?? DEFAULT_PORT[protocol] };
+  }
+
+  /** The SRV record to use, or none when the name has no such records (or no answer for them). */
+  private async service(name: string): Promise<{ name: string; port: number } | undefined> {
+    try {
+      const records = await this.dns.resolveSrv(name);
+      const best = records
+        .filter((r) => r.name !== '.' && r.name !== '')
+        .sort((a, b) => a.priority - b.priority || b.weight - a.weight)[0];
+      return best ? { name: best.name, port: best.port } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async address(name: string): Promise<string> {
+    try {
+      if (this.ownServers) {
+        const [first] = await this.dns.resolve4(name);
+        if (first === undefined) {
+          throw new HopResolutionError(name, 'no IPv4 address');
+        }
+        return first;
+      }
+      return (await lookup(name, { family: 4 })).address;
+    } catch (e) {
+      if (e instanceof HopResolutionError) {
+        throw e;
+      }
+      throw new HopResolutionError(name, (e as NodeJS.ErrnoException).code ?? String(e));
+    }
+  }
+}
