@@ -43,9 +43,11 @@ export function numericHop(hop: NamedHop): ResolvedHop | undefined {
 /**
  * RFC 3263 §4.2, without NAPTR (the transport is the account's): an IPv4 address is used as it is; a
  * name with a port is looked up for its address; a name without one for the transport's SRV records
- * first (the lowest priority, the heaviest weight within it) and for its own address, on the default
- * port, where it has none. With DNS servers of its own (a head unit's IMS APN has its own), it asks
- * them alone; otherwise the system's resolver, /etc/hosts included.
+ * first and for its own address, on the default port, where it has none. SRV targets come in the order
+ * they are to be tried (§4.3): lowest priority first, the heaviest weight first within a priority
+ * (RFC 2782 picks among equal priorities at random by weight; a head unit has no load to spread).
+ * With DNS servers of its own (a head unit's IMS APN has its own), it asks them alone; otherwise the
+ * system's resolver, /etc/hosts included.
  */
 export class NextHopResolver {
   // A registration must fail in seconds, not hang on a server that does not answer.
@@ -59,31 +61,38 @@ export class NextHopResolver {
     }
   }
 
-  async resolve(hop: NamedHop): Promise<ResolvedHop> {
+  /** Where to send, in the order to try; never empty (a name not found rejects with HopResolutionError). */
+  async resolve(hop: NamedHop): Promise<ResolvedHop[]> {
     const numeric = numericHop(hop);
     if (numeric) {
-      return numeric;
+      return [numeric];
     }
     const { protocol, host } = hop;
-    if (hop.port === undefined) {
-      const service = await this.service(`${SRV_PREFIX[protocol]}${host}`);
-      if (service) {
-        return { protocol, address: await this.address(service.name), port: service.port };
-      }
+    const services = hop.port === undefined ? await this.services(`${SRV_PREFIX[protocol]}${host}`) : [];
+    if (services.length === 0) {
+      return [{ protocol, address: await this.address(host), port: hop.port ?? DEFAULT_PORT[protocol] }];
     }
-    return { protocol, address: await this.address(host), port: hop.port ?? DEFAULT_PORT[protocol] };
+    const targets = await Promise.allSettled(
+      services.map(async (s) => ({ protocol, address: await this.address(s.name), port: s.port })),
+    );
+    const found = targets.flatMap((t) => (t.status === 'fulfilled' ? [t.value] : []));
+    const [firstFailure] = targets.flatMap((t) => (t.status === 'rejected' ? [t.reason as unknown] : []));
+    if (found.length === 0) {
+      throw firstFailure;
+    }
+    return found;
   }
 
-  /** The SRV record to use, or none when the name has no such records (or no answer for them). */
-  private async service(name: string): Promise<{ name: string; port: number } | undefined> {
+  /** The SRV records in the order to try them; none when the name has none (or no answer for them). */
+  private async services(name: string): Promise<{ name: string; port: number }[]> {
     try {
       const records = await this.dns.resolveSrv(name);
-      const best = records
+      return records
         .filter((r) => r.name !== '.' && r.name !== '')
-        .sort((a, b) => a.priority - b.priority || b.weight - a.weight)[0];
-      return best ? { name: best.name, port: best.port } : undefined;
+        .sort((a, b) => a.priority - b.priority || b.weight - a.weight)
+        .map((r) => ({ name: r.name, port: r.port }));
     } catch {
-      return undefined;
+      return [];
     }
   }
 

@@ -204,12 +204,39 @@ export class SipStack {
       return;
     }
     this.resolver.resolve(hop).then(
-      (target) => this.sendTo(rq, target, onResponse),
+      (targets) => this.sendInTurn(rq, targets, onResponse),
       (e: unknown) => {
         this.logger.warn({ err: errorMessage(e), method: rq.method }, 'next hop not found');
         onResponse(sip.makeResponse(rq, 503, notFoundReason(e)));
       },
     );
+  }
+
+  /**
+   * RFC 3263 §4.3: where a target cannot be connected to, the next one gets the request, in a new
+   * transaction. (A target that does not answer over UDP is not given up on: its timeout is the
+   * transaction's, 32 s, and ends the request.) A CANCEL is looked up afresh: tried in the same order,
+   * it reaches the target its INVITE reached unless DNS answers differently in between.
+   */
+  private sendInTurn(rq: sip.Request, targets: ResolvedHop[], onResponse: (rs: sip.Response) => void): void {
+    const [target, ...rest] = targets;
+    if (!target) {
+      return;
+    }
+    this.sendTo(rq, target, (rs) => {
+      if (rest.length > 0 && rs.status === 503 && connectionFailure(rs.reason) !== undefined) {
+        this.logger.info(
+          { failed: `${target.address}:${target.port}`, method: rq.method },
+          'trying the next target',
+        );
+        if (rq.method !== 'CANCEL') {
+          rq.headers.via?.shift(); // ours, from sendTo; the next transaction puts its own
+        }
+        this.sendInTurn(rq, rest, onResponse);
+        return;
+      }
+      onResponse(rs);
+    });
   }
 
   private sendTo(rq: sip.Request, target: ResolvedHop, onResponse: (rs: sip.Response) => void): void {
@@ -280,6 +307,11 @@ function connectionFailedReason(detail: string): string {
   return `Service Unavailable (connection failed: ${detail})`;
 }
 
+/** Why a connection failed, where `reason` is the phrase of a 503 the stack made itself for that. */
+function connectionFailure(reason: string): string | undefined {
+  return /^Service Unavailable \(connection failed: (.+)\)$/.exec(reason)?.[1];
+}
+
 /** The reason phrase of the 503 the stack answers itself with when the next hop's name is not found. */
 function notFoundReason(e: unknown): string {
   return `Service Unavailable (${e instanceof HopResolutionError ? e.message : `DNS: ${errorMessage(e)}`})`;
@@ -290,8 +322,7 @@ function notFoundReason(e: unknown): string {
  * connection's failure, or the name that DNS did not find ("DNS: host: ENOTFOUND").
  */
 export function localFailure(reason: string): string | undefined {
-  const m = /^Service Unavailable \((?:connection failed: (.+)|(DNS: .+))\)$/.exec(reason);
-  return m?.[1] ?? m?.[2];
+  return connectionFailure(reason) ?? /^Service Unavailable \((DNS: .+)\)$/.exec(reason)?.[1];
 }
 
 /**

@@ -176,6 +176,43 @@ describe('registration against kamailio', () => {
     }
   });
 
+  it('tries the next SRV target when the preferred one refuses the connection (RFC 3263 §4.3)', async () => {
+    kam = await Kamailio.start({ users });
+    const closed = await freePort();
+    const dns = await Dnsmasq.start([
+      {
+        type: 'SRV',
+        service: '_sip._tcp.registrar.carphone.test',
+        target: 'down.carphone.test',
+        port: closed,
+        priority: 10,
+      },
+      {
+        type: 'SRV',
+        service: '_sip._tcp.registrar.carphone.test',
+        target: 'kam.carphone.test',
+        port: kam.port,
+        priority: 20,
+      },
+      { type: 'A', name: 'down.carphone.test', address: '127.0.0.1' },
+      { type: 'A', name: 'kam.carphone.test', address: '127.0.0.1' },
+    ]);
+    try {
+      const c = await start(
+        account('sip:registrar.carphone.test', { transport: 'tcp', dnsServers: [dns.server] }),
+      );
+      await waitFor('registered', async () => (await registration(c)).Registration === 'registered');
+      const log = daemon?.log(5000) ?? '';
+      expect(log).toContain(`"failed":"127.0.0.1:${closed}"`);
+      expect(log).toMatch(/trying the next target/);
+      expect(kam.log()).toMatch(
+        /REQ REGISTER sip:registrar\.carphone\.test;transport=tcp from 127\.0\.0\.1:\d+ proto=tcp/,
+      );
+    } finally {
+      await dns.stop();
+    }
+  });
+
   it('reports a registrar name that DNS does not know, and sends nothing', async () => {
     kam = await Kamailio.start({ users });
     const dns = await Dnsmasq.start([{ type: 'A', name: 'kam.carphone.test', address: '127.0.0.1' }]);
