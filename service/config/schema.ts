@@ -77,7 +77,7 @@ export const accountSchema = z.strictObject({
   /**
    * For transport tls: a PEM file of the certificates that may sign the registrar's or proxy's (a
    * carmaker's own CA, say); without it, Node's bundled public CAs. The peer's certificate must name
-   * the IP address it is reached at.
+   * the host the URI names, or the IP address where the URI gives one.
    */
   tlsCaFile: z
     .string()

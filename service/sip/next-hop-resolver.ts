@@ -14,6 +14,8 @@ export interface ResolvedHop {
   protocol: HopProtocol;
   address: string;
   port: number;
+  /** The host name the URI gave, which a TLS peer's certificate must name; none for an address. */
+  name?: string;
 }
 
 export class HopResolutionError extends Error {
@@ -70,10 +72,17 @@ export class NextHopResolver {
     const { protocol, host } = hop;
     const services = hop.port === undefined ? await this.services(`${SRV_PREFIX[protocol]}${host}`) : [];
     if (services.length === 0) {
-      return [{ protocol, address: await this.address(host), port: hop.port ?? DEFAULT_PORT[protocol] }];
+      return [
+        { protocol, address: await this.address(host), port: hop.port ?? DEFAULT_PORT[protocol], name: host },
+      ];
     }
     const targets = await Promise.allSettled(
-      services.map(async (s) => ({ protocol, address: await this.address(s.name), port: s.port })),
+      services.map(async (s) => ({
+        protocol,
+        address: await this.address(s.name),
+        port: s.port,
+        name: host,
+      })),
     );
     const found = targets.flatMap((t) => (t.status === 'fulfilled' ? [t.value] : []));
     const [firstFailure] = targets.flatMap((t) => (t.status === 'rejected' ? [t.reason as unknown] : []));

@@ -75,6 +75,8 @@ export class SipStack {
   private transport: sip.Transport | undefined;
   private transactions: sip.TransactionLayer | undefined;
   private handler: (rq: sip.Request, remote: sip.Remote) => void = () => undefined;
+  /** The TLS options the sip package connects with (one object for every connection), if TLS is on. */
+  private tlsConnections: ConnectionOptions | undefined;
 
   private constructor(
     readonly address: string,
@@ -94,12 +96,14 @@ export class SipStack {
       new NextHopResolver(options.dnsServers),
       options.logger,
     );
+    const tls = options.transport === 'tls' ? await tlsOptions(options) : undefined;
+    s.tlsConnections = tls?.tls;
     const stackOptions: sip.StackOptions = {
       address: options.address,
       port,
       udp: true,
       tcp: true,
-      ...(options.transport === 'tls' ? await tlsOptions(options) : {}),
+      ...tls,
       maxBytesHeaders: 16_384,
       maxContentLength: 65_536,
       logger: {
@@ -248,7 +252,7 @@ export class SipStack {
     try {
       if (rq.method === 'ACK') {
         rq.headers.via = [{ params: { branch: sip.generateBranch() } }];
-        const flow = transport.open(target, (e) =>
+        const flow = this.openFlow(transport, target, (e) =>
           this.logger.warn({ err: errorMessage(e) }, 'ACK not sent'),
         );
         try {
@@ -266,7 +270,7 @@ export class SipStack {
       }
       // A TCP connection that fails ends the transaction with a 503, as RFC 3261 §8.1.3.1 asks.
       const pending: { client?: sip.ClientTransaction } = {};
-      const flow = transport.open(target, (e) => {
+      const flow = this.openFlow(transport, target, (e) => {
         this.logger.warn(
           { err: errorMessage(e), target: `${target.address}:${target.port}` },
           'connection failed',
@@ -277,6 +281,25 @@ export class SipStack {
     } catch (e) {
       this.logger.warn({ err: errorMessage(e), method: rq.method }, 'send failed');
       onResponse(sip.makeResponse(rq, 503, 'Service Unavailable (send failed)'));
+    }
+  }
+
+  /**
+   * Over TLS to a registrar or proxy named by host name, the certificate must name that host (RFC 5922
+   * §4.2: the SIP domain of the URI, not the SRV target or the address) and SNI asks for it. The sip
+   * package connects with one set of TLS options for every connection, synchronously within open():
+   * the name goes into them for that open and out again after.
+   */
+  private openFlow(transport: sip.Transport, target: ResolvedHop, onError: (e: unknown) => void): sip.Flow {
+    const tls = this.tlsConnections;
+    if (!tls || target.protocol !== 'TLS' || target.name === undefined) {
+      return transport.open(target, onError);
+    }
+    tls.servername = target.name;
+    try {
+      return transport.open(target, onError);
+    } finally {
+      delete tls.servername;
     }
   }
 
@@ -326,8 +349,8 @@ export function localFailure(reason: string): string | undefined {
 }
 
 /**
- * The `sip` package's TLS transport: client connections that verify the proxy's certificate (the IP
- * address it is reached at must be in it), TLS 1.2 at least. The package also listens for TLS, on a
+ * The `sip` package's TLS transport: client connections that verify the proxy's certificate (it must
+ * name the host the URI names, or the IP address where the URI gives one), TLS 1.2 at least. The package also listens for TLS, on a
  * port of its own that we pick free (it would otherwise take 5061 and crash where that is in use); that
  * listener has no certificate to offer, so requests reach us down the connections we open.
  */

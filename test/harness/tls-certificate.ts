@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A self-signed certificate for 127.0.0.1 (its own CA: a client that trusts it trusts the server), made
- * with Debian's openssl for the test that needs it: an EC P-256 key, valid two days.
+ * A self-signed certificate (its own CA: a client that trusts it trusts the server), made with Debian's
+ * openssl for the test that needs it: an EC P-256 key, valid two days, for 127.0.0.1 or the host name
+ * given (then for that name alone).
  */
-export function selfSignedCertificate(commonName = '127.0.0.1'): { certFile: string; keyFile: string } {
+export function selfSignedCertificate(hostName?: string): { certFile: string; keyFile: string } {
   const dir = mkdtempSync(join(tmpdir(), 'carphone-tls-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
@@ -28,9 +29,9 @@ export function selfSignedCertificate(commonName = '127.0.0.1'): { certFile: str
       '-days',
       '2',
       '-subj',
-      `/CN=${commonName}`,
+      `/CN=${hostName ?? '127.0.0.1'}`,
       '-addext',
-      'subjectAltName=IP:127.0.0.1',
+      `subjectAltName=${hostName ? `DNS:${hostName}` : 'IP:127.0.0.1'}`,
     ],
     { stdio: 'pipe' },
   );

@@ -213,6 +213,53 @@ describe('registration against kamailio', () => {
     }
   });
 
+  /** kamailio on TLS with a certificate for `certifiedName`, found as registrar.carphone.test by SRV. */
+  async function tlsByName(certifiedName: string): Promise<{ c: OfonoClient; dns: Dnsmasq; caFile: string }> {
+    const certificate = selfSignedCertificate(certifiedName);
+    kam = await Kamailio.start({ users, tls: certificate });
+    const dns = await Dnsmasq.start([
+      {
+        type: 'SRV',
+        service: '_sips._tcp.registrar.carphone.test',
+        target: 'kam.carphone.test',
+        port: kam.port + 1,
+      },
+      { type: 'A', name: 'kam.carphone.test', address: '127.0.0.1' },
+    ]);
+    const c = await start(
+      account('sip:registrar.carphone.test', {
+        transport: 'tls',
+        tlsCaFile: certificate.certFile,
+        dnsServers: [dns.server],
+      }),
+    );
+    return { c, dns, caFile: certificate.certFile };
+  }
+
+  it('over TLS to a registrar named by host name, takes a certificate for that name (RFC 5922), not for the address', async () => {
+    const { c, dns } = await tlsByName('registrar.carphone.test');
+    try {
+      await waitFor('registered', async () => (await registration(c)).Registration === 'registered');
+      expect(dns.queries()).toContain('_sips._tcp.registrar.carphone.test');
+      expect(kam?.log()).toMatch(/REQ REGISTER sip:registrar\.carphone\.test;transport=tls .* proto=tls/);
+    } finally {
+      await dns.stop();
+    }
+  });
+
+  it('over TLS, refuses a registrar whose certificate names another host, and says so', async () => {
+    const { c, dns } = await tlsByName('elsewhere.carphone.test');
+    try {
+      await waitFor('failure reported', async () => (await registration(c)).Registration === 'failed');
+      expect((await registration(c)).RegistrationError).toMatch(
+        /registrar unreachable \(503: .*registrar\.carphone\.test.*elsewhere\.carphone\.test/,
+      );
+      expect(kam?.log()).not.toMatch(/REQ REGISTER/);
+    } finally {
+      await dns.stop();
+    }
+  });
+
   it('reports a registrar name that DNS does not know, and sends nothing', async () => {
     kam = await Kamailio.start({ users });
     const dns = await Dnsmasq.start([{ type: 'A', name: 'kam.carphone.test', address: '127.0.0.1' }]);
