@@ -14,19 +14,16 @@ const dnsServer = z
   .string()
   .regex(/^(\d{1,3}\.){3}\d{1,3}(:\d{1,5})?$/, 'must be an IPv4 address, or address:port, such as 10.0.0.53')
   .refine((s) => {
-    const [address = '', portText] = s.split(':');
+    const [address, portText] = s.split(':');
     return (
-      address.split('.').every((o) => Number(o) <= 255) &&
+      ipv4.safeParse(address).success &&
       (portText === undefined || (Number(portText) >= 1 && Number(portText) <= 65535))
     );
   }, 'each octet must be 0-255 and the port 1-65535');
 
 const sipUri = z
   .string()
-  .regex(
-    /^sips?:[^\s]+$/,
-    'must be a SIP URI such as sip:127.0.0.1:5060 (host names are not resolved; use an IP)',
-  );
+  .regex(/^sips?:[^\s]+$/, 'must be a SIP URI such as sip:127.0.0.1:5060 or sip:ims.example.net');
 
 function holdsPemCertificates(path: string): boolean {
   try {

@@ -350,9 +350,10 @@ export function localFailure(reason: string): string | undefined {
 
 /**
  * The `sip` package's TLS transport: client connections that verify the proxy's certificate (it must
- * name the host the URI names, or the IP address where the URI gives one), TLS 1.2 at least. The package also listens for TLS, on a
- * port of its own that we pick free (it would otherwise take 5061 and crash where that is in use); that
- * listener has no certificate to offer, so requests reach us down the connections we open.
+ * name the host the URI names, or the IP address where the URI gives one), TLS 1.2 at least. The
+ * package also listens for TLS, on a port of its own that we pick free (it would otherwise take 5061
+ * and crash where that is in use); that listener has no certificate to offer, so requests reach us
+ * down the connections we open.
  */
 async function tlsOptions(options: StackOptions): Promise<Pick<sip.StackOptions, 'tls' | 'tls_port'>> {
   const tls: ConnectionOptions = {
