@@ -12,6 +12,7 @@ import {
   type NamedHop,
   type ResolvedHop,
 } from './next-hop-resolver.js';
+import { UnreachableTargets } from './unreachable-targets.js';
 
 export type SipTransport = 'udp' | 'tcp' | 'tls';
 
@@ -77,6 +78,7 @@ export class SipStack {
   private handler: (rq: sip.Request, remote: sip.Remote) => void = () => undefined;
   /** The TLS options the sip package connects with (one object for every connection), if TLS is on. */
   private tlsConnections: ConnectionOptions | undefined;
+  private readonly unreachable = new UnreachableTargets();
 
   private constructor(
     readonly address: string,
@@ -208,7 +210,7 @@ export class SipStack {
       return;
     }
     this.resolver.resolve(hop).then(
-      (targets) => this.sendInTurn(rq, targets, onResponse),
+      (targets) => this.sendInTurn(rq, this.unreachable.order(targets), onResponse),
       (e: unknown) => {
         this.logger.warn({ err: errorMessage(e), method: rq.method }, 'next hop not found');
         onResponse(sip.makeResponse(rq, 503, notFoundReason(e)));
@@ -217,20 +219,27 @@ export class SipStack {
   }
 
   /**
-   * RFC 3263 §4.3: where a target cannot be connected to, the next one gets the request, in a new
-   * transaction. (A target that does not answer over UDP is not given up on: its timeout is the
-   * transaction's, 32 s, and ends the request.) A CANCEL is looked up afresh: tried in the same order,
-   * it reaches the target its INVITE reached unless DNS answers differently in between.
+   * RFC 3263 §4.3: where a target cannot be connected to, or does not answer at all before the
+   * transaction times out (64·T1, 32 s, over UDP), the next one gets the request, in a new transaction,
+   * and the failed one is tried last for a while (unreachable-targets.ts). A target that sent anything
+   * back is alive: its timeout or error ends the request. A CANCEL is looked up afresh: put in order the
+   * same way, it reaches the target its INVITE reached unless DNS answers differently in between.
    */
   private sendInTurn(rq: sip.Request, targets: ResolvedHop[], onResponse: (rs: sip.Response) => void): void {
     const [target, ...rest] = targets;
     if (!target) {
       return;
     }
+    let heardFrom = false;
     this.sendTo(rq, target, (rs) => {
-      if (rest.length > 0 && rs.status === 503 && connectionFailure(rs.reason) !== undefined) {
+      const unreachable = heardFrom ? undefined : unreachableTarget(rq, rs);
+      heardFrom ||= unreachable === undefined;
+      if (unreachable !== undefined) {
+        this.unreachable.mark(target);
+      }
+      if (rest.length > 0 && unreachable !== undefined) {
         this.logger.info(
-          { failed: `${target.address}:${target.port}`, method: rq.method },
+          { failed: `${target.address}:${target.port}`, why: unreachable, method: rq.method },
           'trying the next target',
         );
         if (rq.method !== 'CANCEL') {
@@ -328,6 +337,21 @@ export class SipStack {
 /** The reason phrase of the 503 the stack answers itself with when it cannot connect (TCP, TLS). */
 function connectionFailedReason(detail: string): string {
   return `Service Unavailable (connection failed: ${detail})`;
+}
+
+/**
+ * Why the target could not be reached, where `rs` is a response the transaction layer made itself (the
+ * sip package builds those on the request's own header objects; a response from the network is parsed
+ * into new ones): its connection failed, or it never answered. Undefined for anything the target sent.
+ */
+function unreachableTarget(rq: sip.Request, rs: sip.Response): string | undefined {
+  if (rs.headers.via !== rq.headers.via) {
+    return undefined;
+  }
+  if (rs.status === 408) {
+    return 'no answer';
+  }
+  return rs.status === 503 ? connectionFailure(rs.reason) : undefined;
 }
 
 /** Why a connection failed, where `reason` is the phrase of a 503 the stack made itself for that. */

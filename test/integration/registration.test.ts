@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,6 +213,48 @@ describe('registration against kamailio', () => {
       await dns.stop();
     }
   });
+
+  it('tries the next SRV target when the preferred one never answers over UDP, once its transaction times out (RFC 3263 §4.3)', async () => {
+    kam = await Kamailio.start({ users });
+    // A UDP port that takes every datagram and answers none: a registrar whose host is up but whose SIP is not.
+    const silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    let swallowed = 0;
+    silent.on('message', () => swallowed++);
+    const dns = await Dnsmasq.start([
+      {
+        type: 'SRV',
+        service: '_sip._udp.registrar.carphone.test',
+        target: 'silent.carphone.test',
+        port: silent.address().port,
+        priority: 10,
+      },
+      {
+        type: 'SRV',
+        service: '_sip._udp.registrar.carphone.test',
+        target: 'kam.carphone.test',
+        port: kam.port,
+        priority: 20,
+      },
+      { type: 'A', name: 'silent.carphone.test', address: '127.0.0.1' },
+      { type: 'A', name: 'kam.carphone.test', address: '127.0.0.1' },
+    ]);
+    try {
+      const c = await start(account('sip:registrar.carphone.test', { dnsServers: [dns.server] }));
+      // Within 45 s: the REGISTER's transaction to the silent target ends after 32 s, and the
+      // authenticated REGISTER after kamailio's challenge goes straight to kamailio (to the silent
+      // target first, it would wait another 32 s).
+      await waitFor('registered', async () => (await registration(c)).Registration === 'registered', 45_000);
+      // The REGISTER and its retransmissions (500 ms, doubling) went to the silent target first.
+      expect(swallowed).toBeGreaterThanOrEqual(7);
+      const log = daemon?.log(5000) ?? '';
+      expect(log).toContain(`"failed":"127.0.0.1:${silent.address().port}","why":"no answer"`);
+      expect(kam.log()).toMatch(/REQ REGISTER sip:registrar\.carphone\.test from 127\.0\.0\.1:\d+ proto=udp/);
+    } finally {
+      silent.close();
+      await dns.stop();
+    }
+  }, 60_000);
 
   /** kamailio on TLS with a certificate for `certifiedName`, found as registrar.carphone.test by SRV. */
   async function tlsByName(certifiedName: string): Promise<{ c: OfonoClient; dns: Dnsmasq; caFile: string }> {
