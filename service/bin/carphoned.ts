@@ -5,6 +5,7 @@ import { embeddedDefaults, loadConfigFile, parseConfig } from '../config/load.js
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log/logger.js';
 import { startDaemon, VERSION } from '../daemon/daemon.js';
+import { optimiseHotCodeSooner } from '../daemon/optimise-sooner.js';
 
 const program = new Command()
   .name('carphoned')
@@ -53,6 +54,7 @@ function loadConfig(): Config {
 }
 
 async function main(): Promise<void> {
+  optimiseHotCodeSooner();
   let config: Config;
   try {
     config = loadConfig();
