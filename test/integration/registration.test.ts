@@ -46,6 +46,24 @@ async function registration(c: OfonoClient): Promise<Record<string, unknown>> {
   return c.properties('/sip0', 'org.carphone.SipAccount');
 }
 
+/**
+ * DNS for registrar.carphone.test: two SRV targets on loopback, the preferred one (priority 10) at
+ * `preferredPort`, kamailio (priority 20) at `backupPort`.
+ */
+function preferredAndBackup(
+  transport: 'udp' | 'tcp',
+  preferredPort: number,
+  backupPort: number,
+): Promise<Dnsmasq> {
+  const service = `_sip._${transport}.registrar.carphone.test`;
+  return Dnsmasq.start([
+    { type: 'SRV', service, target: 'preferred.carphone.test', port: preferredPort, priority: 10 },
+    { type: 'SRV', service, target: 'kam.carphone.test', port: backupPort, priority: 20 },
+    { type: 'A', name: 'preferred.carphone.test', address: '127.0.0.1' },
+    { type: 'A', name: 'kam.carphone.test', address: '127.0.0.1' },
+  ]);
+}
+
 afterEach(async () => {
   client?.disconnect();
   await daemon?.stop();
@@ -180,24 +198,7 @@ describe('registration against kamailio', () => {
   it('tries the next SRV target when the preferred one refuses the connection (RFC 3263 §4.3)', async () => {
     kam = await Kamailio.start({ users });
     const closed = await freePort();
-    const dns = await Dnsmasq.start([
-      {
-        type: 'SRV',
-        service: '_sip._tcp.registrar.carphone.test',
-        target: 'down.carphone.test',
-        port: closed,
-        priority: 10,
-      },
-      {
-        type: 'SRV',
-        service: '_sip._tcp.registrar.carphone.test',
-        target: 'kam.carphone.test',
-        port: kam.port,
-        priority: 20,
-      },
-      { type: 'A', name: 'down.carphone.test', address: '127.0.0.1' },
-      { type: 'A', name: 'kam.carphone.test', address: '127.0.0.1' },
-    ]);
+    const dns = await preferredAndBackup('tcp', closed, kam.port);
     try {
       const c = await start(
         account('sip:registrar.carphone.test', { transport: 'tcp', dnsServers: [dns.server] }),
@@ -221,24 +222,7 @@ describe('registration against kamailio', () => {
     await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
     let swallowed = 0;
     silent.on('message', () => swallowed++);
-    const dns = await Dnsmasq.start([
-      {
-        type: 'SRV',
-        service: '_sip._udp.registrar.carphone.test',
-        target: 'silent.carphone.test',
-        port: silent.address().port,
-        priority: 10,
-      },
-      {
-        type: 'SRV',
-        service: '_sip._udp.registrar.carphone.test',
-        target: 'kam.carphone.test',
-        port: kam.port,
-        priority: 20,
-      },
-      { type: 'A', name: 'silent.carphone.test', address: '127.0.0.1' },
-      { type: 'A', name: 'kam.carphone.test', address: '127.0.0.1' },
-    ]);
+    const dns = await preferredAndBackup('udp', silent.address().port, kam.port);
     try {
       const c = await start(account('sip:registrar.carphone.test', { dnsServers: [dns.server] }));
       // Within 45 s: the REGISTER's transaction to the silent target ends after 32 s, and the
