@@ -15,7 +15,8 @@ export const UNREACHABLE_FOR_MS = 5 * 60_000;
 export class UnreachableTargets {
   private readonly until = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** A monotonic clock: a head unit's wall clock jumps when GNSS or the network first sets it. */
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   mark(target: ResolvedHop): void {
     this.until.set(key(target), this.now() + UNREACHABLE_FOR_MS);
