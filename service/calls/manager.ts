@@ -39,8 +39,12 @@ export interface CallRecord {
   remoteUri: string;
   /** When the call was placed or started ringing. */
   createdAtMs: number;
-  /** When it was first answered. */
+  /** When it was first answered (wall clock: StartTime). */
   startedAtMs?: number;
+  /** How long it was connected, once it has ended (monotonic clock: the wall clock may be set meanwhile). */
+  talkTimeMs?: number;
+  /** When it was first answered on the monotonic clock, for the talk time. */
+  answeredAtMonotonicMs?: number;
   props: CallProperties;
   /** The latest media quality (RTCP), once the call has had an RTCP interval. */
   quality?: CallQuality;
@@ -356,6 +360,7 @@ export class CallManager {
       changed.push('State');
       if (state === 'active' && rec.props.StartTime === undefined) {
         rec.startedAtMs = this.clock.now();
+        rec.answeredAtMonotonicMs = this.clock.monotonicMs();
         rec.props.StartTime = formatStartTime(rec.startedAtMs);
         changed.push('StartTime');
       }
@@ -374,6 +379,9 @@ export class CallManager {
     const rec = this.records.get(info.id);
     if (!rec) {
       return;
+    }
+    if (rec.answeredAtMonotonicMs !== undefined) {
+      rec.talkTimeMs = this.clock.monotonicMs() - rec.answeredAtMonotonicMs;
     }
     // oFono emits DisconnectReason before the State change to disconnected, then CallRemoved.
     this.events.emit('disconnect-reason', rec, reason);

@@ -2,14 +2,22 @@
  * Time as an input. Every protocol timer in carphone goes through a Clock so that state machines and
  * their runners can be driven by a simulated clock in tests (registration refresh, backoff, 2xx
  * retransmission) instead of by wall time.
+ *
+ * Two readings: the wall clock for what is recorded or sent as a time of day (call history, StartTime,
+ * the MSD's timestamp, a deadline kept across restarts), and a monotonic one for how long something
+ * took or has lasted. A head unit's wall clock jumps, often by years, when GNSS, the cellular network or
+ * NTP first sets it after boot: measured on it, a held key would become a long press and a CAN message
+ * that stopped arriving would not time out until the clock caught up again.
  */
 export interface TimerHandle {
   readonly id: number;
 }
 
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Wall time: milliseconds since the epoch. */
   now(): number;
+  /** Milliseconds on a clock that never jumps, from an arbitrary origin: for durations only. */
+  monotonicMs(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle | undefined): void;
 }
@@ -19,6 +27,7 @@ export const systemClock: Clock = (() => {
   const timers = new Map<number, NodeJS.Timeout>();
   return {
     now: () => Date.now(),
+    monotonicMs: () => performance.now(),
     setTimeout(fn, ms) {
       const id = nextId++;
       const t = setTimeout(() => {
@@ -43,7 +52,10 @@ export const systemClock: Clock = (() => {
 
 /** A clock that only moves when told to: for tests of timer-driven behaviour. */
 export class ManualClock implements Clock {
+  /** Monotonic time; timers run on it, as Node's do. */
   private current: number;
+  /** How far the wall clock is from the monotonic one: changed when the wall clock is set. */
+  private wallOffset = 0;
   private nextId = 1;
   private readonly pending = new Map<number, { at: number; fn: () => void }>();
 
@@ -52,7 +64,16 @@ export class ManualClock implements Clock {
   }
 
   now(): number {
+    return this.current + this.wallOffset;
+  }
+
+  monotonicMs(): number {
     return this.current;
+  }
+
+  /** The wall clock set to `wallMs` (as GNSS or NTP would), monotonic time and timers unmoved. */
+  setWallClock(wallMs: number): void {
+    this.wallOffset = wallMs - this.current;
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {

@@ -104,7 +104,7 @@ export async function startDaemon(
   bus.export('/history', historyIface);
   for (const line of lines) {
     line.manager.events.on('removed', (rec, reason) => {
-      const entry = history.add(entryFor(line.id, rec, reason, clock.now()));
+      const entry = history.add(entryFor(line.id, rec, reason));
       historyIface.EntryAdded(entryDict(entry));
     });
   }

@@ -146,13 +146,12 @@ export function entryFor(
   call: {
     direction: 'incoming' | 'outgoing';
     createdAtMs: number;
-    startedAtMs?: number;
+    talkTimeMs?: number;
     props: { LineIdentification: string; Name: string; Emergency: boolean };
   },
   reason: string,
-  endedAt: number,
 ): NewEntry {
-  const answered = call.startedAtMs !== undefined;
+  const answered = call.talkTimeMs !== undefined;
   const kind: HistoryKind =
     call.direction === 'outgoing'
       ? 'outgoing'
@@ -167,7 +166,7 @@ export function entryFor(
     number: call.props.LineIdentification,
     name: call.props.Name,
     startedAt: call.createdAtMs,
-    duration: answered ? (endedAt - (call.startedAtMs ?? endedAt)) / 1000 : 0,
+    duration: (call.talkTimeMs ?? 0) / 1000,
     emergency: call.props.Emergency,
     reason,
   };

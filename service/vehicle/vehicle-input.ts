@@ -96,7 +96,7 @@ export class VehicleInput {
     this.events = new SafeEmitter((e, ev) =>
       logger.error({ err: errorMessage(e), ev }, 'vehicle listener failed'),
     );
-    const start = clock.now();
+    const start = clock.monotonicMs();
     for (const [name, m] of Object.entries(loaded.bindings.messages)) {
       const def = loaded.db.messages.get(name);
       if (!def) {
@@ -142,7 +142,7 @@ export class VehicleInput {
   }
 
   /** Time passes: messages that stopped arriving go invalid, held keys become long presses. */
-  tick(now = this.clock.now()): void {
+  tick(now = this.clock.monotonicMs()): void {
     for (const w of this.watched.values()) {
       const timeout = this.loaded.bindings.messages[w.def.name]?.timeoutMs ?? 1000;
       if (now - Math.max(w.lastRxAt ?? -Infinity, w.lastCheckAt) >= timeout) {
@@ -172,7 +172,7 @@ export class VehicleInput {
     if (!w || frame.rtr) {
       return;
     }
-    const now = this.clock.now();
+    const now = this.clock.monotonicMs();
     w.lastRxAt = now;
     const [state, result] = checkFrame(w.receiver, w.state, frame.data);
     w.state = state;

@@ -4,9 +4,11 @@ import { CallManager, formatStartTime, type CallDriver } from '../../../service/
 import { silentLogger } from '../../../service/log/logger.js';
 import type { UaCallInfo } from '../../../service/sip/user-agent.js';
 import type { CallPhase } from '../../../service/calls/call-machine.js';
+import { entryFor } from '../../../service/history/call-history.js';
 
 /** A driver that records what the manager asked of it and lets the test play the network. */
 function setup(): {
+  clock: ManualClock;
   manager: CallManager;
   actions: string[];
   add: (id: string, phase: CallPhase, dir?: 'incoming' | 'outgoing') => void;
@@ -41,6 +43,7 @@ function setup(): {
   };
   manager.attach(driver);
   return {
+    clock,
     manager,
     actions,
     add: (id, phase, dir = 'incoming') => {
@@ -168,6 +171,32 @@ describe('CallManager (oFono call rules)', () => {
     t.change('o', active);
     expect(t.manager.get('o')?.props.StartTime).toBe(first);
     expect(formatStartTime(Date.UTC(2027, 0, 2, 3, 4, 5))).toBe('2027-01-02T03:04:05+0000');
+  });
+
+  it('logs the talk time of a call during which the wall clock was set a year back', () => {
+    const t = setup();
+    const logged: ReturnType<typeof entryFor>[] = [];
+    t.manager.events.on('removed', (rec, reason) => logged.push(entryFor('sip0', rec, reason)));
+    t.add('o', { phase: 'dialing' }, 'outgoing');
+    t.clock.advance(5_000);
+    t.change('o', active);
+    t.clock.setWallClock(t.clock.now() - 365 * 24 * 3600_000);
+    t.clock.advance(42_000);
+    t.manager.onCallEnded(
+      {
+        id: 'o',
+        direction: 'outgoing',
+        remoteUri: '',
+        lineIdentification: 'o',
+        name: '',
+        phase: { phase: 'ended', reason: 'local', cancel: 'none' },
+      },
+      'local',
+      undefined,
+    );
+    expect(logged).toMatchObject([
+      { kind: 'outgoing', duration: 42, startedAt: Date.UTC(2026, 10, 24, 12, 0, 0) },
+    ]);
   });
 
   it('marks calls to 112 and 911 as emergency calls', async () => {

@@ -242,6 +242,35 @@ describe('steering-wheel keys', () => {
   });
 });
 
+describe('the wall clock set while the car runs (GNSS, the network or NTP after boot)', () => {
+  const keys = (v: Record<string, number>): CanFrame => frameFor(reference, 'CP_SteeringWheel', v);
+  const YEAR_MS = 365 * 24 * 3600_000;
+
+  it('leaves a brief press of a key a short press when the wall clock jumps a year ahead during it', () => {
+    const r = rig();
+    r.send(keys({}), 100);
+    r.send(keys({ HangUpKey: 1 }), 100);
+    r.clock.setWallClock(r.clock.now() + YEAR_MS);
+    r.send(keys({ HangUpKey: 1 }), 100);
+    r.send(keys({}), 100);
+    expect(r.buttons).toEqual(['hangup:short']);
+  });
+
+  it('still notices the crash message missing after the wall clock was set a year back', () => {
+    const r = rig();
+    for (let c = 0; c < 5; c++) {
+      r.send(quiet(c));
+    }
+    r.clock.setWallClock(r.clock.now() - YEAR_MS);
+    r.clock.advance(1000);
+    for (let i = 0; i < 5; i++) {
+      r.input.tick();
+      r.clock.advance(200);
+    }
+    expect(r.input.state.crashSensing).toBe(false);
+  });
+});
+
 describe('bindings for real cars', () => {
   it('VW MEB: Hook on MFL_01 is the phone key; Airbag_01 front crash confirmed over 3 frames; buckles count occupants', () => {
     const vw = loadBindings(join(REPO, 'can/bindings/vw-meb.yaml'));
