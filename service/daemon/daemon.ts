@@ -1,6 +1,7 @@
 import { codecNames } from '../sdp/offer-answer.js';
 import type { ChildProcess } from 'node:child_process';
-import { systemClock, type Clock } from '../core/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { procUptimeMs, SleepDetector, SLEEP_CHECK_INTERVAL_MS } from '../core/sleep-detector.js';
 import { errorMessage } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -143,12 +144,14 @@ export async function startDaemon(
     }
   }
   const vehicle = await startVehicle(config, lines, clock, logger, bus, ecall?.service);
+  const stopWatchingSleep = watchForSleep(clock, logger, () => lines.forEach((l) => l.wokeUp()));
   await claimName(bus, config.dbus.name);
   logger.info({ name: config.dbus.name, address }, 'on the bus');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      stopWatchingSleep();
       await vehicle?.stop();
       ecall?.service.stop();
       gnss?.stop();
@@ -163,6 +166,28 @@ export async function startDaemon(
 }
 
 type Bus = Awaited<ReturnType<typeof openBus>>['bus'];
+
+/** Tells the lines when the system wakes from suspend (core/sleep-detector.ts); returns how to stop. */
+function watchForSleep(clock: Clock, logger: Logger, onWake: () => void): () => void {
+  if (procUptimeMs() === undefined) {
+    logger.warn('no /proc/uptime: lines will not re-register at once after the system sleeps');
+    return () => undefined;
+  }
+  const detector = new SleepDetector(
+    { monotonicMs: () => clock.monotonicMs(), bootTimeMs: () => procUptimeMs() ?? NaN },
+    (sleptMs) => {
+      logger.info({ sleptSeconds: Math.round(sleptMs / 1000) }, 'woke from suspend: registering afresh');
+      onWake();
+    },
+  );
+  let timer: TimerHandle | undefined;
+  const check = (): void => {
+    detector.check();
+    timer = clock.setTimeout(check, SLEEP_CHECK_INTERVAL_MS);
+  };
+  timer = clock.setTimeout(check, SLEEP_CHECK_INTERVAL_MS);
+  return () => clock.clearTimeout(timer);
+}
 
 /** The CAN side, when a source is configured: its events go out on org.carphone.Vehicle at /vehicle. */
 /** The configured vCard file; a broken one is reported and the phone carries on without contacts. */

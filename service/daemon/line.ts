@@ -197,6 +197,11 @@ export class Line {
     this.events.emit('registration', 'unregistered', 'line is powered off');
   }
 
+  /** The head unit woke from suspend: the registrar may have forgotten this line meanwhile. */
+  wokeUp(): void {
+    this.registrar?.wokeUp();
+  }
+
   /** Dial as oFono's VoiceCallManager.Dial: validates, resolves the target, applies call rules. */
   async dial(number: string): Promise<CallRecord> {
     const target = parseDialString(number);

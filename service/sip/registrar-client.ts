@@ -60,6 +60,11 @@ export class RegistrarClient {
     this.dispatch({ type: 'start' });
   }
 
+  /** The system was suspended: register afresh now (registration.ts, 'woke-up'). */
+  wokeUp(): void {
+    this.dispatch({ type: 'woke-up' });
+  }
+
   /** Un-REGISTERs (expires 0); resolves when the registrar answered or after `timeoutMs`. */
   async stop(timeoutMs = 2000): Promise<void> {
     this.dispatch({ type: 'stop' });

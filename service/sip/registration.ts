@@ -31,7 +31,12 @@ export type RegistrationEvent =
       localFailure?: string;
     }
   | { type: 'refresh-due' }
-  | { type: 'retry-due' };
+  | { type: 'retry-due' }
+  /**
+   * The head unit slept (suspend to RAM while the car was parked): timers stood still, the registrar's
+   * binding has likely expired and the network address may have changed.
+   */
+  | { type: 'woke-up' };
 
 export type RegistrationEffect =
   | { type: 'send-register'; expires: number; withAuth: boolean }
@@ -127,6 +132,14 @@ export function transition(
     case 'retry-due':
       if (state.kind === 'backoff') {
         return sendFresh(policy, state.attempt, false);
+      }
+      return [state, []];
+    case 'woke-up':
+      // Registered afresh at once, not at the refresh time the sleep pushed hours away; a line waiting
+      // to retry tries now (the network it failed on is likely another).
+      if (state.kind === 'registered' || state.kind === 'backoff') {
+        const [next, effects] = sendFresh(policy, state.kind === 'backoff' ? state.attempt : 0, false);
+        return [next, [{ type: 'clear-timers' }, ...effects]];
       }
       return [state, []];
     case 'response':

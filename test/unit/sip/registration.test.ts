@@ -112,6 +112,35 @@ describe('registration machine', () => {
     expect(fx.some((f) => f.type === 'send-register')).toBe(false);
   });
 
+  it('registers afresh at once when the head unit wakes from sleep, instead of at the refresh time', () => {
+    const registered: RegistrationState = { kind: 'registered', expires: 3600 };
+    const [s, fx] = transition(policy, registered, { type: 'woke-up' });
+    expect(s).toEqual({ kind: 'registering', attempt: 0, authSent: false, refreshing: false });
+    expect(fx).toEqual([
+      { type: 'clear-timers' },
+      { type: 'status', status: 'registering', reason: '' },
+      { type: 'send-register', expires: 600, withAuth: false },
+    ]);
+  });
+
+  it('retries at once on waking when it was waiting to retry, keeping its backoff count', () => {
+    const [s, fx] = transition(policy, { kind: 'backoff', attempt: 4, reason: 'x' }, { type: 'woke-up' });
+    expect(s).toMatchObject({ kind: 'registering', attempt: 4 });
+    expect(fx[0]).toEqual({ type: 'clear-timers' });
+    expect(fx).toContainEqual({ type: 'send-register', expires: 600, withAuth: false });
+  });
+
+  it('lets a REGISTER already under way, an un-registration or a stopped line be on waking', () => {
+    for (const state of [
+      { kind: 'registering', attempt: 0, authSent: true, refreshing: false },
+      { kind: 'unregistering', authSent: false },
+      { kind: 'stopped' },
+      { kind: 'idle' },
+    ] as RegistrationState[]) {
+      expect(transition(policy, state, { type: 'woke-up' })).toEqual([state, []]);
+    }
+  });
+
   it('ignores provisional responses and stray timer events', () => {
     const reg: RegistrationState = { kind: 'registering', attempt: 0, authSent: false, refreshing: false };
     expect(transition(policy, reg, { type: 'response', status: 100 })).toEqual([reg, []]);
