@@ -39,8 +39,6 @@ export interface CallRecord {
   remoteUri: string;
   /** When the call was placed or started ringing. */
   createdAtMs: number;
-  /** When it was first answered (wall clock: StartTime). */
-  startedAtMs?: number;
   /** How long it was connected, once it has ended (monotonic clock: the wall clock may be set meanwhile). */
   talkTimeMs?: number;
   /** When it was first answered on the monotonic clock, for the talk time. */
@@ -359,9 +357,8 @@ export class CallManager {
       rec.props.State = state;
       changed.push('State');
       if (state === 'active' && rec.props.StartTime === undefined) {
-        rec.startedAtMs = this.clock.now();
         rec.answeredAtMonotonicMs = this.clock.monotonicMs();
-        rec.props.StartTime = formatStartTime(rec.startedAtMs);
+        rec.props.StartTime = formatStartTime(this.clock.now());
         changed.push('StartTime');
       }
     }
