@@ -302,14 +302,26 @@ export class SipStack {
   private openFlow(transport: sip.Transport, target: ResolvedHop, onError: (e: unknown) => void): sip.Flow {
     const tls = this.tlsConnections;
     if (!tls || target.protocol !== 'TLS' || target.name === undefined) {
-      return transport.open(target, onError);
+      return this.untilClosed(transport.open(target, onError));
     }
     tls.servername = target.name;
     try {
-      return transport.open(target, onError);
+      return this.untilClosed(transport.open(target, onError));
     } finally {
       delete tls.servername;
     }
+  }
+
+  /**
+   * A flow that sends nothing once the stack is closed. The sip package's client transaction sends its
+   * request on the next tick, even when it was shut down in between: a request made just before close()
+   * (a line going down as its REGISTER goes out) would write to the closed socket and throw out of a
+   * timer, and its retransmission timers would go on doing so.
+   */
+  private untilClosed(flow: sip.Flow): sip.Flow {
+    return Object.create(flow, {
+      send: { value: (m: sip.Message) => (this.transport ? flow.send(m) : undefined) },
+    }) as sip.Flow;
   }
 
   respond(rs: sip.Response): void {
