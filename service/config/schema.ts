@@ -96,9 +96,24 @@ export const accountSchema = z.strictObject({
   srtp: z.enum(['off', 'optional', 'mandatory']).default('off'),
   /** Mean RTCP report interval; RFC 3550 recommends 5 s. Call quality on D-Bus updates as often. */
   rtcpIntervalSeconds: z.number().min(1).max(60).default(5),
+  /**
+   * Where SIP and RTP are bound: an IPv4 address (127.0.0.1 when neither is given), or a network
+   * interface (an LTE modem's, say) whose address the line follows as it changes.
+   */
   listen: z
-    .strictObject({ address: ipv4.default('127.0.0.1'), port: port.default(0) })
-    .default({ address: '127.0.0.1', port: 0 }),
+    .strictObject({
+      address: ipv4.optional(),
+      interface: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be a network interface name such as wwan0')
+        .optional(),
+      port: port.default(0),
+    })
+    .refine(
+      (l) => l.address === undefined || l.interface === undefined,
+      'give address or interface, not both',
+    )
+    .default({ port: 0 }),
   /**
    * The address written into SDP instead of the one RTP is bound to, where the peer reaches this
    * head unit's media through a static mapping (a NAT, a media relay) on the same ports.

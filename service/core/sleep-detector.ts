@@ -10,8 +10,8 @@ export interface SleepClocks {
 
 /** How much more boot time than monotonic time between two checks counts as a sleep. */
 export const SLEEP_THRESHOLD_MS = 2000;
-/** How often the clocks are compared: a wake is noticed within this long. */
-export const SLEEP_CHECK_INTERVAL_MS = 5000;
+/** How often the daemon looks at the system (these clocks, network addresses): a wake is noticed within this long. */
+export const SYSTEM_CHECK_INTERVAL_MS = 5000;
 
 /**
  * Notices that the system was suspended (a head unit sleeps whenever the car is parked): Node's timers

@@ -1,7 +1,7 @@
 import { codecNames } from '../sdp/offer-answer.js';
 import type { ChildProcess } from 'node:child_process';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
-import { procUptimeMs, SleepDetector, SLEEP_CHECK_INTERVAL_MS } from '../core/sleep-detector.js';
+import { procUptimeMs, SleepDetector, SYSTEM_CHECK_INTERVAL_MS } from '../core/sleep-detector.js';
 import { errorMessage } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -144,14 +144,14 @@ export async function startDaemon(
     }
   }
   const vehicle = await startVehicle(config, lines, clock, logger, bus, ecall?.service);
-  const stopWatchingSleep = watchForSleep(clock, logger, () => lines.forEach((l) => l.wokeUp()));
+  const stopWatchingSystem = watchSystem(clock, logger, lines);
   await claimName(bus, config.dbus.name);
   logger.info({ name: config.dbus.name, address }, 'on the bus');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      stopWatchingSleep();
+      stopWatchingSystem();
       await vehicle?.stop();
       ecall?.service.stop();
       gnss?.stop();
@@ -167,26 +167,46 @@ export async function startDaemon(
 
 type Bus = Awaited<ReturnType<typeof openBus>>['bus'];
 
-/** Tells the lines when the system wakes from suspend (core/sleep-detector.ts); returns how to stop. */
-function watchForSleep(clock: Clock, logger: Logger, onWake: () => void): () => void {
+/**
+ * Every few seconds: tells the lines when the system woke from suspend (core/sleep-detector.ts), and
+ * lets a line bound to a network interface follow its address. Returns how to stop.
+ */
+function watchSystem(clock: Clock, logger: Logger, lines: readonly Line[]): () => void {
+  let sleep: SleepDetector | undefined;
   if (procUptimeMs() === undefined) {
     logger.warn('no /proc/uptime: lines will not re-register at once after the system sleeps');
-    return () => undefined;
+  } else {
+    sleep = new SleepDetector(
+      { monotonicMs: () => clock.monotonicMs(), bootTimeMs: () => procUptimeMs() ?? NaN },
+      (sleptMs) => {
+        logger.info({ sleptSeconds: Math.round(sleptMs / 1000) }, 'woke from suspend: registering afresh');
+        lines.forEach((l) => l.wokeUp());
+      },
+    );
   }
-  const detector = new SleepDetector(
-    { monotonicMs: () => clock.monotonicMs(), bootTimeMs: () => procUptimeMs() ?? NaN },
-    (sleptMs) => {
-      logger.info({ sleptSeconds: Math.round(sleptMs / 1000) }, 'woke from suspend: registering afresh');
-      onWake();
-    },
-  );
   let timer: TimerHandle | undefined;
-  const check = (): void => {
-    detector.check();
-    timer = clock.setTimeout(check, SLEEP_CHECK_INTERVAL_MS);
+  let stopped = false;
+  const check = async (): Promise<void> => {
+    sleep?.check();
+    for (const line of lines) {
+      if (stopped) {
+        return;
+      }
+      try {
+        await line.followAddress();
+      } catch (e) {
+        logger.error({ line: line.id, err: errorMessage(e) }, 'line failed to follow its address');
+      }
+    }
+    if (!stopped) {
+      timer = clock.setTimeout(() => void check(), SYSTEM_CHECK_INTERVAL_MS);
+    }
   };
-  timer = clock.setTimeout(check, SLEEP_CHECK_INTERVAL_MS);
-  return () => clock.clearTimeout(timer);
+  timer = clock.setTimeout(() => void check(), SYSTEM_CHECK_INTERVAL_MS);
+  return () => {
+    stopped = true;
+    clock.clearTimeout(timer);
+  };
 }
 
 /** The CAN side, when a source is configured: its events go out on org.carphone.Vehicle at /vehicle. */

@@ -11,6 +11,7 @@ import { parseDialString, targetUri } from '../sip/dial-string.js';
 import { RegistrarClient } from '../sip/registrar-client.js';
 import type { RegistrationStatus } from '../sip/registration.js';
 import { SipStack } from '../sip/stack.js';
+import { listenAddress, type InterfaceTable } from './listen-address.js';
 import { UserAgent } from '../sip/user-agent.js';
 
 export const USER_AGENT = 'carphone/0.1';
@@ -47,6 +48,11 @@ export class Line {
   private ua: UserAgent | undefined;
   private registrar: RegistrarClient | undefined;
   private poweredValue = false;
+  /**
+   * Powered off for want of an address on its interface (not by request): the line comes up by itself
+   * when the interface gets one (followAddress).
+   */
+  private waitingForAddress = false;
   /** Set by the eCall service: dialling an emergency number starts a manual eCall. */
   emergencyDial: ((number: string) => Promise<CallRecord>) | undefined;
   private volumeValue: CallVolume = { Muted: false, SpeakerVolume: 80, MicrophoneVolume: 100 };
@@ -58,6 +64,8 @@ export class Line {
       logger: Logger;
       media: (address: string) => MediaFactory;
       echo?: EchoRoute;
+      /** The system's network interfaces (os.networkInterfaces), for a line bound to one. */
+      interfaces?: () => InterfaceTable;
     },
   ) {
     this.events = new SafeEmitter((e, ev) =>
@@ -118,8 +126,17 @@ export class Line {
     }
     const a = this.account;
     const logger = this.deps.logger.child({ line: a.id });
+    const address = listenAddress(a.listen, this.deps.interfaces?.());
+    if (address === undefined) {
+      this.waitingForAddress = true;
+      throw new CarphoneError(
+        'NOT_AVAILABLE',
+        `network interface ${a.listen.interface ?? ''} has no IPv4 address: the line comes up when it gets one`,
+      );
+    }
+    this.waitingForAddress = false;
     this.stack = await SipStack.open({
-      address: a.listen.address,
+      address,
       port: a.listen.port,
       transport: a.transport,
       ...(a.tlsCaFile !== undefined ? { tlsCa: readFileSync(a.tlsCaFile, 'utf8') } : {}),
@@ -137,7 +154,7 @@ export class Line {
       ...(a.displayName ? { displayName: a.displayName } : {}),
       ...(credentials ? { credentials } : {}),
       ...(proxy ? { proxy } : {}),
-      media: this.deps.media(a.listen.address),
+      media: this.deps.media(address),
       userAgent: USER_AGENT,
       decideIncoming: () => this.manager.decideIncoming(),
       mediaTimeoutMs: a.mediaTimeoutSeconds * 1000,
@@ -182,6 +199,7 @@ export class Line {
   }
 
   async powerOff(): Promise<void> {
+    this.waitingForAddress = false; // powered off on request: it stays off
     if (!this.poweredValue) {
       return;
     }
@@ -195,6 +213,31 @@ export class Line {
     this.events.emit('online', false);
     this.events.emit('powered', false);
     this.events.emit('registration', 'unregistered', 'line is powered off');
+  }
+
+  /**
+   * For a line bound to a network interface: when the interface's address changed (an LTE modem
+   * reconnected), the line comes up again on the new one, registering from it; calls on the old
+   * address are gone with it. When the interface lost its address the line waits, powered off, for one.
+   */
+  async followAddress(): Promise<void> {
+    const iface = this.account.listen.interface;
+    if (iface === undefined) {
+      return;
+    }
+    const now = listenAddress(this.account.listen, this.deps.interfaces?.());
+    const bound = this.stack?.address;
+    if (this.poweredValue && now !== bound) {
+      this.deps.logger.info(
+        { line: this.id, interface: iface, from: bound, to: now ?? null },
+        'address changed',
+      );
+      await this.powerOff();
+      this.waitingForAddress = true;
+    }
+    if (!this.poweredValue && this.waitingForAddress && now !== undefined) {
+      await this.powerOn();
+    }
   }
 
   /** The head unit woke from suspend: the registrar may have forgotten this line meanwhile. */

@@ -91,6 +91,23 @@ describe('configuration', () => {
     expect(parseConfigText(account(pem)).accounts[0]?.tlsCaFile).toBe(pem);
   });
 
+  it('binds a line to an address or to a network interface, not both, and names a bad interface', () => {
+    const account = (listen: string): string =>
+      `accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    listen: ${listen}\n`;
+    expect(parseConfigText(account('{ interface: wwan0 }')).accounts[0]?.listen).toEqual({
+      interface: 'wwan0',
+      port: 0,
+    });
+    expect(problem(account('{ address: 10.0.0.2, interface: wwan0 }'))).toEqual({
+      key: 'accounts[0].listen',
+      problem: 'give address or interface, not both',
+    });
+    expect(problem(account("{ interface: 'wwan0; rm -rf' }"))).toMatchObject({
+      key: 'accounts[0].listen.interface',
+      problem: expect.stringMatching(/network interface name/) as unknown,
+    });
+  });
+
   it('reports an unknown key, so a typo does not pass silently', () => {
     expect(problem('accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    pasword: x\n')).toEqual({
       key: 'accounts[0].pasword',
