@@ -33,33 +33,41 @@ function withModemAddress(address: string | undefined): InterfaceTable {
   return address === undefined ? { wwan0: [] } : { wwan0: [entry(address)] };
 }
 
+/**
+ * A line for an account bound to wwan0, whose interface table `interfaces` gives; registering with
+ * `registrarPort` on loopback where given.
+ */
+function lineOnModem(interfaces: () => InterfaceTable, registrarPort?: number): Line {
+  const account = parseConfig({
+    accounts: [
+      {
+        id: 'sip0',
+        user: '1000',
+        password: 'secret-1000',
+        domain: '127.0.0.1',
+        ...(registrarPort !== undefined ? { registrar: `sip:127.0.0.1:${registrarPort}` } : {}),
+        listen: { interface: 'wwan0' },
+      },
+    ],
+  }).accounts[0];
+  if (!account) {
+    throw new Error('no account parsed');
+  }
+  line = new Line(account, {
+    clock: systemClock,
+    logger: silentLogger,
+    media: (address) => new RtpMediaFactory(address, account.rtpPorts, new NullDevice(), silentLogger),
+    interfaces,
+  });
+  return line;
+}
+
 describe('a line bound to a network interface', () => {
   it('comes up when the interface gets an address, and registers again from the new one when it changes', async () => {
     kam = await Kamailio.start({ users: [{ user: '1000', password: 'secret-1000' }] });
     let table = withModemAddress(undefined);
-    const account = parseConfig({
-      accounts: [
-        {
-          id: 'sip0',
-          user: '1000',
-          password: 'secret-1000',
-          domain: '127.0.0.1',
-          registrar: `sip:127.0.0.1:${kam.port}`,
-          listen: { interface: 'wwan0' },
-        },
-      ],
-    }).accounts[0];
-    if (!account) {
-      throw new Error('no account parsed');
-    }
+    const modemLine = lineOnModem(() => table, kam.port);
     const registrations: string[] = [];
-    const modemLine = new Line(account, {
-      clock: systemClock,
-      logger: silentLogger,
-      media: (address) => new RtpMediaFactory(address, account.rtpPorts, new NullDevice(), silentLogger),
-      interfaces: () => table,
-    });
-    line = modemLine;
     modemLine.events.on('registration', (status) => registrations.push(status));
     const kamailioSaw = (address: string): boolean =>
       new RegExp(`REQ REGISTER .* from ${address.replace(/\./g, '\\.')}:\\d+ proto=udp`).test(
@@ -98,19 +106,7 @@ describe('a line bound to a network interface', () => {
 
   it('stays off when powered off on request, whatever its interface does', async () => {
     let table = withModemAddress('127.0.0.2');
-    const account = parseConfig({
-      accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1', listen: { interface: 'wwan0' } }],
-    }).accounts[0];
-    if (!account) {
-      throw new Error('no account parsed');
-    }
-    const modemLine = new Line(account, {
-      clock: systemClock,
-      logger: silentLogger,
-      media: (address) => new RtpMediaFactory(address, account.rtpPorts, new NullDevice(), silentLogger),
-      interfaces: () => table,
-    });
-    line = modemLine;
+    const modemLine = lineOnModem(() => table);
     await modemLine.powerOn();
     await modemLine.powerOff();
     table = withModemAddress('127.0.0.3');
@@ -120,33 +116,13 @@ describe('a line bound to a network interface', () => {
 
   it('goes down as its first REGISTER goes out without writing to the closed SIP socket', async () => {
     kam = await Kamailio.start({ users: [{ user: '1000', password: 'secret-1000' }] });
-    const account = parseConfig({
-      accounts: [
-        {
-          id: 'sip0',
-          user: '1000',
-          password: 'secret-1000',
-          domain: '127.0.0.1',
-          registrar: `sip:127.0.0.1:${kam.port}`,
-          listen: { interface: 'wwan0' },
-        },
-      ],
-    }).accounts[0];
-    if (!account) {
-      throw new Error('no account parsed');
-    }
     const thrown: unknown[] = [];
     const onUncaught = (e: unknown): void => {
       thrown.push(e);
     };
     process.on('uncaughtException', onUncaught);
     try {
-      const modemLine = new Line(account, {
-        clock: systemClock,
-        logger: silentLogger,
-        media: (address) => new RtpMediaFactory(address, account.rtpPorts, new NullDevice(), silentLogger),
-        interfaces: () => withModemAddress('127.0.0.2'),
-      });
+      const modemLine = lineOnModem(() => withModemAddress('127.0.0.2'), kam.port);
       // As when the modem's address changes the moment the line came up: the REGISTER's transaction
       // sends on the next tick, after the socket is closed, and retransmits 500 ms later.
       await modemLine.powerOn();
