@@ -236,17 +236,17 @@ export class SipStack {
       heardFrom ||= unreachable === undefined;
       if (unreachable !== undefined) {
         this.unreachable.mark(target);
-      }
-      if (rest.length > 0 && unreachable !== undefined) {
-        this.logger.info(
-          { failed: `${target.address}:${target.port}`, why: unreachable, method: rq.method },
-          'trying the next target',
-        );
-        if (rq.method !== 'CANCEL') {
-          rq.headers.via?.shift(); // ours, from sendTo; the next transaction puts its own
+        if (rest.length > 0) {
+          this.logger.info(
+            { failed: `${target.address}:${target.port}`, why: unreachable, method: rq.method },
+            'trying the next target',
+          );
+          if (rq.method !== 'CANCEL') {
+            rq.headers.via?.shift(); // ours, from sendTo; the next transaction puts its own
+          }
+          this.sendInTurn(rq, rest, onResponse);
+          return;
         }
-        this.sendInTurn(rq, rest, onResponse);
-        return;
       }
       onResponse(rs);
     });
@@ -300,15 +300,15 @@ export class SipStack {
    * the name goes into them for that open and out again after.
    */
   private openFlow(transport: sip.Transport, target: ResolvedHop, onError: (e: unknown) => void): sip.Flow {
-    const tls = this.tlsConnections;
-    if (!tls || target.protocol !== 'TLS' || target.name === undefined) {
-      return this.untilClosed(transport.open(target, onError));
+    const named = target.protocol === 'TLS' ? target.name : undefined;
+    const tls = named !== undefined ? this.tlsConnections : undefined;
+    if (tls) {
+      tls.servername = named;
     }
-    tls.servername = target.name;
     try {
       return this.untilClosed(transport.open(target, onError));
     } finally {
-      delete tls.servername;
+      delete tls?.servername;
     }
   }
 
