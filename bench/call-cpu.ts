@@ -67,6 +67,8 @@ export interface CallCpu {
   firstCall: CpuFigure;
   /** After that, medians over the windows: what every later minute of a call, and every later call, costs. */
   steady: CpuFigure;
+  /** The whole call as measured (first part and windows): its total CPU over its seconds. */
+  wholeCall: CpuFigure & { seconds: number };
   /** What each caller used before the call (subtracted above), ms/s. */
   idle: { carphoned: number; baresip: number };
 }
@@ -148,10 +150,20 @@ export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 60
       await sleep(1000);
       heardThroughout(join(dir, `rec-${carphoneCodec}`), 'call-', 440, callSeconds, 'carphoned');
       heardThroughout(calleeA.recordDir, '-dec.wav', 700, callSeconds, 'the baresip carphoned called');
+      const measuredSeconds = warmUpSeconds + windows * windowSeconds;
+      const total = (first: number, rest: number[]): number =>
+        (first * warmUpSeconds + rest.reduce((a, b) => a + b, 0) * windowSeconds) / measuredSeconds;
+      const [ourTotal, theirTotal] = [total(firstCall.carphoned, ours), total(firstCall.baresip, theirs)];
       results.push({
         codec,
         firstCall,
         steady: figure(ours, theirs),
+        wholeCall: {
+          carphoned: ourTotal,
+          baresip: theirTotal,
+          ratio: ourTotal / theirTotal,
+          seconds: measuredSeconds,
+        },
         idle: { carphoned: idle[0] ?? NaN, baresip: idle[1] ?? NaN },
       });
     } finally {

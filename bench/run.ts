@@ -96,6 +96,7 @@ async function main(): Promise<void> {
         `  ${r.codec}, ${label}: carphoned ${x.carphoned.toFixed(1)} ms/s, baresip ${x.baresip.toFixed(1)} ms/s, ratio ${x.ratio.toFixed(2)}`;
       console.log(f('first 60 s of the first call', r.firstCall));
       console.log(f('after that (6 windows of 5 s, medians)', r.steady));
+      console.log(f(`the whole ${r.wholeCall.seconds} s call, total`, r.wholeCall));
       console.log(
         `  (idle before the call: carphoned ${r.idle.carphoned.toFixed(2)} ms/s, baresip ${r.idle.baresip.toFixed(2)} ms/s)`,
       );
