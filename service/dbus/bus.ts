@@ -110,3 +110,13 @@ export async function claimName(bus: Bus, name: string): Promise<void> {
     throw new BusError(`${name} is already owned by another process on this bus`);
   }
 }
+
+/**
+ * Removes the object at `path` with every interface on it. dbus-next's unexport(path, iface) drops the
+ * whole object when the first of several interfaces goes (it tests `length` on a map of them) and then
+ * throws for the next one; called without an interface it removes them all, which its types do not
+ * allow for.
+ */
+export function unexportObject(bus: Bus, path: string): void {
+  (bus as unknown as { unexport(path: string): void }).unexport(path);
+}

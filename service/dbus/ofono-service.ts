@@ -2,6 +2,7 @@ import dbus from 'dbus-next';
 import { EMERGENCY_NUMBERS, type CallRecord } from '../calls/manager.js';
 import type { Logger } from '../log/logger.js';
 import type { Line } from '../daemon/line.js';
+import { unexportObject } from './bus.js';
 import { dbusErrorName } from './errors.js';
 import { ManagerInterface } from './manager-iface.js';
 import { ModemInterface } from './modem-iface.js';
@@ -240,8 +241,9 @@ export class OfonoService {
       }
       m.calls.delete(rec.id);
       m.vcm.CallRemoved(call.path);
-      this.bus.unexport(call.path, call.iface);
-      this.bus.unexport(call.path, call.quality);
+      // Both its interfaces at once (bus.ts says why): one at a time, the second threw, and the
+      // Modem's Emergency was never signalled false after an emergency call.
+      unexportObject(this.bus, call.path);
       if (rec.props.Emergency) {
         m.modem.emitChanged('Emergency', false);
       }

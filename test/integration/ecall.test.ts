@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCannelloni } from '../../can/transport/cannelloni.js';
 import type { CanFrame } from '../../can/frame.js';
-import type { OfonoClient } from '../../service/client/ofono-client.js';
+import type { OfonoClient, SignalRecord } from '../../service/client/ofono-client.js';
 import { toMilliarcseconds } from '../../service/ecall/msd/msd.js';
 import { PsapSimulator, type PsapCall } from '../../service/psap/psap-simulator.js';
 import { loadBindings } from '../../service/vehicle/bindings-load.js';
@@ -216,8 +216,9 @@ describe('NG eCall end to end, with the PSAP simulator', () => {
     );
   });
 
-  it('starts a manual eCall when 112 is dialled', async () => {
+  it('starts a manual eCall when 112 is dialled, and the modem says when the emergency is over', async () => {
     const before = calls.length;
+    const since = client.signals.length;
     const path = await client.dial('/sip0', '112');
     expect(path).toMatch(/^\/sip0\/voicecall\d+$/);
     const call = await waitFor('manual eCall at the PSAP', () => calls[before], 5000);
@@ -228,6 +229,17 @@ describe('NG eCall end to end, with the PSAP simulator', () => {
     });
     psap.clearDown(call.callId);
     await waitFor('callback', async () => (await emergency(client)).State === 'callback', 5000);
+    // oFono's Modem.Emergency: true while an emergency call is up, and a client (an HMI showing the
+    // emergency state) learns its end from the signal.
+    const modemEmergency = (value: boolean) => (s: SignalRecord) =>
+      s.path === '/sip0' &&
+      s.interface === 'org.ofono.Modem' &&
+      s.member === 'PropertyChanged' &&
+      s.args[0] === 'Emergency' &&
+      s.args[1] === value;
+    await client.waitForSignal(modemEmergency(true), 5000, since);
+    await client.waitForSignal(modemEmergency(false), 5000, since);
+    expect((await client.properties('/sip0', 'org.ofono.Modem')).Emergency).toBe(false);
     await waitFor('idle', async () => (await emergency(client)).State === 'idle', 8000, 200);
   });
 
