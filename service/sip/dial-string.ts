@@ -9,8 +9,9 @@ export type DialTarget =
 
 const E164 = /^\+[1-9][0-9]{1,14}$/;
 const DIGITS = /^[0-9*#]{1,80}$/;
+/** The host is a name, an IPv4 address or a bracketed IPv6 reference (RFC 3261 §25.1). */
 const SIP_URI =
-  /^sips?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@)?[A-Za-z0-9.\-[\]:]+(?::[0-9]{1,5})?(?:;[^\s<>"]*)?$/;
+  /^sips?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:;[^\s<>"]*)?$/;
 
 export function parseDialString(input: string): DialTarget {
   const s = input.trim();

@@ -15,6 +15,7 @@ describe('dial strings', () => {
 
   it('passes SIP URIs through', () => {
     expect(targetUri(parseDialString('sip:alice@192.0.2.1:5070'), 'x')).toBe('sip:alice@192.0.2.1:5070');
+    expect(targetUri(parseDialString('sip:bob@[2001:db8::1]:5060'), 'x')).toBe('sip:bob@[2001:db8::1]:5060');
   });
 
   it('refuses anything else with INVALID_FORMAT', () => {
@@ -26,6 +27,9 @@ describe('dial strings', () => {
       '12;34',
       'tel:+4930',
       'sip:',
+      'sip:x@[::1',
+      'sip:x@::1]',
+      'sip:x@host]:5060',
       'x'.repeat(300),
       '1'.repeat(81),
     ]) {
