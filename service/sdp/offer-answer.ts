@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import * as sdpTransform from 'sdp-transform';
 import { SRTP_SUITE } from '../media/srtp/srtp-context.js';
 
@@ -201,7 +202,7 @@ function parseAudio(text: string): ParsedAudio {
     .filter((c) => c.suite === SRTP_SUITE && /^inline:[A-Za-z0-9+/=]{40}/.test(c.config))
     .map((c) => ({ tag: c.id, inline: c.config }));
   const address = audio.connection?.ip ?? parsed.connection?.ip;
-  if (!address || !/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
+  if (!address || !isIPv4(address)) {
     throw new SdpError('SDP has no IPv4 connection address');
   }
   if (!Number.isInteger(audio.port) || audio.port < 1 || audio.port > 65535) {

@@ -178,6 +178,11 @@ describe('SDP offer/answer', () => {
     expect(() =>
       answerOffer(baresipOffer.replace('c=IN IP4 127.0.0.1', 'c=IN IP6 ::1'), local, 'sendrecv'),
     ).toThrow(/IPv4/);
+    for (const bad of ['999.1.1.1', '1.2.3', '01.2.3.4.5']) {
+      expect(() =>
+        answerOffer(baresipOffer.replace('c=IN IP4 127.0.0.1', `c=IN IP4 ${bad}`), local, 'sendrecv'),
+      ).toThrow(/IPv4/);
+    }
     expect(() => answerOffer('garbage', local, 'sendrecv')).toThrow(SdpError);
   });
 
