@@ -4,7 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import * as sip from 'sip';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
-import { validateRequest } from './validate.js';
+import { messageText, validateRequest } from './validate.js';
 import {
   HopResolutionError,
   numericHop,
@@ -110,10 +110,17 @@ export class SipStack {
       maxContentLength: 65_536,
       logger: {
         error: (e) => options.logger.warn({ err: errorMessage(e) }, 'sip transport error'),
-        recv: (m, remote) =>
-          options.logger.trace({ remote: `${remote.address}:${remote.port}` }, `<<< ${sip.stringify(m)}`),
-        send: (m, target) =>
-          options.logger.trace({ target: `${target.address}:${target.port}` }, `>>> ${sip.stringify(m)}`),
+        // Each message is made text only when the trace is on: these run for every message.
+        recv: (m, remote) => {
+          if (options.logger.isLevelEnabled('trace')) {
+            options.logger.trace({ remote: `${remote.address}:${remote.port}` }, `<<< ${messageText(m)}`);
+          }
+        },
+        send: (m, target) => {
+          if (options.logger.isLevelEnabled('trace')) {
+            options.logger.trace({ target: `${target.address}:${target.port}` }, `>>> ${messageText(m)}`);
+          }
+        },
       },
     };
     s.transport = sip.makeTransport(stackOptions, (m, remote) => s.onMessage(m, remote));

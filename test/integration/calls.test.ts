@@ -640,6 +640,27 @@ describe('bad input', () => {
     await noCalls();
     expect(daemon.child.exited).toBe(false);
   });
+
+  it('answers 400 to an INVITE whose Content-Length promises more body than the datagram holds (RFC 3261 §18.3)', async () => {
+    const { LocalAddress } = await client.properties('/sip0', 'org.carphone.SipAccount');
+    const [host, port] = String(LocalAddress).split(':');
+    const socket = createSocket('udp4');
+    const replies: string[] = [];
+    socket.on('message', (m) => replies.push(m.toString('latin1')));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const local = socket.address().port;
+    // A whole, acceptable offer: only the Content-Length is wrong (the datagram was cut short).
+    const sdp = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n`;
+    const invite =
+      `INVITE sip:1000@${host}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bKcut${Date.now()}\r\n` +
+      `From: <sip:cut@127.0.0.1>;tag=1\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: cut-${Date.now()}@x\r\nCSeq: 1 INVITE\r\n` +
+      `Contact: <sip:cut@127.0.0.1:${local}>\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length + 100}\r\n\r\n${sdp}`;
+    socket.send(Buffer.from(invite, 'latin1'), Number(port), host);
+    const reply = await waitFor('a reply', () => replies[0], 5000);
+    socket.close();
+    expect(reply).toMatch(/^SIP\/2\.0 400 .*Content-Length/);
+    expect(await client.calls('/sip0')).toEqual([]);
+  });
 });
 
 function readdirSafe(d: string): string[] {
