@@ -603,35 +603,26 @@ describe('bad input', () => {
   });
 
   it('answers malformed SIP with 400 or drops it, and still places a call afterwards', async () => {
-    const { LocalAddress } = await client.properties('/sip0', 'org.carphone.SipAccount');
-    const [host, port] = String(LocalAddress).split(':');
-    const socket = createSocket('udp4');
-    const replies: string[] = [];
-    socket.on('message', (m) => replies.push(m.toString('latin1')));
-    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-    const local = socket.address().port;
-    const head = (extra: string, cl: string, body = ''): string =>
-      `INVITE sip:1000@${host}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${Math.random().toString(36).slice(2)}\r\n` +
-      `From: <sip:evil@127.0.0.1>;tag=1\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: ${Math.random()}@x\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${cl}\r\n\r\n${body}`;
+    const sip = await rawSip();
     const garbage = [
       'hello world',
       Buffer.from([0, 1, 2, 3, 255, 254]).toString('latin1'),
-      head('', '99999', 'v=0'),
-      head('', 'abc', 'v=0'),
-      head('CSeq: 1 BYE\r\n', '0'),
-      `INVITE sip:1000@${host}:${port} SIP/2.0\r\nCall-ID: x\r\n\r\n`,
-      head(`X-Huge: ${'A'.repeat(60_000)}\r\n`, '0'),
-      head('', '10', 'v=0\r\nm=audio 0 RTP/AVP 0\r\n'),
+      sip.invite('', '99999', 'v=0'),
+      sip.invite('', 'abc', 'v=0'),
+      sip.invite('CSeq: 1 BYE\r\n', '0'),
+      `INVITE sip:1000@${sip.host}:${sip.port} SIP/2.0\r\nCall-ID: x\r\n\r\n`,
+      sip.invite(`X-Huge: ${'A'.repeat(60_000)}\r\n`, '0'),
+      sip.invite('', '10', 'v=0\r\nm=audio 0 RTP/AVP 0\r\n'),
       `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKnothing\r\nCall-ID: none\r\nCSeq: 1 INVITE\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\n\r\n`,
     ];
     for (let round = 0; round < 20; round++) {
       for (const g of garbage) {
-        socket.send(Buffer.from(g, 'latin1'), Number(port), host);
+        sip.send(g);
       }
     }
-    await waitFor('a 400 reply', () => replies.some((r) => r.startsWith('SIP/2.0 400')), 5000);
-    expect(replies.every((r) => /^SIP\/2\.0 (400|413|488|513) /.test(r))).toBe(true);
-    socket.close();
+    await waitFor('a 400 reply', () => sip.replies.some((r) => r.startsWith('SIP/2.0 400')), 5000);
+    expect(sip.replies.every((r) => /^SIP\/2\.0 (400|413|488|513) /.test(r))).toBe(true);
+    sip.close();
 
     const since = client.signals.length;
     const path = await client.dial('/sip0', '2001');
@@ -642,26 +633,47 @@ describe('bad input', () => {
   });
 
   it('answers 400 to an INVITE whose Content-Length promises more body than the datagram holds (RFC 3261 §18.3)', async () => {
-    const { LocalAddress } = await client.properties('/sip0', 'org.carphone.SipAccount');
-    const [host, port] = String(LocalAddress).split(':');
-    const socket = createSocket('udp4');
-    const replies: string[] = [];
-    socket.on('message', (m) => replies.push(m.toString('latin1')));
-    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-    const local = socket.address().port;
+    const sip = await rawSip();
     // A whole, acceptable offer: only the Content-Length is wrong (the datagram was cut short).
     const sdp = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n`;
-    const invite =
-      `INVITE sip:1000@${host}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bKcut${Date.now()}\r\n` +
-      `From: <sip:cut@127.0.0.1>;tag=1\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: cut-${Date.now()}@x\r\nCSeq: 1 INVITE\r\n` +
-      `Contact: <sip:cut@127.0.0.1:${local}>\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length + 100}\r\n\r\n${sdp}`;
-    socket.send(Buffer.from(invite, 'latin1'), Number(port), host);
-    const reply = await waitFor('a reply', () => replies[0], 5000);
-    socket.close();
+    const extra = `Contact: <sip:evil@127.0.0.1:${sip.local}>\r\nContent-Type: application/sdp\r\n`;
+    sip.send(sip.invite(extra, String(sdp.length + 100), sdp));
+    const reply = await waitFor('a reply', () => sip.replies[0], 5000);
+    sip.close();
     expect(reply).toMatch(/^SIP\/2\.0 400 .*Content-Length/);
     expect(await client.calls('/sip0')).toEqual([]);
   });
 });
+
+/** A UDP socket of the test's own that sends raw text to sip0's SIP port and keeps every reply. */
+async function rawSip(): Promise<{
+  host: string;
+  port: string;
+  local: number;
+  replies: string[];
+  invite(extra: string, contentLength: string, body?: string): string;
+  send(text: string): void;
+  close(): void;
+}> {
+  const { LocalAddress } = await client.properties('/sip0', 'org.carphone.SipAccount');
+  const [host = '', port = ''] = String(LocalAddress).split(':');
+  const socket = createSocket('udp4');
+  const replies: string[] = [];
+  socket.on('message', (m) => replies.push(m.toString('latin1')));
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  const local = socket.address().port;
+  return {
+    host,
+    port,
+    local,
+    replies,
+    invite: (extra, contentLength, body = '') =>
+      `INVITE sip:1000@${host}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${Math.random().toString(36).slice(2)}\r\n` +
+      `From: <sip:evil@127.0.0.1>;tag=1\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: ${Math.random()}@x\r\nCSeq: 1 INVITE\r\n${extra}Content-Length: ${contentLength}\r\n\r\n${body}`,
+    send: (text) => socket.send(Buffer.from(text, 'latin1'), Number(port), host),
+    close: () => socket.close(),
+  };
+}
 
 function readdirSafe(d: string): string[] {
   try {
