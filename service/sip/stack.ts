@@ -4,7 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import * as sip from 'sip';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
-import { messageText, validateRequest } from './validate.js';
+import { bodyMatchesLength, messageText, validateRequest } from './validate.js';
 import {
   HopResolutionError,
   numericHop,
@@ -136,6 +136,14 @@ export class SipStack {
     }
     try {
       if (!('method' in m)) {
+        if (!bodyMatchesLength(m)) {
+          // Its retransmission, or the transaction's timeout, decides instead.
+          this.logger.info(
+            { remote: `${remote.address}:${remote.port}`, status: m.status },
+            'response dropped: its Content-Length does not match its body',
+          );
+          return;
+        }
         transactions.getClient(m)?.message(m, remote);
         return;
       }

@@ -17,9 +17,7 @@ const MAX_REQUEST_BYTES = 16_384;
  * request line, and arbitrarily large headers.
  */
 export function validateRequest(rq: sip.Request): RequestProblem | undefined {
-  const cl = rq.headers['content-length'];
-  const body = rq.content ?? '';
-  if (cl !== undefined && (!Number.isInteger(cl) || cl < 0 || cl !== body.length)) {
+  if (!bodyMatchesLength(rq)) {
     return { status: 400, reason: 'Bad Request (Content-Length does not match the body)' };
   }
   const cseq = rq.headers.cseq;
@@ -58,6 +56,15 @@ export function validateRequest(rq: sip.Request): RequestProblem | undefined {
     };
   }
   return undefined;
+}
+
+/**
+ * Whether a message's body is as long as its Content-Length says (or it has none). Over UDP a shorter
+ * body is a datagram cut short (RFC 3261 §18.3): a request gets 400, a response is discarded.
+ */
+export function bodyMatchesLength(m: sip.Message): boolean {
+  const cl = m.headers['content-length'];
+  return cl === undefined || (Number.isInteger(cl) && cl >= 0 && cl === (m.content ?? '').length);
 }
 
 /**
