@@ -1,4 +1,5 @@
 import { lookup, Resolver } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
 
 export type HopProtocol = 'UDP' | 'TCP' | 'TLS';
 
@@ -30,10 +31,6 @@ export class HopResolutionError extends Error {
 
 const SRV_PREFIX: Record<HopProtocol, string> = { UDP: '_sip._udp.', TCP: '_sip._tcp.', TLS: '_sips._tcp.' };
 const DEFAULT_PORT: Record<HopProtocol, number> = { UDP: 5060, TCP: 5060, TLS: 5061 };
-
-function isIPv4(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
-}
 
 /** The hop as it is, where its host is an IPv4 address. */
 export function numericHop(hop: NamedHop): ResolvedHop | undefined {
