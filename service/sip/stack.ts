@@ -110,17 +110,8 @@ export class SipStack {
       maxContentLength: 65_536,
       logger: {
         error: (e) => options.logger.warn({ err: errorMessage(e) }, 'sip transport error'),
-        // Each message is made text only when the trace is on: these run for every message.
-        recv: (m, remote) => {
-          if (options.logger.isLevelEnabled('trace')) {
-            options.logger.trace({ remote: `${remote.address}:${remote.port}` }, `<<< ${messageText(m)}`);
-          }
-        },
-        send: (m, target) => {
-          if (options.logger.isLevelEnabled('trace')) {
-            options.logger.trace({ target: `${target.address}:${target.port}` }, `>>> ${messageText(m)}`);
-          }
-        },
+        recv: (m, remote) => traceMessage(options.logger, '<<<', 'remote', m, remote),
+        send: (m, target) => traceMessage(options.logger, '>>>', 'target', m, target),
       },
     };
     s.transport = sip.makeTransport(stackOptions, (m, remote) => s.onMessage(m, remote));
@@ -358,6 +349,19 @@ export class SipStack {
     this.transport?.destroy();
     this.transactions = undefined;
     this.transport = undefined;
+  }
+}
+
+/** A message in the trace log, made text only when the trace is on: this runs for every message. */
+function traceMessage(
+  logger: Logger,
+  direction: '<<<' | '>>>',
+  peerKey: 'remote' | 'target',
+  m: sip.Message,
+  peer: sip.Remote,
+): void {
+  if (logger.isLevelEnabled('trace')) {
+    logger.trace({ [peerKey]: `${peer.address}:${peer.port}` }, `${direction} ${messageText(m)}`);
   }
 }
 
