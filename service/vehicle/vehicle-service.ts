@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
+import { packageFile } from '../core/package-files.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Line } from '../daemon/line.js';
@@ -15,7 +15,7 @@ import {
 import type { ButtonName } from './bindings-schema.js';
 import type { Press } from './button-machine.js';
 
-export const REFERENCE_BINDINGS = resolve(import.meta.dirname, '../../can/bindings/carphone-reference.yaml');
+export const REFERENCE_BINDINGS = packageFile('can/bindings/carphone-reference.yaml');
 
 export interface VehicleConfig {
   can: string;

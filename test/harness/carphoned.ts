@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -6,6 +7,45 @@ import { OfonoClient } from '../../service/client/ofono-client.js';
 import { Child } from './process.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
+
+/**
+ * carphoned compiled by tsc as `npm run build` does (what the systemd unit runs), into a directory of
+ * its own inside the repository, where the daemon finds the package's files as it does from dist/build.
+ */
+export class DaemonBuild {
+  private constructor(readonly dir: string) {}
+
+  static make(): DaemonBuild {
+    mkdirSync(join(REPO, '.tmp'), { recursive: true });
+    const dir = mkdtempSync(join(REPO, '.tmp', 'build-'));
+    execFileSync(
+      process.execPath,
+      [
+        join(REPO, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        join(REPO, 'tsconfig.build.json'),
+        '--outDir',
+        dir,
+      ],
+      { cwd: REPO, stdio: 'pipe' },
+    );
+    return new DaemonBuild(dir);
+  }
+
+  /** The node arguments that run one of the package's programs (service/bin/NAME) from this build. */
+  program(name: string): string[] {
+    return [join(this.dir, 'service/bin', `${name}.js`)];
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The node arguments that run one of the package's programs from its TypeScript sources, as npm start does. */
+function fromSources(name: string): string[] {
+  return ['--import', 'tsx', join(REPO, 'service/bin', `${name}.ts`)];
+}
 
 /** carphoned as a real separate process, started with a YAML config written for the test. */
 export class Carphoned {
@@ -19,22 +59,26 @@ export class Carphoned {
     config: object,
     extraArgs: string[] = [],
     env: NodeJS.ProcessEnv = {},
+    build?: DaemonBuild,
   ): Promise<Carphoned> {
     const dir = mkdtempSync(join(tmpdir(), 'carphoned-'));
     const configPath = join(dir, 'carphoned.yaml');
     writeFileSync(configPath, stringify(config));
-    return Carphoned.spawn(configPath, extraArgs, env);
+    return Carphoned.spawn(configPath, extraArgs, env, build);
   }
 
+  /** Without `build`, from the TypeScript sources through tsx. */
   static async spawn(
     configPath: string,
     extraArgs: string[] = [],
     env: NodeJS.ProcessEnv = {},
+    build?: DaemonBuild,
   ): Promise<Carphoned> {
+    const program = build ? build.program('carphoned') : fromSources('carphoned');
     const child = new Child(
       'carphoned',
       process.execPath,
-      ['--import', 'tsx', join(REPO, 'service/bin/carphoned.ts'), '--config', configPath, ...extraArgs],
+      [...program, '--config', configPath, ...extraArgs],
       // Each daemon keeps its state (the call log) in a directory of its own unless the test says otherwise.
       {
         cwd: REPO,

@@ -2,33 +2,56 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Carphoned } from '../harness/carphoned.js';
+import { Carphoned, DaemonBuild } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { analyseFirst, medianWindowShare, writeTone } from '../harness/audio.js';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { waitFor } from '../harness/process.js';
+import { freePort } from '../harness/ports.js';
 
-describe('the built-in *43 echo line', () => {
+// The same daemon as npm start runs it and as the systemd unit runs it: compiled by tsc, where the
+// files it reads at run time (the jitter buffer's WebAssembly, the UDP addon, the reference CAN
+// bindings) are found from dist/build as from the sources.
+describe.each([
+  { how: 'run from its TypeScript sources', compiled: false },
+  { how: 'compiled by tsc (npm run build)', compiled: true },
+])('the built-in *43 echo line, carphoned $how', ({ compiled }) => {
   let bus: PrivateBus;
+  let build: DaemonBuild | undefined;
   let daemon: Carphoned;
   let client: OfonoClient;
+  let canPort: number;
   const dir = mkdtempSync(join(tmpdir(), 'carphone-echo-'));
 
   beforeAll(async () => {
     bus = await PrivateBus.start();
     writeTone(join(dir, 'tone.wav'), 700, 30);
-    daemon = await Carphoned.start({
-      dbus: { bus: bus.address },
-      audio: { device: { type: 'file', play: join(dir, 'tone.wav'), record: join(dir, 'rec') } },
-      accounts: [{ id: 'local', user: 'driver', domain: '127.0.0.1' }],
-    });
+    build = compiled ? DaemonBuild.make() : undefined;
+    canPort = await freePort();
+    daemon = await Carphoned.start(
+      {
+        dbus: { bus: bus.address },
+        audio: { device: { type: 'file', play: join(dir, 'tone.wav'), record: join(dir, 'rec') } },
+        accounts: [{ id: 'local', user: 'driver', domain: '127.0.0.1' }],
+      },
+      ['--can', `udp:${canPort}`],
+      {},
+      build,
+    );
     client = await daemon.client();
-  });
+  }, 60_000);
 
   afterAll(async () => {
     client?.disconnect();
     await daemon?.stop();
     await bus?.stop();
+    build?.remove();
+  });
+
+  it('listens to the car through the reference CAN bindings', async () => {
+    const vehicle = await client.properties('/vehicle', 'org.carphone.Vehicle');
+    expect(vehicle['Source']).toBe(`udp:127.0.0.1:${canPort}`);
+    expect(vehicle['SourceError']).toBe('');
   });
 
   it("answers *43 over real SIP and returns the caller's own audio", async () => {

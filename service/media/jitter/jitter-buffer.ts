@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../../core/package-files.js';
 
 /**
  * The adaptive jitter buffer of native/jitter/jitter.c, compiled to WebAssembly (native/build.sh), as
@@ -83,7 +84,7 @@ let module: Exports | undefined;
 /** One module instance serves every call: the C side holds up to 8 buffers in its static memory. */
 function wasm(): Exports {
   if (!module) {
-    const bytes = readFileSync(new URL('../../../native/jitter/jitter.wasm', import.meta.url));
+    const bytes = readFileSync(packageFile('native/jitter/jitter.wasm'));
     module = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Exports;
   }
   return module;

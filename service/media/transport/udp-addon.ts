@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../../core/package-files.js';
 
 /** native/udp (a Node addon in C): a UDP socket that only its caller reads, never the event loop. */
 export interface UdpAddon {
@@ -25,20 +25,10 @@ const BUILT_ADDON = 'native/udp/build/Release/carphone_udp.node';
 
 let loaded: { addon: UdpAddon } | { reason: string } | undefined;
 
-/**
- * Where `npm ci` built the addon (binding.gyp, node-gyp), looked for above this module so that the
- * sources and a tsc build find it alike; undefined where it is not built.
- */
+/** Where `npm ci` built the addon (binding.gyp, node-gyp); undefined where it is not built. */
 export function builtUdpAddonPath(): string | undefined {
-  let dir = new URL('.', import.meta.url);
-  for (let depth = 0; depth < 8; depth++) {
-    const candidate = new URL(BUILT_ADDON, dir);
-    if (existsSync(candidate)) {
-      return fileURLToPath(candidate);
-    }
-    dir = new URL('..', dir);
-  }
-  return undefined;
+  const path = packageFile(BUILT_ADDON);
+  return existsSync(path) ? path : undefined;
 }
 
 /** The addon, loaded once; `CARPHONE_UDP_ADDON=off` leaves it unused. */
