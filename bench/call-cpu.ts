@@ -7,7 +7,7 @@ import { medianWindowShare, writeTone } from '../test/harness/audio.js';
 import { readWav } from '../service/media/wav.js';
 import { builtUdpAddonPath } from '../service/media/transport/udp-addon.js';
 import { Baresip } from '../test/harness/baresip.js';
-import { Carphoned } from '../test/harness/carphoned.js';
+import { Carphoned, DaemonBuild } from '../test/harness/carphoned.js';
 import { PrivateBus } from '../test/harness/dbus-daemon.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -17,7 +17,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * (/proc/PID/task/TID/schedstat). /proc/PID/stat counts in 10 ms ticks, which over a 5 s window is a
  * step of 2 ms/s: as large as the differences being measured.
  */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   let ns = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -38,7 +38,7 @@ async function cpuOver(pids: number[], ms: number): Promise<number[]> {
   return pids.map((pid, i) => ((cpuMs(pid) - (c0[i] ?? 0)) * 1000) / dt);
 }
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? NaN;
 };
@@ -77,9 +77,24 @@ export interface CallCpu {
  * CPU per second of one full-duplex call on the calling side: carphoned calling a baresip, and at the
  * same time a baresip calling another baresip, with the same codec and tones. Both callers are
  * sampled over the same windows, so a busy machine slows both alike; each caller's idle CPU, measured
- * the same way before the calls (once the daemon's start-up work is over), is subtracted.
+ * the same way before the calls (once the daemon's start-up work is over), is subtracted. carphoned
+ * runs as the systemd unit runs it, compiled by tsc.
  */
 export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 60): Promise<CallCpu[]> {
+  const build = DaemonBuild.make();
+  try {
+    return await callsOfEachCodec(build, windows, windowSeconds, warmUpSeconds);
+  } finally {
+    build.remove();
+  }
+}
+
+async function callsOfEachCodec(
+  build: DaemonBuild,
+  windows: number,
+  windowSeconds: number,
+  warmUpSeconds: number,
+): Promise<CallCpu[]> {
   const dir = mkdtempSync(join(tmpdir(), 'carphone-bench-cpu-'));
   const seconds = warmUpSeconds + windows * windowSeconds + 30;
   writeTone(join(dir, 'g711.wav'), 440, seconds);
@@ -104,13 +119,22 @@ export async function callCpu(windows = 6, windowSeconds = 5, warmUpSeconds = 60
       start('2002', false),
     ]);
     const bus = await PrivateBus.start();
-    const daemon = await Carphoned.start({
-      dbus: { bus: bus.address },
-      audio: {
-        device: { type: 'file', play: join(dir, 'carphone.wav'), record: join(dir, `rec-${carphoneCodec}`) },
+    const daemon = await Carphoned.start(
+      {
+        dbus: { bus: bus.address },
+        audio: {
+          device: {
+            type: 'file',
+            play: join(dir, 'carphone.wav'),
+            record: join(dir, `rec-${carphoneCodec}`),
+          },
+        },
+        accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1', codecs: [carphoneCodec] }],
       },
-      accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1', codecs: [carphoneCodec] }],
-    });
+      [],
+      {},
+      build,
+    );
     const client = await daemon.client();
     try {
       const pids = [daemon.child.proc.pid ?? 0, caller.child.proc.pid ?? 0];

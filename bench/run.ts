@@ -5,9 +5,11 @@ import { fmt } from './stats.js';
 import { compare, controlCost, jitterQuality, line, targetFailures } from './jitter/jitter-bench.js';
 import { readTraceFile, referenceSet, traceSet } from './jitter/traces.js';
 import { callCpu, nodeEventLoopFloor, type CpuFigure } from './call-cpu.js';
+import { daemonStart } from './daemon-start.js';
 import { opusEncoderCost, type OpusEncoderCost } from './opus-encoder.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { setup as temporaryFilesUnderOneDirectory } from '../test/harness/temporary-files.js';
 
 /**
  * npm run bench: every figure beside a peer measured in the same run, as a ratio. Absolute times on a
@@ -82,7 +84,16 @@ async function opus(args: string[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv[2];
+  // The calls' peers, recordings and daemon state: about 30 MB a run, removed at the end as the tests' are.
+  const removeTemporaryFiles = temporaryFilesUnderOneDirectory();
+  try {
+    await benchmarks(process.argv[2]);
+  } finally {
+    removeTemporaryFiles();
+  }
+}
+
+async function benchmarks(only: string | undefined): Promise<void> {
   if (!only || only === 'jitter') {
     jitter(process.argv.slice(3));
   }
@@ -105,6 +116,17 @@ async function main(): Promise<void> {
     console.log(
       `  floor: a Node.js process with one 20 ms timer, one send per tick and 50 receives/s, doing nothing else: ` +
         `${floor.dgram.toFixed(1)} ms/s with Node's socket, ${floor.polled.toFixed(1)} ms/s reading native/udp's at each tick`,
+    );
+  }
+  if (!only || only === 'start') {
+    const { built, sources } = await daemonStart();
+    console.log('carphoned start-up, medians of 6 starts each, in turns');
+    const row = (label: string, f: typeof built): string =>
+      `  ${label}: on the bus after ${f.startMs.toFixed(0)} ms, ${f.cpuMs.toFixed(0)} ms of CPU by 3 s later, ${f.rssMb.toFixed(1)} MB resident`;
+    console.log(row('compiled by tsc (the systemd unit)', built));
+    console.log(row('TypeScript through tsx (npm start)', sources));
+    console.log(
+      `  ratio compiled / tsx: time ${(built.startMs / sources.startMs).toFixed(2)}, CPU ${(built.cpuMs / sources.cpuMs).toFixed(2)}, memory ${(built.rssMb / sources.rssMb).toFixed(2)}`,
     );
   }
   if (!only || only === 'can') {

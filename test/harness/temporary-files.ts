@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * vitest's global setup: every temporary file of a test run (the peers' configurations, recordings,
+ * vitest's global setup (and npm run bench's): every temporary file of a test run (the peers' configurations, recordings,
  * the daemons' state, the independent decoders' inputs) goes under one directory that is removed when
  * the run ends. A run makes several hundred, and nothing else would ever remove them. The test files'
  * processes, and every peer they start, inherit TMPDIR. CARPHONE_KEEP_TEST_FILES=1 keeps them (the
