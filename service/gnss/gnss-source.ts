@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
+import { endpoint } from '../config/endpoint.js';
 import type { Logger } from '../log/logger.js';
 import { parseNmea, type GnssFix } from './nmea.js';
 
@@ -116,12 +117,14 @@ export class NmeaSource implements GnssSource {
 }
 
 export function parseGnssSource(spec: string, clock: Clock, logger: Logger): GnssSource {
-  const gpsd = /^gpsd(?::(\d{1,3}(?:\.\d{1,3}){3}))?(?::(\d{1,5}))?$/.exec(spec);
+  // gpsd, gpsd:PORT, gpsd:ADDRESS or gpsd:ADDRESS:PORT
+  const gpsd = /^gpsd(?::([^:]*[^:\d][^:]*))?(?::([^:]*))?$/.exec(spec);
   if (gpsd) {
-    return new GpsdSource(gpsd[1] ?? '127.0.0.1', Number(gpsd[2] ?? 2947), clock, logger);
+    const { address, port } = endpoint('gnss.source', spec, gpsd[1] ?? '127.0.0.1', gpsd[2] ?? '2947');
+    return new GpsdSource(address, port, clock, logger);
   }
   if (spec.startsWith('nmea:') && spec.length > 5) {
     return new NmeaSource(spec.slice(5), clock, logger);
   }
-  throw new ConfigError('gnss.source', `"${spec}" is not gpsd, gpsd:ADDRESS:PORT or nmea:PATH`);
+  throw new ConfigError('gnss.source', `"${spec}" is not gpsd, gpsd:PORT, gpsd:ADDRESS[:PORT] or nmea:PATH`);
 }

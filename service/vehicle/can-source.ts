@@ -3,6 +3,7 @@ import { ReplayTransport } from '../../can/transport/candump-log.js';
 import { SocketCanTransport } from '../../can/transport/socketcan.js';
 import type { CanTransport } from '../../can/transport/transport.js';
 import { ConfigError } from '../core/errors.js';
+import { endpoint } from '../config/endpoint.js';
 
 /**
  * A CAN source as written on the command line or in the config:
@@ -24,12 +25,12 @@ export function parseCanSource(spec: string, key = 'vehicle.can'): CanTransport 
       }
       return new ReplayTransport(arg, { paced: kind === 'replay' });
     case 'udp': {
-      const m = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5})$/.exec(arg);
-      const port = Number(m?.[2]);
-      if (!m || port < 1 || port > 65535) {
+      const m = /^(?:([^:]*):)?([^:]*)$/.exec(arg);
+      if (!m) {
         throw new ConfigError(key, `"${arg}" is not PORT or ADDRESS:PORT`);
       }
-      return new CannelloniUdpTransport(port, m[1] ?? '127.0.0.1');
+      const { address, port } = endpoint(key, spec, m[1] ?? '127.0.0.1', m[2] ?? '');
+      return new CannelloniUdpTransport(port, address);
     }
     default:
       throw new ConfigError(
