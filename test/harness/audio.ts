@@ -83,6 +83,25 @@ export function analyseWav(path: string): { hz: number; share: number; rms: numb
   return { ...dominantFrequency(wav.samples, wav.sampleRate), seconds: wav.samples.length / wav.sampleRate };
 }
 
+/**
+ * The strongest frequency (as dominantFrequency finds it) in most of a recording's 200 ms windows that
+ * hold sound: for audio whose time scale a jitter buffer changed. Over one long block, the phase
+ * jumps at each stretch and compression spread a tone over its neighbours, and through an impaired
+ * link 430 Hz once came out ahead of a 440 Hz tone.
+ */
+export function windowedDominantFrequency(path: string): number {
+  const wav = readWav(path);
+  const size = Math.round(wav.sampleRate / 5);
+  const votes = new Map<number, number>();
+  for (let i = 0; i + size <= wav.samples.length; i += size) {
+    const window = dominantFrequency(wav.samples.subarray(i, i + size), wav.sampleRate);
+    if (window.share > 0) {
+      votes.set(window.hz, (votes.get(window.hz) ?? 0) + 1);
+    }
+  }
+  return [...votes].reduce((best, vote) => (vote[1] > best[1] ? vote : best), [0, 0])[0];
+}
+
 /** The first file in `dir` ending in `suffix`, analysed; undefined while there is none. */
 export function analyseFirst(files: string[]): ReturnType<typeof analyseWav> | undefined {
   const f = files[0];
