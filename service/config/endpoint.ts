@@ -1,6 +1,12 @@
 import { isIPv4 } from 'node:net';
 import { ConfigError } from '../core/errors.js';
 
+/** A port number as written in a config string: 1-65535, digits only. */
+export function isPortText(text: string): boolean {
+  const port = Number(text);
+  return /^\d{1,5}$/.test(text) && port >= 1 && port <= 65535;
+}
+
 /**
  * The IPv4 address and port inside a source written as one string (vehicle.can's `udp:ADDR:PORT`,
  * gnss.source's `gpsd:ADDR:PORT`), checked when the string is read so that a wrong one stops the
@@ -15,9 +21,8 @@ export function endpoint(
   if (!isIPv4(address)) {
     throw new ConfigError(key, `"${spec}": ${address} is not an IPv4 address`);
   }
-  const port = Number(portText);
-  if (!/^\d{1,5}$/.test(portText) || port < 1 || port > 65535) {
+  if (!isPortText(portText)) {
     throw new ConfigError(key, `"${spec}": port ${portText} is not 1-65535`);
   }
-  return { address, port };
+  return { address, port: Number(portText) };
 }

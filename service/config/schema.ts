@@ -1,25 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { PROPULSION_FIELDS } from '../ecall/msd/msd.js';
+import { isPortText } from './endpoint.js';
 
-const ipv4 = z
-  .string()
-  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, 'must be an IPv4 address literal such as 127.0.0.1')
-  .refine((s) => s.split('.').every((o) => Number(o) <= 255), 'each octet must be 0-255');
+const ipv4 = z.string().refine((s) => isIPv4(s), 'must be an IPv4 address literal such as 127.0.0.1');
 
 const port = z.number().int().min(0, 'must be 0 (pick a free port) or 1-65535').max(65535);
 
 /** A DNS server: an IPv4 address, or address:port. */
-const dnsServer = z
-  .string()
-  .regex(/^(\d{1,3}\.){3}\d{1,3}(:\d{1,5})?$/, 'must be an IPv4 address, or address:port, such as 10.0.0.53')
-  .refine((s) => {
-    const [address, portText] = s.split(':');
-    return (
-      ipv4.safeParse(address).success &&
-      (portText === undefined || (Number(portText) >= 1 && Number(portText) <= 65535))
-    );
-  }, 'each octet must be 0-255 and the port 1-65535');
+const dnsServer = z.string().refine((s) => {
+  const [address = '', portText, more] = s.split(':');
+  return more === undefined && isIPv4(address) && (portText === undefined || isPortText(portText));
+}, 'must be an IPv4 address, or address:port (port 1-65535), such as 10.0.0.53');
 
 const sipUri = z
   .string()

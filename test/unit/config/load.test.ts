@@ -72,6 +72,15 @@ describe('configuration', () => {
         "accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    dnsServers: ['10.0.0.53:70000']\n",
       ).key,
     ).toBe('accounts[0].dnsServers[0]');
+    expect(
+      problem("accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    dnsServers: ['10.0.0.256']\n")
+        .key,
+    ).toBe('accounts[0].dnsServers[0]');
+    expect(
+      problem(
+        'accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    listen: { address: 10.0.300.1 }\n',
+      ).key,
+    ).toBe('accounts[0].listen.address');
     expect(problem('dbus:\n  bus: nowhere\n').key).toBe('dbus.bus');
     expect(problem('log:\n  level: loud\n').key).toBe('log.level');
   });
