@@ -2,7 +2,14 @@ import { answerLatency } from './can-answer-latency.js';
 import { crashLatency } from './can-crash-latency.js';
 import { ecallLatency } from './ecall-latency.js';
 import { fmt } from './stats.js';
-import { compare, controlCost, jitterQuality, line, targetFailures } from './jitter/jitter-bench.js';
+import {
+  compare,
+  controlCost,
+  jitterQuality,
+  line,
+  targetFailures,
+  type TraceComparison,
+} from './jitter/jitter-bench.js';
 import { readTraceFile, referenceSet, traceSet } from './jitter/traces.js';
 import { callCpu, nodeEventLoopFloor, type CpuFigure } from './call-cpu.js';
 import { daemonStart } from './daemon-start.js';
@@ -10,6 +17,21 @@ import { opusEncoderCost, type OpusEncoderCost } from './opus-encoder.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setup as temporaryFilesUnderOneDirectory } from '../test/harness/temporary-files.js';
+
+function printQuality(title: string, rows: TraceComparison[]): void {
+  console.log(title);
+  for (const r of rows) {
+    console.log(`  ${r.trace.name}: ${r.trace.description}`);
+    console.log(`    carphone  ${line(r.carphone)}`);
+    console.log(`    speexdsp  ${line(r.speex)}`);
+    console.log(`    fixed     ${line(r.fixed)}  (best constant ${r.fixed.delay_ms} ms)`);
+    console.log(`    oracle    ${line(r.oracle)}`);
+  }
+  const sum = (k: 'carphone' | 'speex'): number => rows.reduce((a, r) => a + r[k].mean_delay_ms, 0);
+  console.log(`  summed mean delay: carphone / speexdsp = ${(sum('carphone') / sum('speex')).toFixed(3)}`);
+  const failures = targetFailures(rows);
+  console.log(failures.length ? `  targets missed:\n    ${failures.join('\n    ')}` : '  all targets met');
+}
 
 /**
  * npm run bench: every figure beside a peer measured in the same run, as a ratio. Absolute times on a
@@ -28,24 +50,24 @@ function jitter(args: string[]): void {
     );
     return;
   }
-  for (const set of ['reference', 'generated'] as const) {
-    const rows = jitterQuality(set);
-    console.log(
-      set === 'reference'
-        ? 'Jitter buffer on the reference traces (bench/jitter/traces, 60 s each; delays above the smallest one-way delay)'
-        : "Jitter buffer on carphone's own generated traces (bench/jitter/traces.ts)",
-    );
-    for (const r of rows) {
-      console.log(`  ${r.trace.name}: ${r.trace.description}`);
-      console.log(`    carphone  ${line(r.carphone)}`);
-      console.log(`    speexdsp  ${line(r.speex)}`);
-      console.log(`    fixed     ${line(r.fixed)}  (best constant ${r.fixed.delay_ms} ms)`);
-      console.log(`    oracle    ${line(r.oracle)}`);
-    }
-    const sum = (k: 'carphone' | 'speex'): number => rows.reduce((a, r) => a + r[k].mean_delay_ms, 0);
-    console.log(`  summed mean delay: carphone / speexdsp = ${(sum('carphone') / sum('speex')).toFixed(3)}`);
-    const failures = targetFailures(rows);
-    console.log(failures.length ? `  targets missed:\n    ${failures.join('\n    ')}` : '  all targets met');
+  // Another length: a p95 on a trace whose delay climbs, and a mean over a trace with events at fixed
+  // times, depend on where the trace ends.
+  const secondsAt = args.indexOf('--seconds');
+  const seconds = secondsAt >= 0 ? Number(args[secondsAt + 1]) : undefined;
+  if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 10 || seconds > 600)) {
+    throw new Error('--seconds needs a whole number of seconds from 10 to 600');
+  }
+  const length = seconds === undefined ? '60 s each' : `cut at ${seconds} s`;
+  printQuality(
+    `Jitter buffer on the reference traces (bench/jitter/traces, ${length}; delays above the smallest one-way delay)`,
+    jitterQuality('reference', seconds),
+  );
+  printQuality(
+    `Jitter buffer on carphone's own generated traces (bench/jitter/traces.ts, ${seconds === undefined ? '60' : seconds} s each)`,
+    jitterQuality('generated', seconds),
+  );
+  if (seconds !== undefined) {
+    return;
   }
   const lte = referenceSet().find((t) => t.name === 'lte-spikes') ?? traceSet()[1];
   if (!lte) {

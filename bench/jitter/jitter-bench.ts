@@ -111,6 +111,16 @@ export function targetFailures(rows: TraceComparison[]): string[] {
   return failures;
 }
 
-export function jitterQuality(set: 'reference' | 'generated'): TraceComparison[] {
-  return (set === 'reference' ? referenceSet() : traceSet()).map(compare);
+/**
+ * The reference set, or carphone's generated set, of 60 s traces; with `seconds`, the generated set is
+ * made that long and the reference set's traces are cut there (their files hold 60 s).
+ */
+export function jitterQuality(set: 'reference' | 'generated', seconds?: number): TraceComparison[] {
+  const traces =
+    set === 'generated'
+      ? traceSet(seconds)
+      : referenceSet().map((t) =>
+          seconds === undefined ? t : { ...t, packets: t.packets.filter((p) => p.sendMs < seconds * 1000) },
+        );
+  return traces.map(compare);
 }
