@@ -776,12 +776,18 @@ export class RtpMediaFactory implements MediaFactory {
     private readonly device: AudioDevice,
     private readonly logger: Logger,
     private readonly options: RtpSessionOptions = { rtcpIntervalMs: 5000, cname: 'carphone' },
-  ) {}
+  ) {
+    if (this.negotiatesOpus) {
+      OpusCodec.prepareForNextCall();
+    }
+  }
+
+  private get negotiatesOpus(): boolean {
+    return (this.options.codecs ?? DEFAULT_CODECS).includes('OPUS');
+  }
 
   async create(callTag: string): Promise<MediaSession> {
-    const opus = (this.options.codecs ?? DEFAULT_CODECS).includes('OPUS')
-      ? await OpusCodec.create()
-      : undefined;
+    const opus = this.negotiatesOpus ? await OpusCodec.forNextCall() : undefined;
     const { rtp, rtcp } = await bindPair(
       this.address,
       this.ports.min,

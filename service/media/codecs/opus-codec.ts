@@ -28,6 +28,33 @@ export class OpusCodec implements AudioCodecSession {
     private readonly decoder: OpusDecoder<8000>,
   ) {}
 
+  /** The codec the next call takes, made while nobody waits for it (forNextCall). */
+  private static spare: Promise<OpusCodec> | undefined;
+
+  /**
+   * A codec for a new call, made before the call asked for it. opus-decoder sets its WebAssembly up
+   * asynchronously, about 15-25 ms for the first codec of a process and up to 8 ms for later ones, and
+   * a call's INVITE (an eCall's above all) waited for that. One codec is kept ready; each one taken
+   * has the next made a second later, since making one also holds the event loop for some
+   * milliseconds, which would fall on the call that is setting up.
+   */
+  static forNextCall(): Promise<OpusCodec> {
+    const ready = OpusCodec.spare ?? OpusCodec.create();
+    OpusCodec.spare = undefined;
+    setTimeout(() => OpusCodec.prepareForNextCall(), SPARE_AFTER_MS).unref();
+    return ready;
+  }
+
+  /** Makes the spare codec unless there is one: a line that may negotiate Opus asks when it starts. */
+  static prepareForNextCall(): void {
+    if (!OpusCodec.spare) {
+      const spare = OpusCodec.create();
+      // Nothing awaits the spare until a call takes it, and a failure to make it is that call's.
+      spare.catch(() => undefined);
+      OpusCodec.spare = spare;
+    }
+  }
+
   static async create(bitrate = 24000): Promise<OpusCodec> {
     const encoder = new OpusEncoder({ channels: 1, sample_rate: 8000, application: 'voip' });
     encoder.bitrate = bitrate;
@@ -106,6 +133,8 @@ export class OpusCodec implements AudioCodecSession {
     }
   }
 }
+
+const SPARE_AFTER_MS = 1000;
 
 /** The two low bits of an Opus TOC byte: how many frames the packet holds (code 0: exactly one). */
 const TOC_FRAME_COUNT_CODE = 0b11;
