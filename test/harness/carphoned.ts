@@ -1,20 +1,32 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { OfonoClient } from '../../service/client/ofono-client.js';
+import { inPackage, packageApp, serviceCommand } from './packaged-app.js';
 import { Child } from './process.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 
 /**
- * carphoned compiled by tsc as `npm run build` does (what the systemd unit runs), into a directory of
- * its own inside the repository, where the daemon finds the package's files as it does from dist/build.
+ * carphoned built as it is installed: compiled by tsc as `npm run build` does, or packaged by
+ * electron-builder as the deb lays it out.
  */
 export class DaemonBuild {
-  private constructor(readonly dir: string) {}
+  private constructor(
+    /** Removed with the build. */
+    readonly dir: string,
+    /** The directory of the compiled programs (service/bin). */
+    private readonly bin: string,
+    /** The directory the daemon runs in. */
+    readonly cwd: string,
+  ) {}
 
+  /**
+   * Compiled by tsc into a directory of its own inside the repository, where the daemon finds the
+   * package's files as it does from dist/build.
+   */
   static make(): DaemonBuild {
     mkdirSync(join(REPO, '.tmp'), { recursive: true });
     const dir = mkdtempSync(join(REPO, '.tmp', 'build-'));
@@ -29,12 +41,27 @@ export class DaemonBuild {
       ],
       { cwd: REPO, stdio: 'pipe' },
     );
-    return new DaemonBuild(dir);
+    return new DaemonBuild(dir, join(dir, 'service/bin'), REPO);
+  }
+
+  /**
+   * Packaged by electron-builder (test/harness/packaged-app.ts), run from the script and in the
+   * directory that dist/systemd/carphoned.service names, with the package standing for /opt/carphone.
+   */
+  static packaged(): DaemonBuild {
+    const root = packageApp();
+    const unit = serviceCommand(readFileSync(join(REPO, 'dist/systemd/carphoned.service'), 'utf8'));
+    const script = unit.argv[1] ?? '';
+    return new DaemonBuild(
+      dirname(dirname(root)),
+      dirname(inPackage(root, script)),
+      inPackage(root, unit.workingDirectory),
+    );
   }
 
   /** The node arguments that run one of the package's programs (service/bin/NAME) from this build. */
   program(name: string): string[] {
-    return [join(this.dir, 'service/bin', `${name}.js`)];
+    return [join(this.bin, `${name}.js`)];
   }
 
   remove(): void {
@@ -81,7 +108,7 @@ export class Carphoned {
       [...program, '--config', configPath, ...extraArgs],
       // Each daemon keeps its state (the call log) in a directory of its own unless the test says otherwise.
       {
-        cwd: REPO,
+        cwd: build?.cwd ?? REPO,
         env: { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'carphoned-state-')), ...env },
       },
     );

@@ -9,13 +9,17 @@ import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { waitFor } from '../harness/process.js';
 import { freePort } from '../harness/ports.js';
 
-// The same daemon as npm start runs it and as the systemd unit runs it: compiled by tsc, where the
-// files it reads at run time (the jitter buffer's WebAssembly, the UDP addon, the reference CAN
-// bindings) are found from dist/build as from the sources.
+// The same daemon as npm start runs it, compiled by tsc, and as the deb installs it and the systemd
+// unit runs it: the files it reads at run time (the jitter buffer's WebAssembly, the UDP addon, the
+// reference CAN bindings) and the packages it imports must be found in each.
 describe.each([
-  { how: 'run from its TypeScript sources', compiled: false },
-  { how: 'compiled by tsc (npm run build)', compiled: true },
-])('the built-in *43 echo line, carphoned $how', ({ compiled }) => {
+  { how: 'run from its TypeScript sources', makeBuild: (): DaemonBuild | undefined => undefined },
+  { how: 'compiled by tsc (npm run build)', makeBuild: (): DaemonBuild | undefined => DaemonBuild.make() },
+  {
+    how: 'packaged by electron-builder, run as the systemd unit runs it',
+    makeBuild: (): DaemonBuild | undefined => DaemonBuild.packaged(),
+  },
+])('the built-in *43 echo line, carphoned $how', ({ makeBuild }) => {
   let bus: PrivateBus;
   let build: DaemonBuild | undefined;
   let daemon: Carphoned;
@@ -26,7 +30,7 @@ describe.each([
   beforeAll(async () => {
     bus = await PrivateBus.start();
     writeTone(join(dir, 'tone.wav'), 700, 30);
-    build = compiled ? DaemonBuild.make() : undefined;
+    build = makeBuild();
     canPort = await freePort();
     daemon = await Carphoned.start(
       {
@@ -39,7 +43,7 @@ describe.each([
       build,
     );
     client = await daemon.client();
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     client?.disconnect();

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { REPO } from '../harness/carphoned.js';
+import { inPackage, packageApp, resourcesInstalledBy, serviceCommand } from '../harness/packaged-app.js';
+
+// What the deb's maintainer script and systemd unit name must be where electron-builder puts it.
+// (The daemon run from the package, as the unit runs it, is in echo-line.test.ts.)
+describe("the deb's layout (electron-builder.yml)", () => {
+  let root: string;
+
+  beforeAll(() => {
+    root = packageApp();
+  }, 120_000);
+
+  afterAll(() => {
+    if (root) {
+      rmSync(dirname(dirname(root)), { recursive: true, force: true });
+    }
+  });
+
+  it('holds the D-Bus policy and the systemd unit that its postinst installs', () => {
+    const installed = resourcesInstalledBy(readFileSync(join(REPO, 'dist/debian/postinst.sh'), 'utf8'));
+    expect(installed).toEqual(['dbus/org.carphone.conf', 'systemd/carphoned.service']);
+    for (const file of installed) {
+      expect(readFileSync(join(root, 'resources', file), 'utf8')).toBe(
+        readFileSync(join(REPO, 'dist', file), 'utf8'),
+      );
+    }
+  });
+
+  it('holds the compiled daemon where the unit runs it, with the files it reads at run time', () => {
+    const unit = serviceCommand(readFileSync(join(REPO, 'dist/systemd/carphoned.service'), 'utf8'));
+    expect(unit.argv[0]).toBe('/usr/bin/node');
+    expect(existsSync(inPackage(root, unit.argv[1] ?? ''))).toBe(true);
+    const app = inPackage(root, unit.workingDirectory);
+    for (const file of [
+      'package.json',
+      'native/jitter/jitter.wasm',
+      'native/udp/build/Release/carphone_udp.node',
+      'can/bindings/carphone-reference.yaml',
+      'node_modules/dbus-next/package.json',
+    ]) {
+      expect(existsSync(join(app, file)), file).toBe(true);
+    }
+  });
+
+  it("holds the HMI's main process that Electron starts (package.json main)", () => {
+    const app = join(root, 'resources/app');
+    const { main } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { main: string };
+    expect(existsSync(join(app, main))).toBe(true);
+    expect(existsSync(join(app, 'app/preload/index.cjs'))).toBe(true);
+    expect(existsSync(join(app, 'app/renderer/dist/renderer.js'))).toBe(true);
+  });
+});
