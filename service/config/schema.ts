@@ -164,7 +164,7 @@ export const configSchema = z.strictObject({
       vcard: z.string().min(1).optional(),
     })
     .default({}),
-  /** The call log: an SQLite file (default $XDG_STATE_HOME/carphone/history.sqlite). */
+  /** The call log: an SQLite file (default history.sqlite in the state directory, daemon/state-directory.ts). */
   history: z.strictObject({ path: z.string().min(1).optional() }).default({}),
   ecall: z
     .strictObject({
@@ -185,7 +185,10 @@ export const configSchema = z.strictObject({
         .default(60),
       /** Seconds before each redial after a failed or dropped eCall; their count is the number of redials. */
       redialSeconds: z.array(z.number().min(0).max(600)).max(20).default([0, 5, 10, 20, 30]),
-      /** File where the eCall state is kept across a crash of the daemon (written atomically). */
+      /**
+       * File where the eCall state is kept across a crash of the daemon (written atomically); default
+       * ecall.json in the state directory (daemon/state-directory.ts).
+       */
       statePath: z.string().min(1).optional(),
       /** Position to report when no position source has one (degrees); otherwise "unknown". */
       fallbackPosition: z

@@ -16,8 +16,8 @@ import { RtpMediaFactory } from '../media/rtp-session.js';
 import { rtpSocketKind } from '../media/transport/rtp-socket.js';
 import { OpusCodec } from '../media/codecs/opus-codec.js';
 import { Line } from './line.js';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { stateDirectory } from './state-directory.js';
 import { CallHistory, entryFor } from '../history/call-history.js';
 import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
 import { ContactsInterface } from '../dbus/contacts-iface.js';
@@ -98,7 +98,7 @@ export async function startDaemon(
       }),
   );
   const history = await CallHistory.open(
-    config.history.path ?? defaultHistoryPath(),
+    config.history.path ?? join(stateDirectory(), 'history.sqlite'),
     logger.child({ part: 'history' }),
   );
   const historyIface = new CallHistoryInterface(history, logger);
@@ -226,12 +226,6 @@ function loadContacts(config: Config, logger: Logger): Contact[] {
   }
 }
 
-/** $XDG_STATE_HOME/carphone/history.sqlite, as the XDG base directories place state that must persist. */
-function defaultHistoryPath(): string {
-  const state = process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
-  return join(state, 'carphone', 'history.sqlite');
-}
-
 function createEcall(
   config: Config,
   lines: Line[],
@@ -257,7 +251,8 @@ function createEcall(
       identity: { vin: e.vin, vehicleType: e.vehicleType, propulsion: e.propulsion },
       callbackMs: e.callbackMinutes * 60_000,
       redialIntervalsMs: e.redialSeconds.map((s) => s * 1000),
-      ...(e.statePath ? { statePath: e.statePath } : {}),
+      // An eCall in progress must survive a crash of the daemon, configured or not.
+      statePath: e.statePath ?? join(stateDirectory(), 'ecall.json'),
       ...(e.fallbackPosition ? { fallbackPosition: e.fallbackPosition } : {}),
     },
     clock,

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { capabilitiesBlock, parseControl, unsupportedAck, type ControlRequest } from './control.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { CarphoneError, errorMessage } from '../core/errors.js';
@@ -194,6 +195,7 @@ export class EcallService {
       return;
     }
     try {
+      mkdirSync(dirname(path), { recursive: true });
       // Write then rename: a crash leaves either the old state or the new one, never half of either.
       writeFileSync(`${path}.tmp`, JSON.stringify({ state: this.state } satisfies Persisted));
       renameSync(`${path}.tmp`, path);

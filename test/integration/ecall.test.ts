@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -321,43 +321,57 @@ describe('eCall that cannot be set up, or whose daemon dies', () => {
     }
   });
 
-  it('a daemon killed with SIGKILL mid-eCall re-establishes the eCall when it restarts', async () => {
-    const bus = await PrivateBus.start();
-    const psap = await PsapSimulator.start();
-    const statePath = join(mkdtempSync(join(tmpdir(), 'carphone-ecall-state-')), 'ecall.json');
-    const config = ecallConfig(bus.address, psap.uri, { statePath });
-    const first = await Carphoned.start(config);
-    const client = await first.client();
-    await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
-    await waitFor('eCall up', () => psap.calls().find((c) => c.state === 'active'), 10_000);
-    client.disconnect();
-    await first.stop('SIGKILL');
-    const second = await Carphoned.spawn(first.configPath);
-    try {
-      const again = await waitFor(
-        'eCall re-established',
-        () =>
-          psap
-            .calls()
-            .filter((c) => c.urn.startsWith('urn:service:sos.ecall'))
-            .at(1),
-        15_000,
-      );
-      expect(again.urn).toBe('urn:service:sos.ecall.manual');
-      expect(again.msds[0]?.msd.msdStructure.messageIdentifier).toBe(2);
-      const c2 = await second.client();
-      await waitFor(
-        'active again',
-        async () => String((await emergency(c2)).State).startsWith('msd-acknowledged'),
-        5000,
-      );
-      c2.disconnect();
-    } finally {
-      await second.stop();
-      psap.close();
-      await bus.stop();
-    }
-  });
+  it.each([
+    { where: 'in the file ecall.statePath names', configured: true },
+    {
+      where: 'in the state directory systemd gives the service, with no statePath configured',
+      configured: false,
+    },
+  ])(
+    'a daemon killed with SIGKILL mid-eCall re-establishes the eCall when it restarts: state kept $where',
+    async ({ configured }) => {
+      const bus = await PrivateBus.start();
+      const psap = await PsapSimulator.start();
+      const stateDir = mkdtempSync(join(tmpdir(), 'carphone-ecall-state-'));
+      const statePath = join(stateDir, 'ecall.json');
+      const config = ecallConfig(bus.address, psap.uri, configured ? { statePath } : {});
+      // As systemd's StateDirectory= passes it; each daemon the harness starts otherwise gets a state
+      // directory of its own, so that the one restarted would not find the first one's.
+      const env = configured ? {} : { STATE_DIRECTORY: stateDir };
+      const first = await Carphoned.start(config, [], env);
+      const client = await first.client();
+      await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
+      await waitFor('eCall up', () => psap.calls().find((c) => c.state === 'active'), 10_000);
+      expect(existsSync(statePath)).toBe(true);
+      client.disconnect();
+      await first.stop('SIGKILL');
+      const second = await Carphoned.spawn(first.configPath, [], env);
+      try {
+        const again = await waitFor(
+          'eCall re-established',
+          () =>
+            psap
+              .calls()
+              .filter((c) => c.urn.startsWith('urn:service:sos.ecall'))
+              .at(1),
+          15_000,
+        );
+        expect(again.urn).toBe('urn:service:sos.ecall.manual');
+        expect(again.msds[0]?.msd.msdStructure.messageIdentifier).toBe(2);
+        const c2 = await second.client();
+        await waitFor(
+          'active again',
+          async () => String((await emergency(c2)).State).startsWith('msd-acknowledged'),
+          5000,
+        );
+        c2.disconnect();
+      } finally {
+        await second.stop();
+        psap.close();
+        await bus.stop();
+      }
+    },
+  );
 });
 
 describe('eCall position from gpsd', () => {
