@@ -16,9 +16,10 @@ import { RtpMediaFactory } from '../media/rtp-session.js';
 import { rtpSocketKind } from '../media/transport/rtp-socket.js';
 import { OpusCodec } from '../media/codecs/opus-codec.js';
 import { Line } from './line.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stateDirectory } from './state-directory.js';
 import { CallHistory, entryFor } from '../history/call-history.js';
+import { UnfinishedCalls } from '../history/unfinished-calls.js';
 import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
 import { ContactsInterface } from '../dbus/contacts-iface.js';
 import { parseVcards, type Contact } from '../contacts/vcard.js';
@@ -97,15 +98,30 @@ export async function startDaemon(
         ...(echo ? { echo: { number: config.echoTest.number, uri: echo.uri(config.echoTest.number) } } : {}),
       }),
   );
-  const history = await CallHistory.open(
-    config.history.path ?? join(stateDirectory(), 'history.sqlite'),
-    logger.child({ part: 'history' }),
-  );
+  const historyPath = config.history.path ?? join(stateDirectory(), 'history.sqlite');
+  const historyLogger = logger.child({ part: 'history' });
+  const history = await CallHistory.open(historyPath, historyLogger);
   const historyIface = new CallHistoryInterface(history, logger);
   bus.export('/history', historyIface);
+  const unfinishedPath = join(dirname(historyPath), 'calls-in-progress.json');
+  for (const entry of UnfinishedCalls.takeLeftover(unfinishedPath, historyLogger)) {
+    historyLogger.warn(
+      { number: entry.number, kind: entry.kind },
+      'logging a call the last stop interrupted',
+    );
+    history.add(entry);
+  }
+  const unfinished = new UnfinishedCalls(unfinishedPath, clock, historyLogger);
   for (const line of lines) {
+    line.manager.events.on('added', (rec) => unfinished.track(line.id, rec));
+    line.manager.events.on('changed', (rec, changed) => {
+      if (changed.includes('State')) {
+        unfinished.track(line.id, rec);
+      }
+    });
     line.manager.events.on('removed', (rec, reason) => {
       const entry = history.add(entryFor(line.id, rec, reason));
+      unfinished.finish(line.id, rec);
       historyIface.EntryAdded(entryDict(entry));
     });
   }
@@ -156,6 +172,7 @@ export async function startDaemon(
       ecall?.service.stop();
       gnss?.stop();
       await Promise.allSettled(lines.map((l) => l.powerOff()));
+      unfinished.close();
       echo?.close();
       bus.disconnect();
       killPrivate(privateDaemon);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,27 @@ describe('the call history', () => {
     const favourites = (await client.call('/contacts', 'org.carphone.Contacts', 'GetFavourites')) as Entry[];
     expect(favourites.map((f) => f.Name)).toEqual(['Jürgen Müller']);
   });
+
+  it('logs a call that a killed daemon left in progress as interrupted, with its talk time so far', async () => {
+    const call = await client.dial('/sip0', '*43');
+    await client.waitForCallState(call, 'active', 5000);
+    // The talk time so far is written down every 10 s.
+    await sleep(11_000);
+    client.disconnect();
+    await daemon.stop('SIGKILL');
+    daemon = await Carphoned.start(config(bus.address));
+    client = await daemon.client();
+    const [latest] = await recent();
+    expect(latest).toMatchObject({
+      Kind: 'outgoing',
+      LineIdentification: '*43',
+      Line: 'sip0',
+      DisconnectReason: 'interrupted',
+    });
+    expect(Number(latest?.Duration)).toBeGreaterThanOrEqual(10);
+    expect(Number(latest?.Duration)).toBeLessThanOrEqual(12);
+    expect(existsSync(join(dir, 'calls-in-progress.json'))).toBe(false);
+  }, 40_000);
 
   it('keeps a corrupted log aside and starts a new one, and the daemon serves calls', async () => {
     client.disconnect();
