@@ -18,6 +18,7 @@ import { OpusCodec } from '../media/codecs/opus-codec.js';
 import { Line } from './line.js';
 import { dirname, join } from 'node:path';
 import { stateDirectory } from './state-directory.js';
+import { startWatchdog } from './systemd-watchdog.js';
 import { CallHistory, entryFor } from '../history/call-history.js';
 import { UnfinishedCalls } from '../history/unfinished-calls.js';
 import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
@@ -163,10 +164,12 @@ export async function startDaemon(
   const stopWatchingSystem = watchSystem(clock, logger, lines);
   await claimName(bus, config.dbus.name);
   logger.info({ name: config.dbus.name, address }, 'on the bus');
+  const stopWatchdog = startWatchdog(process.env, process.pid, clock, logger);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      stopWatchdog();
       stopWatchingSystem();
       await vehicle?.stop();
       ecall?.service.stop();

@@ -38,6 +38,7 @@ describe("the deb's layout (electron-builder.yml)", () => {
       'package.json',
       'native/jitter/jitter.wasm',
       'native/udp/build/Release/carphone_udp.node',
+      'native/udp/build/Release/carphone_notify.node',
       'can/bindings/carphone-reference.yaml',
       'node_modules/dbus-next/package.json',
     ]) {
