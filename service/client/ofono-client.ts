@@ -1,6 +1,6 @@
 import dbus from 'dbus-next';
+import { busConnection, type Bus } from '../dbus/dbus-next-address.js';
 
-type Bus = ReturnType<typeof dbus.sessionBus>;
 type Message = InstanceType<typeof dbus.Message>;
 type Variant = InstanceType<typeof dbus.Variant>;
 
@@ -53,7 +53,7 @@ export class OfonoClient {
   ) {}
 
   static async connect(address: string, service: string): Promise<OfonoClient> {
-    const bus = address === 'system' ? dbus.systemBus() : dbus.sessionBus({ busAddress: address });
+    const bus = busConnection(address);
     await new Promise<void>((resolve, reject) => {
       bus.once('connect', () => resolve());
       bus.once('error', (e: unknown) => reject(e instanceof Error ? e : new Error(String(e))));

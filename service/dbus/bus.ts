@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import dbus from 'dbus-next';
 import type { Logger } from '../log/logger.js';
-
-type Bus = ReturnType<typeof dbus.sessionBus>;
+import { BusError, busConnection, systemBusAddress, type Bus } from './dbus-next-address.js';
 
 export interface BusConnection {
   bus: Bus;
@@ -12,17 +11,12 @@ export interface BusConnection {
   privateDaemon?: ChildProcess;
 }
 
-export class BusError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BusError';
-  }
-}
+export { BusError };
 
 /** Connects and waits until the connection is authenticated, or fails with the reason. */
 /** `address` is a D-Bus address, or the word system for the system bus. */
 async function connect(address: string, timeoutMs = 3000): Promise<Bus> {
-  const bus = address === 'system' ? dbus.systemBus() : dbus.sessionBus({ busAddress: address });
+  const bus = busConnection(address);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new BusError(`no answer from the bus at ${address}`)), timeoutMs);
     bus.once('connect', () => {
@@ -67,8 +61,8 @@ export async function startPrivateBus(): Promise<{ address: string; child: Child
 export async function openBus(spec: string, logger: Logger): Promise<BusConnection> {
   const sessionAddress = process.env.DBUS_SESSION_BUS_ADDRESS;
   if (spec === 'system') {
-    const address = process.env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/var/run/dbus/system_bus_socket';
-    return { bus: await connect('system'), address };
+    const address = systemBusAddress();
+    return { bus: await connect(address), address };
   }
   if (spec === 'session') {
     if (!sessionAddress) {

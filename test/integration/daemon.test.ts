@@ -49,6 +49,33 @@ describe('carphoned on embedded defaults', () => {
   });
 });
 
+describe('carphoned on a bus listening on an abstract socket', () => {
+  // dbus-next reaches such a socket only through a native package that is not installed, and Node
+  // 20's net not at all: it used to stop with "Cannot find module 'usocket'".
+  it('exits 1 saying why, when told to use it', async () => {
+    const r = await runDaemon(['--bus', 'unix:abstract=carphone-test-nowhere']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/listens on an abstract socket, which carphone cannot reach on Node\.js 20/);
+  });
+
+  it('starts its own bus instead when the session bus is on one', async () => {
+    const daemon = new Child('carphoned', process.execPath, ['--import', 'tsx', carphoned], {
+      cwd: REPO,
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'unix:abstract=carphone-test-nowhere' },
+    });
+    try {
+      const [, address = ''] = await daemon.waitForLine(/^DBUS_ADDRESS=(unix:.+)$/, 20_000);
+      expect(address).not.toContain('abstract');
+      const client = await OfonoClient.connect(address, 'org.carphone');
+      expect(await client.modems()).toHaveLength(1);
+      client.disconnect();
+      expect(daemon.output.join('\n')).toMatch(/session bus unreachable; starting a private bus/);
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+    }
+  });
+});
+
 describe('carphoned refuses bad configuration', () => {
   it('exits 2 naming the key and the problem', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'carphone-cfg-'));
