@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomically } from '../core/atomic-file.js';
 import { capabilitiesBlock, parseControl, unsupportedAck, type ControlRequest } from './control.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { CarphoneError, errorMessage } from '../core/errors.js';
@@ -195,10 +195,7 @@ export class EcallService {
       return;
     }
     try {
-      mkdirSync(dirname(path), { recursive: true });
-      // Write then rename: a crash leaves either the old state or the new one, never half of either.
-      writeFileSync(`${path}.tmp`, JSON.stringify({ state: this.state } satisfies Persisted));
-      renameSync(`${path}.tmp`, path);
+      writeFileAtomically(path, JSON.stringify({ state: this.state } satisfies Persisted));
     } catch (e) {
       this.logger.error({ err: errorMessage(e), path }, 'cannot persist the eCall state');
     }

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { writeFileAtomically } from '../core/atomic-file.js';
 import initSqlJs, { type Database } from 'sql.js';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
@@ -7,8 +7,8 @@ import { errorMessage } from '../core/errors.js';
 /**
  * The persistent call log the HMI's recents screen reads: one row per call, in SQLite. sql.js (SQLite
  * compiled to WebAssembly) is used rather than a native binding so that nothing is compiled at install
- * time; the database file is rewritten after every call through a temporary file and a rename, so a
- * crash leaves the old log or the new one, never a torn file.
+ * time; the database file is rewritten after every call (core/atomic-file.ts), so a crash or a power
+ * cut leaves the old log or the new one, never a torn file.
  */
 export type HistoryKind = 'outgoing' | 'incoming' | 'missed' | 'rejected';
 
@@ -131,9 +131,7 @@ export class CallHistory {
       return;
     }
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
-      writeFileSync(`${this.path}.tmp`, this.db.export());
-      renameSync(`${this.path}.tmp`, this.path);
+      writeFileAtomically(this.path, this.db.export());
     } catch (e) {
       this.logger.error({ err: errorMessage(e), path: this.path }, 'cannot write the call history');
     }

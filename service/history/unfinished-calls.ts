@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomically } from '../core/atomic-file.js';
 import type { CallRecord } from '../calls/manager.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -84,9 +84,7 @@ export class UnfinishedCalls {
         rmSync(this.path, { force: true });
         return;
       }
-      mkdirSync(dirname(this.path), { recursive: true });
-      writeFileSync(`${this.path}.tmp`, JSON.stringify(entries));
-      renameSync(`${this.path}.tmp`, this.path);
+      writeFileAtomically(this.path, JSON.stringify(entries));
     } catch (e) {
       this.logger.error({ err: errorMessage(e), path: this.path }, 'cannot note the calls in progress');
     }
