@@ -11,8 +11,12 @@ export class PrivateBus {
   ) {}
 
   static async start(): Promise<PrivateBus> {
+    return PrivateBus.spawn(['--session']);
+  }
+
+  private static async spawn(configArgs: string[]): Promise<PrivateBus> {
     const child = new Child('dbus-daemon', 'dbus-daemon', [
-      '--session',
+      ...configArgs,
       '--nofork',
       '--nopidfile',
       '--print-address=1',
@@ -59,14 +63,7 @@ ${policyFiles.map((f) => `  <include>${f}</include>`).join('\n')}
 </busconfig>
 `,
     );
-    const child = new Child('dbus-daemon', 'dbus-daemon', [
-      `--config-file=${config}`,
-      '--nofork',
-      '--nopidfile',
-      '--print-address=1',
-    ]);
-    const m = await child.waitForLine(/^(unix:.+)$/);
-    return new PrivateBus(m[1] ?? '', child);
+    return PrivateBus.spawn([`--config-file=${config}`]);
   }
 
   async stop(): Promise<void> {
