@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO } from '../harness/carphoned.js';
 import { inPackage, packageApp, resourcesInstalledBy, serviceCommand } from '../harness/packaged-app.js';
@@ -44,6 +46,19 @@ describe("the deb's layout (electron-builder.yml)", () => {
     ]) {
       expect(existsSync(join(app, file)), file).toBe(true);
     }
+  });
+
+  it('installs a systemd unit that systemd-analyze reads without a warning', () => {
+    // The unit names Debian's /usr/bin/node; this machine's Node.js stands in for it.
+    const unit = readFileSync(join(REPO, 'dist/systemd/carphoned.service'), 'utf8').replace(
+      'ExecStart=/usr/bin/node ',
+      `ExecStart=${process.execPath} `,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'carphone-unit-'));
+    writeFileSync(join(dir, 'carphoned.service'), unit);
+    const r = spawnSync('systemd-analyze', ['verify', join(dir, 'carphoned.service')], { encoding: 'utf8' });
+    expect(r.stderr.trim()).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it("holds the HMI's main process that Electron starts (package.json main)", () => {
