@@ -48,6 +48,36 @@ describe("the deb's layout (electron-builder.yml)", () => {
     }
   });
 
+  it("its postinst, run twice in a mount namespace over copies of /etc and /opt, makes the service's user and the clients' group and installs the policy and the unit", () => {
+    const sandbox = mkdtempSync(join(tmpdir(), 'carphone-postinst-'));
+    const script = [
+      'set -e',
+      `mkdir -p ${sandbox}/etc ${sandbox}/opt/carphone`,
+      `cp -a /etc/. ${sandbox}/etc/`,
+      `mount --bind ${root} ${sandbox}/opt/carphone`,
+      `mount --bind ${sandbox}/etc /etc`,
+      `mount --rbind ${sandbox}/opt /opt`,
+      `sh ${join(REPO, 'dist/debian/postinst.sh')}`,
+      `sh ${join(REPO, 'dist/debian/postinst.sh')}`,
+      'getent passwd carphone | cut -d: -f1,6,7',
+      'id -gn carphone',
+      'getent group carphone-clients | cut -d: -f1',
+      `cmp /etc/dbus-1/system.d/org.carphone.conf ${join(REPO, 'dist/dbus/org.carphone.conf')} && echo policy`,
+      `cmp /etc/systemd/system/carphoned.service ${join(REPO, 'dist/systemd/carphoned.service')} && echo unit`,
+    ].join('\n');
+    const r = spawnSync('unshare', ['--mount', 'sh', '-c', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'carphone:/var/lib/carphone:/usr/sbin/nologin',
+      'carphone',
+      'carphone-clients',
+      'policy',
+      'unit',
+    ]);
+    // The machine's own /etc was not touched.
+    expect(spawnSync('getent', ['passwd', 'carphone']).status).not.toBe(0);
+  });
+
   it('installs a systemd unit that systemd-analyze reads without a warning', () => {
     // The unit names Debian's /usr/bin/node; this machine's Node.js stands in for it.
     const unit = readFileSync(join(REPO, 'dist/systemd/carphoned.service'), 'utf8').replace(
