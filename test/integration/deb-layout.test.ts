@@ -91,6 +91,30 @@ describe("the deb's layout (electron-builder.yml)", () => {
     expect(r.status).toBe(0);
   });
 
+  it('does not restart a daemon that stopped on a configuration error, which restarting cannot mend', () => {
+    const unit = readFileSync(join(REPO, 'dist/systemd/carphoned.service'), 'utf8');
+    expect(unit).toMatch(/^Restart=always$/m);
+    expect(unit).toMatch(/^RestartPreventExitStatus=2$/m);
+    // 2 is what the daemon run as the unit runs it exits with on a bad key.
+    const config = join(mkdtempSync(join(tmpdir(), 'carphone-unit-config-')), 'carphoned.yaml');
+    writeFileSync(
+      config,
+      'accounts:\n  - id: sip0\n    user: "1000"\n    domain: example.com\n    registrar: nope\n',
+    );
+    const app = inPackage(root, serviceCommand(unit).workingDirectory);
+    const r = spawnSync(
+      process.execPath,
+      [inPackage(root, serviceCommand(unit).argv[1] ?? ''), '--config', config],
+      {
+        cwd: app,
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/config error at accounts\[0\]\.registrar/);
+  });
+
   it("holds the HMI's main process that Electron starts (package.json main)", () => {
     const app = join(root, 'resources/app');
     const { main } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { main: string };
