@@ -1,13 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { OfonoClient } from '../../service/client/ofono-client.js';
 import { inPackage, packageApp, serviceCommand } from './packaged-app.js';
+import { compileDaemon, REPO } from './compile-daemon.js';
 import { Child } from './process.js';
 
-export const REPO = resolve(import.meta.dirname, '..', '..');
+export { REPO };
 
 /**
  * carphoned built as it is installed: compiled by tsc as `npm run build` does, or packaged by
@@ -30,17 +30,7 @@ export class DaemonBuild {
   static make(): DaemonBuild {
     mkdirSync(join(REPO, '.tmp'), { recursive: true });
     const dir = mkdtempSync(join(REPO, '.tmp', 'build-'));
-    execFileSync(
-      process.execPath,
-      [
-        join(REPO, 'node_modules/typescript/bin/tsc'),
-        '-p',
-        join(REPO, 'tsconfig.build.json'),
-        '--outDir',
-        dir,
-      ],
-      { cwd: REPO, stdio: 'pipe' },
-    );
+    compileDaemon(dir);
     return new DaemonBuild(dir, join(dir, 'service/bin'), REPO);
   }
 

@@ -2,11 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compileDaemon, REPO } from './compile-daemon.js';
 
 /** Where electron-builder's deb installs the app; its unpacked directory mirrors this tree. */
 export const INSTALL_ROOT = '/opt/carphone';
-
-const REPO = join(import.meta.dirname, '..', '..');
 
 /** What dist/systemd/carphoned.service starts: the program, its arguments, and the directory. */
 export interface ServiceCommand {
@@ -39,14 +38,7 @@ export function resourcesInstalledBy(script: string): string[] {
  * Returns the directory that stands for /opt/carphone.
  */
 export function packageApp(): string {
-  execFileSync(
-    process.execPath,
-    [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: REPO,
-      stdio: 'pipe',
-    },
-  );
+  compileDaemon();
   execFileSync(process.execPath, ['--import', 'tsx', join(REPO, 'scripts/build-app.ts')], {
     cwd: REPO,
     stdio: 'pipe',

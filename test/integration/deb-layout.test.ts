@@ -101,16 +101,12 @@ describe("the deb's layout (electron-builder.yml)", () => {
       config,
       'accounts:\n  - id: sip0\n    user: "1000"\n    domain: example.com\n    registrar: nope\n',
     );
-    const app = inPackage(root, serviceCommand(unit).workingDirectory);
-    const r = spawnSync(
-      process.execPath,
-      [inPackage(root, serviceCommand(unit).argv[1] ?? ''), '--config', config],
-      {
-        cwd: app,
-        encoding: 'utf8',
-        timeout: 20_000,
-      },
-    );
+    const service = serviceCommand(unit);
+    const r = spawnSync(process.execPath, [inPackage(root, service.argv[1] ?? ''), '--config', config], {
+      cwd: inPackage(root, service.workingDirectory),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/config error at accounts\[0\]\.registrar/);
   });
