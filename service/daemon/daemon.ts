@@ -32,6 +32,7 @@ import dbus from 'dbus-next';
 import { EcallService } from '../ecall/ecall-service.js';
 import { parseGnssSource, type GnssSource } from '../gnss/gnss-source.js';
 import { EmergencyInterface } from '../dbus/emergency-iface.js';
+import { stringVariant } from '../dbus/properties.js';
 import type { OfonoInterface } from '../dbus/ofono-interface.js';
 
 export const VERSION = '0.1.0';
@@ -103,7 +104,7 @@ export async function startDaemon(
   const historyLogger = logger.child({ part: 'history' });
   const history = await CallHistory.open(historyPath, historyLogger);
   const historyIface = new CallHistoryInterface(history, logger);
-  bus.export('/history', historyIface);
+  service.exportObject('/history', historyIface);
   const unfinishedPath = join(dirname(historyPath), 'calls-in-progress.json');
   for (const entry of UnfinishedCalls.takeLeftover(unfinishedPath, historyLogger)) {
     historyLogger.warn(
@@ -126,7 +127,7 @@ export async function startDaemon(
       historyIface.EntryAdded(entryDict(entry));
     });
   }
-  bus.export(
+  service.exportObject(
     '/contacts',
     new ContactsInterface(loadContacts(config, logger), history, config.contacts.vcard ?? '', logger),
   );
@@ -160,7 +161,7 @@ export async function startDaemon(
       logger.info({ source: gnss.description }, 'GNSS source started');
     }
   }
-  const vehicle = await startVehicle(config, lines, clock, logger, bus, ecall?.service);
+  const vehicle = await startVehicle(config, lines, clock, logger, service, ecall?.service);
   const stopWatchingSystem = watchSystem(clock, logger, lines);
   await claimName(bus, config.dbus.name);
   logger.info({ name: config.dbus.name, address }, 'on the bus');
@@ -184,8 +185,6 @@ export async function startDaemon(
   };
   return { busAddress: address, lines, vehicle, stop };
 }
-
-type Bus = Awaited<ReturnType<typeof openBus>>['bus'];
 
 /**
  * Every few seconds: tells the lines when the system woke from suspend (core/sleep-detector.ts), and
@@ -286,7 +285,7 @@ async function startVehicle(
   lines: Line[],
   clock: Clock,
   logger: Logger,
-  bus: Bus,
+  dbusService: OfonoService,
   ecall: EcallService | undefined,
 ): Promise<VehicleService | undefined> {
   const v = config.vehicle;
@@ -307,7 +306,7 @@ async function startVehicle(
   );
   const model = { source: service.description, sourceError: '', state: service.input.state };
   const iface = new VehicleInterface(model, logger);
-  bus.export('/vehicle', iface);
+  dbusService.exportObject('/vehicle', iface);
   let last = { ...model.state };
   await service.start({
     button: (name, press) => iface.Button(name, press),
@@ -315,7 +314,7 @@ async function startVehicle(
       logger.warn({ kind, details }, 'emergency trigger');
       void ecall?.trigger({ activation: kind, test: false, at: clock.now() });
       iface.EmergencyTrigger(kind, {
-        Message: new dbus.Variant('s', details.message),
+        Message: stringVariant(details.message),
         ConfirmedFrames: new dbus.Variant('u', details.frames),
         Signals: new dbus.Variant('a{sd}', details.signals),
       });

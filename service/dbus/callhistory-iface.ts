@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { formatStartTime } from '../calls/manager.js';
 import type { CallHistory, HistoryEntry } from '../history/call-history.js';
 import { invalidArgs } from './errors.js';
+import { stringVariant } from './properties.js';
 import { defineMembers, OfonoInterface } from './ofono-interface.js';
 
 type Variant = InstanceType<typeof dbus.Variant>;
@@ -10,14 +11,14 @@ type Variant = InstanceType<typeof dbus.Variant>;
 export function entryDict(e: HistoryEntry): Record<string, Variant> {
   return {
     Id: new dbus.Variant('u', e.id),
-    Line: new dbus.Variant('s', e.line),
-    Kind: new dbus.Variant('s', e.kind),
-    LineIdentification: new dbus.Variant('s', e.number),
-    Name: new dbus.Variant('s', e.name),
-    StartTime: new dbus.Variant('s', formatStartTime(e.startedAt)),
+    Line: stringVariant(e.line),
+    Kind: stringVariant(e.kind),
+    LineIdentification: stringVariant(e.number),
+    Name: stringVariant(e.name),
+    StartTime: stringVariant(formatStartTime(e.startedAt)),
     Duration: new dbus.Variant('u', e.duration),
     Emergency: new dbus.Variant('b', e.emergency),
-    DisconnectReason: new dbus.Variant('s', e.reason),
+    DisconnectReason: stringVariant(e.reason),
   };
 }
 

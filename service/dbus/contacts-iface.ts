@@ -4,6 +4,7 @@ import { CarphoneError } from '../core/errors.js';
 import { searchContacts, type Contact } from '../contacts/vcard.js';
 import type { CallHistory } from '../history/call-history.js';
 import { invalidArgs } from './errors.js';
+import { dbusString, stringVariant } from './properties.js';
 import { defineMembers, OfonoInterface } from './ofono-interface.js';
 
 type Variant = InstanceType<typeof dbus.Variant>;
@@ -25,11 +26,11 @@ export class ContactsInterface extends OfonoInterface {
 
   private dict(c: Contact, favourites: Set<string>): Record<string, Variant> {
     return {
-      Id: new dbus.Variant('s', c.id),
-      Name: new dbus.Variant('s', c.name),
+      Id: stringVariant(c.id),
+      Name: stringVariant(c.name),
       Numbers: new dbus.Variant(
         'aa{ss}',
-        c.numbers.map((n) => ({ Number: n.number, Type: n.type })),
+        c.numbers.map((n) => ({ Number: dbusString(n.number), Type: dbusString(n.type) })),
       ),
       Favourite: new dbus.Variant('b', favourites.has(c.id)),
     };

@@ -54,6 +54,8 @@ export function callPath(modemPath: string, rec: CallRecord): string {
 export class OfonoService {
   private readonly manager: ManagerInterface;
   private readonly modems = new Map<string, ModemObjects>();
+  /** Objects outside the modems' hierarchy: /history, /contacts, /vehicle. */
+  private readonly standalonePaths = new Set<string>();
 
   constructor(
     private readonly bus: Bus,
@@ -91,8 +93,14 @@ export class OfonoService {
     return true;
   }
 
+  /** Exports an object outside the modems' hierarchy, whose calls get the same checks as theirs. */
+  exportObject(path: string, iface: OfonoInterface): void {
+    this.standalonePaths.add(path);
+    this.bus.export(path, iface);
+  }
+
   private isOurPath(path: string): boolean {
-    if (path === '/') {
+    if (path === '/' || this.standalonePaths.has(path)) {
       return true;
     }
     for (const m of this.modems.values()) {

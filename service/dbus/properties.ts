@@ -79,12 +79,39 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   LocalAddress: 's',
 };
 
+/**
+ * A string D-Bus can carry. Its strings cannot hold NUL: dbus-next refuses to marshal a message with
+ * one, so a single caller name or vCard field holding one would make every GetCalls or GetRecent fail.
+ * Text from outside is cleaned where it enters (the SIP layer); this is the last line for all of it.
+ */
+export function dbusString(s: string): string {
+  return s.includes('\0') ? s.replaceAll('\0', '') : s;
+}
+
+/** A D-Bus string variant of `s`, made safe to marshal. */
+export function stringVariant(s: string): Variant {
+  return new dbus.Variant('s', dbusString(s));
+}
+
 export function variant(name: string, value: unknown): Variant {
   const sig = PROPERTY_SIGNATURES[name];
   if (!sig) {
     throw new Error(`no signature for property ${name}`);
   }
-  return new dbus.Variant(sig, sig === 'a{sv}' ? treeOf(value) : value);
+  if (sig === 'a{sv}') {
+    return new dbus.Variant(sig, treeOf(value));
+  }
+  if (sig === 's' && typeof value === 'string') {
+    return stringVariant(value);
+  }
+  if (sig === 'as' && Array.isArray(value)) {
+    const items: unknown[] = value;
+    return new dbus.Variant(
+      sig,
+      items.map((v) => (typeof v === 'string' ? dbusString(v) : v)),
+    );
+  }
+  return new dbus.Variant(sig, value);
 }
 
 /**
@@ -99,7 +126,7 @@ export function treeOf(value: unknown): Record<string, Variant> {
     } else if (typeof v === 'number') {
       out[k] = Number.isInteger(v) ? new dbus.Variant('x', v) : new dbus.Variant('d', v);
     } else if (typeof v === 'string') {
-      out[k] = new dbus.Variant('s', v);
+      out[k] = stringVariant(v);
     } else if (v && typeof v === 'object') {
       out[k] = new dbus.Variant('a{sv}', treeOf(v));
     }

@@ -69,7 +69,15 @@ export function parseControl(xml: string): ControlBlock {
   if (xml.length > 65536 || XMLValidator.validate(xml) !== true) {
     throw new ControlError('the control block is not well-formed XML');
   }
-  const doc = parser.parse(xml) as Element;
+  let doc: Element;
+  try {
+    doc = parser.parse(xml) as Element;
+  } catch (e) {
+    // The validator passes some documents the parser then refuses (a processing instruction left open).
+    throw new ControlError(
+      `the control block is not well-formed XML (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
   const root = doc['EmergencyCallData.Control'] as Element | undefined;
   if (!root || typeof root !== 'object') {
     throw new ControlError('no EmergencyCallData.Control element');

@@ -146,13 +146,18 @@ export function transition(p: EcallPolicy, s: EcallState, e: EcallEvent): Step {
         case 'redial-wait':
           // The daemon died with the eCall open: set it up again at once, with the next MSD identifier.
           return start(s.trigger, s.msdId + 1, s.attempt);
-        case 'callback':
-          return e.now < s.until
-            ? [
-                { ...s, answered: false },
-                [{ type: 'set-timer', timer: 'callback', ms: s.until - e.now, until: s.until }, changed],
-              ]
-            : [{ kind: 'idle' }, [changed]];
+        case 'callback': {
+          if (e.now >= s.until) {
+            return [{ kind: 'idle' }, [changed]];
+          }
+          // The deadline is on the wall clock, which a head unit may have had set back since (an RTC
+          // that lost its time, then GNSS): never more than a whole callback period from now.
+          const until = Math.min(s.until, e.now + p.callbackMs);
+          return [
+            { ...s, until, answered: false },
+            [{ type: 'set-timer', timer: 'callback', ms: until - e.now, until }, changed],
+          ];
+        }
         case 'idle':
         case 'failed':
           return [s, []];

@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomically } from '../core/atomic-file.js';
-import { capabilitiesBlock, parseControl, unsupportedAck, type ControlRequest } from './control.js';
+import {
+  capabilitiesBlock,
+  ControlError,
+  parseControl,
+  unsupportedAck,
+  type ControlRequest,
+} from './control.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { CarphoneError, errorMessage } from '../core/errors.js';
 import { SafeEmitter } from '../core/emitter.js';
@@ -153,7 +159,10 @@ export class EcallService {
     try {
       block = parseControl(xml);
     } catch (e) {
-      this.logger.warn({ err: errorMessage(e) }, 'control block from the PSAP ignored');
+      if (!(e instanceof ControlError)) {
+        throw e;
+      }
+      this.logger.warn({ err: e.message }, 'control block from the PSAP ignored');
       return;
     }
     if (block.acks.some((a) => a.received)) {

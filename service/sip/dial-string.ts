@@ -1,4 +1,5 @@
 import { CarphoneError } from '../core/errors.js';
+import { uriUserText } from './header-text.js';
 
 /**
  * What a dialled string means. oFono accepts `[+][0-9*#]{1,80}`; carphone adds SIP URIs.
@@ -41,8 +42,11 @@ export function targetUri(target: DialTarget, domain: string): string {
   }
 }
 
-/** The line identification oFono shows for a call: the number, or the user part of a SIP URI. */
+/**
+ * The line identification oFono shows for a call: the number, or the user part of a SIP URI (as the
+ * sip package parsed it from the network, or as dialled).
+ */
 export function lineIdentification(uri: string): string {
   const m = /^sips?:([^@;]+)@/.exec(uri);
-  return m?.[1] ? decodeURIComponent(m[1]) : uri.replace(/^sips?:/, '');
+  return uriUserText(m?.[1] ?? uri.replace(/^sips?:/, ''));
 }

@@ -27,12 +27,20 @@ export function boundaryOf(contentType: string): string | undefined {
   return /^\s*multipart\//i.test(contentType) ? m?.[1] : undefined;
 }
 
-/** Splits a multipart body; header names come back lower-case. Throws on a body without the boundary. */
+/** A multipart body that cannot be split: what a peer sent, not a fault of ours. */
+export class MultipartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MultipartError';
+  }
+}
+
+/** Splits a multipart body; header names come back lower-case. MultipartError for a body without its boundaries. */
 export function parseMultipart(body: string, boundary: string): BodyPart[] {
   const delimiter = `--${boundary}`;
   const start = body.indexOf(delimiter);
   if (start < 0) {
-    throw new Error('multipart body without its boundary');
+    throw new MultipartError('multipart body without its boundary');
   }
   const parts: BodyPart[] = [];
   let pos = start + delimiter.length;
@@ -42,7 +50,7 @@ export function parseMultipart(body: string, boundary: string): BodyPart[] {
     }
     const next = body.indexOf(`\r\n${delimiter}`, pos);
     if (next < 0) {
-      throw new Error('multipart body without its closing boundary');
+      throw new MultipartError('multipart body without its closing boundary');
     }
     const chunk = body.slice(body.indexOf('\r\n', pos) + 2, next);
     const split = chunk.indexOf('\r\n\r\n');

@@ -330,9 +330,10 @@ export class SipStack {
     }) as sip.Flow;
   }
 
+  /** Sends a response in its server transaction, as SIP/2.0 whatever version the request named. */
   respond(rs: sip.Response): void {
     try {
-      this.transactions?.getServer(rs)?.send(rs);
+      this.transactions?.getServer(rs)?.send({ ...rs, version: '2.0' });
     } catch (e) {
       this.logger.warn({ err: errorMessage(e), status: rs.status }, 'respond failed');
     }

@@ -27,9 +27,10 @@ import {
 } from '../sdp/offer-answer.js';
 import { authorizationHeader, selectChallenge, type Credentials } from './digest.js';
 import { lineIdentification } from './dial-string.js';
+import { displayName, quotedDisplayName } from './header-text.js';
 import type { SipStack } from './stack.js';
 import { SUPPORTED_METHODS } from './validate.js';
-import { boundaryOf, buildMultipart, findBodyPart, parseMultipart } from './multipart.js';
+import { boundaryOf, buildMultipart, findBodyPart, MultipartError, parseMultipart } from './multipart.js';
 
 /** What makes an INVITE an NG eCall (RFC 8147 §6): the service URN, the PSAP route, the MSD. */
 export interface EmergencyInvite {
@@ -190,7 +191,7 @@ export class UserAgent {
     const local: sip.NameAddr = {
       uri: this.o.aor,
       params: { tag: randomBytes(6).toString('hex') },
-      ...(this.o.displayName ? { name: JSON.stringify(this.o.displayName) } : {}),
+      ...(this.o.displayName ? { name: quotedDisplayName(this.o.displayName) } : {}),
     };
     const call: Call = {
       info: {
@@ -842,7 +843,7 @@ export class UserAgent {
         direction: 'incoming',
         remoteUri: from.uri,
         lineIdentification: lineIdentification(from.uri),
-        name: (from.name ?? '').replace(/^"|"$/g, ''),
+        name: displayName(from.name),
         phase: { phase: 'incoming', waiting: decision === 'waiting' },
       },
       dialog: {
@@ -920,7 +921,10 @@ function controlPart(
       id = parseMultipart(body, boundary).find((p) =>
         (p.headers['content-type'] ?? '').toLowerCase().startsWith(CONTROL_CONTENT_TYPE.toLowerCase()),
       )?.headers['content-id'];
-    } catch {
+    } catch (e) {
+      if (!(e instanceof MultipartError)) {
+        throw e;
+      }
       id = undefined;
     }
   }
@@ -931,7 +935,10 @@ function controlPart(
 function safeBodyPart(contentType: string, body: string | undefined, wanted: string): string | undefined {
   try {
     return findBodyPart(contentType, body, wanted);
-  } catch {
-    return undefined;
+  } catch (e) {
+    if (e instanceof MultipartError) {
+      return undefined;
+    }
+    throw e;
   }
 }

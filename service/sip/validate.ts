@@ -17,6 +17,9 @@ const MAX_REQUEST_BYTES = 16_384;
  * request line, and arbitrarily large headers.
  */
 export function validateRequest(rq: sip.Request): RequestProblem | undefined {
+  if (rq.version !== '2.0') {
+    return { status: 505, reason: 'Version Not Supported' };
+  }
   if (!bodyMatchesLength(rq)) {
     return { status: 400, reason: 'Bad Request (Content-Length does not match the body)' };
   }

@@ -19,6 +19,8 @@ export interface BaresipOptions {
   mediaenc?: string;
   /** More lines for baresip's config file, e.g. `opus_bitrate 24000`. */
   config?: string[];
+  /** The display name baresip puts in its From header (its accounts file is UTF-8). */
+  displayName?: string;
 }
 
 export interface BaresipEvent {
@@ -100,7 +102,8 @@ export class Baresip {
       `audio_codecs=${(o.codecs ?? ['PCMU', 'PCMA']).join(',')}`,
       ...(o.mediaenc ? [`mediaenc=${o.mediaenc}`] : []),
     ];
-    writeFileSync(join(dir, 'accounts'), `<${aor}>;${params.join(';')}\n`);
+    const name = o.displayName !== undefined ? `"${o.displayName}" ` : '';
+    writeFileSync(join(dir, 'accounts'), `${name}<${aor}>;${params.join(';')}\n`);
     writeFileSync(join(dir, 'contacts'), '');
     const child = new Child(`baresip(${o.user})`, 'baresip', ['-f', dir]);
     const socket = await waitFor(

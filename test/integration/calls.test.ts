@@ -43,6 +43,8 @@ async function carolCalls(expectedState: 'incoming' | 'waiting'): Promise<string
   const [path, props] = added.args as [string, Record<string, unknown>];
   expect(props.State).toBe(expectedState);
   expect(props.LineIdentification).toBe('2002');
+  // baresip sends its display name as UTF-8 bytes.
+  expect(props.Name).toBe('Carol Jürgensen 山田');
   return path;
 }
 
@@ -81,6 +83,7 @@ beforeAll(async () => {
     registrarPort: kam.port,
     autoAnswer: false,
     sourceWav: join(dir, '1000.wav'),
+    displayName: 'Carol Jürgensen 山田',
   });
   dave = await Baresip.start({
     user: '2003',
@@ -116,6 +119,7 @@ beforeAll(async () => {
         id: 'sip0',
         user: '1000',
         password: 'secret-1000',
+        displayName: 'Auto Müller 車',
         domain: '127.0.0.1',
         registrar: kam.uri,
         expires: 10,
@@ -206,11 +210,14 @@ describe('registration', () => {
 });
 
 describe('outgoing calls', () => {
-  it('calls baresip through kamailio, and baresip hears the tone carphone sends', async () => {
+  it('calls baresip through kamailio under its UTF-8 display name, and baresip hears the tone carphone sends', async () => {
     const before = bob.receivedRecordings();
     const since = client.signals.length;
+    const bobEvents = bob.events.length;
     const path = await client.dial('/sip0', '2001');
     await client.waitForCallState(path, 'active', 10_000, since);
+    const bobsCall = bob.events.slice(bobEvents).find((e) => e.peeruri === 'sip:1000@127.0.0.1');
+    expect(bobsCall?.peerdisplayname).toBe('Auto Müller 車');
     await sleep(2000);
     await client.hangup(path);
     const reason = await client.waitForSignal(

@@ -121,4 +121,19 @@ describe('eCall machine', () => {
       run([{ type: 'resume', now: 100 }], { kind: 'callback', until: 50, answered: false }).state,
     ).toEqual({ kind: 'idle' });
   });
+
+  it('resumes a callback period for what is left of it, and for no more than one period when the wall clock went back', () => {
+    const open = { kind: 'callback' as const, until: 70_000, answered: false };
+    expect(run([{ type: 'resume', now: 40_000 }], open)).toMatchObject({
+      state: { kind: 'callback', until: 70_000 },
+      effects: ['timer:callback:30000', 'changed'],
+    });
+    // Saved in 2026, resumed on a clock that says 2000: the window closes one period from now.
+    const year2000 = 946_684_800_000;
+    const saved = { kind: 'callback' as const, until: 1_796_000_000_000, answered: true };
+    expect(run([{ type: 'resume', now: year2000 }], saved)).toMatchObject({
+      state: { kind: 'callback', until: year2000 + 60_000, answered: false },
+      effects: ['timer:callback:60000', 'changed'],
+    });
+  });
 });

@@ -32,6 +32,11 @@ describe('validateRequest', () => {
     expect(validateRequest(request(invite('', 'abc', 'v=0')))).toMatchObject({ status: 400 });
   });
 
+  it('answers 505 to a request of another SIP version (RFC 4475 §3.1.2.16)', () => {
+    const badVersion = invite().replace('sip:1000@127.0.0.1:5060 SIP/2.0', 'sip:1000@127.0.0.1:5060 SIP/7.0');
+    expect(validateRequest(request(badVersion))).toMatchObject({ status: 505 });
+  });
+
   it('answers 400 when the CSeq method differs from the request method (RFC 4475 §3.1.2.17)', () => {
     expect(
       validateRequest(request(invite().replace('CSeq: 314159 INVITE', 'CSeq: 314159 BYE'))),
