@@ -190,7 +190,7 @@ export class RawSipPeer {
   private constructor(
     private readonly socket: Socket,
     readonly port: number,
-    private readonly target: { host: string; port: number },
+    readonly target: { host: string; port: number },
     answer: string,
   ) {
     socket.on('message', (data, from) => {
@@ -244,4 +244,72 @@ export class RawSipPeer {
   close(): void {
     this.socket.close();
   }
+}
+
+/** A random token for branches, tags and Call-IDs, from the test's seeded generator. */
+export const token = (rand: Random): string => Math.floor(rand() * 2 ** 32).toString(36);
+
+/** An offer as a softphone sends it: Opus, G.711, telephone-event, separate RTCP; SDES keys if `secure`. */
+export function sdpOffer(rtpPort: number, secure: boolean): string {
+  const lines = [
+    'v=0',
+    'o=- 3906146721 3906146722 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${rtpPort} RTP/${secure ? 'SAVP' : 'AVP'} 111 0 8 101`,
+    'b=AS:64',
+    'a=rtpmap:111 opus/48000/2',
+    'a=fmtp:111 stereo=1;sprop-stereo=1;maxplaybackrate=16000',
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    'a=fmtp:101 0-15',
+    'a=ptime:20',
+    `a=rtcp:${rtpPort + 1}`,
+    ...(secure ? ['a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz'] : []),
+    'a=sendrecv',
+  ];
+  return lines.join('\r\n') + '\r\n';
+}
+
+/** A dialog the far end is in with carphoned: what its in-dialog requests must carry. */
+export interface Dialog {
+  callId: string;
+  fromTag: string;
+  toTag: string;
+  cseq: number;
+  path: string;
+  mediaPort: number;
+}
+
+/**
+ * A request from `peer` to carphoned's line user 1000, well formed: inside `dialog` when given (taking
+ * its next CSeq), else a new one. `fromName` is the display name, as UTF-8 text.
+ */
+export function sipRequest(
+  peer: RawSipPeer,
+  rand: Random,
+  method: string,
+  opts: { dialog?: Dialog; body?: string; contentType?: string; cseq?: number; fromName?: string } = {},
+): string {
+  const d = opts.dialog;
+  const body = opts.body ?? '';
+  const uri = `sip:1000@${peer.target.host}:${peer.target.port}`;
+  const name = Buffer.from(opts.fromName ?? 'Far End', 'utf8').toString('latin1');
+  return (
+    `${method} ${uri} SIP/2.0\r\n` +
+    `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${token(rand)};rport\r\n` +
+    'Max-Forwards: 70\r\n' +
+    `From: "${name}" <sip:2001@127.0.0.1>;tag=${d?.fromTag ?? token(rand)}\r\n` +
+    `To: <sip:1000@127.0.0.1>${d?.toTag ? `;tag=${d.toTag}` : ''}\r\n` +
+    `Call-ID: ${d?.callId ?? token(rand)}@127.0.0.1\r\n` +
+    `CSeq: ${opts.cseq ?? (d ? ++d.cseq : 1)} ${method}\r\n` +
+    `Contact: <sip:2001@127.0.0.1:${peer.port}>\r\n` +
+    'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n' +
+    'Supported: replaces, timer\r\n' +
+    'User-Agent: fuzz\r\n' +
+    (body ? `Content-Type: ${opts.contentType ?? 'application/sdp'}\r\n` : '') +
+    `Content-Length: ${Buffer.byteLength(body, 'latin1')}\r\n\r\n${body}`
+  );
 }

@@ -12,6 +12,8 @@ import { Hmi } from '../harness/hmi.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { PsapSimulator } from '../../service/psap/psap-simulator.js';
 import { waitFor } from '../harness/process.js';
+import { RawSipPeer, sdpOffer, sipRequest } from '../harness/sip-fuzz.js';
+import { seeded } from '../../bench/jitter/traces.js';
 import { freePort } from '../harness/ports.js';
 import { encodeCannelloni } from '../../can/transport/cannelloni.js';
 import { loadBindings } from '../../service/vehicle/bindings-load.js';
@@ -215,6 +217,39 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.page.waitForSelector('[data-testid=hangup]');
     await tap('hangup');
     await waitFor('no calls', async () => (await calls()).length === 0);
+  });
+
+  it('keeps the call buttons on screen for a caller whose name is 330 characters long, ringing or waiting', async () => {
+    const [host = '', port = ''] = String(
+      (await client.properties('/sip0', 'org.carphone.SipAccount')).LocalAddress,
+    ).split(':');
+    const caller = await RawSipPeer.open({ host, port: Number(port) });
+    try {
+      const name = 'Autohaus Müller & Söhne, Kundendienst '.repeat(9);
+      caller.send(sipRequest(caller, seeded(1), 'INVITE', { body: sdpOffer(40020, false), fromName: name }));
+      await hmi.page.waitForSelector('[data-testid=answer]');
+      await hmi.screenshot('incoming-long-name-1280x720-day');
+      expect(await hmi.smallTargets()).toEqual([]);
+      const box = await hmi.page.locator('[data-testid=caller]').boundingBox();
+      // 52 px type: two lines are under 150 px; the whole name would take eight.
+      expect(box?.height).toBeGreaterThan(100);
+      expect(box?.height).toBeLessThan(150);
+      await tap('reject');
+      await waitFor('no calls', async () => (await calls()).length === 0);
+
+      // The same caller while a call is up: the waiting-call banner keeps its buttons on screen.
+      const path = await client.dial('/sip0', '2001');
+      await client.waitForCallState(path, 'active', 10_000);
+      caller.send(sipRequest(caller, seeded(2), 'INVITE', { body: sdpOffer(40022, false), fromName: name }));
+      await hmi.page.waitForSelector('[data-testid=hold-and-answer]');
+      await hmi.screenshot('waiting-long-name-1280x720-day');
+      expect(await hmi.smallTargets()).toEqual([]);
+      expect((await hmi.page.locator('[data-testid=waiting]').boundingBox())?.height).toBeLessThan(200);
+      await client.manager('/sip0', 'HangupAll');
+      await waitFor('no calls', async () => (await calls()).length === 0);
+    } finally {
+      caller.close();
+    }
   });
 
   it('presents a waiting call, answers it holding the first, and swaps between the two calls', async () => {

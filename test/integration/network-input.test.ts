@@ -7,7 +7,17 @@ import { Carphoned } from '../harness/carphoned.js';
 import { failuresLogged } from '../harness/failure-logs.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { waitFor } from '../harness/process.js';
-import { mutate, RawSipPeer, rtpJunk, type Random, type SipMessage } from '../harness/sip-fuzz.js';
+import {
+  mutate,
+  RawSipPeer,
+  rtpJunk,
+  sdpOffer,
+  sipRequest,
+  token,
+  type Dialog,
+  type Random,
+  type SipMessage,
+} from '../harness/sip-fuzz.js';
 
 /**
  * What a network can send, thrown at a running carphoned: seeded mutations of well-formed SIP, SDP and
@@ -42,71 +52,10 @@ afterAll(async () => {
   await bus?.stop();
 });
 
-const token = (rand: Random): string => Math.floor(rand() * 2 ** 32).toString(36);
-
-function sdpOffer(rtpPort: number, secure: boolean): string {
-  const lines = [
-    'v=0',
-    'o=- 3906146721 3906146722 IN IP4 127.0.0.1',
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    `m=audio ${rtpPort} RTP/${secure ? 'SAVP' : 'AVP'} 111 0 8 101`,
-    'b=AS:64',
-    'a=rtpmap:111 opus/48000/2',
-    'a=fmtp:111 stereo=1;sprop-stereo=1;maxplaybackrate=16000',
-    'a=rtpmap:0 PCMU/8000',
-    'a=rtpmap:8 PCMA/8000',
-    'a=rtpmap:101 telephone-event/8000',
-    'a=fmtp:101 0-15',
-    'a=ptime:20',
-    'a=rtcp:' + (rtpPort + 1),
-    ...(secure ? ['a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz'] : []),
-    'a=sendrecv',
-  ];
-  return lines.join('\r\n') + '\r\n';
-}
-
-/** A dialog the far end is in with carphoned: what its in-dialog requests must carry. */
-interface Dialog {
-  callId: string;
-  fromTag: string;
-  toTag: string;
-  cseq: number;
-  path: string;
-  mediaPort: number;
-}
-
-function request(
-  peer: RawSipPeer,
-  rand: Random,
-  method: string,
-  opts: { dialog?: Dialog; body?: string; contentType?: string; cseq?: number } = {},
-): string {
-  const d = opts.dialog;
-  const body = opts.body ?? '';
-  const uri = `sip:1000@${target.host}:${target.port}`;
-  return (
-    `${method} ${uri} SIP/2.0\r\n` +
-    `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${token(rand)};rport\r\n` +
-    'Max-Forwards: 70\r\n' +
-    `From: "Far End" <sip:2001@127.0.0.1>;tag=${d?.fromTag ?? token(rand)}\r\n` +
-    `To: <sip:1000@127.0.0.1>${d?.toTag ? `;tag=${d.toTag}` : ''}\r\n` +
-    `Call-ID: ${d?.callId ?? token(rand)}@127.0.0.1\r\n` +
-    `CSeq: ${opts.cseq ?? (d ? ++d.cseq : 1)} ${method}\r\n` +
-    `Contact: <sip:2001@127.0.0.1:${peer.port}>\r\n` +
-    'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n' +
-    'Supported: replaces, timer\r\n' +
-    'User-Agent: fuzz\r\n' +
-    (body ? `Content-Type: ${opts.contentType ?? 'application/sdp'}\r\n` : '') +
-    `Content-Length: ${Buffer.byteLength(body, 'latin1')}\r\n\r\n${body}`
-  );
-}
-
 function response(peer: RawSipPeer, rand: Random, status: string, method: string): string {
   return (
     `SIP/2.0 ${status}\r\n` +
-    `Via: SIP/2.0/UDP ${target.host}:${target.port};branch=z9hG4bK${token(rand)}\r\n` +
+    `Via: SIP/2.0/UDP ${peer.target.host}:${peer.target.port};branch=z9hG4bK${token(rand)}\r\n` +
     `From: <sip:1000@127.0.0.1>;tag=${token(rand)}\r\n` +
     `To: <sip:2001@127.0.0.1>;tag=${token(rand)}\r\n` +
     `Call-ID: ${token(rand)}@127.0.0.1\r\n` +
@@ -120,14 +69,14 @@ function response(peer: RawSipPeer, rand: Random, status: string, method: string
 /** Requests and responses outside any dialog, well formed before mutation. */
 function outOfDialog(peer: RawSipPeer, rand: Random): string[] {
   return [
-    request(peer, rand, 'INVITE', { body: sdpOffer(40000, false) }),
-    request(peer, rand, 'INVITE', { body: sdpOffer(40002, true) }),
-    request(peer, rand, 'OPTIONS'),
-    request(peer, rand, 'MESSAGE', { body: 'hello', contentType: 'text/plain' }),
-    request(peer, rand, 'BYE'),
-    request(peer, rand, 'CANCEL'),
-    request(peer, rand, 'ACK'),
-    request(peer, rand, 'NOTIFY', { body: 'SIP/2.0 200 OK', contentType: 'message/sipfrag' }),
+    sipRequest(peer, rand, 'INVITE', { body: sdpOffer(40000, false) }),
+    sipRequest(peer, rand, 'INVITE', { body: sdpOffer(40002, true) }),
+    sipRequest(peer, rand, 'OPTIONS'),
+    sipRequest(peer, rand, 'MESSAGE', { body: 'hello', contentType: 'text/plain' }),
+    sipRequest(peer, rand, 'BYE'),
+    sipRequest(peer, rand, 'CANCEL'),
+    sipRequest(peer, rand, 'ACK'),
+    sipRequest(peer, rand, 'NOTIFY', { body: 'SIP/2.0 200 OK', contentType: 'message/sipfrag' }),
     response(peer, rand, '200 OK', 'INVITE'),
     response(peer, rand, '180 Ringing', 'INVITE'),
     response(peer, rand, '401 Unauthorized', 'REGISTER'),
@@ -137,21 +86,21 @@ function outOfDialog(peer: RawSipPeer, rand: Random): string[] {
 /** Requests inside an answered call, well formed before mutation. */
 function inDialog(peer: RawSipPeer, rand: Random, dialog: Dialog): string[] {
   return [
-    request(peer, rand, 'INVITE', { dialog, body: sdpOffer(dialog.mediaPort, false) }),
-    request(peer, rand, 'INVITE', {
+    sipRequest(peer, rand, 'INVITE', { dialog, body: sdpOffer(dialog.mediaPort, false) }),
+    sipRequest(peer, rand, 'INVITE', {
       dialog,
       body: sdpOffer(dialog.mediaPort, false).replace('sendrecv', 'sendonly'),
     }),
-    request(peer, rand, 'INVITE', { dialog }),
-    request(peer, rand, 'UPDATE', { dialog, body: sdpOffer(dialog.mediaPort, false) }),
-    request(peer, rand, 'INFO', {
+    sipRequest(peer, rand, 'INVITE', { dialog }),
+    sipRequest(peer, rand, 'UPDATE', { dialog, body: sdpOffer(dialog.mediaPort, false) }),
+    sipRequest(peer, rand, 'INFO', {
       dialog,
       body: 'Signal=5\r\nDuration=160\r\n',
       contentType: 'application/dtmf-relay',
     }),
-    request(peer, rand, 'OPTIONS', { dialog }),
-    request(peer, rand, 'ACK', { dialog }),
-    request(peer, rand, 'BYE', { dialog }),
+    sipRequest(peer, rand, 'OPTIONS', { dialog }),
+    sipRequest(peer, rand, 'ACK', { dialog }),
+    sipRequest(peer, rand, 'BYE', { dialog }),
   ];
 }
 
@@ -167,7 +116,7 @@ async function answeredCall(
   const since = client.signals.length;
   const first = peer.received.length;
   peer.send(
-    request(peer, rand, 'INVITE', {
+    sipRequest(peer, rand, 'INVITE', {
       dialog: { callId, fromTag, toTag: '', cseq: 0, path: '', mediaPort },
       body: sdpOffer(mediaPort, secure),
     }),
@@ -192,7 +141,7 @@ async function answeredCall(
     path,
     mediaPort: Number(/m=audio (\d+)/.exec(ok.body)?.[1]),
   };
-  peer.send(request(peer, rand, 'ACK', { dialog, cseq: 1 }));
+  peer.send(sipRequest(peer, rand, 'ACK', { dialog, cseq: 1 }));
   return dialog;
 }
 
@@ -316,7 +265,7 @@ describe('mutated input from the network', () => {
     const peer = await RawSipPeer.open(target);
     try {
       const since = client.signals.length;
-      const invite = request(peer, rand, 'INVITE', { body: sdpOffer(40010, false) }).replace(
+      const invite = sipRequest(peer, rand, 'INVITE', { body: sdpOffer(40010, false) }).replace(
         /^From: .*$/m,
         // As bytes on the wire: UTF-8 text with a NUL, a BEL and an escape sequence in the name, and an
         // escaped NUL in the URI's user part.
