@@ -48,7 +48,7 @@ const NASTY_VALUES = [
   'ptime:100000',
 ];
 
-/** Header values and SDP lines that the mutations pick from, beside random bytes. */
+/** One way of breaking a message: its lines in, its lines out. */
 type Mutation = (lines: string[], rand: Random) => string[];
 
 const mutations: Mutation[] = [

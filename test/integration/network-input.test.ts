@@ -22,9 +22,9 @@ import {
 /**
  * What a network can send, thrown at a running carphoned: seeded mutations of well-formed SIP, SDP and
  * RTP (FUZZ_SEED=n replays or explores others), and callers whose names hold what a display and D-Bus
- * cannot take. It must get a SIP response or be dropped: never an exception caught only by a
- * catch-all (test/harness/failure-logs.ts; a SIP one answers 500), never a crash, and a well-formed call must work
- * afterwards.
+ * cannot take. It must get a SIP response or be dropped: never an exception caught only by a catch-all
+ * (test/harness/failure-logs.ts; the SIP one answers 500), never a crash, and a well-formed call must
+ * work afterwards.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 7);
 
