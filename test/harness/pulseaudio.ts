@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrivateBus } from './dbus-daemon.js';
@@ -44,6 +44,12 @@ export abstract class PulseServer {
   }
 
   abstract stop(): Promise<void>;
+
+  /**
+   * Stops the server that clients connect to and starts it again on the same socket, as a crash and
+   * restart of the audio server would: every client's streams end with it.
+   */
+  abstract restart(): Promise<void>;
 }
 
 /**
@@ -59,7 +65,9 @@ export abstract class PulseServer {
 export class PrivatePulse extends PulseServer {
   private constructor(
     server: string,
-    private readonly child: Child,
+    private child: Child,
+    private readonly launch: () => Child,
+    private readonly socket: string,
   ) {
     super(server);
   }
@@ -83,22 +91,31 @@ export class PrivatePulse extends PulseServer {
         '',
       ].join('\n'),
     );
-    const child = new Child(
-      'pulseaudio',
-      'pulseaudio',
-      [
-        '-n',
-        '-F',
-        join(dir, 'default.pa'),
-        '--daemonize=no',
-        '--exit-idle-time=-1',
-        '--use-pid-file=no',
-        '--disable-shm=yes',
-      ],
-      { env: { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir } },
-    );
+    const launch = (): Child =>
+      new Child(
+        'pulseaudio',
+        'pulseaudio',
+        [
+          '-n',
+          '-F',
+          join(dir, 'default.pa'),
+          '--daemonize=no',
+          '--exit-idle-time=-1',
+          '--use-pid-file=no',
+          '--disable-shm=yes',
+        ],
+        { env: { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir } },
+      );
+    const child = launch();
     await waitFor('pulseaudio socket', () => existsSync(socket), 10_000);
-    return new PrivatePulse(`unix:${socket}`, child);
+    return new PrivatePulse(`unix:${socket}`, child, launch, socket);
+  }
+
+  async restart(): Promise<void> {
+    await this.child.stop('SIGKILL');
+    rmSync(this.socket, { force: true });
+    this.child = this.launch();
+    await waitFor('pulseaudio socket', () => existsSync(this.socket), 10_000);
   }
 
   async stop(): Promise<void> {
@@ -121,6 +138,8 @@ export class PrivatePipeWire extends PulseServer {
     server: string,
     private readonly children: Child[],
     private readonly bus: PrivateBus,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly socket: string,
   ) {
     super(server);
   }
@@ -172,7 +191,7 @@ export class PrivatePipeWire extends PulseServer {
       children.push(new Child('wireplumber', 'wireplumber', [], { env }));
       children.push(new Child('pipewire-pulse', 'pipewire-pulse', [], { env }));
       await waitFor('pipewire-pulse socket', () => existsSync(socket), 10_000);
-      const server = new PrivatePipeWire(`unix:${socket}`, children, bus);
+      const server = new PrivatePipeWire(`unix:${socket}`, children, bus, env, socket);
       // The sinks are there once WirePlumber has made them available to pulse clients.
       const sinks = ['cabin_speaker', 'cabin_mic', ...(options.echoingCabin ? ['phone_speaker'] : [])];
       await waitFor('the cabin sinks', () => server.hasSinks(sinks), 10_000);
@@ -181,6 +200,16 @@ export class PrivatePipeWire extends PulseServer {
       await Promise.allSettled([...children.map((c) => c.stop()), bus.stop()]);
       throw e;
     }
+  }
+
+  /** Restarts pipewire-pulse, the server carphone's pacat and parec talk to; PipeWire itself runs on. */
+  async restart(): Promise<void> {
+    const index = this.children.findIndex((c) => c.name === 'pipewire-pulse');
+    await this.children[index]?.stop('SIGKILL');
+    rmSync(this.socket, { force: true });
+    this.children[index] = new Child('pipewire-pulse', 'pipewire-pulse', [], { env: this.env });
+    await waitFor('pipewire-pulse socket', () => existsSync(this.socket), 10_000);
+    await waitFor('the cabin sinks', () => this.hasSinks(['cabin_speaker', 'cabin_mic']), 10_000);
   }
 
   private hasSinks(names: string[]): Promise<boolean> {

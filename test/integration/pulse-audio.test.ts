@@ -9,6 +9,7 @@ import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { PrivatePipeWire, PrivatePulse, type PulseServer } from '../harness/pulseaudio.js';
 import { waitFor } from '../harness/process.js';
+import { failuresLogged } from '../harness/failure-logs.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -67,5 +68,31 @@ describe.each([
     const heardByBob = analyseWav(rec);
     expect(heardByBob.hz).toBe(900);
     expect(heardByBob.share).toBeGreaterThan(0.5);
+  });
+
+  it("brings the call's audio back both ways when the audio server restarts during the call", async () => {
+    const before = bob.receivedRecordings();
+    const since = client.signals.length;
+    const path = await client.dial('/sip0', bob.uri);
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await sleep(1000);
+    await pulse.restart();
+    // Only after the restart: the far end recorded from the speaker, the driver speaking at 900 Hz.
+    const speaker = pulse.record('cabin_speaker.monitor', join(dir, 'speaker-after-restart.wav'));
+    await pulse.play(join(dir, '900.wav'), 'cabin_mic');
+    await client.hangup(path);
+    await waitFor('call ended', async () => (await client.calls('/sip0')).length === 0);
+    await sleep(300);
+    await speaker.stop();
+    const heardInCabin = join(dir, 'speaker-after-restart.wav');
+    expect(analyseWav(heardInCabin).hz).toBe(440);
+    expect(medianWindowShare(heardInCabin, 440)).toBeGreaterThan(0.8);
+    const rec = await waitFor(
+      'bob recording',
+      () => bob.receivedRecordings().filter((f) => !before.includes(f))[0],
+    );
+    expect(analyseWav(rec).hz).toBe(900);
+    expect(daemon.log(200)).toMatch(/audio stream ended during the call; opening it again/);
+    expect(failuresLogged(daemon)).toEqual([]);
   });
 });

@@ -22,6 +22,11 @@ export interface PulseOptions {
 const RATE = 8000;
 /** At most this much captured audio waits to be sent; older audio is dropped to keep delay low. */
 const MAX_BUFFERED = RATE / 5;
+/** A stream that ended is opened again after this long, doubling up to RESTART_MAX_MS while it keeps ending. */
+const RESTART_MIN_MS = 200;
+const RESTART_MAX_MS = 3200;
+/** A stream that ran this long before it ended is treated as new: the next restart is quick again. */
+const RESTART_SETTLED_MS = 5000;
 
 export class PulseDevice implements AudioDevice {
   readonly kind = 'pulse';
@@ -55,15 +60,28 @@ export class PulseDevice implements AudioDevice {
   }
 
   openCall(callTag: string): CallAudio {
-    const rec = this.spawnTool('parec', this.o.source, callTag);
-    const play = this.spawnTool('pacat', this.o.sink, callTag);
+    let closed = false;
     let captured = Buffer.alloc(0);
-    rec.stdout?.on('data', (d: Buffer) => {
+    const onCaptured = (d: Buffer): void => {
       captured = Buffer.concat([captured, d]);
       if (captured.length > MAX_BUFFERED * 2) {
         captured = captured.subarray(captured.length - MAX_BUFFERED * 2);
       }
-    });
+    };
+    const rec = this.supervise(
+      'parec',
+      this.o.source,
+      callTag,
+      () => closed,
+      (c) => c.stdout?.on('data', onCaptured),
+    );
+    const play = this.supervise(
+      'pacat',
+      this.o.sink,
+      callTag,
+      () => closed,
+      () => undefined,
+    );
     const source: AudioSource = {
       read(count) {
         const out = new Int16Array(count);
@@ -75,11 +93,11 @@ export class PulseDevice implements AudioDevice {
         return out;
       },
     };
-    let closed = false;
     const sink: AudioSink = {
       write(pcm) {
-        if (!closed && play.stdin?.writable) {
-          play.stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+        const stdin = play.current.stdin;
+        if (!closed && stdin?.writable) {
+          stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
         }
       },
       close() {
@@ -87,11 +105,60 @@ export class PulseDevice implements AudioDevice {
           return;
         }
         closed = true;
-        play.stdin?.end();
-        rec.kill('SIGTERM');
-        setTimeout(() => play.kill('SIGTERM'), 500).unref();
+        play.current.stdin?.end();
+        rec.current.kill('SIGTERM');
+        const player = play.current;
+        setTimeout(() => player.kill('SIGTERM'), 500).unref();
       },
     };
     return { source, sink };
+  }
+
+  /**
+   * A pacat or parec for the length of a call: started again when it ends before the call does, as
+   * it does when the audio server restarts (PipeWire's pulse server, or PulseAudio, after a crash or
+   * an update), so that the call's audio comes back instead of staying silent to its end. Quickly at
+   * first, then backing off to RESTART_MAX_MS while the server stays away.
+   */
+  private supervise(
+    tool: 'pacat' | 'parec',
+    device: string | undefined,
+    callTag: string,
+    callEnded: () => boolean,
+    attach: (child: ChildProcess) => void,
+  ): { current: ChildProcess } {
+    const stream = { current: this.spawnTool(tool, device, callTag) };
+    let delayMs = RESTART_MIN_MS;
+    const watch = (child: ChildProcess): void => {
+      attach(child);
+      // A write after the tool ended fails with EPIPE: that frame is lost, the restart below mends it.
+      child.stdin?.on('error', () => undefined);
+      const startedAt = performance.now();
+      let ended = false;
+      const onEnd = (why: string): void => {
+        if (ended || callEnded()) {
+          return;
+        }
+        ended = true;
+        if (performance.now() - startedAt > RESTART_SETTLED_MS) {
+          delayMs = RESTART_MIN_MS;
+        }
+        this.logger.warn(
+          { tool, why, retryMs: delayMs },
+          'audio stream ended during the call; opening it again',
+        );
+        setTimeout(() => {
+          if (!callEnded()) {
+            stream.current = this.spawnTool(tool, device, callTag);
+            watch(stream.current);
+          }
+        }, delayMs).unref();
+        delayMs = Math.min(delayMs * 2, RESTART_MAX_MS);
+      };
+      child.on('exit', (code, signal) => onEnd(signal ?? `exit ${code ?? '?'}`));
+      child.on('error', (e) => onEnd(e.message));
+    };
+    watch(stream.current);
+    return stream;
   }
 }
