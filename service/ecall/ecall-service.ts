@@ -53,7 +53,7 @@ interface Persisted {
  */
 export class EcallService {
   readonly events: SafeEmitter<EcallEvents>;
-  readonly track = new PositionTrack();
+  readonly track: PositionTrack;
   occupants: number | undefined;
   private state: EcallState = { kind: 'idle' };
   private readonly policy: EcallPolicy;
@@ -69,6 +69,7 @@ export class EcallService {
     private readonly logger: Logger,
   ) {
     this.events = new SafeEmitter((e) => logger.error({ err: errorMessage(e) }, 'ecall listener failed'));
+    this.track = new PositionTrack(clock);
     this.policy = { redialIntervalsMs: cfg.redialIntervalsMs, callbackMs: cfg.callbackMs };
     line.emergencyDial = async () => {
       const rec = await this.trigger({ activation: 'manual', test: false, at: clock.now() });

@@ -26,13 +26,32 @@ export interface Fix {
 }
 
 /**
+ * How old the newest fix may be for the MSD to call the position trustworthy. EN 15722 trusts a
+ * position within ±150 m (95 % confidence); a car at 54 km/h covers that in 10 s, so an older fix
+ * (the receiver lost the sky in a tunnel, or its antenna in the crash) is sent, but as not trusted.
+ */
+export const TRUSTED_FIX_AGE_MS = 10_000;
+
+/**
  * Keeps the last positions the car reported, for the MSD's position, direction and the two recent
- * positions (deltas of 100 mas, N1 relative to the current position, N2 relative to N1).
+ * positions (deltas of 100 mas, N1 relative to the current position, N2 relative to N1), and when a
+ * fix last came, on the monotonic clock: a standing car's fixes repeat one position and still count.
  */
 export class PositionTrack {
   private readonly fixes: Fix[] = [];
+  private lastFixAtMs: number | undefined;
+
+  constructor(private readonly clock: { monotonicMs(): number }) {}
+
+  /** Whether a fix came within TRUSTED_FIX_AGE_MS. */
+  get fresh(): boolean {
+    return (
+      this.lastFixAtMs !== undefined && this.clock.monotonicMs() - this.lastFixAtMs <= TRUSTED_FIX_AGE_MS
+    );
+  }
 
   add(fix: Fix): void {
+    this.lastFixAtMs = this.clock.monotonicMs();
     const last = this.fixes.at(-1);
     if (last && last.latitude === fix.latitude && last.longitude === fix.longitude) {
       return;
@@ -114,7 +133,7 @@ export function buildMsd(i: MsdInputs): ECallMessage {
         control: {
           automaticActivation: i.trigger.activation === 'automatic',
           testCall: i.trigger.test,
-          positionCanBeTrusted: now !== undefined,
+          positionCanBeTrusted: now !== undefined && i.track.fresh,
           vehicleType,
         },
         vehicleIdentificationNumber: splitVin(i.identity.vin),
