@@ -321,6 +321,27 @@ describe('eCall that cannot be set up, or whose daemon dies', () => {
     }
   });
 
+  it('places the eCall even when its state cannot be written (a file system left read-only by the crash)', async () => {
+    const bus = await PrivateBus.start();
+    const psap = await PsapSimulator.start();
+    // Below a file: every write fails (ENOTDIR), as on a read-only or full disk, even for root.
+    const daemon = await Carphoned.start(
+      ecallConfig(bus.address, psap.uri, { statePath: '/dev/null/ecall.json' }),
+    );
+    try {
+      const client = await daemon.client();
+      await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
+      const call = await waitFor('eCall up', () => psap.calls().find((c) => c.state === 'active'), 10_000);
+      expect(call.msds[0]?.msd.msdStructure.messageIdentifier).toBe(1);
+      expect(daemon.log(400)).toMatch(/cannot persist the eCall state/);
+      client.disconnect();
+    } finally {
+      await daemon.stop();
+      psap.close();
+      await bus.stop();
+    }
+  });
+
   it.each([
     { where: 'in the file ecall.statePath names', configured: true },
     {
