@@ -9,7 +9,7 @@ import { openBus, claimName } from '../dbus/bus.js';
 import { OfonoService } from '../dbus/ofono-service.js';
 import { EchoEndpoint } from '../echo/echo-endpoint.js';
 import type { AudioDevice } from '../media/devices/audio-device.js';
-import { FileDevice } from '../media/devices/file-device.js';
+import { FileDevice, FileDeviceError } from '../media/devices/file-device.js';
 import { NullDevice } from '../media/devices/null-device.js';
 import { PulseDevice } from '../media/devices/pulse-device.js';
 import { RtpMediaFactory } from '../media/rtp-session.js';
@@ -25,12 +25,12 @@ import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
 import { ContactsInterface } from '../dbus/contacts-iface.js';
 import { parseVcards, type Contact } from '../contacts/vcard.js';
 import { readFileSync } from 'node:fs';
-import { VehicleService } from '../vehicle/vehicle-service.js';
+import { prepareVehicle, VehicleService, type PreparedVehicle } from '../vehicle/vehicle-service.js';
 import { VehicleInterface } from '../dbus/vehicle-iface.js';
 import { ConfigError } from '../core/errors.js';
 import dbus from 'dbus-next';
 import { EcallService } from '../ecall/ecall-service.js';
-import { parseGnssSource, type GnssSource } from '../gnss/gnss-source.js';
+import { parseGnssSource } from '../gnss/gnss-source.js';
 import { EmergencyInterface } from '../dbus/emergency-iface.js';
 import { stringVariant } from '../dbus/properties.js';
 import type { OfonoInterface } from '../dbus/ofono-interface.js';
@@ -41,7 +41,12 @@ function audioDevice(config: Config, logger: Logger): AudioDevice {
   const d = config.audio.device;
   switch (d.type) {
     case 'file':
-      return new FileDevice(d.play, d.record);
+      try {
+        return new FileDevice(d.play, d.record);
+      } catch (e) {
+        // A file the configuration names: a configuration error, which restarting will not mend.
+        throw e instanceof FileDeviceError ? new ConfigError(`audio.device.${e.part}`, e.message) : e;
+      }
     case 'pulse':
       return new PulseDevice(
         {
@@ -73,117 +78,132 @@ export async function startDaemon(
   logger: Logger,
   clock: Clock = systemClock,
 ): Promise<RunningDaemon> {
+  // What the configuration names is read and checked first: a file it cannot use stops the start with
+  // a ConfigError (exit 2) before any line registers or an eCall found on disk is set up again.
   const device = audioDevice(config, logger);
+  const vehicleSetup = prepareVehicleSection(config);
   if (config.accounts.some((a) => codecNames(a.codecs).includes('OPUS'))) {
     logger.info({ build: OpusCodec.encoderBuild }, 'Opus encoder');
   }
   logger.info({ kind: rtpSocketKind() }, 'RTP sockets');
   const { bus, address, privateDaemon } = await openBus(config.dbus.bus, logger);
   bus.on('error', (e: unknown) => logger.error({ err: errorMessage(e) }, 'D-Bus connection error'));
-  const service = new OfonoService(bus, logger, VERSION);
-
-  let echo: EchoEndpoint | undefined;
-  if (config.echoTest.enabled) {
-    echo = await EchoEndpoint.start(config.echoTest.address, clock, logger);
-  }
-  const lines = config.accounts.map(
-    (account) =>
-      new Line(account, {
-        clock,
-        logger,
-        media: (addr) =>
-          new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
-            rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
-            cname: `${account.user}@${addr}`,
-            codecs: codecNames(account.codecs),
-          }),
-        ...(echo ? { echo: { number: config.echoTest.number, uri: echo.uri(config.echoTest.number) } } : {}),
-      }),
-  );
-  const historyPath = config.history.path ?? join(stateDirectory(), 'history.sqlite');
-  const historyLogger = logger.child({ part: 'history' });
-  const history = await CallHistory.open(historyPath, historyLogger);
-  const historyIface = new CallHistoryInterface(history, logger);
-  service.exportObject('/history', historyIface);
-  const unfinishedPath = join(dirname(historyPath), 'calls-in-progress.json');
-  for (const entry of UnfinishedCalls.takeLeftover(unfinishedPath, historyLogger)) {
-    historyLogger.warn(
-      { number: entry.number, kind: entry.kind },
-      'logging a call the last stop interrupted',
-    );
-    history.add(entry);
-  }
-  const unfinished = new UnfinishedCalls(unfinishedPath, clock, historyLogger);
-  for (const line of lines) {
-    line.manager.events.on('added', (rec) => unfinished.track(line.id, rec));
-    line.manager.events.on('changed', (rec, changed) => {
-      if (changed.includes('State')) {
-        unfinished.track(line.id, rec);
-      }
-    });
-    line.manager.events.on('removed', (rec, reason) => {
-      const entry = history.add(entryFor(line.id, rec, reason));
-      unfinished.finish(line.id, rec);
-      historyIface.EntryAdded(entryDict(entry));
-    });
-  }
-  service.exportObject(
-    '/contacts',
-    new ContactsInterface(loadContacts(config, logger), history, config.contacts.vcard ?? '', logger),
-  );
-  const ecall = config.ecall ? createEcall(config, lines, clock, logger) : undefined;
-  for (const line of lines) {
-    const extra: OfonoInterface[] = [];
-    if (ecall && ecall.line === line) {
-      const iface = new EmergencyInterface(ecall.service, () => clock.now(), logger);
-      ecall.service.events.on('changed', () => {
-        for (const [k, v] of Object.entries(iface.GetProperties())) {
-          iface.PropertyChanged(k, v);
-        }
-      });
-      extra.push(iface);
-    }
-    service.addLine(line, extra);
-    try {
-      await line.powerOn();
-    } catch (e) {
-      // A line that cannot start (its SIP port taken, say) stays powered off; the others serve on.
-      logger.error({ line: line.id, err: errorMessage(e) }, 'line failed to start');
-    }
-  }
-  let gnss: GnssSource | undefined;
-  if (ecall) {
-    ecall.line.events.on('control', (id, xml, ref) => ecall.service.onControl(id, xml, ref));
-    ecall.service.resume();
-    if (config.gnss) {
-      gnss = parseGnssSource(config.gnss.source, clock, logger.child({ part: 'gnss' }));
-      gnss.start((fix) => ecall.service.track.add(fix));
-      logger.info({ source: gnss.description }, 'GNSS source started');
-    }
-  }
-  const vehicle = await startVehicle(config, lines, clock, logger, service, ecall?.service);
-  const stopWatchingSystem = watchSystem(clock, logger, lines);
-  await claimName(bus, config.dbus.name);
-  logger.info({ name: config.dbus.name, address }, 'on the bus');
-  const stopWatchdog = startWatchdog(process.env, process.pid, clock, logger);
-
+  // What has been started, undone last first by stop(), or at once when a later step of the start
+  // fails: a daemon that exits must not leave its private dbus-daemon behind.
+  const teardown: (() => unknown)[] = [() => killPrivate(privateDaemon), () => bus.disconnect()];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      stopWatchdog();
-      stopWatchingSystem();
-      await vehicle?.stop();
-      ecall?.service.stop();
-      gnss?.stop();
-      await Promise.allSettled(lines.map((l) => l.powerOff()));
-      unfinished.close();
-      echo?.close();
-      bus.disconnect();
-      killPrivate(privateDaemon);
+      for (const step of teardown.reverse()) {
+        try {
+          await step();
+        } catch (e) {
+          logger.warn({ err: errorMessage(e) }, 'while stopping');
+        }
+      }
     })();
     return stopping;
   };
-  return { busAddress: address, lines, vehicle, stop };
+  try {
+    const service = new OfonoService(bus, logger, VERSION);
+    let echo: EchoEndpoint | undefined;
+    if (config.echoTest.enabled) {
+      echo = await EchoEndpoint.start(config.echoTest.address, clock, logger);
+      teardown.push(() => echo?.close());
+    }
+    const lines = config.accounts.map(
+      (account) =>
+        new Line(account, {
+          clock,
+          logger,
+          media: (addr) =>
+            new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
+              rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
+              cname: `${account.user}@${addr}`,
+              codecs: codecNames(account.codecs),
+            }),
+          ...(echo
+            ? { echo: { number: config.echoTest.number, uri: echo.uri(config.echoTest.number) } }
+            : {}),
+        }),
+    );
+    const historyPath = config.history.path ?? join(stateDirectory(), 'history.sqlite');
+    const historyLogger = logger.child({ part: 'history' });
+    const history = await CallHistory.open(historyPath, historyLogger);
+    const historyIface = new CallHistoryInterface(history, logger);
+    service.exportObject('/history', historyIface);
+    const unfinishedPath = join(dirname(historyPath), 'calls-in-progress.json');
+    for (const entry of UnfinishedCalls.takeLeftover(unfinishedPath, historyLogger)) {
+      historyLogger.warn(
+        { number: entry.number, kind: entry.kind },
+        'logging a call the last stop interrupted',
+      );
+      history.add(entry);
+    }
+    const unfinished = new UnfinishedCalls(unfinishedPath, clock, historyLogger);
+    teardown.push(() => unfinished.close());
+    for (const line of lines) {
+      line.manager.events.on('added', (rec) => unfinished.track(line.id, rec));
+      line.manager.events.on('changed', (rec, changed) => {
+        if (changed.includes('State')) {
+          unfinished.track(line.id, rec);
+        }
+      });
+      line.manager.events.on('removed', (rec, reason) => {
+        const entry = history.add(entryFor(line.id, rec, reason));
+        unfinished.finish(line.id, rec);
+        historyIface.EntryAdded(entryDict(entry));
+      });
+    }
+    service.exportObject(
+      '/contacts',
+      new ContactsInterface(loadContacts(config, logger), history, config.contacts.vcard ?? '', logger),
+    );
+    const ecall = config.ecall ? createEcall(config, lines, clock, logger) : undefined;
+    teardown.push(() => Promise.allSettled(lines.map((l) => l.powerOff())));
+    for (const line of lines) {
+      const extra: OfonoInterface[] = [];
+      if (ecall && ecall.line === line) {
+        const iface = new EmergencyInterface(ecall.service, () => clock.now(), logger);
+        ecall.service.events.on('changed', () => {
+          for (const [k, v] of Object.entries(iface.GetProperties())) {
+            iface.PropertyChanged(k, v);
+          }
+        });
+        extra.push(iface);
+      }
+      service.addLine(line, extra);
+      try {
+        await line.powerOn();
+      } catch (e) {
+        // A line that cannot start (its SIP port taken, say) stays powered off; the others serve on.
+        logger.error({ line: line.id, err: errorMessage(e) }, 'line failed to start');
+      }
+    }
+    if (ecall) {
+      teardown.push(() => ecall.service.stop());
+      ecall.line.events.on('control', (id, xml, ref) => ecall.service.onControl(id, xml, ref));
+      ecall.service.resume();
+      if (config.gnss) {
+        const gnss = parseGnssSource(config.gnss.source, clock, logger.child({ part: 'gnss' }));
+        gnss.start((fix) => ecall.service.track.add(fix));
+        teardown.push(() => gnss.stop());
+        logger.info({ source: gnss.description }, 'GNSS source started');
+      }
+    }
+    const vehicle = vehicleSetup
+      ? await startVehicle(vehicleSetup, lines, clock, logger, service, ecall?.service)
+      : undefined;
+    teardown.push(() => vehicle?.stop());
+    teardown.push(watchSystem(clock, logger, lines));
+    await claimName(bus, config.dbus.name);
+    logger.info({ name: config.dbus.name, address }, 'on the bus');
+    teardown.push(startWatchdog(process.env, process.pid, clock, logger));
+    return { busAddress: address, lines, vehicle, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }
 
 /**
@@ -280,14 +300,8 @@ function createEcall(
   return { line, service };
 }
 
-async function startVehicle(
-  config: Config,
-  lines: Line[],
-  clock: Clock,
-  logger: Logger,
-  dbusService: OfonoService,
-  ecall: EcallService | undefined,
-): Promise<VehicleService | undefined> {
+/** The vehicle section read and checked (undefined without a CAN source). */
+function prepareVehicleSection(config: Config): PreparedVehicle | undefined {
   const v = config.vehicle;
   if (!v.can) {
     if (v.bindings || v.dbc) {
@@ -298,12 +312,22 @@ async function startVehicle(
     }
     return undefined;
   }
-  const service = new VehicleService(
-    { can: v.can, ...(v.bindings ? { bindings: v.bindings } : {}), ...(v.dbc ? { dbc: v.dbc } : {}) },
-    lines,
-    clock,
-    logger,
-  );
+  return prepareVehicle({
+    can: v.can,
+    ...(v.bindings ? { bindings: v.bindings } : {}),
+    ...(v.dbc ? { dbc: v.dbc } : {}),
+  });
+}
+
+async function startVehicle(
+  prepared: PreparedVehicle,
+  lines: Line[],
+  clock: Clock,
+  logger: Logger,
+  dbusService: OfonoService,
+  ecall: EcallService | undefined,
+): Promise<VehicleService> {
+  const service = new VehicleService(prepared, lines, clock, logger);
   const model = { source: service.description, sourceError: '', state: service.input.state };
   const iface = new VehicleInterface(model, logger);
   dbusService.exportObject('/vehicle', iface);

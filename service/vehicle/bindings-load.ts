@@ -68,7 +68,10 @@ export function loadBindings(path: string, dbcOverride?: string): LoadedBindings
   try {
     raw = parseYaml(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new ConfigError('', `cannot read bindings ${path}: ${(e as Error).message.split('\n')[0] ?? ''}`);
+    throw new ConfigError(
+      'vehicle.bindings',
+      `cannot read ${path}: ${(e as Error).message.split('\n')[0] ?? ''}`,
+    );
   }
   const parsed = bindingsSchema.safeParse(raw);
   if (!parsed.success) {
@@ -82,13 +85,12 @@ export function loadBindings(path: string, dbcOverride?: string): LoadedBindings
   try {
     db = loadDbc(dbcPath);
   } catch (e) {
+    // The DBC is named by vehicle.dbc when given, else by the bindings file's own dbc key.
+    const key = dbcOverride !== undefined ? 'vehicle.dbc' : `${path}: dbc`;
     if (e instanceof DbcSyntaxError) {
-      throw new ConfigError(`${path}: dbc`, e.message);
+      throw new ConfigError(key, e.message);
     }
-    throw new ConfigError(
-      `${path}: dbc`,
-      `cannot read ${dbcPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
+    throw new ConfigError(key, `cannot read ${dbcPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const resolved = new Map<string, ResolvedSignal>();
   for (const [key, ref] of references(bindings)) {

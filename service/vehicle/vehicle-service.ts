@@ -3,7 +3,7 @@ import { packageFile } from '../core/package-files.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Line } from '../daemon/line.js';
-import { loadBindings } from './bindings-load.js';
+import { loadBindings, type LoadedBindings } from './bindings-load.js';
 import { parseCanSource } from './can-source.js';
 import { keyAction } from './call-keys.js';
 import {
@@ -21,6 +21,20 @@ export interface VehicleConfig {
   can: string;
   bindings?: string;
   dbc?: string;
+}
+
+/** The CAN source and the bindings, read and checked before the daemon starts anything. */
+export interface PreparedVehicle {
+  transport: ReturnType<typeof parseCanSource>;
+  bindings: LoadedBindings;
+}
+
+/** Reads what the vehicle section names; ConfigError for a source, bindings file or DBC it cannot use. */
+export function prepareVehicle(cfg: VehicleConfig): PreparedVehicle {
+  return {
+    transport: parseCanSource(cfg.can),
+    bindings: loadBindings(cfg.bindings ?? REFERENCE_BINDINGS, cfg.dbc),
+  };
 }
 
 export interface VehicleHooks {
@@ -43,18 +57,14 @@ export class VehicleService {
   error = '';
 
   constructor(
-    cfg: VehicleConfig,
+    prepared: PreparedVehicle,
     private readonly lines: Line[],
     clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.transport = parseCanSource(cfg.can);
+    this.transport = prepared.transport;
     this.description = this.transport.description;
-    this.input = new VehicleInput(
-      loadBindings(cfg.bindings ?? REFERENCE_BINDINGS, cfg.dbc),
-      clock,
-      logger.child({ part: 'vehicle' }),
-    );
+    this.input = new VehicleInput(prepared.bindings, clock, logger.child({ part: 'vehicle' }));
   }
 
   async start(hooks: VehicleHooks): Promise<void> {

@@ -134,6 +134,16 @@ export function mutate(message: string, rand: Random): string {
   return `${head.join('\r\n')}\r\n\r\n${bodyText}`;
 }
 
+/** A text file's lines (a configuration, say) after one to three of the same mutations. */
+export function mutateLines(text: string, rand: Random): string {
+  let lines = text.split('\n');
+  const rounds = 1 + Math.floor(rand() * 3);
+  for (let r = 0; r < rounds; r++) {
+    lines = pick(rand, mutations)(lines, rand);
+  }
+  return lines.join('\n');
+}
+
 /**
  * A datagram for an RTP port: mostly RTP-shaped (version 2, any payload type, CSRC count, extension
  * and padding bits with lengths that may lie), some RTCP-shaped, some random bytes, some empty.

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,14 +13,47 @@ import { Child, waitFor } from '../harness/process.js';
 
 const carphoned = join(REPO, 'service/bin/carphoned.ts');
 
-function runDaemon(args: string[]): Promise<{ code: number; stderr: string }> {
+/** The command lines of the processes whose environment holds `mark`. */
+function processesMarked(mark: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').includes(`CARPHONE_TEST_MARK=${mark}`)) {
+        found.push(readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' '));
+      }
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+/**
+ * Runs carphoned to its end; `leftBehind` lists the processes it started that outlived it (marked by
+ * an environment variable every child inherits).
+ */
+function runDaemon(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stderr: string; leftBehind: string[] }> {
+  const mark = `carphone-test-${randomUUID()}`;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', carphoned, ...args],
-      { cwd: REPO, timeout: 20_000 },
+      // Its state (the call log) in a directory of its own, not the user's.
+      {
+        cwd: REPO,
+        timeout: 20_000,
+        env: {
+          ...env,
+          CARPHONE_TEST_MARK: mark,
+          XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'carphoned-state-')),
+        },
+      },
       (err, _out, stderr) => {
-        resolve({ code: err && typeof err.code === 'number' ? err.code : err ? 1 : 0, stderr });
+        const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
+        resolve({ code, stderr, leftBehind: processesMarked(mark) });
       },
     );
   });
@@ -99,6 +133,47 @@ describe('carphoned refuses bad configuration', () => {
     const r = await runDaemon(['--config', '/nonexistent.yaml']);
     expect(r).toMatchObject({ code: 2 });
     expect(r.stderr).toMatch(/cannot read \/nonexistent\.yaml: ENOENT/);
+  });
+
+  it('exits 2 when the eCall line does not exist, and leaves no process of its own behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carphone-cfg-'));
+    const cfg = join(dir, 'ecall.yaml');
+    writeFileSync(
+      cfg,
+      "dbus: { bus: auto }\naccounts: [{ id: sip0, user: '1000', domain: 127.0.0.1 }]\n" +
+        "ecall: { account: nope, psap: 'sip:127.0.0.1:5060', vin: WVWZZZ1KZAW123456 }\n",
+    );
+    // No session bus: carphoned starts a dbus-daemon of its own, which it must stop when it gives up.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.DBUS_SESSION_BUS_ADDRESS;
+    const r = await runDaemon(['--config', cfg], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('config error at ecall.account: no account with id nope');
+    expect(r.leftBehind).toEqual([]);
+  });
+
+  // Files the configuration names: a missing or unusable one is the configuration's fault, which a
+  // restart by systemd cannot mend (RestartPreventExitStatus=2), so exit 2 naming the key.
+  it.each([
+    ['audio: { device: { type: file, play: /nonexistent/ring.wav } }', 'audio.device.play', /ENOENT/],
+    ['audio: { device: { type: file, play: /etc/hostname } }', 'audio.device.play', /not a RIFF\/WAVE file/],
+    ['audio: { device: { type: file, record: /dev/null/calls } }', 'audio.device.record', /ENOTDIR/],
+    ["vehicle: { can: 'udp:20999', bindings: /nonexistent/car.yaml }", 'vehicle.bindings', /ENOENT/],
+    ["vehicle: { can: 'udp:20999', dbc: /nonexistent/car.dbc }", 'vehicle.dbc', /ENOENT/],
+  ])('exits 2 naming the key for a file it cannot use: %s', async (yaml, key, problem) => {
+    const dir = mkdtempSync(join(tmpdir(), 'carphone-cfg-'));
+    const cfg = join(dir, 'files.yaml');
+    writeFileSync(
+      cfg,
+      `dbus: { bus: auto }\naccounts: [{ id: sip0, user: '1000', domain: 127.0.0.1 }]\n${yaml}\n`,
+    );
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.DBUS_SESSION_BUS_ADDRESS;
+    const r = await runDaemon(['--config', cfg], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`config error at ${key}: `);
+    expect(r.stderr).toMatch(problem);
+    expect(r.leftBehind).toEqual([]);
   });
 });
 

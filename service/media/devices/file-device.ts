@@ -5,6 +5,17 @@ import { discard, silence, type AudioDevice, type AudioSource, type CallAudio } 
 
 const RATE = 8000;
 
+/** The file to play or the directory to record to cannot be used: which of the two, and why. */
+export class FileDeviceError extends Error {
+  constructor(
+    readonly part: 'play' | 'record',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FileDeviceError';
+  }
+}
+
 /** Plays a WAV file into every call (looped) and records each call's received audio to its own WAV. */
 export class FileDevice implements AudioDevice {
   readonly kind = 'file';
@@ -15,17 +26,17 @@ export class FileDevice implements AudioDevice {
     private readonly recordDir: string | undefined,
   ) {
     if (playPath) {
-      const wav = readWav(playPath);
-      if (wav.sampleRate !== RATE) {
-        throw new WavFormatError(playPath, `sample rate ${wav.sampleRate} Hz; the file device plays 8000 Hz`);
-      }
-      if (wav.samples.length === 0) {
-        throw new WavFormatError(playPath, 'no samples');
-      }
-      this.play = wav.samples;
+      this.play = readPlayable(playPath);
     }
     if (recordDir) {
-      mkdirSync(recordDir, { recursive: true });
+      try {
+        mkdirSync(recordDir, { recursive: true });
+      } catch (e) {
+        throw new FileDeviceError(
+          'record',
+          `cannot make ${recordDir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        );
+      }
     }
   }
 
@@ -35,6 +46,30 @@ export class FileDevice implements AudioDevice {
       sink: this.recordDir ? new WavWriter(join(this.recordDir, `call-${callTag}.wav`), RATE) : discard,
     };
   }
+}
+
+function readPlayable(path: string): Int16Array {
+  let wav;
+  try {
+    wav = readWav(path);
+  } catch (e) {
+    throw new FileDeviceError(
+      'play',
+      e instanceof WavFormatError
+        ? e.message
+        : `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
+  if (wav.sampleRate !== RATE) {
+    throw new FileDeviceError(
+      'play',
+      `${path}: sample rate ${wav.sampleRate} Hz; the file device plays 8000 Hz`,
+    );
+  }
+  if (wav.samples.length === 0) {
+    throw new FileDeviceError('play', `${path}: no samples`);
+  }
+  return wav.samples;
 }
 
 function loopingSource(samples: Int16Array): AudioSource {
