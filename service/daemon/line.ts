@@ -15,6 +15,8 @@ import { listenAddress, type InterfaceTable } from './listen-address.js';
 import { UserAgent } from '../sip/user-agent.js';
 
 export const USER_AGENT = 'carphone/0.1';
+/** How long a line going down waits for the far ends to answer the requests that end its calls. */
+const LINGER_MS = 1000;
 
 export interface EchoRoute {
   number: string;
@@ -206,6 +208,8 @@ export class Line {
     this.poweredValue = false;
     this.ua?.shutdown();
     await this.registrar?.stop();
+    // The BYEs and CANCELs that ended the calls: sent, and answered, before the socket closes.
+    await this.stack?.settled(LINGER_MS);
     this.stack?.close();
     this.registrar = undefined;
     this.ua = undefined;

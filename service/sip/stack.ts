@@ -78,6 +78,9 @@ export class SipStack {
   private handler: (rq: sip.Request, remote: sip.Remote) => void = () => undefined;
   /** The TLS options the sip package connects with (one object for every connection), if TLS is on. */
   private tlsConnections: ConnectionOptions | undefined;
+  /** Requests sent whose final response has not come yet (ACKs have none). */
+  private outstanding = 0;
+  private readonly whenSettled: (() => void)[] = [];
   private readonly unreachable = new UnreachableTargets();
 
   private constructor(
@@ -197,6 +200,9 @@ export class SipStack {
     if (!this.transport || !this.transactions) {
       return;
     }
+    if (rq.method !== 'ACK') {
+      onResponse = this.counted(onResponse);
+    }
     const hop = this.nextHop(rq);
     const protocols = this.transportKind === 'tls' ? ['UDP', 'TCP', 'TLS'] : ['UDP', 'TCP'];
     if (!hop || !protocols.includes(hop.protocol)) {
@@ -222,6 +228,39 @@ export class SipStack {
         onResponse(sip.makeResponse(rq, 503, notFoundReason(e)));
       },
     );
+  }
+
+  /** `onResponse`, counting its request as outstanding until the final response comes. */
+  private counted(onResponse: (rs: sip.Response) => void): (rs: sip.Response) => void {
+    this.outstanding++;
+    let answered = false;
+    return (rs) => {
+      if (!answered && rs.status >= 200) {
+        answered = true;
+        this.outstanding--;
+        if (this.outstanding === 0) {
+          this.whenSettled.splice(0).forEach((resolve) => resolve());
+        }
+      }
+      onResponse(rs);
+    };
+  }
+
+  /**
+   * Resolves once every request sent has had its final response, or after `timeoutMs`: a line going
+   * down lets the BYEs and CANCELs that end its calls reach the far end before its socket closes.
+   */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.outstanding === 0) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.whenSettled.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /**

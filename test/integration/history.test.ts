@@ -139,6 +139,23 @@ describe('the call history', () => {
     expect(favourites.map((f) => f.Name)).toEqual(['Jürgen Müller']);
   });
 
+  it('ends a call in progress with a BYE when it is stopped (the ignition off), and logs it as ended here', async () => {
+    const carolEvents = carol.events.length;
+    const call = await client.dial('/sip0', carol.uri);
+    await carol.waitForEvent('CALL_INCOMING', 5000, carolEvents);
+    await carol.command('accept');
+    await client.waitForCallState(call, 'active', 5000);
+    client.disconnect();
+    await daemon.stop('SIGTERM');
+    // baresip has no media timeout: without a BYE its call would stay up.
+    const closed = await carol.waitForEvent('CALL_CLOSED', 3000, carolEvents);
+    expect(closed.param).not.toMatch(/timeout/i);
+    daemon = await Carphoned.start(config(bus.address));
+    client = await daemon.client();
+    const [latest] = await recent();
+    expect(latest).toMatchObject({ Kind: 'outgoing', Line: 'sip0', DisconnectReason: 'local' });
+  });
+
   it('logs a call that a killed daemon left in progress as interrupted, with its talk time so far', async () => {
     const call = await client.dial('/sip0', '*43');
     await client.waitForCallState(call, 'active', 5000);
