@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { configSchema, type Config } from './schema.js';
+import { parseStrictYaml, YamlProblem } from './strict-yaml.js';
 
 /** The configuration carphoned runs on when given none: one local line and the *43 echo test. */
 export const embeddedDefaults = {
@@ -42,11 +42,11 @@ export function parseConfig(raw: unknown): Config {
 export function parseConfigText(text: string, source = 'config'): Config {
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = parseStrictYaml(text);
   } catch (e) {
-    if (e instanceof YAMLParseError) {
-      const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line})` : '';
-      throw new ConfigError('', `${source} is not valid YAML${where}: ${e.message.split('\n')[0] ?? ''}`);
+    if (e instanceof YamlProblem) {
+      const where = e.line !== undefined ? ` (line ${e.line})` : '';
+      throw new ConfigError('', `${source} is not valid YAML${where}: ${e.problem}`);
     }
     throw e;
   }

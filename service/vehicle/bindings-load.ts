@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseStrictYaml } from '../config/strict-yaml.js';
 import { ConfigError } from '../core/errors.js';
 import { DbcSyntaxError, loadDbc } from '../../can/dbc/parse.js';
 import type { Database, MessageDef, SignalDef } from '../../can/dbc/model.js';
@@ -66,7 +66,7 @@ function* references(b: Bindings): Generator<[string, string]> {
 export function loadBindings(path: string, dbcOverride?: string): LoadedBindings {
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
+    raw = parseStrictYaml(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new ConfigError(
       'vehicle.bindings',

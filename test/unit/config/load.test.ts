@@ -133,6 +133,12 @@ describe('configuration', () => {
     expect(problem(`accounts:\n${acct('a/b')}`).key).toBe('accounts[0].id');
   });
 
+  it('refuses a stray YAML tag, naming its line, instead of reading the value as text', () => {
+    expect(() => parseConfigText('log:\n  level: !debug info\n')).toThrow(
+      /config error at \(top level\): config is not valid YAML \(line 2\): Unresolved tag: !debug/,
+    );
+  });
+
   it('reports YAML syntax errors with the line', () => {
     expect(problem('accounts: [\n  - id: x\n').problem).toMatch(/not valid YAML \(line \d+\)/);
   });
