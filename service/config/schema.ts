@@ -119,106 +119,126 @@ export const accountSchema = z.strictObject({
     .refine((r) => r.min <= r.max && r.min > 0, 'min must be 1..max'),
 });
 
-export const configSchema = z.strictObject({
-  log: z
-    .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info') })
-    .default({
-      level: 'info',
-    }),
-  dbus: z
-    .strictObject({
-      /** system, session, or a D-Bus address such as unix:path=/run/carphone/bus */
-      bus: z
-        .string()
-        .regex(/^(system|session|auto|[a-z]+:.+)$/, 'must be system, session, auto or a D-Bus address')
-        .default('auto'),
-      /** org.carphone by default; org.ofono makes carphoned a drop-in for oFono clients. */
-      name: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$/, 'must be a D-Bus well-known name')
-        .default('org.carphone'),
-    })
-    .default({ bus: 'auto', name: 'org.carphone' }),
-  audio: z
-    .strictObject({ device: audioDevice.default({ type: 'null' }) })
-    .default({ device: { type: 'null' } }),
-  accounts: z
-    .array(accountSchema)
-    .max(8, 'at most 8 accounts')
-    .refine((a) => new Set(a.map((x) => x.id)).size === a.length, 'account ids must be unique')
-    .default([]),
-  echoTest: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      /** The number that reaches the built-in echo endpoint, as *43 does on many PBXs. */
-      number: z
-        .string()
-        .regex(/^[*#0-9]{1,10}$/, 'must be 1-10 of 0-9 * #')
-        .default('*43'),
-      address: ipv4.default('127.0.0.2'),
-    })
-    .default({ enabled: true, number: '*43', address: '127.0.0.2' }),
-  contacts: z
-    .strictObject({
-      /** The address book: a vCard file (2.1, 3.0 or 4.0), as a phone exports it. */
-      vcard: z.string().min(1).optional(),
-    })
-    .default({}),
-  /** The call log: an SQLite file (default history.sqlite in the state directory, daemon/state-directory.ts). */
-  history: z.strictObject({ path: z.string().min(1).optional() }).default({}),
-  ecall: z
-    .strictObject({
-      /** The emergency proxy or PSAP eCalls are routed to (loose route), e.g. sip:psap.example:5060. */
-      psap: sipUri,
-      /** Where test eCalls go; never the real PSAP. Default: the psap key. */
-      testPsap: sipUri.optional(),
-      /** The line that places eCalls (default: the first account). */
-      account: z.string().optional(),
-      vin: z.string().regex(/^[0-9A-HJ-NPR-Z]{17}$/, 'must be a 17-character VIN (0-9, A-Z without I, O, Q)'),
-      vehicleType: z.string().default('passengerVehicleCategoryM1'),
-      propulsion: z.array(z.enum(PROPULSION_FIELDS)).default([]),
-      /** Minutes the vehicle stays reachable for the PSAP's callback after the clear-down. */
-      callbackMinutes: z
-        .number()
-        .min(0)
-        .max(24 * 60)
-        .default(60),
-      /** Seconds before each redial after a failed or dropped eCall; their count is the number of redials. */
-      redialSeconds: z.array(z.number().min(0).max(600)).max(20).default([0, 5, 10, 20, 30]),
-      /**
-       * File where the eCall state is kept across a crash of the daemon (written atomically); default
-       * ecall.json in the state directory (daemon/state-directory.ts).
-       */
-      statePath: z.string().min(1).optional(),
-      /** Position to report when no position source has one (degrees); otherwise "unknown". */
-      fallbackPosition: z
-        .strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
-        .optional(),
-    })
-    .optional(),
-  gnss: z
-    .strictObject({
-      /** gpsd (127.0.0.1:2947), gpsd:ADDRESS:PORT, or nmea:PATH (a file, FIFO or serial device). */
-      source: z.string().regex(/^(gpsd(:.+)?|nmea:.+)$/, 'must be gpsd, gpsd:ADDRESS:PORT or nmea:PATH'),
-    })
-    .optional(),
-  vehicle: z
-    .strictObject({
-      /** socketcan:IFACE, replay:FILE, replay-fast:FILE, udp:PORT or udp:ADDRESS:PORT */
-      can: z
-        .string()
-        .regex(
-          /^(socketcan|replay|replay-fast|udp):.+$/,
-          'must be socketcan:IFACE, replay:FILE, replay-fast:FILE or udp:PORT',
-        )
-        .optional(),
-      /** Bindings YAML (default: the reference vehicle's, can/bindings/carphone-reference.yaml). */
-      bindings: z.string().min(1).optional(),
-      /** DBC file, overriding the one the bindings name. */
-      dbc: z.string().min(1).optional(),
-    })
-    .default({}),
-});
+export const configSchema = z
+  .strictObject({
+    log: z
+      .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .default({
+        level: 'info',
+      }),
+    dbus: z
+      .strictObject({
+        /** system, session, or a D-Bus address such as unix:path=/run/carphone/bus */
+        bus: z
+          .string()
+          .regex(/^(system|session|auto|[a-z]+:.+)$/, 'must be system, session, auto or a D-Bus address')
+          .default('auto'),
+        /** org.carphone by default; org.ofono makes carphoned a drop-in for oFono clients. */
+        name: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$/, 'must be a D-Bus well-known name')
+          .default('org.carphone'),
+      })
+      .default({ bus: 'auto', name: 'org.carphone' }),
+    audio: z
+      .strictObject({ device: audioDevice.default({ type: 'null' }) })
+      .default({ device: { type: 'null' } }),
+    accounts: z
+      .array(accountSchema)
+      .max(8, 'at most 8 accounts')
+      .refine((a) => new Set(a.map((x) => x.id)).size === a.length, 'account ids must be unique')
+      .default([]),
+    echoTest: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** The number that reaches the built-in echo endpoint, as *43 does on many PBXs. */
+        number: z
+          .string()
+          .regex(/^[*#0-9]{1,10}$/, 'must be 1-10 of 0-9 * #')
+          .default('*43'),
+        address: ipv4.default('127.0.0.2'),
+      })
+      .default({ enabled: true, number: '*43', address: '127.0.0.2' }),
+    contacts: z
+      .strictObject({
+        /** The address book: a vCard file (2.1, 3.0 or 4.0), as a phone exports it. */
+        vcard: z.string().min(1).optional(),
+      })
+      .default({}),
+    /** The call log: an SQLite file (default history.sqlite in the state directory, daemon/state-directory.ts). */
+    history: z.strictObject({ path: z.string().min(1).optional() }).default({}),
+    ecall: z
+      .strictObject({
+        /** The emergency proxy or PSAP eCalls are routed to (loose route), e.g. sip:psap.example:5060. */
+        psap: sipUri,
+        /** Where test eCalls go; never the real PSAP. Default: the psap key. */
+        testPsap: sipUri.optional(),
+        /** The line that places eCalls (default: the first account). */
+        account: z.string().optional(),
+        vin: z
+          .string()
+          .regex(/^[0-9A-HJ-NPR-Z]{17}$/, 'must be a 17-character VIN (0-9, A-Z without I, O, Q)'),
+        vehicleType: z.string().default('passengerVehicleCategoryM1'),
+        propulsion: z.array(z.enum(PROPULSION_FIELDS)).default([]),
+        /** Minutes the vehicle stays reachable for the PSAP's callback after the clear-down. */
+        callbackMinutes: z
+          .number()
+          .min(0)
+          .max(24 * 60)
+          .default(60),
+        /** Seconds before each redial after a failed or dropped eCall; their count is the number of redials. */
+        redialSeconds: z.array(z.number().min(0).max(600)).max(20).default([0, 5, 10, 20, 30]),
+        /**
+         * File where the eCall state is kept across a crash of the daemon (written atomically); default
+         * ecall.json in the state directory (daemon/state-directory.ts).
+         */
+        statePath: z.string().min(1).optional(),
+        /** Position to report when no position source has one (degrees); otherwise "unknown". */
+        fallbackPosition: z
+          .strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
+          .optional(),
+      })
+      .optional(),
+    gnss: z
+      .strictObject({
+        /** gpsd (127.0.0.1:2947), gpsd:ADDRESS:PORT, or nmea:PATH (a file, FIFO or serial device). */
+        source: z.string().regex(/^(gpsd(:.+)?|nmea:.+)$/, 'must be gpsd, gpsd:ADDRESS:PORT or nmea:PATH'),
+      })
+      .optional(),
+    vehicle: z
+      .strictObject({
+        /** socketcan:IFACE, replay:FILE, replay-fast:FILE, udp:PORT or udp:ADDRESS:PORT */
+        can: z
+          .string()
+          .regex(
+            /^(socketcan|replay|replay-fast|udp):.+$/,
+            'must be socketcan:IFACE, replay:FILE, replay-fast:FILE or udp:PORT',
+          )
+          .optional(),
+        /** Bindings YAML (default: the reference vehicle's, can/bindings/carphone-reference.yaml). */
+        bindings: z.string().min(1).optional(),
+        /** DBC file, overriding the one the bindings name. */
+        dbc: z.string().min(1).optional(),
+      })
+      .default({}),
+  })
+  // What one section says about another.
+  .superRefine((c, ctx) => {
+    if (c.ecall && c.accounts.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['ecall'], message: 'eCall needs at least one account' });
+    }
+    const line = c.ecall?.account;
+    if (line !== undefined && !c.accounts.some((a) => a.id === line)) {
+      ctx.addIssue({ code: 'custom', path: ['ecall', 'account'], message: `no account with id ${line}` });
+    }
+    if (!c.vehicle.can && (c.vehicle.bindings || c.vehicle.dbc)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vehicle', 'can'],
+        message: 'bindings and dbc need a CAN source (socketcan:IFACE, replay:FILE or udp:PORT)',
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type AccountConfig = z.infer<typeof accountSchema>;

@@ -108,7 +108,12 @@ export async function startDaemon(
     const service = new OfonoService(bus, logger, VERSION);
     let echo: EchoEndpoint | undefined;
     if (config.echoTest.enabled) {
-      echo = await EchoEndpoint.start(config.echoTest.address, clock, logger);
+      try {
+        echo = await EchoEndpoint.start(config.echoTest.address, clock, logger);
+      } catch (e) {
+        // Not an address of this machine's: the configuration's fault.
+        throw new ConfigError('echoTest.address', errorMessage(e));
+      }
       teardown.push(() => echo?.close());
     }
     const lines = config.accounts.map(
@@ -277,10 +282,7 @@ function createEcall(
   }
   const line = e.account ? lines.find((l) => l.id === e.account) : lines[0];
   if (!line) {
-    throw new ConfigError(
-      'ecall.account',
-      e.account ? `no account with id ${e.account}` : 'eCall needs at least one account',
-    );
+    throw new Error('ecall.account names no line: the configuration schema lets no such file through');
   }
   const service = new EcallService(
     line,
@@ -304,12 +306,6 @@ function createEcall(
 function prepareVehicleSection(config: Config): PreparedVehicle | undefined {
   const v = config.vehicle;
   if (!v.can) {
-    if (v.bindings || v.dbc) {
-      throw new ConfigError(
-        'vehicle.can',
-        'bindings and dbc need a CAN source (socketcan:IFACE, replay:FILE or udp:PORT)',
-      );
-    }
     return undefined;
   }
   return prepareVehicle({

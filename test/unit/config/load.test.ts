@@ -117,6 +117,17 @@ describe('configuration', () => {
     });
   });
 
+  it('checks what one section says about another: the eCall line, and bindings without a CAN source', () => {
+    const line = 'accounts: [{ id: sip0, user: u, domain: d }]\n';
+    const ecall = "ecall: { psap: 'sip:psap.example', vin: WVWZZZ1KZAW123456";
+    expect(problem(`${line}${ecall}, account: nope }\n`)).toEqual({
+      key: 'ecall.account',
+      problem: 'no account with id nope',
+    });
+    expect(problem(`${ecall} }\n`)).toEqual({ key: 'ecall', problem: 'eCall needs at least one account' });
+    expect(problem(`${line}vehicle: { dbc: car.dbc }\n`).key).toBe('vehicle.can');
+  });
+
   it('reports an unknown key, so a typo does not pass silently', () => {
     expect(problem('accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    pasword: x\n')).toEqual({
       key: 'accounts[0].pasword',
