@@ -200,6 +200,13 @@ export async function startDaemon(
       ? await startVehicle(vehicleSetup, lines, clock, logger, service, ecall?.service)
       : undefined;
     teardown.push(() => vehicle?.stop());
+    if (ecall && vehicle) {
+      // A standing car's position message repeats one position and changes no state: the MSD asks.
+      ecall.service.currentPosition = () => {
+        const { latitude, longitude } = vehicle.input.state;
+        return latitude !== undefined && longitude !== undefined ? { latitude, longitude } : undefined;
+      };
+    }
     teardown.push(watchSystem(clock, logger, lines));
     await claimName(bus, config.dbus.name);
     logger.info({ name: config.dbus.name, address }, 'on the bus');

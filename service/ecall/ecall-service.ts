@@ -54,6 +54,12 @@ interface Persisted {
 export class EcallService {
   readonly events: SafeEmitter<EcallEvents>;
   readonly track: PositionTrack;
+  /**
+   * The car's position as its bus reports it at this moment, where it does: current as long as its
+   * message keeps coming, whether the car moves or not (the vehicle input invalidates it when the
+   * message stops). Taken into the track when an MSD is made.
+   */
+  currentPosition: (() => { latitude: number; longitude: number } | undefined) | undefined;
   occupants: number | undefined;
   private state: EcallState = { kind: 'idle' };
   private readonly policy: EcallPolicy;
@@ -218,6 +224,10 @@ export class EcallService {
   }
 
   private makeMsd(trigger: Trigger, msdId: number): Uint8Array {
+    const now = this.currentPosition?.();
+    if (now) {
+      this.track.add({ ...now, at: this.clock.now() });
+    }
     this.lastMsd = buildMsd({
       trigger,
       messageIdentifier: msdId,

@@ -395,6 +395,41 @@ describe('eCall that cannot be set up, or whose daemon dies', () => {
   );
 });
 
+describe('eCall position from the car', () => {
+  it('trusts the position of a car that has stood still for longer than the trust window, its message still coming', async () => {
+    const bus = await PrivateBus.start();
+    const psap = await PsapSimulator.start();
+    const canPort = await freePort();
+    const udp = createSocket('udp4');
+    const daemon = await Carphoned.start(ecallConfig(bus.address, psap.uri), ['--can', `udp:${canPort}`]);
+    let seq = 0;
+    const send = (frames: CanFrame[]): void => {
+      udp.send(encodeCannelloni(frames, seq++), canPort, '127.0.0.1');
+    };
+    try {
+      // Parked at a junction: the same position ten times a second for 11 s (the trust window is 10 s).
+      const until = Date.now() + 11_000;
+      while (Date.now() < until) {
+        send([frameFor(reference, 'CP_Position', { Latitude: 48.1372, Longitude: 11.5756 })]);
+        await sleep(100);
+      }
+      // The driver presses SOS (here over D-Bus): nothing in the car's state changed for 11 s.
+      const client = await daemon.client();
+      await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
+      client.disconnect();
+      const call = await waitFor('eCall at the PSAP', () => psap.calls()[0], 10_000);
+      const msd = call.msds[0]?.msd.msdStructure;
+      expect(msd?.control.positionCanBeTrusted).toBe(true);
+      expect(msd?.vehicleLocation.positionLatitude).toBe(toMilliarcseconds(48.1372));
+    } finally {
+      udp.close();
+      await daemon.stop();
+      psap.close();
+      await bus.stop();
+    }
+  }, 40_000);
+});
+
 describe('eCall position from gpsd', () => {
   it("puts the receiver's latest fix and course into the MSD, as trusted", async () => {
     const gpsd = await Gpsd.start(nmeaDrive(20));
