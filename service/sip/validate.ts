@@ -30,7 +30,10 @@ export function validateRequest(rq: sip.Request): RequestProblem | undefined {
   if (cseq.method !== rq.method) {
     return { status: 400, reason: 'Bad Request (CSeq method does not match the request)' };
   }
-  if (!rq.headers.from?.uri || !rq.headers.to?.uri) {
+  // A name-addr the sip package could not take apart (a display name of UTF-8 left unquoted, which
+  // RFC 3261 §25.1 does not allow) comes out as a "URI" of the name, with the tag lost.
+  const isUri = (uri: string | undefined): boolean => /^(sips?|tel|urn):/i.test(uri ?? '');
+  if (!isUri(rq.headers.from?.uri) || !isUri(rq.headers.to?.uri)) {
     return { status: 400, reason: 'Bad Request (From/To without a URI)' };
   }
   if (typeof rq.headers['call-id'] !== 'string' || rq.headers['call-id'].length > 256) {

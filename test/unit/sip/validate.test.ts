@@ -43,6 +43,24 @@ describe('validateRequest', () => {
     ).toMatchObject({ status: 400 });
   });
 
+  it('answers 400 to a From whose display name is UTF-8 left unquoted, which the parser cannot take apart', () => {
+    // As the sip package hands it over: the message's bytes, one character each.
+    const utf8 = (t: string): string => Buffer.from(t, 'utf8').toString('latin1');
+    const unquoted = invite().replace(
+      'From: "Carol" <sip:2002@127.0.0.1>',
+      utf8('From: Jürgen <sip:2002@127.0.0.1>'),
+    );
+    expect(validateRequest(request(unquoted))).toMatchObject({
+      status: 400,
+      reason: 'Bad Request (From/To without a URI)',
+    });
+    const quoted = invite().replace(
+      'From: "Carol" <sip:2002@127.0.0.1>',
+      utf8('From: "Jürgen" <sip:2002@127.0.0.1>'),
+    );
+    expect(validateRequest(request(quoted))).toBeUndefined();
+  });
+
   it('answers 400 to a Via without a branch, and 416 to a tel: Request-URI', () => {
     expect(validateRequest(request(invite().replace(';branch=z9hG4bK776asdhds', '')))).toMatchObject({
       status: 400,
