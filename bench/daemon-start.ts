@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Carphoned, DaemonBuild } from '../test/harness/carphoned.js';
 import { PrivateBus } from '../test/harness/dbus-daemon.js';
+import { childProcesses } from '../test/harness/process-table.js';
 import { cpuMs, median } from './call-cpu.js';
 
 export interface StartFigures {
@@ -14,17 +15,7 @@ export interface StartFigures {
 
 /** The process and its children: tsx transforms the sources in an esbuild process of its own. */
 function rssMb(pid: number): number {
-  const children = readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        // The fields after the command's closing parenthesis: state, then the parent's pid.
-        return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(pid);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  const children = childProcesses(pid);
   let kb = 0;
   for (const p of [pid, ...children]) {
     try {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,13 +10,14 @@ import { Carphoned, REPO } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { freePort } from '../harness/ports.js';
 import { Child, waitFor } from '../harness/process.js';
+import { processIds } from '../harness/process-table.js';
 
 const carphoned = join(REPO, 'service/bin/carphoned.ts');
 
 /** The command lines of the processes whose environment holds `mark`. */
 function processesMarked(mark: string): string[] {
   const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+  for (const pid of processIds()) {
     try {
       if (readFileSync(`/proc/${pid}/environ`, 'latin1').includes(`CARPHONE_TEST_MARK=${mark}`)) {
         found.push(readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' '));

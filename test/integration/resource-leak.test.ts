@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { waitFor } from '../harness/process.js';
 import { PrivatePulse } from '../harness/pulseaudio.js';
+import { childProcesses } from '../harness/process-table.js';
 
 /**
  * A head unit's daemon runs for days and places thousands of calls. Whatever a call opens (RTP and
@@ -16,20 +17,6 @@ import { PrivatePulse } from '../harness/pulseaudio.js';
  * thirty more leave as many open file descriptors and child processes as there were before.
  */
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The processes whose parent is `pid`. */
-function childrenOf(pid: number): number {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        // The fields after the command's closing parenthesis: state, then the parent's pid.
-        return readFileSync(`/proc/${d}/stat`, 'latin1').split(') ')[1]?.split(' ')[1] === String(pid);
-      } catch {
-        return false;
-      }
-    }).length;
-}
 
 describe.each([
   { device: 'file (a WAV played, each call recorded)' as const },
@@ -83,7 +70,7 @@ describe.each([
       await echoCall();
     }
     await sleep(1000);
-    const before = { files: openFiles(), children: childrenOf(pid()) };
+    const before = { files: openFiles(), children: childProcesses(pid()).length };
     for (let i = 0; i < 30; i++) {
       await echoCall();
     }
@@ -94,11 +81,11 @@ describe.each([
     const after = await waitFor(
       'what the calls opened to be closed',
       () => {
-        const now = { files: openFiles(), children: childrenOf(pid()) };
+        const now = { files: openFiles(), children: childProcesses(pid()).length };
         return now.files <= before.files && now.children <= before.children ? now : undefined;
       },
       5000,
-    ).catch(() => ({ files: openFiles(), children: childrenOf(pid()) }));
+    ).catch(() => ({ files: openFiles(), children: childProcesses(pid()).length }));
     expect(after).toEqual(before);
   }, 120_000);
 });
