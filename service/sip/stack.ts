@@ -12,6 +12,7 @@ import {
   type NamedHop,
   type ResolvedHop,
 } from './next-hop-resolver.js';
+import { MAX_INBOUND_STREAMS, refusalLog, withCappedStreamServers } from './inbound-streams.js';
 import { UnreachableTargets } from './unreachable-targets.js';
 
 export type SipTransport = 'udp' | 'tcp' | 'tls';
@@ -117,7 +118,16 @@ export class SipStack {
         send: (m, target) => traceMessage(options.logger, '>>>', 'target', m, target),
       },
     };
-    s.transport = sip.makeTransport(stackOptions, (m, remote) => s.onMessage(m, remote));
+    const refused = refusalLog((count, remote) =>
+      options.logger.warn(
+        { refused: count, remote, limit: MAX_INBOUND_STREAMS },
+        'inbound SIP connections refused: too many open',
+      ),
+    );
+    s.transport = withCappedStreamServers(
+      () => sip.makeTransport(stackOptions, (m, remote) => s.onMessage(m, remote)),
+      refused,
+    );
     s.transactions = sip.makeTransactionLayer(stackOptions, s.transport.open.bind(s.transport));
     return s;
   }

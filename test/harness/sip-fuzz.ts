@@ -298,7 +298,7 @@ export interface Dialog {
  * its next CSeq), else a new one. `fromName` is the display name, as UTF-8 text.
  */
 export function sipRequest(
-  peer: RawSipPeer,
+  peer: Pick<RawSipPeer, 'port' | 'target'>,
   rand: Random,
   method: string,
   opts: { dialog?: Dialog; body?: string; contentType?: string; cseq?: number; fromName?: string } = {},

@@ -1,8 +1,11 @@
 import { createSocket } from 'node:dgram';
+import { readdirSync } from 'node:fs';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seeded } from '../../bench/jitter/traces.js';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
+import { MAX_INBOUND_STREAMS } from '../../service/sip/inbound-streams.js';
 import { Carphoned } from '../harness/carphoned.js';
 import { failuresLogged } from '../harness/failure-logs.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
@@ -309,5 +312,78 @@ describe('mutated input from the network', () => {
     } finally {
       peer.close();
     }
+  });
+});
+
+/** A TCP connection to carphoned's SIP port, and whether carphoned has closed it. */
+interface HeldConnection {
+  socket: Socket;
+  closed: boolean;
+}
+
+function connectTcp(): Promise<HeldConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(target.port, target.host);
+    const held: HeldConnection = { socket, closed: false };
+    socket.on('close', () => (held.closed = true));
+    socket.on('error', () => undefined); // a refused connection may end in a reset
+    socket.once('connect', () => resolve(held));
+    socket.once('error', reject);
+  });
+}
+
+/** An OPTIONS over a new TCP connection: the status line carphoned answered with, or "closed". */
+async function optionsOverTcp(rand: Random): Promise<string> {
+  const { socket } = await connectTcp();
+  const { port } = socket.address() as AddressInfo;
+  const request = sipRequest({ port, target }, rand, 'OPTIONS').replace('SIP/2.0/UDP', 'SIP/2.0/TCP');
+  let reply = '';
+  socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.write(request);
+  await Promise.race([
+    closed,
+    waitFor('an answer over TCP', () => (reply.includes('\r\n\r\n') ? true : undefined), 5000),
+  ]);
+  socket.destroy();
+  return reply ? (reply.split('\r\n')[0] ?? '') : 'closed';
+}
+
+describe('a peer holding TCP connections open', () => {
+  it('keeps 64 of them, closes the rest as they come, places a call meanwhile and takes TCP again once they close', async () => {
+    const rand = seeded(SEED + 3);
+    const pid = daemon.child.proc.pid ?? 0;
+    const openFiles = (): number => readdirSync(`/proc/${pid}/fd`).length;
+    expect(await optionsOverTcp(rand)).toBe('SIP/2.0 200 OK');
+    await sleep(200);
+    const filesBefore = openFiles();
+    const held: HeldConnection[] = [];
+    try {
+      for (let i = 0; i < 300; i++) {
+        held.push(await connectTcp());
+      }
+      await sleep(500);
+      expect(held.filter((c) => !c.closed)).toHaveLength(MAX_INBOUND_STREAMS);
+      expect(openFiles() - filesBefore).toBeLessThanOrEqual(MAX_INBOUND_STREAMS + 4);
+      // What the file descriptors are kept for: a call's RTP sockets.
+      const peer = await RawSipPeer.open(target);
+      try {
+        await checkCallWorks(peer, rand);
+      } finally {
+        peer.close();
+      }
+      expect(await optionsOverTcp(rand)).toBe('closed');
+      expect(daemon.child.output.some((l) => l.includes('inbound SIP connections refused'))).toBe(true);
+    } finally {
+      held.forEach((c) => c.socket.destroy());
+    }
+    await waitFor(
+      'the held connections closed',
+      () => (openFiles() <= filesBefore + 2 ? true : undefined),
+      5000,
+    );
+    expect(await optionsOverTcp(rand)).toBe('SIP/2.0 200 OK');
+    expect(failuresLogged(daemon)).toEqual([]);
+    expect(daemon.child.exited).toBe(false);
   });
 });
