@@ -11,6 +11,7 @@ import {
   type TraceComparison,
 } from './jitter/jitter-bench.js';
 import { readTraceFile, referenceSet, traceSet } from './jitter/traces.js';
+import { figures, playDriftFollower } from './jitter/playout.js';
 import { callCpu, nodeEventLoopFloor, type CpuFigure } from './call-cpu.js';
 import { daemonStart } from './daemon-start.js';
 import { opusEncoderCost, type OpusEncoderCost } from './opus-encoder.js';
@@ -50,6 +51,11 @@ function jitter(args: string[]): void {
     );
     return;
   }
+  const driftAt = args.indexOf('--drift-bound');
+  if (driftAt >= 0) {
+    driftBound(args[driftAt + 1] ?? 'drift+0.1%');
+    return;
+  }
   // Another length: a p95 on a trace whose delay climbs, and a mean over a trace with events at fixed
   // times, depend on where the trace ends.
   const secondsAt = args.indexOf('--seconds');
@@ -77,6 +83,30 @@ function jitter(args: string[]): void {
   console.log(
     `  control path per frame: carphone (TS → WebAssembly) ${cost.carphoneNs.toFixed(0)} ns, speexdsp (C) ${cost.speexNs.toFixed(0)} ns, ratio ${(cost.carphoneNs / cost.speexNs).toFixed(2)}`,
   );
+}
+
+/**
+ * `jitter --drift-bound NAME`: for a generated or reference trace, what a playout that knew the path's
+ * drift exactly and held a constant margin above its fastest packets would reach (playDriftFollower),
+ * margin by margin, beside carphone's and speexdsp's figures.
+ */
+function driftBound(name: string): void {
+  const trace = [...traceSet(), ...referenceSet()].find((t) => t.name === name);
+  if (!trace) {
+    throw new Error(`--drift-bound: no trace named ${name}`);
+  }
+  const r = compare(trace);
+  console.log(`${trace.name}: ${trace.description}`);
+  console.log(`  carphone  ${line(r.carphone)}`);
+  console.log(`  speexdsp  ${line(r.speex)}`);
+  // From tight to the margin that loses at most 0.1 %.
+  for (let margin = 4; margin <= 80; margin += 2) {
+    const f = figures(trace, playDriftFollower(trace, margin).playedAt);
+    console.log(`  margin ${String(margin).padStart(2)} ms above the drift line  ${line(f)}`);
+    if (f.late_pct <= 0.1) {
+      break;
+    }
+  }
 }
 
 /** The same measurement in a child process forced onto @evan/opus's WebAssembly build. */

@@ -245,3 +245,27 @@ export function orderProblems(order: readonly number[]): string[] {
   }
   return problems;
 }
+
+/**
+ * A bound for drifting traces, not an algorithm: each packet played at its send time + the path's
+ * trend + `marginMs`, at any instant (no tick grid), and late if it came after that. The trend is the
+ * least-squares line of one-way delay over send time, lowered to the fastest packet: a buffer that
+ * knew the sender's clock drift exactly and kept a constant margin above the path's fastest packets
+ * along it. Which p95 it reaches for which late loss shows what a trace allows whatever the playout.
+ */
+export function playDriftFollower(trace: Trace, marginMs: number): PlayoutResult {
+  const arrived = trace.packets.filter((p) => p.arrivalMs >= 0);
+  const n = arrived.length;
+  const meanX = arrived.reduce((a, p) => a + p.sendMs, 0) / n;
+  const meanY = arrived.reduce((a, p) => a + p.arrivalMs - p.sendMs, 0) / n;
+  const sxy = arrived.reduce((a, p) => a + (p.sendMs - meanX) * (p.arrivalMs - p.sendMs - meanY), 0);
+  const sxx = arrived.reduce((a, p) => a + (p.sendMs - meanX) ** 2, 0);
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  const trend = (sendMs: number): number => meanY + slope * (sendMs - meanX);
+  const floor = Math.min(...arrived.map((p) => p.arrivalMs - p.sendMs - trend(p.sendMs)));
+  const playedAt = trace.packets.map((p) => {
+    const at = p.sendMs + trend(p.sendMs) + floor + marginMs;
+    return p.arrivalMs >= 0 && p.arrivalMs <= at ? at : undefined;
+  });
+  return { playedAt, order: trace.packets.map((_, i) => i).filter((i) => playedAt[i] !== undefined) };
+}
