@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import { PROPULSION_FIELDS } from '../ecall/msd/msd.js';
 import { isPortText } from './endpoint.js';
@@ -23,6 +24,26 @@ function holdsPemCertificates(path: string): boolean {
     return readFileSync(path, 'utf8').includes('-----BEGIN CERTIFICATE-----');
   } catch {
     return false;
+  }
+}
+
+/** A PEM private key carphone can use without a passphrase (it has no one to ask). */
+function holdsPemPrivateKey(path: string): boolean {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return /-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(text);
+  } catch {
+    return false;
+  }
+}
+
+/** Why a certificate and key cannot be used together (the key is not the certificate's), if so. */
+function keyPairProblem(certFile: string, keyFile: string): string | undefined {
+  try {
+    createSecureContext({ cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') });
+    return undefined;
+  } catch (e) {
+    return `is not the private key of the certificate in tlsCertFile (${e instanceof Error ? e.message : String(e)})`;
   }
 }
 
@@ -72,6 +93,19 @@ export const accountSchema = z.strictObject({
   tlsCaFile: z
     .string()
     .refine(holdsPemCertificates, 'must be a readable PEM file of CA certificates')
+    .optional(),
+  /**
+   * For transport tls, where the registrar or proxy asks for the head unit's own certificate (mutual
+   * TLS, e.g. one provisioned per vehicle at the end of the line): a PEM file of the certificate (its
+   * intermediate CAs after it) and one of its private key, unencrypted. Both or neither.
+   */
+  tlsCertFile: z
+    .string()
+    .refine(holdsPemCertificates, 'must be a readable PEM file of a certificate')
+    .optional(),
+  tlsKeyFile: z
+    .string()
+    .refine(holdsPemPrivateKey, 'must be a readable PEM file of an unencrypted private key')
     .optional(),
   expires: z.number().int().min(10, 'must be at least 10 seconds').max(86400).default(600),
   /** A call that receives no RTP this long (while not on hold) is ended as dropped; 0 turns it off. */
@@ -231,6 +265,11 @@ export const configSchema = z
     if (line !== undefined && !c.accounts.some((a) => a.id === line)) {
       ctx.addIssue({ code: 'custom', path: ['ecall', 'account'], message: `no account with id ${line}` });
     }
+    c.accounts.forEach((a, i) =>
+      accountTlsIssues(a).forEach(([key, message]) =>
+        ctx.addIssue({ code: 'custom', path: ['accounts', i, key], message }),
+      ),
+    );
     if (!c.vehicle.can && (c.vehicle.bindings || c.vehicle.dbc)) {
       ctx.addIssue({
         code: 'custom',
@@ -239,6 +278,25 @@ export const configSchema = z
       });
     }
   });
+
+/** What an account's TLS client certificate settings say about each other and the transport. */
+function accountTlsIssues(a: z.infer<typeof accountSchema>): [string, string][] {
+  const { tlsCertFile: cert, tlsKeyFile: key } = a;
+  if (cert === undefined && key === undefined) {
+    return [];
+  }
+  if (cert === undefined) {
+    return [['tlsCertFile', 'is needed with tlsKeyFile']];
+  }
+  if (key === undefined) {
+    return [['tlsKeyFile', 'is needed with tlsCertFile']];
+  }
+  if (a.transport !== 'tls') {
+    return [['tlsCertFile', 'needs transport: tls']];
+  }
+  const problem = keyPairProblem(cert, key);
+  return problem === undefined ? [] : [['tlsKeyFile', problem]];
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type AccountConfig = z.infer<typeof accountSchema>;

@@ -142,6 +142,11 @@ export class Line {
       port: a.listen.port,
       transport: a.transport,
       ...(a.tlsCaFile !== undefined ? { tlsCa: readFileSync(a.tlsCaFile, 'utf8') } : {}),
+      ...(a.tlsCertFile !== undefined && a.tlsKeyFile !== undefined
+        ? {
+            tlsClient: { cert: readFileSync(a.tlsCertFile, 'utf8'), key: readFileSync(a.tlsKeyFile, 'utf8') },
+          }
+        : {}),
       ...(a.dnsServers !== undefined ? { dnsServers: a.dnsServers } : {}),
       logger,
     });

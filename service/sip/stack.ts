@@ -24,6 +24,8 @@ export interface StackOptions {
   transport: SipTransport;
   /** For transport tls: the certificates that may sign the proxy's (PEM); Node's public CAs otherwise. */
   tlsCa?: string;
+  /** For transport tls: the head unit's own certificate and key (PEM), for a proxy that asks for one. */
+  tlsClient?: { cert: string; key: string };
   /** DNS servers for next hops named by host name ("address" or "address:port"); the system's otherwise. */
   dnsServers?: readonly string[];
   logger: Logger;
@@ -327,8 +329,9 @@ export class SipStack {
         return;
       }
       if (rq.method !== 'CANCEL') {
-        // Over TLS the proxy cannot open a connection to us (a head unit has no certificate of its
-        // own): the Via alias (RFC 5923) asks it to send our requests down the connection we opened.
+        // Over TLS the proxy cannot open a connection to us (a head unit is behind the mobile network's
+        // NAT, and usually has no server certificate): the Via alias (RFC 5923) asks it to send our
+        // requests down the connection we opened.
         const params = target.protocol === 'TLS' ? { alias: null } : {};
         rq.headers.via = [{ params }, ...(rq.headers.via ?? [])];
       }
@@ -339,7 +342,7 @@ export class SipStack {
           { err: errorMessage(e), target: `${target.address}:${target.port}` },
           'connection failed',
         );
-        pending.client?.message(sip.makeResponse(rq, 503, connectionFailedReason(errorMessage(e))));
+        pending.client?.message(sip.makeResponse(rq, 503, connectionFailedReason(connectionErrorText(e))));
       });
       pending.client = transactions.createClientTransaction(flow, rq, onResponse);
     } catch (e) {
@@ -415,6 +418,17 @@ function traceMessage(
   }
 }
 
+/**
+ * A connection's failure in a few words, for a reason phrase: OpenSSL's reason where TLS failed (a
+ * proxy's alert, "tlsv13 alert certificate required", comes as OpenSSL's whole error line otherwise).
+ */
+function connectionErrorText(e: unknown): string {
+  if (e instanceof Error && 'library' in e && 'reason' in e && typeof e.reason === 'string') {
+    return e.reason;
+  }
+  return errorMessage(e).split('\n')[0] ?? '';
+}
+
 /** The reason phrase of the 503 the stack answers itself with when it cannot connect (TCP, TLS). */
 function connectionFailedReason(detail: string): string {
   return `Service Unavailable (connection failed: ${detail})`;
@@ -455,16 +469,17 @@ export function localFailure(reason: string): string | undefined {
 
 /**
  * The `sip` package's TLS transport: client connections that verify the proxy's certificate (it must
- * name the host the URI names, or the IP address where the URI gives one), TLS 1.2 at least. The
- * package also listens for TLS, on a port of its own that we pick free (it would otherwise take 5061
- * and crash where that is in use); that listener has no certificate to offer, so requests reach us
- * down the connections we open.
+ * name the host the URI names, or the IP address where the URI gives one), TLS 1.2 at least, with the
+ * head unit's own certificate where the account gives one. The package also listens for TLS, with the
+ * same options, on a port of its own that we pick free (it would otherwise take 5061 and crash where
+ * that is in use); requests reach us down the connections we open.
  */
 async function tlsOptions(options: StackOptions): Promise<Pick<sip.StackOptions, 'tls' | 'tls_port'>> {
   const tls: ConnectionOptions = {
     minVersion: 'TLSv1.2',
     rejectUnauthorized: true,
     ...(options.tlsCa !== undefined ? { ca: options.tlsCa } : {}),
+    ...options.tlsClient,
   };
   return { tls, tls_port: await reservePort(options.address, 0, true) };
 }

@@ -18,7 +18,7 @@ export interface KamailioOptions {
   /** Listen on this port (UDP and TCP) instead of a free one picked at start. */
   port?: number;
   /** Also listen for TLS (on the SIP port + 1) with this certificate, and reuse clients' connections. */
-  tls?: { certFile: string; keyFile: string };
+  tls?: KamailioTls;
 }
 
 function passwordSwitch(variable: string, users: KamailioUser[]): string {
@@ -29,12 +29,27 @@ function passwordSwitch(variable: string, users: KamailioUser[]): string {
   ].join('\n');
 }
 
-/** kamailio's tls module configuration: its certificate as a server; it verifies nothing itself. */
-function tlsConfig(tls: { certFile: string; keyFile: string }): string {
+export interface KamailioTls {
+  certFile: string;
+  keyFile: string;
+  /** Require a certificate of every TLS client, signed by one in this PEM file (mutual TLS). */
+  clientCaFile?: string;
+}
+
+/**
+ * kamailio's tls module configuration: its certificate as a server; clients' certificates required and
+ * checked against `clientCaFile` where given, not asked for otherwise.
+ */
+function tlsConfig(tls: KamailioTls): string {
+  const clients = tls.clientCaFile
+    ? `verify_certificate = yes
+require_certificate = yes
+ca_list = ${tls.clientCaFile}`
+    : `verify_certificate = no
+require_certificate = no`;
   return `[server:default]
 method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
+${clients}
 private_key = ${tls.keyFile}
 certificate = ${tls.certFile}
 
@@ -81,7 +96,12 @@ modparam("auth", "algorithm", "${o.algorithm ?? 'MD5'}")
 modparam("auth", "nonce_expire", 300)
 
 request_route {
-  xlog("L_INFO", "REQ $rm $ru from $si:$sp proto=$proto expires=$hdr(Expires)\\n");
+  xlog("L_INFO", "REQ $rm $ru from $si:$sp proto=$proto expires=$hdr(Expires)\\n");${
+    o.tls?.clientCaFile
+      ? `
+  if ($proto == "tls") { xlog("L_INFO", "TLS client certificate CN=$tls_peer_subject_cn verified=$tls_peer_verified\\n"); }`
+      : ''
+  }
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   if (has_totag()) {
     if (loose_route()) { t_relay(); exit; }

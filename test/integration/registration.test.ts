@@ -172,6 +172,36 @@ describe('registration against kamailio', () => {
     expect(kam.log()).not.toMatch(/REQ REGISTER/);
   });
 
+  it("registers over mutual TLS with the vehicle's own certificate, which the registrar checks", async () => {
+    const registrar = selfSignedCertificate();
+    const vehicle = selfSignedCertificate('vin-wvwzzz1kz6w000001.carphone.test');
+    kam = await Kamailio.start({ users, tls: { ...registrar, clientCaFile: vehicle.certFile } });
+    const c = await start(
+      account(kam.tlsUri, {
+        transport: 'tls',
+        tlsCaFile: registrar.certFile,
+        tlsCertFile: vehicle.certFile,
+        tlsKeyFile: vehicle.keyFile,
+      }),
+    );
+    await waitFor('registered', async () => (await registration(c)).Registration === 'registered');
+    expect(kam.log()).toMatch(/TLS client certificate CN=vin-wvwzzz1kz6w000001\.carphone\.test verified=1/);
+  });
+
+  it('fails to register, and says why, where the registrar asks for a certificate the account does not give', async () => {
+    const registrar = selfSignedCertificate();
+    kam = await Kamailio.start({
+      users,
+      tls: { ...registrar, clientCaFile: selfSignedCertificate().certFile },
+    });
+    const c = await start(account(kam.tlsUri, { transport: 'tls', tlsCaFile: registrar.certFile }));
+    await waitFor('failure reported', async () => (await registration(c)).Registration === 'failed');
+    expect((await registration(c)).RegistrationError).toBe(
+      'registrar unreachable (503: tlsv13 alert certificate required)',
+    );
+    expect(kam.log()).not.toMatch(/REQ REGISTER/);
+  });
+
   it("finds a registrar named by host name through the account's DNS servers: SRV, then its A record", async () => {
     kam = await Kamailio.start({ users });
     const dns = await Dnsmasq.start([

@@ -1,3 +1,4 @@
+import { selfSignedCertificate } from '../../harness/tls-certificate.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +99,38 @@ describe('configuration', () => {
     const pem = join(mkdtempSync(join(tmpdir(), 'carphone-config-')), 'ca.pem');
     writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     expect(parseConfigText(account(pem)).accounts[0]?.tlsCaFile).toBe(pem);
+  });
+
+  it("takes the vehicle's TLS certificate and key together, and names the key that is not the certificate's", () => {
+    const vehicle = selfSignedCertificate('vin-1.carphone.test');
+    const other = selfSignedCertificate();
+    const account = (transport: string, files: string): string =>
+      `accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    transport: ${transport}\n${files}`;
+    const both = (cert: string, key: string): string => `    tlsCertFile: ${cert}\n    tlsKeyFile: ${key}\n`;
+    const taken = parseConfigText(account('tls', both(vehicle.certFile, vehicle.keyFile))).accounts[0];
+    expect([taken?.tlsCertFile, taken?.tlsKeyFile]).toEqual([vehicle.certFile, vehicle.keyFile]);
+    const mismatch = problem(account('tls', both(vehicle.certFile, other.keyFile)));
+    expect(mismatch.key).toBe('accounts[0].tlsKeyFile');
+    expect(mismatch.problem).toMatch(/^is not the private key of the certificate in tlsCertFile \(.+\)$/);
+    expect(problem(account('tls', `    tlsKeyFile: ${vehicle.keyFile}\n`))).toEqual({
+      key: 'accounts[0].tlsCertFile',
+      problem: 'is needed with tlsKeyFile',
+    });
+    expect(problem(account('tls', `    tlsCertFile: ${vehicle.certFile}\n`)).key).toBe(
+      'accounts[0].tlsKeyFile',
+    );
+    expect(problem(account('tcp', both(vehicle.certFile, vehicle.keyFile)))).toEqual({
+      key: 'accounts[0].tlsCertFile',
+      problem: 'needs transport: tls',
+    });
+    // A key given where the certificate goes, and the other way round.
+    expect(problem(account('tls', both(vehicle.keyFile, vehicle.keyFile))).key).toBe(
+      'accounts[0].tlsCertFile',
+    );
+    expect(problem(account('tls', both(vehicle.certFile, vehicle.certFile)))).toEqual({
+      key: 'accounts[0].tlsKeyFile',
+      problem: 'must be a readable PEM file of an unencrypted private key',
+    });
   });
 
   it('binds a line to an address or to a network interface, not both, and names a bad interface', () => {
