@@ -13,6 +13,7 @@ import {
   type ResolvedHop,
 } from './next-hop-resolver.js';
 import { MAX_INBOUND_STREAMS, refusalLog, withCappedStreamServers } from './inbound-streams.js';
+import { TlsPeerMismatch, TlsPeers } from './tls-peers.js';
 import { UnreachableTargets } from './unreachable-targets.js';
 
 export type SipTransport = 'udp' | 'tcp' | 'tls';
@@ -85,6 +86,7 @@ export class SipStack {
   private outstanding = 0;
   private readonly whenSettled: (() => void)[] = [];
   private readonly unreachable = new UnreachableTargets();
+  private readonly tlsPeers = new TlsPeers();
 
   private constructor(
     readonly address: string,
@@ -347,26 +349,40 @@ export class SipStack {
       pending.client = transactions.createClientTransaction(flow, rq, onResponse);
     } catch (e) {
       this.logger.warn({ err: errorMessage(e), method: rq.method }, 'send failed');
-      onResponse(sip.makeResponse(rq, 503, 'Service Unavailable (send failed)'));
+      const reason =
+        e instanceof TlsPeerMismatch
+          ? connectionFailedReason(e.message)
+          : 'Service Unavailable (send failed)';
+      onResponse(sip.makeResponse(rq, 503, reason));
     }
   }
 
   /**
    * Over TLS to a registrar or proxy named by host name, the certificate must name that host (RFC 5922
-   * §4.2: the SIP domain of the URI, not the SRV target or the address) and SNI asks for it. The sip
-   * package connects with one set of TLS options for every connection, synchronously within open():
-   * the name goes into them for that open and out again after.
+   * §4.2: the SIP domain of the URI, not the SRV target or the address) and SNI asks for it; a
+   * connection opened for another name is checked again for this one (tls-peers.ts). The sip package
+   * connects with one set of TLS options for every connection, synchronously within open(): the name
+   * and the check go into them for that open and out again after.
    */
   private openFlow(transport: sip.Transport, target: ResolvedHop, onError: (e: unknown) => void): sip.Flow {
-    const named = target.protocol === 'TLS' ? target.name : undefined;
-    const tls = named !== undefined ? this.tlsConnections : undefined;
-    if (tls) {
-      tls.servername = named;
+    const tls = target.protocol === 'TLS' ? this.tlsConnections : undefined;
+    if (!tls) {
+      return this.untilClosed(transport.open(target, onError));
+    }
+    const existing = transport.get(target);
+    existing?.release();
+    const check = this.tlsPeers.beforeSend(target, existing !== undefined);
+    if (target.name !== undefined) {
+      tls.servername = target.name;
+    }
+    if (check) {
+      tls.checkServerIdentity = check;
     }
     try {
       return this.untilClosed(transport.open(target, onError));
     } finally {
-      delete tls?.servername;
+      delete tls.servername;
+      delete tls.checkServerIdentity;
     }
   }
 

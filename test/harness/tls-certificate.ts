@@ -5,10 +5,11 @@ import { join } from 'node:path';
 
 /**
  * A self-signed certificate (its own CA: a client that trusts it trusts the server), made with Debian's
- * openssl for the test that needs it: an EC P-256 key, valid two days, for 127.0.0.1 or the host name
- * given (then for that name alone).
+ * openssl for the test that needs it: an EC P-256 key, valid two days, for 127.0.0.1 or the host names
+ * given (then for those names alone; the first is its common name).
  */
-export function selfSignedCertificate(hostName?: string): { certFile: string; keyFile: string } {
+export function selfSignedCertificate(hostName?: string | string[]): { certFile: string; keyFile: string } {
+  const names = hostName === undefined ? [] : [hostName].flat();
   const dir = mkdtempSync(join(tmpdir(), 'carphone-tls-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
@@ -29,9 +30,9 @@ export function selfSignedCertificate(hostName?: string): { certFile: string; ke
       '-days',
       '2',
       '-subj',
-      `/CN=${hostName ?? '127.0.0.1'}`,
+      `/CN=${names[0] ?? '127.0.0.1'}`,
       '-addext',
-      `subjectAltName=${hostName ? `DNS:${hostName}` : 'IP:127.0.0.1'}`,
+      `subjectAltName=${names.length ? names.map((n) => `DNS:${n}`).join(',') : 'IP:127.0.0.1'}`,
     ],
     { stdio: 'pipe' },
   );

@@ -293,6 +293,51 @@ describe('registration against kamailio', () => {
     return { c, dns, caFile: certificate.certFile };
   }
 
+  /**
+   * kamailio on TLS with a certificate for `certifiedNames`, as registrar.carphone.test and
+   * proxy.carphone.test (both its address): the account registers at the one and calls through the
+   * other, down the one connection the sip package keeps per address. Returns the call's fate.
+   */
+  async function callThroughSecondName(certifiedNames: string[]): Promise<{ invites: number; log: string }> {
+    const certificate = selfSignedCertificate(certifiedNames);
+    kam = await Kamailio.start({ users, tls: certificate });
+    const dns = await Dnsmasq.start([
+      { type: 'A', name: 'registrar.carphone.test', address: '127.0.0.1' },
+      { type: 'A', name: 'proxy.carphone.test', address: '127.0.0.1' },
+    ]);
+    try {
+      const c = await start(
+        account(`sip:registrar.carphone.test:${kam.port + 1};transport=tls`, {
+          outboundProxy: `sip:proxy.carphone.test:${kam.port + 1};transport=tls`,
+          transport: 'tls',
+          tlsCaFile: certificate.certFile,
+          dnsServers: [dns.server],
+        }),
+      );
+      await waitFor('registered', async () => (await registration(c)).Registration === 'registered');
+      const since = c.signals.length;
+      const path = await c.dial('/sip0', '2000');
+      await c.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 10_000, since);
+      return {
+        invites: (kam.log().match(/REQ INVITE sip:2000@/g) ?? []).length,
+        log: daemon?.log(3000) ?? '',
+      };
+    } finally {
+      await dns.stop();
+    }
+  }
+
+  it('calls through a proxy named on the certificate that the registrar at the same address presented', async () => {
+    const { invites } = await callThroughSecondName(['registrar.carphone.test', 'proxy.carphone.test']);
+    expect(invites).toBeGreaterThan(0);
+  });
+
+  it('sends no call down a TLS connection whose certificate names the registrar and not the proxy', async () => {
+    const { invites, log } = await callThroughSecondName(['registrar.carphone.test']);
+    expect(invites).toBe(0);
+    expect(log).toMatch(/was checked for registrar\.carphone\.test, not proxy\.carphone\.test/);
+  });
+
   it('over TLS to a registrar named by host name, takes a certificate for that name (RFC 5922), not for the address', async () => {
     const { c, dns } = await tlsByName('registrar.carphone.test');
     try {
