@@ -257,6 +257,10 @@ export class Line {
   /** Dial as oFono's VoiceCallManager.Dial: validates, resolves the target, applies call rules. */
   async dial(number: string): Promise<CallRecord> {
     const target = parseDialString(number);
+    if (target.kind === 'uri' && /^sips:/i.test(target.uri) && this.account.transport !== 'tls') {
+      // RFC 3261 §26.2.2: a sips: URI is reached over TLS on every hop, the first one too.
+      throw new CarphoneError('NOT_SUPPORTED', 'a sips: address needs a line over TLS (transport: tls)');
+    }
     if (!this.poweredValue) {
       throw new CarphoneError('NOT_AVAILABLE', 'the line is powered off');
     }

@@ -4,6 +4,9 @@ import tls from 'node:tls';
 /** How many TCP (and, apart, TLS) connections peers may hold open to one stack at once. */
 export const MAX_INBOUND_STREAMS = 64;
 
+/** How many of them one address may hold: one peer cannot take them all from the proxy. */
+export const MAX_INBOUND_STREAMS_PER_ADDRESS = 16;
+
 /** One refused connection: where it came from. */
 export type StreamRefused = (remote: string) => void;
 
@@ -13,7 +16,8 @@ export type StreamRefused = (remote: string) => void;
  * that opened thousands would take every file descriptor the daemon may have, and with them the RTP
  * sockets of the next call, the call log and an eCall. The package creates its servers synchronously
  * inside `makeTransport`, so they are caught there (the module functions are put back before this
- * returns) and given `maxConnections`: Node closes a connection above it as it is accepted. The
+ * returns) and given `maxConnections`: Node closes a connection above it as it is accepted. A
+ * connection from an address that holds MAX_INBOUND_STREAMS_PER_ADDRESS already is closed too. The
  * registrar's connection is unaffected, being ours (outgoing).
  */
 export function withCappedStreamServers<T>(makeTransport: () => T, refused: StreamRefused): T {
@@ -38,8 +42,31 @@ export function withCappedStreamServers<T>(makeTransport: () => T, refused: Stre
     for (const server of servers) {
       server.maxConnections = MAX_INBOUND_STREAMS;
       server.on('drop', (d) => refused(d ? `${d.remoteAddress}:${d.remotePort}` : 'unknown'));
+      capPerAddress(server, refused);
     }
   }
+}
+
+function capPerAddress(server: net.Server, refused: StreamRefused): void {
+  const held = new Map<string, number>();
+  server.on('connection', (socket: net.Socket) => {
+    const from = socket.remoteAddress ?? '';
+    const count = (held.get(from) ?? 0) + 1;
+    if (count > MAX_INBOUND_STREAMS_PER_ADDRESS) {
+      socket.destroy();
+      refused(`${from}:${socket.remotePort ?? 0}`);
+      return;
+    }
+    held.set(from, count);
+    socket.once('close', () => {
+      const left = (held.get(from) ?? 1) - 1;
+      if (left > 0) {
+        held.set(from, left);
+      } else {
+        held.delete(from);
+      }
+    });
+  });
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import * as sip from 'sip';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
-import { bodyMatchesLength, messageText, validateRequest } from './validate.js';
+import { bodyMatchesLength, messageText, validateRequest, type RequestProblem } from './validate.js';
 import {
   HopResolutionError,
   numericHop,
@@ -191,7 +191,7 @@ export class SipStack {
   }
 
   private onIncoming(rq: sip.Request, remote: sip.Remote): void {
-    const problem = validateRequest(rq);
+    const problem = validateRequest(rq) ?? sipsOverPlainHop(rq, remote);
     if (problem) {
       this.logger.info(
         { remote: `${remote.address}:${remote.port}`, problem: problem.reason },
@@ -413,12 +413,27 @@ export class SipStack {
     return `sip:${user}@${this.address}:${this.port}${transport}`;
   }
 
+  /** The same as a sips: URI, for a dialog begun with one (only a line over TLS has such dialogs). */
+  secureContactUri(user: string): string {
+    return `sips:${user}@${this.address}:${this.port}`;
+  }
+
   close(): void {
     this.transactions?.destroy();
     this.transport?.destroy();
     this.transactions = undefined;
     this.transport = undefined;
   }
+}
+
+/**
+ * A sips: Request-URI asks for TLS on every hop (RFC 3261 §26.2.2); one that came over UDP or TCP did
+ * not have it, and the UAS does not take what it cannot keep (RFC 3261 §8.2.2.1).
+ */
+function sipsOverPlainHop(rq: sip.Request, remote: sip.Remote): RequestProblem | undefined {
+  return /^sips:/i.test(String(rq.uri)) && remote.protocol.toUpperCase() !== 'TLS'
+    ? { status: 416, reason: 'Unsupported URI Scheme (sips: over a hop without TLS)' }
+    : undefined;
 }
 
 /** A message in the trace log, made text only when the trace is on: this runs for every message. */

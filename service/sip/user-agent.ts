@@ -76,6 +76,8 @@ export type UaEvents = {
 
 interface Dialog {
   callId: string;
+  /** Begun with a sips: Request-URI: TLS on every hop, and our Contact sips: too (RFC 3261 §12.1). */
+  secure: boolean;
   local: sip.NameAddr;
   remote: sip.NameAddr;
   remoteTarget: string;
@@ -144,7 +146,16 @@ export class UserAgent {
   }
 
   get contact(): string {
-    return this.o.stack.contactUri(sip.parseUri(this.o.aor)?.user ?? 'carphone');
+    return this.o.stack.contactUri(this.contactUser);
+  }
+
+  private get contactUser(): string {
+    return sip.parseUri(this.o.aor)?.user ?? 'carphone';
+  }
+
+  /** The Contact for a call's messages: sips: in a dialog begun with a sips: URI (RFC 3261 §8.1.1.8). */
+  private contactFor(call: Call): string {
+    return call.dialog.secure ? this.o.stack.secureContactUri(this.contactUser) : this.contact;
   }
 
   /** Microphone mute and playback volume for every call, now and later (oFono's CallVolume). */
@@ -207,6 +218,7 @@ export class UserAgent {
         local,
         remote: { uri, params: {} },
         remoteTarget: uri,
+        secure: isSipsUri(uri),
         routeSet: options.emergency
           ? [{ uri: options.emergency.route, params: { lr: null } }]
           : this.o.proxy && !options.direct
@@ -283,7 +295,7 @@ export class UserAgent {
       uri: d.remoteTarget,
       headers: {
         ...this.baseHeaders(call, 'INVITE', d.localSeq),
-        contact: [{ uri: this.contact, params: {} }],
+        contact: [{ uri: this.contactFor(call), params: {} }],
         'content-type': 'application/sdp',
         allow: SUPPORTED_METHODS.join(', '),
         'user-agent': this.o.userAgent,
@@ -546,7 +558,7 @@ export class UserAgent {
     const rs = sip.makeResponse(rq, status, reason, extra);
     rs.headers.to = call.dialog.local;
     if (status < 300) {
-      rs.headers.contact = [{ uri: this.contact, params: {} }];
+      rs.headers.contact = [{ uri: this.contactFor(call), params: {} }];
     }
     this.o.stack.respond(rs);
   }
@@ -579,7 +591,7 @@ export class UserAgent {
     }
     const rs = sip.makeResponse(rq, 200, 'OK', {
       headers: {
-        contact: [{ uri: this.contact, params: {} }],
+        contact: [{ uri: this.contactFor(call), params: {} }],
         'content-type': 'application/sdp',
         allow: SUPPORTED_METHODS.join(', '),
         ...(Array.isArray(rq.headers['record-route']) ? { 'record-route': rq.headers['record-route'] } : {}),
@@ -651,7 +663,7 @@ export class UserAgent {
       uri: call.dialog.remoteTarget,
       headers: {
         ...this.baseHeaders(call, method, call.dialog.localSeq),
-        contact: [{ uri: this.contact, params: {} }],
+        contact: [{ uri: this.contactFor(call), params: {} }],
         ...(body ? { 'content-type': 'application/sdp' } : {}),
       },
       ...(body ? { content: body } : {}),
@@ -851,6 +863,7 @@ export class UserAgent {
         local: { ...to, params: { ...to.params, tag: randomBytes(6).toString('hex') } },
         remote: from,
         remoteTarget: contact?.uri ?? from.uri,
+        secure: isSipsUri(String(rq.uri)),
         routeSet: Array.isArray(rr) ? [...rr] : [],
         localSeq: Math.floor(Math.random() * 10_000),
         remoteSeq: rq.headers.cseq?.seq ?? 0,
@@ -905,6 +918,8 @@ export class UserAgent {
 }
 
 /** The control block in a body (whole or multipart) and "cid:…" of its Content-ID, for the <ack ref>. */
+const isSipsUri = (uri: string): boolean => /^sips:/i.test(uri);
+
 function controlPart(
   contentType: string,
   body: string | undefined,

@@ -609,6 +609,14 @@ describe('bad input', () => {
     });
   });
 
+  it('refuses a sips: URI on a line over UDP with org.ofono.Error.NotSupported (sips: needs TLS on every hop)', async () => {
+    await expect(client.dial('/sip0', 'sips:2001@127.0.0.1')).rejects.toMatchObject({
+      type: 'org.ofono.Error.NotSupported',
+      message: expect.stringContaining('transport: tls') as unknown,
+    });
+    expect(await client.calls('/sip0')).toEqual([]);
+  });
+
   it('answers malformed SIP with 400 or drops it, and still places a call afterwards', async () => {
     const sip = await rawSip();
     const garbage = [

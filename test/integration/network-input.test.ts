@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seeded } from '../../bench/jitter/traces.js';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
-import { MAX_INBOUND_STREAMS } from '../../service/sip/inbound-streams.js';
+import { MAX_INBOUND_STREAMS, MAX_INBOUND_STREAMS_PER_ADDRESS } from '../../service/sip/inbound-streams.js';
 import { Carphoned } from '../harness/carphoned.js';
 import { failuresLogged } from '../harness/failure-logs.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
@@ -315,15 +315,40 @@ describe('mutated input from the network', () => {
   });
 });
 
+describe('a sips: request over a hop without TLS', () => {
+  it('is answered 416, and no call rings', async () => {
+    const rand = seeded(SEED + 5);
+    const peer = await RawSipPeer.open(target);
+    try {
+      const since = client.signals.length;
+      peer.send(
+        sipRequest(peer, rand, 'INVITE', { body: sdpOffer(40020, false) }).replace(
+          /^INVITE sip:/,
+          'INVITE sips:',
+        ),
+      );
+      const answer = await waitFor('an answer', () =>
+        peer.received.find((m) => m.startLine.startsWith('SIP/2.0')),
+      );
+      expect(answer.startLine).toBe('SIP/2.0 416 Unsupported URI Scheme (sips: over a hop without TLS)');
+      await sleep(200);
+      expect(client.signals.slice(since).filter((s) => s.member === 'CallAdded')).toEqual([]);
+    } finally {
+      peer.close();
+    }
+  });
+});
+
 /** A TCP connection to carphoned's SIP port, and whether carphoned has closed it. */
 interface HeldConnection {
   socket: Socket;
   closed: boolean;
 }
 
-function connectTcp(): Promise<HeldConnection> {
+/** `from`: the loopback address to connect from (all of 127.0.0.0/8 is this machine's). */
+function connectTcp(from = '127.0.0.1'): Promise<HeldConnection> {
   return new Promise((resolve, reject) => {
-    const socket = connect(target.port, target.host);
+    const socket = connect({ port: target.port, host: target.host, localAddress: from });
     const held: HeldConnection = { socket, closed: false };
     socket.on('close', () => (held.closed = true));
     socket.on('error', () => undefined); // a refused connection may end in a reset
@@ -350,7 +375,7 @@ async function optionsOverTcp(rand: Random): Promise<string> {
 }
 
 describe('a peer holding TCP connections open', () => {
-  it('keeps 64 of them, closes the rest as they come, places a call meanwhile and takes TCP again once they close', async () => {
+  it('keeps 64 of them from twenty addresses, closes the rest as they come, places a call meanwhile and takes TCP again once they close', async () => {
     const rand = seeded(SEED + 3);
     const pid = daemon.child.proc.pid ?? 0;
     const openFiles = (): number => readdirSync(`/proc/${pid}/fd`).length;
@@ -360,7 +385,7 @@ describe('a peer holding TCP connections open', () => {
     const held: HeldConnection[] = [];
     try {
       for (let i = 0; i < 300; i++) {
-        held.push(await connectTcp());
+        held.push(await connectTcp(`127.0.0.${10 + (i % 20)}`));
       }
       await sleep(500);
       expect(held.filter((c) => !c.closed)).toHaveLength(MAX_INBOUND_STREAMS);
@@ -385,5 +410,20 @@ describe('a peer holding TCP connections open', () => {
     expect(await optionsOverTcp(rand)).toBe('SIP/2.0 200 OK');
     expect(failuresLogged(daemon)).toEqual([]);
     expect(daemon.child.exited).toBe(false);
+  });
+
+  it('keeps 16 from one address, so that another address still gets through', async () => {
+    const rand = seeded(SEED + 4);
+    const held: HeldConnection[] = [];
+    try {
+      for (let i = 0; i < 40; i++) {
+        held.push(await connectTcp('127.0.0.77'));
+      }
+      await sleep(500);
+      expect(held.filter((c) => !c.closed)).toHaveLength(MAX_INBOUND_STREAMS_PER_ADDRESS);
+      expect(await optionsOverTcp(rand)).toBe('SIP/2.0 200 OK');
+    } finally {
+      held.forEach((c) => c.socket.destroy());
+    }
   });
 });

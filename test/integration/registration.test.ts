@@ -161,6 +161,37 @@ describe('registration against kamailio', () => {
     }
   });
 
+  it('calls a sips: URI over TLS with a sips: Contact (RFC 3261 §8.1.1.8), and the call is answered', async () => {
+    const certificate = selfSignedCertificate();
+    kam = await Kamailio.start({
+      users: [...users, { user: '2001', password: 'secret-2001' }],
+      tls: certificate,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'carphone-sips-'));
+    writeTone(join(dir, '440.wav'), 440, 10);
+    const far = await Baresip.start({
+      user: '2001',
+      password: 'secret-2001',
+      registrarPort: kam.port,
+      autoAnswer: true,
+      sourceWav: join(dir, '440.wav'),
+    });
+    try {
+      const c = await start(account(kam.tlsUri, { transport: 'tls', tlsCaFile: certificate.certFile }));
+      await waitFor('registered', async () => (await registration(c)).Registration === 'registered');
+      const path = await c.dial('/sip0', 'sips:2001@127.0.0.1');
+      await c.waitForCallState(path, 'active', 10_000);
+      const invite = (daemon?.log(20_000) ?? '')
+        .split('\n')
+        .find((l) => l.includes('>>> INVITE sips:2001@127.0.0.1'));
+      expect(invite).toMatch(/Contact:\s+<sips:1000@127\.0\.0\.1:\d+>/);
+      expect(kam.log()).toMatch(/REQ INVITE sips:2001@127\.0\.0\.1 from 127\.0\.0\.1:\d+ proto=tls/);
+      await c.hangup(path);
+    } finally {
+      await far.stop();
+    }
+  });
+
   it('refuses a registrar whose TLS certificate it cannot trust, and says so', async () => {
     kam = await Kamailio.start({ users, tls: selfSignedCertificate() });
     // A CA file that is a certificate, but not the one that signed the registrar's.
