@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { embeddedDefaults, loadConfigFile, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { routeConsoleToLog } from '../log/console.js';
 import { createLogger } from '../log/logger.js';
 import { startDaemon, VERSION } from '../daemon/daemon.js';
 import { optimiseHotCodeSooner } from '../daemon/optimise-sooner.js';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.log.level);
+  routeConsoleToLog(logger);
   process.on('uncaughtException', (e) => logger.fatal({ err: e.stack }, 'uncaught exception (kept running)'));
   process.on('unhandledRejection', (e) => logger.error({ err: errorMessage(e) }, 'unhandled rejection'));
   let daemon;

@@ -412,6 +412,18 @@ describe('a peer holding TCP connections open', () => {
     expect(daemon.child.exited).toBe(false);
   });
 
+  it("logs a peer's oversized headers over TCP as a record, and prints nothing of it on stdout", async () => {
+    const { socket } = await connectTcp();
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(`OPTIONS sip:1000@${target.host} SIP/2.0\r\nX-Junk: ${'x'.repeat(20_000)}\r\n`);
+    await closed;
+    // The sip package prints this line with console.log.
+    const line = await waitFor('the flood logged', () =>
+      daemon.child.output.find((l) => l.includes('Flood attempt, destroying stream')),
+    );
+    expect(JSON.parse(line)).toMatchObject({ from: 'console', msg: 'Flood attempt, destroying stream' });
+  });
+
   it('keeps 16 from one address, so that another address still gets through', async () => {
     const rand = seeded(SEED + 4);
     const held: HeldConnection[] = [];
