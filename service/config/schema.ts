@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
-import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import { PROPULSION_FIELDS } from '../ecall/msd/msd.js';
+import { keyPairProblem } from '../core/tls-key-pair.js';
 import { isPortText } from './endpoint.js';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), 'must be an IPv4 address literal such as 127.0.0.1');
@@ -37,14 +37,17 @@ function holdsPemPrivateKey(path: string): boolean {
   }
 }
 
-/** Why a certificate and key cannot be used together (the key is not the certificate's), if so. */
-function keyPairProblem(certFile: string, keyFile: string): string | undefined {
+/** Why the files' certificate and key cannot be used together, as the configuration's message. */
+function keyFilesProblem(certFile: string, keyFile: string): string | undefined {
+  let problem: string | undefined;
   try {
-    createSecureContext({ cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') });
-    return undefined;
+    problem = keyPairProblem(readFileSync(certFile, 'utf8'), readFileSync(keyFile, 'utf8'));
   } catch (e) {
-    return `is not the private key of the certificate in tlsCertFile (${e instanceof Error ? e.message : String(e)})`;
+    problem = e instanceof Error ? e.message : String(e);
   }
+  return problem === undefined
+    ? undefined
+    : `is not the private key of the certificate in tlsCertFile (${problem})`;
 }
 
 const audioDevice = z.discriminatedUnion('type', [
@@ -294,7 +297,7 @@ function accountTlsIssues(a: z.infer<typeof accountSchema>): [string, string][] 
   if (a.transport !== 'tls') {
     return [['tlsCertFile', 'needs transport: tls']];
   }
-  const problem = keyPairProblem(cert, key);
+  const problem = keyFilesProblem(cert, key);
   return problem === undefined ? [] : [['tlsKeyFile', problem]];
 }
 

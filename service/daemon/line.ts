@@ -10,7 +10,8 @@ import type { MediaFactory } from '../media/media-session.js';
 import { parseDialString, targetUri } from '../sip/dial-string.js';
 import { RegistrarClient } from '../sip/registrar-client.js';
 import type { RegistrationStatus } from '../sip/registration.js';
-import { SipStack } from '../sip/stack.js';
+import { SipStack, type StackOptions } from '../sip/stack.js';
+import { keyPairProblem } from '../core/tls-key-pair.js';
 import { listenAddress, type InterfaceTable } from './listen-address.js';
 import { UserAgent } from '../sip/user-agent.js';
 
@@ -141,12 +142,7 @@ export class Line {
       address,
       port: a.listen.port,
       transport: a.transport,
-      ...(a.tlsCaFile !== undefined ? { tlsCa: readFileSync(a.tlsCaFile, 'utf8') } : {}),
-      ...(a.tlsCertFile !== undefined && a.tlsKeyFile !== undefined
-        ? {
-            tlsClient: { cert: readFileSync(a.tlsCertFile, 'utf8'), key: readFileSync(a.tlsKeyFile, 'utf8') },
-          }
-        : {}),
+      ...readTlsFiles(a),
       ...(a.dnsServers !== undefined ? { dnsServers: a.dnsServers } : {}),
       logger,
     });
@@ -280,6 +276,36 @@ export class Line {
     }
     return this.manager.dial(number, targetUri(target, this.account.domain));
   }
+}
+
+/**
+ * The TLS files an account names, read each time its line comes up (a renewed certificate is taken
+ * then): a file that cannot be read, or a key that is not the certificate's, keeps the line down with
+ * an error naming the key.
+ */
+function readTlsFiles(a: AccountConfig): Pick<StackOptions, 'tlsCa' | 'tlsClient'> {
+  const read = (key: 'tlsCaFile' | 'tlsCertFile' | 'tlsKeyFile'): string | undefined => {
+    const path = a[key];
+    try {
+      return path === undefined ? undefined : readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new CarphoneError('FAILED', `cannot read ${key} ${path ?? ''}: ${errorMessage(e)}`);
+    }
+  };
+  const [tlsCa, cert, key] = [read('tlsCaFile'), read('tlsCertFile'), read('tlsKeyFile')];
+  if (cert !== undefined && key !== undefined) {
+    const problem = keyPairProblem(cert, key);
+    if (problem !== undefined) {
+      throw new CarphoneError(
+        'FAILED',
+        `tlsKeyFile is not the private key of the certificate in tlsCertFile (${problem})`,
+      );
+    }
+  }
+  return {
+    ...(tlsCa !== undefined ? { tlsCa } : {}),
+    ...(cert !== undefined && key !== undefined ? { tlsClient: { cert, key } } : {}),
+  };
 }
 
 function withTransport(uri: string | undefined, transport: 'udp' | 'tcp' | 'tls'): string | undefined {

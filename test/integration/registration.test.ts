@@ -1,9 +1,10 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Carphoned } from '../harness/carphoned.js';
+import { failuresLogged } from '../harness/failure-logs.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Baresip } from '../harness/baresip.js';
 import { analyseWav, writeTone } from '../harness/audio.js';
@@ -217,6 +218,21 @@ describe('registration against kamailio', () => {
     );
     await waitFor('registered', async () => (await registration(c)).Registration === 'registered');
     expect(kam.log()).toMatch(/TLS client certificate CN=vin-wvwzzz1kz6w000001\.carphone\.test verified=1/);
+    // Renewing: the files are read again when the line comes up. A key that is not the certificate's
+    // keeps it down with an error naming the key; the right one brings it up registered again.
+    const renewedKey = readFileSync(vehicle.keyFile);
+    copyFileSync(selfSignedCertificate().keyFile, vehicle.keyFile);
+    await c.setProperty('/sip0', 'org.ofono.Modem', 'Powered', 'b', false);
+    await expect(c.setProperty('/sip0', 'org.ofono.Modem', 'Powered', 'b', true)).rejects.toMatchObject({
+      type: 'org.ofono.Error.Failed',
+      message: expect.stringMatching(
+        /^tlsKeyFile is not the private key of the certificate in tlsCertFile/,
+      ) as unknown,
+    });
+    writeFileSync(vehicle.keyFile, renewedKey);
+    await c.setProperty('/sip0', 'org.ofono.Modem', 'Powered', 'b', true);
+    await waitFor('registered again', async () => (await registration(c)).Registration === 'registered');
+    expect(failuresLogged(daemon!)).toEqual([]);
   });
 
   it('fails to register, and says why, where the registrar asks for a certificate the account does not give', async () => {
