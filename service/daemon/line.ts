@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { AccountConfig } from '../config/schema.js';
 import { CallManager, EMERGENCY_NUMBERS, type CallRecord } from '../calls/manager.js';
 import type { MediaFactory } from '../media/media-session.js';
-import { parseDialString, targetUri } from '../sip/dial-string.js';
+import { isSipsUri, parseDialString, targetUri } from '../sip/dial-string.js';
 import { RegistrarClient } from '../sip/registrar-client.js';
 import type { RegistrationStatus } from '../sip/registration.js';
 import { SipStack, type StackOptions } from '../sip/stack.js';
@@ -253,7 +253,7 @@ export class Line {
   /** Dial as oFono's VoiceCallManager.Dial: validates, resolves the target, applies call rules. */
   async dial(number: string): Promise<CallRecord> {
     const target = parseDialString(number);
-    if (target.kind === 'uri' && /^sips:/i.test(target.uri) && this.account.transport !== 'tls') {
+    if (target.kind === 'uri' && isSipsUri(target.uri) && this.account.transport !== 'tls') {
       // RFC 3261 §26.2.2: a sips: URI is reached over TLS on every hop, the first one too.
       throw new CarphoneError('NOT_SUPPORTED', 'a sips: address needs a line over TLS (transport: tls)');
     }

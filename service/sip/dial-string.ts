@@ -31,6 +31,11 @@ export function parseDialString(input: string): DialTarget {
   );
 }
 
+/** A sips: URI: reached over TLS on every hop (RFC 3261 §26.2.2). */
+export function isSipsUri(uri: string): boolean {
+  return /^sips:/i.test(uri);
+}
+
 export function targetUri(target: DialTarget, domain: string): string {
   switch (target.kind) {
     case 'e164':

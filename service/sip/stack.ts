@@ -14,6 +14,7 @@ import {
 } from './next-hop-resolver.js';
 import { MAX_INBOUND_STREAMS, refusalLog, withCappedStreamServers } from './inbound-streams.js';
 import { TlsPeerMismatch, TlsPeers } from './tls-peers.js';
+import { isSipsUri } from './dial-string.js';
 import { UnreachableTargets } from './unreachable-targets.js';
 
 export type SipTransport = 'udp' | 'tcp' | 'tls';
@@ -431,7 +432,7 @@ export class SipStack {
  * not have it, and the UAS does not take what it cannot keep (RFC 3261 §8.2.2.1).
  */
 function sipsOverPlainHop(rq: sip.Request, remote: sip.Remote): RequestProblem | undefined {
-  return /^sips:/i.test(String(rq.uri)) && remote.protocol.toUpperCase() !== 'TLS'
+  return isSipsUri(String(rq.uri)) && remote.protocol.toUpperCase() !== 'TLS'
     ? { status: 416, reason: 'Unsupported URI Scheme (sips: over a hop without TLS)' }
     : undefined;
 }

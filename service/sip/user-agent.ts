@@ -26,7 +26,7 @@ import {
   type LocalMedia,
 } from '../sdp/offer-answer.js';
 import { authorizationHeader, selectChallenge, type Credentials } from './digest.js';
-import { lineIdentification } from './dial-string.js';
+import { isSipsUri, lineIdentification } from './dial-string.js';
 import { displayName, quotedDisplayName } from './header-text.js';
 import type { SipStack } from './stack.js';
 import { SUPPORTED_METHODS } from './validate.js';
@@ -918,8 +918,6 @@ export class UserAgent {
 }
 
 /** The control block in a body (whole or multipart) and "cid:…" of its Content-ID, for the <ack ref>. */
-const isSipsUri = (uri: string): boolean => /^sips:/i.test(uri);
-
 function controlPart(
   contentType: string,
   body: string | undefined,
