@@ -2,7 +2,11 @@ import { createSocket } from 'node:dgram';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { seeded } from '../../bench/jitter/traces.js';
+import { listeningTcpPorts } from '../harness/process-table.js';
+import { parseSip, sdpOffer, sipRequest } from '../harness/sip-fuzz.js';
 import { Carphoned } from '../harness/carphoned.js';
 import { failuresLogged } from '../harness/failure-logs.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
@@ -190,6 +194,50 @@ describe('registration against kamailio', () => {
       await c.hangup(path);
     } finally {
       await far.stop();
+    }
+  });
+
+  it("answers a sips: INVITE that comes over TLS to its listener with a sips: Contact, offering the vehicle's certificate", async () => {
+    const vehicle = selfSignedCertificate();
+    const c = await start({
+      id: 'sip0',
+      user: '1000',
+      domain: '127.0.0.1',
+      transport: 'tls',
+      tlsCertFile: vehicle.certFile,
+      tlsKeyFile: vehicle.keyFile,
+    });
+    const sipPort = Number(String((await registration(c)).LocalAddress).split(':')[1]);
+    // The sip package's TLS listener: the daemon's one TCP listening port beside the SIP port's.
+    const tlsPorts = listeningTcpPorts(daemon?.child.proc.pid ?? 0).filter((p) => p !== sipPort);
+    expect(tlsPorts).toHaveLength(1);
+    const [tlsPort = 0] = tlsPorts;
+    const socket = connectTls({ port: tlsPort, host: '127.0.0.1', ca: readFileSync(vehicle.certFile) });
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    try {
+      let received = '';
+      socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+      const rand = seeded(21);
+      const far = { port: socket.localPort ?? 0, target: { host: '127.0.0.1', port: tlsPort } };
+      const since = c.signals.length;
+      socket.write(
+        sipRequest(far, rand, 'INVITE', { body: sdpOffer(40030, false) })
+          .replace(/^INVITE sip:/, 'INVITE sips:')
+          .replace('SIP/2.0/UDP', 'SIP/2.0/TLS')
+          .replace(/^Contact: <sip:/m, 'Contact: <sips:'),
+      );
+      const added = await c.waitForSignal((sig) => sig.member === 'CallAdded', 10_000, since);
+      await c.answer(String(added.args[0]));
+      const ok = await waitFor('the 200 OK over TLS', () =>
+        received
+          .split(/(?=SIP\/2\.0 )/)
+          .map(parseSip)
+          .find((m) => m.startLine === 'SIP/2.0 200 OK'),
+      );
+      expect(ok.header('contact')).toMatch(/^<sips:1000@127\.0\.0\.1:\d+>$/);
+      expect(failuresLogged(daemon!)).toEqual([]);
+    } finally {
+      socket.destroy();
     }
   });
 
