@@ -11,8 +11,14 @@ import type { EmergencyInvite, IncomingDecision, UaCallInfo } from '../sip/user-
  * one line: which calls may coexist, what HoldAndAnswer/ReleaseAndAnswer/SwapCalls/HangupAll do, when a
  * waiting call becomes incoming. It drives the line through the CallDriver interface and never sees SIP.
  */
+export interface DialOptions {
+  emergency?: EmergencyInvite;
+  /** Present no identity to the called party (oFono's hide_callerid "enabled"). */
+  hideIdentity?: boolean;
+}
+
 export interface CallDriver {
-  dial(uri: string, emergency?: EmergencyInvite): Promise<UaCallInfo>;
+  dial(uri: string, options?: DialOptions): Promise<UaCallInfo>;
   act(id: string, event: { type: 'user-answer' | 'user-hangup' | 'user-hold' | 'user-resume' }): void;
   setWaiting(id: string, waiting: boolean): void;
   sendTones(id: string, tones: string): Promise<void>;
@@ -122,7 +128,11 @@ export class CallManager {
     return live.length > 0 ? 'waiting' : 'incoming';
   }
 
-  async dial(number: string, targetUri: string): Promise<CallRecord> {
+  async dial(
+    number: string,
+    targetUri: string,
+    options: { hideIdentity?: boolean } = {},
+  ): Promise<CallRecord> {
     const driver = this.requireDriver();
     if (this.inState('incoming', 'waiting').length > 0) {
       throw new CarphoneError('FAILED', 'cannot dial while a call is incoming or waiting');
@@ -144,7 +154,7 @@ export class CallManager {
     this.dialling = number;
     let info: UaCallInfo;
     try {
-      info = await driver.dial(targetUri);
+      info = await driver.dial(targetUri, options);
     } finally {
       this.dialling = undefined;
     }
@@ -169,7 +179,7 @@ export class CallManager {
     this.dialling = label;
     let info: UaCallInfo;
     try {
-      info = await driver.dial(uri, emergency);
+      info = await driver.dial(uri, { emergency });
     } finally {
       this.dialling = undefined;
     }

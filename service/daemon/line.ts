@@ -174,8 +174,7 @@ export class Line {
     ua.events.on('dtmf', (id, digit) => this.manager.onTone(id, digit));
     ua.events.on('quality', (id, q) => this.manager.onQuality(id, q));
     this.manager.attach({
-      dial: (uri, emergency) =>
-        ua.dial(uri, { direct: uri === this.deps.echo?.uri, ...(emergency ? { emergency } : {}) }),
+      dial: (uri, options = {}) => ua.dial(uri, { ...options, direct: uri === this.deps.echo?.uri }),
       act: (id, event) => ua.act(id, event),
       setWaiting: (id, waiting) => ua.act(id, { type: 'set-waiting', waiting }),
       sendTones: (id, tones) => ua.sendDtmf(id, tones),
@@ -251,7 +250,7 @@ export class Line {
   }
 
   /** Dial as oFono's VoiceCallManager.Dial: validates, resolves the target, applies call rules. */
-  async dial(number: string): Promise<CallRecord> {
+  async dial(number: string, options: { hideIdentity?: boolean } = {}): Promise<CallRecord> {
     const target = parseDialString(number);
     if (target.kind === 'uri' && isSipsUri(target.uri) && this.account.transport !== 'tls') {
       // RFC 3261 §26.2.2: a sips: URI is reached over TLS on every hop, the first one too.
@@ -265,7 +264,7 @@ export class Line {
     }
     const echo = this.deps.echo;
     if (echo && target.kind === 'digits' && target.number === echo.number) {
-      return this.manager.dial(number, echo.uri);
+      return this.manager.dial(number, echo.uri, options);
     }
     const reg = this.registration;
     if (this.registrar && reg.status !== 'registered') {
@@ -274,7 +273,7 @@ export class Line {
         `not registered with ${this.account.registrar ?? 'the registrar'}: ${reg.reason || reg.status}`,
       );
     }
-    return this.manager.dial(number, targetUri(target, this.account.domain));
+    return this.manager.dial(number, targetUri(target, this.account.domain), options);
   }
 }
 

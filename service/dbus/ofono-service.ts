@@ -166,7 +166,7 @@ export class OfonoService {
     const vcm = new VoiceCallManagerInterface(
       {
         emergencyNumbers: EMERGENCY_NUMBERS,
-        dial: async (number) => callPath(path, await line.dial(number)),
+        dial: async (number, hideIdentity) => callPath(path, await line.dial(number, { hideIdentity })),
         calls: () => line.manager.calls().map((c) => [callPath(path, c), toDict(c.props)]),
         hangupAll: () => line.manager.hangupAll(),
         holdAndAnswer: () => line.manager.holdAndAnswer(),

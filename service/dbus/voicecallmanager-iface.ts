@@ -9,8 +9,8 @@ type ObjectEntry = [string, Record<string, Variant>];
 
 export interface VoiceCallManagerModel {
   emergencyNumbers: string[];
-  /** Returns the new call's object path. */
-  dial(number: string): Promise<string>;
+  /** Returns the new call's object path. `hideIdentity`: hide_callerid "enabled". */
+  dial(number: string, hideIdentity: boolean): Promise<string>;
   calls(): ObjectEntry[];
   hangupAll(): void;
   holdAndAnswer(): void;
@@ -57,7 +57,7 @@ export class VoiceCallManagerInterface extends OfonoInterface {
       if (!HIDE_CALLER_ID.includes(hideCallerId)) {
         throw invalidArgs('hide_callerid must be "", "default", "enabled" or "disabled"');
       }
-      return this.model.dial(number);
+      return this.model.dial(number, hideCallerId === 'enabled');
     });
   }
 

@@ -49,6 +49,9 @@ export const CONTROL_CONTENT_TYPE = 'application/EmergencyCallData.Control+xml';
 export const MSD_INFO_PACKAGE = 'EmergencyCallData.eCall.MSD';
 
 /** RFC 3261 timer T1 and the 64·T1 limit for 2xx retransmission (§13.3.1.4). */
+/** The From of a call that presents no identity (RFC 3323 §4.1.1.3). */
+const ANONYMOUS_URI = 'sip:anonymous@anonymous.invalid';
+
 const T1 = 500;
 const T2 = 4000;
 
@@ -102,6 +105,8 @@ interface Call {
   authTried: boolean;
   pendingReinvite?: sip.Request;
   emergency?: EmergencyInvite;
+  /** Placed with the caller's identity withheld: Privacy: id on its INVITE. */
+  hideIdentity?: boolean;
 }
 
 export interface UserAgentOptions {
@@ -192,18 +197,23 @@ export class UserAgent {
   /** Places a call to `uri`. Resolves with the call id as soon as the INVITE is on its way. */
   async dial(
     uri: string,
-    options: { direct?: boolean; emergency?: EmergencyInvite } = {},
+    options: { direct?: boolean; emergency?: EmergencyInvite; hideIdentity?: boolean } = {},
   ): Promise<UaCallInfo> {
     if (this.closed) {
       throw new CarphoneError('NOT_AVAILABLE', 'the SIP stack is shut down');
     }
     const callId = `${randomBytes(12).toString('hex')}@carphone`;
     const media = this.newMedia(await this.o.media.create(callId.slice(0, 12)), callId);
-    const local: sip.NameAddr = {
-      uri: this.o.aor,
-      params: { tag: randomBytes(6).toString('hex') },
-      ...(this.o.displayName ? { name: quotedDisplayName(this.o.displayName) } : {}),
-    };
+    const tag = randomBytes(6).toString('hex');
+    // RFC 3323 §4.1.1.3: an anonymous From, and Privacy: id asking the network to withhold the
+    // identity it asserts (3GPP TS 24.607, originating identification restriction).
+    const local: sip.NameAddr = options.hideIdentity
+      ? { uri: ANONYMOUS_URI, params: { tag }, name: '"Anonymous"' }
+      : {
+          uri: this.o.aor,
+          params: { tag },
+          ...(this.o.displayName ? { name: quotedDisplayName(this.o.displayName) } : {}),
+        };
     const call: Call = {
       info: {
         id: callId,
@@ -232,6 +242,7 @@ export class UserAgent {
       sessionId: Math.floor(Math.random() * 1e9),
       authTried: false,
       ...(options.emergency ? { emergency: options.emergency } : {}),
+      ...(options.hideIdentity ? { hideIdentity: true } : {}),
     };
     media.onDtmf((digit) => this.events.emit('dtmf', call.info.id, digit));
     this.calls.set(callId, call);
@@ -299,6 +310,7 @@ export class UserAgent {
         'content-type': 'application/sdp',
         allow: SUPPORTED_METHODS.join(', '),
         'user-agent': this.o.userAgent,
+        ...(call.hideIdentity ? { privacy: 'id' } : {}),
       },
       content: this.offer(call, 'sendrecv'),
     };

@@ -235,6 +235,22 @@ describe('outgoing calls', () => {
     expect(heard.seconds).toBeGreaterThan(1);
   });
 
+  it('withholds its identity when Dial asks (hide_callerid "enabled"): baresip sees an anonymous caller', async () => {
+    const since = client.signals.length;
+    const bobEvents = bob.events.length;
+    const path = await client.dial('/sip0', '2001', 'enabled');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    const bobsCall = await bob.waitForEvent('CALL_ESTABLISHED', 5000, bobEvents);
+    expect(bobsCall).toMatchObject({
+      peeruri: 'sip:anonymous@anonymous.invalid',
+      peerdisplayname: 'Anonymous',
+    });
+    expect(JSON.stringify(bob.events.slice(bobEvents))).not.toContain('1000@');
+    expect(kam.log()).toMatch(/REQ INVITE sip:2001@127\.0\.0\.1 from \S+ proto=udp expires=\S* privacy=id/);
+    await client.hangup(path);
+    await noCalls();
+  });
+
   it('carries A-law (PCMA) audio both ways with a phone that speaks nothing else', async () => {
     const carphoneBefore = readdirSafe(recDir);
     const daveBefore = dave.receivedRecordings();
