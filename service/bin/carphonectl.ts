@@ -125,10 +125,12 @@ program
 program
   .command('dial <number>')
   .description('place a call: +E.164, digits (*43 is the echo test) or a SIP URI; prints the call path')
-  .action(
-    action(async (client, number = '') => {
-      console.log(await client.dial(await modemPath(client), number));
-    }),
+  .option('--hide-caller-id', 'withhold the line\'s identity from the called party (hide_callerid "enabled")')
+  .action((number: string, options: { hideCallerId?: boolean }) =>
+    action(async (client) => {
+      const hide = options.hideCallerId ? 'enabled' : '';
+      console.log(await client.dial(await modemPath(client), number, hide));
+    })(),
   );
 
 program

@@ -105,7 +105,7 @@ interface Call {
   authTried: boolean;
   pendingReinvite?: sip.Request;
   emergency?: EmergencyInvite;
-  /** Placed with the caller's identity withheld: Privacy: id on its INVITE. */
+  /** Placed with the caller's identity withheld: Privacy: header;id on its INVITE. */
   hideIdentity?: boolean;
 }
 
@@ -205,8 +205,9 @@ export class UserAgent {
     const callId = `${randomBytes(12).toString('hex')}@carphone`;
     const media = this.newMedia(await this.o.media.create(callId.slice(0, 12)), callId);
     const tag = randomBytes(6).toString('hex');
-    // RFC 3323 §4.1.1.3: an anonymous From, and Privacy: id asking the network to withhold the
-    // identity it asserts (3GPP TS 24.607, originating identification restriction).
+    // RFC 3323 §4.1.1.3: an anonymous From, and Privacy asking the network to withhold the identity
+    // it asserts (id, RFC 3325) and to obscure the headers that must stay routable, such as Contact
+    // (header) (3GPP TS 24.607, originating identification restriction).
     const local: sip.NameAddr = options.hideIdentity
       ? { uri: ANONYMOUS_URI, params: { tag }, name: '"Anonymous"' }
       : {
@@ -310,7 +311,7 @@ export class UserAgent {
         'content-type': 'application/sdp',
         allow: SUPPORTED_METHODS.join(', '),
         'user-agent': this.o.userAgent,
-        ...(call.hideIdentity ? { privacy: 'id' } : {}),
+        ...(call.hideIdentity ? { privacy: 'header;id' } : {}),
       },
       content: this.offer(call, 'sendrecv'),
     };

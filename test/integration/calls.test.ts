@@ -246,7 +246,9 @@ describe('outgoing calls', () => {
       peerdisplayname: 'Anonymous',
     });
     expect(JSON.stringify(bob.events.slice(bobEvents))).not.toContain('1000@');
-    expect(kam.log()).toMatch(/REQ INVITE sip:2001@127\.0\.0\.1 from \S+ proto=udp expires=\S* privacy=id/);
+    expect(kam.log()).toMatch(
+      /REQ INVITE sip:2001@127\.0\.0\.1 from \S+ proto=udp expires=\S* privacy=header;id/,
+    );
     await client.hangup(path);
     await noCalls();
   });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Carphoned, REPO } from '../harness/carphoned.js';
@@ -79,6 +80,39 @@ describe('carphonectl', () => {
     await monitor.waitForLine(/\/local\/voicecall01 org\.ofono\.VoiceCall\.DisconnectReason \["local"\]/);
     await monitor.stop('SIGINT');
     expect((await ctl(bus.address, 'calls')).stdout).toBe('');
+  });
+
+  it('dials with --hide-caller-id: the INVITE on the wire is anonymous and asks for privacy', async () => {
+    const far = createSocket('udp4');
+    const invites: string[] = [];
+    far.on('message', (m) => {
+      if (m.toString('latin1').startsWith('INVITE ')) {
+        invites.push(m.toString('latin1'));
+      }
+    });
+    await new Promise<void>((resolve) => far.bind(0, '127.0.0.1', resolve));
+    try {
+      const dial = await ctl(
+        bus.address,
+        'dial',
+        '--hide-caller-id',
+        `sip:2001@127.0.0.1:${far.address().port}`,
+      );
+      expect(dial).toMatchObject({
+        code: 0,
+        stdout: expect.stringMatching(/^\/local\/voicecall\d+\n$/) as unknown,
+      });
+      const invite = await waitFor('the INVITE', () => invites[0]);
+      expect(invite).toMatch(/^From: +"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=/m);
+      expect(invite).toMatch(/^Privacy: +header;id\r$/m);
+      // The Contact stays routable; Privacy's "header" asks the network to obscure it.
+      expect(invite.split('\r\n').filter((l) => l.includes('driver@'))).toEqual([
+        expect.stringMatching(/^Contact: +<sip:driver@127\.0\.0\.1:\d+>$/),
+      ]);
+      expect((await ctl(bus.address, 'hangup')).code).toBe(0);
+    } finally {
+      far.close();
+    }
   });
 
   it('exits 1 with the D-Bus error name when the service refuses', async () => {
