@@ -4,19 +4,13 @@ import { SafeEmitter } from '../core/emitter.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../log/logger.js';
 import { ofonoState, type DisconnectReason, type OfonoCallState } from './call-machine.js';
-import type { EmergencyInvite, IncomingDecision, UaCallInfo } from '../sip/user-agent.js';
+import type { DialOptions, EmergencyInvite, IncomingDecision, UaCallInfo } from '../sip/user-agent.js';
 
 /**
  * oFono's call-management rules (doc/voicecallmanager-api.txt, doc/voicecall-api.txt) over the calls of
  * one line: which calls may coexist, what HoldAndAnswer/ReleaseAndAnswer/SwapCalls/HangupAll do, when a
  * waiting call becomes incoming. It drives the line through the CallDriver interface and never sees SIP.
  */
-export interface DialOptions {
-  emergency?: EmergencyInvite;
-  /** Present no identity to the called party (oFono's hide_callerid "enabled"). */
-  hideIdentity?: boolean;
-}
-
 export interface CallDriver {
   dial(uri: string, options?: DialOptions): Promise<UaCallInfo>;
   act(id: string, event: { type: 'user-answer' | 'user-hangup' | 'user-hold' | 'user-resume' }): void;
@@ -131,7 +125,7 @@ export class CallManager {
   async dial(
     number: string,
     targetUri: string,
-    options: { hideIdentity?: boolean } = {},
+    options: Pick<DialOptions, 'hideIdentity'> = {},
   ): Promise<CallRecord> {
     const driver = this.requireDriver();
     if (this.inState('incoming', 'waiting').length > 0) {

@@ -13,7 +13,7 @@ import type { RegistrationStatus } from '../sip/registration.js';
 import { SipStack, type StackOptions } from '../sip/stack.js';
 import { keyPairProblem } from '../core/tls-key-pair.js';
 import { listenAddress, type InterfaceTable } from './listen-address.js';
-import { UserAgent } from '../sip/user-agent.js';
+import { UserAgent, type DialOptions } from '../sip/user-agent.js';
 
 export const USER_AGENT = 'carphone/0.1';
 /** How long a line going down waits for the far ends to answer the requests that end its calls. */
@@ -250,7 +250,7 @@ export class Line {
   }
 
   /** Dial as oFono's VoiceCallManager.Dial: validates, resolves the target, applies call rules. */
-  async dial(number: string, options: { hideIdentity?: boolean } = {}): Promise<CallRecord> {
+  async dial(number: string, options: Pick<DialOptions, 'hideIdentity'> = {}): Promise<CallRecord> {
     const target = parseDialString(number);
     if (target.kind === 'uri' && isSipsUri(target.uri) && this.account.transport !== 'tls') {
       // RFC 3261 §26.2.2: a sips: URI is reached over TLS on every hop, the first one too.

@@ -408,15 +408,16 @@ export class SipStack {
     }
   }
 
-  /** The URI peers reach us at: `sip:user@address:port` with the transport parameter for TCP or TLS. */
-  contactUri(user: string): string {
+  /**
+   * The URI peers reach us at: `sip:user@address:port` with the transport parameter for TCP or TLS;
+   * `sips:user@address:port` in a dialog begun with a sips: URI (only a line over TLS has such dialogs).
+   */
+  contactUri(user: string, secure = false): string {
+    if (secure) {
+      return `sips:${user}@${this.address}:${this.port}`;
+    }
     const transport = this.transportKind === 'udp' ? '' : `;transport=${this.transportKind}`;
     return `sip:${user}@${this.address}:${this.port}${transport}`;
-  }
-
-  /** The same as a sips: URI, for a dialog begun with one (only a line over TLS has such dialogs). */
-  secureContactUri(user: string): string {
-    return `sips:${user}@${this.address}:${this.port}`;
   }
 
   close(): void {

@@ -44,6 +44,13 @@ export interface EmergencyInvite {
   control?: string;
 }
 
+/** How a call is placed, as the call manager asks for it. */
+export interface DialOptions {
+  emergency?: EmergencyInvite;
+  /** Present no identity to the called party (oFono's hide_callerid "enabled"). */
+  hideIdentity?: boolean;
+}
+
 export const MSD_CONTENT_TYPE = 'application/EmergencyCallData.eCall.MSD';
 export const CONTROL_CONTENT_TYPE = 'application/EmergencyCallData.Control+xml';
 export const MSD_INFO_PACKAGE = 'EmergencyCallData.eCall.MSD';
@@ -160,7 +167,7 @@ export class UserAgent {
 
   /** The Contact for a call's messages: sips: in a dialog begun with a sips: URI (RFC 3261 §8.1.1.8). */
   private contactFor(call: Call): string {
-    return call.dialog.secure ? this.o.stack.secureContactUri(this.contactUser) : this.contact;
+    return this.o.stack.contactUri(this.contactUser, call.dialog.secure);
   }
 
   /** Microphone mute and playback volume for every call, now and later (oFono's CallVolume). */
@@ -195,10 +202,7 @@ export class UserAgent {
   }
 
   /** Places a call to `uri`. Resolves with the call id as soon as the INVITE is on its way. */
-  async dial(
-    uri: string,
-    options: { direct?: boolean; emergency?: EmergencyInvite; hideIdentity?: boolean } = {},
-  ): Promise<UaCallInfo> {
+  async dial(uri: string, options: DialOptions & { direct?: boolean } = {}): Promise<UaCallInfo> {
     if (this.closed) {
       throw new CarphoneError('NOT_AVAILABLE', 'the SIP stack is shut down');
     }
