@@ -177,6 +177,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
       ...(startedAt !== undefined ? { startedAt } : {}),
       emergency: p.Emergency === true,
       remoteHeld: p.RemoteHeld === true,
+      multiparty: p.Multiparty === true,
       quality,
     };
   }
@@ -224,6 +225,14 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
 
   async swap(): Promise<void> {
     await this.client.manager(this.requireModem(), 'SwapCalls');
+  }
+
+  async merge(): Promise<void> {
+    await this.client.createMultiparty(this.requireModem());
+  }
+
+  async hangupMultiparty(): Promise<void> {
+    await this.client.manager(this.requireModem(), 'HangupMultiparty');
   }
 
   /**

@@ -57,6 +57,14 @@ export function registerIpc(
     guard(() => bridge.swap()),
   );
   ipc.handle(
+    IPC.merge,
+    guard(() => bridge.merge()),
+  );
+  ipc.handle(
+    IPC.hangupMultiparty,
+    guard(() => bridge.hangupMultiparty()),
+  );
+  ipc.handle(
     IPC.sendTones,
     guard((t) => bridge.sendTones(t)),
   );

@@ -266,7 +266,10 @@ function callScreen(calls: CallView[]): HTMLElement {
   if (!shown) {
     return screen;
   }
-  const who = shown.name || formatNumber(shown.number);
+  const nameOf = (c: CallView): string => c.name || formatNumber(c.number);
+  // A conference is shown as one call: its parties' names, and one button that ends it all.
+  const conference = shown.multiparty ? calls.filter((c) => c.multiparty) : [];
+  const who = conference.length > 0 ? conference.map(nameOf).join(', ') : nameOf(shown);
   if (shown.emergency) {
     const detail =
       phone.ecall === 'msd-acknowledged'
@@ -307,7 +310,9 @@ function callScreen(calls: CallView[]): HTMLElement {
           ? t.onHold
           : shown.remoteHeld
             ? t.heldByOther
-            : '';
+            : conference.length > 0
+              ? t.conference
+              : '';
   const head = el(
     'div',
     { class: 'head' },
@@ -319,19 +324,20 @@ function callScreen(calls: CallView[]): HTMLElement {
     head.append(qualityIndicator(shown));
   }
   screen.append(head);
-  const other = calls.find((c) => c !== shown && (c.state === 'held' || c.state === 'active'));
+  const other = calls.find(
+    (c) => c !== shown && !conference.includes(c) && (c.state === 'held' || c.state === 'active'),
+  );
   if (other) {
-    // Two calls: the other one and the way to switch to it, always on screen.
+    // Two calls: the other one and the ways to switch to it or join the two, always on screen.
+    const joinable =
+      [shown.state, other.state].includes('active') && [shown.state, other.state].includes('held');
     screen.append(
       el(
         'div',
         { class: 'banner', 'data-testid': 'other-call' },
-        el(
-          'span',
-          {},
-          `${other.state === 'held' ? `${t.onHold}: ` : ''}${other.name || formatNumber(other.number)}`,
-        ),
+        el('span', {}, `${other.state === 'held' ? `${t.onHold}: ` : ''}${nameOf(other)}`),
         button(t.swap, 'swap', () => act(window.carphone.swap()), 'call'),
+        ...(joinable ? [button(t.merge, 'merge', () => act(window.carphone.merge()), 'call')] : []),
       ),
     );
   }
@@ -365,7 +371,15 @@ function callScreen(calls: CallView[]): HTMLElement {
         showDtmf = !showDtmf;
         render();
       }),
-      button(t.hangUp, 'hangup', () => act(window.carphone.hangup(shown.path)), 'end'),
+      button(
+        t.hangUp,
+        'hangup',
+        () =>
+          act(
+            conference.length > 0 ? window.carphone.hangupMultiparty() : window.carphone.hangup(shown.path),
+          ),
+        'end',
+      ),
     ),
   );
   return screen;

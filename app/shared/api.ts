@@ -14,6 +14,8 @@ export interface CallView {
   startedAt?: number;
   emergency: boolean;
   remoteHeld: boolean;
+  /** Part of the multiparty call (a conference mixed by carphoned). */
+  multiparty: boolean;
   /** The call's org.carphone.CallQuality Quality: what the signal-quality indicator shows. */
   quality: 'good' | 'fair' | 'poor' | 'unknown';
 }
@@ -68,6 +70,8 @@ export const IPC = {
   hangup: 'phone:hangup',
   holdAndAnswer: 'phone:hold-and-answer',
   swap: 'phone:swap',
+  merge: 'phone:merge',
+  hangupMultiparty: 'phone:hangup-multiparty',
   sendTones: 'phone:send-tones',
   setMuted: 'phone:set-muted',
   recents: 'phone:recents',
@@ -84,6 +88,10 @@ export interface PhoneApi {
   hangup(path?: string): Promise<void>;
   holdAndAnswer(): Promise<void>;
   swap(): Promise<void>;
+  /** Joins the active and the held call into a conference. */
+  merge(): Promise<void>;
+  /** Ends every call of the conference. */
+  hangupMultiparty(): Promise<void>;
   sendTones(tones: string): Promise<void>;
   setMuted(muted: boolean): Promise<void>;
   recents(limit: number): Promise<RecentView[]>;

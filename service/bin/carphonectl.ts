@@ -90,7 +90,8 @@ function text(v: unknown): string {
 function formatCall(path: string, p: Props): string {
   const since = p.StartTime ? ` since ${text(p.StartTime)}` : '';
   const name = p.Name ? ` (${text(p.Name)})` : '';
-  return `${path} ${text(p.State)} ${text(p.LineIdentification)}${name}${since}${p.Emergency ? ' EMERGENCY' : ''}`;
+  const flags = `${p.Multiparty ? ' MULTIPARTY' : ''}${p.Emergency ? ' EMERGENCY' : ''}`;
+  return `${path} ${text(p.State)} ${text(p.LineIdentification)}${name}${since}${flags}`;
 }
 
 function action(fn: (client: OfonoClient, ...args: string[]) => Promise<void>) {
@@ -148,24 +149,60 @@ program
     }),
   );
 
+/** A call given as its object path or as its number in the call list ("1" for voicecall01). */
+async function callPathOf(client: OfonoClient, modem: string, call: string): Promise<string> {
+  const calls = await client.calls(modem);
+  const path = call.startsWith('/')
+    ? call
+    : calls.find(([p]) => p.endsWith(`voicecall${call.padStart(2, '0')}`))?.[0];
+  if (!path || !calls.some(([p]) => p === path)) {
+    throw new CtlError(EXIT.nothing, `no call ${call}`);
+  }
+  return path;
+}
+
 program
   .command('hangup [call]')
-  .description('hang up one call (its path or number in the list), or all calls')
+  .description('hang up one call (its path or number in the list), the multiparty call, or all calls')
+  .option('--multiparty', 'hang up every call of the multiparty call')
+  .action((call: string | undefined, options: { multiparty?: boolean }) =>
+    action(async (client) => {
+      const modem = await modemPath(client);
+      if (options.multiparty) {
+        await client.manager(modem, 'HangupMultiparty');
+      } else if (call) {
+        await client.hangup(await callPathOf(client, modem, call));
+      } else {
+        await client.manager(modem, 'HangupAll');
+      }
+    })(),
+  );
+
+program
+  .command('swap')
+  .description('hold the active call and resume the held one')
+  .action(action(async (client) => client.manager(await modemPath(client), 'SwapCalls')));
+
+program
+  .command('join')
+  .description('join the active and the held call into a multiparty call; prints its calls')
+  .action(
+    action(async (client) => {
+      for (const path of await client.createMultiparty(await modemPath(client))) {
+        console.log(path);
+      }
+    }),
+  );
+
+program
+  .command('private <call>')
+  .description('talk to one call of the multiparty call alone; the others are held; prints those left in it')
   .action(
     action(async (client, call) => {
       const modem = await modemPath(client);
-      if (!call) {
-        await client.manager(modem, 'HangupAll');
-        return;
+      for (const path of await client.privateChat(modem, await callPathOf(client, modem, call))) {
+        console.log(path);
       }
-      const calls = await client.calls(modem);
-      const path = call.startsWith('/')
-        ? call
-        : calls.find(([p]) => p.endsWith(`voicecall${call.padStart(2, '0')}`))?.[0];
-      if (!path || !calls.some(([p]) => p === path)) {
-        throw new CtlError(EXIT.nothing, `no call ${call}`);
-      }
-      await client.hangup(path);
     }),
   );
 

@@ -16,6 +16,8 @@ export interface CallDriver {
   act(id: string, event: { type: 'user-answer' | 'user-hangup' | 'user-hold' | 'user-resume' }): void;
   setWaiting(id: string, waiting: boolean): void;
   sendTones(id: string, tones: string): Promise<void>;
+  /** Mixes these calls' audio together (the multiparty call); none: no call is mixed with another. */
+  setMultiparty(ids: string[]): void;
 }
 
 export interface CallProperties {
@@ -60,6 +62,9 @@ export type ManagerEvents = {
 
 /** oFono's MAX_VOICE_CALLS. */
 const MAX_CALLS = 16;
+
+/** 3GPP TS 22.084 §1.2: a multiparty call has at most five remote parties. */
+export const MAX_MULTIPARTY_CALLS = 5;
 
 /** oFono's default list (src/voicecall.c default_en_list); carrier lists come with eCall support. */
 export const EMERGENCY_NUMBERS = ['112', '911'];
@@ -219,10 +224,6 @@ export class CallManager {
     this.requireDriver().act(id, { type: 'user-hangup' });
   }
 
-  hold(id: string): void {
-    this.requireDriver().act(id, { type: 'user-hold' });
-  }
-
   /** oFono's SendTones: the keys go to the active call. */
   async sendTones(tones: string): Promise<void> {
     const active = this.inState('active')[0];
@@ -324,6 +325,91 @@ export class CallManager {
     }
   }
 
+  /** The calls joined in the multiparty call, in call-list order; none while there is none. */
+  multipartyCalls(): CallRecord[] {
+    return this.calls().filter((c) => c.props.Multiparty);
+  }
+
+  /**
+   * oFono's CreateMultiparty (GSM's CHLD=3): joins the active and the held calls, either of which may
+   * already be a multiparty call, into one, all of it active. Held calls are resumed by re-INVITE.
+   */
+  createMultiparty(): CallRecord[] {
+    const driver = this.requireDriver();
+    const active = this.inState('active');
+    const held = this.inState('held');
+    if (active.length === 0 || held.length === 0) {
+      throw new CarphoneError('FAILED', 'a multiparty call joins an active call and a held one');
+    }
+    const joined = [...active, ...held];
+    if (joined.some((c) => this.locked.has(c.id))) {
+      throw new CarphoneError('NOT_ALLOWED', 'an emergency call cannot be joined with other calls');
+    }
+    if (joined.length > MAX_MULTIPARTY_CALLS) {
+      throw new CarphoneError(
+        'FAILED',
+        `a multiparty call has at most ${MAX_MULTIPARTY_CALLS} other parties (3GPP TS 22.084)`,
+      );
+    }
+    for (const c of held) {
+      driver.act(c.id, { type: 'user-resume' });
+    }
+    this.setMultiparty(joined.map((c) => c.id));
+    return this.multipartyCalls();
+  }
+
+  /** oFono's HangupMultiparty: releases every call of the multiparty call. */
+  hangupMultiparty(): void {
+    const driver = this.requireDriver();
+    const members = this.multipartyCalls();
+    if (members.length === 0) {
+      throw new CarphoneError('FAILED', 'there is no multiparty call');
+    }
+    for (const c of members) {
+      driver.act(c.id, { type: 'user-hangup' });
+    }
+  }
+
+  /**
+   * oFono's PrivateChat (GSM's CHLD=2X): the chosen call leaves the active multiparty call and stays
+   * active; the others are held, still together where two or more are left. Returns the calls still
+   * in the multiparty call.
+   */
+  privateChat(id: string): CallRecord[] {
+    const driver = this.requireDriver();
+    const chosen = this.records.get(id);
+    if (!chosen?.props.Multiparty) {
+      throw new CarphoneError('NOT_FOUND', 'the call is not part of a multiparty call');
+    }
+    if (this.inState('held').length > 0) {
+      throw new CarphoneError('FAILED', 'a private chat needs an active multiparty call and no held call');
+    }
+    const others = this.multipartyCalls().filter((c) => c.id !== id);
+    for (const c of others) {
+      driver.act(c.id, { type: 'user-hold' });
+    }
+    this.setMultiparty(others.map((c) => c.id));
+    return this.multipartyCalls();
+  }
+
+  /** One call on its own is no multiparty call: fewer than two ids leave none. */
+  private setMultiparty(ids: string[]): void {
+    const members =
+      ids.length >= 2
+        ? this.calls()
+            .filter((c) => ids.includes(c.id))
+            .map((c) => c.id)
+        : [];
+    for (const rec of this.calls()) {
+      const joined = members.includes(rec.id);
+      if (rec.props.Multiparty !== joined) {
+        rec.props.Multiparty = joined;
+        this.events.emit('changed', rec, ['Multiparty']);
+      }
+    }
+    this.driver?.setMultiparty(members);
+  }
+
   // ---- driver notifications ----
 
   onCallAdded(info: UaCallInfo): void {
@@ -390,6 +476,10 @@ export class CallManager {
     this.events.emit('changed', rec, ['State']);
     this.records.delete(info.id);
     this.locked.delete(info.id);
+    if (rec.props.Multiparty) {
+      // The call is gone from the list already, so one member left on its own is a call of its own again.
+      this.setMultiparty(this.multipartyCalls().map((c) => c.id));
+    }
     this.events.emit('removed', rec, reason, status);
     this.logger.info({ call: rec.index, reason, status }, 'call ended');
     // The only active call is gone: a waiting call now rings as incoming.

@@ -177,6 +177,16 @@ export class OfonoClient {
     await this.call(modem, 'org.ofono.VoiceCallManager', member);
   }
 
+  /** CreateMultiparty: the calls in the multiparty call afterwards. */
+  async createMultiparty(modem: string): Promise<string[]> {
+    return (await this.call(modem, 'org.ofono.VoiceCallManager', 'CreateMultiparty')) as string[];
+  }
+
+  /** PrivateChat with one call of the multiparty call: the calls still in it afterwards. */
+  async privateChat(modem: string, call: string): Promise<string[]> {
+    return (await this.call(modem, 'org.ofono.VoiceCallManager', 'PrivateChat', 'o', [call])) as string[];
+  }
+
   async answer(call: string): Promise<void> {
     await this.call(call, 'org.ofono.VoiceCall', 'Answer');
   }

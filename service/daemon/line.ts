@@ -178,6 +178,7 @@ export class Line {
       act: (id, event) => ua.act(id, event),
       setWaiting: (id, waiting) => ua.act(id, { type: 'set-waiting', waiting }),
       sendTones: (id, tones) => ua.sendDtmf(id, tones),
+      setMultiparty: (ids) => ua.setConference(ids),
     });
     if (a.registrar) {
       this.registrar = new RegistrarClient({

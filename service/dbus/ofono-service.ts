@@ -1,5 +1,6 @@
 import dbus from 'dbus-next';
 import { EMERGENCY_NUMBERS, type CallRecord } from '../calls/manager.js';
+import { CarphoneError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Line } from '../daemon/line.js';
 import { unexportObject } from './bus.js';
@@ -174,6 +175,15 @@ export class OfonoService {
         releaseAndSwap: () => line.manager.releaseAndSwap(),
         swapCalls: () => line.manager.swapCalls(),
         sendTones: (tones) => line.manager.sendTones(tones),
+        createMultiparty: () => line.manager.createMultiparty().map((c) => callPath(path, c)),
+        hangupMultiparty: () => line.manager.hangupMultiparty(),
+        privateChat: (call) => {
+          const rec = line.manager.calls().find((c) => callPath(path, c) === call);
+          if (!rec) {
+            throw new CarphoneError('NOT_FOUND', `no call ${call} on this line`);
+          }
+          return line.manager.privateChat(rec.id).map((c) => callPath(path, c));
+        },
       },
       log,
     );

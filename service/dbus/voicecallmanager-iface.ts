@@ -18,6 +18,10 @@ export interface VoiceCallManagerModel {
   releaseAndSwap(): void;
   swapCalls(): void;
   sendTones(tones: string): Promise<void>;
+  /** These return the object paths of the calls in the multiparty call afterwards. */
+  createMultiparty(): string[];
+  hangupMultiparty(): void;
+  privateChat(callPath: string): string[];
 }
 
 const HIDE_CALLER_ID = ['', 'default', 'enabled', 'disabled'];
@@ -89,16 +93,16 @@ export class VoiceCallManagerInterface extends OfonoInterface {
     return this.notImplemented('explicit call transfer');
   }
 
-  async PrivateChat(_call: string): Promise<string[]> {
-    return this.notImplemented('multiparty calls');
+  async PrivateChat(call: string): Promise<string[]> {
+    return this.exclusive(() => this.model.privateChat(call));
   }
 
   async CreateMultiparty(): Promise<string[]> {
-    return this.notImplemented('multiparty calls');
+    return this.exclusive(() => this.model.createMultiparty());
   }
 
   async HangupMultiparty(): Promise<void> {
-    return this.notImplemented('multiparty calls');
+    return this.exclusive(() => this.model.hangupMultiparty());
   }
 
   async SendTones(tones: string): Promise<void> {

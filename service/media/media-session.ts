@@ -2,6 +2,7 @@ import type { NegotiatedAudio } from '../sdp/offer-answer.js';
 import type { MediaMode } from '../calls/call-machine.js';
 import type { CallQuality } from './rtcp/rtcp-state.js';
 import type { JitterStats } from './jitter/jitter-buffer.js';
+import type { ConferenceRoom } from './conference.js';
 
 /**
  * The media side of one call, as the SIP user agent sees it. The G.711 RTP session implements it now;
@@ -30,6 +31,11 @@ export interface MediaSession {
   onDtmf(listener: (digit: string) => void): void;
   /** Sends DTMF keys as RFC 4733 telephone-events; resolves once they are on the wire. */
   sendDtmf(keys: string): Promise<void>;
+  /**
+   * Joins the call to a multiparty call mixed here (its far end hears the cabin and the other members),
+   * or, with undefined, takes it out of one.
+   */
+  setConference(room: ConferenceRoom | undefined): void;
   /** Microphone mute: silence is sent instead of the cabin's audio, the stream keeps running. */
   setMuted(muted: boolean): void;
   /** Playback volume, 0-100 %. */

@@ -20,6 +20,7 @@ import { defaultTiming, DTMF_KEYS, dtmfFrames, type DtmfFrame } from './rfc4733.
 import { openRtpSocket, type DatagramHandler, type RtpSocket } from './transport/rtp-socket.js';
 import { bindDgram } from './transport/dgram-rtp-socket.js';
 import { PortInUseError } from './transport/port-in-use-error.js';
+import type { ConferenceRoom, ConferenceSeat } from './conference.js';
 
 const DTMF_EVENTS = DTMF_KEYS;
 
@@ -107,6 +108,8 @@ export class RtpAudioSession implements MediaSession {
   private dtmfListener: (digit: string) => void = () => undefined;
   private muted = false;
   private gain = 1;
+  /** This call's place in the line's multiparty call, while it is joined in one. */
+  private seat: ConferenceSeat | undefined;
   private lastRxAt = performance.now();
   private dtmfQueue: DtmfFrame[] = [];
   private dtmfTimestamp = 0;
@@ -369,6 +372,8 @@ export class RtpAudioSession implements MediaSession {
   }
 
   private writeToDevice(pcm: Int16Array): void {
+    // The other members hear this far end as it spoke, whatever the cabin's volume.
+    this.seat?.heard(pcm);
     if (this.gain !== 1) {
       for (let i = 0; i < pcm.length; i++) {
         pcm[i] = Math.round((pcm[i] ?? 0) * this.gain);
@@ -502,6 +507,14 @@ export class RtpAudioSession implements MediaSession {
     );
   }
 
+  setConference(room: ConferenceRoom | undefined): void {
+    if (this.seat?.room === room) {
+      return;
+    }
+    this.seat?.leave();
+    this.seat = room && !this.closed ? room.join() : undefined;
+  }
+
   setMuted(muted: boolean): void {
     this.muted = muted;
   }
@@ -615,8 +628,8 @@ export class RtpAudioSession implements MediaSession {
       timestamp = this.dtmfTimestamp;
       marker = dtmf.first;
     } else {
-      const pcm = this.muted ? new Int16Array(samples) : this.audio.source.read(samples);
-      payload = codec.encode(pcm);
+      const cabin = this.muted ? new Int16Array(samples) : this.audio.source.read(samples);
+      payload = codec.encode(this.seat ? this.seat.mix(cabin) : cabin);
       marker = this.markNextAudio;
       this.markNextAudio = false;
     }
@@ -748,6 +761,8 @@ export class RtpAudioSession implements MediaSession {
       this.logger.debug({ err: String(e) }, 'rtcp bye');
     }
     this.closed = true;
+    this.seat?.leave();
+    this.seat = undefined;
     clearInterval(this.watchdog);
     // Tones still queued will never go out: their SendTones must not wait forever.
     this.dtmfQueue = [];

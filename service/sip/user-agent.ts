@@ -15,6 +15,7 @@ import {
 } from '../calls/call-machine.js';
 import type { MediaFactory, MediaSession } from '../media/media-session.js';
 import type { CallQuality } from '../media/rtcp/rtcp-state.js';
+import { ConferenceRoom } from '../media/conference.js';
 import {
   answerOffer,
   createOffer,
@@ -149,6 +150,8 @@ export class UserAgent {
   private closed = false;
   private muted = false;
   private volume = 100;
+  /** Where the calls of this line's multiparty call are mixed. */
+  private readonly conference = new ConferenceRoom();
 
   constructor(private readonly o: UserAgentOptions) {
     this.events = new SafeEmitter<UaEvents>((e, ev) =>
@@ -177,6 +180,13 @@ export class UserAgent {
     for (const c of this.calls.values()) {
       c.media.setMuted(muted);
       c.media.setVolume(volume);
+    }
+  }
+
+  /** Mixes these calls' audio together (a multiparty call); every other call is taken out of the mix. */
+  setConference(ids: string[]): void {
+    for (const [id, c] of this.calls) {
+      c.media.setConference(ids.includes(id) ? this.conference : undefined);
     }
   }
 

@@ -5,6 +5,7 @@ It knows nothing about carphone: it talks to org.ofono on the system bus (DBUS_S
 points it at the test's private bus) exactly as an existing IVI client would.
 
     ofono_client.py list-modems | dial NUMBER | list-calls | hangup-all
+                    | create-multiparty | private-chat CALL | hangup-multiparty
 """
 import sys
 import dbus
@@ -50,6 +51,20 @@ def main():
     elif cmd == 'hangup-all':
         vcm = dbus.Interface(bus.get_object('org.ofono', first_voice_modem(bus)), 'org.ofono.VoiceCallManager')
         vcm.HangupAll()
+    elif cmd == 'create-multiparty':
+        vcm = dbus.Interface(bus.get_object('org.ofono', first_voice_modem(bus)), 'org.ofono.VoiceCallManager')
+        for path in vcm.CreateMultiparty():
+            print(path)
+    elif cmd == 'private-chat':
+        # The call's modem is its path up to the second slash, as oFono's clients take it.
+        call = sys.argv[2]
+        modem = call[: call.index('/', 1)]
+        vcm = dbus.Interface(bus.get_object('org.ofono', modem), 'org.ofono.VoiceCallManager')
+        for path in vcm.PrivateChat(dbus.ObjectPath(call), timeout=100):
+            print(path)
+    elif cmd == 'hangup-multiparty':
+        vcm = dbus.Interface(bus.get_object('org.ofono', first_voice_modem(bus)), 'org.ofono.VoiceCallManager')
+        vcm.HangupMultiparty()
     else:
         sys.exit('unknown command %s' % cmd)
 

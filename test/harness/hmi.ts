@@ -15,6 +15,8 @@ const METHODS = [
   'hangup',
   'holdAndAnswer',
   'swap',
+  'merge',
+  'hangupMultiparty',
   'sendTones',
   'setMuted',
   'recents',

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
-import { analyseWav, medianWindowShare, windowedDominantFrequency, writeTone } from '../harness/audio.js';
+import {
+  analyseWav,
+  medianWindowShare,
+  toneLevelDb,
+  windowedDominantFrequency,
+  writeTone,
+} from '../harness/audio.js';
 import { Baresip } from '../harness/baresip.js';
 import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
@@ -463,6 +469,99 @@ describe('outgoing calls', () => {
     );
     await client.manager('/sip0', 'HangupAll');
     await noCalls();
+  });
+});
+
+describe('multiparty calls', () => {
+  const level = (file: string, hz: number, from: number, to: number): number =>
+    Math.round(toneLevelDb(file, hz, from, to));
+  /** The 200 ms windows of a recording in which every one of `hz` sounds (each above -20 dBFS). */
+  const windowsWithAll = (file: string, hz: number[]): number => {
+    const seconds = analyseWav(file).seconds;
+    let count = 0;
+    for (let t = 0; t + 0.2 <= seconds; t += 0.2) {
+      if (hz.every((f) => toneLevelDb(file, f, t, t + 0.2) > -20)) {
+        count++;
+      }
+    }
+    return count;
+  };
+
+  // baresip records only what arrives, and stops recording a call at hold for good: each direction
+  // is checked on the call that was active when the calls were joined.
+  it('joins a held and an active call into one mixed here: the active far end hears the cabin and the other, until a private chat splits them', async () => {
+    const since = client.signals.length;
+    const daveBefore = dave.receivedRecordings();
+    const bobCall = await client.dial('/sip0', '2001');
+    await client.waitForCallState(bobCall, 'active', 10_000, since);
+    await sleep(1000);
+    const daveCall = await client.dial('/sip0', '2003');
+    await client.waitForCallState(bobCall, 'held', 5000, since);
+    await client.waitForCallState(daveCall, 'active', 10_000, since);
+    await sleep(1500);
+
+    const beforeJoin = client.signals.length;
+    const joined = await client.createMultiparty('/sip0');
+    expect(joined).toEqual([bobCall, daveCall]);
+    await client.waitForCallState(bobCall, 'active', 5000, beforeJoin);
+    for (const call of joined) {
+      expect((await client.properties(call, 'org.ofono.VoiceCall')).Multiparty).toBe(true);
+    }
+    await sleep(3500);
+    // A private chat with dave: bob is held, and the two are two calls again.
+    const beforeSplit = client.signals.length;
+    expect(await client.privateChat('/sip0', daveCall)).toEqual([]);
+    await client.waitForCallState(bobCall, 'held', 5000, beforeSplit);
+    expect((await client.properties(daveCall, 'org.ofono.VoiceCall')).Multiparty).toBe(false);
+    await sleep(2500);
+    await client.manager('/sip0', 'HangupAll');
+    await noCalls();
+    await sleep(300);
+
+    const daveHeard = newRecordings(daveBefore, dave.receivedRecordings())[0] ?? '';
+    const seconds = analyseWav(daveHeard).seconds;
+    // Alone with the car, dave heard the cabin (700 Hz) and not bob (440 Hz).
+    expect(level(daveHeard, 700, 0.3, 1.2)).toBeGreaterThan(-20);
+    expect(level(daveHeard, 440, 0.3, 1.2)).toBeLessThan(-40);
+    // Joined for 3.5 s: the cabin and bob together for most of it.
+    expect(windowsWithAll(daveHeard, [700, 440])).toBeGreaterThanOrEqual(12);
+    // The private chat's last two seconds: the cabin, and no longer bob.
+    expect(level(daveHeard, 700, seconds - 2, seconds - 0.3)).toBeGreaterThan(-20);
+    expect(level(daveHeard, 440, seconds - 2, seconds - 0.3)).toBeLessThan(-40);
+  });
+
+  it('mixes the held call into the active one the other way round too, and hangs up every party with HangupMultiparty', async () => {
+    const since = client.signals.length;
+    const bobBefore = bob.receivedRecordings();
+    const daveCall = await client.dial('/sip0', '2003');
+    await client.waitForCallState(daveCall, 'active', 10_000, since);
+    await expect(client.createMultiparty('/sip0')).rejects.toMatchObject({ type: 'org.ofono.Error.Failed' });
+    await expect(client.manager('/sip0', 'HangupMultiparty')).rejects.toMatchObject({
+      type: 'org.ofono.Error.Failed',
+    });
+    const bobCall = await client.dial('/sip0', '2001');
+    await client.waitForCallState(bobCall, 'active', 10_000, since);
+    await sleep(1500);
+    const beforeJoin = client.signals.length;
+    await client.createMultiparty('/sip0');
+    await client.waitForCallState(daveCall, 'active', 5000, beforeJoin);
+    await sleep(3500);
+    await client.manager('/sip0', 'HangupMultiparty');
+    for (const call of [daveCall, bobCall]) {
+      const reason = await client.waitForSignal(
+        (s) => s.path === call && s.member === 'DisconnectReason',
+        5000,
+        since,
+      );
+      expect(reason.args).toEqual(['local']);
+    }
+    await noCalls();
+    await sleep(300);
+
+    const bobHeard = newRecordings(bobBefore, bob.receivedRecordings())[0] ?? '';
+    expect(level(bobHeard, 700, 0.3, 1.2)).toBeGreaterThan(-20);
+    expect(level(bobHeard, 550, 0.3, 1.2)).toBeLessThan(-40);
+    expect(windowsWithAll(bobHeard, [700, 550])).toBeGreaterThanOrEqual(12);
   });
 });
 

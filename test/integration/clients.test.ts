@@ -115,6 +115,39 @@ describe('carphonectl', () => {
     }
   });
 
+  it('joins two calls with join, splits one out with private, and hangs up the multiparty call', async () => {
+    const calls = async (): Promise<string> => (await ctl(bus.address, 'calls')).stdout;
+    const refused = await ctl(bus.address, 'join');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/org\.ofono\.Error\.Failed/);
+    const first = (await ctl(bus.address, 'dial', '*43')).stdout.trim();
+    await waitFor('first call active', async () => (await calls()).includes(`${first} active`), 10_000, 200);
+    const second = (await ctl(bus.address, 'dial', '*43')).stdout.trim();
+    await waitFor(
+      'second call active',
+      async () => (await calls()).includes(`${second} active`),
+      10_000,
+      200,
+    );
+    expect(await calls()).toContain(`${first} held`);
+
+    expect(await ctl(bus.address, 'join')).toMatchObject({ code: 0, stdout: `${first}\n${second}\n` });
+    await waitFor(
+      'both active and joined',
+      async () => (await calls()).split('\n').filter((l) => / active .* MULTIPARTY$/.test(l)).length === 2,
+      10_000,
+      200,
+    );
+    const number = first.replace(/.*voicecall0*/, '');
+    expect(await ctl(bus.address, 'private', number)).toMatchObject({ code: 0, stdout: '' });
+    await waitFor('second held', async () => (await calls()).includes(`${second} held`), 10_000, 200);
+    expect(await calls()).not.toMatch(/MULTIPARTY/);
+
+    expect((await ctl(bus.address, 'join')).code).toBe(0);
+    expect((await ctl(bus.address, 'hangup', '--multiparty')).code).toBe(0);
+    await waitFor('no calls', async () => (await calls()) === '', 10_000, 200);
+  });
+
   it('exits 1 with the D-Bus error name when the service refuses', async () => {
     const r = await ctl(bus.address, 'dial', 'not a number');
     expect(r.code).toBe(1);
@@ -184,6 +217,44 @@ describe('a python3-dbus client written for oFono', () => {
     expect(calls.stdout).toMatch(/LineIdentification = \*43/);
     expect((await py('hangup-all')).code).toBe(0);
     await waitFor('no calls', async () => (await py('list-calls')).stdout === '', 10_000, 200);
+  });
+
+  it('joins two calls into a multiparty call, chats privately with one, and hangs the multiparty call up', async () => {
+    const state = async (): Promise<string> =>
+      (await py('list-calls')).stdout
+        .split(/^\[ /m)
+        .filter((c) => c)
+        .map((c) => `${c.split(' ')[0]}:${/State = (\w+)/.exec(c)?.[1]}:${/Multiparty = (\d)/.exec(c)?.[1]}`)
+        .join(' ');
+    await py('dial', '*43');
+    await waitFor('first active', async () => (await state()).includes(':active:'), 10_000, 200);
+    await py('dial', '*43');
+    await waitFor(
+      'one active, one held',
+      async () => (await state()) === '/sip0/voicecall02:held:0 /sip0/voicecall03:active:0',
+      10_000,
+      200,
+    );
+    expect(await py('create-multiparty')).toMatchObject({
+      code: 0,
+      stdout: '/sip0/voicecall02\n/sip0/voicecall03\n',
+    });
+    await waitFor(
+      'both active in the multiparty call',
+      async () => (await state()) === '/sip0/voicecall02:active:1 /sip0/voicecall03:active:1',
+      10_000,
+      200,
+    );
+    expect(await py('private-chat', '/sip0/voicecall03')).toMatchObject({ code: 0, stdout: '' });
+    await waitFor(
+      'a private chat with the second call',
+      async () => (await state()) === '/sip0/voicecall02:held:0 /sip0/voicecall03:active:0',
+      10_000,
+      200,
+    );
+    expect((await py('create-multiparty')).code).toBe(0);
+    expect((await py('hangup-multiparty')).code).toBe(0);
+    await waitFor('no calls', async () => (await state()) === '', 10_000, 200);
   });
 
   it('sees oFono error names', async () => {

@@ -297,6 +297,35 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await waitFor('no calls', async () => (await calls()).length === 0);
   });
 
+  it('merges a held and an active call into a conference shown as one call, and ends it with one tap', async () => {
+    await tap('tab-keypad');
+    for (const k of ['2', '0', '0', '1']) {
+      await tap(`key-${k}`);
+    }
+    await tap('call');
+    await hmi.page.waitForSelector('[data-testid=timer]');
+    await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+    await tap('hold-and-answer');
+    await hmi.page.waitForFunction(() =>
+      /On hold: 2001/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
+    );
+    await tap('merge');
+    await waitFor('both calls active and joined', async () =>
+      (await calls()).every(([, p]) => p.State === 'active' && p.Multiparty === true),
+    );
+    await hmi.page.waitForFunction(
+      () => document.querySelector('[data-testid=call-state]')?.textContent === 'Conference',
+    );
+    expect(await text('caller')).toBe('2001, 2002');
+    // Nothing else to switch to or join: the conference is the one call on screen.
+    expect(await hmi.page.locator('[data-testid=other-call]').count()).toBe(0);
+    await hmi.screenshot('conference-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+    await hmi.page.waitForSelector('[data-testid=key-1]');
+  });
+
   it('locks the keypad and contact search while the car moves, and unlocks them when it stops', async () => {
     await tap('tab-keypad');
     await sendSpeed(50);

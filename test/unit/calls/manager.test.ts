@@ -13,6 +13,7 @@ function setup(): {
   actions: string[];
   add: (id: string, phase: CallPhase, dir?: 'incoming' | 'outgoing') => void;
   change: (id: string, phase: CallPhase) => void;
+  end: (id: string) => void;
 } {
   const clock = new ManualClock(Date.UTC(2026, 10, 24, 12, 0, 0));
   const manager = new CallManager(clock, silentLogger);
@@ -40,6 +41,7 @@ function setup(): {
       actions.push(`tones ${tones} ${id}`);
       return Promise.resolve();
     },
+    setMultiparty: (ids) => actions.push(`mix [${ids.join(',')}]`),
   };
   manager.attach(driver);
   return {
@@ -52,6 +54,12 @@ function setup(): {
       manager.onCallAdded(i);
     },
     change: (id, phase) => manager.onCallChanged({ ...(infos.get(id) as UaCallInfo), phase }),
+    end: (id) =>
+      manager.onCallEnded(
+        { ...(infos.get(id) as UaCallInfo), phase: { phase: 'ended', reason: 'remote', cancel: 'none' } },
+        'remote',
+        undefined,
+      ),
   };
 }
 
@@ -203,5 +211,133 @@ describe('CallManager (oFono call rules)', () => {
     const t = setup();
     const rec = await t.manager.dial('112', 'sip:112@x');
     expect(rec.props.Emergency).toBe(true);
+  });
+});
+
+describe('CallManager multiparty calls (CreateMultiparty, PrivateChat, HangupMultiparty)', () => {
+  const multiparty = (t: ReturnType<typeof setup>): string[] => t.manager.multipartyCalls().map((c) => c.id);
+
+  it('joins an active and a held call into one: the held one is resumed and both are mixed', () => {
+    const t = setup();
+    const changes: string[] = [];
+    t.manager.events.on('changed', (rec, keys) => changes.push(`${rec.id}:${keys.join(',')}`));
+    t.add('a', held);
+    t.add('b', active);
+    const joined = t.manager.createMultiparty().map((c) => c.id);
+    expect(joined).toEqual(['a', 'b']);
+    expect(t.actions).toEqual(['user-resume a', 'mix [a,b]']);
+    expect(changes).toEqual(['a:Multiparty', 'b:Multiparty']);
+    expect(t.manager.get('a')?.props.Multiparty).toBe(true);
+  });
+
+  it('refuses to join without both an active and a held call, and leaves the calls as they were', () => {
+    const t = setup();
+    t.add('a', active);
+    expect(() => t.manager.createMultiparty()).toThrow(/active call and a held one/);
+    t.add('w', { phase: 'incoming', waiting: true });
+    expect(() => t.manager.createMultiparty()).toThrow(/active call and a held one/);
+    expect(t.actions).toEqual([]);
+    expect(multiparty(t)).toEqual([]);
+  });
+
+  it('adds a further held call to an active multiparty call, up to five parties', () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('b', held);
+    t.manager.createMultiparty();
+    t.change('b', active);
+    for (const id of ['c', 'd', 'e']) {
+      // The multiparty call is held while the next party is called, then joined with it.
+      t.change('a', held);
+      t.change('b', held);
+      for (const m of ['c', 'd', 'e'].slice(0, ['c', 'd', 'e'].indexOf(id))) {
+        t.change(m, held);
+      }
+      t.add(id, active, 'outgoing');
+      t.manager.createMultiparty();
+      for (const m of multiparty(t)) {
+        t.change(m, active);
+      }
+    }
+    expect(multiparty(t)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    t.manager.swapCalls();
+    for (const m of multiparty(t)) {
+      t.change(m, held);
+    }
+    t.add('f', active, 'outgoing');
+    expect(() => t.manager.createMultiparty()).toThrow(/at most 5 other parties/);
+    expect(multiparty(t)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('splits a party out for a private chat: it stays active, the rest is held and stays joined', () => {
+    const t = setup();
+    for (const id of ['a', 'b', 'c']) {
+      t.add(id, active);
+    }
+    t.change('c', held);
+    t.manager.createMultiparty();
+    t.change('c', active);
+    t.actions.length = 0;
+    const rest = t.manager.privateChat('b').map((c) => c.id);
+    expect(rest).toEqual(['a', 'c']);
+    expect(t.actions).toEqual(['user-hold a', 'user-hold c', 'mix [a,c]']);
+    expect(t.manager.get('b')?.props.Multiparty).toBe(false);
+  });
+
+  it('ends the multiparty call when a private chat leaves one party on each side', () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('b', held);
+    t.manager.createMultiparty();
+    t.change('b', active);
+    t.actions.length = 0;
+    expect(t.manager.privateChat('a')).toEqual([]);
+    expect(t.actions).toEqual(['user-hold b', 'mix []']);
+    expect(multiparty(t)).toEqual([]);
+  });
+
+  it('refuses a private chat with a call outside the multiparty call, or while a call is held', () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('b', held);
+    expect(() => t.manager.privateChat('a')).toThrow(/not part of a multiparty call/);
+    t.manager.createMultiparty();
+    // 'b' is still held until its re-INVITE is answered.
+    expect(() => t.manager.privateChat('a')).toThrow(/no held call/);
+  });
+
+  it('leaves a party on its own as a plain call when the other one hangs up', () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('b', held);
+    t.manager.createMultiparty();
+    t.change('b', active);
+    t.actions.length = 0;
+    t.end('a');
+    expect(t.actions).toEqual(['mix []']);
+    expect(t.manager.get('b')?.props.Multiparty).toBe(false);
+  });
+
+  it('hangs up every party of the multiparty call and nothing else', () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('b', held);
+    expect(() => t.manager.hangupMultiparty()).toThrow(/no multiparty call/);
+    t.manager.createMultiparty();
+    t.add('w', { phase: 'incoming', waiting: true });
+    t.actions.length = 0;
+    t.manager.hangupMultiparty();
+    expect(t.actions).toEqual(['user-hangup a', 'user-hangup b']);
+  });
+
+  it('will not join an eCall with other calls', async () => {
+    const t = setup();
+    t.add('a', held);
+    const uri = 'urn:service:sos.ecall.manual';
+    await t.manager.dialEmergency('eCall', uri, { urn: uri, route: 'sip:psap@x', msd: new Uint8Array(1) });
+    // The driver here does not end the other call as the line would: it is left held beside the eCall.
+    t.change(uri, active);
+    expect(() => t.manager.createMultiparty()).toThrow(/emergency call cannot be joined/);
+    expect(multiparty(t)).toEqual([]);
   });
 });
