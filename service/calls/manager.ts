@@ -130,22 +130,14 @@ export class CallManager {
   async dial(
     number: string,
     targetUri: string,
-    options: Pick<DialOptions, 'hideIdentity'> = {},
+    options: Pick<DialOptions, 'hideIdentity' | 'transfer'> = {},
   ): Promise<CallRecord> {
     const driver = this.requireDriver();
-    if (this.inState('incoming', 'waiting').length > 0) {
-      throw new CarphoneError('FAILED', 'cannot dial while a call is incoming or waiting');
-    }
-    if (this.inState('dialing', 'alerting').length > 0) {
-      throw new CarphoneError('FAILED', 'another call is already being dialled');
+    const refusal = this.dialRefusal();
+    if (refusal) {
+      throw new CarphoneError('FAILED', refusal);
     }
     const active = this.inState('active');
-    if (active.length > 0 && this.inState('held').length > 0) {
-      throw new CarphoneError('FAILED', 'there is already an active and a held call');
-    }
-    if (this.records.size >= MAX_CALLS) {
-      throw new CarphoneError('FAILED', 'too many calls');
-    }
     // As oFono does, an active call goes on hold when a new one is dialled.
     for (const c of active) {
       driver.act(c.id, { type: 'user-hold' });
@@ -162,6 +154,34 @@ export class CallManager {
       throw new CarphoneError('FAILED', 'call ended during setup');
     }
     return rec;
+  }
+
+  /** Why no call can be dialled now, if it cannot (oFono's rules for Dial). */
+  private dialRefusal(): string | undefined {
+    if (this.inState('incoming', 'waiting').length > 0) {
+      return 'cannot dial while a call is incoming or waiting';
+    }
+    if (this.inState('dialing', 'alerting').length > 0) {
+      return 'another call is already being dialled';
+    }
+    if (this.inState('active').length > 0 && this.inState('held').length > 0) {
+      return 'there is already an active and a held call';
+    }
+    if (this.records.size >= MAX_CALLS) {
+      return 'too many calls';
+    }
+    return undefined;
+  }
+
+  /**
+   * Why the far end of a call may not transfer it now (REFER), if it may not: the new call is dialled
+   * as the driver's would be, and an eCall stays with its PSAP.
+   */
+  transferRefusal(id: string): string | undefined {
+    if (this.locked.has(id)) {
+      return 'an eCall is not transferred from the vehicle';
+    }
+    return this.dialRefusal();
   }
 
   /**

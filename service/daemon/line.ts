@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { AccountConfig } from '../config/schema.js';
 import { CallManager, EMERGENCY_NUMBERS, type CallRecord } from '../calls/manager.js';
 import type { MediaFactory } from '../media/media-session.js';
-import { isSipsUri, parseDialString, targetUri } from '../sip/dial-string.js';
+import { isSipsUri, lineIdentification, parseDialString, targetUri } from '../sip/dial-string.js';
 import { RegistrarClient } from '../sip/registrar-client.js';
 import type { RegistrationStatus } from '../sip/registration.js';
 import { SipStack, type StackOptions } from '../sip/stack.js';
@@ -160,6 +160,7 @@ export class Line {
       media: this.deps.media(address),
       userAgent: USER_AGENT,
       decideIncoming: () => this.manager.decideIncoming(),
+      decideTransfer: (id) => this.manager.transferRefusal(id),
       mediaTimeoutMs: a.mediaTimeoutSeconds * 1000,
       codecs: codecNames(a.codecs),
       srtp: a.srtp,
@@ -173,6 +174,11 @@ export class Line {
     ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));
     ua.events.on('dtmf', (id, digit) => this.manager.onTone(id, digit));
     ua.events.on('quality', (id, q) => this.manager.onQuality(id, q));
+    ua.events.on('transfer', (id, target) => {
+      this.manager
+        .dial(lineIdentification(target.uri), target.uri, { transfer: { from: id, ...target } })
+        .catch((e: unknown) => ua.transferFailed(id, errorMessage(e)));
+    });
     this.manager.attach({
       dial: (uri, options = {}) => ua.dial(uri, { ...options, direct: uri === this.deps.echo?.uri }),
       act: (id, event) => ua.act(id, event),

@@ -31,6 +31,7 @@ import { isSipsUri, lineIdentification } from './dial-string.js';
 import { displayName, quotedDisplayName } from './header-text.js';
 import type { SipStack } from './stack.js';
 import { SUPPORTED_METHODS } from './validate.js';
+import { referTarget, sipfrag, type ReferTarget } from './refer.js';
 import { boundaryOf, buildMultipart, findBodyPart, MultipartError, parseMultipart } from './multipart.js';
 
 /** What makes an INVITE an NG eCall (RFC 8147 §6): the service URN, the PSAP route, the MSD. */
@@ -50,18 +51,22 @@ export interface DialOptions {
   emergency?: EmergencyInvite;
   /** Present no identity to the called party (oFono's hide_callerid "enabled"). */
   hideIdentity?: boolean;
+  /** The call that asked for this one by REFER (its id), and the dialog this one replaces, if any. */
+  transfer?: { from: string; replaces?: string };
 }
 
 export const MSD_CONTENT_TYPE = 'application/EmergencyCallData.eCall.MSD';
 export const CONTROL_CONTENT_TYPE = 'application/EmergencyCallData.Control+xml';
 export const MSD_INFO_PACKAGE = 'EmergencyCallData.eCall.MSD';
 
-/** RFC 3261 timer T1 and the 64·T1 limit for 2xx retransmission (§13.3.1.4). */
 /** The From of a call that presents no identity (RFC 3323 §4.1.1.3). */
 const ANONYMOUS_URI = 'sip:anonymous@anonymous.invalid';
 
+/** RFC 3261 timers T1 and T2, for 2xx retransmission and its 64·T1 limit (§13.3.1.4). */
 const T1 = 500;
 const T2 = 4000;
+/** How long a transferor has to hang up after hearing that the transfer succeeded, before we do. */
+const TRANSFEROR_GRACE_MS = 2000;
 
 export interface UaCallInfo {
   id: string;
@@ -83,6 +88,8 @@ export type UaEvents = {
   quality: [string, CallQuality];
   /** A control block from the PSAP (in its answer or in an INFO): call id, XML, cid: of its body part. */
   control: [string, string, string | undefined];
+  /** The far end of a call asks us to call someone else (REFER, accepted): call id, target. */
+  transfer: [string, ReferTarget];
 };
 
 interface Dialog {
@@ -115,6 +122,10 @@ interface Call {
   emergency?: EmergencyInvite;
   /** Placed with the caller's identity withheld: Privacy: header;id on its INVITE. */
   hideIdentity?: boolean;
+  /** Placed because the far end of another call asked (REFER): that call, told how this one goes. */
+  transfer?: { from: string; replaces?: string; referredBy: string; told: boolean };
+  /** The last REFER the far end sent in this call, whose NOTIFYs carry its CSeq as the event id. */
+  referSeq?: number;
 }
 
 export interface UserAgentOptions {
@@ -129,6 +140,8 @@ export interface UserAgentOptions {
   media: MediaFactory;
   userAgent: string;
   decideIncoming: () => IncomingDecision;
+  /** Whether a call's far end may transfer it (REFER) now: undefined, or why not (none: never). */
+  decideTransfer?: (callId: string) => string | undefined;
   /** A call that receives no RTP this long while it should is ended as dropped (0: never). */
   mediaTimeoutMs?: number;
   /** Audio codecs to offer and accept, most wanted first (default: Opus, PCMU, PCMA). */
@@ -258,6 +271,7 @@ export class UserAgent {
       authTried: false,
       ...(options.emergency ? { emergency: options.emergency } : {}),
       ...(options.hideIdentity ? { hideIdentity: true } : {}),
+      ...(options.transfer ? { transfer: this.transferFrom(options.transfer) } : {}),
     };
     media.onDtmf((digit) => this.events.emit('dtmf', call.info.id, digit));
     this.calls.set(callId, call);
@@ -326,6 +340,8 @@ export class UserAgent {
         allow: SUPPORTED_METHODS.join(', '),
         'user-agent': this.o.userAgent,
         ...(call.hideIdentity ? { privacy: 'header;id' } : {}),
+        ...(call.transfer?.referredBy ? { 'referred-by': `<${call.transfer.referredBy}>` } : {}),
+        ...(call.transfer?.replaces ? { replaces: call.transfer.replaces } : {}),
       },
       content: this.offer(call, 'sendrecv'),
     };
@@ -530,6 +546,9 @@ export class UserAgent {
   private run(call: Call, effect: CallEffect, added: boolean): void {
     switch (effect.type) {
       case 'changed':
+        if (call.info.phase.phase === 'confirmed') {
+          this.reportTransfer(call, 200);
+        }
         this.events.emit(added ? 'call-added' : 'call-changed', call.info);
         break;
       case 'send-ringing':
@@ -572,6 +591,7 @@ export class UserAgent {
             this.calls.delete(call.info.id);
           }
         }, 64 * T1);
+        this.reportTransfer(call, effect.status ?? 487);
         this.events.emit('call-ended', call.info, effect.reason, effect.status);
         break;
     }
@@ -796,6 +816,13 @@ export class UserAgent {
         this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
         this.dispatch(call, { type: 'remote-bye' });
         return;
+      case 'REFER':
+        if (!call) {
+          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+          return;
+        }
+        this.onRefer(call, rq);
+        return;
       case 'INFO': {
         this.o.stack.respond(
           call
@@ -818,6 +845,105 @@ export class UserAgent {
             headers: { allow: SUPPORTED_METHODS.join(', ') },
           }),
         );
+    }
+  }
+
+  /**
+   * The far end asks us to call someone else (RFC 3515): a blind transfer, or an attended one whose
+   * Refer-To carries the Replaces for the target's call with the transferor (RFC 5589). The new call is
+   * placed through the call rules like any Dial (the line's transfer listener); its progress goes back
+   * in NOTIFYs of the refer event.
+   */
+  private onRefer(call: Call, rq: sip.Request): void {
+    const target = referTarget(rq.headers['refer-to']);
+    if ('problem' in target) {
+      this.o.stack.respond(sip.makeResponse(rq, 400, `Bad Request (${target.problem})`));
+      return;
+    }
+    if (call.info.phase.phase !== 'confirmed') {
+      this.o.stack.respond(sip.makeResponse(rq, 403, 'Forbidden (the call is not established)'));
+      return;
+    }
+    const refusal = this.o.decideTransfer
+      ? this.o.decideTransfer(call.info.id)
+      : 'transfers are not taken on this line';
+    if (refusal) {
+      this.o.stack.respond(sip.makeResponse(rq, 403, `Forbidden (${refusal})`));
+      return;
+    }
+    call.referSeq = rq.headers.cseq?.seq ?? 0;
+    this.o.stack.respond(sip.makeResponse(rq, 202, 'Accepted'));
+    this.o.logger.info({ call: call.info.id, target: target.uri, attended: !!target.replaces }, 'transfer');
+    this.notifyRefer(call, 100);
+    this.events.emit('transfer', call.info.id, target);
+  }
+
+  /** A NOTIFY of the refer event: how the new call went; a final status ends the subscription. */
+  private notifyRefer(call: Call, status: number): void {
+    if (call.info.phase.phase !== 'confirmed' || call.referSeq === undefined) {
+      return; // the transferor hung up already, as RFC 5589 §6 allows after the 202
+    }
+    call.dialog.localSeq++;
+    const rq: sip.Request = {
+      method: 'NOTIFY',
+      uri: call.dialog.remoteTarget,
+      headers: {
+        ...this.baseHeaders(call, 'NOTIFY', call.dialog.localSeq),
+        contact: [{ uri: this.contactFor(call), params: {} }],
+        event: `refer;id=${call.referSeq}`,
+        'subscription-state': status >= 200 ? 'terminated;reason=noresource' : 'active;expires=60',
+        'content-type': 'message/sipfrag;version=2.0',
+      },
+      content: sipfrag(status),
+    };
+    this.o.stack.send(rq, (rs) => {
+      if (rs.status >= 300) {
+        this.o.logger.debug({ call: call.info.id, status: rs.status }, 'transfer NOTIFY refused');
+      }
+    });
+  }
+
+  /** Who asked for a transferred call (RFC 3892's Referred-By): the transferor's identity in its dialog. */
+  private transferFrom(t: { from: string; replaces?: string }): NonNullable<Call['transfer']> {
+    const from = this.calls.get(t.from);
+    return { ...t, referredBy: from?.dialog.remote.uri ?? '', told: false };
+  }
+
+  /** Tells the transferor how the call it asked for went, once: it was answered, or it failed. */
+  private reportTransfer(call: Call, status: number): void {
+    const transfer = call.transfer;
+    if (!transfer || transfer.told) {
+      return;
+    }
+    transfer.told = true;
+    const from = this.calls.get(transfer.from);
+    if (!from) {
+      return;
+    }
+    this.notifyRefer(from, status);
+    if (status >= 300) {
+      // The transfer failed: back to the transferor, whom the new call put on hold.
+      const p = from.info.phase;
+      if (p.phase === 'confirmed' && p.localHold) {
+        this.dispatch(from, { type: 'user-resume' });
+      }
+      return;
+    }
+    // RFC 5589 §6: the transferor ends its call now. One that does not is ended here, rather than
+    // left on hold on the driver's screen.
+    this.o.clock.setTimeout(() => {
+      if (this.calls.get(from.info.id) === from && from.info.phase.phase === 'confirmed') {
+        this.dispatch(from, { type: 'user-hangup' });
+      }
+    }, TRANSFEROR_GRACE_MS);
+  }
+
+  /** A transfer the call rules refused after the 202: the transferor hears that it failed. */
+  transferFailed(fromId: string, reason: string): void {
+    const from = this.calls.get(fromId);
+    this.o.logger.warn({ call: fromId, reason }, 'transfer not carried out');
+    if (from) {
+      this.notifyRefer(from, 503);
     }
   }
 

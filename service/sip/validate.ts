@@ -1,6 +1,6 @@
 import * as sip from 'sip';
 
-export const SUPPORTED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO'] as const;
+export const SUPPORTED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'REFER'] as const;
 
 export interface RequestProblem {
   status: number;

@@ -96,7 +96,7 @@ modparam("auth", "algorithm", "${o.algorithm ?? 'MD5'}")
 modparam("auth", "nonce_expire", 300)
 
 request_route {
-  xlog("L_INFO", "REQ $rm $ru from $si:$sp proto=$proto expires=$hdr(Expires) privacy=$hdr(Privacy)\\n");${
+  xlog("L_INFO", "REQ $rm $ru from $si:$sp proto=$proto expires=$hdr(Expires) privacy=$hdr(Privacy) referred-by=$hdr(Referred-By)\\n");${
     o.tls?.clientCaFile
       ? `
   if ($proto == "tls") { xlog("L_INFO", "TLS client certificate CN=$tls_peer_subject_cn verified=$tls_peer_verified\\n"); }`

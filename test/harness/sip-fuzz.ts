@@ -301,7 +301,15 @@ export function sipRequest(
   peer: Pick<RawSipPeer, 'port' | 'target'>,
   rand: Random,
   method: string,
-  opts: { dialog?: Dialog; body?: string; contentType?: string; cseq?: number; fromName?: string } = {},
+  opts: {
+    dialog?: Dialog;
+    body?: string;
+    contentType?: string;
+    cseq?: number;
+    fromName?: string;
+    /** Further header lines, such as "Refer-To: <sip:…>". */
+    headers?: string[];
+  } = {},
 ): string {
   const d = opts.dialog;
   const body = opts.body ?? '';
@@ -319,6 +327,7 @@ export function sipRequest(
     'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n' +
     'Supported: replaces, timer\r\n' +
     'User-Agent: fuzz\r\n' +
+    (opts.headers ?? []).map((h) => `${h}\r\n`).join('') +
     (body ? `Content-Type: ${opts.contentType ?? 'application/sdp'}\r\n` : '') +
     `Content-Length: ${Buffer.byteLength(body, 'latin1')}\r\n\r\n${body}`
   );

@@ -102,6 +102,11 @@ function inDialog(peer: RawSipPeer, rand: Random, dialog: Dialog): string[] {
       contentType: 'application/dtmf-relay',
     }),
     sipRequest(peer, rand, 'OPTIONS', { dialog }),
+    // The target is the peer itself, which answers the transferred call's INVITE with a bare 200.
+    sipRequest(peer, rand, 'REFER', {
+      dialog,
+      headers: [`Refer-To: <sip:2003@127.0.0.1:${peer.port}?Replaces=a%40b%3Bto-tag%3D1%3Bfrom-tag%3D2>`],
+    }),
     sipRequest(peer, rand, 'ACK', { dialog }),
     sipRequest(peer, rand, 'BYE', { dialog }),
   ];
@@ -310,6 +315,76 @@ describe('mutated input from the network', () => {
       });
       expect(failuresLogged(daemon)).toEqual([]);
     } finally {
+      peer.close();
+    }
+  });
+});
+
+describe('a transfer asked for by the far end (REFER)', () => {
+  it("passes an attended transfer's Replaces on to the target, tells the transferor of the target's refusal, and answers a REFER it cannot follow with 400 or 481", async () => {
+    const rand = seeded(SEED + 3);
+    const peer = await RawSipPeer.open(target);
+    const busyTarget = await RawSipPeer.open(target, '486 Busy Here');
+    const media = createSocket('udp4');
+    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const dialog = await answeredCall(peer, rand, media.address().port);
+      const refer = (referTo: string, d: Dialog | undefined = dialog): string =>
+        sipRequest(peer, rand, 'REFER', { ...(d ? { dialog: d } : {}), headers: [`Refer-To: ${referTo}`] });
+      const answerTo = async (text: string): Promise<string> => {
+        const cseq = /^CSeq: (\d+ \w+)/m.exec(text)?.[1];
+        const first = peer.received.length;
+        peer.send(text);
+        const rs = await waitFor(`the answer to ${cseq}`, () =>
+          peer.received
+            .slice(first)
+            .find((m) => m.startLine.startsWith('SIP/2.0') && m.header('cseq') === cseq),
+        );
+        return rs.startLine;
+      };
+      expect(await answerTo(refer('<tel:+4930123456>'))).toBe(
+        'SIP/2.0 400 Bad Request (Refer-To is not a sip: or sips: URI)',
+      );
+      expect(await answerTo(refer('<sip:2003@127.0.0.1>', { ...dialog, callId: 'not-a-call' }))).toMatch(
+        /^SIP\/2\.0 481 /,
+      );
+
+      const first = peer.received.length;
+      expect(
+        await answerTo(
+          refer(
+            `<sip:2003@127.0.0.1:${busyTarget.port}?Replaces=abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2&Priority=urgent>`,
+          ),
+        ),
+      ).toBe('SIP/2.0 202 Accepted');
+      const invite = await waitFor('the INVITE to the target', () =>
+        busyTarget.received.find((m) => m.startLine.startsWith('INVITE ')),
+      );
+      expect(invite.startLine).toBe(`INVITE sip:2003@127.0.0.1:${busyTarget.port} SIP/2.0`);
+      expect(invite.header('replaces')).toBe('abc@host;to-tag=1;from-tag=2');
+      expect(invite.header('referred-by')).toBe('<sip:2001@127.0.0.1>');
+      expect(invite.header('priority')).toBeUndefined();
+      // NOTIFY "trying", our hold while the target is called, the target's 486 in a NOTIFY that ends
+      // the subscription, and the call taken off hold.
+      const notifies = await waitFor('two NOTIFYs and the re-INVITE', () => {
+        const sent = peer.received.slice(first).filter((m) => /^(NOTIFY|INVITE) /.test(m.startLine));
+        return sent.length >= 4 ? sent : undefined;
+      });
+      expect(
+        notifies.map((m) => [m.startLine.split(' ')[0], m.body, m.header('subscription-state')]),
+      ).toEqual([
+        ['NOTIFY', 'SIP/2.0 100 Trying\r\n', 'active;expires=60'],
+        ['INVITE', expect.stringContaining('a=sendonly') as unknown, undefined],
+        ['NOTIFY', 'SIP/2.0 486 Busy Here\r\n', 'terminated;reason=noresource'],
+        ['INVITE', expect.stringContaining('a=sendrecv') as unknown, undefined],
+      ]);
+      expect(notifies[0]?.header('event')).toMatch(/^refer;id=\d+$/);
+      expect(notifies[0]?.header('content-type')).toBe('message/sipfrag;version=2.0');
+      await hangupAll();
+      expect(failuresLogged(daemon)).toEqual([]);
+    } finally {
+      media.close();
+      busyTarget.close();
       peer.close();
     }
   });

@@ -341,3 +341,25 @@ describe('CallManager multiparty calls (CreateMultiparty, PrivateChat, HangupMul
     expect(multiparty(t)).toEqual([]);
   });
 });
+
+describe('CallManager transfers asked for by a far end (REFER)', () => {
+  it('lets the far end of an active call transfer it, and dials the target as the driver would', async () => {
+    const t = setup();
+    t.add('a', active, 'outgoing');
+    expect(t.manager.transferRefusal('a')).toBeUndefined();
+    await t.manager.dial('2003', 'sip:2003@x', { transfer: { from: 'a' } });
+    expect(t.actions).toEqual(['user-hold a', 'dial sip:2003@x']);
+  });
+
+  it('refuses while another call rings or is being dialled, and for an eCall', async () => {
+    const t = setup();
+    t.add('a', active);
+    t.add('w', { phase: 'incoming', waiting: true });
+    expect(t.manager.transferRefusal('a')).toMatch(/incoming or waiting/);
+    const u = setup();
+    const uri = 'urn:service:sos.ecall.manual';
+    await u.manager.dialEmergency('eCall', uri, { urn: uri, route: 'sip:psap@x', msd: new Uint8Array(1) });
+    u.change(uri, active);
+    expect(u.manager.transferRefusal(uri)).toMatch(/eCall is not transferred/);
+  });
+});
