@@ -2,6 +2,13 @@ import * as sip from 'sip';
 
 export const SUPPORTED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'REFER'] as const;
 
+/**
+ * The SIP extensions (option tags) a request may Require of carphone. None: it takes no reliable
+ * provisional responses (100rel), preconditions or session timers, and treats a Replaces as an
+ * ordinary new call, so a request that requires any of them is refused rather than half-served.
+ */
+export const SUPPORTED_EXTENSIONS: readonly string[] = [];
+
 export interface RequestProblem {
   status: number;
   reason: string;
@@ -61,7 +68,27 @@ export function validateRequest(rq: sip.Request): RequestProblem | undefined {
       extension: { headers: { allow: SUPPORTED_METHODS.join(', ') } },
     };
   }
+  // RFC 3261 §8.2.2.3; never for ACK or CANCEL, which cannot be refused.
+  const unsupported = requiredTags(rq).filter((t) => !SUPPORTED_EXTENSIONS.includes(t));
+  if (unsupported.length > 0 && rq.method !== 'ACK' && rq.method !== 'CANCEL') {
+    return {
+      status: 420,
+      reason: 'Bad Extension',
+      extension: { headers: { unsupported: unsupported.join(', ') } },
+    };
+  }
   return undefined;
+}
+
+/** The option tags of a request's Require headers, as the sip package joined them: "100rel, timer". */
+function requiredTags(rq: sip.Request): string[] {
+  const value = rq.headers.require;
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((t) => t.trim().toLowerCase())
+        .filter((t) => t.length > 0)
+    : [];
 }
 
 /**

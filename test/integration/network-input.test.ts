@@ -320,6 +320,35 @@ describe('mutated input from the network', () => {
   });
 });
 
+describe('a request that requires an extension carphone lacks', () => {
+  it('is answered 420 naming it (as an IMS core asking for 100rel gets), no call rings, and the same INVITE without it is taken', async () => {
+    const rand = seeded(SEED + 4);
+    const peer = await RawSipPeer.open(target);
+    try {
+      const since = client.signals.length;
+      const invite = sipRequest(peer, rand, 'INVITE', {
+        body: sdpOffer(40020, false),
+        headers: ['Require: 100rel, precondition'],
+      });
+      peer.send(invite);
+      const refused = await waitFor('the 420', () =>
+        peer.received.find((m) => m.startLine.startsWith('SIP/2.0 4')),
+      );
+      expect(refused.startLine).toBe('SIP/2.0 420 Bad Extension');
+      expect(refused.header('unsupported')).toBe('100rel, precondition');
+      await sleep(300);
+      expect(client.signals.slice(since).filter((s) => s.member === 'CallAdded')).toEqual([]);
+      peer.send(
+        sipRequest(peer, rand, 'INVITE', { body: sdpOffer(40020, false), headers: ['Supported: 100rel'] }),
+      );
+      await client.waitForSignal((s) => s.member === 'CallAdded', 5000, since);
+      await hangupAll();
+    } finally {
+      peer.close();
+    }
+  });
+});
+
 describe('a transfer asked for by the far end (REFER)', () => {
   it("passes an attended transfer's Replaces on to the target, tells the transferor of the target's refusal, and answers a REFER it cannot follow with 400 or 481", async () => {
     const rand = seeded(SEED + 3);

@@ -77,6 +77,16 @@ describe('validateRequest', () => {
     });
   });
 
+  it('answers 420 naming the extensions a request requires that it does not support (RFC 3261 §8.2.2.3)', () => {
+    const r = validateRequest(request(invite('Require: 100rel\nRequire: precondition, Timer\n')));
+    expect(r).toMatchObject({ status: 420, reason: 'Bad Extension' });
+    expect(r?.extension?.headers?.unsupported).toBe('100rel, precondition, timer');
+    // Supported (offered, not required) extensions change nothing; ACK and CANCEL are never refused.
+    expect(validateRequest(request(invite('Supported: 100rel, timer\n')))).toBeUndefined();
+    const cancel = invite('Require: 100rel\n').replace(/INVITE/g, 'CANCEL');
+    expect(validateRequest(request(cancel))).toBeUndefined();
+  });
+
   it('answers 405 with Allow to a method it does not implement', () => {
     const r = validateRequest(request(invite().replace(/INVITE/g, 'SUBSCRIBE')));
     expect(r).toMatchObject({ status: 405 });
