@@ -33,6 +33,8 @@ export type CallEvent =
   | { type: 'user-hangup' }
   | { type: 'user-hold' }
   | { type: 'user-resume' }
+  /** oFono's Deflect: send a ringing call on to another number instead of answering it. */
+  | { type: 'user-deflect'; target: string }
   | { type: 'set-waiting'; waiting: boolean }
   | { type: 'provisional'; status: number; earlyMedia: boolean }
   | { type: 'final-success' }
@@ -51,6 +53,8 @@ export type CallEffect =
   | { type: 'send-ringing' }
   | { type: 'accept' }
   | { type: 'reject'; status: 486 | 487 | 603 }
+  /** 302 Moved Temporarily to `target` (RFC 3261 §21.3.3): the caller's side calls it instead. */
+  | { type: 'redirect'; target: string }
   | { type: 'send-cancel' }
   | { type: 'send-ack' }
   | { type: 'send-bye' }
@@ -169,6 +173,7 @@ function outgoingEarly(p: Extract<CallPhase, { phase: 'dialing' | 'alerting' }>,
     case 'user-answer':
     case 'user-hold':
     case 'user-resume':
+    case 'user-deflect':
     case 'set-waiting':
     case 'remote-cancel':
     case 'remote-reoffer':
@@ -193,6 +198,8 @@ function incoming(p: Extract<CallPhase, { phase: 'incoming' }>, e: CallEvent): S
     case 'user-hangup':
       // Rejecting a waiting call is "user determined user busy" (oFono's UDUB): 486; an alerting one is 603.
       return ended('local', [{ type: 'reject', status: p.waiting ? 486 : 603 }]);
+    case 'user-deflect':
+      return ended('local', [{ type: 'redirect', target: e.target }]);
     case 'remote-cancel':
       return ended('remote', [{ type: 'reject', status: 487 }]);
     case 'set-waiting':
@@ -272,6 +279,7 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
       return [{ ...p, remoteHold }, effects];
     }
     case 'user-answer':
+    case 'user-deflect':
     case 'set-waiting':
     case 'provisional':
     case 'final-failure':

@@ -3,7 +3,7 @@ import type { CallQuality } from '../media/rtcp/rtcp-state.js';
 import { SafeEmitter } from '../core/emitter.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../log/logger.js';
-import { ofonoState, type DisconnectReason, type OfonoCallState } from './call-machine.js';
+import { ofonoState, type CallEvent, type DisconnectReason, type OfonoCallState } from './call-machine.js';
 import type { DialOptions, EmergencyInvite, IncomingDecision, UaCallInfo } from '../sip/user-agent.js';
 
 /**
@@ -13,7 +13,13 @@ import type { DialOptions, EmergencyInvite, IncomingDecision, UaCallInfo } from 
  */
 export interface CallDriver {
   dial(uri: string, options?: DialOptions): Promise<UaCallInfo>;
-  act(id: string, event: { type: 'user-answer' | 'user-hangup' | 'user-hold' | 'user-resume' }): void;
+  act(
+    id: string,
+    event: Extract<
+      CallEvent,
+      { type: 'user-answer' | 'user-hangup' | 'user-hold' | 'user-resume' | 'user-deflect' }
+    >,
+  ): void;
   setWaiting(id: string, waiting: boolean): void;
   sendTones(id: string, tones: string): Promise<void>;
   /** Mixes these calls' audio together (the multiparty call); none: no call is mixed with another. */
@@ -233,6 +239,15 @@ export class CallManager {
       throw new CarphoneError('FAILED', 'only an incoming call can be answered');
     }
     this.requireDriver().act(id, { type: 'user-answer' });
+  }
+
+  /** oFono's Deflect: a ringing (incoming or waiting) call is sent on to `targetUri` instead. */
+  deflect(id: string, targetUri: string): void {
+    const state = this.records.get(id)?.props.State;
+    if (state !== 'incoming' && state !== 'waiting') {
+      throw new CarphoneError('FAILED', 'only an incoming or waiting call can be deflected');
+    }
+    this.requireDriver().act(id, { type: 'user-deflect', target: targetUri });
   }
 
   hangup(id: string): void {

@@ -257,6 +257,11 @@ export class Line {
   }
 
   /** Dial as oFono's VoiceCallManager.Dial: validates, resolves the target, applies call rules. */
+  /** oFono's Deflect: the ringing call `id` is answered 302 with `number` as where to call instead. */
+  deflect(id: string, number: string): void {
+    this.manager.deflect(id, targetUri(parseDialString(number), this.account.domain));
+  }
+
   async dial(number: string, options: Pick<DialOptions, 'hideIdentity'> = {}): Promise<CallRecord> {
     const target = parseDialString(number);
     if (target.kind === 'uri' && isSipsUri(target.uri) && this.account.transport !== 'tls') {

@@ -225,6 +225,7 @@ export class OfonoService {
           record: () => line.manager.get(rec.id) ?? rec,
           answer: () => line.manager.answer(rec.id),
           hangup: () => line.manager.hangup(rec.id),
+          deflect: (number) => line.deflect(rec.id, number),
         },
         this.logger,
       );

@@ -1,5 +1,4 @@
 import type { Logger } from '../log/logger.js';
-import { CarphoneError } from '../core/errors.js';
 import type { CallRecord } from '../calls/manager.js';
 import { defineMembers, OfonoInterface } from './ofono-interface.js';
 
@@ -7,6 +6,7 @@ export interface VoiceCallModel {
   record(): CallRecord;
   answer(): void;
   hangup(): void;
+  deflect(number: string): void;
 }
 
 /** org.ofono.VoiceCall on each call's object (docs/api/voicecall-api.txt). */
@@ -30,10 +30,8 @@ export class VoiceCallInterface extends OfonoInterface {
     return this.guard(() => this.model.hangup());
   }
 
-  async Deflect(_number: string): Promise<void> {
-    return this.guard(() => {
-      throw new CarphoneError('NOT_IMPLEMENTED', 'call deflection is not implemented on SIP lines');
-    });
+  async Deflect(number: string): Promise<void> {
+    return this.guard(() => this.model.deflect(number));
   }
 
   DisconnectReason(reason: string): string {

@@ -567,6 +567,11 @@ export class UserAgent {
           effect.status === 486 ? 'Busy Here' : effect.status === 487 ? 'Request Terminated' : 'Decline',
         );
         break;
+      case 'redirect':
+        this.respondInvite(call, 302, 'Moved Temporarily', {
+          headers: { contact: [{ uri: effect.target, params: {} }] },
+        });
+        break;
       case 'send-cancel':
         this.sendCancel(call);
         break;

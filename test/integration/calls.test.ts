@@ -761,6 +761,30 @@ describe('incoming calls', () => {
     await noCalls();
   });
 
+  it('deflects a ringing call with 302: the caller, redirected, reaches the new number through kamailio', async () => {
+    const since = client.signals.length;
+    const bobEvents = bob.events.length;
+    const path = await carolCalls('incoming');
+    await expect(
+      client.call(path, 'org.ofono.VoiceCall', 'Deflect', 's', ['call mum']),
+    ).rejects.toMatchObject({
+      type: 'org.ofono.Error.InvalidFormat',
+    });
+    await client.call(path, 'org.ofono.VoiceCall', 'Deflect', 's', [`sip:2001@127.0.0.1:${kam.port}`]);
+    const reason = await client.waitForSignal(
+      (s) => s.path === path && s.member === 'DisconnectReason',
+      5000,
+      since,
+    );
+    expect(reason.args).toEqual(['local']);
+    await noCalls();
+    // baresip follows the redirect: carol's call is now bob's.
+    const bobs = await bob.waitForEvent('CALL_ESTABLISHED', 10_000, bobEvents);
+    expect(bobs.peeruri).toMatch(/^sip:2002@/);
+    await carol.command('hangup');
+    await bob.waitForEvent('CALL_CLOSED', 5000, bobEvents);
+  });
+
   it('ends a ringing call when the caller cancels it', async () => {
     const since = client.signals.length;
     const path = await carolCalls('incoming');

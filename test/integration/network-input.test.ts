@@ -320,6 +320,37 @@ describe('mutated input from the network', () => {
   });
 });
 
+describe('call deflection (VoiceCall.Deflect)', () => {
+  it('answers the ringing INVITE 302 with the new number as Contact, and refuses to deflect an answered call', async () => {
+    const rand = seeded(SEED + 5);
+    const peer = await RawSipPeer.open(target);
+    const media = createSocket('udp4');
+    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const since = client.signals.length;
+      peer.send(sipRequest(peer, rand, 'INVITE', { body: sdpOffer(40030, false) }));
+      const added = await client.waitForSignal((s) => s.member === 'CallAdded', 5000, since);
+      const [path] = added.args as [string];
+      await client.call(path, 'org.ofono.VoiceCall', 'Deflect', 's', ['+4930123456']);
+      const moved = await waitFor('the 302', () =>
+        peer.received.find((m) => m.startLine.startsWith('SIP/2.0 3')),
+      );
+      expect(moved.startLine).toBe('SIP/2.0 302 Moved Temporarily');
+      expect(moved.header('contact')).toBe('<sip:+4930123456@127.0.0.1;user=phone>');
+      await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 5000, since);
+
+      const dialog = await answeredCall(peer, rand, media.address().port);
+      await expect(
+        client.call(dialog.path, 'org.ofono.VoiceCall', 'Deflect', 's', ['2001']),
+      ).rejects.toMatchObject({ type: 'org.ofono.Error.Failed' });
+      await hangupAll();
+    } finally {
+      media.close();
+      peer.close();
+    }
+  });
+});
+
 describe('a request that requires an extension carphone lacks', () => {
   it('is answered 420 naming it (as an IMS core asking for 100rel gets), no call rings, and the same INVITE without it is taken', async () => {
     const rand = seeded(SEED + 4);

@@ -110,6 +110,27 @@ describe('incoming call', () => {
     });
   });
 
+  it('deflects a ringing or waiting call with a redirect to the new number, and nothing else', () => {
+    for (const waiting of [false, true]) {
+      const { phase, effects } = run(startIncoming(waiting), { type: 'user-deflect', target: 'sip:2001@x' });
+      expect(phase.phase).toBe('ended');
+      expect(effects.slice(-3)).toEqual([
+        { type: 'redirect', target: 'sip:2001@x' },
+        expect.objectContaining({ type: 'media', mode: 'stop' }) as unknown,
+        expect.objectContaining({ type: 'ended', reason: 'local' }) as unknown,
+      ]);
+    }
+    const answered = run(startIncoming(false), { type: 'user-answer' });
+    expect(transition(answered.phase, { type: 'user-deflect', target: 'sip:2001@x' })).toEqual([
+      answered.phase,
+      [],
+    ]);
+    expect(transition({ phase: 'dialing' }, { type: 'user-deflect', target: 'sip:2001@x' })).toEqual([
+      { phase: 'dialing' },
+      [],
+    ]);
+  });
+
   it("answers the caller's CANCEL with 487 and ends as remote", () => {
     const { effects } = run(startIncoming(false), { type: 'remote-cancel' });
     expect(effects).toContainEqual({ type: 'reject', status: 487 });
