@@ -184,6 +184,11 @@ program
   .action(action(async (client) => client.manager(await modemPath(client), 'SwapCalls')));
 
 program
+  .command('transfer')
+  .description('connect the active and the held call with each other and leave both')
+  .action(action(async (client) => client.manager(await modemPath(client), 'Transfer')));
+
+program
   .command('join')
   .description('join the active and the held call into a multiparty call; prints its calls')
   .action(

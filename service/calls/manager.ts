@@ -24,6 +24,8 @@ export interface CallDriver {
   sendTones(id: string, tones: string): Promise<void>;
   /** Mixes these calls' audio together (the multiparty call); none: no call is mixed with another. */
   setMultiparty(ids: string[]): void;
+  /** Hands the held call's far end over to the active call's (explicit call transfer). */
+  transfer(heldId: string, activeId: string): Promise<void>;
 }
 
 export interface CallProperties {
@@ -391,6 +393,23 @@ export class CallManager {
     }
     this.setMultiparty(joined.map((c) => c.id));
     return this.multipartyCalls();
+  }
+
+  /**
+   * oFono's Transfer (explicit call transfer, GSM's CHLD=4): the active and the held call's far ends
+   * are connected to each other, and both calls leave this line.
+   */
+  async transfer(): Promise<void> {
+    const driver = this.requireDriver();
+    const [active, ...moreActive] = this.inState('active');
+    const [held, ...moreHeld] = this.inState('held');
+    if (!active || !held || moreActive.length > 0 || moreHeld.length > 0) {
+      throw new CarphoneError('FAILED', 'a transfer connects one active call with one held call');
+    }
+    if (this.locked.has(active.id) || this.locked.has(held.id)) {
+      throw new CarphoneError('NOT_ALLOWED', 'an emergency call cannot be transferred');
+    }
+    await driver.transfer(held.id, active.id);
   }
 
   /** oFono's HangupMultiparty: releases every call of the multiparty call. */

@@ -185,6 +185,7 @@ export class Line {
       setWaiting: (id, waiting) => ua.act(id, { type: 'set-waiting', waiting }),
       sendTones: (id, tones) => ua.sendDtmf(id, tones),
       setMultiparty: (ids) => ua.setConference(ids),
+      transfer: (heldId, activeId) => ua.transfer(heldId, activeId),
     });
     if (a.registrar) {
       this.registrar = new RegistrarClient({

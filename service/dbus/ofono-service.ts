@@ -175,6 +175,7 @@ export class OfonoService {
         releaseAndSwap: () => line.manager.releaseAndSwap(),
         swapCalls: () => line.manager.swapCalls(),
         sendTones: (tones) => line.manager.sendTones(tones),
+        transfer: () => line.manager.transfer(),
         createMultiparty: () => line.manager.createMultiparty().map((c) => callPath(path, c)),
         hangupMultiparty: () => line.manager.hangupMultiparty(),
         privateChat: (call) => {

@@ -19,6 +19,7 @@ export interface VoiceCallManagerModel {
   swapCalls(): void;
   sendTones(tones: string): Promise<void>;
   /** These return the object paths of the calls in the multiparty call afterwards. */
+  transfer(): Promise<void>;
   createMultiparty(): string[];
   hangupMultiparty(): void;
   privateChat(callPath: string): string[];
@@ -90,7 +91,7 @@ export class VoiceCallManagerInterface extends OfonoInterface {
   }
 
   async Transfer(): Promise<void> {
-    return this.notImplemented('explicit call transfer');
+    return this.exclusive(() => this.model.transfer());
   }
 
   async PrivateChat(call: string): Promise<string[]> {
@@ -111,12 +112,6 @@ export class VoiceCallManagerInterface extends OfonoInterface {
         throw new CarphoneError('INVALID_FORMAT', 'tones must be 1-64 of 0-9, *, #, A-D');
       }
       await this.model.sendTones(tones);
-    });
-  }
-
-  private async notImplemented<T>(what: string): Promise<T> {
-    return this.guard(() => {
-      throw new CarphoneError('NOT_IMPLEMENTED', `${what} is not implemented on SIP lines`);
     });
   }
 

@@ -30,7 +30,7 @@ import { authorizationHeader, selectChallenge, type Credentials } from './digest
 import { isSipsUri, lineIdentification } from './dial-string.js';
 import { displayName, quotedDisplayName } from './header-text.js';
 import type { SipStack } from './stack.js';
-import { SUPPORTED_METHODS } from './validate.js';
+import { optionTags, SUPPORTED_METHODS } from './validate.js';
 import { referTarget, sipfrag, type ReferTarget } from './refer.js';
 import { boundaryOf, buildMultipart, findBodyPart, MultipartError, parseMultipart } from './multipart.js';
 
@@ -126,6 +126,10 @@ interface Call {
   transfer?: { from: string; replaces?: string; referredBy: string; told: boolean };
   /** The last REFER the far end sent in this call, whose NOTIFYs carry its CSeq as the event id. */
   referSeq?: number;
+  /** We asked this call's far end (REFER) to take over the call `with`: both end once it has. */
+  handingOver?: { with: string };
+  /** The far end said it supports Replaces (RFC 3891) in its INVITE or its answer. */
+  replacesSupported?: boolean;
 }
 
 export interface UserAgentOptions {
@@ -506,6 +510,7 @@ export class UserAgent {
     if (rs.status < 200) {
       this.dispatch(call, { type: 'provisional', status: rs.status, earlyMedia });
     } else if (rs.status < 300) {
+      call.replacesSupported = optionTags(rs.headers.supported).includes('replaces');
       this.dispatch(call, { type: 'final-success' });
       // A PSAP's answer may carry a control block (RFC 8147 §9): the MSD's acknowledgement.
       const control = controlPart(contentType, rs.content, rs.headers['content-id']);
@@ -821,6 +826,14 @@ export class UserAgent {
         this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
         this.dispatch(call, { type: 'remote-bye' });
         return;
+      case 'NOTIFY':
+        if (!call) {
+          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+          return;
+        }
+        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+        this.onNotify(call, rq);
+        return;
       case 'REFER':
         if (!call) {
           this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
@@ -881,6 +894,77 @@ export class UserAgent {
     this.o.logger.info({ call: call.info.id, target: target.uri, attended: !!target.replaces }, 'transfer');
     this.notifyRefer(call, 100);
     this.events.emit('transfer', call.info.id, target);
+  }
+
+  /**
+   * oFono's Transfer (explicit call transfer; RFC 5589 §7): the far end of `heldId` is asked by REFER
+   * to call the far end of `activeId`. Where both said they support Replaces, the Refer-To carries one
+   * for our call with the target, which then swaps that call for the new one; else it is the target
+   * alone (a phone that does not take Replaces may not take URI headers either: baresip 1.0 dials them
+   * as part of the address), and the target has a second call until ours ends. Resolves once the
+   * REFER is accepted; both our calls end when the transferee's NOTIFY says the new call was answered.
+   */
+  async transfer(heldId: string, activeId: string): Promise<void> {
+    const held = this.calls.get(heldId);
+    const active = this.calls.get(activeId);
+    if (held?.info.phase.phase !== 'confirmed' || active?.info.phase.phase !== 'confirmed') {
+      throw new CarphoneError('FAILED', 'a transfer needs two established calls');
+    }
+    const d = active.dialog;
+    // RFC 3891 §3: the tags as the target sees them: its own (our remote) as to-tag, ours as from-tag.
+    const replaces = `${d.callId};to-tag=${String(d.remote.params.tag ?? '')};from-tag=${String(d.local.params.tag ?? '')}`;
+    // The target's Contact, not its address of record: the device in the call with us, not every
+    // device registered under its number.
+    const referTo =
+      held.replacesSupported && active.replacesSupported
+        ? `${d.remoteTarget}?Replaces=${encodeURIComponent(replaces)}`
+        : d.remoteTarget;
+    held.dialog.localSeq++;
+    const rq: sip.Request = {
+      method: 'REFER',
+      uri: held.dialog.remoteTarget,
+      headers: {
+        ...this.baseHeaders(held, 'REFER', held.dialog.localSeq),
+        contact: [{ uri: this.contactFor(held), params: {} }],
+        'refer-to': { uri: referTo, params: {} },
+        'referred-by': `<${this.o.aor}>`,
+      },
+    };
+    const status = await new Promise<number>((resolve) => {
+      this.o.stack.send(rq, (rs) => {
+        if (rs.status >= 200) {
+          resolve(rs.status);
+        }
+      });
+    });
+    if (status >= 300) {
+      throw new CarphoneError('FAILED', `the held party refused the transfer (${status})`);
+    }
+    held.handingOver = { with: activeId };
+  }
+
+  /** A NOTIFY of the refer event from a transferee: once the new call is answered, ours end. */
+  private onNotify(call: Call, rq: sip.Request): void {
+    const handingOver = call.handingOver;
+    const event = rq.headers.event;
+    if (!handingOver || typeof event !== 'string' || !/^refer\b/i.test(event)) {
+      return;
+    }
+    const status = Number(/^SIP\/2\.0 (\d{3})/.exec(rq.content ?? '')?.[1] ?? NaN);
+    if (!(status >= 200)) {
+      return;
+    }
+    call.handingOver = undefined;
+    if (status >= 300) {
+      this.o.logger.warn({ call: call.info.id, status }, 'the transferee could not reach the target');
+      return;
+    }
+    this.o.logger.info({ call: call.info.id, with: handingOver.with }, 'transferred');
+    for (const c of [call, this.calls.get(handingOver.with)]) {
+      if (c?.info.phase.phase === 'confirmed') {
+        this.dispatch(c, { type: 'user-hangup' });
+      }
+    }
   }
 
   /** A NOTIFY of the refer event: how the new call went; a final status ends the subscription. */
@@ -1031,6 +1115,7 @@ export class UserAgent {
       sessionId: Math.floor(Math.random() * 1e9),
       serverInvite: rq,
       authTried: false,
+      replacesSupported: optionTags(rq.headers.supported).includes('replaces'),
     };
     media.onDtmf((digit) => this.events.emit('dtmf', call.info.id, digit));
     this.calls.set(callId, call);

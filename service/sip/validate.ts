@@ -1,6 +1,15 @@
 import * as sip from 'sip';
 
-export const SUPPORTED_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'REFER'] as const;
+export const SUPPORTED_METHODS = [
+  'INVITE',
+  'ACK',
+  'BYE',
+  'CANCEL',
+  'OPTIONS',
+  'INFO',
+  'REFER',
+  'NOTIFY',
+] as const;
 
 /**
  * The SIP extensions (option tags) a request may Require of carphone. None: it takes no reliable
@@ -69,7 +78,7 @@ export function validateRequest(rq: sip.Request): RequestProblem | undefined {
     };
   }
   // RFC 3261 §8.2.2.3; never for ACK or CANCEL, which cannot be refused.
-  const unsupported = requiredTags(rq).filter((t) => !SUPPORTED_EXTENSIONS.includes(t));
+  const unsupported = optionTags(rq.headers.require).filter((t) => !SUPPORTED_EXTENSIONS.includes(t));
   if (unsupported.length > 0 && rq.method !== 'ACK' && rq.method !== 'CANCEL') {
     return {
       status: 420,
@@ -80,9 +89,8 @@ export function validateRequest(rq: sip.Request): RequestProblem | undefined {
   return undefined;
 }
 
-/** The option tags of a request's Require headers, as the sip package joined them: "100rel, timer". */
-function requiredTags(rq: sip.Request): string[] {
-  const value = rq.headers.require;
+/** The option tags of a Require or Supported header, as the sip package joined them: "100rel, timer". */
+export function optionTags(value: unknown): string[] {
   return typeof value === 'string'
     ? value
         .split(',')

@@ -192,6 +192,16 @@ export class Kamailio {
     return this.child.tail(80);
   }
 
+  /** A mark in kamailio's log, for logSince. */
+  logMark(): number {
+    return this.child.mark();
+  }
+
+  /** The log lines since `mark`: what kamailio saw after it, however long the run. */
+  logSince(mark: number): string[] {
+    return this.child.linesSince(mark);
+  }
+
   async stop(): Promise<void> {
     await this.child.stop();
   }

@@ -24,6 +24,8 @@ function killGroup(group: number, signal: NodeJS.Signals): void {
 /** A child process whose output is kept for the test's failure message, stopped reliably. */
 export class Child {
   readonly output: string[] = [];
+  /** Lines printed so far, including those no longer kept in `output`. */
+  private linesPrinted = 0;
   readonly proc: ChildProcess;
   private readonly lineWaiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
 
@@ -52,6 +54,7 @@ export class Child {
   }
 
   private onLine(line: string): void {
+    this.linesPrinted++;
     this.output.push(line);
     if (this.output.length > 5000) {
       this.output.splice(0, 1000);
@@ -93,6 +96,16 @@ export class Child {
         reject(new Error(`${this.name} exited (${code}) before printing ${re}\n${this.tail()}`));
       });
     });
+  }
+
+  /** A mark for linesSince: where the output is now. */
+  mark(): number {
+    return this.linesPrinted;
+  }
+
+  /** The lines printed since `mark` (as many of them as are still kept). */
+  linesSince(mark: number): string[] {
+    return this.output.slice(Math.max(0, this.output.length - (this.linesPrinted - mark)));
   }
 
   tail(n = 40): string {

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import {
   analyseWav,
@@ -162,6 +162,14 @@ beforeAll(async () => {
     async () => (await client.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered',
   );
 }, 60_000);
+
+afterEach(async () => {
+  // A failed test must not leave a call up for the next one.
+  if ((await client.calls('/sip0').catch(() => [])).length > 0) {
+    await client.manager('/sip0', 'HangupAll').catch(() => undefined);
+    await noCalls().catch(() => undefined);
+  }
+});
 
 afterAll(async () => {
   client?.disconnect();
@@ -567,16 +575,12 @@ describe('multiparty calls', () => {
 
 describe('transfers asked for by the far end (REFER)', () => {
   /** kamailio's log of the requests that begin with one of `starts` ("REFER", "INVITE sip:2003"), from `from` on. */
-  const requests = (from: number, ...starts: string[]): string[] =>
-    kam
-      .log()
-      .slice(from)
-      .split('\n')
-      .filter((l) => starts.some((m) => l.includes(`REQ ${m}`)));
+  const requests = (mark: number, ...starts: string[]): string[] =>
+    kam.logSince(mark).filter((l) => starts.some((m) => l.includes(`REQ ${m}`)));
 
   it('follows a blind transfer: calls the target, tells the transferor, and the target hears the cabin', async () => {
     const since = client.signals.length;
-    const logFrom = kam.log().length;
+    const logFrom = kam.logMark();
     const bobEvents = bob.events.length;
     const daveBefore = dave.receivedRecordings();
     const bobCall = await client.dial('/sip0', '2001');
@@ -622,7 +626,7 @@ describe('transfers asked for by the far end (REFER)', () => {
 
   it('tells the transferor when the transfer target cannot be reached, and resumes the call with it', async () => {
     const since = client.signals.length;
-    const logFrom = kam.log().length;
+    const logFrom = kam.logMark();
     const bobEvents = bob.events.length;
     const bobCall = await client.dial('/sip0', '2001');
     await client.waitForCallState(bobCall, 'active', 10_000, since);
@@ -644,6 +648,36 @@ describe('transfers asked for by the far end (REFER)', () => {
     });
     await client.manager('/sip0', 'HangupAll').catch(() => undefined);
     await noCalls();
+  });
+});
+
+describe('Transfer (explicit call transfer)', () => {
+  it('connects the held far end with the active one by REFER, then leaves both calls', async () => {
+    const since = client.signals.length;
+    const bobEvents = bob.events.length;
+    const daveEvents = dave.events.length;
+    const bobCall = await client.dial('/sip0', '2001');
+    await client.waitForCallState(bobCall, 'active', 10_000, since);
+    const daveCall = await client.dial('/sip0', '2003');
+    await client.waitForCallState(daveCall, 'active', 10_000, since);
+    await client.waitForCallState(bobCall, 'held', 5000, since);
+    await client.manager('/sip0', 'Transfer');
+    // bob, the held one, calls dave; dave (auto-answer) takes it, and carphone leaves both calls.
+    const established = (b: Baresip, from: number, peer: RegExp) => () =>
+      b.events.slice(from).find((e) => e.type === 'CALL_ESTABLISHED' && peer.test(String(e.peeruri)));
+    await waitFor('bob calling dave', established(bob, bobEvents, /^sip:2003[@-]/), 10_000);
+    await waitFor('dave answering bob', established(dave, daveEvents, /^sip:2001@/), 10_000);
+    for (const call of [bobCall, daveCall]) {
+      const reason = await client.waitForSignal(
+        (s) => s.path === call && s.member === 'DisconnectReason',
+        10_000,
+        since,
+      );
+      expect(reason.args).toEqual(['local']);
+    }
+    await noCalls();
+    await bob.command('hangup');
+    await dave.waitForEvent('CALL_CLOSED', 5000, daveEvents);
   });
 });
 

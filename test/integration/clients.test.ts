@@ -143,6 +143,10 @@ describe('carphonectl', () => {
     await waitFor('second held', async () => (await calls()).includes(`${second} held`), 10_000, 200);
     expect(await calls()).not.toMatch(/MULTIPARTY/);
 
+    // The echo line takes no REFER: a transfer between two of its calls is refused, and says why.
+    const transfer = await ctl(bus.address, 'transfer');
+    expect(transfer.code).toBe(1);
+    expect(transfer.stderr).toMatch(/org\.ofono\.Error\.Failed: the held party refused the transfer \(403\)/);
     expect((await ctl(bus.address, 'join')).code).toBe(0);
     expect((await ctl(bus.address, 'hangup', '--multiparty')).code).toBe(0);
     await waitFor('no calls', async () => (await calls()) === '', 10_000, 200);

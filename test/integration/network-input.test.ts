@@ -118,6 +118,7 @@ async function answeredCall(
   rand: Random,
   mediaPort: number,
   secure = false,
+  answer: (path: string) => Promise<void> = (path) => client.answer(path),
 ): Promise<Dialog> {
   const callId = token(rand);
   const fromTag = token(rand);
@@ -131,7 +132,7 @@ async function answeredCall(
   );
   const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
   const [path] = added.args as [string];
-  await client.answer(path);
+  await answer(path);
   const ok = await waitFor(
     "carphoned's 200 OK",
     () =>
@@ -322,7 +323,7 @@ describe('mutated input from the network', () => {
 
 describe('call deflection (VoiceCall.Deflect)', () => {
   it('answers the ringing INVITE 302 with the new number as Contact, and refuses to deflect an answered call', async () => {
-    const rand = seeded(SEED + 5);
+    const rand = seeded(SEED + 10);
     const peer = await RawSipPeer.open(target);
     const media = createSocket('udp4');
     await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
@@ -351,9 +352,59 @@ describe('call deflection (VoiceCall.Deflect)', () => {
   });
 });
 
+describe('Transfer (explicit call transfer) with far ends that support Replaces', () => {
+  it('REFERs the held far end to the active one with a Replaces for that call, and leaves both once told it worked', async () => {
+    const rand = seeded(SEED + 11);
+    const held = await RawSipPeer.open(target);
+    const active = await RawSipPeer.open(target);
+    const media = createSocket('udp4');
+    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const since = client.signals.length;
+      const a = await answeredCall(held, rand, media.address().port);
+      const b = await answeredCall(active, rand, media.address().port, false, () =>
+        client.manager('/sip0', 'HoldAndAnswer'),
+      );
+      await client.waitForCallState(a.path, 'held', 5000, since);
+      await client.manager('/sip0', 'Transfer');
+      const refer = held.received.find((m) => m.startLine.startsWith('REFER '));
+      const replaces = encodeURIComponent(`${b.callId}@127.0.0.1;to-tag=${b.fromTag};from-tag=${b.toTag}`);
+      expect(refer?.header('refer-to')).toBe(`<sip:2001@127.0.0.1:${active.port}?Replaces=${replaces}>`);
+      expect(refer?.header('referred-by')).toBe('<sip:1000@127.0.0.1>');
+      // Nothing ends until the transferee says the new call was answered.
+      await sleep(300);
+      expect((await client.calls('/sip0')).length).toBe(2);
+      held.send(
+        sipRequest(held, rand, 'NOTIFY', {
+          dialog: a,
+          body: 'SIP/2.0 200 OK\r\n',
+          contentType: 'message/sipfrag;version=2.0',
+          headers: ['Event: refer', 'Subscription-State: terminated;reason=noresource'],
+        }),
+      );
+      for (const call of [a.path, b.path]) {
+        const reason = await client.waitForSignal(
+          (s) => s.path === call && s.member === 'DisconnectReason',
+          5000,
+          since,
+        );
+        expect(reason.args).toEqual(['local']);
+      }
+      for (const peer of [held, active]) {
+        await waitFor('its BYE', () => peer.received.find((m) => m.startLine.startsWith('BYE ')));
+      }
+      expect(failuresLogged(daemon)).toEqual([]);
+    } finally {
+      media.close();
+      held.close();
+      active.close();
+    }
+  });
+});
+
 describe('a request that requires an extension carphone lacks', () => {
   it('is answered 420 naming it (as an IMS core asking for 100rel gets), no call rings, and the same INVITE without it is taken', async () => {
-    const rand = seeded(SEED + 4);
+    const rand = seeded(SEED + 12);
     const peer = await RawSipPeer.open(target);
     try {
       const since = client.signals.length;
@@ -382,7 +433,7 @@ describe('a request that requires an extension carphone lacks', () => {
 
 describe('a transfer asked for by the far end (REFER)', () => {
   it("passes an attended transfer's Replaces on to the target, tells the transferor of the target's refusal, and answers a REFER it cannot follow with 400 or 481", async () => {
-    const rand = seeded(SEED + 3);
+    const rand = seeded(SEED + 13);
     const peer = await RawSipPeer.open(target);
     const busyTarget = await RawSipPeer.open(target, '486 Busy Here');
     const media = createSocket('udp4');

@@ -96,7 +96,7 @@ describe('against SIPp scenarios', () => {
     const reply = await waitFor('OPTIONS reply', () => replies[0], 5000);
     socket.close();
     expect(reply).toMatch(/^SIP\/2\.0 200 OK\r\n/);
-    expect(reply).toMatch(/\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER\r\n/);
+    expect(reply).toMatch(/\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY\r\n/);
     expect(reply).toMatch(/\r\nAccept: application\/sdp\r\n/);
   });
 });

@@ -42,6 +42,10 @@ function setup(): {
       return Promise.resolve();
     },
     setMultiparty: (ids) => actions.push(`mix [${ids.join(',')}]`),
+    transfer: (heldId, activeId) => {
+      actions.push(`transfer ${heldId} to ${activeId}`);
+      return Promise.resolve();
+    },
   };
   manager.attach(driver);
   return {
@@ -361,5 +365,25 @@ describe('CallManager transfers asked for by a far end (REFER)', () => {
     await u.manager.dialEmergency('eCall', uri, { urn: uri, route: 'sip:psap@x', msd: new Uint8Array(1) });
     u.change(uri, active);
     expect(u.manager.transferRefusal(uri)).toMatch(/eCall is not transferred/);
+  });
+});
+
+describe('CallManager Transfer (explicit call transfer)', () => {
+  it('hands the held call over to the active one', async () => {
+    const t = setup();
+    t.add('a', held);
+    t.add('b', active);
+    await t.manager.transfer();
+    expect(t.actions).toEqual(['transfer a to b']);
+  });
+
+  it('refuses without exactly one active and one held call, or with a multiparty call', async () => {
+    const t = setup();
+    t.add('a', active);
+    await expect(t.manager.transfer()).rejects.toThrow(/one active call with one held call/);
+    t.add('b', held);
+    t.add('c', held);
+    await expect(t.manager.transfer()).rejects.toThrow(/one active call with one held call/);
+    expect(t.actions).toEqual([]);
   });
 });
