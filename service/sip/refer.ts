@@ -45,6 +45,30 @@ export function referTarget(header: unknown): ReferTarget | { problem: string } 
   return { uri: base, ...(replaces !== undefined ? { replaces } : {}) };
 }
 
+/** A Replaces header (RFC 3891 §6.1): the dialog an INVITE is to take the place of. */
+export interface Replaces {
+  callId: string;
+  toTag: string;
+  fromTag: string;
+  earlyOnly: boolean;
+}
+
+/** Parses a Replaces header's value; undefined when it is not one (no Call-ID, a tag missing). */
+export function parseReplaces(value: unknown): Replaces | undefined {
+  if (typeof value !== 'string' || value.length > 512) {
+    return undefined;
+  }
+  const [callId = '', ...params] = value.split(';').map((p) => p.trim());
+  const param = (name: string): string | undefined =>
+    params.find((p) => p.toLowerCase().startsWith(`${name}=`))?.slice(name.length + 1);
+  const toTag = param('to-tag');
+  const fromTag = param('from-tag');
+  if (!callId || /\s/.test(callId) || !toTag || !fromTag) {
+    return undefined;
+  }
+  return { callId, toTag, fromTag, earlyOnly: params.some((p) => p.toLowerCase() === 'early-only') };
+}
+
 /** RFC 3261 §21's reason phrases for the statuses a transfer ends with most; others say "Failed". */
 const REASONS: Record<number, string> = {
   100: 'Trying',

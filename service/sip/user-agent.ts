@@ -31,7 +31,7 @@ import { isSipsUri, lineIdentification } from './dial-string.js';
 import { displayName, quotedDisplayName } from './header-text.js';
 import type { SipStack } from './stack.js';
 import { optionTags, SUPPORTED_METHODS } from './validate.js';
-import { referTarget, sipfrag, type ReferTarget } from './refer.js';
+import { parseReplaces, referTarget, sipfrag, type ReferTarget } from './refer.js';
 import { boundaryOf, buildMultipart, findBodyPart, MultipartError, parseMultipart } from './multipart.js';
 
 /** What makes an INVITE an NG eCall (RFC 8147 §6): the service URN, the PSAP route, the MSD. */
@@ -67,6 +67,14 @@ const T1 = 500;
 const T2 = 4000;
 /** How long a transferor has to hang up after hearing that the transfer succeeded, before we do. */
 const TRANSFEROR_GRACE_MS = 2000;
+
+/** Why an INVITE with a Replaces header is refused (RFC 3891 §3), by status. */
+const REPLACES_REFUSALS = {
+  400: 'Bad Request (malformed Replaces)',
+  481: 'Call/Transaction Does Not Exist',
+  486: 'Busy Here',
+  603: 'Decline (an eCall is not replaced)',
+} as const;
 
 export interface UaCallInfo {
   id: string;
@@ -342,6 +350,7 @@ export class UserAgent {
         contact: [{ uri: this.contactFor(call), params: {} }],
         'content-type': 'application/sdp',
         allow: SUPPORTED_METHODS.join(', '),
+        supported: 'replaces',
         'user-agent': this.o.userAgent,
         ...(call.hideIdentity ? { privacy: 'header;id' } : {}),
         ...(call.transfer?.referredBy ? { 'referred-by': `<${call.transfer.referredBy}>` } : {}),
@@ -424,23 +433,17 @@ export class UserAgent {
     if (!call || call.info.phase.phase !== 'confirmed') {
       throw new CarphoneError('FAILED', `no established call to send the ${what} on`);
     }
-    call.dialog.localSeq++;
-    const rq: sip.Request = {
-      method: 'INFO',
-      uri: call.dialog.remoteTarget,
-      headers: {
-        ...this.baseHeaders(call, 'INFO', call.dialog.localSeq),
-        'info-package': MSD_INFO_PACKAGE,
-        'content-type': contentType,
-        'content-disposition': 'Info-Package',
+    this.sendInDialog(
+      call,
+      'INFO',
+      (rs) => {
+        if (rs.status >= 300) {
+          this.o.logger.warn({ call: id, status: rs.status }, `${what} INFO refused`);
+        }
       },
-      content,
-    };
-    this.o.stack.send(rq, (rs) => {
-      if (rs.status >= 300) {
-        this.o.logger.warn({ call: id, status: rs.status }, `${what} INFO refused`);
-      }
-    });
+      { type: contentType, content },
+      { 'info-package': MSD_INFO_PACKAGE, 'content-disposition': 'Info-Package' },
+    );
   }
 
   private authorize(rq: sip.Request, challengeResponse: sip.Response): boolean {
@@ -584,7 +587,7 @@ export class UserAgent {
         this.sendAck(call);
         break;
       case 'send-bye':
-        this.sendInDialog(call, 'BYE', undefined, () => undefined);
+        this.sendInDialog(call, 'BYE', () => undefined);
         break;
       case 'send-reinvite':
         this.sendReinvite(call, effect.direction);
@@ -651,6 +654,7 @@ export class UserAgent {
         contact: [{ uri: this.contactFor(call), params: {} }],
         'content-type': 'application/sdp',
         allow: SUPPORTED_METHODS.join(', '),
+        supported: 'replaces',
         ...(Array.isArray(rq.headers['record-route']) ? { 'record-route': rq.headers['record-route'] } : {}),
       },
       content: body,
@@ -708,11 +712,13 @@ export class UserAgent {
     this.o.stack.send(ack);
   }
 
+  /** Sends a request inside a call's dialog, with the dialog's next CSeq (RFC 3261 §12.2.1.1). */
   private sendInDialog(
     call: Call,
     method: string,
-    body: string | undefined,
     onResponse: (rs: sip.Response) => void,
+    body?: { type: string; content: string },
+    headers: sip.Headers = {},
   ): sip.Request {
     call.dialog.localSeq++;
     const rq: sip.Request = {
@@ -721,33 +727,40 @@ export class UserAgent {
       headers: {
         ...this.baseHeaders(call, method, call.dialog.localSeq),
         contact: [{ uri: this.contactFor(call), params: {} }],
-        ...(body ? { 'content-type': 'application/sdp' } : {}),
+        ...headers,
+        ...(body ? { 'content-type': body.type } : {}),
       },
-      ...(body ? { content: body } : {}),
+      ...(body ? { content: body.content } : {}),
     };
     this.o.stack.send(rq, onResponse);
     return rq;
   }
 
   private sendReinvite(call: Call, direction: Direction): void {
-    const rq = this.sendInDialog(call, 'INVITE', this.offer(call, direction), (rs) => {
-      if (rs.status < 200) {
-        return;
-      }
-      if (rs.status < 300) {
-        if (rs.content) {
-          try {
-            call.media.configure(readAnswer(rs.content, this.srtpMode()));
-          } catch (e) {
-            this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'unusable re-INVITE answer');
-          }
+    const offer = { type: 'application/sdp', content: this.offer(call, direction) };
+    const rq = this.sendInDialog(
+      call,
+      'INVITE',
+      (rs) => {
+        if (rs.status < 200) {
+          return;
         }
-        call.pendingReinvite = rq;
-        this.sendAck(call);
-        call.pendingReinvite = undefined;
-      }
-      this.dispatch(call, { type: 'reinvite-result', status: rs.status });
-    });
+        if (rs.status < 300) {
+          if (rs.content) {
+            try {
+              call.media.configure(readAnswer(rs.content, this.srtpMode()));
+            } catch (e) {
+              this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'unusable re-INVITE answer');
+            }
+          }
+          call.pendingReinvite = rq;
+          this.sendAck(call);
+          call.pendingReinvite = undefined;
+        }
+        this.dispatch(call, { type: 'reinvite-result', status: rs.status });
+      },
+      offer,
+    );
   }
 
   private findCall(rq: sip.Request): Call | undefined {
@@ -919,23 +932,18 @@ export class UserAgent {
       held.replacesSupported && active.replacesSupported
         ? `${d.remoteTarget}?Replaces=${encodeURIComponent(replaces)}`
         : d.remoteTarget;
-    held.dialog.localSeq++;
-    const rq: sip.Request = {
-      method: 'REFER',
-      uri: held.dialog.remoteTarget,
-      headers: {
-        ...this.baseHeaders(held, 'REFER', held.dialog.localSeq),
-        contact: [{ uri: this.contactFor(held), params: {} }],
-        'refer-to': { uri: referTo, params: {} },
-        'referred-by': `<${this.o.aor}>`,
-      },
-    };
     const status = await new Promise<number>((resolve) => {
-      this.o.stack.send(rq, (rs) => {
-        if (rs.status >= 200) {
-          resolve(rs.status);
-        }
-      });
+      this.sendInDialog(
+        held,
+        'REFER',
+        (rs) => {
+          if (rs.status >= 200) {
+            resolve(rs.status);
+          }
+        },
+        undefined,
+        { 'refer-to': { uri: referTo, params: {} }, 'referred-by': `<${this.o.aor}>` },
+      );
     });
     if (status >= 300) {
       throw new CarphoneError('FAILED', `the held party refused the transfer (${status})`);
@@ -972,24 +980,20 @@ export class UserAgent {
     if (call.info.phase.phase !== 'confirmed' || call.referSeq === undefined) {
       return; // the transferor hung up already, as RFC 5589 §6 allows after the 202
     }
-    call.dialog.localSeq++;
-    const rq: sip.Request = {
-      method: 'NOTIFY',
-      uri: call.dialog.remoteTarget,
-      headers: {
-        ...this.baseHeaders(call, 'NOTIFY', call.dialog.localSeq),
-        contact: [{ uri: this.contactFor(call), params: {} }],
+    this.sendInDialog(
+      call,
+      'NOTIFY',
+      (rs) => {
+        if (rs.status >= 300) {
+          this.o.logger.debug({ call: call.info.id, status: rs.status }, 'transfer NOTIFY refused');
+        }
+      },
+      { type: 'message/sipfrag;version=2.0', content: sipfrag(status) },
+      {
         event: `refer;id=${call.referSeq}`,
         'subscription-state': status >= 200 ? 'terminated;reason=noresource' : 'active;expires=60',
-        'content-type': 'message/sipfrag;version=2.0',
       },
-      content: sipfrag(status),
-    };
-    this.o.stack.send(rq, (rs) => {
-      if (rs.status >= 300) {
-        this.o.logger.debug({ call: call.info.id, status: rs.status }, 'transfer NOTIFY refused');
-      }
-    });
+    );
   }
 
   /** Who asked for a transferred call (RFC 3892's Referred-By): the transferor's identity in its dialog. */
@@ -1067,7 +1071,18 @@ export class UserAgent {
       this.o.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${reason})`));
       return;
     }
-    const decision = this.o.decideIncoming();
+    // An attended transfer's last step (RFC 3891): this call takes the place of one of ours.
+    let replaced: Call | undefined;
+    if (rq.headers.replaces !== undefined) {
+      const found = this.replacedCall(rq);
+      if (typeof found === 'object') {
+        replaced = found;
+      } else {
+        this.o.stack.respond(sip.makeResponse(rq, found, REPLACES_REFUSALS[found]));
+        return;
+      }
+    }
+    const decision = replaced ? 'incoming' : this.o.decideIncoming();
     if (decision === 'busy') {
       this.o.stack.respond(sip.makeResponse(rq, 486, 'Busy Here'));
       return;
@@ -1119,7 +1134,40 @@ export class UserAgent {
     };
     media.onDtmf((digit) => this.events.emit('dtmf', call.info.id, digit));
     this.calls.set(callId, call);
-    this.apply(call, startIncoming(decision === 'waiting'), true);
+    const [phase, effects] = startIncoming(decision === 'waiting');
+    // A replacement is answered at once, without ringing (RFC 3891 §3), and the call it replaces ended.
+    this.apply(call, [phase, replaced ? effects.filter((e) => e.type !== 'send-ringing') : effects], true);
+    if (replaced) {
+      this.o.logger.info({ call: callId, replaces: replaced.info.id }, 'call replaced');
+      this.dispatch(call, { type: 'user-answer' });
+      this.dispatch(replaced, { type: 'user-hangup' });
+    }
+  }
+
+  /**
+   * The established call an INVITE's Replaces names (RFC 3891 §3: its to-tag is our tag, its
+   * from-tag the far end's), or the status to refuse it with.
+   */
+  private replacedCall(rq: sip.Request): Call | keyof typeof REPLACES_REFUSALS {
+    const r = parseReplaces(rq.headers.replaces);
+    if (!r) {
+      return 400;
+    }
+    const call = this.calls.get(r.callId);
+    const d = call?.dialog;
+    if (!call || d?.local.params.tag !== r.toTag || d.remote.params.tag !== r.fromTag) {
+      return 481;
+    }
+    if (call.info.phase.phase !== 'confirmed') {
+      return 481;
+    }
+    if (r.earlyOnly) {
+      return 486;
+    }
+    if (call.emergency) {
+      return 603;
+    }
+    return call;
   }
 
   private onReinvite(call: Call, rq: sip.Request): void {

@@ -12,11 +12,11 @@ export const SUPPORTED_METHODS = [
 ] as const;
 
 /**
- * The SIP extensions (option tags) a request may Require of carphone. None: it takes no reliable
- * provisional responses (100rel), preconditions or session timers, and treats a Replaces as an
- * ordinary new call, so a request that requires any of them is refused rather than half-served.
+ * The SIP extensions (option tags) a request may Require of carphone: Replaces (RFC 3891). It takes
+ * no reliable provisional responses (100rel), preconditions or session timers, so a request that
+ * requires any of them is refused rather than half-served.
  */
-export const SUPPORTED_EXTENSIONS: readonly string[] = [];
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['replaces'];
 
 export interface RequestProblem {
   status: number;

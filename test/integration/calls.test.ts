@@ -33,6 +33,18 @@ let client: OfonoClient;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Each of `calls` ended from this side: DisconnectReason "local" since signal `since`. */
+async function endedHere(calls: string[], since: number): Promise<void> {
+  for (const call of calls) {
+    const reason = await client.waitForSignal(
+      (s) => s.path === call && s.member === 'DisconnectReason',
+      10_000,
+      since,
+    );
+    expect(reason.args).toEqual(['local']);
+  }
+}
+
 async function noCalls(modem = '/sip0'): Promise<void> {
   await waitFor('no calls left', async () => (await client.calls(modem)).length === 0, 10_000);
 }
@@ -555,14 +567,7 @@ describe('multiparty calls', () => {
     await client.waitForCallState(daveCall, 'active', 5000, beforeJoin);
     await sleep(3500);
     await client.manager('/sip0', 'HangupMultiparty');
-    for (const call of [daveCall, bobCall]) {
-      const reason = await client.waitForSignal(
-        (s) => s.path === call && s.member === 'DisconnectReason',
-        5000,
-        since,
-      );
-      expect(reason.args).toEqual(['local']);
-    }
+    await endedHere([daveCall, bobCall], since);
     await noCalls();
     await sleep(300);
 
@@ -667,14 +672,7 @@ describe('Transfer (explicit call transfer)', () => {
       b.events.slice(from).find((e) => e.type === 'CALL_ESTABLISHED' && peer.test(String(e.peeruri)));
     await waitFor('bob calling dave', established(bob, bobEvents, /^sip:2003[@-]/), 10_000);
     await waitFor('dave answering bob', established(dave, daveEvents, /^sip:2001@/), 10_000);
-    for (const call of [bobCall, daveCall]) {
-      const reason = await client.waitForSignal(
-        (s) => s.path === call && s.member === 'DisconnectReason',
-        10_000,
-        since,
-      );
-      expect(reason.args).toEqual(['local']);
-    }
+    await endedHere([bobCall, daveCall], since);
     await noCalls();
     await bob.command('hangup');
     await dave.waitForEvent('CALL_CLOSED', 5000, daveEvents);

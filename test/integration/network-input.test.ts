@@ -402,6 +402,60 @@ describe('Transfer (explicit call transfer) with far ends that support Replaces'
   });
 });
 
+describe('an INVITE that replaces a call (RFC 3891, the target side of an attended transfer)', () => {
+  it('is answered at once in place of the call it names, which ends; a Replaces naming no call of ours gets 481', async () => {
+    const rand = seeded(SEED + 14);
+    const first = await RawSipPeer.open(target);
+    const second = await RawSipPeer.open(target);
+    const media = createSocket('udp4');
+    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const since = client.signals.length;
+      const a = await answeredCall(first, rand, media.address().port);
+      const replacing = (replaces: string): string =>
+        sipRequest(second, rand, 'INVITE', {
+          body: sdpOffer(media.address().port, false),
+          headers: [`Replaces: ${replaces}`, 'Require: replaces'],
+        });
+      const answerTo = async (text: string): Promise<SipMessage> => {
+        const callId = /^Call-ID: (\S+)/m.exec(text)?.[1];
+        second.send(text);
+        return waitFor('the final answer', () =>
+          second.received.find((m) => m.header('call-id') === callId && /^SIP\/2\.0 [2-6]/.test(m.startLine)),
+        );
+      };
+      const wrongTags = await answerTo(
+        replacing(`${a.callId}@127.0.0.1;to-tag=${a.fromTag};from-tag=${a.toTag}`),
+      );
+      expect(wrongTags.startLine).toBe('SIP/2.0 481 Call/Transaction Does Not Exist');
+      expect((await answerTo(replacing('garbage'))).startLine).toBe(
+        'SIP/2.0 400 Bad Request (malformed Replaces)',
+      );
+
+      const ok = await answerTo(replacing(`${a.callId}@127.0.0.1;to-tag=${a.toTag};from-tag=${a.fromTag}`));
+      expect(ok.startLine).toBe('SIP/2.0 200 OK');
+      expect(ok.header('supported')).toBe('replaces');
+      // No ringing for the replacement; the replaced call gets its BYE and ends from this side.
+      expect(second.received.some((m) => m.startLine.startsWith('SIP/2.0 180'))).toBe(false);
+      await waitFor('BYE to the first', () => first.received.find((m) => m.startLine.startsWith('BYE ')));
+      const reason = await client.waitForSignal(
+        (s) => s.path === a.path && s.member === 'DisconnectReason',
+        5000,
+        since,
+      );
+      expect(reason.args).toEqual(['local']);
+      const calls = await client.calls('/sip0');
+      expect(calls.map(([, p]) => p.State)).toEqual(['active']);
+      await hangupAll();
+      expect(failuresLogged(daemon)).toEqual([]);
+    } finally {
+      media.close();
+      first.close();
+      second.close();
+    }
+  });
+});
+
 describe('a request that requires an extension carphone lacks', () => {
   it('is answered 420 naming it (as an IMS core asking for 100rel gets), no call rings, and the same INVITE without it is taken', async () => {
     const rand = seeded(SEED + 12);

@@ -1,6 +1,6 @@
 import * as sip from 'sip';
 import { describe, expect, it } from 'vitest';
-import { referTarget, sipfrag } from '../../../service/sip/refer.js';
+import { parseReplaces, referTarget, sipfrag } from '../../../service/sip/refer.js';
 
 /** The Refer-To header as the sip package parses it off the wire. */
 const parsed = (value: string): unknown => {
@@ -48,6 +48,23 @@ describe('referTarget (RFC 3515 Refer-To)', () => {
       problem: 'Refer-To has a malformed Replaces',
     });
     expect(referTarget(parsed('<sip:d@x?Replaces=%E0%A4%A>'))).toHaveProperty('problem');
+  });
+});
+
+describe('parseReplaces (RFC 3891 §6.1)', () => {
+  it('reads the Call-ID and both tags in any order, and early-only', () => {
+    expect(parseReplaces('98732@sip.example.com;from-tag=r33th4x0r;to-tag=ff87ff;early-only')).toEqual({
+      callId: '98732@sip.example.com',
+      toTag: 'ff87ff',
+      fromTag: 'r33th4x0r',
+      earlyOnly: true,
+    });
+  });
+
+  it('is undefined without a tag, without a Call-ID, or when it is not text', () => {
+    expect(parseReplaces('98732@sip.example.com;to-tag=ff87ff')).toBeUndefined();
+    expect(parseReplaces(';to-tag=a;from-tag=b')).toBeUndefined();
+    expect(parseReplaces(undefined)).toBeUndefined();
   });
 });
 

@@ -83,6 +83,7 @@ describe('validateRequest', () => {
     expect(r?.extension?.headers?.unsupported).toBe('100rel, precondition, timer');
     // Supported (offered, not required) extensions change nothing; ACK and CANCEL are never refused.
     expect(validateRequest(request(invite('Supported: 100rel, timer\n')))).toBeUndefined();
+    expect(validateRequest(request(invite('Require: replaces\n')))).toBeUndefined();
     const cancel = invite('Require: 100rel\n').replace(/INVITE/g, 'CANCEL');
     expect(validateRequest(request(cancel))).toBeUndefined();
   });
