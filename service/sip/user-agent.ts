@@ -905,8 +905,9 @@ export class UserAgent {
     call.referSeq = rq.headers.cseq?.seq ?? 0;
     this.o.stack.respond(sip.makeResponse(rq, 202, 'Accepted'));
     this.o.logger.info({ call: call.info.id, target: target.uri, attended: !!target.replaces }, 'transfer');
-    this.notifyRefer(call, 100);
-    this.events.emit('transfer', call.info.id, target);
+    // The target is dialled (which holds this call by re-INVITE) once the NOTIFY is answered: see
+    // reportTransfer on the order of in-dialog requests through a proxy.
+    this.notifyRefer(call, 100, () => this.events.emit('transfer', call.info.id, target));
   }
 
   /**
@@ -976,17 +977,22 @@ export class UserAgent {
   }
 
   /** A NOTIFY of the refer event: how the new call went; a final status ends the subscription. */
-  private notifyRefer(call: Call, status: number): void {
+  private notifyRefer(call: Call, status: number, then: () => void = () => undefined): void {
     if (call.info.phase.phase !== 'confirmed' || call.referSeq === undefined) {
+      then();
       return; // the transferor hung up already, as RFC 5589 §6 allows after the 202
     }
     this.sendInDialog(
       call,
       'NOTIFY',
       (rs) => {
+        if (rs.status < 200) {
+          return;
+        }
         if (rs.status >= 300) {
           this.o.logger.debug({ call: call.info.id, status: rs.status }, 'transfer NOTIFY refused');
         }
+        then();
       },
       { type: 'message/sipfrag;version=2.0', content: sipfrag(status) },
       {
@@ -1013,15 +1019,19 @@ export class UserAgent {
     if (!from) {
       return;
     }
-    this.notifyRefer(from, status);
     if (status >= 300) {
-      // The transfer failed: back to the transferor, whom the new call put on hold.
-      const p = from.info.phase;
-      if (p.phase === 'confirmed' && p.localHold) {
-        this.dispatch(from, { type: 'user-resume' });
-      }
+      // The transfer failed: back to the transferor, whom the new call put on hold. The re-INVITE
+      // waits for the NOTIFY's answer: sent together, a proxy may pass the re-INVITE first, and the
+      // NOTIFY, with the lower CSeq, is then refused as out of order (RFC 3261 §12.2.2).
+      this.notifyRefer(from, status, () => {
+        const p = from.info.phase;
+        if (p.phase === 'confirmed' && p.localHold) {
+          this.dispatch(from, { type: 'user-resume' });
+        }
+      });
       return;
     }
+    this.notifyRefer(from, status);
     // RFC 5589 §6: the transferor ends its call now. One that does not is ended here, rather than
     // left on hold on the driver's screen.
     this.o.clock.setTimeout(() => {

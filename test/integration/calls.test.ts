@@ -583,21 +583,29 @@ describe('transfers asked for by the far end (REFER)', () => {
   const requests = (mark: number, ...starts: string[]): string[] =>
     kam.logSince(mark).filter((l) => starts.some((m) => l.includes(`REQ ${m}`)));
 
-  it('follows a blind transfer: calls the target, tells the transferor, and the target hears the cabin', async () => {
+  /** carphone calls bob, and bob transfers the call to `user`: the call carphone places for it. */
+  const bobTransfersTo = async (
+    user: string,
+  ): Promise<{ since: number; logFrom: number; bobEvents: number; bobCall: string; newCall: string }> => {
     const since = client.signals.length;
     const logFrom = kam.logMark();
     const bobEvents = bob.events.length;
-    const daveBefore = dave.receivedRecordings();
     const bobCall = await client.dial('/sip0', '2001');
     await client.waitForCallState(bobCall, 'active', 10_000, since);
-    await bob.command('transfer', `sip:2003@127.0.0.1:${kam.port}`);
+    await bob.command('transfer', `sip:${user}@127.0.0.1:${kam.port}`);
     const added = await client.waitForSignal(
       (s) => s.member === 'CallAdded' && s.args[0] !== bobCall,
       10_000,
       since,
     );
-    const [daveCall, props] = added.args as [string, Record<string, unknown>];
-    expect(props.LineIdentification).toBe('2003');
+    const [newCall, props] = added.args as [string, Record<string, unknown>];
+    expect(props.LineIdentification).toBe(user);
+    return { since, logFrom, bobEvents, bobCall, newCall };
+  };
+
+  it('follows a blind transfer: calls the target, tells the transferor, and the target hears the cabin', async () => {
+    const daveBefore = dave.receivedRecordings();
+    const { since, logFrom, bobEvents, bobCall, newCall: daveCall } = await bobTransfersTo('2003');
     await client.waitForCallState(daveCall, 'active', 10_000, since);
     // bob, told that the transfer worked, hangs up.
     const closed = await bob.waitForEvent('CALL_CLOSED', 10_000, bobEvents);
@@ -630,18 +638,7 @@ describe('transfers asked for by the far end (REFER)', () => {
   });
 
   it('tells the transferor when the transfer target cannot be reached, and resumes the call with it', async () => {
-    const since = client.signals.length;
-    const logFrom = kam.logMark();
-    const bobEvents = bob.events.length;
-    const bobCall = await client.dial('/sip0', '2001');
-    await client.waitForCallState(bobCall, 'active', 10_000, since);
-    await bob.command('transfer', `sip:2999@127.0.0.1:${kam.port}`);
-    const added = await client.waitForSignal(
-      (s) => s.member === 'CallAdded' && s.args[0] !== bobCall,
-      10_000,
-      since,
-    );
-    expect((added.args[1] as Record<string, unknown>).LineIdentification).toBe('2999');
+    const { logFrom, bobEvents } = await bobTransfersTo('2999');
     const failed = await bob.waitForEvent('TRANSFER_FAILED', 10_000, bobEvents);
     expect(failed.param).toBe('404 Not Found');
     // After the NOTIFY with the failure, a re-INVITE takes bob off hold (baresip 1.0 then hangs up

@@ -252,7 +252,8 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     }
   });
 
-  it('presents a waiting call, answers it holding the first, and swaps between the two calls', async () => {
+  /** bob called from the keypad and answering, then carol calling in: her call waiting. */
+  const callBobThenCarolCalls = async (): Promise<void> => {
     await tap('tab-keypad');
     for (const k of ['2', '0', '0', '1']) {
       await tap(`key-${k}`);
@@ -260,6 +261,10 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await tap('call');
     await hmi.page.waitForSelector('[data-testid=timer]');
     await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+  };
+
+  it('presents a waiting call, answers it holding the first, and swaps between the two calls', async () => {
+    await callBobThenCarolCalls();
     await hmi.page.waitForSelector('[data-testid=waiting]');
     expect(await text('waiting')).toMatch(/Call waiting: 2002/);
     await hmi.screenshot('waiting-1280x720-day');
@@ -298,13 +303,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   });
 
   it('merges a held and an active call into a conference shown as one call, and ends it with one tap', async () => {
-    await tap('tab-keypad');
-    for (const k of ['2', '0', '0', '1']) {
-      await tap(`key-${k}`);
-    }
-    await tap('call');
-    await hmi.page.waitForSelector('[data-testid=timer]');
-    await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+    await callBobThenCarolCalls();
     await tap('hold-and-answer');
     await hmi.page.waitForFunction(() =>
       /On hold: 2001/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),

@@ -220,6 +220,16 @@ describe('CallManager (oFono call rules)', () => {
 
 describe('CallManager multiparty calls (CreateMultiparty, PrivateChat, HangupMultiparty)', () => {
   const multiparty = (t: ReturnType<typeof setup>): string[] => t.manager.multipartyCalls().map((c) => c.id);
+  /** An active 'a' and a held 'b' joined, both active again, and what the driver was asked so far forgotten. */
+  const joinedPair = (): ReturnType<typeof setup> => {
+    const t = setup();
+    t.add('a', active);
+    t.add('b', held);
+    t.manager.createMultiparty();
+    t.change('b', active);
+    t.actions.length = 0;
+    return t;
+  };
 
   it('joins an active and a held call into one: the held one is resumed and both are mixed', () => {
     const t = setup();
@@ -289,12 +299,7 @@ describe('CallManager multiparty calls (CreateMultiparty, PrivateChat, HangupMul
   });
 
   it('ends the multiparty call when a private chat leaves one party on each side', () => {
-    const t = setup();
-    t.add('a', active);
-    t.add('b', held);
-    t.manager.createMultiparty();
-    t.change('b', active);
-    t.actions.length = 0;
+    const t = joinedPair();
     expect(t.manager.privateChat('a')).toEqual([]);
     expect(t.actions).toEqual(['user-hold b', 'mix []']);
     expect(multiparty(t)).toEqual([]);
@@ -311,12 +316,7 @@ describe('CallManager multiparty calls (CreateMultiparty, PrivateChat, HangupMul
   });
 
   it('leaves a party on its own as a plain call when the other one hangs up', () => {
-    const t = setup();
-    t.add('a', active);
-    t.add('b', held);
-    t.manager.createMultiparty();
-    t.change('b', active);
-    t.actions.length = 0;
+    const t = joinedPair();
     t.end('a');
     expect(t.actions).toEqual(['mix []']);
     expect(t.manager.get('b')?.props.Multiparty).toBe(false);
