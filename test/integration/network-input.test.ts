@@ -1,4 +1,4 @@
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readdirSync } from 'node:fs';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -203,12 +203,18 @@ const internalErrors = (peer: RawSipPeer): string[] =>
     .filter((m) => m.startLine.startsWith('SIP/2.0 500') && !m.startLine.endsWith('(CSeq out of order)'))
     .map((m) => m.text);
 
+/** A UDP socket on loopback standing for a far end's RTP port. */
+async function mediaSocket(): Promise<UdpSocket> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  return socket;
+}
+
 /** A call that still works: answered, and carphoned's RTP reaching the far end's media port. */
 async function checkCallWorks(peer: RawSipPeer, rand: Random): Promise<void> {
-  const media = createSocket('udp4');
+  const media = await mediaSocket();
   const packets: Buffer[] = [];
   media.on('message', (m) => packets.push(m));
-  await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
   try {
     const dialog = await answeredCall(peer, rand, media.address().port);
     await client.waitForCallState(dialog.path, 'active', 10_000);
@@ -251,8 +257,7 @@ describe('mutated input from the network', () => {
   it('handles mutated in-dialog requests and junk on its RTP port during answered calls, and then takes a call', async () => {
     const rand = seeded(SEED + 1);
     const peer = await RawSipPeer.open(target);
-    const media = createSocket('udp4');
-    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    const media = await mediaSocket();
     try {
       for (let round = 0; round < 8; round++) {
         const dialog = await answeredCall(peer, rand, media.address().port, round % 2 === 1);
@@ -325,8 +330,7 @@ describe('call deflection (VoiceCall.Deflect)', () => {
   it('answers the ringing INVITE 302 with the new number as Contact, and refuses to deflect an answered call', async () => {
     const rand = seeded(SEED + 10);
     const peer = await RawSipPeer.open(target);
-    const media = createSocket('udp4');
-    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    const media = await mediaSocket();
     try {
       const since = client.signals.length;
       peer.send(sipRequest(peer, rand, 'INVITE', { body: sdpOffer(40030, false) }));
@@ -357,8 +361,7 @@ describe('Transfer (explicit call transfer) with far ends that support Replaces'
     const rand = seeded(SEED + 11);
     const held = await RawSipPeer.open(target);
     const active = await RawSipPeer.open(target);
-    const media = createSocket('udp4');
-    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    const media = await mediaSocket();
     try {
       const since = client.signals.length;
       const a = await answeredCall(held, rand, media.address().port);
@@ -407,8 +410,7 @@ describe('an INVITE that replaces a call (RFC 3891, the target side of an attend
     const rand = seeded(SEED + 14);
     const first = await RawSipPeer.open(target);
     const second = await RawSipPeer.open(target);
-    const media = createSocket('udp4');
-    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    const media = await mediaSocket();
     try {
       const since = client.signals.length;
       const a = await answeredCall(first, rand, media.address().port);
@@ -490,8 +492,7 @@ describe('a transfer asked for by the far end (REFER)', () => {
     const rand = seeded(SEED + 13);
     const peer = await RawSipPeer.open(target);
     const busyTarget = await RawSipPeer.open(target, '486 Busy Here');
-    const media = createSocket('udp4');
-    await new Promise<void>((resolve) => media.bind(0, '127.0.0.1', () => resolve()));
+    const media = await mediaSocket();
     try {
       const dialog = await answeredCall(peer, rand, media.address().port);
       const refer = (referTo: string, d: Dialog | undefined = dialog): string =>
