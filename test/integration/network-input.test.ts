@@ -433,6 +433,11 @@ describe('an INVITE that replaces a call (RFC 3891, the target side of an attend
       expect((await answerTo(replacing('garbage'))).startLine).toBe(
         'SIP/2.0 400 Bad Request (malformed Replaces)',
       );
+      // early-only: the call is already answered, so it is not replaced (RFC 3891 §3).
+      const earlyOnly = await answerTo(
+        replacing(`${a.callId}@127.0.0.1;to-tag=${a.toTag};from-tag=${a.fromTag};early-only`),
+      );
+      expect(earlyOnly.startLine).toBe('SIP/2.0 486 Busy Here');
 
       const ok = await answerTo(replacing(`${a.callId}@127.0.0.1;to-tag=${a.toTag};from-tag=${a.fromTag}`));
       expect(ok.startLine).toBe('SIP/2.0 200 OK');
