@@ -14,6 +14,7 @@ import { SipStack, type StackOptions } from '../sip/stack.js';
 import { keyPairProblem } from '../core/tls-key-pair.js';
 import { listenAddress, type InterfaceTable } from './listen-address.js';
 import { UserAgent, type DialOptions } from '../sip/user-agent.js';
+import type { ReferTarget } from '../sip/refer.js';
 
 export const USER_AGENT = 'carphone/0.1';
 /** How long a line going down waits for the far ends to answer the requests that end its calls. */
@@ -175,9 +176,7 @@ export class Line {
     ua.events.on('dtmf', (id, digit) => this.manager.onTone(id, digit));
     ua.events.on('quality', (id, q) => this.manager.onQuality(id, q));
     ua.events.on('transfer', (id, target) => {
-      this.manager
-        .dial(lineIdentification(target.uri), target.uri, { transfer: { from: id, ...target } })
-        .catch((e: unknown) => ua.transferFailed(id, errorMessage(e)));
+      this.followTransfer(id, target).catch((e: unknown) => ua.transferFailed(id, errorMessage(e)));
     });
     this.manager.attach({
       dial: (uri, options = {}) => ua.dial(uri, { ...options, direct: uri === this.deps.echo?.uri }),
@@ -265,13 +264,7 @@ export class Line {
 
   async dial(number: string, options: Pick<DialOptions, 'hideIdentity'> = {}): Promise<CallRecord> {
     const target = parseDialString(number);
-    if (target.kind === 'uri' && isSipsUri(target.uri) && this.account.transport !== 'tls') {
-      // RFC 3261 §26.2.2: a sips: URI is reached over TLS on every hop, the first one too.
-      throw new CarphoneError('NOT_SUPPORTED', 'a sips: address needs a line over TLS (transport: tls)');
-    }
-    if (!this.poweredValue) {
-      throw new CarphoneError('NOT_AVAILABLE', 'the line is powered off');
-    }
+    this.requireLineFor(target.kind === 'uri' ? target.uri : '');
     if (this.emergencyDial && target.kind === 'digits' && EMERGENCY_NUMBERS.includes(target.number)) {
       return this.emergencyDial(number);
     }
@@ -279,6 +272,34 @@ export class Line {
     if (echo && target.kind === 'digits' && target.number === echo.number) {
       return this.manager.dial(number, echo.uri, options);
     }
+    return this.dialRegistered(number, targetUri(target, this.account.domain), options);
+  }
+
+  /** A call the far end of call `fromId` asked for (REFER): dialled by the same rules as Dial. */
+  private async followTransfer(fromId: string, target: ReferTarget): Promise<CallRecord> {
+    this.requireLineFor(target.uri);
+    return this.dialRegistered(lineIdentification(target.uri), target.uri, {
+      transfer: { from: fromId, ...target },
+    });
+  }
+
+  /** Whether this line can reach `uri` at all: powered, and over TLS for a sips: URI. */
+  private requireLineFor(uri: string): void {
+    if (isSipsUri(uri) && this.account.transport !== 'tls') {
+      // RFC 3261 §26.2.2: a sips: URI is reached over TLS on every hop, the first one too.
+      throw new CarphoneError('NOT_SUPPORTED', 'a sips: address needs a line over TLS (transport: tls)');
+    }
+    if (!this.poweredValue) {
+      throw new CarphoneError('NOT_AVAILABLE', 'the line is powered off');
+    }
+  }
+
+  /** Places a call through the registrar's network: only while registered, where there is one. */
+  private dialRegistered(
+    label: string,
+    uri: string,
+    options: Pick<DialOptions, 'hideIdentity' | 'transfer'>,
+  ): Promise<CallRecord> {
     const reg = this.registration;
     if (this.registrar && reg.status !== 'registered') {
       throw new CarphoneError(
@@ -286,7 +307,7 @@ export class Line {
         `not registered with ${this.account.registrar ?? 'the registrar'}: ${reg.reason || reg.status}`,
       );
     }
-    return this.manager.dial(number, targetUri(target, this.account.domain), options);
+    return this.manager.dial(label, uri, options);
   }
 }
 

@@ -519,6 +519,17 @@ describe('a transfer asked for by the far end (REFER)', () => {
       expect(await answerTo(refer('<sip:2003@127.0.0.1>', { ...dialog, callId: 'not-a-call' }))).toMatch(
         /^SIP\/2\.0 481 /,
       );
+      // A sips: target on this line over UDP is refused as a Dial of it would be: the transferor is
+      // told (503), and nothing is sent to the target.
+      const beforeSips = peer.received.length;
+      expect(await answerTo(refer(`<sips:2003@127.0.0.1:${busyTarget.port}>`))).toBe('SIP/2.0 202 Accepted');
+      const refused = await waitFor('the NOTIFY with the failure', () =>
+        peer.received
+          .slice(beforeSips)
+          .find((m) => m.startLine.startsWith('NOTIFY ') && m.body.includes(' 503 ')),
+      );
+      expect(refused.body).toBe('SIP/2.0 503 Service Unavailable\r\n');
+      expect(busyTarget.received).toEqual([]);
 
       const first = peer.received.length;
       expect(
