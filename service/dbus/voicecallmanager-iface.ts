@@ -18,8 +18,8 @@ export interface VoiceCallManagerModel {
   releaseAndSwap(): void;
   swapCalls(): void;
   sendTones(tones: string): Promise<void>;
-  /** These return the object paths of the calls in the multiparty call afterwards. */
   transfer(): Promise<void>;
+  /** These return the object paths of the calls in the multiparty call afterwards. */
   createMultiparty(): string[];
   hangupMultiparty(): void;
   privateChat(callPath: string): string[];

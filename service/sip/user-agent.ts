@@ -30,7 +30,7 @@ import { authorizationHeader, selectChallenge, type Credentials } from './digest
 import { isSipsUri, lineIdentification } from './dial-string.js';
 import { displayName, quotedDisplayName } from './header-text.js';
 import type { SipStack } from './stack.js';
-import { optionTags, SUPPORTED_METHODS } from './validate.js';
+import { optionTags, SUPPORTED_EXTENSIONS, SUPPORTED_METHODS } from './validate.js';
 import { parseReplaces, referTarget, sipfrag, type ReferTarget } from './refer.js';
 import { boundaryOf, buildMultipart, findBodyPart, MultipartError, parseMultipart } from './multipart.js';
 
@@ -350,7 +350,7 @@ export class UserAgent {
         contact: [{ uri: this.contactFor(call), params: {} }],
         'content-type': 'application/sdp',
         allow: SUPPORTED_METHODS.join(', '),
-        supported: 'replaces',
+        supported: SUPPORTED_EXTENSIONS.join(', '),
         'user-agent': this.o.userAgent,
         ...(call.hideIdentity ? { privacy: 'header;id' } : {}),
         ...(call.transfer?.referredBy ? { 'referred-by': `<${call.transfer.referredBy}>` } : {}),
@@ -654,7 +654,7 @@ export class UserAgent {
         contact: [{ uri: this.contactFor(call), params: {} }],
         'content-type': 'application/sdp',
         allow: SUPPORTED_METHODS.join(', '),
-        supported: 'replaces',
+        supported: SUPPORTED_EXTENSIONS.join(', '),
         ...(Array.isArray(rq.headers['record-route']) ? { 'record-route': rq.headers['record-route'] } : {}),
       },
       content: body,
@@ -1165,10 +1165,8 @@ export class UserAgent {
     }
     const call = this.calls.get(r.callId);
     const d = call?.dialog;
-    if (!call || d?.local.params.tag !== r.toTag || d.remote.params.tag !== r.fromTag) {
-      return 481;
-    }
-    if (call.info.phase.phase !== 'confirmed') {
+    const matches = d?.local.params.tag === r.toTag && d.remote.params.tag === r.fromTag;
+    if (!call || !matches || call.info.phase.phase !== 'confirmed') {
       return 481;
     }
     if (r.earlyOnly) {
