@@ -221,11 +221,15 @@ function heardThroughout(dir: string, nameHas: string, hz: number, seconds: numb
 
 /**
  * The floor under any Node.js media loop on this machine: Node.js processes that only run one 20 ms
- * timer, send one datagram per tick (to a listening port, as in a call) and receive 50 a second,
- * doing nothing with them: one with Node's socket (a wake-up per datagram), one reading native/udp's
- * socket at each tick (as calls do). Both at once, CPU per second measured as for the calls.
+ * clock, send one datagram per tick (to a listening port, as in a call) and receive 50 a second,
+ * doing nothing with them: one with Node's socket (a wake-up per datagram) and Node's timers, one
+ * reading native/udp's socket at each tick of Node's timers (as calls did until the media clock), one
+ * reading it at each tick of native/udp's clock (as calls do). All at once, CPU per second measured as
+ * for the calls.
  */
-export async function nodeEventLoopFloor(seconds = 10): Promise<{ dgram: number; polled: number }> {
+export async function nodeEventLoopFloor(
+  seconds = 10,
+): Promise<{ dgram: number; polled: number; clocked: number }> {
   const peer = createSocket('udp4');
   await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
   const peerPort = peer.address().port;
@@ -246,6 +250,12 @@ export async function nodeEventLoopFloor(seconds = 10): Promise<{ dgram: number;
       `const slots=new Uint8Array(2048*32);const meta=new Float64Array(128);` +
       `u.send(fd,new TextEncoder().encode('polled'),'127.0.0.1',${peerPort});` +
       every20ms(`u.send(fd,b,'127.0.0.1',${peerPort});u.receive(fd,slots,2048,meta)`),
+    clocked:
+      `const u=require(${JSON.stringify(addon)});const fd=u.open('127.0.0.1',0);const b=new Uint8Array(172);` +
+      `const slots=new Uint8Array(2048*32);const meta=new Float64Array(128);` +
+      `u.send(fd,new TextEncoder().encode('clocked'),'127.0.0.1',${peerPort});` +
+      `const c=u.clockOpen(()=>{u.send(fd,b,'127.0.0.1',${peerPort});u.receive(fd,slots,2048,meta)});` +
+      `u.clockStart(c,0,20);`,
   };
   const loops = Object.entries(programs).map(([name, code]) => ({
     name,
@@ -277,11 +287,11 @@ export async function nodeEventLoopFloor(seconds = 10): Promise<{ dgram: number;
     };
     tick();
     await sleep(2000);
-    const [dgram, polled] = await cpuOver(
+    const [dgram, polled, clocked] = await cpuOver(
       loops.map((l) => l.child.pid ?? 0),
       seconds * 1000,
     );
-    return { dgram: dgram ?? NaN, polled: polled ?? NaN };
+    return { dgram: dgram ?? NaN, polled: polled ?? NaN, clocked: clocked ?? NaN };
   } finally {
     clearTimeout(timer);
     loops.forEach((l) => l.child.kill());

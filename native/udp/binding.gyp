@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "carphone_udp",
-      "sources": ["udp_socket.c"],
+      "sources": ["udp_socket.c", "frame_clock.c"],
       "cflags": ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror"]
     },
     {

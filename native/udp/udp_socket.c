@@ -7,6 +7,8 @@
  * learns true arrival times, not the time of the tick that read them.
  */
 #define _GNU_SOURCE
+#include "frame_clock.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -254,6 +256,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, udp_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods);
+  frame_clock_define(env, exports);
   return exports;
 }
 

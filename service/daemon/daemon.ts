@@ -14,6 +14,7 @@ import { NullDevice } from '../media/devices/null-device.js';
 import { PulseDevice } from '../media/devices/pulse-device.js';
 import { RtpMediaFactory } from '../media/rtp-session.js';
 import { rtpSocketKind } from '../media/transport/rtp-socket.js';
+import { frameClockKind } from '../media/clock/frame-clock.js';
 import { OpusCodec } from '../media/codecs/opus-codec.js';
 import { Line } from './line.js';
 import { dirname, join } from 'node:path';
@@ -85,7 +86,7 @@ export async function startDaemon(
   if (config.accounts.some((a) => codecNames(a.codecs).includes('OPUS'))) {
     logger.info({ build: OpusCodec.encoderBuild }, 'Opus encoder');
   }
-  logger.info({ kind: rtpSocketKind() }, 'RTP sockets');
+  logger.info({ kind: rtpSocketKind(), clock: frameClockKind() }, 'RTP sockets');
   const { bus, address, privateDaemon } = await openBus(config.dbus.bus, logger);
   bus.on('error', (e: unknown) => logger.error({ err: errorMessage(e) }, 'D-Bus connection error'));
   // What has been started, undone last first by stop(), or at once when a later step of the start

@@ -2,7 +2,7 @@
  * The fixed header of a received RTP packet (RFC 3550 §5.1), read in place. rtp.js builds a packet
  * object per datagram (its constructor chain defines properties and makes DataViews), which in a
  * call's tick cost more than the rest of the packet's handling; a session keeps one of these and
- * re-reads it for each packet. rtp.js still builds what we send and parses RTCP.
+ * re-reads it for each packet. rtp.js parses RTCP, and checks these in the tests.
  */
 export class RtpHeaderReader {
   payloadType = 0;
@@ -54,6 +54,36 @@ export class RtpHeaderReader {
     this.payloadLength = end - offset;
     return true;
   }
+}
+
+/** The fixed header's length, as writeRtpHeader writes it: no CSRC, no extension, no padding. */
+export const RTP_HEADER_BYTES = 12;
+
+/**
+ * Writes an RTP fixed header (RFC 3550 §5.1; version 2, no CSRC, extension or padding) at the start of
+ * `out`, in place: rtp.js's serialize() makes DataViews and typed arrays for every packet, which the
+ * heap then has to collect, fifty times a second per call.
+ */
+export function writeRtpHeader(
+  out: Uint8Array,
+  marker: boolean,
+  payloadType: number,
+  sequenceNumber: number,
+  timestamp: number,
+  ssrc: number,
+): void {
+  out[0] = 0x80;
+  out[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
+  out[2] = (sequenceNumber >>> 8) & 0xff;
+  out[3] = sequenceNumber & 0xff;
+  out[4] = timestamp >>> 24;
+  out[5] = (timestamp >>> 16) & 0xff;
+  out[6] = (timestamp >>> 8) & 0xff;
+  out[7] = timestamp & 0xff;
+  out[8] = ssrc >>> 24;
+  out[9] = (ssrc >>> 16) & 0xff;
+  out[10] = (ssrc >>> 8) & 0xff;
+  out[11] = ssrc & 0xff;
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { Socket } from 'node:dgram';
-import { RtpPacket } from 'rtp.js/packets';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { MediaMode } from '../calls/call-machine.js';
@@ -11,13 +10,14 @@ import { Expansion } from './jitter/expansion.js';
 import { JitterBuffer, JitterBufferError, type JitterStats, type Playout } from './jitter/jitter-buffer.js';
 import { compressTwoFrames } from './jitter/time-scale.js';
 import { PcmQueue } from './pcm-queue.js';
-import { looksLikeRtcp, RtpHeaderReader } from './rtp-header.js';
+import { looksLikeRtcp, RTP_HEADER_BYTES, RtpHeaderReader, writeRtpHeader } from './rtp-header.js';
 import { SrtpContext, SrtpError } from './srtp/srtp-context.js';
-import type { AudioDevice, CallAudio } from './devices/audio-device.js';
+import { silent, type AudioDevice, type CallAudio } from './devices/audio-device.js';
 import type { MediaFactory, MediaSession, MediaStats } from './media-session.js';
 import { RtcpState, type CallQuality } from './rtcp/rtcp-state.js';
 import { defaultTiming, DTMF_KEYS, dtmfFrames, type DtmfFrame } from './rfc4733.js';
 import { openRtpSocket, type DatagramHandler, type RtpSocket } from './transport/rtp-socket.js';
+import { openFrameClock, type FrameClock } from './clock/frame-clock.js';
 import { bindDgram } from './transport/dgram-rtp-socket.js';
 import { PortInUseError } from './transport/port-in-use-error.js';
 import type { ConferenceRoom, ConferenceSeat } from './conference.js';
@@ -75,13 +75,16 @@ export interface RtpSessionOptions {
   codecs?: readonly CodecName[];
   /** How RTP ports are opened: native/udp where it is built (transport/rtp-socket.ts). */
   openRtpSocket?: (address: string, port: number) => Promise<RtpSocket>;
+  /** What paces a call's frames: the kernel's timer where native/udp is built (clock/frame-clock.ts). */
+  openFrameClock?: (onTick: () => void) => FrameClock;
 }
 
 /**
  * One call's audio over RTP (RFC 3550): Opus or G.711 between the call and an audio device, frames paced
- * by a drift-corrected timer, symmetric RTP (we send to where the peer's packets come from once they
- * do), RTCP reports and the call's quality beside it. Received RTP is taken at each tick, with the
- * times it arrived (transport/rtp-socket.ts), so a call wakes the process once per frame.
+ * by a clock that keeps to its schedule (clock/frame-clock.ts), symmetric RTP (we send to where the
+ * peer's packets come from once they do), RTCP reports and the call's quality beside it. Received RTP
+ * is taken at each tick, with the times it arrived (transport/rtp-socket.ts), so a call wakes the
+ * process once per frame.
  */
 export class RtpAudioSession implements MediaSession {
   private codec: AudioCodecSession | undefined;
@@ -94,7 +97,11 @@ export class RtpAudioSession implements MediaSession {
   private lastFrameAt: number | undefined;
   /** The next audio packet starts a talkspurt (RFC 3551 §4.1): the first, and the first after a pause. */
   private markNextAudio = true;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: FrameClock;
+  private clockRunning = false;
+  /** The period the clock was started with: a re-INVITE may change the ptime. */
+  private clockPeriodMs = 0;
+  /** When the tick running now, or the next one, is due (performance.now()'s ms). */
   private nextTickAt = 0;
   private readonly counters: MediaStats = {
     packetsSent: 0,
@@ -135,14 +142,12 @@ export class RtpAudioSession implements MediaSession {
   private readonly playout = new PcmQueue();
   private readonly expansion = new Expansion();
   private remoteSsrc: number | undefined;
-  /** One packet object re-filled for every frame we send (rtp.js would otherwise build one per frame). */
-  private readonly outgoing = new RtpPacket();
   /**
-   * What frames are serialised into when the socket copies on send (SRTP makes a copy of its own):
-   * two in turn, as rtp.js refuses to serialise a packet over the bytes it was last serialised into.
+   * What every frame we send is written into when the socket copies on send (SRTP makes a copy of its
+   * own), and the view of it last sent: a call's frames are mostly of one length.
    */
-  private readonly sendBuffers = [new ArrayBuffer(2048), new ArrayBuffer(2048)] as const;
-  private framesSerialised = 0;
+  private readonly sendBuffer = new Uint8Array(RTP_HEADER_BYTES + 1920);
+  private sendView = this.sendBuffer.subarray(0, 0);
   /** And one header reader for every packet we receive (rtp-header.ts says why not rtp.js). */
   private readonly incoming = new RtpHeaderReader();
 
@@ -154,6 +159,7 @@ export class RtpAudioSession implements MediaSession {
     private readonly options: RtpSessionOptions,
     private readonly opus: OpusCodec | undefined,
   ) {
+    this.clock = (options.openFrameClock ?? openFrameClock)(this.onTick);
     rtcpSocket.on('message', (msg, rinfo) => this.onRtcp(msg, { address: rinfo.address, port: rinfo.port }));
     rtcpSocket.on('error', (e) => logger.warn({ err: e.message }, 'rtcp socket error'));
     this.rtcp = new RtcpState(
@@ -457,12 +463,11 @@ export class RtpAudioSession implements MediaSession {
         .splice(0)
         .forEach((d) => d.reject(new Error('the call went on hold before the tones were sent')));
     }
-    if ((mode.send || mode.receive) && !this.timer) {
+    if ((mode.send || mode.receive) && !this.clockRunning) {
       this.nextTickAt = performance.now();
-      this.tick();
-    } else if (!mode.send && !mode.receive && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+      this.startClock();
+    } else if (!mode.send && !mode.receive && this.clockRunning) {
+      this.stopClock();
     }
   }
 
@@ -539,7 +544,7 @@ export class RtpAudioSession implements MediaSession {
    */
   private tick(): void {
     if (this.closed || (!this.mode.send && !this.mode.receive)) {
-      this.timer = undefined;
+      this.stopClock();
       return;
     }
     this.socket.receive(this.onDatagram);
@@ -559,13 +564,27 @@ export class RtpAudioSession implements MediaSession {
         this.frameFailed('play', e);
       }
     }
-    this.nextTickAt += this.negotiated?.ptime ?? 20;
-    const delay = Math.max(0, this.nextTickAt - performance.now());
-    this.timer = setTimeout(this.onTick, delay);
+    const period = this.negotiated?.ptime ?? 20;
+    this.nextTickAt += period;
+    if (period !== this.clockPeriodMs) {
+      this.startClock();
+    }
   }
 
-  /** One function for every tick's timer: the media path makes nothing per frame it can keep. */
+  /** The clock's one function for every tick: the media path makes nothing per frame it can keep. */
   private readonly onTick = (): void => this.tick();
+
+  /** Ticks from `nextTickAt` on, one frame apart. */
+  private startClock(): void {
+    this.clockPeriodMs = this.negotiated?.ptime ?? 20;
+    this.clock.start(this.nextTickAt, this.clockPeriodMs);
+    this.clockRunning = true;
+  }
+
+  private stopClock(): void {
+    this.clock.stop();
+    this.clockRunning = false;
+  }
 
   /** Logged once per call: a fault that hits one frame usually hits every frame after it. */
   private frameFailed(direction: 'send' | 'play', e: unknown): void {
@@ -628,28 +647,31 @@ export class RtpAudioSession implements MediaSession {
       timestamp = this.dtmfTimestamp;
       marker = dtmf.first;
     } else {
-      const cabin = this.muted ? new Int16Array(samples) : this.audio.source.read(samples);
+      const cabin = this.muted ? silent(samples) : this.audio.source.read(samples);
       payload = codec.encode(this.seat ? this.seat.mix(cabin) : cabin);
       marker = this.markNextAudio;
       this.markNextAudio = false;
     }
-    const packet = this.outgoing;
-    packet.setPayloadType(payloadType);
-    packet.setSequenceNumber(this.seq);
-    packet.setTimestamp(timestamp >>> 0);
-    packet.setSsrc(this.ssrc);
-    packet.setMarker(marker);
-    packet.setPayload(new DataView(payload.buffer, payload.byteOffset, payload.byteLength));
-    // A socket that may still hold the last frame gets each frame in a buffer of its own.
-    const reusable = this.socket.copiesOnSend || this.srtp !== undefined;
-    packet.serialize(reusable ? this.sendBuffers[this.framesSerialised++ & 1] : undefined);
-    const view = packet.getView();
+    const plain = this.packetFor(payload.byteLength);
+    writeRtpHeader(plain, marker, payloadType, this.seq, timestamp >>> 0, this.ssrc);
+    plain.set(payload, RTP_HEADER_BYTES);
     const target = this.latchedRemote ?? { address: n.remoteAddress, port: n.remotePort };
-    const plain = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     this.socket.send(this.srtp ? this.srtp.out.protectRtp(plain) : plain, target.port, target.address);
     this.seq = (this.seq + 1) & 0xffff;
     this.counters.packetsSent++;
     this.rtcp.onRtpSent(payload.byteLength);
+  }
+
+  /** Room for a packet with `payloadBytes` of payload; a socket that may still hold the last frame gets one of its own. */
+  private packetFor(payloadBytes: number): Uint8Array {
+    const length = RTP_HEADER_BYTES + payloadBytes;
+    if ((!this.socket.copiesOnSend && this.srtp === undefined) || length > this.sendBuffer.length) {
+      return new Uint8Array(length);
+    }
+    if (this.sendView.length !== length) {
+      this.sendView = this.sendBuffer.subarray(0, length);
+    }
+    return this.sendView;
   }
 
   /**
@@ -767,9 +789,8 @@ export class RtpAudioSession implements MediaSession {
     // Tones still queued will never go out: their SendTones must not wait forever.
     this.dtmfQueue = [];
     this.dtmfDone.splice(0).forEach((d) => d.reject(new Error('the call ended before the tones were sent')));
-    if (this.timer) {
-      clearTimeout(this.timer);
-    }
+    this.clock.close();
+    this.clockRunning = false;
     this.audio.sink.close();
     this.codec?.close();
     if (this.opus !== this.codec) {

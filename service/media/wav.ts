@@ -95,6 +95,7 @@ export function writeWav(path: string, audio: PcmAudio, channels: 1 | 2 = 1): vo
 export class WavWriter {
   private readonly fd: number;
   private readonly pending = Buffer.alloc(4000);
+  private readonly pendingSamples = new Int16Array(this.pending.buffer, this.pending.byteOffset, 2000);
   private pendingBytes = 0;
   private bytes = 0;
   private closed = false;
@@ -111,16 +112,18 @@ export class WavWriter {
     if (this.closed) {
       return;
     }
-    const b = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-    if (this.pendingBytes + b.length > this.pending.length) {
+    const length = samples.byteLength;
+    if (this.pendingBytes + length > this.pending.length) {
       this.flush();
     }
-    if (b.length > this.pending.length) {
-      writeSync(this.fd, b);
+    if (length > this.pending.length) {
+      writeSync(this.fd, samples);
     } else {
-      this.pendingBytes += b.copy(this.pending, this.pendingBytes);
+      // Copied as samples into a view made once: a Buffer made per frame is garbage per frame.
+      this.pendingSamples.set(samples, this.pendingBytes / 2);
+      this.pendingBytes += length;
     }
-    this.bytes += b.length;
+    this.bytes += length;
   }
 
   private flush(): void {

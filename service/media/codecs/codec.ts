@@ -6,6 +6,7 @@ export interface AudioCodecSession {
   readonly name: string;
   /** RTP clock rate (RFC 3551 / RFC 7587): 8000 for G.711, 48000 for Opus whatever its audio rate. */
   readonly clockRate: number;
+  /** The payload for a frame, valid until the next encode (a codec may reuse its buffer). */
   encode(pcm: Int16Array): Uint8Array;
   /** Decodes a payload into 8 kHz PCM; throws CodecError for one that cannot be decoded. */
   decode(payload: Uint8Array): Int16Array;

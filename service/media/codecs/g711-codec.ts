@@ -1,7 +1,7 @@
 import { fadingLevel, RecentAudio } from '../jitter/recent-audio.js';
 import { bestRepeat, repeatHistoryLength } from '../jitter/time-scale.js';
 import type { AudioCodecSession } from './codec.js';
-import { decodeG711, encodeG711 } from './g711.js';
+import { decodeG711, encodeG711Into } from './g711.js';
 
 /** Pitch periods from 15 ms down to 5 ms (67-200 Hz), as G.711 Appendix I searches. */
 const LONGEST_PERIOD = 120;
@@ -27,11 +27,16 @@ export class G711Codec implements AudioCodecSession {
   /** The pitch period repeated through the current loss, and how much of the loss has been played. */
   private period: number | undefined;
   private concealedSamples = 0;
+  /** What encode() returns, reused: a frame is sent before the next is encoded. */
+  private encoded = new Uint8Array(0);
 
   constructor(readonly name: 'PCMU' | 'PCMA') {}
 
   encode(pcm: Int16Array): Uint8Array {
-    return encodeG711(this.name, pcm);
+    if (this.encoded.length !== pcm.length) {
+      this.encoded = new Uint8Array(pcm.length);
+    }
+    return encodeG711Into(this.name, pcm, this.encoded);
   }
 
   decode(payload: Uint8Array): Int16Array {

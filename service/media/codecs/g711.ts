@@ -64,12 +64,16 @@ const ALAW_TABLE = Int16Array.from({ length: 256 }, (_, i) => alawToLinearSlow(i
 export type G711Law = 'PCMU' | 'PCMA';
 
 export function encodeG711(law: G711Law, pcm: Int16Array): Uint8Array {
-  const out = new Uint8Array(pcm.length);
+  return encodeG711Into(law, pcm, new Uint8Array(pcm.length));
+}
+
+/** Encodes into `out` (at least as long as `pcm`); returns the part of it written. */
+export function encodeG711Into(law: G711Law, pcm: Int16Array, out: Uint8Array): Uint8Array {
   const enc = law === 'PCMU' ? linearToMulaw : linearToAlaw;
   for (let i = 0; i < pcm.length; i++) {
     out[i] = enc(pcm[i] ?? 0);
   }
-  return out;
+  return out.length === pcm.length ? out : out.subarray(0, pcm.length);
 }
 
 export function decodeG711(law: G711Law, payload: Uint8Array): Int16Array {

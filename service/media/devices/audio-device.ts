@@ -3,7 +3,11 @@
  * throws loses that frame only: the session's clock goes on (RtpAudioSession counts it in framesFailed).
  */
 export interface AudioSource {
-  /** Returns exactly `count` samples; silence when there is nothing to play. */
+  /**
+   * Returns exactly `count` samples; silence when there is nothing to play. They are valid until the
+   * next read, and not to be changed: a source may hand out its own buffer, or a view of audio it plays
+   * again.
+   */
   read(count: number): Int16Array;
 }
 
@@ -22,5 +26,15 @@ export interface AudioDevice {
   openCall(callTag: string): CallAudio;
 }
 
-export const silence: AudioSource = { read: (count) => new Int16Array(count) };
+let zeros = new Int16Array(960);
+
+/** `count` samples of silence, shared: nobody may write into them (AudioSource.read). */
+export function silent(count: number): Int16Array {
+  if (zeros.length < count) {
+    zeros = new Int16Array(count);
+  }
+  return zeros.subarray(0, count);
+}
+
+export const silence: AudioSource = { read: silent };
 export const discard: AudioSink = { write: () => undefined, close: () => undefined };

@@ -74,9 +74,12 @@ function readPlayable(path: string): Int16Array {
 
 function loopingSource(samples: Int16Array): AudioSource {
   let pos = 0;
+  let out = new Int16Array(0);
   return {
     read(count) {
-      const out = new Int16Array(count);
+      if (out.length !== count) {
+        out = new Int16Array(count);
+      }
       for (let filled = 0; filled < count;) {
         const run = Math.min(count - filled, samples.length - pos);
         out.set(samples.subarray(pos, pos + run), filled);

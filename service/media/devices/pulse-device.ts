@@ -82,13 +82,17 @@ export class PulseDevice implements AudioDevice {
       () => closed,
       () => undefined,
     );
+    let out = new Int16Array(0);
     const source: AudioSource = {
       read(count) {
-        const out = new Int16Array(count);
+        if (out.length !== count) {
+          out = new Int16Array(count);
+        }
         const available = Math.min(count, Math.floor(captured.length / 2));
         for (let i = 0; i < available; i++) {
           out[i] = captured.readInt16LE(2 * i);
         }
+        out.fill(0, available);
         captured = captured.subarray(available * 2);
         return out;
       },

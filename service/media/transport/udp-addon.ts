@@ -2,7 +2,15 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { packageFile } from '../../core/package-files.js';
 
-/** native/udp (a Node addon in C): a UDP socket that only its caller reads, never the event loop. */
+/** A kernel timer of native/udp's, as JavaScript holds it. */
+export interface NativeClock {
+  readonly __nativeClock: unique symbol;
+}
+
+/**
+ * native/udp (a Node addon in C): a UDP socket that only its caller reads, never the event loop, and
+ * the media clock that reads it.
+ */
 export interface UdpAddon {
   /** A bound, non-blocking socket's descriptor; throws an Error whose code is the errno's name. */
   open(address: string, port: number): number;
@@ -16,12 +24,30 @@ export interface UdpAddon {
    */
   receive(fd: number, slots: Uint8Array, slotSize: number, meta: Float64Array): number;
   close(fd: number): void;
+  /** A stopped kernel timer that will call onTick with the number of frames come due since its last call. */
+  clockOpen(onTick: (frames: number) => void): NativeClock;
+  /** First tick firstInMs from now (0: at the event loop's next turn), then one every periodMs (1-1000). */
+  clockStart(clock: NativeClock, firstInMs: number, periodMs: number): void;
+  clockStop(clock: NativeClock): void;
+  /** Stops it for good; later calls with it throw, except clockClose. */
+  clockClose(clock: NativeClock): void;
 }
 
 /** Fields per datagram in `receive`'s meta array. */
 export const META_FIELDS = 4;
 
 const BUILT_ADDON = 'native/udp/build/Release/carphone_udp.node';
+const ADDON_FUNCTIONS: readonly (keyof UdpAddon)[] = [
+  'open',
+  'localPort',
+  'send',
+  'receive',
+  'close',
+  'clockOpen',
+  'clockStart',
+  'clockStop',
+  'clockClose',
+];
 
 let loaded: { addon: UdpAddon } | { reason: string } | undefined;
 
@@ -43,7 +69,14 @@ export function udpAddon(): { addon: UdpAddon } | { reason: string } {
     loaded = { reason: `${BUILT_ADDON} is not built (npm ci builds it with node-gyp)` };
   } else {
     try {
-      loaded = { addon: createRequire(import.meta.url)(path) as UdpAddon };
+      const addon = createRequire(import.meta.url)(path) as Record<string, unknown>;
+      const missing = ADDON_FUNCTIONS.filter((name) => typeof addon[name] !== 'function');
+      loaded =
+        missing.length === 0
+          ? { addon: addon as unknown as UdpAddon }
+          : {
+              reason: `${BUILT_ADDON} lacks ${missing.join(', ')}: built from older sources (npm ci rebuilds it)`,
+            };
     } catch (e) {
       loaded = { reason: `${BUILT_ADDON} did not load: ${e instanceof Error ? e.message : String(e)}` };
     }

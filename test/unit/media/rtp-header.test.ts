@@ -1,6 +1,11 @@
 import { RtpPacket } from 'rtp.js/packets';
 import { describe, expect, it } from 'vitest';
-import { looksLikeRtcp, RtpHeaderReader } from '../../../service/media/rtp-header.js';
+import {
+  looksLikeRtcp,
+  RTP_HEADER_BYTES,
+  RtpHeaderReader,
+  writeRtpHeader,
+} from '../../../service/media/rtp-header.js';
 
 /** A packet as rtp.js serialises it: the reader must agree with an independent writer. */
 function built(fill: (p: RtpPacket) => void): Uint8Array {
@@ -78,5 +83,43 @@ describe('RTP header reader', () => {
     expect(looksLikeRtcp(new Uint8Array([0x80, 0, 0, 1]))).toBe(false);
     expect(looksLikeRtcp(new Uint8Array([0x80, 200]))).toBe(false);
     expect(looksLikeRtcp(new Uint8Array([]))).toBe(false);
+  });
+});
+
+describe('RTP header writer', () => {
+  it.each([
+    ['the marker and the largest fields', true, 127, 0xffff, 0xffffffff, 0xffffffff],
+    ['no marker and the smallest fields', false, 0, 0, 0, 0],
+    ['fields whose octets all differ', true, 96, 0x1234, 0xfedcba98, 0x89abcdef],
+  ])('writes a header with %s that rtp.js reads back field for field', (_name, marker, pt, seq, ts, ssrc) => {
+    const d = new Uint8Array(RTP_HEADER_BYTES + payload.length).fill(0x55);
+    writeRtpHeader(d, marker, pt, seq, ts, ssrc);
+    d.set(payload, RTP_HEADER_BYTES);
+    const p = new RtpPacket(new DataView(d.buffer, d.byteOffset, d.byteLength));
+    expect({
+      version: d[0]! >> 6,
+      m: p.getMarker(),
+      pt: p.getPayloadType(),
+      seq: p.getSequenceNumber(),
+      ts: p.getTimestamp(),
+      ssrc: p.getSsrc(),
+      csrcs: p.getCsrcs(),
+      padding: p.getPadding(),
+      extensions: p.getExtensions().size,
+      payload: Array.from(
+        new Uint8Array(p.getPayload().buffer, p.getPayload().byteOffset, p.getPayload().byteLength),
+      ),
+    }).toEqual({
+      version: 2,
+      m: marker,
+      pt,
+      seq,
+      ts,
+      ssrc,
+      csrcs: [],
+      padding: 0,
+      extensions: 0,
+      payload: Array.from(payload),
+    });
   });
 });

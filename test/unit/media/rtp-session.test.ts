@@ -5,6 +5,7 @@ import type { AudioDevice } from '../../../service/media/devices/audio-device.js
 import type { MediaSession } from '../../../service/media/media-session.js';
 import { RtpMediaFactory, type RtpSessionOptions } from '../../../service/media/rtp-session.js';
 import { DgramRtpSocket } from '../../../service/media/transport/dgram-rtp-socket.js';
+import { TimerFrameClock } from '../../../service/media/clock/timer-frame-clock.js';
 import { RtpHeaderReader } from '../../../service/media/rtp-header.js';
 import { G711Codec } from '../../../service/media/codecs/g711-codec.js';
 import { OpusCodec } from '../../../service/media/codecs/opus-codec.js';
@@ -52,21 +53,20 @@ interface HeardPacket {
   payload: Uint8Array;
 }
 
+/** How a session's datagrams and frames are carried: native/udp's socket and clock unless given. */
+type Transport = Pick<RtpSessionOptions, 'openRtpSocket' | 'openFrameClock'>;
+
 describe('RTP session', () => {
   const sessions: MediaSession[] = [];
   afterEach(() => sessions.splice(0).forEach((s) => s.setMode('stop')));
 
   /** A session on loopback, registered to be stopped after the test. */
-  async function open(
-    device: AudioDevice,
-    tag: string,
-    openRtpSocket?: RtpSessionOptions['openRtpSocket'],
-  ): Promise<MediaSession> {
+  async function open(device: AudioDevice, tag: string, transport: Transport = {}): Promise<MediaSession> {
     const options: RtpSessionOptions = {
       rtcpIntervalMs: 60_000,
       cname: 'test',
       codecs: ['OPUS', 'PCMU'],
-      ...(openRtpSocket ? { openRtpSocket } : {}),
+      ...transport,
     };
     const session = await new RtpMediaFactory(
       '127.0.0.1',
@@ -94,10 +94,10 @@ describe('RTP session', () => {
     codec: AudioCodec,
     a: { device: AudioDevice; ptime: number },
     b: { device: AudioDevice; ptime: number },
-    openRtpSocket?: RtpSessionOptions['openRtpSocket'],
+    transport: Transport = {},
   ): Promise<[MediaSession, MediaSession]> {
-    const sa = await open(a.device, 'a', openRtpSocket);
-    const sb = await open(b.device, 'b', openRtpSocket);
+    const sa = await open(a.device, 'a', transport);
+    const sb = await open(b.device, 'b', transport);
     sa.configure(towards(sb.localPort, codec, a.ptime));
     sb.configure(towards(sa.localPort, codec, b.ptime));
     return [sa, sb];
@@ -123,11 +123,12 @@ describe('RTP session', () => {
   });
 
   it.each([PCMU, OPUS])(
-    "plays a far end's %s tone through Node's own sockets, where native/udp is not built",
+    "plays a far end's %s tone through Node's own sockets and timers, where native/udp is not built",
     async (codec) => {
-      const { heard, concealed } = await listen(codec, 20, (address, port) =>
-        DgramRtpSocket.open(address, port),
-      );
+      const { heard, concealed } = await listen(codec, 20, {
+        openRtpSocket: (address, port) => DgramRtpSocket.open(address, port),
+        openFrameClock: (onTick) => new TimerFrameClock(onTick),
+      });
       expect(concealed).toBe(0);
       expect(heard.length).toBeGreaterThan(0.85 * 16000);
       const last = heard.subarray(heard.length - 8000);
@@ -424,14 +425,14 @@ describe('RTP session', () => {
   async function listen(
     codec: AudioCodec,
     farPtime: number,
-    openRtpSocket?: RtpSessionOptions['openRtpSocket'],
+    transport: Transport = {},
   ): Promise<{ heard: Int16Array; concealed: number | undefined }> {
     const ear = testDevice();
     const [far, near] = await pair(
       codec,
       { device: testDevice(), ptime: farPtime },
       { device: ear, ptime: 20 },
-      openRtpSocket,
+      transport,
     );
     far.setMode({ send: true, receive: false });
     // Two sessions of one process started together tick in the same timer pass, and which goes first
