@@ -464,7 +464,11 @@ export class RtpAudioSession implements MediaSession {
         .forEach((d) => d.reject(new Error('the call went on hold before the tones were sent')));
     }
     if ((mode.send || mode.receive) && !this.clockRunning) {
-      this.nextTickAt = performance.now();
+      // Half a frame from now: a far end that starts sending when the call is answered, as most do,
+      // starts when we do, and its packets would reach us just at our ticks, each one either side of
+      // a tick by its own timer's jitter, and so either in time or a frame late. Half a frame on, they
+      // arrive mid-frame.
+      this.nextTickAt = performance.now() + (this.negotiated?.ptime ?? 20) / 2;
       this.startClock();
     } else if (!mode.send && !mode.receive && this.clockRunning) {
       this.stopClock();
