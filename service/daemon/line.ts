@@ -256,12 +256,20 @@ export class Line {
     this.registrar?.wokeUp();
   }
 
-  /** Dial as oFono's VoiceCallManager.Dial: validates, resolves the target, applies call rules. */
-  /** oFono's Deflect: the ringing call `id` is answered 302 with `number` as where to call instead. */
+  /**
+   * oFono's Deflect: the ringing call `id` is answered 302 with `number` as where to call instead. Never
+   * to an emergency number: the caller's phone would call the emergency services because the driver
+   * chose not to answer, with nobody in the car who knows why.
+   */
   deflect(id: string, number: string): void {
-    this.manager.deflect(id, targetUri(parseDialString(number), this.account.domain));
+    const uri = targetUri(parseDialString(number), this.account.domain);
+    if (EMERGENCY_NUMBERS.includes(lineIdentification(uri))) {
+      throw new CarphoneError('NOT_ALLOWED', `a call is not deflected to an emergency number (${number})`);
+    }
+    this.manager.deflect(id, uri);
   }
 
+  /** Dial as oFono's VoiceCallManager.Dial: validates, resolves the target, applies call rules. */
   async dial(number: string, options: Pick<DialOptions, 'hideIdentity'> = {}): Promise<CallRecord> {
     const target = parseDialString(number);
     this.requireLineFor(target.kind === 'uri' ? target.uri : '');

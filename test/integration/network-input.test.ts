@@ -327,7 +327,7 @@ describe('mutated input from the network', () => {
 });
 
 describe('call deflection (VoiceCall.Deflect)', () => {
-  it('answers the ringing INVITE 302 with the new number as Contact, and refuses to deflect an answered call', async () => {
+  it('answers the ringing INVITE 302 with the new number as Contact, and refuses to deflect to an emergency number or an answered call', async () => {
     const rand = seeded(SEED + 10);
     const peer = await RawSipPeer.open(target);
     const media = await mediaSocket();
@@ -336,6 +336,12 @@ describe('call deflection (VoiceCall.Deflect)', () => {
       peer.send(sipRequest(peer, rand, 'INVITE', { body: sdpOffer(40030, false) }));
       const added = await client.waitForSignal((s) => s.member === 'CallAdded', 5000, since);
       const [path] = added.args as [string];
+      // Never to the emergency services, as digits or as a URI: the call stays ringing here.
+      for (const emergency of ['112', 'sip:911@127.0.0.1']) {
+        await expect(
+          client.call(path, 'org.ofono.VoiceCall', 'Deflect', 's', [emergency]),
+        ).rejects.toMatchObject({ type: 'org.ofono.Error.NotAllowed' });
+      }
       await client.call(path, 'org.ofono.VoiceCall', 'Deflect', 's', ['+4930123456']);
       const moved = await waitFor('the 302', () =>
         peer.received.find((m) => m.startLine.startsWith('SIP/2.0 3')),
