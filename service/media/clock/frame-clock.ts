@@ -7,8 +7,6 @@ import { TimerFrameClock } from './timer-frame-clock.js';
  * frame that came due while the process was held up is still ticked, late, in a row with the others.
  */
 export interface FrameClock {
-  /** 'kernel': a timerfd of native/udp's; 'timer': Node's setTimeout, where native/udp is not built. */
-  readonly kind: 'kernel' | 'timer';
   /**
    * Ticks at `firstAt` (performance.now()'s milliseconds; a time already past: at the event loop's
    * next turn, never from within this call), then every `periodMs`. Replaces any earlier schedule.

@@ -6,7 +6,6 @@ import type { FrameClock } from './frame-clock.js';
  * wake-up reports every frame come due, with none of the garbage Node's timers make per expiry.
  */
 export class KernelFrameClock implements FrameClock {
-  readonly kind = 'kernel';
   private readonly handle: NativeClock;
   /** Changed by every start and stop: frames reported under an older schedule are not ticked. */
   private schedule = 0;

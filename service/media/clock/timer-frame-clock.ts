@@ -2,7 +2,6 @@ import type { FrameClock } from './frame-clock.js';
 
 /** Node's setTimeout, re-armed for each frame at the schedule's next time, so that its lateness never adds up. */
 export class TimerFrameClock implements FrameClock {
-  readonly kind = 'timer';
   private timer: NodeJS.Timeout | undefined;
   private nextAt = 0;
   private periodMs = 20;
