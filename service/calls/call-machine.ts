@@ -18,7 +18,15 @@ export type CallPhase =
   | { phase: 'dialing' }
   | { phase: 'alerting'; earlyMedia: boolean }
   | { phase: 'incoming'; waiting: boolean }
-  | { phase: 'confirmed'; localHold: boolean; remoteHold: boolean; pending: 'hold' | 'resume' | null }
+  | {
+      phase: 'confirmed';
+      localHold: boolean;
+      remoteHold: boolean;
+      /** Our re-INVITE on its way: one at a time (RFC 3261 §14.1). */
+      pending: 'hold' | 'resume' | 'refresh' | null;
+      /** A hold or resume asked for while a session refresh was on its way: sent once it is done. */
+      queued: 'hold' | 'resume' | null;
+    }
   | {
       phase: 'ended';
       reason: DisconnectReason;
@@ -45,7 +53,11 @@ export type CallEvent =
   | { type: 'reinvite-result'; status: number }
   | { type: 'ack-timeout' }
   /** No RTP for the media timeout in an active call: the network dropped it. */
-  | { type: 'media-timeout' };
+  | { type: 'media-timeout' }
+  /** Our session timer (RFC 4028) wants a refresh, and the far end takes none but a re-INVITE. */
+  | { type: 'session-refresh-due' }
+  /** The far end was to refresh the session and has not (RFC 4028 §10). */
+  | { type: 'session-expired' };
 
 export type MediaMode = { send: boolean; receive: boolean } | 'stop';
 
@@ -158,7 +170,7 @@ function outgoingEarly(p: Extract<CallPhase, { phase: 'dialing' | 'alerting' }>,
     }
     case 'final-success':
       return [
-        { phase: 'confirmed', localHold: false, remoteHold: false, pending: null },
+        { phase: 'confirmed', localHold: false, remoteHold: false, pending: null, queued: null },
         [{ type: 'send-ack' }, { type: 'media', mode: mediaMode(false, false) }, { type: 'changed' }],
       ];
     case 'final-failure':
@@ -180,6 +192,8 @@ function outgoingEarly(p: Extract<CallPhase, { phase: 'dialing' | 'alerting' }>,
     case 'reinvite-result':
     case 'ack-timeout':
     case 'media-timeout':
+    case 'session-refresh-due':
+    case 'session-expired':
       return [p, []];
     case 'remote-bye':
       return ended('remote', []);
@@ -192,7 +206,7 @@ function incoming(p: Extract<CallPhase, { phase: 'incoming' }>, e: CallEvent): S
   switch (e.type) {
     case 'user-answer':
       return [
-        { phase: 'confirmed', localHold: false, remoteHold: false, pending: null },
+        { phase: 'confirmed', localHold: false, remoteHold: false, pending: null, queued: null },
         [{ type: 'accept' }, { type: 'media', mode: mediaMode(false, false) }, { type: 'changed' }],
       ];
     case 'user-hangup':
@@ -217,6 +231,8 @@ function incoming(p: Extract<CallPhase, { phase: 'incoming' }>, e: CallEvent): S
     case 'reinvite-result':
     case 'ack-timeout':
     case 'media-timeout':
+    case 'session-refresh-due':
+    case 'session-expired':
       return [p, []];
     default:
       return assertNever(e);
@@ -231,42 +247,52 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
       return ended('remote', []);
     case 'ack-timeout':
     case 'media-timeout':
+    case 'session-expired':
       return ended('network', [{ type: 'send-bye' }]);
     case 'final-success':
       // A retransmitted 2xx: our ACK was lost, send it again.
       return [p, [{ type: 'send-ack' }]];
     case 'user-hold':
-      if (p.localHold || p.pending) {
+    case 'user-resume': {
+      const hold = e.type === 'user-hold';
+      if (p.pending === 'refresh') {
+        return [{ ...p, queued: hold === p.localHold ? null : hold ? 'hold' : 'resume' }, []];
+      }
+      if (p.localHold === hold || p.pending) {
+        return [p, []];
+      }
+      return holdReinvite(p, hold);
+    }
+    case 'session-refresh-due':
+      // A hold or resume on its way refreshes the session as well.
+      if (p.pending) {
         return [p, []];
       }
       return [
-        { ...p, pending: 'hold' },
-        [{ type: 'send-reinvite', direction: wantedDirection(true, p.remoteHold) }],
-      ];
-    case 'user-resume':
-      if (!p.localHold || p.pending) {
-        return [p, []];
-      }
-      return [
-        { ...p, pending: 'resume' },
-        [{ type: 'send-reinvite', direction: wantedDirection(false, p.remoteHold) }],
+        { ...p, pending: 'refresh' },
+        [{ type: 'send-reinvite', direction: wantedDirection(p.localHold, p.remoteHold) }],
       ];
     case 'reinvite-result': {
       if (!p.pending) {
         return [p, []];
       }
-      if (e.status >= 200 && e.status < 300) {
-        const localHold = p.pending === 'hold';
-        return [
-          { ...p, localHold, pending: null },
-          [{ type: 'media', mode: mediaMode(localHold, p.remoteHold) }, { type: 'changed' }],
-        ];
-      }
       if (e.status === 481 || e.status === 408) {
         // The dialog is gone at the far end (RFC 3261 §14.1).
         return ended('network', [{ type: 'send-bye' }], e.status);
       }
-      return [{ ...p, pending: null }, [{ type: 'changed' }]];
+      const succeeded = e.status >= 200 && e.status < 300;
+      if (p.pending === 'refresh') {
+        const done: Extract<CallPhase, { phase: 'confirmed' }> = { ...p, pending: null, queued: null };
+        return p.queued ? holdReinvite(done, p.queued === 'hold') : [done, []];
+      }
+      if (succeeded) {
+        const localHold = p.pending === 'hold';
+        return [
+          { ...p, localHold, pending: null, queued: null },
+          [{ type: 'media', mode: mediaMode(localHold, p.remoteHold) }, { type: 'changed' }],
+        ];
+      }
+      return [{ ...p, pending: null, queued: null }, [{ type: 'changed' }]];
     }
     case 'remote-reoffer': {
       const remoteHold = e.direction === 'sendonly' || e.direction === 'inactive';
@@ -288,6 +314,13 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
     default:
       return assertNever(e);
   }
+}
+
+function holdReinvite(p: Extract<CallPhase, { phase: 'confirmed' }>, hold: boolean): Step {
+  return [
+    { ...p, pending: hold ? 'hold' : 'resume' },
+    [{ type: 'send-reinvite', direction: wantedDirection(hold, p.remoteHold) }],
+  ];
 }
 
 function afterEnd(p: Extract<CallPhase, { phase: 'ended' }>, e: CallEvent): Step {

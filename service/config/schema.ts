@@ -113,6 +113,19 @@ export const accountSchema = z.strictObject({
   expires: z.number().int().min(10, 'must be at least 10 seconds').max(86400).default(600),
   /** A call that receives no RTP this long (while not on hold) is ended as dropped; 0 turns it off. */
   mediaTimeoutSeconds: z.number().min(0).max(600).default(20),
+  /**
+   * Session timers (RFC 4028): our INVITEs ask for `expiresSeconds`; a call the far end or a proxy asks
+   * a timer of is refreshed (or, where the far end refreshes, ended when it stops) accordingly.
+   * `minSeconds` is the shortest interval taken (RFC 4028's Min-SE, 90 s by the RFC; less for tests).
+   */
+  sessionTimer: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      expiresSeconds: z.number().int().min(1).max(86400).default(1800),
+      minSeconds: z.number().int().min(1).max(86400).default(90),
+    })
+    .refine((t) => t.minSeconds <= t.expiresSeconds, 'minSeconds must not be more than expiresSeconds')
+    .default({ enabled: true, expiresSeconds: 1800, minSeconds: 90 }),
   /** Audio codecs to offer and accept, most wanted first. */
   codecs: z
     .array(z.enum(['opus', 'pcmu', 'pcma']))

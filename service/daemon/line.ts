@@ -166,6 +166,7 @@ export class Line {
       codecs: codecNames(a.codecs),
       srtp: a.srtp,
       ...(a.mediaAddress ? { mediaAddress: a.mediaAddress } : {}),
+      ...(a.sessionTimer.enabled ? { sessionTimer: a.sessionTimer } : {}),
     });
     const ua = this.ua;
     ua.setAudio(this.volumeValue.Muted, this.volumeValue.SpeakerVolume);

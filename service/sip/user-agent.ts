@@ -31,6 +31,18 @@ import { isSipsUri, lineIdentification } from './dial-string.js';
 import { displayName, quotedDisplayName } from './header-text.js';
 import type { SipStack } from './stack.js';
 import { optionTags, SUPPORTED_EXTENSIONS, SUPPORTED_METHODS } from './validate.js';
+import {
+  askAfter422,
+  decideForRequest,
+  initialAsk,
+  requestHeaders,
+  timerAfterResponse,
+  timerDeadlineMs,
+  type ServerDecision,
+  type SessionAsk,
+  type SessionTimer,
+  type SessionTimerPolicy,
+} from './session-timer.js';
 import { parseReplaces, referTarget, sipfrag, type ReferTarget } from './refer.js';
 import { boundaryOf, buildMultipart, findBodyPart, MultipartError, parseMultipart } from './multipart.js';
 
@@ -138,6 +150,16 @@ interface Call {
   handingOver?: { with: string };
   /** The far end said it supports Replaces (RFC 3891) in its INVITE or its answer. */
   replacesSupported?: boolean;
+  /** The far end allows UPDATE (RFC 3311): our session refreshes go as UPDATEs, not re-INVITEs. */
+  updateAllowed?: boolean;
+  /** The challenge our INVITE last answered: a resent INVITE (after a 422) answers it again. */
+  challenge?: sip.Response;
+  /** What our initial INVITE asks of the session timer (RFC 4028). */
+  sessionAsk?: SessionAsk;
+  /** The session timer the 2xx to the far end's INVITE, re-INVITE or UPDATE sets up, if sent. */
+  answerTimer?: Extract<ServerDecision, { type: 'accept' }>;
+  sessionTimer?: SessionTimer;
+  sessionTimerHandle?: TimerHandle;
 }
 
 export interface UserAgentOptions {
@@ -162,6 +184,8 @@ export interface UserAgentOptions {
   srtp?: 'off' | 'optional' | 'mandatory';
   /** The address put in SDP when peers must reach the media elsewhere (a static NAT mapping). */
   mediaAddress?: string;
+  /** Session timers (RFC 4028): asked for and taken part in when given, neither otherwise. */
+  sessionTimer?: SessionTimerPolicy;
 }
 
 /**
@@ -196,6 +220,13 @@ export class UserAgent {
   /** The Contact for a call's messages: sips: in a dialog begun with a sips: URI (RFC 3261 §8.1.1.8). */
   private contactFor(call: Call): string {
     return this.o.stack.contactUri(this.contactUser, call.dialog.secure);
+  }
+
+  /** The option tags we put in Supported: session timers only where the line takes part in them. */
+  private get extensions(): string {
+    return (
+      this.o.sessionTimer ? SUPPORTED_EXTENSIONS : SUPPORTED_EXTENSIONS.filter((t) => t !== 'timer')
+    ).join(', ');
   }
 
   /** Microphone mute and playback volume for every call, now and later (oFono's CallVolume). */
@@ -284,6 +315,7 @@ export class UserAgent {
       ...(options.emergency ? { emergency: options.emergency } : {}),
       ...(options.hideIdentity ? { hideIdentity: true } : {}),
       ...(options.transfer ? { transfer: this.transferFrom(options.transfer) } : {}),
+      ...(this.o.sessionTimer ? { sessionAsk: initialAsk(this.o.sessionTimer) } : {}),
     };
     media.onDtmf((digit) => this.events.emit('dtmf', call.info.id, digit));
     this.calls.set(callId, call);
@@ -350,7 +382,8 @@ export class UserAgent {
         contact: [{ uri: this.contactFor(call), params: {} }],
         'content-type': 'application/sdp',
         allow: SUPPORTED_METHODS.join(', '),
-        supported: SUPPORTED_EXTENSIONS.join(', '),
+        supported: this.extensions,
+        ...requestHeaders(call.sessionAsk, undefined),
         'user-agent': this.o.userAgent,
         ...(call.hideIdentity ? { privacy: 'header;id' } : {}),
         ...(call.transfer?.referredBy ? { 'referred-by': `<${call.transfer.referredBy}>` } : {}),
@@ -362,6 +395,7 @@ export class UserAgent {
       this.makeEcallInvite(rq, call.emergency, call.dialog.callId);
     }
     if (auth) {
+      call.challenge = auth;
       this.authorize(rq, auth);
     }
     call.invite = rq;
@@ -493,6 +527,19 @@ export class UserAgent {
         return;
       }
     }
+    if (rs.status === 422 && call.sessionAsk && call.info.phase.phase !== 'ended') {
+      const ask = askAfter422(rs.headers, call.sessionAsk);
+      if (ask) {
+        this.o.logger.info(
+          { call: call.info.id, seconds: ask.seconds },
+          'session interval too small: asking again',
+        );
+        call.sessionAsk = ask;
+        call.dialog.localSeq++;
+        this.sendInvite(call, call.challenge);
+        return;
+      }
+    }
     let earlyMedia = false;
     const contentType = String(rs.headers['content-type'] ?? '');
     const answerSdp = safeBodyPart(contentType, rs.content, 'application/sdp');
@@ -514,6 +561,10 @@ export class UserAgent {
       this.dispatch(call, { type: 'provisional', status: rs.status, earlyMedia });
     } else if (rs.status < 300) {
       call.replacesSupported = optionTags(rs.headers.supported).includes('replaces');
+      call.updateAllowed = allowsUpdate(rs.headers.allow);
+      if (this.o.sessionTimer && call.info.phase.phase !== 'confirmed') {
+        this.setSessionTimer(call, timerAfterResponse(rs.headers, undefined, true));
+      }
       this.dispatch(call, { type: 'final-success' });
       // A PSAP's answer may carry a control block (RFC 8147 §9): the MSD's acknowledgement.
       const control = controlPart(contentType, rs.content, rs.headers['content-id']);
@@ -597,6 +648,7 @@ export class UserAgent {
         break;
       case 'ended':
         this.stopRetransmit(call);
+        this.setSessionTimer(call, undefined);
         // Keep the ended call reachable for the life of a transaction (64·T1): a CANCELled INVITE can
         // still see a late 2xx to ACK and BYE, and a retransmitted BYE still deserves its 200.
         this.o.clock.setTimeout(() => {
@@ -629,6 +681,9 @@ export class UserAgent {
     if (!rq) {
       return;
     }
+    // Decided when the request came; it runs only if the request is accepted.
+    const answerTimer = call.answerTimer;
+    call.answerTimer = undefined;
     let body: string;
     try {
       const { answer, negotiated } = answerOffer(
@@ -649,17 +704,30 @@ export class UserAgent {
       this.respondInvite(call, 488, 'Not Acceptable Here');
       return;
     }
+    const isInvite = rq.method === 'INVITE';
     const rs = sip.makeResponse(rq, 200, 'OK', {
       headers: {
         contact: [{ uri: this.contactFor(call), params: {} }],
         'content-type': 'application/sdp',
         allow: SUPPORTED_METHODS.join(', '),
-        supported: SUPPORTED_EXTENSIONS.join(', '),
-        ...(Array.isArray(rq.headers['record-route']) ? { 'record-route': rq.headers['record-route'] } : {}),
+        supported: this.extensions,
+        ...answerTimer?.headers,
+        ...(isInvite && Array.isArray(rq.headers['record-route'])
+          ? { 'record-route': rq.headers['record-route'] }
+          : {}),
       },
       content: body,
     });
     rs.headers.to = call.dialog.local;
+    if (answerTimer) {
+      this.setSessionTimer(call, answerTimer.timer);
+    }
+    if (!isInvite) {
+      // An offer in an UPDATE (RFC 3311): its answer goes in a final response of a non-INVITE
+      // transaction, which the transaction layer resends as the request is resent; no ACK follows.
+      this.o.stack.respond(rs);
+      return;
+    }
     this.stopRetransmit(call);
     const send = (interval: number): void => {
       this.o.stack.respond(rs);
@@ -756,10 +824,93 @@ export class UserAgent {
           call.pendingReinvite = rq;
           this.sendAck(call);
           call.pendingReinvite = undefined;
+          if (this.o.sessionTimer) {
+            this.setSessionTimer(call, timerAfterResponse(rs.headers, call.sessionTimer, false));
+          }
         }
         this.dispatch(call, { type: 'reinvite-result', status: rs.status });
       },
       offer,
+      { supported: this.extensions, ...requestHeaders(undefined, call.sessionTimer) },
+    );
+  }
+
+  /** Runs a call's session timer from now on (none: stops it). */
+  private setSessionTimer(call: Call, timer: SessionTimer | undefined): void {
+    this.o.clock.clearTimeout(call.sessionTimerHandle);
+    call.sessionTimerHandle = undefined;
+    const before = call.sessionTimer;
+    call.sessionTimer = timer;
+    if (timer) {
+      if (before?.seconds !== timer.seconds || before.weRefresh !== timer.weRefresh) {
+        this.o.logger.info(
+          { call: call.info.id, seconds: timer.seconds, refresher: timer.weRefresh ? 'us' : 'far end' },
+          'session timer',
+        );
+      }
+      call.sessionTimerHandle = this.o.clock.setTimeout(
+        () => this.onSessionTimer(call),
+        timerDeadlineMs(timer),
+      );
+    }
+  }
+
+  /**
+   * The session timer is due: the refresher refreshes (an UPDATE where the far end allows one, a
+   * re-INVITE otherwise); the other side ends a call that was not refreshed in time (RFC 4028 §10).
+   */
+  private onSessionTimer(call: Call): void {
+    const timer = call.sessionTimer;
+    call.sessionTimerHandle = undefined;
+    if (!timer || call.info.phase.phase !== 'confirmed') {
+      return;
+    }
+    if (!timer.weRefresh) {
+      this.o.logger.warn(
+        { call: call.info.id, seconds: timer.seconds },
+        'session not refreshed: the call is taken as dropped',
+      );
+      this.dispatch(call, { type: 'session-expired' });
+      return;
+    }
+    // Should this refresh get no 2xx (a 491, say), another follows: the session has half its time left.
+    call.sessionTimerHandle = this.o.clock.setTimeout(
+      () => this.onSessionTimer(call),
+      Math.round((timer.seconds * 1000) / 8),
+    );
+    if (call.updateAllowed) {
+      this.sendUpdate(call);
+    } else {
+      this.dispatch(call, { type: 'session-refresh-due' });
+    }
+  }
+
+  /** A session refresh without an offer (RFC 4028 §7.4, RFC 3311). */
+  private sendUpdate(call: Call): void {
+    this.sendInDialog(
+      call,
+      'UPDATE',
+      (rs) => {
+        if (rs.status < 200 || call.info.phase.phase !== 'confirmed') {
+          return;
+        }
+        if (rs.status < 300) {
+          this.setSessionTimer(call, timerAfterResponse(rs.headers, call.sessionTimer, false));
+        } else if (rs.status === 481 || rs.status === 408) {
+          this.o.logger.warn(
+            { call: call.info.id, status: rs.status },
+            'session refresh failed: the call is gone',
+          );
+          this.dispatch(call, { type: 'session-expired' });
+        } else if (rs.status === 405 || rs.status === 501) {
+          call.updateAllowed = false;
+          this.dispatch(call, { type: 'session-refresh-due' });
+        } else {
+          this.o.logger.warn({ call: call.info.id, status: rs.status }, 'session refresh refused');
+        }
+      },
+      undefined,
+      { supported: this.extensions, ...requestHeaders(undefined, call.sessionTimer) },
     );
   }
 
@@ -814,6 +965,13 @@ export class UserAgent {
           return;
         }
         void this.onNewInvite(rq);
+        return;
+      case 'UPDATE':
+        if (!call) {
+          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+          return;
+        }
+        this.onUpdate(call, rq);
         return;
       case 'ACK':
         if (call) {
@@ -1092,6 +1250,10 @@ export class UserAgent {
         return;
       }
     }
+    const timer = this.timerForRequest(undefined, rq);
+    if (!timer) {
+      return;
+    }
     const decision = replaced ? 'incoming' : this.o.decideIncoming();
     if (decision === 'busy') {
       this.o.stack.respond(sip.makeResponse(rq, 486, 'Busy Here'));
@@ -1141,6 +1303,8 @@ export class UserAgent {
       serverInvite: rq,
       authTried: false,
       replacesSupported: optionTags(rq.headers.supported).includes('replaces'),
+      updateAllowed: allowsUpdate(rq.headers.allow),
+      ...(timer !== 'none' ? { answerTimer: timer } : {}),
     };
     media.onDtmf((digit) => this.events.emit('dtmf', call.info.id, digit));
     this.calls.set(callId, call);
@@ -1178,30 +1342,112 @@ export class UserAgent {
     return call;
   }
 
-  private onReinvite(call: Call, rq: sip.Request): void {
+  /** Takes a request within the dialog in CSeq order (RFC 3261 §12.2.2), or answers 500. */
+  private inOrder(call: Call, rq: sip.Request): boolean {
     const seq = rq.headers.cseq?.seq ?? 0;
     if (seq <= call.dialog.remoteSeq) {
       this.o.stack.respond(sip.makeResponse(rq, 500, 'Server Internal Error (CSeq out of order)'));
-      return;
+      return false;
     }
     call.dialog.remoteSeq = seq;
+    return true;
+  }
+
+  /**
+   * The session timer a request sets up (RFC 4028 §9), or undefined after refusing it. A line without
+   * session timers refuses a request that requires them (420) and runs none.
+   */
+  private timerForRequest(
+    call: Call | undefined,
+    rq: sip.Request,
+  ): Extract<ServerDecision, { type: 'accept' }> | 'none' | undefined {
+    const policy = this.o.sessionTimer;
+    if (!policy) {
+      if (optionTags(rq.headers.require).includes('timer')) {
+        this.o.stack.respond(
+          sip.makeResponse(rq, 420, 'Bad Extension', { headers: { unsupported: 'timer' } }),
+        );
+        return undefined;
+      }
+      return 'none';
+    }
+    const decision = decideForRequest(rq.headers, policy, call?.sessionTimer);
+    if (decision.type === 'refuse') {
+      this.o.stack.respond(
+        sip.makeResponse(rq, decision.status, decision.reason, { headers: decision.headers }),
+      );
+      return undefined;
+    }
+    return decision;
+  }
+
+  /** A re-INVITE, or an UPDATE with an offer: the far end changes the session (hold, resume, codecs). */
+  private onReoffer(call: Call, rq: sip.Request, offer: string): void {
     if (call.info.phase.phase !== 'confirmed') {
       this.o.stack.respond(sip.makeResponse(rq, 491, 'Request Pending'));
       return;
     }
     let direction: Direction;
     try {
-      direction = offeredDirection(rq.content ?? '');
+      direction = offeredDirection(offer);
     } catch (e) {
       this.o.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${errorMessage(e)})`));
+      return;
+    }
+    const timer = this.timerForRequest(call, rq);
+    if (!timer) {
       return;
     }
     const contact = Array.isArray(rq.headers.contact) ? rq.headers.contact[0] : undefined;
     if (contact) {
       call.dialog.remoteTarget = contact.uri;
     }
+    if (rq.headers.allow !== undefined) {
+      call.updateAllowed = allowsUpdate(rq.headers.allow);
+    }
+    if (timer !== 'none') {
+      call.answerTimer = timer;
+    }
     call.serverInvite = rq;
     this.dispatch(call, { type: 'remote-reoffer', direction });
+  }
+
+  private onReinvite(call: Call, rq: sip.Request): void {
+    if (this.inOrder(call, rq)) {
+      this.onReoffer(call, rq, rq.content ?? '');
+    }
+  }
+
+  /** UPDATE (RFC 3311): a session refresh when it has no body, a change of the session when it has an offer. */
+  private onUpdate(call: Call, rq: sip.Request): void {
+    if (!this.inOrder(call, rq)) {
+      return;
+    }
+    const offer = safeBodyPart(String(rq.headers['content-type'] ?? ''), rq.content, 'application/sdp');
+    if (offer) {
+      // Answered from its SDP part, as an INVITE is.
+      rq.content = offer;
+      rq.headers['content-type'] = 'application/sdp';
+      this.onReoffer(call, rq, offer);
+      return;
+    }
+    const confirmed = call.info.phase.phase === 'confirmed';
+    const timer = confirmed ? this.timerForRequest(call, rq) : 'none';
+    if (!timer) {
+      return;
+    }
+    this.o.stack.respond(
+      sip.makeResponse(rq, 200, 'OK', {
+        headers: {
+          contact: [{ uri: this.contactFor(call), params: {} }],
+          supported: this.extensions,
+          ...(timer !== 'none' ? timer.headers : {}),
+        },
+      }),
+    );
+    if (timer !== 'none') {
+      this.setSessionTimer(call, timer.timer);
+    }
   }
 
   /** Ends every call (BYE/CANCEL/486 as each state needs) and stops listening. */
@@ -1253,4 +1499,9 @@ function safeBodyPart(contentType: string, body: string | undefined, wanted: str
     }
     throw e;
   }
+}
+
+/** Whether an Allow header (as the sip package joined it) names UPDATE. */
+function allowsUpdate(allow: unknown): boolean {
+  return typeof allow === 'string' && allow.split(',').some((m) => m.trim().toUpperCase() === 'UPDATE');
 }

@@ -9,14 +9,16 @@ export const SUPPORTED_METHODS = [
   'INFO',
   'REFER',
   'NOTIFY',
+  'UPDATE',
 ] as const;
 
 /**
- * The SIP extensions (option tags) a request may Require of carphone: Replaces (RFC 3891). It takes
- * no reliable provisional responses (100rel), preconditions or session timers, so a request that
- * requires any of them is refused rather than half-served.
+ * The SIP extensions (option tags) a request may Require of carphone: Replaces (RFC 3891) and session
+ * timers (RFC 4028; a line configured without them refuses them itself). It takes no reliable
+ * provisional responses (100rel) or preconditions, so a request that requires either is refused rather
+ * than half-served.
  */
-export const SUPPORTED_EXTENSIONS: readonly string[] = ['replaces'];
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['replaces', 'timer'];
 
 export interface RequestProblem {
   status: number;

@@ -108,18 +108,23 @@ export function analyseFirst(files: string[]): ReturnType<typeof analyseWav> | u
   return f ? analyseWav(f) : undefined;
 }
 
-/**
- * The median share of `hz` over 200 ms windows: for audio whose time scale a jitter buffer changed
- * (frames stretched, compressed, concealed), where a single transform over the whole file loses
- * the tone's phase coherence.
- */
-export function medianWindowShare(path: string, hz: number): number {
+/** The share of `hz` in each 200 ms window of a recording, in order. */
+export function windowShares(path: string, hz: number): number[] {
   const wav = readWav(path);
   const size = Math.round(wav.sampleRate / 5);
   const shares: number[] = [];
   for (let i = 0; i + size <= wav.samples.length; i += size) {
     shares.push(toneShare(wav.samples.subarray(i, i + size), wav.sampleRate, hz));
   }
-  shares.sort((a, b) => a - b);
+  return shares;
+}
+
+/**
+ * The median share of `hz` over 200 ms windows: for audio whose time scale a jitter buffer changed
+ * (frames stretched, compressed, concealed), where a single transform over the whole file loses
+ * the tone's phase coherence.
+ */
+export function medianWindowShare(path: string, hz: number): number {
+  const shares = windowShares(path, hz).sort((a, b) => a - b);
   return shares[Math.floor(shares.length / 2)] ?? 0;
 }

@@ -19,6 +19,12 @@ export interface KamailioOptions {
   port?: number;
   /** Also listen for TLS (on the SIP port + 1) with this certificate, and reuse clients' connections. */
   tls?: KamailioTls;
+  /**
+   * Keep each call's dialog (dialog module) for this many seconds and end it with a BYE to both sides
+   * unless it is refreshed: the sst module asks for a session timer of this interval in INVITEs that
+   * carry none, and takes each refresh's Session-Expires as the dialog's new lifetime.
+   */
+  sessionTimerSeconds?: number;
 }
 
 function passwordSwitch(variable: string, users: KamailioUser[]): string {
@@ -60,7 +66,34 @@ require_certificate = no
 `;
 }
 
+function sessionTimerConfig(seconds: number | undefined): { modules: string; route: string } {
+  if (seconds === undefined) {
+    return { modules: '', route: '' };
+  }
+  return {
+    modules: `loadmodule "dialog.so"
+loadmodule "sst.so"
+modparam("dialog", "dlg_flag", 4)
+modparam("dialog", "timeout_avp", "$avp(dlgtimeout)")
+modparam("dialog", "default_timeout", ${seconds})
+modparam("dialog", "send_bye", 1)
+modparam("sst", "sst_flag", 5)
+modparam("sst", "timeout_avp", "$avp(dlgtimeout)")
+modparam("sst", "min_se", ${seconds})
+modparam("sst", "reject_to_small", 0)
+`,
+    route: `
+  if (is_method("INVITE")) {
+    setflag(4);
+    setflag(5);
+    $avp(dlgtimeout) = ${seconds};
+    if (is_present_hf("Session-Expires")) { $avp(dlgtimeout) = $(hdr(Session-Expires){s.int}); }
+  }`,
+  };
+}
+
 function config(port: number, o: KamailioOptions, tlsConfigFile: string | undefined): string {
+  const sessionTimer = sessionTimerConfig(o.sessionTimerSeconds);
   // A client's requests carry ;alias in their Via (RFC 5923) so that requests to it reuse its connection.
   const tls = tlsConfigFile
     ? `enable_tls=yes
@@ -90,13 +123,13 @@ loadmodule "textops.so"
 loadmodule "siputils.so"
 loadmodule "xlog.so"
 loadmodule "auth.so"
-modparam("usrloc", "db_mode", 0)
+${sessionTimer.modules}modparam("usrloc", "db_mode", 0)
 modparam("registrar", "min_expires", 5)
 modparam("auth", "algorithm", "${o.algorithm ?? 'MD5'}")
 modparam("auth", "nonce_expire", 300)
 
 request_route {
-  xlog("L_INFO", "REQ $rm $ru from $si:$sp proto=$proto expires=$hdr(Expires) privacy=$hdr(Privacy) referred-by=$hdr(Referred-By)\\n");${
+  xlog("L_INFO", "REQ $rm $ru from $si:$sp proto=$proto expires=$hdr(Expires) privacy=$hdr(Privacy) referred-by=$hdr(Referred-By) session-expires=$hdr(Session-Expires)\\n");${
     o.tls?.clientCaFile
       ? `
   if ($proto == "tls") { xlog("L_INFO", "TLS client certificate CN=$tls_peer_subject_cn verified=$tls_peer_verified\\n"); }`
@@ -131,7 +164,7 @@ ${passwordSwitch('$fU', o.users)}
     consume_credentials();
   }
   loose_route();
-  if (is_method("INVITE")) { record_route(); }
+  if (is_method("INVITE")) { record_route(); }${sessionTimer.route}
   if (!lookup("location")) { sl_send_reply("404", "Not Found"); exit; }
   t_relay();
 }

@@ -28,36 +28,44 @@ afterAll(async () => {
 });
 
 describe('against SIPp scenarios', () => {
-  it('shows the far end holding and resuming the call as RemoteHeld, answering recvonly then sendrecv', async () => {
-    const since = client.signals.length;
-    const sipp = await Sipp.start('remote-hold-uac.xml', ['-s', '1000', sipAddress]);
-    const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
-    const [path] = added.args as [string];
-    await client.answer(path);
-    await client.waitForSignal(
-      (s) =>
-        s.path === path && s.member === 'PropertyChanged' && s.args[0] === 'RemoteHeld' && s.args[1] === true,
-      10_000,
-      since,
-    );
-    expect((await client.properties(path, 'org.ofono.VoiceCall')).State).toBe('active');
-    await client.waitForSignal(
-      (s) =>
-        s.path === path &&
-        s.member === 'PropertyChanged' &&
-        s.args[0] === 'RemoteHeld' &&
-        s.args[1] === false,
-      10_000,
-      since,
-    );
-    const reason = await client.waitForSignal(
-      (s) => s.path === path && s.member === 'DisconnectReason',
-      10_000,
-      since,
-    );
-    expect(reason.args).toEqual(['remote']);
-    expect(await sipp.exitCode()).toBe(0);
-  });
+  for (const [scenario, how] of [
+    ['remote-hold-uac.xml', 're-INVITEs'],
+    ['remote-hold-update-uac.xml', 'UPDATEs (RFC 3311)'],
+  ] as const) {
+    it(`shows the far end holding and resuming the call with ${how} as RemoteHeld, answering recvonly then sendrecv`, async () => {
+      const since = client.signals.length;
+      const sipp = await Sipp.start(scenario, ['-s', '1000', sipAddress]);
+      const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
+      const [path] = added.args as [string];
+      await client.answer(path);
+      await client.waitForSignal(
+        (s) =>
+          s.path === path &&
+          s.member === 'PropertyChanged' &&
+          s.args[0] === 'RemoteHeld' &&
+          s.args[1] === true,
+        10_000,
+        since,
+      );
+      expect((await client.properties(path, 'org.ofono.VoiceCall')).State).toBe('active');
+      await client.waitForSignal(
+        (s) =>
+          s.path === path &&
+          s.member === 'PropertyChanged' &&
+          s.args[0] === 'RemoteHeld' &&
+          s.args[1] === false,
+        10_000,
+        since,
+      );
+      const reason = await client.waitForSignal(
+        (s) => s.path === path && s.member === 'DisconnectReason',
+        10_000,
+        since,
+      );
+      expect(reason.args).toEqual(['remote']);
+      expect(await sipp.exitCode()).toBe(0);
+    });
+  }
 
   for (const [status, reason] of [
     [486, 'remote'],
@@ -96,7 +104,7 @@ describe('against SIPp scenarios', () => {
     const reply = await waitFor('OPTIONS reply', () => replies[0], 5000);
     socket.close();
     expect(reply).toMatch(/^SIP\/2\.0 200 OK\r\n/);
-    expect(reply).toMatch(/\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY\r\n/);
+    expect(reply).toMatch(/\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE\r\n/);
     expect(reply).toMatch(/\r\nAccept: application\/sdp\r\n/);
   });
 });

@@ -191,6 +191,64 @@ describe('hold', () => {
   });
 });
 
+describe('session refresh (RFC 4028)', () => {
+  const active = run(startOutgoing(), { type: 'final-success' }).phase;
+
+  it('refreshes with a re-INVITE of the session as it is, and nothing changes on the 2xx', () => {
+    const [refreshing, fx] = transition(active, { type: 'session-refresh-due' });
+    expect(fx).toEqual([{ type: 'send-reinvite', direction: 'sendrecv' }]);
+    const [after, fx2] = transition(refreshing, { type: 'reinvite-result', status: 200 });
+    expect(after).toEqual(active);
+    expect(fx2).toEqual([]);
+    const held = run([active, []], { type: 'user-hold' }, { type: 'reinvite-result', status: 200 }).phase;
+    expect(transition(held, { type: 'session-refresh-due' })[1]).toEqual([
+      { type: 'send-reinvite', direction: 'sendonly' },
+    ]);
+  });
+
+  it('sends a hold asked for during a refresh once the refresh is answered, whatever its answer', () => {
+    for (const status of [200, 491]) {
+      const { phase, effects } = run(
+        [active, []],
+        { type: 'session-refresh-due' },
+        { type: 'user-hold' },
+        { type: 'reinvite-result', status },
+      );
+      expect(effects.filter((f) => f.type === 'send-reinvite')).toEqual([
+        { type: 'send-reinvite', direction: 'sendrecv' },
+        { type: 'send-reinvite', direction: 'sendonly' },
+      ]);
+      expect(ofonoState(transition(phase, { type: 'reinvite-result', status: 200 })[0])).toBe('held');
+    }
+    // Held and resumed again before the refresh came back: nothing to send.
+    const { effects } = run(
+      [active, []],
+      { type: 'session-refresh-due' },
+      { type: 'user-hold' },
+      { type: 'user-resume' },
+      { type: 'reinvite-result', status: 200 },
+    );
+    expect(effects.filter((f) => f.type === 'send-reinvite')).toHaveLength(1);
+  });
+
+  it('leaves the refresh to a hold on its way, and ends the call if the far end lost it', () => {
+    const [holding] = transition(active, { type: 'user-hold' });
+    expect(transition(holding, { type: 'session-refresh-due' })[1]).toEqual([]);
+    const [refreshing] = transition(active, { type: 'session-refresh-due' });
+    const [gone, fx] = transition(refreshing, { type: 'reinvite-result', status: 481 });
+    expect(ofonoState(gone)).toBe('disconnected');
+    expect(types(fx)).toContain('send-bye');
+  });
+
+  it('ends a call the far end stopped refreshing as a network drop, with a BYE', () => {
+    const [ended, fx] = transition(active, { type: 'session-expired' });
+    expect(ended).toMatchObject({ phase: 'ended', reason: 'network' });
+    expect(types(fx)).toEqual(['send-bye', 'media', 'ended']);
+    // Not before the call is established.
+    expect(transition(startIncoming(false)[0], { type: 'session-expired' })[1]).toEqual([]);
+  });
+});
+
 describe('after the end', () => {
   it('ignores everything a late peer or user sends', () => {
     const ended = run(startIncoming(false), { type: 'user-hangup' }).phase;

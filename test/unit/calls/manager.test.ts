@@ -67,8 +67,20 @@ function setup(): {
   };
 }
 
-const active: CallPhase = { phase: 'confirmed', localHold: false, remoteHold: false, pending: null };
-const held: CallPhase = { phase: 'confirmed', localHold: true, remoteHold: false, pending: null };
+const active: CallPhase = {
+  phase: 'confirmed',
+  localHold: false,
+  remoteHold: false,
+  pending: null,
+  queued: null,
+};
+const held: CallPhase = {
+  phase: 'confirmed',
+  localHold: true,
+  remoteHold: false,
+  pending: null,
+  queued: null,
+};
 
 describe('CallManager (oFono call rules)', () => {
   it('makes a new call waiting while another call exists, and busy while one is already ringing', () => {
