@@ -57,14 +57,16 @@ export type CallEvent =
   /** Our session timer (RFC 4028) wants a refresh, and the far end takes none but a re-INVITE. */
   | { type: 'session-refresh-due' }
   /** The far end was to refresh the session and has not (RFC 4028 §10). */
-  | { type: 'session-expired' };
+  | { type: 'session-expired' }
+  /** The caller never acknowledged our reliable ringing (RFC 3262 §3: no PRACK in 64·T1). */
+  | { type: 'prack-timeout' };
 
 export type MediaMode = { send: boolean; receive: boolean } | 'stop';
 
 export type CallEffect =
   | { type: 'send-ringing' }
   | { type: 'accept' }
-  | { type: 'reject'; status: 486 | 487 | 603 }
+  | { type: 'reject'; status: 486 | 487 | 504 | 603 }
   /** 302 Moved Temporarily to `target` (RFC 3261 §21.3.3): the caller's side calls it instead. */
   | { type: 'redirect'; target: string }
   | { type: 'send-cancel' }
@@ -194,6 +196,7 @@ function outgoingEarly(p: Extract<CallPhase, { phase: 'dialing' | 'alerting' }>,
     case 'media-timeout':
     case 'session-refresh-due':
     case 'session-expired':
+    case 'prack-timeout':
       return [p, []];
     case 'remote-bye':
       return ended('remote', []);
@@ -216,6 +219,8 @@ function incoming(p: Extract<CallPhase, { phase: 'incoming' }>, e: CallEvent): S
       return ended('local', [{ type: 'redirect', target: e.target }]);
     case 'remote-cancel':
       return ended('remote', [{ type: 'reject', status: 487 }]);
+    case 'prack-timeout':
+      return ended('network', [{ type: 'reject', status: 504 }]);
     case 'set-waiting':
       return p.waiting === e.waiting
         ? [p, []]
@@ -310,6 +315,7 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
     case 'provisional':
     case 'final-failure':
     case 'remote-cancel':
+    case 'prack-timeout':
       return [p, []];
     default:
       return assertNever(e);

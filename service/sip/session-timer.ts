@@ -70,6 +70,10 @@ function supportsTimer(headers: sip.Headers): boolean {
   return [...optionTags(headers.supported), ...optionTags(headers.require)].includes('timer');
 }
 
+// Headers we write are keyed as their RFCs spell them where the sip package's capitalisation of a
+// lower-case key would not (Min-SE, not Min-Se); header names are case-insensitive, but not every
+// peer's parser is.
+
 function sessionExpiresHeader(seconds: number, refresher: Refresher): string {
   return `${seconds};refresher=${refresher}`;
 }
@@ -111,7 +115,7 @@ export function decideForRequest(
       type: 'refuse',
       status: 422,
       reason: 'Session Interval Too Small',
-      headers: { 'min-se': String(policy.minSeconds) },
+      headers: { 'Min-SE': String(policy.minSeconds) },
     };
   }
   // We may shorten the interval to ours, never below the Min-SE the request carries (RFC 4028 §9).
@@ -144,7 +148,7 @@ export function initialAsk(policy: SessionTimerPolicy): SessionAsk {
  */
 export function requestHeaders(ask: SessionAsk | undefined, current: SessionTimer | undefined): sip.Headers {
   if (ask) {
-    return { 'session-expires': String(ask.seconds), 'min-se': String(ask.minSe) };
+    return { 'session-expires': String(ask.seconds), 'Min-SE': String(ask.minSe) };
   }
   if (!current) {
     return {};

@@ -44,6 +44,16 @@ import {
   type SessionTimerPolicy,
 } from './session-timer.js';
 import { parseReplaces, referTarget, sipfrag, type ReferTarget } from './refer.js';
+import {
+  firstRseq,
+  formatRack,
+  isNextRseq,
+  parseRack,
+  reliableRseq,
+  requiresReliable,
+  sameRack,
+  type Rack,
+} from './reliable-provisional.js';
 import { boundaryOf, buildMultipart, findBodyPart, MultipartError, parseMultipart } from './multipart.js';
 
 /** What makes an INVITE an NG eCall (RFC 8147 §6): the service URN, the PSAP route, the MSD. */
@@ -73,6 +83,13 @@ export const MSD_INFO_PACKAGE = 'EmergencyCallData.eCall.MSD';
 
 /** The From of a call that presents no identity (RFC 3323 §4.1.1.3). */
 const ANONYMOUS_URI = 'sip:anonymous@anonymous.invalid';
+
+const REJECT_REASONS = {
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  504: 'Server Time-out (no PRACK)',
+  603: 'Decline',
+} as const;
 
 /** RFC 3261 timers T1 and T2, for 2xx retransmission and its 64·T1 limit (§13.3.1.4). */
 const T1 = 500;
@@ -160,6 +177,10 @@ interface Call {
   answerTimer?: Extract<ServerDecision, { type: 'accept' }>;
   sessionTimer?: SessionTimer;
   sessionTimerHandle?: TimerHandle;
+  /** Our reliable 180 (RFC 3262) until the caller's PRACK for it comes: what it must acknowledge. */
+  unacknowledged?: { rack: Rack; retransmit?: TimerHandle; deadline?: TimerHandle };
+  /** The RSeq of the far end's last reliable provisional we acknowledged (PRACK). */
+  lastRseq?: number;
 }
 
 export interface UserAgentOptions {
@@ -540,6 +561,16 @@ export class UserAgent {
         return;
       }
     }
+    const rseq = reliableRseq(rs);
+    if (rseq !== undefined) {
+      if (!isNextRseq(rseq, call.lastRseq)) {
+        return; // a retransmission of one we acknowledged, or one out of order (RFC 3262 §4)
+      }
+      call.lastRseq = rseq;
+      this.sendInDialog(call, 'PRACK', () => undefined, undefined, {
+        RAck: formatRack({ rseq, cseq: rq.headers.cseq?.seq ?? 0, method: 'INVITE' }),
+      });
+    }
     let earlyMedia = false;
     const contentType = String(rs.headers['content-type'] ?? '');
     const answerSdp = safeBodyPart(contentType, rs.content, 'application/sdp');
@@ -611,7 +642,11 @@ export class UserAgent {
         this.events.emit(added ? 'call-added' : 'call-changed', call.info);
         break;
       case 'send-ringing':
-        this.respondInvite(call, 180, 'Ringing');
+        if (call.serverInvite && requiresReliable(call.serverInvite.headers)) {
+          this.sendReliableRinging(call, call.serverInvite);
+        } else {
+          this.respondInvite(call, 180, 'Ringing');
+        }
         break;
       case 'accept':
         this.acceptInvite(call, 'sendrecv');
@@ -620,11 +655,7 @@ export class UserAgent {
         this.acceptInvite(call, effect.wanted);
         break;
       case 'reject':
-        this.respondInvite(
-          call,
-          effect.status,
-          effect.status === 486 ? 'Busy Here' : effect.status === 487 ? 'Request Terminated' : 'Decline',
-        );
+        this.respondInvite(call, effect.status, REJECT_REASONS[effect.status]);
         break;
       case 'redirect':
         this.respondInvite(call, 302, 'Moved Temporarily', {
@@ -648,6 +679,7 @@ export class UserAgent {
         break;
       case 'ended':
         this.stopRetransmit(call);
+        this.stopReliable(call);
         this.setSessionTimer(call, undefined);
         // Keep the ended call reachable for the life of a transaction (64·T1): a CANCELled INVITE can
         // still see a late 2xx to ACK and BYE, and a retransmitted BYE still deserves its 200.
@@ -672,7 +704,63 @@ export class UserAgent {
     if (status < 300) {
       rs.headers.contact = [{ uri: this.contactFor(call), params: {} }];
     }
+    if (status >= 200) {
+      this.stopReliable(call);
+    }
     this.o.stack.respond(rs);
+  }
+
+  /**
+   * 180 sent reliably (RFC 3262 §3), as the caller requires: resent at T1, doubling, until its PRACK
+   * comes; without one in 64·T1 the call is refused. It carries no SDP, so the 200 need not wait.
+   */
+  private sendReliableRinging(call: Call, rq: sip.Request): void {
+    const rseq = firstRseq(Math.random());
+    const rs = sip.makeResponse(rq, 180, 'Ringing', {
+      headers: {
+        contact: [{ uri: this.contactFor(call), params: {} }],
+        require: '100rel',
+        RSeq: String(rseq),
+        ...(Array.isArray(rq.headers['record-route']) ? { 'record-route': rq.headers['record-route'] } : {}),
+      },
+    });
+    rs.headers.to = call.dialog.local;
+    const pending: NonNullable<Call['unacknowledged']> = {
+      rack: { rseq, cseq: rq.headers.cseq?.seq ?? 0, method: 'INVITE' },
+    };
+    call.unacknowledged = pending;
+    const send = (interval: number): void => {
+      this.o.stack.respond(rs);
+      pending.retransmit = this.o.clock.setTimeout(() => send(interval * 2), interval);
+    };
+    send(T1);
+    pending.deadline = this.o.clock.setTimeout(() => {
+      this.stopReliable(call);
+      this.o.logger.warn({ call: call.info.id }, 'no PRACK for the reliable 180: the call is refused');
+      this.dispatch(call, { type: 'prack-timeout' });
+    }, 64 * T1);
+  }
+
+  private stopReliable(call: Call): void {
+    this.o.clock.clearTimeout(call.unacknowledged?.retransmit);
+    this.o.clock.clearTimeout(call.unacknowledged?.deadline);
+    call.unacknowledged = undefined;
+  }
+
+  /** A PRACK: the caller acknowledges our reliable 180; one that matches none gets 481 (RFC 3262 §3). */
+  private onPrack(call: Call, rq: sip.Request): void {
+    if (!this.inOrder(call, rq)) {
+      return;
+    }
+    const rack = parseRack(rq.headers.rack);
+    if (!rack || !call.unacknowledged || !sameRack(rack, call.unacknowledged.rack)) {
+      this.o.stack.respond(
+        sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist (no such reliable provisional)'),
+      );
+      return;
+    }
+    this.stopReliable(call);
+    this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
   }
 
   /** 200 OK with our SDP answer, retransmitted until the ACK arrives (RFC 3261 §13.3.1.4). */
@@ -719,6 +807,7 @@ export class UserAgent {
       content: body,
     });
     rs.headers.to = call.dialog.local;
+    this.stopReliable(call);
     if (answerTimer) {
       this.setSessionTimer(call, answerTimer.timer);
     }
@@ -965,6 +1054,13 @@ export class UserAgent {
           return;
         }
         void this.onNewInvite(rq);
+        return;
+      case 'PRACK':
+        if (!call) {
+          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+          return;
+        }
+        this.onPrack(call, rq);
         return;
       case 'UPDATE':
         if (!call) {

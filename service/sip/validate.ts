@@ -10,15 +10,16 @@ export const SUPPORTED_METHODS = [
   'REFER',
   'NOTIFY',
   'UPDATE',
+  'PRACK',
 ] as const;
 
 /**
- * The SIP extensions (option tags) a request may Require of carphone: Replaces (RFC 3891) and session
- * timers (RFC 4028; a line configured without them refuses them itself). It takes no reliable
- * provisional responses (100rel) or preconditions, so a request that requires either is refused rather
- * than half-served.
+ * The SIP extensions (option tags) a request may Require of carphone: Replaces (RFC 3891), session
+ * timers (RFC 4028; a line configured without them refuses them itself) and reliable provisional
+ * responses (RFC 3262). It takes no preconditions (RFC 3312), so a request that requires them is
+ * refused rather than half-served.
  */
-export const SUPPORTED_EXTENSIONS: readonly string[] = ['replaces', 'timer'];
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['replaces', 'timer', '100rel'];
 
 export interface RequestProblem {
   status: number;

@@ -88,6 +88,32 @@ describe('against SIPp scenarios', () => {
     });
   }
 
+  it('rings reliably where the caller requires it (RFC 3262): a 180 with RSeq, 200 to its PRACK, then the answer', async () => {
+    const since = client.signals.length;
+    const sipp = await Sipp.start('reliable-ringing-uac.xml', ['-s', '1000', sipAddress]);
+    const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
+    const [path] = added.args as [string];
+    // The scenario wants the PRACK's 200 before the INVITE's; the PRACK goes out as the 180 arrives.
+    await new Promise((r) => setTimeout(r, 500));
+    await client.answer(path);
+    const reason = await client.waitForSignal(
+      (s) => s.path === path && s.member === 'DisconnectReason',
+      10_000,
+      since,
+    );
+    expect(reason.args).toEqual(['remote']);
+    expect(await sipp.exitCode()).toBe(0);
+  });
+
+  it('acknowledges a reliable 183 with early media by PRACK, and the far end answers after it', async () => {
+    const since = client.signals.length;
+    const sipp = await Sipp.start('reliable-early-media-uas.xml');
+    const path = await client.dial('/sip0', `sip:far@127.0.0.1:${sipp.port}`);
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await client.hangup(path);
+    expect(await sipp.exitCode()).toBe(0);
+  });
+
   it('answers OPTIONS with 200 and the methods it allows', async () => {
     const [host, port] = sipAddress.split(':');
     const socket = createSocket('udp4');
@@ -104,7 +130,9 @@ describe('against SIPp scenarios', () => {
     const reply = await waitFor('OPTIONS reply', () => replies[0], 5000);
     socket.close();
     expect(reply).toMatch(/^SIP\/2\.0 200 OK\r\n/);
-    expect(reply).toMatch(/\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE\r\n/);
+    expect(reply).toMatch(
+      /\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, PRACK\r\n/,
+    );
     expect(reply).toMatch(/\r\nAccept: application\/sdp\r\n/);
   });
 });

@@ -97,7 +97,7 @@ describe('session timers (RFC 4028)', () => {
       type: 'refuse',
       status: 422,
       reason: 'Session Interval Too Small',
-      headers: { 'min-se': '90' },
+      headers: { 'Min-SE': '90' },
     });
     expect(decideForRequest(headers('Session-Expires: 1e3\n'), POLICY, undefined)).toMatchObject({
       type: 'refuse',
@@ -120,7 +120,7 @@ describe('session timers (RFC 4028)', () => {
 
   it('asks for its interval in an INVITE, restates the running timer in a refresh, and asks again after a 422', () => {
     const ask = initialAsk(POLICY);
-    expect(requestHeaders(ask, undefined)).toEqual({ 'session-expires': '1800', 'min-se': '90' });
+    expect(requestHeaders(ask, undefined)).toEqual({ 'session-expires': '1800', 'Min-SE': '90' });
     expect(requestHeaders(undefined, { seconds: 600, weRefresh: true })).toEqual({
       'session-expires': '600;refresher=uac',
     });
