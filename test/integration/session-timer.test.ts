@@ -193,31 +193,35 @@ describe('session timers through kamailio, which ends dialogs nobody refreshes (
       .filter((l) => /REQ (INVITE|UPDATE) sip:2001-/.test(l) && /session-expires=\d/.test(l));
   }
 
-  it('ends a call on a line without session timers when its interval runs out (the proxy does)', async () => {
+  it('loses a call on a line without session timers once its interval runs out: the proxy ends it', async () => {
+    const bobEvents = bob.events.length;
     const mark = kam.logMark();
     const { path, since } = await bobCalls('1001');
-    const reason = await client
-      .waitForSignal(
-        (s) => s.path === path && s.member === 'DisconnectReason',
-        (PROXY_SECONDS + 5) * 1000,
-        since,
-      )
+    const closed = await bob
+      .waitForEvent('CALL_CLOSED', (PROXY_SECONDS + 5) * 1000, bobEvents)
       .catch((e: unknown) => {
         // What each side saw, for a failure in CI.
         throw new Error(
-          `${String(e)}\nkamailio:\n${kam.logSince(mark).join('\n')}\ncarphoned:\n${daemon.log(40)}\nbaresip:\n${bob.log()}`,
+          `${String(e)}\nkamailio:\n${kam.logSince(mark).join('\n')}\ncarphoned:\n${daemon.log(40)}`,
         );
       });
-    expect(reason.args).toEqual(['remote']);
+    expect(closed.type).toBe('CALL_CLOSED');
+    // kamailio 5.6's dialog module BYEs both legs, but at times only the first ("terminating
+    // non-confirmed dialogs not supported" for the second, seen in CI): end carphone's leg if it stayed.
+    if (!client.signals.slice(since).some((s) => s.path === path && s.member === 'DisconnectReason')) {
+      await client.hangup(path).catch(() => undefined);
+    }
   });
 
   it('keeps a call it was called on past three intervals by refreshing it, and the audio goes on through every refresh', async () => {
     const before = new Set(readdirSync(recDir));
     const bobBefore = bob.receivedRecordings();
     const mark = kam.logMark();
+    const bobEvents = bob.events.length;
     const { path, since } = await bobCalls('1000');
     await sleep(PROXY_SECONDS * 3 * 1000);
     expect((await client.properties(path, 'org.ofono.VoiceCall')).State).toBe('active');
+    expect(bob.events.slice(bobEvents).filter((e) => e.type === 'CALL_CLOSED')).toEqual([]);
     expect(client.signals.slice(since).filter((s) => s.member === 'DisconnectReason')).toEqual([]);
     // A refresh every half interval: five or so in three intervals.
     expect(refreshesSince(mark).length).toBeGreaterThanOrEqual(4);
@@ -242,10 +246,12 @@ describe('session timers through kamailio, which ends dialogs nobody refreshes (
   it('keeps a call it placed past three intervals, refreshing it as the proxy asked in the answer', async () => {
     const mark = kam.logMark();
     const since = client.signals.length;
+    const bobEvents = bob.events.length;
     const path = await client.dial('/timed', '2001');
     await client.waitForCallState(path, 'active', 10_000, since);
     await sleep(PROXY_SECONDS * 3 * 1000);
     expect((await client.properties(path, 'org.ofono.VoiceCall')).State).toBe('active');
+    expect(bob.events.slice(bobEvents).filter((e) => e.type === 'CALL_CLOSED')).toEqual([]);
     expect(refreshesSince(mark).length).toBeGreaterThanOrEqual(4);
     await client.hangup(path);
     await client.waitForSignal((s) => s.path === path && s.member === 'DisconnectReason', 10_000, since);
