@@ -206,7 +206,7 @@ describe('session timers through kamailio, which ends dialogs nobody refreshes (
         );
       });
     expect(closed.type).toBe('CALL_CLOSED');
-    // kamailio 5.6's dialog module BYEs both legs, but at times only the first ("terminating
+    // kamailio 5.6's dialog module BYEs both legs, but has reached only the first at times ("terminating
     // non-confirmed dialogs not supported" for the second, seen in CI): end carphone's leg if it stayed.
     if (!client.signals.slice(since).some((s) => s.path === path && s.member === 'DisconnectReason')) {
       await client.hangup(path).catch(() => undefined);
