@@ -118,8 +118,10 @@ export function decideForRequest(
       headers: { 'Min-SE': String(policy.minSeconds) },
     };
   }
-  // We may shorten the interval to ours, never below the Min-SE the request carries (RFC 4028 §9).
-  const seconds = Math.max(Math.min(asked.seconds, policy.expiresSeconds), readMinSe(headers) ?? 0);
+  // We may shorten the interval to ours, never below the Min-SE the request carries, and never
+  // lengthen it (RFC 4028 §9), whatever a Min-SE above it says.
+  const floor = Math.min(readMinSe(headers) ?? 0, asked.seconds);
+  const seconds = Math.max(Math.min(asked.seconds, policy.expiresSeconds), floor);
   const refresher: Refresher = asked.refresher ?? (theyCanRefresh ? 'uac' : 'uas');
   const weRefresh = refresher === 'uas' || !theyCanRefresh;
   return {

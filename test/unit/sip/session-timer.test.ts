@@ -90,6 +90,10 @@ describe('session timers (RFC 4028)', () => {
     ).toMatchObject({
       timer: { seconds: 1200 },
     });
+    // A Min-SE above the interval asked for (which RFC 4028 does not allow) never lengthens it.
+    expect(
+      decideForRequest(headers('Session-Expires: 600\nMin-SE: 1200\n'), POLICY, undefined),
+    ).toMatchObject({ timer: { seconds: 600 } });
   });
 
   it('answers 422 with its Min-SE to an interval shorter than it, and 400 to one it cannot read', () => {
