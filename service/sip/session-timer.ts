@@ -190,5 +190,9 @@ export function askAfter422(headers: sip.Headers, asked: SessionAsk): SessionAsk
  */
 export function timerDeadlineMs(timer: SessionTimer): number {
   const seconds = timer.weRefresh ? timer.seconds / 2 : timer.seconds - Math.min(32, timer.seconds / 3);
-  return Math.round(seconds * 1000);
+  // A far end's 2xx may name any interval up to nine digits of seconds; a timer longer than 2^31 - 1 ms
+  // (24.8 days) would fire at once.
+  return Math.min(Math.round(seconds * 1000), MAX_TIMER_MS);
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -160,5 +160,13 @@ describe('session timers (RFC 4028)', () => {
     expect(timerDeadlineMs({ seconds: 1800, weRefresh: true })).toBe(900_000);
     expect(timerDeadlineMs({ seconds: 1800, weRefresh: false })).toBe(1_768_000);
     expect(timerDeadlineMs({ seconds: 90, weRefresh: false })).toBe(60_000);
+    // The longest interval a 2xx can name still gives a timer Node will not fire at once (2^31 - 1 ms).
+    const longest = timerAfterResponse(
+      headers('Session-Expires: 999999999;refresher=uas\n'),
+      undefined,
+      true,
+    );
+    expect(longest).toEqual({ seconds: 999_999_999, weRefresh: false });
+    expect(timerDeadlineMs(longest ?? { seconds: 0, weRefresh: false })).toBe(2 ** 31 - 1);
   });
 });
