@@ -105,6 +105,30 @@ describe('against SIPp scenarios', () => {
     expect(await sipp.exitCode()).toBe(0);
   });
 
+  it('refuses with 504 a call whose caller never acknowledges its reliable 180, resending the 180 until then', async () => {
+    const since = client.signals.length;
+    const sipp = await Sipp.start('reliable-ringing-no-prack-uac.xml', [
+      '-s',
+      '1000',
+      sipAddress,
+      '-timeout',
+      '45s',
+    ]);
+    const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
+    const [path] = added.args as [string];
+    // 64·T1 = 32 s after the first 180 (RFC 3262 §3).
+    const reason = await client.waitForSignal(
+      (s) => s.path === path && s.member === 'DisconnectReason',
+      40_000,
+      since,
+    );
+    expect(reason.args).toEqual(['network']);
+    expect(await sipp.exitCode()).toBe(0);
+    // SIPp's count of 180s received again: resent 0.5, 1.5, 3.5, 7.5, 15.5 and 31.5 s after the first.
+    const retransmitted = /180 <-+\s+\d+\s+(\d+)/.exec(sipp.child.tail(60))?.[1];
+    expect(Number(retransmitted)).toBeGreaterThanOrEqual(5);
+  }, 60_000);
+
   it('acknowledges a reliable 183 with early media by PRACK, and the far end answers after it', async () => {
     const since = client.signals.length;
     const sipp = await Sipp.start('reliable-early-media-uas.xml');
