@@ -233,6 +233,16 @@ export class OfonoClient {
     );
   }
 
+  /** Why the call at `path` ended ("local", "remote", "network"), once its DisconnectReason comes. */
+  async waitForDisconnectReason(path: string, timeoutMs = 10_000, since = 0): Promise<string> {
+    const s = await this.waitForSignal(
+      (s) => s.path === path && s.member === 'DisconnectReason',
+      timeoutMs,
+      since,
+    );
+    return String(s.args[0]);
+  }
+
   disconnect(): void {
     this.bus.disconnect();
   }

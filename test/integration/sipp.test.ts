@@ -57,12 +57,8 @@ describe('against SIPp scenarios', () => {
         10_000,
         since,
       );
-      const reason = await client.waitForSignal(
-        (s) => s.path === path && s.member === 'DisconnectReason',
-        10_000,
-        since,
-      );
-      expect(reason.args).toEqual(['remote']);
+      const reason = await client.waitForDisconnectReason(path, 10_000, since);
+      expect(reason).toBe('remote');
       expect(await sipp.exitCode()).toBe(0);
     });
   }
@@ -78,12 +74,7 @@ describe('against SIPp scenarios', () => {
       const sipp = await Sipp.start('final-response-uas.xml', [], { status: String(status) });
       const path = await client.dial('/sip0', `sip:far@127.0.0.1:${sipp.port}`);
       await client.waitForCallState(path, 'alerting', 10_000, since);
-      const got = await client.waitForSignal(
-        (s) => s.path === path && s.member === 'DisconnectReason',
-        10_000,
-        since,
-      );
-      expect(got.args).toEqual([reason]);
+      expect(await client.waitForDisconnectReason(path, 10_000, since)).toBe(reason);
       expect(await sipp.exitCode()).toBe(0);
     });
   }
@@ -96,12 +87,8 @@ describe('against SIPp scenarios', () => {
     // The scenario wants the PRACK's 200 before the INVITE's; the PRACK goes out as the 180 arrives.
     await new Promise((r) => setTimeout(r, 500));
     await client.answer(path);
-    const reason = await client.waitForSignal(
-      (s) => s.path === path && s.member === 'DisconnectReason',
-      10_000,
-      since,
-    );
-    expect(reason.args).toEqual(['remote']);
+    const reason = await client.waitForDisconnectReason(path, 10_000, since);
+    expect(reason).toBe('remote');
     expect(await sipp.exitCode()).toBe(0);
   });
 
@@ -117,12 +104,8 @@ describe('against SIPp scenarios', () => {
     const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
     const [path] = added.args as [string];
     // 64·T1 = 32 s after the first 180 (RFC 3262 §3).
-    const reason = await client.waitForSignal(
-      (s) => s.path === path && s.member === 'DisconnectReason',
-      40_000,
-      since,
-    );
-    expect(reason.args).toEqual(['network']);
+    const reason = await client.waitForDisconnectReason(path, 40_000, since);
+    expect(reason).toBe('network');
     expect(await sipp.exitCode()).toBe(0);
     // SIPp's count of 180s received again: resent 0.5, 1.5, 3.5, 7.5, 15.5 and 31.5 s after the first.
     const retransmitted = /180 <-+\s+\d+\s+(\d+)/.exec(sipp.child.tail(60))?.[1];

@@ -82,6 +82,16 @@ describe('configuration', () => {
         'accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    listen: { address: 10.0.300.1 }\n',
       ).key,
     ).toBe('accounts[0].listen.address');
+    const timer = problem(
+      'accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    sessionTimer: { expiresSeconds: 60 }\n',
+    );
+    expect(timer.key).toBe('accounts[0].sessionTimer');
+    expect(timer.problem).toMatch(/minSeconds must not be more than expiresSeconds/);
+    expect(
+      problem(
+        'accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    sessionTimer: { minSeconds: 0 }\n',
+      ).key,
+    ).toBe('accounts[0].sessionTimer.minSeconds');
     expect(problem('dbus:\n  bus: nowhere\n').key).toBe('dbus.bus');
     expect(problem('log:\n  level: loud\n').key).toBe('log.level');
   });
