@@ -84,6 +84,9 @@ export const MSD_INFO_PACKAGE = 'EmergencyCallData.eCall.MSD';
 /** The From of a call that presents no identity (RFC 3323 §4.1.1.3). */
 const ANONYMOUS_URI = 'sip:anonymous@anonymous.invalid';
 
+/** Requests that only make sense within a call (a re-INVITE too): without one they get 481. */
+const WITHIN_A_CALL = new Set(['BYE', 'NOTIFY', 'REFER', 'PRACK', 'UPDATE', 'INFO']);
+
 const REJECT_REASONS = {
   486: 'Busy Here',
   487: 'Request Terminated',
@@ -1032,6 +1035,16 @@ export class UserAgent {
 
   private route(rq: sip.Request): void {
     const call = this.findCall(rq);
+    const withinCall =
+      WITHIN_A_CALL.has(rq.method) || (rq.method === 'INVITE' && rq.headers.to?.params.tag !== undefined);
+    if (withinCall) {
+      if (!call) {
+        this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+        return;
+      }
+      this.routeWithinCall(call, rq);
+      return;
+    }
     switch (rq.method) {
       case 'OPTIONS':
         this.o.stack.respond(
@@ -1045,29 +1058,7 @@ export class UserAgent {
         );
         return;
       case 'INVITE':
-        if (rq.headers.to?.params.tag !== undefined) {
-          if (!call) {
-            this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
-            return;
-          }
-          this.onReinvite(call, rq);
-          return;
-        }
         void this.onNewInvite(rq);
-        return;
-      case 'PRACK':
-        if (!call) {
-          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
-          return;
-        }
-        this.onPrack(call, rq);
-        return;
-      case 'UPDATE':
-        if (!call) {
-          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
-          return;
-        }
-        this.onUpdate(call, rq);
         return;
       case 'ACK':
         if (call) {
@@ -1085,51 +1076,49 @@ export class UserAgent {
         this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
         this.dispatch(call, { type: 'remote-cancel' });
         return;
-      case 'BYE':
-        if (!call) {
-          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
-          return;
-        }
-        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
-        this.dispatch(call, { type: 'remote-bye' });
-        return;
-      case 'NOTIFY':
-        if (!call) {
-          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
-          return;
-        }
-        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
-        this.onNotify(call, rq);
-        return;
-      case 'REFER':
-        if (!call) {
-          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
-          return;
-        }
-        this.onRefer(call, rq);
-        return;
-      case 'INFO': {
-        this.o.stack.respond(
-          call
-            ? sip.makeResponse(rq, 200, 'OK')
-            : sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'),
-        );
-        const control = controlPart(
-          String(rq.headers['content-type'] ?? ''),
-          rq.content,
-          rq.headers['content-id'],
-        );
-        if (call && control) {
-          this.events.emit('control', call.info.id, control.xml, control.ref);
-        }
-        return;
-      }
       default:
         this.o.stack.respond(
           sip.makeResponse(rq, 405, 'Method Not Allowed', {
             headers: { allow: SUPPORTED_METHODS.join(', ') },
           }),
         );
+    }
+  }
+
+  private routeWithinCall(call: Call, rq: sip.Request): void {
+    switch (rq.method) {
+      case 'INVITE':
+        this.onReinvite(call, rq);
+        return;
+      case 'PRACK':
+        this.onPrack(call, rq);
+        return;
+      case 'UPDATE':
+        this.onUpdate(call, rq);
+        return;
+      case 'BYE':
+        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+        this.dispatch(call, { type: 'remote-bye' });
+        return;
+      case 'NOTIFY':
+        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+        this.onNotify(call, rq);
+        return;
+      case 'REFER':
+        this.onRefer(call, rq);
+        return;
+      case 'INFO': {
+        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+        const control = controlPart(
+          String(rq.headers['content-type'] ?? ''),
+          rq.content,
+          rq.headers['content-id'],
+        );
+        if (control) {
+          this.events.emit('control', call.info.id, control.xml, control.ref);
+        }
+        return;
+      }
     }
   }
 
