@@ -916,15 +916,25 @@ export class UserAgent {
           call.pendingReinvite = rq;
           this.sendAck(call);
           call.pendingReinvite = undefined;
-          if (this.o.sessionTimer) {
-            this.setSessionTimer(call, timerAfterResponse(rs.headers, call.sessionTimer, false));
-          }
+          this.takeTimerFrom2xx(call, rs);
         }
         this.dispatch(call, { type: 'reinvite-result', status: rs.status });
       },
       offer,
-      { supported: this.extensions, ...requestHeaders(undefined, call.sessionTimer) },
+      this.withinCallHeaders(call),
     );
+  }
+
+  /** What our re-INVITEs and UPDATEs carry besides the dialog's own headers: extensions and timer. */
+  private withinCallHeaders(call: Call): sip.Headers {
+    return { supported: this.extensions, ...requestHeaders(undefined, call.sessionTimer) };
+  }
+
+  /** The session timer after a 2xx to a re-INVITE or UPDATE of ours (RFC 4028 §7.4). */
+  private takeTimerFrom2xx(call: Call, rs: sip.Response): void {
+    if (this.o.sessionTimer) {
+      this.setSessionTimer(call, timerAfterResponse(rs.headers, call.sessionTimer, false));
+    }
   }
 
   /** Runs a call's session timer from now on (none: stops it). */
@@ -987,7 +997,7 @@ export class UserAgent {
           return;
         }
         if (rs.status < 300) {
-          this.setSessionTimer(call, timerAfterResponse(rs.headers, call.sessionTimer, false));
+          this.takeTimerFrom2xx(call, rs);
         } else if (rs.status === 481 || rs.status === 408) {
           this.o.logger.warn(
             { call: call.info.id, status: rs.status },
@@ -1002,7 +1012,7 @@ export class UserAgent {
         }
       },
       undefined,
-      { supported: this.extensions, ...requestHeaders(undefined, call.sessionTimer) },
+      this.withinCallHeaders(call),
     );
   }
 

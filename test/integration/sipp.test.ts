@@ -27,6 +27,16 @@ afterAll(async () => {
   await bus?.stop();
 });
 
+/** Waits for the call's RemoteHeld property to become `held`. */
+async function remoteHeld(path: string, held: boolean, since: number): Promise<void> {
+  await client.waitForSignal(
+    (s) =>
+      s.path === path && s.member === 'PropertyChanged' && s.args[0] === 'RemoteHeld' && s.args[1] === held,
+    10_000,
+    since,
+  );
+}
+
 describe('against SIPp scenarios', () => {
   for (const [scenario, how] of [
     ['remote-hold-uac.xml', 're-INVITEs'],
@@ -38,25 +48,9 @@ describe('against SIPp scenarios', () => {
       const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
       const [path] = added.args as [string];
       await client.answer(path);
-      await client.waitForSignal(
-        (s) =>
-          s.path === path &&
-          s.member === 'PropertyChanged' &&
-          s.args[0] === 'RemoteHeld' &&
-          s.args[1] === true,
-        10_000,
-        since,
-      );
+      await remoteHeld(path, true, since);
       expect((await client.properties(path, 'org.ofono.VoiceCall')).State).toBe('active');
-      await client.waitForSignal(
-        (s) =>
-          s.path === path &&
-          s.member === 'PropertyChanged' &&
-          s.args[0] === 'RemoteHeld' &&
-          s.args[1] === false,
-        10_000,
-        since,
-      );
+      await remoteHeld(path, false, since);
       const reason = await client.waitForDisconnectReason(path, 10_000, since);
       expect(reason).toBe('remote');
       expect(await sipp.exitCode()).toBe(0);
