@@ -75,8 +75,8 @@ function sessionTimerConfig(seconds: number | undefined): {
     return { modules: '', route: '', workers: 2 };
   }
   return {
-    // One UDP worker: with two, a 200 and its ACK handled at once by both left the dialog module's
-    // dialog unconfirmed, and its timeout BYE then reached only one leg (seen in CI).
+    // One UDP worker: with two, the dialog module's timeout BYE reached only one leg in CI, logging the
+    // dialog as unconfirmed; likely the two workers taking a 200 and its ACK at once.
     workers: 1,
     modules: `loadmodule "dialog.so"
 loadmodule "sst.so"
