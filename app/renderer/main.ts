@@ -331,11 +331,17 @@ function callScreen(calls: CallView[]): HTMLElement {
     // Two calls: the other one and the ways to switch to it or join the two, always on screen.
     const joinable =
       [shown.state, other.state].includes('active') && [shown.state, other.state].includes('held');
+    // The other one may be the conference, held: it is named by all its parties, as when it is shown.
+    const otherParties = other.multiparty ? calls.filter((c) => c.multiparty) : [other];
     screen.append(
       el(
         'div',
         { class: 'banner', 'data-testid': 'other-call' },
-        el('span', {}, `${other.state === 'held' ? `${t.onHold}: ` : ''}${nameOf(other)}`),
+        el(
+          'span',
+          {},
+          `${other.state === 'held' ? `${t.onHold}: ` : ''}${otherParties.map(nameOf).join(', ')}`,
+        ),
         button(t.swap, 'swap', () => act(window.carphone.swap()), 'call'),
         ...(joinable ? [button(t.merge, 'merge', () => act(window.carphone.merge()), 'call')] : []),
       ),

@@ -22,6 +22,12 @@ export type CallPhase =
       phase: 'confirmed';
       localHold: boolean;
       remoteHold: boolean;
+      /**
+       * Held on the head unit only, as a member of a held multiparty call: the far end stays in the mix
+       * and goes on talking with the other members, without the cabin (3GPP TS 22.084 §1.3.2: the
+       * parties of a held multiparty call may go on talking with each other). No re-INVITE says so.
+       */
+      bridgedHold: boolean;
       /** Our re-INVITE on its way: one at a time (RFC 3261 §14.1). */
       pending: 'hold' | 'resume' | 'refresh' | null;
       /** A hold or resume asked for while a session refresh was on its way: sent once it is done. */
@@ -39,7 +45,8 @@ export type CallPhase =
 export type CallEvent =
   | { type: 'user-answer' }
   | { type: 'user-hangup' }
-  | { type: 'user-hold' }
+  /** bridged: a member of the multiparty call, held with it (see `bridgedHold`). */
+  | { type: 'user-hold'; bridged?: boolean }
   | { type: 'user-resume' }
   /** oFono's Deflect: send a ringing call on to another number instead of answering it. */
   | { type: 'user-deflect'; target: string }
@@ -61,7 +68,14 @@ export type CallEvent =
   /** The caller never acknowledged our reliable ringing (RFC 3262 §3: no PRACK in 64·T1). */
   | { type: 'prack-timeout' };
 
-export type MediaMode = { send: boolean; receive: boolean } | 'stop';
+export type MediaMode =
+  | {
+      send: boolean;
+      receive: boolean;
+      /** false: neither the cabin's microphone is sent nor the far end played (a bridged hold). */
+      cabin?: boolean;
+    }
+  | 'stop';
 
 export type CallEffect =
   | { type: 'send-ringing' }
@@ -89,7 +103,7 @@ export function ofonoState(p: CallPhase): OfonoCallState {
     case 'incoming':
       return p.waiting ? 'waiting' : 'incoming';
     case 'confirmed':
-      return p.localHold ? 'held' : 'active';
+      return p.localHold || p.bridgedHold ? 'held' : 'active';
     case 'ended':
       return 'disconnected';
     default:
@@ -105,9 +119,28 @@ export function wantedDirection(localHold: boolean, remoteHold: boolean): Direct
   return remoteHold ? 'recvonly' : 'sendrecv';
 }
 
-/** What the media path does: a held call (either side) neither sends the cabin microphone nor plays. */
-function mediaMode(localHold: boolean, remoteHold: boolean): MediaMode {
-  return { send: !localHold && !remoteHold, receive: !localHold };
+export type Confirmed = Extract<CallPhase, { phase: 'confirmed' }>;
+
+/** A call just answered: neither side holds it, and no re-INVITE is on its way. */
+export const ANSWERED: Confirmed = {
+  phase: 'confirmed',
+  localHold: false,
+  remoteHold: false,
+  bridgedHold: false,
+  pending: null,
+  queued: null,
+};
+
+/**
+ * What the media path does: a held call (either side) neither sends the cabin microphone nor plays; a
+ * bridged one sends and plays, but only between the multiparty call's members.
+ */
+function mediaMode(p: Confirmed): Exclude<MediaMode, 'stop'> {
+  return {
+    send: !p.localHold && !p.remoteHold,
+    receive: !p.localHold,
+    cabin: !p.bridgedHold,
+  };
 }
 
 /** Maps a final failure of our INVITE to oFono's disconnect reasons. */
@@ -172,8 +205,8 @@ function outgoingEarly(p: Extract<CallPhase, { phase: 'dialing' | 'alerting' }>,
     }
     case 'final-success':
       return [
-        { phase: 'confirmed', localHold: false, remoteHold: false, pending: null, queued: null },
-        [{ type: 'send-ack' }, { type: 'media', mode: mediaMode(false, false) }, { type: 'changed' }],
+        ANSWERED,
+        [{ type: 'send-ack' }, { type: 'media', mode: mediaMode(ANSWERED) }, { type: 'changed' }],
       ];
     case 'final-failure':
       return ended(reasonForStatus(e.status), [], e.status);
@@ -209,8 +242,8 @@ function incoming(p: Extract<CallPhase, { phase: 'incoming' }>, e: CallEvent): S
   switch (e.type) {
     case 'user-answer':
       return [
-        { phase: 'confirmed', localHold: false, remoteHold: false, pending: null, queued: null },
-        [{ type: 'accept' }, { type: 'media', mode: mediaMode(false, false) }, { type: 'changed' }],
+        ANSWERED,
+        [{ type: 'accept' }, { type: 'media', mode: mediaMode(ANSWERED) }, { type: 'changed' }],
       ];
     case 'user-hangup':
       // Rejecting a waiting call is "user determined user busy" (oFono's UDUB): 486; an alerting one is 603.
@@ -244,7 +277,7 @@ function incoming(p: Extract<CallPhase, { phase: 'incoming' }>, e: CallEvent): S
   }
 }
 
-function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent): Step {
+function confirmed(p: Confirmed, e: CallEvent): Step {
   switch (e.type) {
     case 'user-hangup':
       return ended('local', [{ type: 'send-bye' }]);
@@ -258,16 +291,21 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
       // A retransmitted 2xx: our ACK was lost, send it again.
       return [p, [{ type: 'send-ack' }]];
     case 'user-hold':
-    case 'user-resume': {
-      const hold = e.type === 'user-hold';
-      if (p.pending === 'refresh') {
-        return [{ ...p, queued: hold === p.localHold ? null : hold ? 'hold' : 'resume' }, []];
+      if (e.bridged) {
+        // Nothing to tell the far end: it stays in the multiparty mix, and only the cabin leaves it.
+        if (p.localHold || p.bridgedHold || p.pending === 'hold') {
+          return [p, []];
+        }
+        const next: Confirmed = { ...p, bridgedHold: true };
+        return [next, [{ type: 'media', mode: mediaMode(next) }, { type: 'changed' }]];
       }
-      if (p.localHold === hold || p.pending) {
-        return [p, []];
+      return holdOrResume(p, true);
+    case 'user-resume':
+      if (p.bridgedHold && !p.pending) {
+        const next: Confirmed = { ...p, bridgedHold: false };
+        return [next, [{ type: 'media', mode: mediaMode(next) }, { type: 'changed' }]];
       }
-      return holdReinvite(p, hold);
-    }
+      return holdOrResume(p, false);
     case 'session-refresh-due':
       // A hold or resume on its way refreshes the session as well.
       if (p.pending) {
@@ -287,15 +325,20 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
       }
       const succeeded = e.status >= 200 && e.status < 300;
       if (p.pending === 'refresh') {
-        const done: Extract<CallPhase, { phase: 'confirmed' }> = { ...p, pending: null, queued: null };
+        const done: Confirmed = { ...p, pending: null, queued: null };
         return p.queued ? holdReinvite(done, p.queued === 'hold') : [done, []];
       }
       if (succeeded) {
         const localHold = p.pending === 'hold';
-        return [
-          { ...p, localHold, pending: null, queued: null },
-          [{ type: 'media', mode: mediaMode(localHold, p.remoteHold) }, { type: 'changed' }],
-        ];
+        // A bridged hold that became a real one (the multiparty call broke up) is one no longer.
+        const next: Confirmed = {
+          ...p,
+          localHold,
+          bridgedHold: localHold ? false : p.bridgedHold,
+          pending: null,
+          queued: null,
+        };
+        return [next, [{ type: 'media', mode: mediaMode(next) }, { type: 'changed' }]];
       }
       return [{ ...p, pending: null, queued: null }, [{ type: 'changed' }]];
     }
@@ -304,10 +347,11 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
       const effects: CallEffect[] = [
         { type: 'accept-reoffer', wanted: wantedDirection(p.localHold, remoteHold) },
       ];
+      const next: Confirmed = { ...p, remoteHold };
       if (remoteHold !== p.remoteHold) {
-        effects.push({ type: 'media', mode: mediaMode(p.localHold, remoteHold) }, { type: 'changed' });
+        effects.push({ type: 'media', mode: mediaMode(next) }, { type: 'changed' });
       }
-      return [{ ...p, remoteHold }, effects];
+      return [next, effects];
     }
     case 'user-answer':
     case 'user-deflect':
@@ -322,7 +366,18 @@ function confirmed(p: Extract<CallPhase, { phase: 'confirmed' }>, e: CallEvent):
   }
 }
 
-function holdReinvite(p: Extract<CallPhase, { phase: 'confirmed' }>, hold: boolean): Step {
+/** A hold or resume by re-INVITE, one at a time, and after a session refresh on its way. */
+function holdOrResume(p: Confirmed, hold: boolean): Step {
+  if (p.pending === 'refresh') {
+    return [{ ...p, queued: hold === p.localHold ? null : hold ? 'hold' : 'resume' }, []];
+  }
+  if (p.localHold === hold || p.pending) {
+    return [p, []];
+  }
+  return holdReinvite(p, hold);
+}
+
+function holdReinvite(p: Confirmed, hold: boolean): Step {
   return [
     { ...p, pending: hold ? 'hold' : 'resume' },
     [{ type: 'send-reinvite', direction: wantedDirection(hold, p.remoteHold) }],

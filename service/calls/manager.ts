@@ -145,11 +145,8 @@ export class CallManager {
     if (refusal) {
       throw new CarphoneError('FAILED', refusal);
     }
-    const active = this.inState('active');
     // As oFono does, an active call goes on hold when a new one is dialled.
-    for (const c of active) {
-      driver.act(c.id, { type: 'user-hold' });
-    }
+    this.hold(this.inState('active'));
     this.dialling = number;
     let info: UaCallInfo;
     try {
@@ -311,9 +308,7 @@ export class CallManager {
     if (this.inState('active').length > 0 && this.inState('held').length > 0) {
       throw new CarphoneError('FAILED', 'there is already an active and a held call');
     }
-    for (const c of this.inState('active')) {
-      driver.act(c.id, { type: 'user-hold' });
-    }
+    this.hold(this.inState('active'));
     driver.setWaiting(waiting.id, false);
     driver.act(waiting.id, { type: 'user-answer' });
   }
@@ -354,9 +349,7 @@ export class CallManager {
     if (active.length === 0 && held.length === 0) {
       throw new CarphoneError('FAILED', 'there is no active or held call');
     }
-    for (const c of active) {
-      driver.act(c.id, { type: 'user-hold' });
-    }
+    this.hold(active);
     for (const c of held) {
       driver.act(c.id, { type: 'user-resume' });
     }
@@ -430,7 +423,6 @@ export class CallManager {
    * in the multiparty call.
    */
   privateChat(id: string): CallRecord[] {
-    const driver = this.requireDriver();
     const chosen = this.records.get(id);
     if (!chosen?.props.Multiparty) {
       throw new CarphoneError('NOT_FOUND', 'the call is not part of a multiparty call');
@@ -439,11 +431,21 @@ export class CallManager {
       throw new CarphoneError('FAILED', 'a private chat needs an active multiparty call and no held call');
     }
     const others = this.multipartyCalls().filter((c) => c.id !== id);
-    for (const c of others) {
-      driver.act(c.id, { type: 'user-hold' });
-    }
     this.setMultiparty(others.map((c) => c.id));
+    this.hold(others);
     return this.multipartyCalls();
+  }
+
+  /**
+   * Puts calls on hold. The members of a multiparty call are held on the head unit only and go on
+   * talking with each other, as a network holds a GSM multiparty call (3GPP TS 22.084 §1.3.2); any other
+   * call is held by re-INVITE.
+   */
+  private hold(calls: CallRecord[]): void {
+    const driver = this.requireDriver();
+    for (const c of calls) {
+      driver.act(c.id, { type: 'user-hold', bridged: c.props.Multiparty });
+    }
   }
 
   /** One call on its own is no multiparty call: fewer than two ids leave none. */
@@ -454,14 +456,23 @@ export class CallManager {
             .filter((c) => ids.includes(c.id))
             .map((c) => c.id)
         : [];
+    const leftHeld: CallRecord[] = [];
     for (const rec of this.calls()) {
       const joined = members.includes(rec.id);
       if (rec.props.Multiparty !== joined) {
         rec.props.Multiparty = joined;
         this.events.emit('changed', rec, ['Multiparty']);
+        if (!joined && rec.props.State === 'held') {
+          leftHeld.push(rec);
+        }
       }
     }
     this.driver?.setMultiparty(members);
+    // Held with the multiparty call, a call left on its own would hear nobody: it is held by re-INVITE
+    // now, as any call on its own is.
+    if (this.driver) {
+      this.hold(leftHeld);
+    }
   }
 
   // ---- driver notifications ----

@@ -380,6 +380,9 @@ export class RtpAudioSession implements MediaSession {
   private writeToDevice(pcm: Int16Array): void {
     // The other members hear this far end as it spoke, whatever the cabin's volume.
     this.seat?.heard(pcm);
+    if (this.mode.cabin === false) {
+      return;
+    }
     if (this.gain !== 1) {
       for (let i = 0; i < pcm.length; i++) {
         pcm[i] = Math.round((pcm[i] ?? 0) * this.gain);
@@ -651,7 +654,8 @@ export class RtpAudioSession implements MediaSession {
       timestamp = this.dtmfTimestamp;
       marker = dtmf.first;
     } else {
-      const cabin = this.muted ? silent(samples) : this.audio.source.read(samples);
+      const cabin =
+        this.muted || this.mode.cabin === false ? silent(samples) : this.audio.source.read(samples);
       payload = codec.encode(this.seat ? this.seat.mix(cabin) : cabin);
       marker = this.markNextAudio;
       this.markNextAudio = false;

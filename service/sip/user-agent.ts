@@ -1278,7 +1278,7 @@ export class UserAgent {
       // NOTIFY, with the lower CSeq, is then refused as out of order (RFC 3261 §12.2.2).
       this.notifyRefer(from, status, () => {
         const p = from.info.phase;
-        if (p.phase === 'confirmed' && p.localHold) {
+        if (p.phase === 'confirmed' && (p.localHold || p.bridgedHold)) {
           this.dispatch(from, { type: 'user-resume' });
         }
       });

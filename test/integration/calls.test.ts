@@ -490,17 +490,24 @@ describe('outgoing calls', () => {
 describe('multiparty calls', () => {
   const level = (file: string, hz: number, from: number, to: number): number =>
     Math.round(toneLevelDb(file, hz, from, to));
-  /** The 200 ms windows of a recording in which every one of `hz` sounds (each above -20 dBFS). */
-  const windowsWithAll = (file: string, hz: number[]): number => {
+  /**
+   * The 200 ms windows of a recording in which every one of `hz` sounds (each above -20 dBFS) and none
+   * of `silentHz` (each below -40).
+   */
+  const windowsWith = (file: string, hz: number[], silentHz: number[]): number => {
     const seconds = analyseWav(file).seconds;
     let count = 0;
     for (let t = 0; t + 0.2 <= seconds; t += 0.2) {
-      if (hz.every((f) => toneLevelDb(file, f, t, t + 0.2) > -20)) {
+      if (
+        hz.every((f) => toneLevelDb(file, f, t, t + 0.2) > -20) &&
+        silentHz.every((f) => toneLevelDb(file, f, t, t + 0.2) < -40)
+      ) {
         count++;
       }
     }
     return count;
   };
+  const windowsWithAll = (file: string, hz: number[]): number => windowsWith(file, hz, []);
 
   // baresip records only what arrives, and stops recording a call at hold for good: each direction
   // is checked on the call that was active when the calls were joined.
@@ -543,6 +550,54 @@ describe('multiparty calls', () => {
     // The private chat's last two seconds: the cabin, and no longer bob.
     expect(level(daveHeard, 700, seconds - 2, seconds - 0.3)).toBeGreaterThan(-20);
     expect(level(daveHeard, 440, seconds - 2, seconds - 0.3)).toBeLessThan(-40);
+  });
+
+  it('holds a multiparty call on the head unit only: its parties go on hearing each other, not the cabin, while the driver talks with a third', async () => {
+    const since = client.signals.length;
+    const daveBefore = dave.receivedRecordings();
+    const erinBefore = erin.receivedRecordings();
+    const bobCall = await client.dial('/sip0', '2001');
+    await client.waitForCallState(bobCall, 'active', 10_000, since);
+    const daveCall = await client.dial('/sip0', '2003');
+    await client.waitForCallState(daveCall, 'active', 10_000, since);
+    const beforeJoin = client.signals.length;
+    await client.createMultiparty('/sip0');
+    await client.waitForCallState(bobCall, 'active', 5000, beforeJoin);
+    await sleep(2000);
+
+    // The driver calls erin: bob and dave are held together, and stay joined.
+    const beforeThird = client.signals.length;
+    const erinCall = await client.dial('/sip0', '2004');
+    await client.waitForCallState(bobCall, 'held', 5000, beforeThird);
+    await client.waitForCallState(daveCall, 'held', 5000, beforeThird);
+    await client.waitForCallState(erinCall, 'active', 10_000, beforeThird);
+    for (const call of [bobCall, daveCall]) {
+      expect((await client.properties(call, 'org.ofono.VoiceCall')).Multiparty).toBe(true);
+    }
+    await sleep(3000);
+    // Back to the multiparty call: erin is held, bob and dave hear the cabin again.
+    const beforeSwap = client.signals.length;
+    await client.manager('/sip0', 'SwapCalls');
+    await client.waitForCallState(bobCall, 'active', 5000, beforeSwap);
+    await client.waitForCallState(erinCall, 'held', 5000, beforeSwap);
+    await sleep(2000);
+    await client.manager('/sip0', 'HangupAll');
+    await noCalls();
+    await sleep(300);
+
+    const daveHeard = newRecordings(daveBefore, dave.receivedRecordings())[0] ?? '';
+    const seconds = analyseWav(daveHeard).seconds;
+    // Held for 3 s: bob (440 Hz) without the cabin (700 Hz) for most of it; joined before and after it,
+    // both.
+    expect(windowsWith(daveHeard, [440], [700])).toBeGreaterThanOrEqual(10);
+    expect(windowsWithAll(daveHeard, [700, 440])).toBeGreaterThanOrEqual(12);
+    expect(level(daveHeard, 700, seconds - 1.5, seconds - 0.3)).toBeGreaterThan(-20);
+    expect(level(daveHeard, 440, seconds - 1.5, seconds - 0.3)).toBeGreaterThan(-20);
+    // erin heard the cabin, and neither bob nor dave (550 Hz).
+    const erinHeard = newRecordings(erinBefore, erin.receivedRecordings())[0] ?? '';
+    expect(level(erinHeard, 700, 0.3, 2.3)).toBeGreaterThan(-20);
+    expect(level(erinHeard, 440, 0.3, 2.3)).toBeLessThan(-40);
+    expect(level(erinHeard, 550, 0.3, 2.3)).toBeLessThan(-40);
   });
 
   it('mixes the held call into the active one the other way round too, and hangs up every party with HangupMultiparty', async () => {

@@ -26,6 +26,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   let kam: Kamailio;
   let bob: Baresip; // answers
   let carol: Baresip; // calls us
+  let dave: Baresip; // answers automatically
   let bus: PrivateBus;
   let daemon: Carphoned;
   let client: OfonoClient;
@@ -51,7 +52,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   beforeAll(async () => {
     writeTone(join(dir, 'tone.wav'), 440, 120);
     kam = await Kamailio.start({
-      users: [1000, 2001, 2002].map((u) => ({ user: String(u), password: `pw-${u}` })),
+      users: [1000, 2001, 2002, 2003].map((u) => ({ user: String(u), password: `pw-${u}` })),
     });
     bob = await Baresip.start({
       user: '2001',
@@ -65,6 +66,13 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       password: 'pw-2002',
       registrarPort: kam.port,
       autoAnswer: false,
+      sourceWav: join(dir, 'tone.wav'),
+    });
+    dave = await Baresip.start({
+      user: '2003',
+      password: 'pw-2003',
+      registrarPort: kam.port,
+      autoAnswer: true,
       sourceWav: join(dir, 'tone.wav'),
     });
     bus = await PrivateBus.start();
@@ -107,7 +115,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi?.close();
     client?.disconnect();
     await daemon?.stop();
-    await Promise.allSettled([bob?.stop(), carol?.stop(), kam?.stop(), bus?.stop()]);
+    await Promise.allSettled([bob?.stop(), carol?.stop(), dave?.stop(), kam?.stop(), bus?.stop()]);
     udp.close();
   });
 
@@ -302,7 +310,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await waitFor('no calls', async () => (await calls()).length === 0);
   });
 
-  it('merges a held and an active call into a conference shown as one call, and ends it with one tap', async () => {
+  it("merges a held and an active call into a conference shown as one call, held under a third call by all its parties' names, and ends it with one tap", async () => {
     await callBobThenCarolCalls();
     await tap('hold-and-answer');
     await hmi.page.waitForFunction(() =>
@@ -320,7 +328,24 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     expect(await hmi.page.locator('[data-testid=other-call]').count()).toBe(0);
     await hmi.screenshot('conference-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
+    // A third call (placed by another client of the service, a voice assistant say) holds the
+    // conference: the banner names all its parties, and swapping brings it back as one call.
+    await client.dial('/sip0', '2003');
+    await hmi.page.waitForFunction(() =>
+      /On hold: 2001, 2002/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
+    );
+    await hmi.page.waitForFunction(
+      () => document.querySelector('[data-testid=caller]')?.textContent === '2003',
+    );
+    await tap('swap');
+    await hmi.page.waitForFunction(
+      () => document.querySelector('[data-testid=call-state]')?.textContent === 'Conference',
+    );
+    expect(await text('caller')).toBe('2001, 2002');
+    expect(await text('other-call')).toMatch(/On hold: 2003/);
     await tap('hangup');
+    await waitFor('only dave left', async () => (await calls()).length === 1);
+    await client.manager('/sip0', 'HangupAll');
     await waitFor('no calls', async () => (await calls()).length === 0);
     await hmi.page.waitForSelector('[data-testid=key-1]');
   });

@@ -36,7 +36,7 @@ describe('outgoing call', () => {
     );
     expect(ofonoState(phase)).toBe('active');
     expect(types(effects)).toEqual(['changed', 'changed', 'send-ack', 'media', 'changed']);
-    expect(effects).toContainEqual({ type: 'media', mode: { send: true, receive: true } });
+    expect(effects).toContainEqual({ type: 'media', mode: { send: true, receive: true, cabin: true } });
   });
 
   it('plays early media from a 183 with SDP, receive-only', () => {
@@ -160,7 +160,7 @@ describe('hold', () => {
     expect(ofonoState(pending)).toBe('active');
     const [held, fx2] = transition(pending, { type: 'reinvite-result', status: 200 });
     expect(ofonoState(held)).toBe('held');
-    expect(fx2).toContainEqual({ type: 'media', mode: { send: false, receive: false } });
+    expect(fx2).toContainEqual({ type: 'media', mode: { send: false, receive: false, cabin: true } });
   });
 
   it('resumes with sendrecv', () => {
@@ -188,6 +188,59 @@ describe('hold', () => {
   it('ignores a second hold while one is pending', () => {
     const [pending] = transition(active, { type: 'user-hold' });
     expect(transition(pending, { type: 'user-hold' })[1]).toEqual([]);
+  });
+});
+
+describe('bridged hold (a held multiparty call)', () => {
+  const active = run(startOutgoing(), { type: 'final-success' }).phase;
+  const bridgedHold: CallEvent = { type: 'user-hold', bridged: true };
+
+  it('is held at once without a re-INVITE: the far end still sends and hears, the cabin leaves', () => {
+    const [held, fx] = transition(active, bridgedHold);
+    expect(ofonoState(held)).toBe('held');
+    expect(fx).toEqual([
+      { type: 'media', mode: { send: true, receive: true, cabin: false } },
+      { type: 'changed' },
+    ]);
+    const [resumed, fx2] = transition(held, { type: 'user-resume' });
+    expect(ofonoState(resumed)).toBe('active');
+    expect(fx2).toEqual([
+      { type: 'media', mode: { send: true, receive: true, cabin: true } },
+      { type: 'changed' },
+    ]);
+  });
+
+  it('becomes a hold by re-INVITE when asked for one, staying held throughout', () => {
+    const [bridged] = transition(active, bridgedHold);
+    const [holding, fx] = transition(bridged, { type: 'user-hold' });
+    expect(fx).toEqual([{ type: 'send-reinvite', direction: 'sendonly' }]);
+    expect(ofonoState(holding)).toBe('held');
+    const [held, fx2] = transition(holding, { type: 'reinvite-result', status: 200 });
+    expect(held).toMatchObject({ localHold: true, bridgedHold: false });
+    expect(fx2).toContainEqual({ type: 'media', mode: { send: false, receive: false, cabin: true } });
+    // And resumes as any held call does.
+    expect(transition(held, { type: 'user-resume' })[1]).toEqual([
+      { type: 'send-reinvite', direction: 'sendrecv' },
+    ]);
+  });
+
+  it('keeps the session as it is in a refresh and in the answer to a re-offer', () => {
+    const [bridged] = transition(active, bridgedHold);
+    expect(transition(bridged, { type: 'session-refresh-due' })[1]).toEqual([
+      { type: 'send-reinvite', direction: 'sendrecv' },
+    ]);
+    const [remoteHeld, fx] = transition(bridged, { type: 'remote-reoffer', direction: 'sendonly' });
+    expect(fx).toEqual([
+      { type: 'accept-reoffer', wanted: 'recvonly' },
+      { type: 'media', mode: { send: false, receive: true, cabin: false } },
+      { type: 'changed' },
+    ]);
+    expect(ofonoState(remoteHeld)).toBe('held');
+  });
+
+  it('does nothing to a call already held by re-INVITE', () => {
+    const held = run([active, []], { type: 'user-hold' }, { type: 'reinvite-result', status: 200 }).phase;
+    expect(transition(held, bridgedHold)).toEqual([held, []]);
   });
 });
 

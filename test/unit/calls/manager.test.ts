@@ -3,7 +3,7 @@ import { ManualClock } from '../../../service/core/clock.js';
 import { CallManager, formatStartTime, type CallDriver } from '../../../service/calls/manager.js';
 import { silentLogger } from '../../../service/log/logger.js';
 import type { UaCallInfo } from '../../../service/sip/user-agent.js';
-import type { CallPhase } from '../../../service/calls/call-machine.js';
+import { ANSWERED, type CallPhase } from '../../../service/calls/call-machine.js';
 import { entryFor } from '../../../service/history/call-history.js';
 
 /** A driver that records what the manager asked of it and lets the test play the network. */
@@ -35,7 +35,7 @@ function setup(): {
       manager.onCallAdded(i);
       return Promise.resolve(i);
     },
-    act: (id, e) => actions.push(`${e.type} ${id}`),
+    act: (id, e) => actions.push(`${e.type}${e.type === 'user-hold' && e.bridged ? ' bridged' : ''} ${id}`),
     setWaiting: (id, w) => actions.push(`waiting=${String(w)} ${id}`),
     sendTones: (id, tones) => {
       actions.push(`tones ${tones} ${id}`);
@@ -67,20 +67,9 @@ function setup(): {
   };
 }
 
-const active: CallPhase = {
-  phase: 'confirmed',
-  localHold: false,
-  remoteHold: false,
-  pending: null,
-  queued: null,
-};
-const held: CallPhase = {
-  phase: 'confirmed',
-  localHold: true,
-  remoteHold: false,
-  pending: null,
-  queued: null,
-};
+const active: CallPhase = ANSWERED;
+const held: CallPhase = { ...ANSWERED, localHold: true };
+const bridged: CallPhase = { ...active, bridgedHold: true };
 
 describe('CallManager (oFono call rules)', () => {
   it('makes a new call waiting while another call exists, and busy while one is already ringing', () => {
@@ -306,14 +295,15 @@ describe('CallManager multiparty calls (CreateMultiparty, PrivateChat, HangupMul
     t.actions.length = 0;
     const rest = t.manager.privateChat('b').map((c) => c.id);
     expect(rest).toEqual(['a', 'c']);
-    expect(t.actions).toEqual(['user-hold a', 'user-hold c', 'mix [a,c]']);
+    // Held together, the two go on talking with each other: held on the head unit only.
+    expect(t.actions).toEqual(['mix [a,c]', 'user-hold bridged a', 'user-hold bridged c']);
     expect(t.manager.get('b')?.props.Multiparty).toBe(false);
   });
 
   it('ends the multiparty call when a private chat leaves one party on each side', () => {
     const t = joinedPair();
     expect(t.manager.privateChat('a')).toEqual([]);
-    expect(t.actions).toEqual(['user-hold b', 'mix []']);
+    expect(t.actions).toEqual(['mix []', 'user-hold b']);
     expect(multiparty(t)).toEqual([]);
   });
 
@@ -325,6 +315,34 @@ describe('CallManager multiparty calls (CreateMultiparty, PrivateChat, HangupMul
     t.manager.createMultiparty();
     // 'b' is still held until its re-INVITE is answered.
     expect(() => t.manager.privateChat('a')).toThrow(/no held call/);
+  });
+
+  it('holds the multiparty call on the head unit only when a call is dialled, so its parties go on talking', async () => {
+    const t = joinedPair();
+    await t.manager.dial('2004', 'sip:2004@x');
+    expect(t.actions).toEqual(['user-hold bridged a', 'user-hold bridged b', 'dial sip:2004@x']);
+  });
+
+  it('SwapCalls holds the multiparty call on the head unit only and a plain call by re-INVITE', () => {
+    const t = joinedPair();
+    t.add('c', held);
+    t.manager.swapCalls();
+    expect(t.actions).toEqual(['user-hold bridged a', 'user-hold bridged b', 'user-resume c']);
+    t.actions.length = 0;
+    t.change('a', bridged);
+    t.change('b', bridged);
+    t.change('c', active);
+    t.manager.swapCalls();
+    expect(t.actions).toEqual(['user-hold c', 'user-resume a', 'user-resume b']);
+  });
+
+  it('holds the party left on its own by re-INVITE when the other party of a held multiparty call hangs up', () => {
+    const t = joinedPair();
+    t.change('a', bridged);
+    t.change('b', bridged);
+    t.end('a');
+    expect(t.actions).toEqual(['mix []', 'user-hold b']);
+    expect(t.manager.get('b')?.props.Multiparty).toBe(false);
   });
 
   it('leaves a party on its own as a plain call when the other one hangs up', () => {

@@ -11,6 +11,7 @@ import { G711Codec } from '../../../service/media/codecs/g711-codec.js';
 import { OpusCodec } from '../../../service/media/codecs/opus-codec.js';
 import type { AudioCodec, NegotiatedAudio } from '../../../service/sdp/offer-answer.js';
 import { toneShare } from '../../harness/audio.js';
+import { ConferenceRoom } from '../../../service/media/conference.js';
 import { decodeLosingEveryNth } from '../../harness/opus-fec.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -18,8 +19,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const PCMU: AudioCodec = { name: 'PCMU', payloadType: 0, clockRate: 8000 };
 const OPUS: AudioCodec = { name: 'OPUS', payloadType: 96, clockRate: 48000 };
 
-/** A microphone playing a continuous 440 Hz tone (failing every `failEvery`th read if given), and a speaker that keeps what it is given. */
-function testDevice(failEvery = 0): AudioDevice & { played: number[] } {
+/** A microphone playing a continuous tone (failing every `failEvery`th read if given), and a speaker that keeps what it is given. */
+function testDevice(failEvery = 0, hz = 440): AudioDevice & { played: number[] } {
   let reads = 0;
   let t = 0;
   const played: number[] = [];
@@ -34,7 +35,7 @@ function testDevice(failEvery = 0): AudioDevice & { played: number[] } {
             throw new Error('microphone unavailable');
           }
           return Int16Array.from({ length: count }, () =>
-            Math.round(8000 * Math.sin((2 * Math.PI * 440 * t++) / 8000)),
+            Math.round(8000 * Math.sin((2 * Math.PI * hz * t++) / 8000)),
           );
         },
       },
@@ -137,6 +138,35 @@ describe('RTP session', () => {
       }
     },
   );
+
+  it('keeps the far ends of a held multiparty call talking with each other, without the cabin (cabin: false)', async () => {
+    const cabin = testDevice(0, 440);
+    const bob = testDevice(0, 700);
+    const dave = testDevice(0, 1000);
+    const [toBob, bobEnd] = await pair(PCMU, { device: cabin, ptime: 20 }, { device: bob, ptime: 20 });
+    const [toDave, daveEnd] = await pair(PCMU, { device: cabin, ptime: 20 }, { device: dave, ptime: 20 });
+    const room = new ConferenceRoom();
+    for (const member of [toBob, toDave]) {
+      member.setConference(room);
+      member.setMode({ send: true, receive: true, cabin: false });
+    }
+    bobEnd.setMode({ send: true, receive: true });
+    daveEnd.setMode({ send: true, receive: true });
+    await sleep(1500);
+    const lastSecond = (played: number[]): Int16Array => Int16Array.from(played.slice(-8000));
+    const bobHeard = lastSecond(bob.played);
+    const daveHeard = lastSecond(dave.played);
+    expect(bobHeard.length).toBe(8000);
+    expect(daveHeard.length).toBe(8000);
+    // Each far end hears the other, and not the cabin's 440 Hz.
+    expect(toneShare(bobHeard, 8000, 1000)).toBeGreaterThan(0.8);
+    expect(toneShare(bobHeard, 8000, 440)).toBeLessThan(0.02);
+    expect(toneShare(daveHeard, 8000, 700)).toBeGreaterThan(0.8);
+    expect(toneShare(daveHeard, 8000, 440)).toBeLessThan(0.02);
+    // The cabin hears neither, though both far ends' audio was played out into the mix.
+    expect(cabin.played).toEqual([]);
+    expect(toBob.stats().jitter?.played).toBeGreaterThan(50);
+  });
 
   it('goes on playing when the network sends datagrams that are not RTP, and counts them', async () => {
     const ear = testDevice();
