@@ -235,6 +235,13 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
     await this.client.manager(this.requireModem(), 'HangupMultiparty');
   }
 
+  async privateChat(path: unknown): Promise<void> {
+    if (typeof path !== 'string' || !this.state.calls.some((c) => c.path === path && c.multiparty)) {
+      throw new Error('a private chat is with a party of the conference');
+    }
+    await this.client.privateChat(this.requireModem(), path);
+  }
+
   /**
    * Keys tapped quickly one after the other must all be sent: carphoned takes one SendTones at a time
    * (oFono's InProgress rule), so taps queue here and go out in order.

@@ -65,6 +65,10 @@ export function registerIpc(
     guard(() => bridge.hangupMultiparty()),
   );
   ipc.handle(
+    IPC.privateChat,
+    guard((p) => bridge.privateChat(p)),
+  );
+  ipc.handle(
     IPC.sendTones,
     guard((t) => bridge.sendTones(t)),
   );

@@ -11,6 +11,7 @@ const api: PhoneApi = {
   swap: () => ipcRenderer.invoke(IPC.swap) as Promise<void>,
   merge: () => ipcRenderer.invoke(IPC.merge) as Promise<void>,
   hangupMultiparty: () => ipcRenderer.invoke(IPC.hangupMultiparty) as Promise<void>,
+  privateChat: (p) => ipcRenderer.invoke(IPC.privateChat, p) as Promise<void>,
   sendTones: (t) => ipcRenderer.invoke(IPC.sendTones, t) as Promise<void>,
   setMuted: (m) => ipcRenderer.invoke(IPC.setMuted, m) as Promise<void>,
   recents: (n) => ipcRenderer.invoke(IPC.recents, n) as ReturnType<PhoneApi['recents']>,

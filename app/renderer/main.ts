@@ -34,6 +34,8 @@ let query = '';
 let tab: Tab = 'keypad';
 let digits = '';
 let showDtmf = false;
+/** The conference's parties listed, each to be ended or talked to alone. */
+let showParties = false;
 let recents: RecentView[] = [];
 let contacts: ContactView[] = [];
 
@@ -324,6 +326,19 @@ function callScreen(calls: CallView[]): HTMLElement {
     head.append(qualityIndicator(shown));
   }
   screen.append(head);
+  const conferenceActive = conference.length > 0 && shown.state === 'active';
+  if (!conferenceActive) {
+    showParties = false;
+  }
+  if (conferenceActive) {
+    head.append(
+      button(showParties ? t.close : t.parties, 'parties', () => {
+        showParties = !showParties;
+        showDtmf = false;
+        render();
+      }),
+    );
+  }
   const other = calls.find(
     (c) => c !== shown && !conference.includes(c) && (c.state === 'held' || c.state === 'active'),
   );
@@ -360,6 +375,32 @@ function callScreen(calls: CallView[]): HTMLElement {
       ),
     );
   }
+  if (showParties) {
+    // A private chat holds the others, which carphoned refuses while another call is held already.
+    const canTalkAlone = !calls.some((c) => c.state === 'held');
+    screen.append(
+      el(
+        'div',
+        { class: 'parties', 'data-testid': 'parties-list' },
+        ...conference.map((c) =>
+          el(
+            'div',
+            { class: 'banner', 'data-testid': `party-${c.number}` },
+            el('span', {}, nameOf(c)),
+            ...(canTalkAlone
+              ? [
+                  button(t.privateChat, `private-${c.number}`, () => {
+                    showParties = false;
+                    act(window.carphone.privateChat(c.path));
+                  }),
+                ]
+              : []),
+            button(t.endParty, `end-${c.number}`, () => act(window.carphone.hangup(c.path)), 'end'),
+          ),
+        ),
+      ),
+    );
+  }
   if (showDtmf) {
     const pad = el('div', { class: 'keypad', 'data-testid': 'dtmf' });
     for (const k of ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#']) {
@@ -375,6 +416,7 @@ function callScreen(calls: CallView[]): HTMLElement {
       button(shown.state === 'held' ? t.resume : t.hold, 'hold', () => act(window.carphone.swap())),
       button(showDtmf ? t.close : t.keys, 'keys', () => {
         showDtmf = !showDtmf;
+        showParties = false;
         render();
       }),
       button(

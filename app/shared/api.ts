@@ -72,6 +72,7 @@ export const IPC = {
   swap: 'phone:swap',
   merge: 'phone:merge',
   hangupMultiparty: 'phone:hangup-multiparty',
+  privateChat: 'phone:private-chat',
   sendTones: 'phone:send-tones',
   setMuted: 'phone:set-muted',
   recents: 'phone:recents',
@@ -92,6 +93,8 @@ export interface PhoneApi {
   merge(): Promise<void>;
   /** Ends every call of the conference. */
   hangupMultiparty(): Promise<void>;
+  /** Talks to one party of the conference alone; the others are held, together where two or more. */
+  privateChat(path: string): Promise<void>;
   sendTones(tones: string): Promise<void>;
   setMuted(muted: boolean): Promise<void>;
   recents(limit: number): Promise<RecentView[]>;

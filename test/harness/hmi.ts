@@ -17,6 +17,7 @@ const METHODS = [
   'swap',
   'merge',
   'hangupMultiparty',
+  'privateChat',
   'sendTones',
   'setMuted',
   'recents',

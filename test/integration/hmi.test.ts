@@ -350,6 +350,60 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.page.waitForSelector('[data-testid=key-1]');
   });
 
+  it("lists a conference's parties: one is ended from the list, another talked to alone while the last is held", async () => {
+    await callBobThenCarolCalls();
+    await tap('hold-and-answer');
+    await hmi.page.waitForFunction(() =>
+      /On hold: 2001/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
+    );
+    await tap('merge');
+    await hmi.page.waitForFunction(
+      () => document.querySelector('[data-testid=call-state]')?.textContent === 'Conference',
+    );
+    await client.dial('/sip0', '2003');
+    await hmi.page.waitForFunction(() =>
+      /On hold: 2001, 2002/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
+    );
+    await tap('merge');
+    await waitFor('three calls active and joined', async () => {
+      const all = await calls();
+      return all.length === 3 && all.every(([, p]) => p.State === 'active' && p.Multiparty === true);
+    });
+    await hmi.page.waitForFunction(
+      () => document.querySelector('[data-testid=caller]')?.textContent === '2001, 2002, 2003',
+    );
+    await tap('parties');
+    await hmi.page.waitForSelector('[data-testid=party-2003]');
+    await hmi.screenshot('conference-parties-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+
+    // The main process takes a private chat only with a party of the conference, whatever the page asks.
+    await expect(hmi.bridge.privateChat('/sip0/voicecall99')).rejects.toThrow(/party of the conference/);
+    await expect(hmi.bridge.privateChat({ path: '/sip0/voicecall1' })).rejects.toThrow(
+      /party of the conference/,
+    );
+    await tap('end-2002');
+    await waitFor('carol gone, bob and dave still joined', async () => {
+      const all = await calls();
+      return all.length === 2 && all.every(([, p]) => p.Multiparty === true);
+    });
+    await hmi.page.waitForFunction(() => document.querySelector('[data-testid=party-2002]') === null);
+    await tap('private-2001');
+    const stateOf = async (number: string): Promise<unknown> =>
+      (await calls()).find(([, p]) => p.LineIdentification === number)?.[1].State;
+    await waitFor(
+      'bob alone and active, dave held',
+      async () => (await stateOf('2001')) === 'active' && (await stateOf('2003')) === 'held',
+    );
+    await hmi.page.waitForFunction(() =>
+      /On hold: 2003/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
+    );
+    expect(await text('caller')).toBe('2001');
+    expect(await hmi.page.locator('[data-testid=parties-list]').count()).toBe(0);
+    await client.manager('/sip0', 'HangupAll');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+  });
+
   it('locks the keypad and contact search while the car moves, and unlocks them when it stops', async () => {
     await tap('tab-keypad');
     await sendSpeed(50);

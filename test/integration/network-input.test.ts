@@ -74,6 +74,11 @@ function outOfDialog(peer: RawSipPeer, rand: Random): string[] {
   return [
     sipRequest(peer, rand, 'INVITE', { body: sdpOffer(40000, false) }),
     sipRequest(peer, rand, 'INVITE', { body: sdpOffer(40002, true) }),
+    // What an operator's network asks for: reliable provisionals and session timers (RFC 3262, 4028).
+    sipRequest(peer, rand, 'INVITE', {
+      body: sdpOffer(40004, false),
+      headers: ['Require: 100rel, timer', 'Session-Expires: 120;refresher=uac', 'Min-SE: 90'],
+    }),
     sipRequest(peer, rand, 'OPTIONS'),
     sipRequest(peer, rand, 'MESSAGE', { body: 'hello', contentType: 'text/plain' }),
     sipRequest(peer, rand, 'BYE'),
@@ -96,6 +101,17 @@ function inDialog(peer: RawSipPeer, rand: Random, dialog: Dialog): string[] {
     }),
     sipRequest(peer, rand, 'INVITE', { dialog }),
     sipRequest(peer, rand, 'UPDATE', { dialog, body: sdpOffer(dialog.mediaPort, false) }),
+    // A session refresh without a body, a re-INVITE that changes the interval, a PRACK for nothing.
+    sipRequest(peer, rand, 'UPDATE', {
+      dialog,
+      headers: ['Supported: timer', 'Session-Expires: 1800;refresher=uac'],
+    }),
+    sipRequest(peer, rand, 'INVITE', {
+      dialog,
+      body: sdpOffer(dialog.mediaPort, false),
+      headers: ['Supported: timer', 'Session-Expires: 90;refresher=uas', 'Min-SE: 90'],
+    }),
+    sipRequest(peer, rand, 'PRACK', { dialog, headers: ['RAck: 1 1 INVITE'] }),
     sipRequest(peer, rand, 'INFO', {
       dialog,
       body: 'Signal=5\r\nDuration=160\r\n',
