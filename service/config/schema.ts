@@ -111,6 +111,13 @@ export const accountSchema = z.strictObject({
     .refine(holdsPemPrivateKey, 'must be a readable PEM file of an unencrypted private key')
     .optional(),
   expires: z.number().int().min(10, 'must be at least 10 seconds').max(86400).default(600),
+  /**
+   * An OPTIONS to the registrar this often while registered, to keep the mobile network's NAT mapping
+   * open and to notice a lost flow or a new public address at once (service/sip/keep-alive.ts); 0 turns
+   * it off. Unset: 25 s over UDP (mobile networks' NATs forget idle UDP mappings after 30 s or more),
+   * 90 s over TCP and TLS.
+   */
+  keepAliveSeconds: z.number().int().min(0).max(3600).optional(),
   /** A call that receives no RTP this long (while not on hold) is ended as dropped; 0 turns it off. */
   mediaTimeoutSeconds: z.number().min(0).max(600).default(20),
   /**

@@ -197,6 +197,7 @@ export class Line {
         contact: ua.contact,
         credentials,
         expires: a.expires,
+        keepAliveSeconds: a.keepAliveSeconds ?? (a.transport === 'udp' ? 25 : 90),
         userAgent: USER_AGENT,
         onStatus: (status, reason) => this.events.emit('registration', status, reason),
       });

@@ -13,6 +13,7 @@ import {
   type RegistrationStatus,
 } from './registration.js';
 import { localFailure, type SipStack } from './stack.js';
+import { judgeKeepAlive, keepAliveDelayMs, publicAddress } from './keep-alive.js';
 
 export interface RegistrarClientOptions {
   stack: SipStack;
@@ -23,6 +24,8 @@ export interface RegistrarClientOptions {
   contact: string;
   credentials: Credentials | undefined;
   expires: number;
+  /** An OPTIONS to the registrar this often while registered (keep-alive.ts); 0: none. */
+  keepAliveSeconds: number;
   userAgent: string;
   onStatus: (status: RegistrationStatus, reason: string) => void;
 }
@@ -48,6 +51,9 @@ export class RegistrarClient {
   private challenge: Challenge | undefined;
   private nonceCount = 0;
   private timers: TimerHandle[] = [];
+  private keepAliveTimer: TimerHandle | undefined;
+  /** Where the registrar saw our last successful REGISTER come from (its Via's received/rport). */
+  private registeredFrom: string | undefined;
   private stoppedWaiters: (() => void)[] = [];
   status: RegistrationStatus = 'unregistered';
   reason = '';
@@ -107,8 +113,14 @@ export class RegistrarClient {
       case 'clear-timers':
         this.timers.forEach((t) => this.o.clock.clearTimeout(t));
         this.timers = [];
+        this.stopKeepAlive();
         break;
       case 'status':
+        if (effect.status === 'registered') {
+          this.scheduleKeepAlive();
+        } else {
+          this.stopKeepAlive();
+        }
         this.status = effect.status;
         this.reason = effect.reason;
         this.o.logger.info({ status: effect.status, reason: effect.reason }, 'registration');
@@ -168,6 +180,9 @@ export class RegistrarClient {
         stale = challenge.stale;
       }
     }
+    if (rs.status >= 200 && rs.status < 300) {
+      this.registeredFrom = publicAddress(rs);
+    }
     const granted = grantedExpires(rs, this.o.contact);
     const failure = localFailure(rs.reason);
     this.dispatch({
@@ -177,6 +192,69 @@ export class RegistrarClient {
       stale,
       ...(failure ? { localFailure: failure } : {}),
       ...(granted !== undefined ? { grantedExpires: granted } : {}),
+    });
+  }
+
+  private scheduleKeepAlive(): void {
+    this.stopKeepAlive();
+    if (this.o.keepAliveSeconds <= 0) {
+      return;
+    }
+    this.keepAliveTimer = this.o.clock.setTimeout(
+      () => this.sendKeepAlive(),
+      keepAliveDelayMs(this.o.keepAliveSeconds, Math.random),
+    );
+  }
+
+  private stopKeepAlive(): void {
+    if (this.keepAliveTimer !== undefined) {
+      this.o.clock.clearTimeout(this.keepAliveTimer);
+      this.keepAliveTimer = undefined;
+    }
+  }
+
+  private sendKeepAlive(): void {
+    this.keepAliveTimer = undefined;
+    const rq: sip.Request = {
+      method: 'OPTIONS',
+      uri: this.o.registrar,
+      headers: {
+        to: { uri: this.o.registrar, params: {} },
+        from: { uri: this.o.aor, params: { tag: randomBytes(6).toString('hex') } },
+        'call-id': `${randomBytes(10).toString('hex')}@carphone`,
+        cseq: { method: 'OPTIONS', seq: 1 },
+        'max-forwards': 70,
+        'user-agent': this.o.userAgent,
+      },
+    };
+    this.o.stack.send(rq, (rs) => {
+      if (rs.status < 200 || this.status !== 'registered') {
+        return;
+      }
+      const verdict = judgeKeepAlive(rs, this.registeredFrom);
+      switch (verdict.kind) {
+        case 'alive':
+          this.scheduleKeepAlive();
+          return;
+        case 'rebound':
+          this.o.logger.info(
+            { from: verdict.from, to: verdict.to },
+            'the network maps us to a new public address: registering again',
+          );
+          break;
+        case 'lost':
+          this.o.logger.warn(
+            { why: verdict.why },
+            'the registrar did not answer a keep-alive: registering again',
+          );
+          break;
+      }
+      // Not from within this callback: where the connection just failed, the sip package drops it from
+      // its pool only once the socket has closed, and a REGISTER sent now would go down the dead one.
+      this.keepAliveTimer = this.o.clock.setTimeout(() => {
+        this.keepAliveTimer = undefined;
+        this.dispatch({ type: 'flow-lost' });
+      }, 0);
     });
   }
 }

@@ -36,7 +36,12 @@ export type RegistrationEvent =
    * The head unit slept (suspend to RAM while the car was parked): timers stood still, the registrar's
    * binding has likely expired and the network address may have changed.
    */
-  | { type: 'woke-up' };
+  | { type: 'woke-up' }
+  /**
+   * A keep-alive (keep-alive.ts) went unanswered, or showed that the NAT before the registrar maps us
+   * to another public address than the one registered: the registrar can no longer reach us.
+   */
+  | { type: 'flow-lost' };
 
 export type RegistrationEffect =
   | { type: 'send-register'; expires: number; withAuth: boolean }
@@ -135,8 +140,10 @@ export function transition(
       }
       return [state, []];
     case 'woke-up':
-      // Registered afresh at once, not at the refresh time the sleep pushed hours away; a line waiting
-      // to retry tries now (the network it failed on is likely another).
+    case 'flow-lost':
+      // Registered afresh at once, not at the refresh time the sleep pushed hours away or that would
+      // leave the car unreachable until then; a line waiting to retry tries now (the network it failed
+      // on is likely another).
       if (state.kind === 'registered' || state.kind === 'backoff') {
         const [next, effects] = sendFresh(policy, state.kind === 'backoff' ? state.attempt : 0, false);
         return [next, [{ type: 'clear-timers' }, ...effects]];

@@ -150,6 +150,8 @@ request_route {
     exit;
   }
   if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
+  # A keep-alive (an OPTIONS to the registrar itself) is answered here, as production configs do.
+  if (is_method("OPTIONS") && uri==myself && $rU==$null) { sl_send_reply("200", "OK"); exit; }
   t_check_trans();
   if (is_method("REGISTER")) {
 ${passwordSwitch('$tU', o.users)}

@@ -5,6 +5,9 @@ import { RegistrarClient } from '../../service/sip/registrar-client.js';
 import { SipStack } from '../../service/sip/stack.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { waitFor } from '../harness/process.js';
+import { freePort } from '../harness/ports.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let kam: Kamailio | undefined;
 let stack: SipStack | undefined;
@@ -31,6 +34,7 @@ describe('a line waking from suspend', () => {
       contact: `sip:1000@127.0.0.1:${stack.port}`,
       credentials: { user: '1000', password: 'secret-1000' },
       expires: 600,
+      keepAliveSeconds: 0,
       userAgent: 'carphone-test',
       onStatus: (status) => statuses.push(status),
     });
@@ -45,5 +49,59 @@ describe('a line waking from suspend', () => {
 
     await waitFor('registered again', () => statuses.at(-1) === 'registered' && registers() > before, 5000);
     expect(statuses).toEqual(['registering', 'registered']);
+  });
+});
+
+describe('keep-alives to the registrar', () => {
+  /** A registrar client of user 1000 with kamailio over `transport`, keeping its flow alive every second. */
+  const registerWith = async (
+    k: Kamailio,
+    transport: 'udp' | 'tcp',
+    statuses: string[],
+  ): Promise<RegistrarClient> => {
+    stack = await SipStack.open({ address: '127.0.0.1', port: 0, transport, logger: silentLogger });
+    const registrar = new RegistrarClient({
+      stack,
+      clock: systemClock,
+      logger: silentLogger,
+      registrar: `sip:127.0.0.1:${k.port};transport=${transport}`,
+      aor: 'sip:1000@127.0.0.1',
+      contact: `sip:1000@127.0.0.1:${stack.port};transport=${transport}`,
+      credentials: { user: '1000', password: 'secret-1000' },
+      expires: 600,
+      keepAliveSeconds: 1,
+      userAgent: 'carphone-test',
+      onStatus: (status) => statuses.push(status),
+    });
+    client = registrar;
+    registrar.start();
+    await waitFor('registered', () => registrar.status === 'registered');
+    return registrar;
+  };
+
+  it('sends kamailio an OPTIONS about every keepAliveSeconds while registered, and no REGISTER more', async () => {
+    kam = await Kamailio.start({ users: [{ user: '1000', password: 'secret-1000' }] });
+    const statuses: string[] = [];
+    await registerWith(kam, 'udp', statuses);
+    const mark = kam.logMark();
+    await sleep(3500);
+    const seen = kam.logSince(mark).join('\n');
+    // 0.8-1 s apart: three or four in 3.5 s, each answered, so the binding stands as it was.
+    expect((seen.match(/REQ OPTIONS sip:127\.0\.0\.1/g) ?? []).length).toBeGreaterThanOrEqual(3);
+    expect(seen).not.toMatch(/REQ REGISTER/);
+    expect(statuses).toEqual(['registering', 'registered']);
+  });
+
+  it('registers again at once when the registrar stops answering, and is registered as soon as it is back', async () => {
+    const port = await freePort();
+    kam = await Kamailio.start({ port, users: [{ user: '1000', password: 'secret-1000' }] });
+    const statuses: string[] = [];
+    await registerWith(kam, 'tcp', statuses);
+    await kam.stop();
+    // The binding would otherwise be taken as good until its refresh, 300 s on.
+    await waitFor('failed', () => statuses.at(-1) === 'failed', 5000);
+    expect(statuses).toEqual(['registering', 'registered', 'registering', 'failed']);
+    kam = await Kamailio.start({ port, users: [{ user: '1000', password: 'secret-1000' }] });
+    await waitFor('registered again', () => statuses.at(-1) === 'registered', 10_000);
   });
 });

@@ -51,6 +51,15 @@ describe('configuration', () => {
     );
   });
 
+  it("refuses a negative or fractional keep-alive interval, naming the account's key", () => {
+    for (const value of ['-1', '2.5', '"often"']) {
+      const keepAlive = problem(
+        `accounts:\n  - id: sip0\n    user: alice\n    domain: example.com\n    keepAliveSeconds: ${value}\n`,
+      );
+      expect(keepAlive.key).toBe('accounts[0].keepAliveSeconds');
+    }
+  });
+
   it('names the key and the problem', () => {
     const registrar = problem(
       'accounts:\n  - id: sip0\n    user: alice\n    domain: example.com\n    registrar: example.com\n',

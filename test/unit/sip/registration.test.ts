@@ -112,16 +112,19 @@ describe('registration machine', () => {
     expect(fx.some((f) => f.type === 'send-register')).toBe(false);
   });
 
-  it('registers afresh at once when the head unit wakes from sleep, instead of at the refresh time', () => {
-    const registered: RegistrationState = { kind: 'registered', expires: 3600 };
-    const [s, fx] = transition(policy, registered, { type: 'woke-up' });
-    expect(s).toEqual({ kind: 'registering', attempt: 0, authSent: false, refreshing: false });
-    expect(fx).toEqual([
-      { type: 'clear-timers' },
-      { type: 'status', status: 'registering', reason: '' },
-      { type: 'send-register', expires: 600, withAuth: false },
-    ]);
-  });
+  it.each(['woke-up', 'flow-lost'] as const)(
+    'registers afresh at once on %s (slept, or a keep-alive lost), instead of at the refresh time',
+    (type) => {
+      const registered: RegistrationState = { kind: 'registered', expires: 3600 };
+      const [s, fx] = transition(policy, registered, { type });
+      expect(s).toEqual({ kind: 'registering', attempt: 0, authSent: false, refreshing: false });
+      expect(fx).toEqual([
+        { type: 'clear-timers' },
+        { type: 'status', status: 'registering', reason: '' },
+        { type: 'send-register', expires: 600, withAuth: false },
+      ]);
+    },
+  );
 
   it('retries at once on waking when it was waiting to retry, keeping its backoff count', () => {
     const [s, fx] = transition(policy, { kind: 'backoff', attempt: 4, reason: 'x' }, { type: 'woke-up' });

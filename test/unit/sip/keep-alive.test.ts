@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import * as sip from 'sip';
+import { judgeKeepAlive, keepAliveDelayMs, publicAddress } from '../../../service/sip/keep-alive.js';
+
+/** A response as the sip package parses it off the wire. */
+const response = (startLine: string, via: string): sip.Response =>
+  sip.parse(
+    `${startLine}\r\nVia: ${via}\r\nFrom: <sip:1000@example.net>;tag=a\r\nTo: <sip:example.net>;tag=b\r\n` +
+      `Call-ID: k@carphone\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+  ) as sip.Response;
+
+const VIA_BEHIND_NAT = 'SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bKa;rport=40312;received=198.51.100.7';
+
+describe('keep-alives to the registrar', () => {
+  it("reads the public address from the top Via's received and rport, else from what we wrote", () => {
+    expect(publicAddress(response('SIP/2.0 200 OK', VIA_BEHIND_NAT))).toBe('198.51.100.7:40312');
+    expect(publicAddress(response('SIP/2.0 200 OK', 'SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bKa'))).toBe(
+      '10.77.1.2:5060',
+    );
+    // rport asked for but not filled in (a registrar that does not do RFC 3581): the port we wrote.
+    expect(
+      publicAddress(
+        response('SIP/2.0 200 OK', 'SIP/2.0/UDP 10.77.1.2:5060;branch=z9hG4bKa;rport;received=198.51.100.7'),
+      ),
+    ).toBe('198.51.100.7:5060');
+  });
+
+  it('takes any answer from the registrar as a live flow, a 404 or 405 included', () => {
+    for (const line of ['SIP/2.0 200 OK', 'SIP/2.0 404 Not Found', 'SIP/2.0 405 Method Not Allowed']) {
+      expect(judgeKeepAlive(response(line, VIA_BEHIND_NAT), '198.51.100.7:40312')).toEqual({ kind: 'alive' });
+    }
+  });
+
+  it('reports a new public address as a rebinding the registrar must be told of', () => {
+    const rebound = VIA_BEHIND_NAT.replace('rport=40312', 'rport=51000');
+    expect(judgeKeepAlive(response('SIP/2.0 200 OK', rebound), '198.51.100.7:40312')).toEqual({
+      kind: 'rebound',
+      from: '198.51.100.7:40312',
+      to: '198.51.100.7:51000',
+    });
+    // Nothing to compare with: no rebinding can be told.
+    expect(judgeKeepAlive(response('SIP/2.0 200 OK', rebound), undefined)).toEqual({ kind: 'alive' });
+  });
+
+  it("reports a flow lost on a timeout or on the stack's own 503, not on the registrar's", () => {
+    const timeout = response('SIP/2.0 408 Request Timeout', VIA_BEHIND_NAT);
+    expect(judgeKeepAlive(timeout, '198.51.100.7:40312').kind).toBe('lost');
+    const refused = response(
+      'SIP/2.0 503 Service Unavailable (connection failed: ECONNREFUSED)',
+      VIA_BEHIND_NAT,
+    );
+    expect(judgeKeepAlive(refused, '198.51.100.7:40312')).toEqual({
+      kind: 'lost',
+      why: 'connection failed: ECONNREFUSED',
+    });
+    expect(judgeKeepAlive(timeout, undefined)).toEqual({ kind: 'lost', why: 'no answer' });
+    const busy = response('SIP/2.0 503 Service Unavailable', VIA_BEHIND_NAT);
+    expect(judgeKeepAlive(busy, '198.51.100.7:40312')).toEqual({ kind: 'alive' });
+  });
+
+  it('spreads the intervals over 80-100 % of the one configured (RFC 5626 §4.4.1)', () => {
+    expect(keepAliveDelayMs(25, () => 0)).toBe(20_000);
+    expect(keepAliveDelayMs(25, () => 0.999999)).toBe(25_000);
+    expect(keepAliveDelayMs(25, () => 0.5)).toBe(22_500);
+  });
+});
