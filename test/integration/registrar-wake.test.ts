@@ -20,27 +20,38 @@ afterEach(async () => {
   client = stack = kam = undefined;
 });
 
+/** A registrar client of user 1000, registered with kamailio over `transport`; its statuses go to `statuses`. */
+async function registerWith(
+  k: Kamailio,
+  transport: 'udp' | 'tcp',
+  keepAliveSeconds: number,
+  statuses: string[],
+): Promise<RegistrarClient> {
+  stack = await SipStack.open({ address: '127.0.0.1', port: 0, transport, logger: silentLogger });
+  const registrar = new RegistrarClient({
+    stack,
+    clock: systemClock,
+    logger: silentLogger,
+    registrar: `sip:127.0.0.1:${k.port};transport=${transport}`,
+    aor: 'sip:1000@127.0.0.1',
+    contact: `sip:1000@127.0.0.1:${stack.port};transport=${transport}`,
+    credentials: { user: '1000', password: 'secret-1000' },
+    expires: 600,
+    keepAliveSeconds,
+    userAgent: 'carphone-test',
+    onStatus: (status) => statuses.push(status),
+  });
+  client = registrar;
+  registrar.start();
+  await waitFor('registered', () => registrar.status === 'registered');
+  return registrar;
+}
+
 describe('a line waking from suspend', () => {
   it('registers afresh with kamailio at once, not at its refresh time 5 minutes later', async () => {
     kam = await Kamailio.start({ users: [{ user: '1000', password: 'secret-1000' }] });
-    stack = await SipStack.open({ address: '127.0.0.1', port: 0, transport: 'udp', logger: silentLogger });
     const statuses: string[] = [];
-    const registrar = new RegistrarClient({
-      stack,
-      clock: systemClock,
-      logger: silentLogger,
-      registrar: `sip:127.0.0.1:${kam.port}`,
-      aor: 'sip:1000@127.0.0.1',
-      contact: `sip:1000@127.0.0.1:${stack.port}`,
-      credentials: { user: '1000', password: 'secret-1000' },
-      expires: 600,
-      keepAliveSeconds: 0,
-      userAgent: 'carphone-test',
-      onStatus: (status) => statuses.push(status),
-    });
-    client = registrar;
-    registrar.start();
-    await waitFor('registered', () => registrar.status === 'registered');
+    const registrar = await registerWith(kam, 'udp', 0, statuses);
     const registers = (): number => (kam?.log().match(/REQ REGISTER /g) ?? []).length;
     const before = registers();
     statuses.length = 0;
@@ -53,36 +64,10 @@ describe('a line waking from suspend', () => {
 });
 
 describe('keep-alives to the registrar', () => {
-  /** A registrar client of user 1000 with kamailio over `transport`, keeping its flow alive every second. */
-  const registerWith = async (
-    k: Kamailio,
-    transport: 'udp' | 'tcp',
-    statuses: string[],
-  ): Promise<RegistrarClient> => {
-    stack = await SipStack.open({ address: '127.0.0.1', port: 0, transport, logger: silentLogger });
-    const registrar = new RegistrarClient({
-      stack,
-      clock: systemClock,
-      logger: silentLogger,
-      registrar: `sip:127.0.0.1:${k.port};transport=${transport}`,
-      aor: 'sip:1000@127.0.0.1',
-      contact: `sip:1000@127.0.0.1:${stack.port};transport=${transport}`,
-      credentials: { user: '1000', password: 'secret-1000' },
-      expires: 600,
-      keepAliveSeconds: 1,
-      userAgent: 'carphone-test',
-      onStatus: (status) => statuses.push(status),
-    });
-    client = registrar;
-    registrar.start();
-    await waitFor('registered', () => registrar.status === 'registered');
-    return registrar;
-  };
-
   it('sends kamailio an OPTIONS about every keepAliveSeconds while registered, and no REGISTER more', async () => {
     kam = await Kamailio.start({ users: [{ user: '1000', password: 'secret-1000' }] });
     const statuses: string[] = [];
-    await registerWith(kam, 'udp', statuses);
+    await registerWith(kam, 'udp', 1, statuses);
     const mark = kam.logMark();
     await sleep(3500);
     const seen = kam.logSince(mark).join('\n');
@@ -96,7 +81,7 @@ describe('keep-alives to the registrar', () => {
     const port = await freePort();
     kam = await Kamailio.start({ port, users: [{ user: '1000', password: 'secret-1000' }] });
     const statuses: string[] = [];
-    await registerWith(kam, 'tcp', statuses);
+    await registerWith(kam, 'tcp', 1, statuses);
     await kam.stop();
     // The binding would otherwise be taken as good until its refresh, 300 s on.
     await waitFor('failed', () => statuses.at(-1) === 'failed', 5000);
