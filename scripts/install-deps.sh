@@ -22,11 +22,13 @@
 #   pulseaudio, pulseaudio-utils  a private PulseAudio server for the pulse audio device's tests (its
 #                 WebRTC echo canceller too), and pacat/parec, which that device uses on a head unit
 #                 (PulseAudio or pipewire-pulse)
+#   nftables      the NAT between a car's network namespace and the operator's core in the keep-alive test
+#                 (iproute2 makes the namespaces)
 #   systemd       systemd-analyze, which checks dist/systemd/carphoned.service as systemd reads it
 #   pipewire, pipewire-pulse, wireplumber  a private PipeWire with its session manager and PulseAudio
 #                 server: the same device test, against the audio server most new head units run
 set -euo pipefail
-packages=(dbus kamailio kamailio-tls-modules openssl dnsmasq-base baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld g++ make libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils pipewire pipewire-pulse wireplumber systemd)
+packages=(dbus kamailio kamailio-tls-modules openssl dnsmasq-base baresip-core python3-dbus sox sip-tester user-mode-linux kmod can-utils iproute2 nftables asn1c gcc gpsd gpsd-clients chromium fonts-dejavu-core clang lld g++ make libspeexdsp-dev libopus-dev pulseaudio pulseaudio-utils pipewire pipewire-pulse wireplumber systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

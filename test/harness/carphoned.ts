@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { OfonoClient } from '../../service/client/ofono-client.js';
 import { inPackage, packageApp, serviceCommand } from './packaged-app.js';
 import { compileDaemon, REPO } from './compile-daemon.js';
+import { inNamespace } from './nat-network.js';
 import { Child } from './process.js';
 
 export { REPO };
@@ -77,11 +78,13 @@ export class Carphoned {
     extraArgs: string[] = [],
     env: NodeJS.ProcessEnv = {},
     build?: DaemonBuild,
+    /** Run in this network namespace (nat-network.ts); D-Bus still reaches it through its socket file. */
+    netns?: string,
   ): Promise<Carphoned> {
     const dir = mkdtempSync(join(tmpdir(), 'carphoned-'));
     const configPath = join(dir, 'carphoned.yaml');
     writeFileSync(configPath, stringify(config));
-    return Carphoned.spawn(configPath, extraArgs, env, build);
+    return Carphoned.spawn(configPath, extraArgs, env, build, netns);
   }
 
   /** Without `build`, from the TypeScript sources through tsx. */
@@ -90,12 +93,19 @@ export class Carphoned {
     extraArgs: string[] = [],
     env: NodeJS.ProcessEnv = {},
     build?: DaemonBuild,
+    netns?: string,
   ): Promise<Carphoned> {
     const program = build ? build.program('carphoned') : fromSources('carphoned');
+    const [command, args] = inNamespace(netns, process.execPath, [
+      ...program,
+      '--config',
+      configPath,
+      ...extraArgs,
+    ]);
     const child = new Child(
       'carphoned',
-      process.execPath,
-      [...program, '--config', configPath, ...extraArgs],
+      command,
+      args,
       // Each daemon keeps its state (the call log) in a directory of its own unless the test says otherwise.
       {
         cwd: build?.cwd ?? REPO,

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { inNamespace } from './nat-network.js';
 import { Child } from './process.js';
 
 export interface KamailioUser {
@@ -25,6 +26,15 @@ export interface KamailioOptions {
    * carry none, and takes each refresh's Session-Expires as the dialog's new lifetime.
    */
   sessionTimerSeconds?: number;
+  /** Listen on this address (UDP and TCP) instead of 127.0.0.1. */
+  address?: string;
+  /** Run in this network namespace (nat-network.ts). */
+  netns?: string;
+  /**
+   * Registrations come through a NAT: each binding keeps the address and port the REGISTER came from
+   * (nathelper's fix_nated_register), and requests to the user go there, as an operator's edge does.
+   */
+  behindNat?: boolean;
 }
 
 function passwordSwitch(variable: string, users: KamailioUser[]): string {
@@ -101,6 +111,17 @@ modparam("sst", "reject_to_small", 0)
 
 function config(port: number, o: KamailioOptions, tlsConfigFile: string | undefined): string {
   const sessionTimer = sessionTimerConfig(o.sessionTimerSeconds);
+  const address = o.address ?? '127.0.0.1';
+  const nat = o.behindNat
+    ? {
+        modules: `loadmodule "nathelper.so"
+modparam("nathelper", "received_avp", "$avp(RECEIVED)")
+modparam("registrar", "received_avp", "$avp(RECEIVED)")
+`,
+        register: `
+    fix_nated_register();`,
+      }
+    : { modules: '', register: '' };
   // A client's requests carry ;alias in their Via (RFC 5923) so that requests to it reuse its connection.
   const tls = tlsConfigFile
     ? `enable_tls=yes
@@ -116,8 +137,8 @@ log_stderror=yes
 children=${sessionTimer.workers}
 tcp_children=2
 auto_aliases=no
-listen=udp:127.0.0.1:${port}
-listen=tcp:127.0.0.1:${port}
+listen=udp:${address}:${port}
+listen=tcp:${address}:${port}
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 ${tls}loadmodule "tm.so"
 loadmodule "sl.so"
@@ -130,7 +151,7 @@ loadmodule "textops.so"
 loadmodule "siputils.so"
 loadmodule "xlog.so"
 loadmodule "auth.so"
-${sessionTimer.modules}modparam("usrloc", "db_mode", 0)
+${sessionTimer.modules}${nat.modules}modparam("usrloc", "db_mode", 0)
 modparam("registrar", "min_expires", 5)
 modparam("auth", "algorithm", "${o.algorithm ?? 'MD5'}")
 modparam("auth", "nonce_expire", 300)
@@ -160,7 +181,7 @@ ${passwordSwitch('$tU', o.users)}
       www_challenge("$td", "0");
       exit;
     }
-    consume_credentials();
+    consume_credentials();${nat.register}
     save("location");
     exit;
   }
@@ -185,10 +206,11 @@ export class Kamailio {
   private constructor(
     readonly port: number,
     private readonly child: Child,
+    readonly address: string,
   ) {}
 
   get uri(): string {
-    return `sip:127.0.0.1:${this.port}`;
+    return `sip:${this.address}:${this.port}`;
   }
 
   /** Where it takes SIP over TLS, when started with `tls`. */
@@ -206,7 +228,7 @@ export class Kamailio {
       writeFileSync(tlsConfigFile, tlsConfig(o.tls));
     }
     writeFileSync(cfg, config(port, o, tlsConfigFile));
-    const child = new Child('kamailio', 'kamailio', [
+    const [command, args] = inNamespace(o.netns, 'kamailio', [
       '-f',
       cfg,
       '-DD',
@@ -220,6 +242,7 @@ export class Kamailio {
       '-P',
       join(dir, 'pid'),
     ]);
+    const child = new Child('kamailio', command, args);
     await child
       .waitForLine(/INFO: .*tcp_main|listening on|ready|init_tcp|Listening on/i, 5000)
       .catch(() => undefined);
@@ -227,7 +250,7 @@ export class Kamailio {
     if (child.exited) {
       throw new Error(`kamailio failed to start:\n${child.tail()}`);
     }
-    return new Kamailio(port, child);
+    return new Kamailio(port, child, o.address ?? '127.0.0.1');
   }
 
   log(): string {

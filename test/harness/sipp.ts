@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './carphoned.js';
 import { freePort } from './ports.js';
+import { inNamespace } from './nat-network.js';
 import { Child } from './process.js';
 
 /** SIPp (Debian's sip-tester) running one of the scenarios under test/fixtures/sipp. */
@@ -17,6 +18,8 @@ export class Sipp {
     scenario: string,
     args: string[] = [],
     fill: Record<string, string> = {},
+    /** Where it runs: a network namespace and its address there (nat-network.ts); loopback otherwise. */
+    place: { netns?: string; address: string } = { address: '127.0.0.1' },
   ): Promise<Sipp> {
     const port = await freePort();
     const mediaPort = await freePort();
@@ -26,31 +29,27 @@ export class Sipp {
       xml = xml.replaceAll(`{{${k}}}`, v);
     }
     writeFileSync(join(dir, scenario), xml);
-    const child = new Child(
-      'sipp',
-      'sipp',
-      [
-        '-sf',
-        join(dir, scenario),
-        '-i',
-        '127.0.0.1',
-        '-mi',
-        '127.0.0.1',
-        '-p',
-        String(port),
-        '-mp',
-        String(mediaPort),
-        '-m',
-        '1',
-        '-nostdin',
-        '-timeout',
-        '20s',
-        '-timeout_error',
-        '-trace_err',
-        ...args,
-      ],
-      { cwd: dir },
-    );
+    const [command, commandArgs] = inNamespace(place.netns, 'sipp', [
+      '-sf',
+      join(dir, scenario),
+      '-i',
+      place.address,
+      '-mi',
+      place.address,
+      '-p',
+      String(port),
+      '-mp',
+      String(mediaPort),
+      '-m',
+      '1',
+      '-nostdin',
+      '-timeout',
+      '20s',
+      '-timeout_error',
+      '-trace_err',
+      ...args,
+    ]);
+    const child = new Child('sipp', command, commandArgs, { cwd: dir });
     await new Promise((r) => setTimeout(r, 300));
     return new Sipp(port, child);
   }
