@@ -170,9 +170,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     );
     await tap('hold');
     await waitFor('held', async () => (await calls())[0]?.[1].State === 'held');
-    await hmi.page.waitForFunction(
-      () => document.querySelector('[data-testid=call-state]')?.textContent === 'On hold',
-    );
+    await callStateShows('On hold');
     await tap('hold');
     await waitFor('active again', async () => (await calls())[0]?.[1].State === 'active');
     await tap('keys');
@@ -271,6 +269,34 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
   };
 
+  /** Waits until the banner of the other call matches `pattern`. */
+  const bannerShows = (pattern: string): Promise<unknown> =>
+    hmi.page.waitForFunction(
+      (p) => new RegExp(p).test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
+      pattern,
+    );
+  /** Waits until the call screen says `what` (On hold, Conference …). */
+  const callStateShows = (what: string): Promise<unknown> =>
+    hmi.page.waitForFunction(
+      (w) => document.querySelector('[data-testid=call-state]')?.textContent === w,
+      what,
+    );
+
+  /** Waits until the call screen names `who`. */
+  const callerShows = (who: string): Promise<unknown> =>
+    hmi.page.waitForFunction((w) => document.querySelector('[data-testid=caller]')?.textContent === w, who);
+  const stateOf = async (number: string): Promise<unknown> =>
+    (await calls()).find(([, p]) => p.LineIdentification === number)?.[1].State;
+
+  /** bob and carol's calls merged into a conference from the screen, shown as one call. */
+  const conferenceOfBobAndCarol = async (): Promise<void> => {
+    await callBobThenCarolCalls();
+    await tap('hold-and-answer');
+    await bannerShows('On hold: 2001');
+    await tap('merge');
+    await callStateShows('Conference');
+  };
+
   it('presents a waiting call, answers it holding the first, and swaps between the two calls', async () => {
     await callBobThenCarolCalls();
     await hmi.page.waitForSelector('[data-testid=waiting]');
@@ -278,15 +304,11 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.screenshot('waiting-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
     await tap('hold-and-answer');
-    const stateOf = async (number: string): Promise<unknown> =>
-      (await calls()).find(([, p]) => p.LineIdentification === number)?.[1].State;
     await waitFor(
       'bob held, carol active',
       async () => (await stateOf('2001')) === 'held' && (await stateOf('2002')) === 'active',
     );
-    await hmi.page.waitForFunction(() =>
-      /On hold: 2001/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
-    );
+    await bannerShows('On hold: 2001');
     expect(await text('caller')).toBe('2002');
     await hmi.screenshot('two-calls-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
@@ -295,33 +317,21 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       'bob active, carol held',
       async () => (await stateOf('2001')) === 'active' && (await stateOf('2002')) === 'held',
     );
-    await hmi.page.waitForFunction(
-      () => document.querySelector('[data-testid=caller]')?.textContent === '2001',
-    );
+    await callerShows('2001');
     expect(await text('other-call')).toMatch(/On hold: 2002/);
     // Ending the active call leaves the held one on screen, to be resumed or ended.
     await tap('hangup');
     await waitFor('only carol left', async () => (await calls()).length === 1);
-    await hmi.page.waitForFunction(
-      () => document.querySelector('[data-testid=call-state]')?.textContent === 'On hold',
-    );
+    await callStateShows('On hold');
     expect(await text('caller')).toBe('2002');
     await tap('hangup');
     await waitFor('no calls', async () => (await calls()).length === 0);
   });
 
   it("merges a held and an active call into a conference shown as one call, held under a third call by all its parties' names, and ends it with one tap", async () => {
-    await callBobThenCarolCalls();
-    await tap('hold-and-answer');
-    await hmi.page.waitForFunction(() =>
-      /On hold: 2001/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
-    );
-    await tap('merge');
+    await conferenceOfBobAndCarol();
     await waitFor('both calls active and joined', async () =>
       (await calls()).every(([, p]) => p.State === 'active' && p.Multiparty === true),
-    );
-    await hmi.page.waitForFunction(
-      () => document.querySelector('[data-testid=call-state]')?.textContent === 'Conference',
     );
     expect(await text('caller')).toBe('2001, 2002');
     // Nothing else to switch to or join: the conference is the one call on screen.
@@ -331,16 +341,10 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     // A third call (placed by another client of the service, a voice assistant say) holds the
     // conference: the banner names all its parties, and swapping brings it back as one call.
     await client.dial('/sip0', '2003');
-    await hmi.page.waitForFunction(() =>
-      /On hold: 2001, 2002/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
-    );
-    await hmi.page.waitForFunction(
-      () => document.querySelector('[data-testid=caller]')?.textContent === '2003',
-    );
+    await bannerShows('On hold: 2001, 2002');
+    await callerShows('2003');
     await tap('swap');
-    await hmi.page.waitForFunction(
-      () => document.querySelector('[data-testid=call-state]')?.textContent === 'Conference',
-    );
+    await callStateShows('Conference');
     expect(await text('caller')).toBe('2001, 2002');
     expect(await text('other-call')).toMatch(/On hold: 2003/);
     await tap('hangup');
@@ -351,27 +355,15 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   });
 
   it("lists a conference's parties: one is ended from the list, another talked to alone while the last is held", async () => {
-    await callBobThenCarolCalls();
-    await tap('hold-and-answer');
-    await hmi.page.waitForFunction(() =>
-      /On hold: 2001/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
-    );
-    await tap('merge');
-    await hmi.page.waitForFunction(
-      () => document.querySelector('[data-testid=call-state]')?.textContent === 'Conference',
-    );
+    await conferenceOfBobAndCarol();
     await client.dial('/sip0', '2003');
-    await hmi.page.waitForFunction(() =>
-      /On hold: 2001, 2002/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
-    );
+    await bannerShows('On hold: 2001, 2002');
     await tap('merge');
     await waitFor('three calls active and joined', async () => {
       const all = await calls();
       return all.length === 3 && all.every(([, p]) => p.State === 'active' && p.Multiparty === true);
     });
-    await hmi.page.waitForFunction(
-      () => document.querySelector('[data-testid=caller]')?.textContent === '2001, 2002, 2003',
-    );
+    await callerShows('2001, 2002, 2003');
     await tap('parties');
     await hmi.page.waitForSelector('[data-testid=party-2003]');
     await hmi.screenshot('conference-parties-1280x720-day');
@@ -389,15 +381,11 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     });
     await hmi.page.waitForFunction(() => document.querySelector('[data-testid=party-2002]') === null);
     await tap('private-2001');
-    const stateOf = async (number: string): Promise<unknown> =>
-      (await calls()).find(([, p]) => p.LineIdentification === number)?.[1].State;
     await waitFor(
       'bob alone and active, dave held',
       async () => (await stateOf('2001')) === 'active' && (await stateOf('2003')) === 'held',
     );
-    await hmi.page.waitForFunction(() =>
-      /On hold: 2003/.test(document.querySelector('[data-testid=other-call]')?.textContent ?? ''),
-    );
+    await bannerShows('On hold: 2003');
     expect(await text('caller')).toBe('2001');
     expect(await hmi.page.locator('[data-testid=parties-list]').count()).toBe(0);
     await client.manager('/sip0', 'HangupAll');
