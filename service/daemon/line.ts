@@ -106,6 +106,11 @@ export class Line {
     return this.poweredValue;
   }
 
+  /** Where the registrar sees this line's SIP come from, while registered (RegistrarClient.publicAddress). */
+  get publicAddress(): string {
+    return this.registrar?.publicAddress ?? '';
+  }
+
   get registration(): { status: RegistrationStatus; reason: string } {
     if (!this.registrar) {
       return this.poweredValue

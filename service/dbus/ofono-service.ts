@@ -161,6 +161,9 @@ export class OfonoService {
       get localAddress() {
         return line.sipAddress ?? '';
       },
+      get publicAddress() {
+        return line.publicAddress;
+      },
       operatorName: line.account.domain,
     };
     const modem = new ModemInterface(modemModel, log);
@@ -214,10 +217,15 @@ export class OfonoService {
       }
       lastVolume = v;
     });
+    let lastPublicAddress = line.publicAddress;
     line.events.on('registration', (status, reason) => {
       m.netreg.emitChanged('Status', networkStatus(status, reason));
       m.account.emitChanged('Registration', status);
       m.account.emitChanged('RegistrationError', status === 'failed' ? reason : '');
+      if (line.publicAddress !== lastPublicAddress) {
+        lastPublicAddress = line.publicAddress;
+        m.account.emitChanged('PublicAddress', lastPublicAddress);
+      }
     });
     line.manager.events.on('added', (rec) => {
       const path = callPath(m.path, rec);

@@ -77,6 +77,7 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   Registrar: 's',
   Transport: 's',
   LocalAddress: 's',
+  PublicAddress: 's',
 };
 
 /**

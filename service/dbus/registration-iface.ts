@@ -8,6 +8,7 @@ export interface RegistrationModel {
   registrar: string;
   transport: string;
   localAddress: string;
+  publicAddress: string;
   operatorName: string;
 }
 
@@ -63,6 +64,7 @@ export class SipAccountInterface extends OfonoInterface {
       Registrar: this.model.registrar,
       Transport: this.model.transport,
       LocalAddress: this.model.localAddress,
+      PublicAddress: this.model.publicAddress,
     };
   }
 }

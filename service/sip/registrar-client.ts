@@ -58,6 +58,11 @@ export class RegistrarClient {
   status: RegistrationStatus = 'unregistered';
   reason = '';
 
+  /** Where the registrar sees us (our NAT's public address and port), while registered; else empty. */
+  get publicAddress(): string {
+    return this.status === 'registered' ? (this.registeredFrom ?? '') : '';
+  }
+
   constructor(private readonly o: RegistrarClientOptions) {
     this.policy = { ...defaultPolicy, requestedExpires: o.expires };
   }

@@ -79,6 +79,14 @@ async function carRegistered(keepAliveSeconds: number): Promise<OfonoClient> {
   return c;
 }
 
+/** The NAT's public ports that REGISTERs came from, since `mark` in kamailio's log. */
+function registeredFrom(mark: number): string[] {
+  return kam
+    .logSince(mark)
+    .map((l) => /REQ REGISTER .* from 10\.77\.2\.1:(\d+) /.exec(l)?.[1])
+    .filter((p): p is string => p !== undefined);
+}
+
 /** A caller in the core calls 1000 through kamailio; resolves with whether the car's phone rang. */
 async function callTheCar(c: OfonoClient): Promise<boolean> {
   sipp = await Sipp.start(
@@ -105,7 +113,13 @@ describe('a car behind a NAT that forgets idle UDP mappings', () => {
   }, 60_000);
 
   it('is called 10 s after registering when it sends keep-alives, and the caller hears it ring', async () => {
+    const start = kam.logMark();
     const c = await carRegistered(2);
+    // Where kamailio saw the REGISTER come from, the NAT's public address, is what the line shows.
+    const [port] = registeredFrom(start);
+    expect((await c.properties('/sip0', 'org.carphone.SipAccount')).PublicAddress).toBe(
+      `${net.publicAddress}:${port}`,
+    );
     const mark = kam.logMark();
     await sleep((NAT_UDP_TIMEOUT_SECONDS + 6) * 1000);
     // Each keep-alive came through the NAT from the one mapping the registration made: no REGISTER more.
@@ -120,12 +134,6 @@ describe('a car behind a NAT that forgets idle UDP mappings', () => {
     const start = kam.logMark();
     const c = await carRegistered(NAT_UDP_TIMEOUT_SECONDS + 2);
     const mark = kam.logMark();
-    /** The NAT's public ports that REGISTERs came from. */
-    const registeredFrom = (since: number): string[] =>
-      kam
-        .logSince(since)
-        .map((l) => /REQ REGISTER .* from 10\.77\.2\.1:(\d+) /.exec(l)?.[1])
-        .filter((p): p is string => p !== undefined);
     await waitFor('a REGISTER after the first', () => registeredFrom(mark).length > 0, 20_000);
     const [first] = registeredFrom(start);
     const [again] = registeredFrom(mark);
@@ -134,8 +142,10 @@ describe('a car behind a NAT that forgets idle UDP mappings', () => {
     expect(daemon?.log(200)).toMatch(/new public address: registering again/);
     // The call comes within the NAT's timeout of that REGISTER, so the new mapping still stands.
     await waitFor(
-      'registered again',
-      async () => (await c.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered',
+      'registered again from the new port',
+      async () =>
+        (await c.properties('/sip0', 'org.carphone.SipAccount')).PublicAddress ===
+        `${net.publicAddress}:${again}`,
       5000,
     );
     expect(await callTheCar(c)).toBe(true);
