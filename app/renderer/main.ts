@@ -315,21 +315,22 @@ function callScreen(calls: CallView[]): HTMLElement {
             : conference.length > 0
               ? t.conference
               : '';
+  const conferenceActive = conference.length > 0 && shown.state === 'active';
+  if (!conferenceActive) {
+    showParties = false;
+  }
+  // With its parties listed below, the conference is named in one word: the head stays one line high.
   const head = el(
     'div',
     { class: 'head' },
-    el('div', { class: 'who', 'data-testid': 'caller' }, who),
-    el('div', { class: 'what', 'data-testid': 'call-state' }, what),
+    el('div', { class: 'who', 'data-testid': 'caller' }, showParties ? t.conference : who),
+    el('div', { class: 'what', 'data-testid': 'call-state' }, showParties ? '' : what),
   );
   if (shown.state === 'active' || shown.state === 'held') {
     head.append(el('div', { class: 'timer', 'data-testid': 'timer' }, elapsed(shown.startedAt)));
     head.append(qualityIndicator(shown));
   }
   screen.append(head);
-  const conferenceActive = conference.length > 0 && shown.state === 'active';
-  if (!conferenceActive) {
-    showParties = false;
-  }
   if (conferenceActive) {
     head.append(
       button(showParties ? t.close : t.parties, 'parties', () => {

@@ -27,6 +27,8 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   let bob: Baresip; // answers
   let carol: Baresip; // calls us
   let dave: Baresip; // answers automatically
+  let erin: Baresip; // answers automatically
+  let frank: Baresip; // answers automatically
   let bus: PrivateBus;
   let daemon: Carphoned;
   let client: OfonoClient;
@@ -52,7 +54,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   beforeAll(async () => {
     writeTone(join(dir, 'tone.wav'), 440, 120);
     kam = await Kamailio.start({
-      users: [1000, 2001, 2002, 2003].map((u) => ({ user: String(u), password: `pw-${u}` })),
+      users: [1000, 2001, 2002, 2003, 2004, 2005].map((u) => ({ user: String(u), password: `pw-${u}` })),
     });
     bob = await Baresip.start({
       user: '2001',
@@ -71,6 +73,20 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     dave = await Baresip.start({
       user: '2003',
       password: 'pw-2003',
+      registrarPort: kam.port,
+      autoAnswer: true,
+      sourceWav: join(dir, 'tone.wav'),
+    });
+    erin = await Baresip.start({
+      user: '2004',
+      password: 'pw-2004',
+      registrarPort: kam.port,
+      autoAnswer: true,
+      sourceWav: join(dir, 'tone.wav'),
+    });
+    frank = await Baresip.start({
+      user: '2005',
+      password: 'pw-2005',
       registrarPort: kam.port,
       autoAnswer: true,
       sourceWav: join(dir, 'tone.wav'),
@@ -115,7 +131,15 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi?.close();
     client?.disconnect();
     await daemon?.stop();
-    await Promise.allSettled([bob?.stop(), carol?.stop(), dave?.stop(), kam?.stop(), bus?.stop()]);
+    await Promise.allSettled([
+      bob?.stop(),
+      carol?.stop(),
+      dave?.stop(),
+      erin?.stop(),
+      frank?.stop(),
+      kam?.stop(),
+      bus?.stop(),
+    ]);
     udp.close();
   });
 
@@ -354,19 +378,27 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.page.waitForSelector('[data-testid=key-1]');
   });
 
-  it("lists a conference's parties: one is ended from the list, another talked to alone while the last is held", async () => {
+  it("lists a five-party conference's parties on one screen: one is ended from the list, another talked to alone while the rest stay held together", async () => {
     await conferenceOfBobAndCarol();
-    await client.dial('/sip0', '2003');
-    await bannerShows('On hold: 2001, 2002');
-    await tap('merge');
-    await waitFor('three calls active and joined', async () => {
-      const all = await calls();
-      return all.length === 3 && all.every(([, p]) => p.State === 'active' && p.Multiparty === true);
-    });
-    await callerShows('2001, 2002, 2003');
+    // Each further party is called (by another client of the service) and merged from the screen.
+    const parties = ['2001', '2002'];
+    for (const next of ['2003', '2004', '2005']) {
+      await client.dial('/sip0', next);
+      await bannerShows(`On hold: ${parties.join(', ')}`);
+      await tap('merge');
+      parties.push(next);
+      await waitFor(`${parties.length} calls active and joined`, async () => {
+        const all = await calls();
+        return (
+          all.length === parties.length && all.every(([, p]) => p.State === 'active' && p.Multiparty === true)
+        );
+      });
+    }
+    await callerShows('2001, 2002, 2003, 2004, 2005');
     await tap('parties');
-    await hmi.page.waitForSelector('[data-testid=party-2003]');
+    await hmi.page.waitForSelector('[data-testid=party-2005]');
     await hmi.screenshot('conference-parties-1280x720-day');
+    // Five parties, each with Private and End, and the call's own buttons: all on screen, none too small.
     expect(await hmi.smallTargets()).toEqual([]);
 
     // The main process takes a private chat only with a party of the conference, whatever the page asks.
@@ -375,17 +407,21 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       /party of the conference/,
     );
     await tap('end-2002');
-    await waitFor('carol gone, bob and dave still joined', async () => {
+    await waitFor('carol gone, the other four still joined', async () => {
       const all = await calls();
-      return all.length === 2 && all.every(([, p]) => p.Multiparty === true);
+      return all.length === 4 && all.every(([, p]) => p.Multiparty === true);
     });
     await hmi.page.waitForFunction(() => document.querySelector('[data-testid=party-2002]') === null);
     await tap('private-2001');
-    await waitFor(
-      'bob alone and active, dave held',
-      async () => (await stateOf('2001')) === 'active' && (await stateOf('2003')) === 'held',
-    );
-    await bannerShows('On hold: 2003');
+    await waitFor('bob alone and active, the other three held and still joined', async () => {
+      const all = await calls();
+      return all.every(([, p]) =>
+        p.LineIdentification === '2001'
+          ? p.State === 'active' && p.Multiparty === false
+          : p.State === 'held' && p.Multiparty === true,
+      );
+    });
+    await bannerShows('On hold: 2003, 2004, 2005');
     expect(await text('caller')).toBe('2001');
     expect(await hmi.page.locator('[data-testid=parties-list]').count()).toBe(0);
     await client.manager('/sip0', 'HangupAll');
