@@ -67,7 +67,7 @@ describe('keep-alives to the registrar', () => {
   it('sends kamailio an OPTIONS about every keepAliveSeconds while registered, and no REGISTER more', async () => {
     kam = await Kamailio.start({ users: [{ user: '1000', password: 'secret-1000' }] });
     const statuses: string[] = [];
-    await registerWith(kam, 'udp', 1, statuses);
+    const registrar = await registerWith(kam, 'udp', 1, statuses);
     const mark = kam.logMark();
     await sleep(3500);
     const seen = kam.logSince(mark).join('\n');
@@ -75,6 +75,11 @@ describe('keep-alives to the registrar', () => {
     expect((seen.match(/REQ OPTIONS sip:127\.0\.0\.1/g) ?? []).length).toBeGreaterThanOrEqual(3);
     expect(seen).not.toMatch(/REQ REGISTER/);
     expect(statuses).toEqual(['registering', 'registered']);
+    // Un-registered, the line sends none.
+    await registrar.stop();
+    const stopped = kam.logMark();
+    await sleep(2500);
+    expect(kam.logSince(stopped).join('\n')).not.toMatch(/REQ OPTIONS/);
   });
 
   it('registers again at once when the registrar stops answering, and is registered as soon as it is back', async () => {
