@@ -113,8 +113,9 @@ program
       for (const [path, props] of await client.modems()) {
         const acct = await client.properties(path, 'org.carphone.SipAccount');
         const err = acct.RegistrationError ? ` (${text(acct.RegistrationError)})` : '';
+        const seenAs = acct.PublicAddress ? ` public ${text(acct.PublicAddress)}` : '';
         console.log(
-          `${path} ${text(props.Name)} ${props.Powered ? 'on' : 'off'} ${text(acct.Registration)}${err} ${text(acct.Aor)}`,
+          `${path} ${text(props.Name)} ${props.Powered ? 'on' : 'off'} ${text(acct.Registration)}${err} ${text(acct.Aor)}${seenAs}`,
         );
         for (const [callPath, callProps] of await client.calls(path)) {
           console.log(`  ${formatCall(callPath, callProps)}`);

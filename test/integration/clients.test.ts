@@ -1,40 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Carphoned, REPO } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Child, waitFor } from '../harness/process.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { cwd: REPO, env: { ...process.env, ...env }, timeout: 20_000 },
-      (err, stdout, stderr) => {
-        const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-const ctl = (address: string, ...args: string[]): Promise<Run> =>
-  run(process.execPath, [
-    '--import',
-    'tsx',
-    join(REPO, 'service/bin/carphonectl.ts'),
-    '--bus',
-    address,
-    ...args,
-  ]);
+import { ctl, run, type Run } from '../harness/carphonectl.js';
 
 describe('carphonectl', () => {
   let bus: PrivateBus;

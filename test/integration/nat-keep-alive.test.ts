@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { Carphoned } from '../harness/carphoned.js';
+import { ctl } from '../harness/carphonectl.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { NatNetwork } from '../harness/nat-network.js';
@@ -119,6 +120,9 @@ describe('a car behind a NAT that forgets idle UDP mappings', () => {
     const [port] = registeredFrom(start);
     expect((await c.properties('/sip0', 'org.carphone.SipAccount')).PublicAddress).toBe(
       `${net.publicAddress}:${port}`,
+    );
+    expect((await ctl(bus.address, 'status')).stdout).toContain(
+      `registered sip:1000@${net.coreAddress} public ${net.publicAddress}:${port}`,
     );
     const mark = kam.logMark();
     await sleep((NAT_UDP_TIMEOUT_SECONDS + 6) * 1000);
