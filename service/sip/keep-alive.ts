@@ -15,6 +15,9 @@ import type * as sip from 'sip';
 export type KeepAliveVerdict =
   { kind: 'alive' } | { kind: 'rebound'; from: string; to: string } | { kind: 'lost'; why: string };
 
+/** Why a keep-alive that timed out (408) is judged lost. */
+export const NO_ANSWER = 'no answer';
+
 /** RFC 5626 §4.4.1: each interval a random 80-100 % of the configured one, so that cars do not beat together. */
 export function keepAliveDelayMs(intervalSeconds: number, random: () => number): number {
   return Math.round(intervalSeconds * 1000 * (0.8 + 0.2 * random()));
@@ -46,7 +49,7 @@ export function judgeKeepAlive(rs: sip.Response, registeredFrom: string | undefi
     return { kind: 'alive' };
   }
   if (rs.status === 408) {
-    return { kind: 'lost', why: 'no answer' };
+    return { kind: 'lost', why: NO_ANSWER };
   }
   // The stack's own 503s say in brackets why the request could not go out (stack.ts).
   const ownFailure = rs.status === 503 ? /^Service Unavailable \((.+)\)$/.exec(rs.reason)?.[1] : undefined;
@@ -58,4 +61,25 @@ export function judgeKeepAlive(rs: sip.Response, registeredFrom: string | undefi
     return { kind: 'rebound', from: registeredFrom, to: now };
   }
   return { kind: 'alive' };
+}
+
+/**
+ * What the registrar client does about a verdict. A flow lost registers afresh (the line shows
+ * "registering": calls cannot reach it); a rebinding refreshes the registration quietly (the registrar is
+ * there, only the binding must follow). A registrar that has never answered a keep-alive may simply not
+ * answer OPTIONS: its silence is no sign of a lost flow, and the keep-alives still hold the NAT open,
+ * so nothing is done (a lost flow is then noticed at the registration refresh, or by a connection that
+ * fails, which is always taken as lost).
+ */
+export type KeepAliveAction = 'none' | 'refresh' | 'register-afresh';
+
+export function actionFor(verdict: KeepAliveVerdict, answeredBefore: boolean): KeepAliveAction {
+  switch (verdict.kind) {
+    case 'alive':
+      return 'none';
+    case 'rebound':
+      return 'refresh';
+    case 'lost':
+      return verdict.why === NO_ANSWER && !answeredBefore ? 'none' : 'register-afresh';
+  }
 }

@@ -13,7 +13,7 @@ import {
   type RegistrationStatus,
 } from './registration.js';
 import { localFailure, type SipStack } from './stack.js';
-import { judgeKeepAlive, keepAliveDelayMs, publicAddress } from './keep-alive.js';
+import { actionFor, judgeKeepAlive, keepAliveDelayMs, publicAddress } from './keep-alive.js';
 
 export interface RegistrarClientOptions {
   stack: SipStack;
@@ -54,6 +54,9 @@ export class RegistrarClient {
   private keepAliveTimer: TimerHandle | undefined;
   /** Where the registrar saw our last successful REGISTER come from (its Via's received/rport). */
   private registeredFrom: string | undefined;
+  /** The registrar has answered a keep-alive: from then on its silence means the flow is lost. */
+  private keepAliveAnswered = false;
+  private toldOptionsUnanswered = false;
   private stoppedWaiters: (() => void)[] = [];
   status: RegistrationStatus = 'unregistered';
   reason = '';
@@ -237,28 +240,33 @@ export class RegistrarClient {
         return;
       }
       const verdict = judgeKeepAlive(rs, this.registeredFrom);
-      switch (verdict.kind) {
-        case 'alive':
-          this.scheduleKeepAlive();
-          return;
-        case 'rebound':
-          this.o.logger.info(
-            { from: verdict.from, to: verdict.to },
-            'the network maps us to a new public address: registering again',
-          );
-          break;
-        case 'lost':
-          this.o.logger.warn(
-            { why: verdict.why },
-            'the registrar did not answer a keep-alive: registering again',
-          );
-          break;
+      const action = actionFor(verdict, this.keepAliveAnswered);
+      this.keepAliveAnswered ||= verdict.kind !== 'lost';
+      if (verdict.kind === 'rebound') {
+        this.o.logger.info(
+          { from: verdict.from, to: verdict.to },
+          'the network maps us to a new public address: registering again',
+        );
+      } else if (verdict.kind === 'lost' && action === 'none' && !this.toldOptionsUnanswered) {
+        this.toldOptionsUnanswered = true;
+        this.o.logger.info(
+          'the registrar answers no OPTIONS: keep-alives still hold the NAT open, a lost flow shows at the next refresh',
+        );
+      } else if (verdict.kind === 'lost' && action !== 'none') {
+        this.o.logger.warn(
+          { why: verdict.why },
+          'the registrar did not answer a keep-alive: registering again',
+        );
+      }
+      if (action === 'none') {
+        this.scheduleKeepAlive();
+        return;
       }
       // Not from within this callback: where the connection just failed, the sip package drops it from
       // its pool only once the socket has closed, and a REGISTER sent now would go down the dead one.
       this.keepAliveTimer = this.o.clock.setTimeout(() => {
         this.keepAliveTimer = undefined;
-        this.dispatch({ type: 'flow-lost' });
+        this.dispatch({ type: action === 'refresh' ? 'rebound' : 'flow-lost' });
       }, 0);
     });
   }

@@ -41,7 +41,12 @@ export type RegistrationEvent =
    * A keep-alive (keep-alive.ts) went unanswered, or showed that the NAT before the registrar maps us
    * to another public address than the one registered: the registrar can no longer reach us.
    */
-  | { type: 'flow-lost' };
+  | { type: 'flow-lost' }
+  /**
+   * A keep-alive's answer shows that the NAT maps us to another public address than the one registered:
+   * the registrar is there, and its binding must follow, without the line seeming to lose service.
+   */
+  | { type: 'rebound' };
 
 export type RegistrationEffect =
   | { type: 'send-register'; expires: number; withAuth: boolean }
@@ -146,6 +151,12 @@ export function transition(
       // on is likely another).
       if (state.kind === 'registered' || state.kind === 'backoff') {
         const [next, effects] = sendFresh(policy, state.kind === 'backoff' ? state.attempt : 0, false);
+        return [next, [{ type: 'clear-timers' }, ...effects]];
+      }
+      return [state, []];
+    case 'rebound':
+      if (state.kind === 'registered') {
+        const [next, effects] = sendFresh(policy, 0, true);
         return [next, [{ type: 'clear-timers' }, ...effects]];
       }
       return [state, []];

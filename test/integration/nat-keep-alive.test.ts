@@ -138,12 +138,19 @@ describe('a car behind a NAT that forgets idle UDP mappings', () => {
     const start = kam.logMark();
     const c = await carRegistered(NAT_UDP_TIMEOUT_SECONDS + 2);
     const mark = kam.logMark();
+    const signalsBefore = c.signals.length;
     await waitFor('a REGISTER after the first', () => registeredFrom(mark).length > 0, 20_000);
     const [first] = registeredFrom(start);
     const [again] = registeredFrom(mark);
     expect(first).toBeDefined();
     expect(again).not.toBe(first);
     expect(daemon?.log(200)).toMatch(/new public address: registering again/);
+    // The registrar was there all along: the line registered again without seeming to lose service.
+    const registrationShown = c.signals
+      .slice(signalsBefore)
+      .filter((s) => s.member === 'PropertyChanged' && s.args[0] === 'Registration')
+      .map((s) => s.args[1]);
+    expect(registrationShown).not.toContain('registering');
     // The call comes within the NAT's timeout of that REGISTER, so the new mapping still stands.
     await waitFor(
       'registered again from the new port',

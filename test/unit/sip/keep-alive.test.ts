@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as sip from 'sip';
-import { judgeKeepAlive, keepAliveDelayMs, publicAddress } from '../../../service/sip/keep-alive.js';
+import {
+  actionFor,
+  judgeKeepAlive,
+  keepAliveDelayMs,
+  publicAddress,
+} from '../../../service/sip/keep-alive.js';
 
 /** A response as the sip package parses it off the wire. */
 const response = (startLine: string, via: string): sip.Response =>
@@ -62,5 +67,20 @@ describe('keep-alives to the registrar', () => {
     expect(keepAliveDelayMs(25, () => 0)).toBe(20_000);
     expect(keepAliveDelayMs(25, () => 0.999999)).toBe(25_000);
     expect(keepAliveDelayMs(25, () => 0.5)).toBe(22_500);
+  });
+
+  it('registers afresh on a lost flow, refreshes quietly on a rebinding, and takes silence from a registrar that never answered as no loss', () => {
+    const noAnswer = judgeKeepAlive(response('SIP/2.0 408 Request Timeout', VIA_BEHIND_NAT), undefined);
+    const refused = judgeKeepAlive(
+      response('SIP/2.0 503 Service Unavailable (connection failed: ECONNRESET)', VIA_BEHIND_NAT),
+      undefined,
+    );
+    expect(actionFor({ kind: 'alive' }, false)).toBe('none');
+    expect(actionFor({ kind: 'rebound', from: 'a:1', to: 'a:2' }, true)).toBe('refresh');
+    expect(actionFor(noAnswer, true)).toBe('register-afresh');
+    // A registrar that drops OPTIONS: the keep-alives still hold the NAT open; nothing more to do.
+    expect(actionFor(noAnswer, false)).toBe('none');
+    // A connection that fails is lost, whatever the registrar did before.
+    expect(actionFor(refused, false)).toBe('register-afresh');
   });
 });

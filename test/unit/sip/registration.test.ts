@@ -126,6 +126,15 @@ describe('registration machine', () => {
     },
   );
 
+  it('refreshes at once on a rebinding without showing the line as registering, and only while registered', () => {
+    const registered: RegistrationState = { kind: 'registered', expires: 3600 };
+    const [s, fx] = transition(policy, registered, { type: 'rebound' });
+    expect(s).toEqual({ kind: 'registering', attempt: 0, authSent: false, refreshing: true });
+    expect(fx).toEqual([{ type: 'clear-timers' }, { type: 'send-register', expires: 600, withAuth: false }]);
+    const backoff: RegistrationState = { kind: 'backoff', attempt: 2, reason: 'x' };
+    expect(transition(policy, backoff, { type: 'rebound' })).toEqual([backoff, []]);
+  });
+
   it('retries at once on waking when it was waiting to retry, keeping its backoff count', () => {
     const [s, fx] = transition(policy, { kind: 'backoff', attempt: 4, reason: 'x' }, { type: 'woke-up' });
     expect(s).toMatchObject({ kind: 'registering', attempt: 4 });
