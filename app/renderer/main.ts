@@ -270,7 +270,8 @@ function callScreen(calls: CallView[]): HTMLElement {
   }
   const nameOf = (c: CallView): string => c.name || formatNumber(c.number);
   // A conference is shown as one call: its parties' names, and one button that ends it all.
-  const conference = shown.multiparty ? calls.filter((c) => c.multiparty) : [];
+  const multiparty = calls.filter((c) => c.multiparty);
+  const conference = shown.multiparty ? multiparty : [];
   const who = conference.length > 0 ? conference.map(nameOf).join(', ') : nameOf(shown);
   if (shown.emergency) {
     const detail =
@@ -348,7 +349,7 @@ function callScreen(calls: CallView[]): HTMLElement {
     const joinable =
       [shown.state, other.state].includes('active') && [shown.state, other.state].includes('held');
     // The other one may be the conference, held: it is named by all its parties, as when it is shown.
-    const otherParties = other.multiparty ? calls.filter((c) => c.multiparty) : [other];
+    const otherParties = other.multiparty ? multiparty : [other];
     screen.append(
       el(
         'div',

@@ -143,6 +143,11 @@ function mediaMode(p: Confirmed): Exclude<MediaMode, 'stop'> {
   };
 }
 
+/** `next`, with its media mode for the media path and a change for the call's listeners. */
+function withMedia(next: Confirmed): Step {
+  return [next, [{ type: 'media', mode: mediaMode(next) }, { type: 'changed' }]];
+}
+
 /** Maps a final failure of our INVITE to oFono's disconnect reasons. */
 export function reasonForStatus(status: number): DisconnectReason {
   if (status === 408 || (status >= 500 && status < 600) || status < 400) {
@@ -296,14 +301,12 @@ function confirmed(p: Confirmed, e: CallEvent): Step {
         if (p.localHold || p.bridgedHold || p.pending === 'hold') {
           return [p, []];
         }
-        const next: Confirmed = { ...p, bridgedHold: true };
-        return [next, [{ type: 'media', mode: mediaMode(next) }, { type: 'changed' }]];
+        return withMedia({ ...p, bridgedHold: true });
       }
       return holdOrResume(p, true);
     case 'user-resume':
       if (p.bridgedHold && !p.pending) {
-        const next: Confirmed = { ...p, bridgedHold: false };
-        return [next, [{ type: 'media', mode: mediaMode(next) }, { type: 'changed' }]];
+        return withMedia({ ...p, bridgedHold: false });
       }
       return holdOrResume(p, false);
     case 'session-refresh-due':
@@ -331,14 +334,13 @@ function confirmed(p: Confirmed, e: CallEvent): Step {
       if (succeeded) {
         const localHold = p.pending === 'hold';
         // A bridged hold that became a real one (the multiparty call broke up) is one no longer.
-        const next: Confirmed = {
+        return withMedia({
           ...p,
           localHold,
           bridgedHold: localHold ? false : p.bridgedHold,
           pending: null,
           queued: null,
-        };
-        return [next, [{ type: 'media', mode: mediaMode(next) }, { type: 'changed' }]];
+        });
       }
       return [{ ...p, pending: null, queued: null }, [{ type: 'changed' }]];
     }

@@ -1,4 +1,5 @@
 import type * as sip from 'sip';
+import { ownFailure } from './stack.js';
 
 /**
  * Keep-alives towards the registrar, decided from responses alone (the registrar client sends them).
@@ -51,10 +52,9 @@ export function judgeKeepAlive(rs: sip.Response, registeredFrom: string | undefi
   if (rs.status === 408) {
     return { kind: 'lost', why: NO_ANSWER };
   }
-  // The stack's own 503s say in brackets why the request could not go out (stack.ts).
-  const ownFailure = rs.status === 503 ? /^Service Unavailable \((.+)\)$/.exec(rs.reason)?.[1] : undefined;
-  if (ownFailure !== undefined) {
-    return { kind: 'lost', why: ownFailure };
+  const failure = ownFailure(rs.status, rs.reason);
+  if (failure !== undefined) {
+    return { kind: 'lost', why: failure };
   }
   const now = publicAddress(rs);
   if (registeredFrom !== undefined && now !== undefined && now !== registeredFrom) {

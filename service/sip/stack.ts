@@ -501,6 +501,15 @@ export function localFailure(reason: string): string | undefined {
 }
 
 /**
+ * Why the stack answered a request itself with a 503, read from its reason phrase: every such phrase
+ * says in brackets why the request could not go out (a connection, DNS, a send that failed, a next hop
+ * it cannot use).
+ */
+export function ownFailure(status: number, reason: string): string | undefined {
+  return status === 503 ? /^Service Unavailable \((.+)\)$/.exec(reason)?.[1] : undefined;
+}
+
+/**
  * The `sip` package's TLS transport: client connections that verify the proxy's certificate (it must
  * name the host the URI names, or the IP address where the URI gives one), TLS 1.2 at least, with the
  * head unit's own certificate where the account gives one. The package also listens for TLS, with the
