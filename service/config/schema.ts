@@ -118,6 +118,12 @@ export const accountSchema = z.strictObject({
    * 90 s over TCP and TLS.
    */
   keepAliveSeconds: z.number().int().min(0).max(3600).optional(),
+  /**
+   * While a call sends no audio (on hold, either side; early media), an RTP keep-alive this long after
+   * the last packet sent, and one at once where none has gone out yet, so that the NAT keeps the media
+   * port's mapping and a media relay can find the car (RFC 6263, whose default this is); 0 turns them off.
+   */
+  rtpKeepAliveSeconds: z.number().int().min(0).max(300).default(15),
   /** A call that receives no RTP this long (while not on hold) is ended as dropped; 0 turns it off. */
   mediaTimeoutSeconds: z.number().min(0).max(600).default(20),
   /**

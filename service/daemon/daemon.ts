@@ -125,6 +125,7 @@ export async function startDaemon(
           media: (addr) =>
             new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
               rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
+              keepAliveMs: account.rtpKeepAliveSeconds * 1000,
               cname: `${account.user}@${addr}`,
               codecs: codecNames(account.codecs),
             }),

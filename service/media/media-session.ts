@@ -15,6 +15,8 @@ export interface MediaStats {
   packetsDiscarded: number;
   /** Frame ticks whose send or playout threw (the frame is lost; the call's clock goes on). */
   framesFailed: number;
+  /** RTP keep-alives sent while the call sent no audio (on hold, early media): RFC 6263. */
+  keepAlivesSent: number;
   /** The jitter buffer's counters, where the call has one. */
   jitter?: JitterStats;
 }

@@ -27,6 +27,16 @@ const DTMF_EVENTS = DTMF_KEYS;
 /** Audio devices run at 8 kHz (devices/audio-device.ts). */
 const DEVICE_SAMPLES_PER_MS = 8;
 
+/**
+ * The payload type of our RTP keep-alives (RFC 6263 §4.6: a packet whose payload type was not
+ * negotiated, which receivers ignore, RFC 3550 §5.1). 20 is a static type RFC 3551 left unassigned, so
+ * no SDP can have given it a meaning.
+ */
+export const KEEP_ALIVE_PAYLOAD_TYPE = 20;
+
+/** RFC 6263's default keep-alive interval (Tr). */
+const DEFAULT_KEEP_ALIVE_MS = 15_000;
+
 /** Packet lengths senders use (RFC 3551 §4.2: multiples of 10 ms; Opus's up to 120 ms). */
 const PACKET_LENGTHS_MS = [10, 20, 30, 40, 50, 60, 80, 100, 120];
 
@@ -70,6 +80,12 @@ async function bindPair(
 export interface RtpSessionOptions {
   /** Mean RTCP report interval (RFC 3550 §6.2 recommends 5 s); each is randomised by 0.5-1.5. */
   rtcpIntervalMs: number;
+  /**
+   * While the call sends no audio (on hold either side, early media), an RTP keep-alive this long
+   * after the last packet sent, and at once when none has been (RFC 6263); 0 sends none. 15 s unless
+   * given.
+   */
+  keepAliveMs?: number;
   cname: string;
   /** The codecs the account allows; the session prepares Opus only where it may be negotiated. */
   codecs?: readonly CodecName[];
@@ -95,6 +111,15 @@ export class RtpAudioSession implements MediaSession {
   private timestamp = randomInt(0, 2 ** 32 - 1);
   /** When the last frame was sent: the timestamp runs on through a pause from there. */
   private lastFrameAt: number | undefined;
+  /**
+   * When the last RTP packet (a frame or a keep-alive) left, and the timestamp it carried: a NAT
+   * forgets the media port's mapping once nothing has gone out through it for a while.
+   */
+  private lastRtpSentAt: number | undefined;
+  private lastSentTimestamp = this.timestamp;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  /** No keep-alive before the call's media has a mode (a ringing incoming call sends nothing). */
+  private modeSet = false;
   /** The next audio packet starts a talkspurt (RFC 3551 §4.1): the first, and the first after a pause. */
   private markNextAudio = true;
   private readonly clock: FrameClock;
@@ -108,6 +133,7 @@ export class RtpAudioSession implements MediaSession {
     packetsReceived: 0,
     packetsDiscarded: 0,
     framesFailed: 0,
+    keepAlivesSent: 0,
   };
   private latchedRemote: { address: string; port: number } | undefined;
   private latchedRtcp: { address: string; port: number } | undefined;
@@ -216,6 +242,7 @@ export class RtpAudioSession implements MediaSession {
     if (!this.rtcpTimer && !this.closed) {
       this.scheduleRtcp(this.options.rtcpIntervalMs / 2);
     }
+    this.armKeepAlive();
   }
 
   quality(): CallQuality {
@@ -460,6 +487,8 @@ export class RtpAudioSession implements MediaSession {
       this.resumeTimestamp(lastSentBefore);
     }
     this.mode = mode;
+    this.modeSet = true;
+    this.armKeepAlive();
     if (!mode.send && wasSending) {
       this.dtmfQueue = [];
       this.dtmfDone
@@ -663,11 +692,59 @@ export class RtpAudioSession implements MediaSession {
     const plain = this.packetFor(payload.byteLength);
     writeRtpHeader(plain, marker, payloadType, this.seq, timestamp >>> 0, this.ssrc);
     plain.set(payload, RTP_HEADER_BYTES);
+    this.sendRtp(n, plain, timestamp);
+    this.counters.packetsSent++;
+    this.rtcp.onRtpSent(payload.byteLength);
+  }
+
+  /** An RTP packet (its header written with this.seq) to the far end, where its packets come from once they do. */
+  private sendRtp(n: NegotiatedAudio, plain: Uint8Array, timestamp: number): void {
     const target = this.latchedRemote ?? { address: n.remoteAddress, port: n.remotePort };
     this.socket.send(this.srtp ? this.srtp.out.protectRtp(plain) : plain, target.port, target.address);
     this.seq = (this.seq + 1) & 0xffff;
-    this.counters.packetsSent++;
-    this.rtcp.onRtpSent(payload.byteLength);
+    this.lastRtpSentAt = performance.now();
+    this.lastSentTimestamp = timestamp;
+  }
+
+  /**
+   * RFC 6263: a call that sends no audio (held by either side, or hearing early media) sends nothing
+   * through its RTP port, and the car's NAT forgets the port's mapping within tens of seconds; the far
+   * end's audio (music on hold, an announcement, the call once resumed) then no longer reaches the car,
+   * and a media relay that latched onto the mapping (symmetric RTP) has nowhere to send it. So while
+   * not sending, a keep-alive goes out `keepAliveMs` after the last packet, and at once where none has
+   * gone out yet: the first packet is what lets a relay find the car at all.
+   */
+  private armKeepAlive(): void {
+    clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
+    const interval = this.options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+    if (this.closed || interval <= 0 || !this.negotiated || !this.modeSet || this.mode.send) {
+      return;
+    }
+    const dueIn = this.lastRtpSentAt === undefined ? 0 : this.lastRtpSentAt + interval - performance.now();
+    this.keepAliveTimer = setTimeout(
+      () => {
+        this.keepAliveTimer = undefined;
+        if (this.closed || this.mode.send || !this.negotiated) {
+          return;
+        }
+        this.sendKeepAlive(this.negotiated);
+        this.armKeepAlive();
+      },
+      Math.max(0, dueIn),
+    );
+  }
+
+  /** RFC 6263 §4.6: no payload, a payload type never negotiated, the stream's SSRC and numbering. */
+  private sendKeepAlive(n: NegotiatedAudio): void {
+    const plain = new Uint8Array(RTP_HEADER_BYTES);
+    writeRtpHeader(plain, false, KEEP_ALIVE_PAYLOAD_TYPE, this.seq, this.lastSentTimestamp, this.ssrc);
+    try {
+      this.sendRtp(n, plain, this.lastSentTimestamp);
+      this.counters.keepAlivesSent++;
+    } catch (e) {
+      this.logger.debug({ err: e instanceof Error ? e.message : String(e) }, 'RTP keep-alive not sent');
+    }
   }
 
   /** Room for a packet with `payloadBytes` of payload; a socket that may still hold the last frame gets one of its own. */
@@ -722,6 +799,11 @@ export class RtpAudioSession implements MediaSession {
     const pt = packet.payloadType;
     const payload = msg.subarray(packet.payloadOffset, packet.payloadOffset + packet.payloadLength);
     const isEvent = pt === n.telephoneEventPt;
+    if (!isEvent && payload.length === 0 && pt !== n.codec.payloadType) {
+      // The far end's keep-alive (RFC 6263 §4.6): nothing to play, but where it now comes from.
+      this.latchOnto(n, address, port);
+      return;
+    }
     if (!isEvent && (pt !== n.codec.payloadType || payload.length === 0 || payload.length > 1920)) {
       this.counters.packetsDiscarded++;
       return;
@@ -733,13 +815,7 @@ export class RtpAudioSession implements MediaSession {
       return;
     }
     this.lastRxAt = arrivedAt;
-    const latched = this.latchedRemote;
-    if (
-      (address !== n.remoteAddress || port !== n.remotePort) &&
-      (latched?.address !== address || latched.port !== port)
-    ) {
-      this.latchedRemote = { address, port };
-    }
+    this.latchOnto(n, address, port);
     if (!this.mode.receive || !this.codec) {
       return;
     }
@@ -765,6 +841,17 @@ export class RtpAudioSession implements MediaSession {
     this.writeToDevice(pcm);
   }
 
+  /** Symmetric RTP: we send to where the far end's packets come from, where that is not its SDP's address. */
+  private latchOnto(n: NegotiatedAudio, address: string, port: number): void {
+    const latched = this.latchedRemote;
+    if (
+      (address !== n.remoteAddress || port !== n.remotePort) &&
+      (latched?.address !== address || latched.port !== port)
+    ) {
+      this.latchedRemote = { address, port };
+    }
+  }
+
   /** RFC 4733 §2.3: one event per RTP timestamp; report it once, at its first packet. */
   private onTelephoneEvent(payload: Uint8Array, timestamp: number): void {
     if (payload.length < 4 || timestamp === this.lastDtmfTimestamp) {
@@ -783,6 +870,7 @@ export class RtpAudioSession implements MediaSession {
       return;
     }
     clearTimeout(this.rtcpTimer);
+    clearTimeout(this.keepAliveTimer);
     this.jitter?.destroy();
     this.jitter = undefined;
     try {

@@ -35,6 +35,11 @@ export interface KamailioOptions {
    * (nathelper's fix_nated_register), and requests to the user go there, as an operator's edge does.
    */
   behindNat?: boolean;
+  /**
+   * Relay INVITEs for other hosts (an address and port not kamailio's own) there, record-routed: the
+   * outbound proxy of a car calling far ends elsewhere in the core.
+   */
+  relayElsewhere?: boolean;
 }
 
 function passwordSwitch(variable: string, users: KamailioUser[]): string {
@@ -194,7 +199,9 @@ ${passwordSwitch('$fU', o.users)}
     consume_credentials();
   }
   loose_route();
-  if (is_method("INVITE")) { record_route(); }${sessionTimer.route}
+  if (is_method("INVITE")) { record_route(); }${sessionTimer.route}${
+    o.relayElsewhere ? '\n  if (uri!=myself) { t_relay(); exit; }' : ''
+  }
   if (!lookup("location")) { sl_send_reply("404", "Not Found"); exit; }
   t_relay();
 }

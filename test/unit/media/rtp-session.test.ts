@@ -3,7 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../service/log/logger.js';
 import type { AudioDevice } from '../../../service/media/devices/audio-device.js';
 import type { MediaSession } from '../../../service/media/media-session.js';
-import { RtpMediaFactory, type RtpSessionOptions } from '../../../service/media/rtp-session.js';
+import {
+  KEEP_ALIVE_PAYLOAD_TYPE,
+  RtpMediaFactory,
+  type RtpSessionOptions,
+} from '../../../service/media/rtp-session.js';
 import { DgramRtpSocket } from '../../../service/media/transport/dgram-rtp-socket.js';
 import { TimerFrameClock } from '../../../service/media/clock/timer-frame-clock.js';
 import { RtpHeaderReader } from '../../../service/media/rtp-header.js';
@@ -62,12 +66,18 @@ describe('RTP session', () => {
   afterEach(() => sessions.splice(0).forEach((s) => s.setMode('stop')));
 
   /** A session on loopback, registered to be stopped after the test. */
-  async function open(device: AudioDevice, tag: string, transport: Transport = {}): Promise<MediaSession> {
+  async function open(
+    device: AudioDevice,
+    tag: string,
+    transport: Transport = {},
+    keepAlive: Pick<RtpSessionOptions, 'keepAliveMs'> = {},
+  ): Promise<MediaSession> {
     const options: RtpSessionOptions = {
       rtcpIntervalMs: 60_000,
       cname: 'test',
       codecs: ['OPUS', 'PCMU'],
       ...transport,
+      ...keepAlive,
     };
     const session = await new RtpMediaFactory(
       '127.0.0.1',
@@ -249,8 +259,12 @@ describe('RTP session', () => {
     return { socket, port: socket.address().port, heard };
   }
 
-  async function sessionTowards(port: number, device: AudioDevice): Promise<MediaSession> {
-    const session = await open(device, 'hold');
+  async function sessionTowards(
+    port: number,
+    device: AudioDevice,
+    keepAlive: Pick<RtpSessionOptions, 'keepAliveMs'> = {},
+  ): Promise<MediaSession> {
+    const session = await open(device, 'hold', {}, keepAlive);
     session.configure(towards(port, PCMU, 20));
     return session;
   }
@@ -446,6 +460,71 @@ describe('RTP session', () => {
       }
     },
   );
+
+  it('sends an RTP keep-alive at once and every interval while it sends no audio, and none while it does (RFC 6263)', async () => {
+    const far = await bareFarEnd();
+    const session = await sessionTowards(far.port, testDevice(), { keepAliveMs: 200 });
+    const arrivals: number[] = [];
+    far.socket.on('message', () => arrivals.push(performance.now()));
+    // Early media, or a call answered on hold: nothing has gone out yet.
+    const receiveOnlyAt = performance.now();
+    session.setMode({ send: false, receive: true });
+    await sleep(1000);
+    session.setMode({ send: true, receive: true });
+    await sleep(500);
+    session.setMode({ send: false, receive: false });
+    await sleep(700);
+    far.socket.close();
+    const isKeepAlive = (p: HeardPacket): boolean => p.pt === KEEP_ALIVE_PAYLOAD_TYPE;
+    // Keep-alives, the first at once rather than an interval on, about five a second; then audio only
+    // while it sends audio; then keep-alives again, an interval after the last frame.
+    const pattern = far.heard.map((p) => (isKeepAlive(p) ? 'k' : p.pt === PCMU.payloadType ? 'a' : '?'));
+    expect(pattern.join('')).toMatch(/^k{4,7}a{15,}k{2,4}$/);
+    expect((arrivals[0] ?? Infinity) - receiveOnlyAt).toBeLessThan(100);
+    const keepAliveTimes = arrivals.filter((_, i) => far.heard[i] && isKeepAlive(far.heard[i]));
+    for (let i = 1; i < keepAliveTimes.length; i++) {
+      expect((keepAliveTimes[i] ?? 0) - (keepAliveTimes[i - 1] ?? 0)).toBeGreaterThan(150);
+    }
+    // Empty, of the call's own stream: one SSRC, one run of sequence numbers through audio and keep-alives.
+    expect(far.heard.filter(isKeepAlive).every((p) => p.payload.length === 0)).toBe(true);
+    expect(new Set(far.heard.map((p) => p.ssrc)).size).toBe(1);
+    far.heard.forEach((p, i) => {
+      if (i > 0) {
+        expect(p.seq).toBe(((far.heard[i - 1]?.seq ?? 0) + 1) & 0xffff);
+      }
+    });
+    expect(session.stats().keepAlivesSent).toBe(far.heard.filter(isKeepAlive).length);
+  });
+
+  it('sends no RTP keep-alive before the call has a media mode, nor with keep-alives turned off', async () => {
+    const far = await bareFarEnd();
+    // A ringing incoming call: negotiated, but neither sending nor receiving yet.
+    await sessionTowards(far.port, testDevice(), { keepAliveMs: 100 });
+    const off = await sessionTowards(far.port, testDevice(), { keepAliveMs: 0 });
+    off.setMode({ send: false, receive: true });
+    await sleep(500);
+    far.socket.close();
+    expect(far.heard).toHaveLength(0);
+    expect(off.stats().keepAlivesSent).toBe(0);
+  });
+
+  it("sends its audio to where the far end's keep-alives come from, and does not count them as bad input", async () => {
+    const sdpAddress = await bareFarEnd();
+    const behindNat = await bareFarEnd();
+    const session = await sessionTowards(sdpAddress.port, testDevice(), { keepAliveMs: 0 });
+    session.setMode({ send: false, receive: true });
+    const keepAlive = new Uint8Array(12);
+    keepAlive.set([0x80, KEEP_ALIVE_PAYLOAD_TYPE, 0, 7, 0, 0, 0, 1, 0, 0, 0, 9]);
+    behindNat.socket.send(keepAlive, session.localPort, '127.0.0.1');
+    await sleep(200);
+    session.setMode({ send: true, receive: true });
+    await sleep(300);
+    sdpAddress.socket.close();
+    behindNat.socket.close();
+    expect(behindNat.heard.length).toBeGreaterThan(5);
+    expect(sdpAddress.heard).toHaveLength(0);
+    expect(session.stats().packetsDiscarded).toBe(0);
+  });
 
   /**
    * 2 s of what a 20 ms session plays from a far end sending in `farPtime`, and what it concealed. Two
