@@ -110,8 +110,9 @@ describe.each(kinds)('frame clock, %s', (_name, make, EARLY_MS, catchesUpAtOnce)
     clock.start(performance.now(), 10);
     await ticks(at, 6);
     clock.stop();
-    expect(at[3]).toBeGreaterThanOrEqual(restartAt - EARLY_MS);
-    expect(at[5]! - at[3]!).toBeGreaterThanOrEqual(80 - 2 * EARLY_MS);
+    // Against the schedule, not the gap between ticks: a tick that comes late (a loaded machine) may
+    // be followed by one on time, closer to it than a period.
+    [0, 1, 2].forEach((k) => expect(at[3 + k]).toBeGreaterThanOrEqual(restartAt + 40 * k - EARLY_MS));
   });
 
   it('does nothing once closed, whatever it is asked', async () => {
