@@ -742,6 +742,7 @@ export class RtpAudioSession implements MediaSession {
     try {
       this.sendRtp(n, plain, this.lastSentTimestamp);
       this.counters.keepAlivesSent++;
+      this.logger.debug({ sent: this.counters.keepAlivesSent }, 'RTP keep-alive sent');
     } catch (e) {
       this.logger.debug({ err: e instanceof Error ? e.message : String(e) }, 'RTP keep-alive not sent');
     }

@@ -142,6 +142,8 @@ beforeAll(async () => {
         registrar: kam.uri,
         expires: 10,
         rtcpIntervalSeconds: 1,
+        // Every call this line holds sends baresip keep-alives (RFC 6263) while held.
+        rtpKeepAliveSeconds: 1,
       },
       { id: 'wrongpw', user: '1001', password: 'not-the-password', domain: '127.0.0.1', registrar: kam.uri },
       {
@@ -469,23 +471,35 @@ describe('outgoing calls', () => {
     expect(carol.events.slice(carolEvents).some((e) => e.type === 'CALL_ESTABLISHED')).toBe(false);
   });
 
-  it('puts a call on hold and resumes it with re-INVITEs', async () => {
+  it('puts a call on hold and resumes it with re-INVITEs, keeping its media alive meanwhile, and hears baresip again', async () => {
     const since = client.signals.length;
     const bobEvents = bob.events.length;
+    const carphoneBefore = readdirSafe(recDir);
     const path = await client.dial('/sip0', '2001');
     await client.waitForCallState(path, 'active', 10_000, since);
     await client.manager('/sip0', 'SwapCalls');
     await client.waitForCallState(path, 'held', 5000, since);
+    const heldMark = daemon.child.mark();
+    await sleep(2500);
+    const keepAlives = daemon.child.linesSince(heldMark).filter((l) => l.includes('RTP keep-alive sent'));
+    const resumed = client.signals.length;
     await client.manager('/sip0', 'SwapCalls');
-    await client.waitForCallState(path, 'active', 5000, since + 1);
+    await client.waitForCallState(path, 'active', 5000, resumed);
     // baresip saw the initial offer and the two re-offers (hold, resume).
     await waitFor(
       're-offers at baresip',
       () => bob.events.slice(bobEvents).filter((e) => e.type === 'CALL_REMOTE_SDP').length >= 3,
       5000,
     );
+    await sleep(1500);
     await client.manager('/sip0', 'HangupAll');
     await noCalls();
+    await sleep(300);
+    // One a second while held (rtpKeepAliveSeconds: 1), to a real phone, which went on with the call.
+    expect(keepAlives.length).toBeGreaterThanOrEqual(2);
+    const ours = join(recDir, newRecordings(carphoneBefore, readdirSafe(recDir))[0] ?? '');
+    const seconds = analyseWav(ours).seconds;
+    expect(toneLevelDb(ours, 440, seconds - 1.2, seconds - 0.2)).toBeGreaterThan(-20);
   });
 });
 
