@@ -117,6 +117,12 @@ program
         console.log(
           `${path} ${text(props.Name)} ${props.Powered ? 'on' : 'off'} ${text(acct.Registration)}${err} ${text(acct.Aor)}${seenAs}`,
         );
+        const vm = await client.properties(path, 'org.ofono.MessageWaiting');
+        if (vm.VoicemailWaiting === true) {
+          const count = Number(vm.VoicemailMessageCount);
+          const dial = vm.VoicemailMailboxNumber ? ` (dial ${text(vm.VoicemailMailboxNumber)})` : '';
+          console.log(`  voicemail waiting: ${count > 0 ? `${count} new` : 'messages'}${dial}`);
+        }
         for (const [callPath, callProps] of await client.calls(path)) {
           console.log(`  ${formatCall(callPath, callProps)}`);
         }

@@ -124,6 +124,22 @@ export const accountSchema = z.strictObject({
    * port's mapping and a media relay can find the car (RFC 6263, whose default this is); 0 turns them off.
    */
   rtpKeepAliveSeconds: z.number().int().min(0).max(300).default(15),
+  /**
+   * Voicemail: the number the driver dials for it (oFono's VoicemailMailboxNumber), and whether to ask
+   * the network for the message-waiting indication (a SUBSCRIBE to message-summary, RFC 3842, to
+   * `server` or the line's own address of record). NOTIFYs a server sends unasked are taken either way.
+   */
+  voicemail: z
+    .strictObject({
+      number: z
+        .string()
+        .regex(/^(\+?[0-9*#]{1,80})?$/, 'must be digits 0-9*# with an optional leading +, or empty')
+        .default(''),
+      subscribe: z.boolean().default(false),
+      server: sipUri.optional(),
+      expiresSeconds: z.number().int().min(10).max(86400).default(3600),
+    })
+    .default({ number: '', subscribe: false, expiresSeconds: 3600 }),
   /** A call that receives no RTP this long (while not on hold) is ended as dropped; 0 turns it off. */
   mediaTimeoutSeconds: z.number().min(0).max(600).default(20),
   /**

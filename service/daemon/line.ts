@@ -9,6 +9,9 @@ import { CallManager, EMERGENCY_NUMBERS, type CallRecord } from '../calls/manage
 import type { MediaFactory } from '../media/media-session.js';
 import { isSipsUri, lineIdentification, parseDialString, targetUri } from '../sip/dial-string.js';
 import { RegistrarClient } from '../sip/registrar-client.js';
+import { MESSAGE_SUMMARY_EVENT, MwiClient } from '../sip/mwi-client.js';
+import { voicemailCount, type MessageSummary } from '../sip/message-summary.js';
+import type { SubscriptionStatus } from '../sip/subscription.js';
 import type { RegistrationStatus } from '../sip/registration.js';
 import { SipStack, type StackOptions } from '../sip/stack.js';
 import { keyPairProblem } from '../core/tls-key-pair.js';
@@ -32,7 +35,17 @@ export type LineEvents = {
   volume: [CallVolume];
   /** A PSAP control block (RFC 8147) arrived for a call: call id, XML. */
   control: [string, string, string | undefined];
+  voicemail: [Voicemail];
 };
+
+/** oFono's MessageWaiting for the line, and the state of the subscription that feeds it. */
+export interface Voicemail {
+  waiting: boolean;
+  /** New voice messages, 255 meaning 255 or more (0 while waiting: not known). */
+  count: number;
+  mailboxNumber: string;
+  subscription: SubscriptionStatus | 'off';
+}
 
 /** oFono's CallVolume: microphone mute and the two volumes, in percent. */
 export interface CallVolume {
@@ -51,6 +64,8 @@ export class Line {
   private stack: SipStack | undefined;
   private ua: UserAgent | undefined;
   private registrar: RegistrarClient | undefined;
+  private mwi: MwiClient | undefined;
+  private voicemailValue: Voicemail;
   private poweredValue = false;
   /**
    * Powered off for want of an address on its interface (not by request): the line comes up by itself
@@ -76,6 +91,33 @@ export class Line {
       deps.logger.error({ err: errorMessage(e), ev }, 'listener failed'),
     );
     this.manager = new CallManager(deps.clock, deps.logger);
+    this.voicemailValue = {
+      waiting: false,
+      count: 0,
+      mailboxNumber: account.voicemail.number,
+      subscription: account.voicemail.subscribe ? 'unsubscribed' : 'off',
+    };
+  }
+
+  get voicemail(): Voicemail {
+    return { ...this.voicemailValue };
+  }
+
+  /** oFono's SetProperty VoicemailMailboxNumber: a number the driver can dial, or empty. */
+  setMailboxNumber(number: string): void {
+    if (number !== '' && parseDialString(number).kind === 'uri') {
+      throw new CarphoneError('INVALID_FORMAT', 'the voicemail number must be digits 0-9*# or +E.164');
+    }
+    this.updateVoicemail({ mailboxNumber: number });
+  }
+
+  private updateVoicemail(change: Partial<Voicemail>): void {
+    this.voicemailValue = { ...this.voicemailValue, ...change };
+    this.events.emit('voicemail', this.voicemail);
+  }
+
+  private onMessageSummary(summary: MessageSummary): void {
+    this.updateVoicemail({ waiting: summary.waiting, count: summary.waiting ? voicemailCount(summary) : 0 });
   }
 
   get id(): string {
@@ -208,6 +250,26 @@ export class Line {
       });
       this.registrar.start();
     }
+    const vm = a.voicemail;
+    this.mwi = new MwiClient({
+      stack: this.stack,
+      clock: this.deps.clock,
+      logger,
+      target: vm.server ?? this.aor,
+      aor: this.aor,
+      contact: ua.contact,
+      credentials,
+      proxy,
+      expires: vm.expiresSeconds,
+      userAgent: USER_AGENT,
+      onSummary: (summary) => this.onMessageSummary(summary),
+      onStatus: (status) => this.updateVoicemail({ subscription: status }),
+    });
+    const mwi = this.mwi;
+    ua.handleNotifies(MESSAGE_SUMMARY_EVENT, (rq) => mwi.takeNotify(rq));
+    if (vm.subscribe) {
+      mwi.start();
+    }
     this.poweredValue = true;
     this.events.emit('powered', true);
     this.events.emit('online', true);
@@ -221,11 +283,15 @@ export class Line {
     }
     this.poweredValue = false;
     this.ua?.shutdown();
-    await this.registrar?.stop();
+    await Promise.all([
+      this.account.voicemail.subscribe ? this.mwi?.stop() : undefined,
+      this.registrar?.stop(),
+    ]);
     // The BYEs and CANCELs that ended the calls: sent, and answered, before the socket closes.
     await this.stack?.settled(LINGER_MS);
     this.stack?.close();
     this.registrar = undefined;
+    this.mwi = undefined;
     this.ua = undefined;
     this.stack = undefined;
     this.events.emit('online', false);

@@ -18,6 +18,7 @@ import {
 import { VoiceCallInterface } from './voicecall-iface.js';
 import { CallQualityInterface } from './callquality-iface.js';
 import { CallVolumeInterface } from './callvolume-iface.js';
+import { MessageWaitingInterface, messageWaitingProperties } from './messagewaiting-iface.js';
 import { VoiceCallManagerInterface } from './voicecallmanager-iface.js';
 
 type Variant = InstanceType<typeof dbus.Variant>;
@@ -27,6 +28,7 @@ type Message = InstanceType<typeof dbus.Message>;
 const INTERFACES = [
   'org.ofono.VoiceCallManager',
   'org.ofono.CallVolume',
+  'org.ofono.MessageWaiting',
   'org.ofono.NetworkRegistration',
   'org.carphone.SipAccount',
 ];
@@ -39,6 +41,7 @@ interface ModemObjects {
   netreg: NetworkRegistrationInterface;
   account: SipAccountInterface;
   volume: CallVolumeInterface;
+  voicemail: MessageWaitingInterface;
   calls: Map<string, { path: string; iface: VoiceCallInterface; quality: CallQualityInterface }>;
   lockdown: boolean;
 }
@@ -165,6 +168,9 @@ export class OfonoService {
         return line.publicAddress;
       },
       operatorName: line.account.domain,
+      get voicemailSubscription() {
+        return line.voicemail.subscription;
+      },
     };
     const modem = new ModemInterface(modemModel, log);
     const vcm = new VoiceCallManagerInterface(
@@ -194,10 +200,11 @@ export class OfonoService {
     const netreg = new NetworkRegistrationInterface(regModel, log);
     const account = new SipAccountInterface(regModel, log);
     const volume = new CallVolumeInterface(line, log);
-    Object.assign(objects, { line, path, modem, vcm, netreg, account, volume });
+    const voicemail = new MessageWaitingInterface(line, log);
+    Object.assign(objects, { line, path, modem, vcm, netreg, account, volume, voicemail });
     const full = objects as ModemObjects;
     this.modems.set(line.id, full);
-    for (const iface of [modem, vcm, volume, netreg, account, ...extra] as OfonoInterface[]) {
+    for (const iface of [modem, vcm, volume, voicemail, netreg, account, ...extra] as OfonoInterface[]) {
       this.bus.export(path, iface);
     }
     this.wire(full);
@@ -216,6 +223,19 @@ export class OfonoService {
         }
       }
       lastVolume = v;
+    });
+    let lastVoicemail = line.voicemail;
+    line.events.on('voicemail', (v) => {
+      const [before, after] = [messageWaitingProperties(lastVoicemail), messageWaitingProperties(v)];
+      for (const [k, value] of Object.entries(after)) {
+        if (before[k] !== value) {
+          m.voicemail.emitChanged(k, value);
+        }
+      }
+      if (v.subscription !== lastVoicemail.subscription) {
+        m.account.emitChanged('VoicemailSubscription', v.subscription);
+      }
+      lastVoicemail = v;
     });
     let lastPublicAddress = line.publicAddress;
     line.events.on('registration', (status, reason) => {

@@ -70,6 +70,10 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   Status: 's',
   Mode: 's',
   Technology: 's',
+  // org.ofono.MessageWaiting
+  VoicemailWaiting: 'b',
+  VoicemailMessageCount: 'y',
+  VoicemailMailboxNumber: 's',
   // org.carphone.SipAccount
   Registration: 's',
   RegistrationError: 's',
@@ -78,6 +82,7 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   Transport: 's',
   LocalAddress: 's',
   PublicAddress: 's',
+  VoicemailSubscription: 's',
 };
 
 /**

@@ -10,6 +10,8 @@ export interface RegistrationModel {
   localAddress: string;
   publicAddress: string;
   operatorName: string;
+  /** The message-summary subscription's state, or "off" (docs/api/sipaccount-api.txt). */
+  voicemailSubscription: string;
 }
 
 /** oFono's NetworkRegistration Status values for a SIP registration. */
@@ -65,6 +67,7 @@ export class SipAccountInterface extends OfonoInterface {
       Transport: this.model.transport,
       LocalAddress: this.model.localAddress,
       PublicAddress: this.model.publicAddress,
+      VoicemailSubscription: this.model.voicemailSubscription,
     };
   }
 }

@@ -220,6 +220,10 @@ export interface UserAgentOptions {
 export class UserAgent {
   readonly events: SafeEmitter<UaEvents>;
   private readonly calls = new Map<string, Call>();
+  private readonly notifyHandlers = new Map<
+    string,
+    (rq: sip.Request) => { status: number; reason: string }
+  >();
   private closed = false;
   private muted = false;
   private volume = 100;
@@ -1043,7 +1047,22 @@ export class UserAgent {
     }
   }
 
+  /**
+   * Who answers NOTIFYs of an event package other than a call's (message-summary: service/sip/mwi-client.ts),
+   * with the status to answer.
+   */
+  handleNotifies(event: string, handler: (rq: sip.Request) => { status: number; reason: string }): void {
+    this.notifyHandlers.set(event, handler);
+  }
+
   private route(rq: sip.Request): void {
+    const event = rq.method === 'NOTIFY' ? eventPackage(rq.headers.event) : undefined;
+    const handler = event === undefined ? undefined : this.notifyHandlers.get(event);
+    if (handler) {
+      const { status, reason } = handler(rq);
+      this.o.stack.respond(sip.makeResponse(rq, status, reason));
+      return;
+    }
     const call = this.findCall(rq);
     const withinCall =
       WITHIN_A_CALL.has(rq.method) || (rq.method === 'INVITE' && rq.headers.to?.params.tag !== undefined);
@@ -1597,6 +1616,11 @@ function safeBodyPart(contentType: string, body: string | undefined, wanted: str
 }
 
 /** Whether an Allow header (as the sip package joined it) names UPDATE. */
+/** The package an Event header names (RFC 6665 §8.2.1), lower-cased, without its parameters. */
+function eventPackage(header: unknown): string | undefined {
+  return typeof header === 'string' ? header.split(';')[0]?.trim().toLowerCase() : undefined;
+}
+
 function allowsUpdate(allow: unknown): boolean {
   return typeof allow === 'string' && allow.split(',').some((m) => m.trim().toUpperCase() === 'UPDATE');
 }

@@ -145,6 +145,7 @@ describe('calls from D-Bus clients', () => {
       'org.carphone.Vehicle',
       'org.ofono.CallVolume',
       'org.ofono.Manager',
+      'org.ofono.MessageWaiting',
       'org.ofono.Modem',
       'org.ofono.NetworkRegistration',
       'org.ofono.VoiceCall',

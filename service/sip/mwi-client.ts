@@ -1,0 +1,272 @@
+import { randomBytes } from 'node:crypto';
+import type * as sip from 'sip';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+import { authorizationHeader, selectChallenge, type Challenge, type Credentials } from './digest.js';
+import { MESSAGE_SUMMARY_TYPE, parseMessageSummary, type MessageSummary } from './message-summary.js';
+import type { SipStack } from './stack.js';
+import {
+  parseSubscriptionState,
+  transition,
+  type SubscriptionEffect,
+  type SubscriptionEvent,
+  type SubscriptionPolicy,
+  type SubscriptionState,
+  type SubscriptionStatus,
+} from './subscription.js';
+
+export const MESSAGE_SUMMARY_EVENT = 'message-summary';
+
+export interface MwiClientOptions {
+  stack: SipStack;
+  clock: Clock;
+  logger: Logger;
+  /** Where to SUBSCRIBE: the line's own AOR (RFC 3842 §3.2) or a voicemail server's URI. */
+  target: string;
+  aor: string;
+  contact: string;
+  credentials: Credentials | undefined;
+  /** The outbound proxy the subscription's first request goes through, if any. */
+  proxy: string | undefined;
+  expires: number;
+  userAgent: string;
+  onSummary: (summary: MessageSummary) => void;
+  onStatus: (status: SubscriptionStatus, reason: string) => void;
+}
+
+interface Dialog {
+  callId: string;
+  fromTag: string;
+  remoteTag?: string;
+  remoteTarget: string;
+  routeSet: sip.NameAddr[];
+}
+
+/**
+ * Voicemail indication for one line (RFC 3842): runs the SUBSCRIBE machine (subscription.ts) against
+ * the server, and takes the message-summary NOTIFYs the user agent hands it: those of its own
+ * subscription and unsolicited ones (servers that send MWI to every registered line without a
+ * subscription, as many do).
+ */
+export class MwiClient {
+  private state: SubscriptionState = { kind: 'idle' };
+  private readonly policy: SubscriptionPolicy;
+  private dialog: Dialog;
+  private cseq = 1;
+  private challenge: Challenge | undefined;
+  private nonceCount = 0;
+  private timers: TimerHandle[] = [];
+  private stoppedWaiters: (() => void)[] = [];
+  status: SubscriptionStatus = 'unsubscribed';
+  reason = '';
+
+  constructor(private readonly o: MwiClientOptions) {
+    this.policy = { requestedExpires: o.expires, backoffBaseMs: 1000, backoffMaxMs: 300_000 };
+    this.dialog = this.newDialog();
+  }
+
+  start(): void {
+    this.dispatch({ type: 'start' });
+  }
+
+  /** Ends the subscription (expires 0); resolves when the server answered or after `timeoutMs`. */
+  async stop(timeoutMs = 2000): Promise<void> {
+    this.dispatch({ type: 'stop' });
+    if (this.state.kind === 'stopped') {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = this.o.clock.setTimeout(resolve, timeoutMs);
+      this.stoppedWaiters.push(() => {
+        this.o.clock.clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * A NOTIFY of the message-summary event: reports its summary and returns the status to answer it
+   * with (200; 400 for a body that is not a message summary; 481 for a subscription not ours).
+   */
+  takeNotify(rq: sip.Request): { status: number; reason: string } {
+    const ours =
+      rq.headers['call-id'] === this.dialog.callId && rq.headers.to?.params.tag === this.dialog.fromTag;
+    if (!ours && rq.headers.to?.params.tag !== undefined) {
+      return { status: 481, reason: 'Subscription Does Not Exist' };
+    }
+    let summary: MessageSummary | undefined;
+    const body = rq.content ?? '';
+    if (body.trim() !== '') {
+      const type = String(rq.headers['content-type'] ?? '')
+        .split(';')[0]
+        ?.trim()
+        .toLowerCase();
+      if (type !== MESSAGE_SUMMARY_TYPE) {
+        return { status: 415, reason: 'Unsupported Media Type' };
+      }
+      try {
+        summary = parseMessageSummary(body);
+      } catch (e) {
+        this.o.logger.warn({ err: errorMessage(e) }, 'message summary not understood');
+        return { status: 400, reason: `Bad Request (${errorMessage(e)})` };
+      }
+    }
+    if (ours) {
+      const from = rq.headers.from?.params.tag;
+      if (typeof from === 'string' && this.dialog.remoteTag === undefined) {
+        this.dialog.remoteTag = from;
+      }
+      const contact = Array.isArray(rq.headers.contact) ? rq.headers.contact[0] : undefined;
+      if (contact) {
+        this.dialog.remoteTarget = contact.uri;
+      }
+      const notified = parseSubscriptionState(
+        typeof rq.headers['subscription-state'] === 'string' ? rq.headers['subscription-state'] : undefined,
+      );
+      if (!notified) {
+        return { status: 400, reason: 'Bad Request (no Subscription-State)' };
+      }
+      // After the answer has gone: a new subscription's SUBSCRIBE must not overtake it.
+      this.o.clock.setTimeout(() => this.dispatch({ type: 'notify', ...notified }), 0);
+    }
+    if (summary) {
+      this.o.onSummary(summary);
+    }
+    return { status: 200, reason: 'OK' };
+  }
+
+  private newDialog(): Dialog {
+    return {
+      callId: `${randomBytes(10).toString('hex')}@carphone`,
+      fromTag: randomBytes(6).toString('hex'),
+      remoteTarget: this.o.target,
+      routeSet: this.o.proxy ? [{ uri: this.o.proxy, params: { lr: null } }] : [],
+    };
+  }
+
+  private dispatch(event: SubscriptionEvent): void {
+    const [next, effects] = transition(this.policy, this.state, event);
+    this.state = next;
+    for (const effect of effects) {
+      this.run(effect);
+    }
+    if (next.kind === 'stopped') {
+      this.stoppedWaiters.splice(0).forEach((w) => w());
+    }
+  }
+
+  private run(effect: SubscriptionEffect): void {
+    switch (effect.type) {
+      case 'send-subscribe':
+        if (effect.newDialog) {
+          this.dialog = this.newDialog();
+          this.challenge = undefined;
+        }
+        this.sendSubscribe(effect.expires, effect.withAuth);
+        break;
+      case 'set-timer': {
+        const event: SubscriptionEvent =
+          effect.timer === 'refresh' ? { type: 'refresh-due' } : { type: 'retry-due' };
+        this.timers.push(this.o.clock.setTimeout(() => this.dispatch(event), effect.ms));
+        break;
+      }
+      case 'clear-timers':
+        this.timers.forEach((t) => this.o.clock.clearTimeout(t));
+        this.timers = [];
+        break;
+      case 'status':
+        this.status = effect.status;
+        this.reason = effect.reason;
+        this.o.logger.info({ status: effect.status, reason: effect.reason }, 'voicemail subscription');
+        this.o.onStatus(effect.status, effect.reason);
+        break;
+    }
+  }
+
+  private sendSubscribe(expires: number, withAuth: boolean): void {
+    const d = this.dialog;
+    const rq: sip.Request = {
+      method: 'SUBSCRIBE',
+      uri: d.remoteTag === undefined ? this.o.target : d.remoteTarget,
+      headers: {
+        to: { uri: this.o.target, params: d.remoteTag === undefined ? {} : { tag: d.remoteTag } },
+        from: { uri: this.o.aor, params: { tag: d.fromTag } },
+        'call-id': d.callId,
+        cseq: { method: 'SUBSCRIBE', seq: this.cseq++ },
+        contact: [{ uri: this.o.contact, params: {} }],
+        event: MESSAGE_SUMMARY_EVENT,
+        accept: MESSAGE_SUMMARY_TYPE,
+        expires,
+        'max-forwards': 70,
+        'user-agent': this.o.userAgent,
+        ...(d.routeSet.length > 0
+          ? { route: d.routeSet.map((r) => ({ ...r, params: { ...r.params } })) }
+          : {}),
+      },
+    };
+    if (withAuth && this.challenge && this.o.credentials) {
+      this.nonceCount++;
+      rq.headers[this.challenge.proxy ? 'proxy-authorization' : 'authorization'] = [
+        authorizationHeader({
+          challenge: this.challenge,
+          credentials: this.o.credentials,
+          method: 'SUBSCRIBE',
+          uri: rq.uri,
+          nc: this.nonceCount,
+        }),
+      ];
+    }
+    this.o.stack.send(rq, (rs) => this.onResponse(rq, rs));
+  }
+
+  private onResponse(rq: sip.Request, rs: sip.Response): void {
+    if (rs.status < 200 || rq.headers['call-id'] !== this.dialog.callId) {
+      return;
+    }
+    let usableChallenge = false;
+    let stale = false;
+    if (rs.status === 401 || rs.status === 407) {
+      const proxy = rs.status === 407;
+      const challenge = selectChallenge(
+        proxy ? rs.headers['proxy-authenticate'] : rs.headers['www-authenticate'],
+        proxy,
+      );
+      if (challenge && this.o.credentials) {
+        if (challenge.nonce !== this.challenge?.nonce) {
+          this.nonceCount = 0;
+        }
+        this.challenge = challenge;
+        usableChallenge = true;
+        stale = challenge.stale;
+      }
+    }
+    if (rs.status >= 200 && rs.status < 300) {
+      this.learnDialog(rs);
+    }
+    const granted = Number(rs.headers.expires);
+    this.dispatch({
+      type: 'response',
+      status: rs.status,
+      usableChallenge,
+      stale,
+      ...(rs.headers.expires !== undefined && Number.isFinite(granted) ? { grantedExpires: granted } : {}),
+    });
+  }
+
+  /** The dialog as the 2xx makes it (RFC 6665 §4.1.2.1): the server's tag, target and route set. */
+  private learnDialog(rs: sip.Response): void {
+    const tag = rs.headers.to?.params.tag;
+    if (typeof tag === 'string') {
+      this.dialog.remoteTag = tag;
+    }
+    const contact = Array.isArray(rs.headers.contact) ? rs.headers.contact[0] : undefined;
+    if (contact) {
+      this.dialog.remoteTarget = contact.uri;
+    }
+    const rr = rs.headers['record-route'];
+    if (Array.isArray(rr)) {
+      this.dialog.routeSet = [...rr].reverse();
+    }
+  }
+}

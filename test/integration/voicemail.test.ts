@@ -1,0 +1,132 @@
+import { createSocket } from 'node:dgram';
+import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import type { OfonoClient } from '../../service/client/ofono-client.js';
+import { Carphoned } from '../harness/carphoned.js';
+import { ctl } from '../harness/carphonectl.js';
+import { PrivateBus } from '../harness/dbus-daemon.js';
+import { waitFor } from '../harness/process.js';
+import { Sipp } from '../harness/sipp.js';
+
+const MW = 'org.ofono.MessageWaiting';
+
+let bus: PrivateBus;
+let daemon: Carphoned | undefined;
+let client: OfonoClient | undefined;
+
+beforeAll(async () => {
+  bus = await PrivateBus.start();
+});
+
+afterEach(async () => {
+  client?.disconnect();
+  await daemon?.stop();
+  client = daemon = undefined;
+});
+
+afterAll(async () => {
+  await bus?.stop();
+});
+
+async function line(voicemail: object): Promise<OfonoClient> {
+  daemon = await Carphoned.start({
+    dbus: { bus: bus.address },
+    echoTest: { enabled: false },
+    accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1', voicemail }],
+  });
+  client = await daemon.client();
+  return client;
+}
+
+/** The values `name` took in PropertyChanged signals since `since`. */
+function changes(c: OfonoClient, name: string, since = 0): unknown[] {
+  return c.signals
+    .slice(since)
+    .filter((s) => s.member === 'PropertyChanged' && s.args[0] === name)
+    .map((s) => s.args[1]);
+}
+
+/** Sends one SIP request from a bare socket and resolves with the first line of the answer. */
+async function sendRequest(to: string, request: (localPort: number) => string): Promise<string> {
+  const [host = '', port = ''] = to.split(':');
+  const socket = createSocket('udp4');
+  const replies: string[] = [];
+  socket.on('message', (m) => replies.push(m.toString()));
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  socket.send(request(socket.address().port), Number(port), host);
+  try {
+    return (await waitFor('an answer', () => replies[0], 5000)).split('\r\n')[0] ?? '';
+  } finally {
+    socket.close();
+  }
+}
+
+function notify(localPort: number, opts: { toTag?: string; type?: string; body: string }): string {
+  const body = opts.body;
+  return (
+    `NOTIFY sip:1000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${localPort};branch=z9hG4bK${Math.random().toString(36).slice(2)}\r\n` +
+    `Max-Forwards: 70\r\nFrom: <sip:voicemail@127.0.0.1>;tag=vm1\r\nTo: <sip:1000@127.0.0.1>${opts.toTag ? `;tag=${opts.toTag}` : ''}\r\n` +
+    `Call-ID: ${Math.random().toString(36).slice(2)}@vm\r\nCSeq: 1 NOTIFY\r\nEvent: message-summary\r\nSubscription-State: active\r\n` +
+    `Content-Type: ${opts.type ?? 'application/simple-message-summary'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
+describe('voicemail indication (RFC 3842) as oFono MessageWaiting', () => {
+  it('subscribes to message-summary, shows the new messages and their going, and un-subscribes as the line goes down', async () => {
+    const sipp = await Sipp.start('voicemail-server-uas.xml');
+    const c = await line({
+      number: '*86',
+      subscribe: true,
+      server: `sip:voicemail@127.0.0.1:${sipp.port}`,
+      expiresSeconds: 60,
+    });
+    await waitFor('3 new messages', () => changes(c, 'VoicemailMessageCount').includes(3), 10_000);
+    await waitFor('none new', () => changes(c, 'VoicemailWaiting').includes(false), 10_000);
+    expect(changes(c, 'VoicemailWaiting')).toEqual([true, false]);
+    expect(changes(c, 'VoicemailMessageCount')).toEqual([3, 0]);
+    expect(await c.properties('/sip0', MW)).toEqual({
+      VoicemailWaiting: false,
+      VoicemailMessageCount: 0,
+      VoicemailMailboxNumber: '*86',
+    });
+    expect((await c.properties('/sip0', 'org.carphone.SipAccount')).VoicemailSubscription).toBe('subscribed');
+    expect((await c.properties('/sip0', 'org.ofono.Modem')).Interfaces).toContain(MW);
+    await c.setProperty('/sip0', 'org.ofono.Modem', 'Powered', 'b', false);
+    expect(await sipp.exitCode()).toBe(0);
+  });
+
+  it('takes unsolicited NOTIFYs without a subscription, and answers ones it cannot read with a SIP error', async () => {
+    const c = await line({ number: '*86' });
+    const sip = String((await c.properties('/sip0', 'org.carphone.SipAccount')).LocalAddress);
+    const yes = 'Messages-Waiting: yes\r\nVoice-Message: 300/2\r\n';
+    expect(await sendRequest(sip, (p) => notify(p, { body: yes }))).toBe('SIP/2.0 200 OK');
+    await waitFor('255 or more', () => changes(c, 'VoicemailMessageCount').includes(255), 5000);
+    expect((await c.properties('/sip0', MW)).VoicemailWaiting).toBe(true);
+    expect((await ctl(bus.address, 'status')).stdout).toContain('voicemail waiting: 255 new (dial *86)');
+    expect(await sendRequest(sip, (p) => notify(p, { body: 'Messages-Waiting: perhaps\r\n' }))).toMatch(
+      /^SIP\/2\.0 400 /,
+    );
+    expect(await sendRequest(sip, (p) => notify(p, { body: yes, type: 'text/plain' }))).toMatch(
+      /^SIP\/2\.0 415 /,
+    );
+    // In a dialog the line never made.
+    expect(await sendRequest(sip, (p) => notify(p, { body: yes, toTag: 'nope' }))).toMatch(/^SIP\/2\.0 481 /);
+    expect((await c.properties('/sip0', MW)).VoicemailMessageCount).toBe(255);
+    expect((await c.properties('/sip0', 'org.carphone.SipAccount')).VoicemailSubscription).toBe('off');
+  });
+
+  it('takes a voicemail number the driver can dial, and refuses others with oFono errors', async () => {
+    const c = await line({ number: '' });
+    await c.setProperty('/sip0', MW, 'VoicemailMailboxNumber', 's', '+491712345678');
+    expect((await c.properties('/sip0', MW)).VoicemailMailboxNumber).toBe('+491712345678');
+    expect(changes(c, 'VoicemailMailboxNumber')).toEqual(['+491712345678']);
+    await expect(
+      c.setProperty('/sip0', MW, 'VoicemailMailboxNumber', 's', 'sip:vm@example.com'),
+    ).rejects.toMatchObject({ type: 'org.ofono.Error.InvalidFormat' });
+    await expect(c.setProperty('/sip0', MW, 'VoicemailMailboxNumber', 'u', 86)).rejects.toMatchObject({
+      type: 'org.ofono.Error.InvalidArguments',
+    });
+    await expect(c.setProperty('/sip0', MW, 'VoicemailWaiting', 'b', false)).rejects.toMatchObject({
+      type: 'org.ofono.Error.InvalidArguments',
+    });
+  });
+});
