@@ -3,6 +3,7 @@ import dbus from 'dbus-next';
 import { OfonoClient, type Props } from '../../service/client/ofono-client.js';
 import {
   drivingAfter,
+  NO_VOICEMAIL,
   validDialString,
   validTones,
   type CallView,
@@ -23,6 +24,7 @@ const unavailable: PhoneSnapshot = {
   muted: false,
   ecall: '',
   driving: false,
+  voicemail: NO_VOICEMAIL,
 };
 
 function str(v: unknown): string {
@@ -126,6 +128,9 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         const account = await this.client.properties(this.modem, 'org.carphone.SipAccount');
         const volume = await this.client.properties(this.modem, 'org.ofono.CallVolume');
         const interfaces = Array.isArray(first[1].Interfaces) ? (first[1].Interfaces as string[]) : [];
+        const mailbox: Props = interfaces.includes('org.ofono.MessageWaiting')
+          ? await this.client.properties(this.modem, 'org.ofono.MessageWaiting')
+          : {};
         const ecall = interfaces.includes('org.carphone.Emergency')
           ? await this.client.properties(this.modem, 'org.carphone.Emergency')
           : {};
@@ -153,6 +158,11 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           muted: volume.Muted === true,
           ecall: str(ecall.State),
           driving: drivingAfter(this.state.driving, this.speedKmh),
+          voicemail: {
+            waiting: mailbox.VoicemailWaiting === true,
+            count: typeof mailbox.VoicemailMessageCount === 'number' ? mailbox.VoicemailMessageCount : 0,
+            number: str(mailbox.VoicemailMailboxNumber),
+          },
         };
       }
     } catch {
@@ -192,6 +202,16 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   async dial(number: unknown): Promise<void> {
     if (!validDialString(number)) {
       throw new Error('not a number the phone can dial');
+    }
+    await this.client.dial(this.requireModem(), number);
+    this.scheduleRefresh();
+  }
+
+  /** The number is the line's own (carphoned checked it when it was set), never the renderer's. */
+  async callVoicemail(): Promise<void> {
+    const number = this.state.voicemail.number;
+    if (!validDialString(number)) {
+      throw new Error('no voicemail number is known for this line');
     }
     await this.client.dial(this.requireModem(), number);
     this.scheduleRefresh();

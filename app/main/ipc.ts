@@ -88,4 +88,8 @@ export function registerIpc(
     IPC.setFavourite,
     guard((id, f) => bridge.setFavourite(id, f)),
   );
+  ipc.handle(
+    IPC.callVoicemail,
+    guard(() => bridge.callVoicemail()),
+  );
 }

@@ -17,6 +17,7 @@ const api: PhoneApi = {
   recents: (n) => ipcRenderer.invoke(IPC.recents, n) as ReturnType<PhoneApi['recents']>,
   contacts: (q) => ipcRenderer.invoke(IPC.contacts, q) as ReturnType<PhoneApi['contacts']>,
   setFavourite: (id, f) => ipcRenderer.invoke(IPC.setFavourite, id, f) as Promise<void>,
+  callVoicemail: () => ipcRenderer.invoke(IPC.callVoicemail) as Promise<void>,
   onState: (listener) => {
     const handler = (_e: unknown, s: PhoneSnapshot): void => listener(s);
     ipcRenderer.on(IPC.state, handler);

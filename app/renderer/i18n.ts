@@ -49,6 +49,8 @@ const en = {
   qualityfair: 'Fair line',
   qualitypoor: 'Poor line',
   qualityunknown: 'Line quality not known yet',
+  voicemail: 'Voicemail',
+  voicemailNew: 'new',
 };
 
 export type Strings = Record<keyof typeof en, string>;
@@ -103,6 +105,8 @@ const de: Strings = {
   qualityfair: 'Mäßige Verbindung',
   qualitypoor: 'Schlechte Verbindung',
   qualityunknown: 'Verbindungsqualität noch unbekannt',
+  voicemail: 'Mailbox',
+  voicemailNew: 'neu',
 };
 
 export const STRINGS: Record<'en' | 'de', Strings> = { en, de };

@@ -1,4 +1,11 @@
-import type { CallView, ContactView, PhoneApi, PhoneSnapshot, RecentView } from '../shared/api.js';
+import {
+  NO_VOICEMAIL,
+  type CallView,
+  type ContactView,
+  type PhoneApi,
+  type PhoneSnapshot,
+  type RecentView,
+} from '../shared/api.js';
 import { STRINGS, type Lang, type Strings } from './i18n.js';
 
 /**
@@ -29,6 +36,7 @@ let phone: PhoneSnapshot = {
   muted: false,
   ecall: '',
   driving: false,
+  voicemail: NO_VOICEMAIL,
 };
 let query = '';
 let tab: Tab = 'keypad';
@@ -87,10 +95,14 @@ function statusBar(): HTMLElement {
   const problem = !phone.available || phone.registration === 'failed';
   // The registrar's own words (e.g. "authentication rejected") say what an integrator must fix.
   const detail = phone.available && phone.registration === 'failed' ? phone.registrationError : '';
+  const vm = phone.voicemail;
   return el(
     'header',
     { class: 'status' },
     el('span', {}, phone.line || 'carphone'),
+    ...(phone.available && vm.waiting
+      ? [el('span', { class: 'voicemail', 'data-testid': 'voicemail-waiting' }, voicemailText())]
+      : []),
     el(
       'span',
       { class: problem ? 'problem' : '', 'data-testid': 'registration' },
@@ -177,13 +189,31 @@ function keypadScreen(): HTMLElement[] {
   return [display, pad];
 }
 
+/** "Voicemail 3 new", or "Voicemail" where the server did not count them. */
+function voicemailText(): string {
+  const n = phone.voicemail.count;
+  return n > 0 ? `${t.voicemail} ${n === 255 ? '255+' : n} ${t.voicemailNew}` : t.voicemail;
+}
+
 function recentsScreen(): HTMLElement[] {
   const list = el('div', { class: 'list', 'data-testid': 'recents' });
+  // Voicemail heads the list where its number is known: one touch, allowed while driving (no entry).
+  const vm = phone.voicemail;
+  if (vm.number) {
+    list.append(
+      button(
+        vm.waiting ? voicemailText() : t.voicemail,
+        'call-voicemail',
+        () => act(window.carphone.callVoicemail()),
+        vm.waiting ? 'voicemail waiting' : 'voicemail',
+      ),
+    );
+  }
   if (recents.length === 0) {
     list.append(el('div', {}, t.noRecents));
   }
   // Eight rows fill the screen: no scrolling while driving.
-  for (const r of recents.slice(0, 8)) {
+  for (const r of recents.slice(0, vm.number ? 7 : 8)) {
     const kind = r.kind === 'incoming' ? t.incomingKind : t[r.kind];
     const b = button(
       '',

@@ -50,7 +50,19 @@ export interface PhoneSnapshot {
    * driver-distraction guidelines in docs/hmi.md require.
    */
   driving: boolean;
+  /** org.ofono.MessageWaiting: messages on the voicemail server, and the number that reaches it. */
+  voicemail: VoicemailView;
 }
+
+export interface VoicemailView {
+  waiting: boolean;
+  /** New messages; 0 while waiting: not counted. */
+  count: number;
+  /** What callVoicemail dials; empty: none known. */
+  number: string;
+}
+
+export const NO_VOICEMAIL: VoicemailView = { waiting: false, count: 0, number: '' };
 
 /** Entry locks at this speed and unlocks only below UNLOCK_SPEED_KMH, so stop-and-go does not flicker. */
 export const LOCK_SPEED_KMH = 8;
@@ -78,6 +90,7 @@ export const IPC = {
   recents: 'phone:recents',
   contacts: 'phone:contacts',
   setFavourite: 'phone:set-favourite',
+  callVoicemail: 'phone:call-voicemail',
   state: 'phone:state',
 } as const;
 
@@ -100,6 +113,8 @@ export interface PhoneApi {
   recents(limit: number): Promise<RecentView[]>;
   contacts(query: string): Promise<ContactView[]>;
   setFavourite(id: string, favourite: boolean): Promise<void>;
+  /** Dials the line's voicemail number (org.ofono.MessageWaiting VoicemailMailboxNumber). */
+  callVoicemail(): Promise<void>;
   /** Calls `listener` on every change; returns the function that stops it. */
   onState(listener: (s: PhoneSnapshot) => void): () => void;
 }

@@ -23,6 +23,7 @@ const METHODS = [
   'recents',
   'contacts',
   'setFavourite',
+  'callVoicemail',
 ] as const;
 
 /**

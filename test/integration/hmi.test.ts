@@ -13,6 +13,7 @@ import { Kamailio } from '../harness/kamailio.js';
 import { PsapSimulator } from '../../service/psap/psap-simulator.js';
 import { waitFor } from '../harness/process.js';
 import { RawSipPeer, sdpOffer, sipRequest } from '../harness/sip-fuzz.js';
+import { sendSummaryNotify } from '../harness/summary-notify.js';
 import { seeded } from '../../bench/jitter/traces.js';
 import { freePort } from '../harness/ports.js';
 import { encodeCannelloni } from '../../can/transport/cannelloni.js';
@@ -448,6 +449,40 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.page.waitForSelector('[data-testid=contact-search]');
     await tap('tab-keypad');
     expect(await hmi.page.locator('[data-testid=key-1]').isDisabled()).toBe(false);
+  });
+
+  it('says voicemail is waiting in the status line, and calls the mailbox from the top of Recents with one tap while driving', async () => {
+    const mw = 'org.ofono.MessageWaiting';
+    const sip = String((await client.properties('/sip0', 'org.carphone.SipAccount')).LocalAddress);
+    // The mailbox is frank's number here: he answers.
+    await client.setProperty('/sip0', mw, 'VoicemailMailboxNumber', 's', '2005');
+    expect(await sendSummaryNotify(sip, 'Messages-Waiting: yes\r\nVoice-Message: 3/1\r\n')).toBe(
+      'SIP/2.0 200 OK',
+    );
+    await hmi.page.waitForSelector('[data-testid=voicemail-waiting]');
+    expect(await text('voicemail-waiting')).toBe('Voicemail 3 new');
+    await tap('tab-recents');
+    await hmi.page.waitForSelector('[data-testid=call-voicemail]');
+    expect(await text('call-voicemail')).toBe('Voicemail 3 new');
+    await hmi.screenshot('recents-voicemail-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    await sendSpeed(50);
+    await waitFor('driving', async () => (await hmi.bridge.snapshot()).driving);
+    const frankEvents = frank.events.length;
+    await tap('call-voicemail');
+    await frank.waitForEvent('CALL_ESTABLISHED', 10_000, frankEvents);
+    expect(await text('caller')).toBe('2005');
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+    await sendSpeed(0);
+    // The messages heard: the server says none wait, and the status line says nothing more.
+    expect(await sendSummaryNotify(sip, 'Messages-Waiting: no\r\nVoice-Message: 0/4\r\n')).toBe(
+      'SIP/2.0 200 OK',
+    );
+    await hmi.page.waitForSelector('[data-testid=voicemail-waiting]', { state: 'detached' });
+    expect(await text('call-voicemail')).toBe('Voicemail');
+    await client.setProperty('/sip0', mw, 'VoicemailMailboxNumber', 's', '');
+    await hmi.page.waitForSelector('[data-testid=call-voicemail]', { state: 'detached' });
   });
 
   it('lists contacts, favourites first, with one tap to call', async () => {

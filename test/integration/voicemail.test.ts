@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { Carphoned } from '../harness/carphoned.js';
@@ -6,6 +5,7 @@ import { ctl } from '../harness/carphonectl.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { waitFor } from '../harness/process.js';
 import { Sipp } from '../harness/sipp.js';
+import { sendSummaryNotify } from '../harness/summary-notify.js';
 
 const MW = 'org.ofono.MessageWaiting';
 
@@ -45,31 +45,6 @@ function changes(c: OfonoClient, name: string, since = 0): unknown[] {
     .map((s) => s.args[1]);
 }
 
-/** Sends one SIP request from a bare socket and resolves with the first line of the answer. */
-async function sendRequest(to: string, request: (localPort: number) => string): Promise<string> {
-  const [host = '', port = ''] = to.split(':');
-  const socket = createSocket('udp4');
-  const replies: string[] = [];
-  socket.on('message', (m) => replies.push(m.toString()));
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-  socket.send(request(socket.address().port), Number(port), host);
-  try {
-    return (await waitFor('an answer', () => replies[0], 5000)).split('\r\n')[0] ?? '';
-  } finally {
-    socket.close();
-  }
-}
-
-function notify(localPort: number, opts: { toTag?: string; type?: string; body: string }): string {
-  const body = opts.body;
-  return (
-    `NOTIFY sip:1000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${localPort};branch=z9hG4bK${Math.random().toString(36).slice(2)}\r\n` +
-    `Max-Forwards: 70\r\nFrom: <sip:voicemail@127.0.0.1>;tag=vm1\r\nTo: <sip:1000@127.0.0.1>${opts.toTag ? `;tag=${opts.toTag}` : ''}\r\n` +
-    `Call-ID: ${Math.random().toString(36).slice(2)}@vm\r\nCSeq: 1 NOTIFY\r\nEvent: message-summary\r\nSubscription-State: active\r\n` +
-    `Content-Type: ${opts.type ?? 'application/simple-message-summary'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
-  );
-}
-
 describe('voicemail indication (RFC 3842) as oFono MessageWaiting', () => {
   it('subscribes to message-summary, shows the new messages and their going, and un-subscribes as the line goes down', async () => {
     const sipp = await Sipp.start('voicemail-server-uas.xml');
@@ -98,18 +73,14 @@ describe('voicemail indication (RFC 3842) as oFono MessageWaiting', () => {
     const c = await line({ number: '*86' });
     const sip = String((await c.properties('/sip0', 'org.carphone.SipAccount')).LocalAddress);
     const yes = 'Messages-Waiting: yes\r\nVoice-Message: 300/2\r\n';
-    expect(await sendRequest(sip, (p) => notify(p, { body: yes }))).toBe('SIP/2.0 200 OK');
+    expect(await sendSummaryNotify(sip, yes)).toBe('SIP/2.0 200 OK');
     await waitFor('255 or more', () => changes(c, 'VoicemailMessageCount').includes(255), 5000);
     expect((await c.properties('/sip0', MW)).VoicemailWaiting).toBe(true);
     expect((await ctl(bus.address, 'status')).stdout).toContain('voicemail waiting: 255 new (dial *86)');
-    expect(await sendRequest(sip, (p) => notify(p, { body: 'Messages-Waiting: perhaps\r\n' }))).toMatch(
-      /^SIP\/2\.0 400 /,
-    );
-    expect(await sendRequest(sip, (p) => notify(p, { body: yes, type: 'text/plain' }))).toMatch(
-      /^SIP\/2\.0 415 /,
-    );
+    expect(await sendSummaryNotify(sip, 'Messages-Waiting: perhaps\r\n')).toMatch(/^SIP\/2\.0 400 /);
+    expect(await sendSummaryNotify(sip, yes, { type: 'text/plain' })).toMatch(/^SIP\/2\.0 415 /);
     // In a dialog the line never made.
-    expect(await sendRequest(sip, (p) => notify(p, { body: yes, toTag: 'nope' }))).toMatch(/^SIP\/2\.0 481 /);
+    expect(await sendSummaryNotify(sip, yes, { toTag: 'nope' })).toMatch(/^SIP\/2\.0 481 /);
     expect((await c.properties('/sip0', MW)).VoicemailMessageCount).toBe(255);
     expect((await c.properties('/sip0', 'org.carphone.SipAccount')).VoicemailSubscription).toBe('off');
   });
