@@ -141,3 +141,61 @@ export function authorizationHeader(input: DigestInput): AuthHeader {
   }
   return header;
 }
+
+/**
+ * The digest side of a client that sends a run of requests with one set of credentials (REGISTER,
+ * SUBSCRIBE): the last challenge it got, and its nonce count (RFC 7616 §3.4: counted per nonce).
+ */
+export class DigestSession {
+  private challenge: Challenge | undefined;
+  private nonceCount = 0;
+
+  constructor(private readonly credentials: Credentials | undefined) {}
+
+  /** Takes the challenge of a 401 or 407: whether it can be answered, and whether it was marked stale. */
+  take(rs: {
+    status: number;
+    headers: { 'www-authenticate'?: AuthHeader[]; 'proxy-authenticate'?: AuthHeader[] };
+  }): { usable: boolean; stale: boolean } {
+    if (rs.status !== 401 && rs.status !== 407) {
+      return { usable: false, stale: false };
+    }
+    const proxy = rs.status === 407;
+    const challenge = selectChallenge(
+      proxy ? rs.headers['proxy-authenticate'] : rs.headers['www-authenticate'],
+      proxy,
+    );
+    if (!challenge || !this.credentials) {
+      return { usable: false, stale: false };
+    }
+    if (challenge.nonce !== this.challenge?.nonce) {
+      this.nonceCount = 0;
+    }
+    this.challenge = challenge;
+    return { usable: true, stale: challenge.stale };
+  }
+
+  /** The header (and its name) answering the last challenge for `method` on `uri`; none without one. */
+  answer(method: string, uri: string): ['authorization' | 'proxy-authorization', AuthHeader] | undefined {
+    if (!this.challenge || !this.credentials) {
+      return undefined;
+    }
+    this.nonceCount++;
+    return [
+      this.challenge.proxy ? 'proxy-authorization' : 'authorization',
+      authorizationHeader({
+        challenge: this.challenge,
+        credentials: this.credentials,
+        method,
+        uri,
+        nc: this.nonceCount,
+      }),
+    ];
+  }
+
+  /** A new dialog starts without the old challenge. */
+  forget(): void {
+    this.challenge = undefined;
+    this.nonceCount = 0;
+  }
+}

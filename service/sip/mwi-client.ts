@@ -3,7 +3,7 @@ import type * as sip from 'sip';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
-import { authorizationHeader, selectChallenge, type Challenge, type Credentials } from './digest.js';
+import { DigestSession, type Credentials } from './digest.js';
 import { MESSAGE_SUMMARY_TYPE, parseMessageSummary, type MessageSummary } from './message-summary.js';
 import type { SipStack } from './stack.js';
 import {
@@ -54,8 +54,7 @@ export class MwiClient {
   private readonly policy: SubscriptionPolicy;
   private dialog: Dialog;
   private cseq = 1;
-  private challenge: Challenge | undefined;
-  private nonceCount = 0;
+  private readonly digest: DigestSession;
   private timers: TimerHandle[] = [];
   private stoppedWaiters: (() => void)[] = [];
   status: SubscriptionStatus = 'unsubscribed';
@@ -63,6 +62,7 @@ export class MwiClient {
 
   constructor(private readonly o: MwiClientOptions) {
     this.policy = { requestedExpires: o.expires, backoffBaseMs: 1000, backoffMaxMs: 300_000 };
+    this.digest = new DigestSession(o.credentials);
     this.dialog = this.newDialog();
   }
 
@@ -161,7 +161,7 @@ export class MwiClient {
       case 'send-subscribe':
         if (effect.newDialog) {
           this.dialog = this.newDialog();
-          this.challenge = undefined;
+          this.digest.forget();
         }
         this.sendSubscribe(effect.expires, effect.withAuth);
         break;
@@ -205,17 +205,9 @@ export class MwiClient {
           : {}),
       },
     };
-    if (withAuth && this.challenge && this.o.credentials) {
-      this.nonceCount++;
-      rq.headers[this.challenge.proxy ? 'proxy-authorization' : 'authorization'] = [
-        authorizationHeader({
-          challenge: this.challenge,
-          credentials: this.o.credentials,
-          method: 'SUBSCRIBE',
-          uri: rq.uri,
-          nc: this.nonceCount,
-        }),
-      ];
+    const auth = withAuth ? this.digest.answer('SUBSCRIBE', rq.uri) : undefined;
+    if (auth) {
+      rq.headers[auth[0]] = [auth[1]];
     }
     this.o.stack.send(rq, (rs) => this.onResponse(rq, rs));
   }
@@ -224,23 +216,7 @@ export class MwiClient {
     if (rs.status < 200 || rq.headers['call-id'] !== this.dialog.callId) {
       return;
     }
-    let usableChallenge = false;
-    let stale = false;
-    if (rs.status === 401 || rs.status === 407) {
-      const proxy = rs.status === 407;
-      const challenge = selectChallenge(
-        proxy ? rs.headers['proxy-authenticate'] : rs.headers['www-authenticate'],
-        proxy,
-      );
-      if (challenge && this.o.credentials) {
-        if (challenge.nonce !== this.challenge?.nonce) {
-          this.nonceCount = 0;
-        }
-        this.challenge = challenge;
-        usableChallenge = true;
-        stale = challenge.stale;
-      }
-    }
+    const { usable: usableChallenge, stale } = this.digest.take(rs);
     if (rs.status >= 200 && rs.status < 300) {
       this.learnDialog(rs);
     }

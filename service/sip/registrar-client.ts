@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type * as sip from 'sip';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../log/logger.js';
-import { authorizationHeader, selectChallenge, type Challenge, type Credentials } from './digest.js';
+import { DigestSession, type Credentials } from './digest.js';
 import {
   defaultPolicy,
   transition,
@@ -48,8 +48,7 @@ export class RegistrarClient {
   private readonly callId = `${randomBytes(10).toString('hex')}@carphone`;
   private readonly fromTag = randomBytes(6).toString('hex');
   private cseq = 1;
-  private challenge: Challenge | undefined;
-  private nonceCount = 0;
+  private readonly digest: DigestSession;
   private timers: TimerHandle[] = [];
   private keepAliveTimer: TimerHandle | undefined;
   /** Where the registrar saw our last successful REGISTER come from (its Via's received/rport). */
@@ -68,6 +67,7 @@ export class RegistrarClient {
 
   constructor(private readonly o: RegistrarClientOptions) {
     this.policy = { ...defaultPolicy, requestedExpires: o.expires };
+    this.digest = new DigestSession(o.credentials);
   }
 
   start(): void {
@@ -153,16 +153,9 @@ export class RegistrarClient {
         allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO',
       },
     };
-    if (withAuth && this.challenge && this.o.credentials) {
-      this.nonceCount++;
-      const header = authorizationHeader({
-        challenge: this.challenge,
-        credentials: this.o.credentials,
-        method: 'REGISTER',
-        uri: this.o.registrar,
-        nc: this.nonceCount,
-      });
-      rq.headers[this.challenge.proxy ? 'proxy-authorization' : 'authorization'] = [header];
+    const auth = withAuth ? this.digest.answer('REGISTER', this.o.registrar) : undefined;
+    if (auth) {
+      rq.headers[auth[0]] = [auth[1]];
     }
     this.o.stack.send(rq, (rs) => this.onResponse(rs));
   }
@@ -171,23 +164,7 @@ export class RegistrarClient {
     if (rs.status < 200) {
       return;
     }
-    let usableChallenge = false;
-    let stale = false;
-    if (rs.status === 401 || rs.status === 407) {
-      const proxy = rs.status === 407;
-      const challenge = selectChallenge(
-        proxy ? rs.headers['proxy-authenticate'] : rs.headers['www-authenticate'],
-        proxy,
-      );
-      if (challenge && this.o.credentials) {
-        if (challenge.nonce !== this.challenge?.nonce) {
-          this.nonceCount = 0;
-        }
-        this.challenge = challenge;
-        usableChallenge = true;
-        stale = challenge.stale;
-      }
-    }
+    const { usable: usableChallenge, stale } = this.digest.take(rs);
     if (rs.status >= 200 && rs.status < 300) {
       this.registeredFrom = publicAddress(rs);
     }

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
-import { Carphoned } from '../harness/carphoned.js';
+import { carBehindNat } from '../harness/car-behind-nat.js';
+import type { Carphoned } from '../harness/carphoned.js';
 import { ctl } from '../harness/carphonectl.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Kamailio } from '../harness/kamailio.js';
@@ -49,35 +50,8 @@ afterAll(async () => {
 
 /** carphoned in the car, registered with kamailio through the NAT; its D-Bus client once registered. */
 async function carRegistered(keepAliveSeconds: number): Promise<OfonoClient> {
-  daemon = await Carphoned.start(
-    {
-      dbus: { bus: bus.address },
-      echoTest: { enabled: false },
-      accounts: [
-        {
-          id: 'sip0',
-          user: '1000',
-          password: 'secret-1000',
-          domain: net.coreAddress,
-          registrar: kam.uri,
-          keepAliveSeconds,
-          listen: { address: net.carAddress, port: 0 },
-        },
-      ],
-    },
-    [],
-    {},
-    undefined,
-    net.car,
-  );
-  client = await daemon.client();
-  const c = client;
-  await waitFor(
-    'registered',
-    async () => (await c.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered',
-    15_000,
-  );
-  return c;
+  ({ daemon, client } = await carBehindNat(net, kam, bus.address, { keepAliveSeconds }));
+  return client;
 }
 
 /** The NAT's public ports that REGISTERs came from, since `mark` in kamailio's log. */

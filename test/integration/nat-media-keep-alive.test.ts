@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { windowShares } from '../harness/audio.js';
-import { Carphoned } from '../harness/carphoned.js';
+import { carBehindNat } from '../harness/car-behind-nat.js';
+import type { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { LatchingMediaPeer, PEER_TONE_HZ, type PeerHeard } from '../harness/latching-media-peer.js';
 import { NatNetwork } from '../harness/nat-network.js';
-import { waitFor } from '../harness/process.js';
 import { Sipp } from '../harness/sipp.js';
 
 /**
@@ -62,38 +62,14 @@ afterAll(async () => {
 /** carphoned in the car, registered through the NAT and recording what each call plays; its D-Bus client. */
 async function car(rtpKeepAliveSeconds: number): Promise<OfonoClient> {
   recordings = mkdtempSync(join(tmpdir(), 'carphone-nat-rec-'));
-  daemon = await Carphoned.start(
-    {
-      dbus: { bus: bus.address },
-      echoTest: { enabled: false },
-      audio: { device: { type: 'file', record: recordings } },
-      accounts: [
-        {
-          id: 'sip0',
-          user: '1000',
-          password: 'secret-1000',
-          domain: net.coreAddress,
-          registrar: kam.uri,
-          outboundProxy: kam.uri,
-          keepAliveSeconds: 2,
-          rtpKeepAliveSeconds,
-          listen: { address: net.carAddress, port: 0 },
-        },
-      ],
-    },
-    [],
-    {},
-    undefined,
-    net.car,
-  );
-  client = await daemon.client();
-  const c = client;
-  await waitFor(
-    'registered',
-    async () => (await c.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered',
-    15_000,
-  );
-  return c;
+  ({ daemon, client } = await carBehindNat(
+    net,
+    kam,
+    bus.address,
+    { outboundProxy: kam.uri, keepAliveSeconds: 2, rtpKeepAliveSeconds },
+    { audio: { device: { type: 'file', record: recordings } } },
+  ));
+  return client;
 }
 
 /** A far end in the core: SIPp for its signalling, the latching relay for its media. */
