@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type * as sip from 'sip';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { DigestSession, type Credentials } from './digest.js';
 import { MESSAGE_SUMMARY_TYPE, parseMessageSummary, type MessageSummary } from './message-summary.js';
+import { MachineRunner } from './machine-runner.js';
 import type { SipStack } from './stack.js';
 import {
   parseSubscriptionState,
@@ -49,19 +50,20 @@ interface Dialog {
  * subscription and unsolicited ones (servers that send MWI to every registered line without a
  * subscription, as many do).
  */
-export class MwiClient {
-  private state: SubscriptionState = { kind: 'idle' };
-  private readonly policy: SubscriptionPolicy;
+export class MwiClient extends MachineRunner<SubscriptionState, SubscriptionEvent, SubscriptionEffect> {
   private dialog: Dialog;
   private cseq = 1;
   private readonly digest: DigestSession;
-  private timers: TimerHandle[] = [];
-  private stoppedWaiters: (() => void)[] = [];
   status: SubscriptionStatus = 'unsubscribed';
   reason = '';
 
   constructor(private readonly o: MwiClientOptions) {
-    this.policy = { requestedExpires: o.expires, backoffBaseMs: 1000, backoffMaxMs: 300_000 };
+    const policy: SubscriptionPolicy = {
+      requestedExpires: o.expires,
+      backoffBaseMs: 1000,
+      backoffMaxMs: 300_000,
+    };
+    super({ kind: 'idle' }, o.clock, (state, event) => transition(policy, state, event));
     this.digest = new DigestSession(o.credentials);
     this.dialog = this.newDialog();
   }
@@ -71,18 +73,8 @@ export class MwiClient {
   }
 
   /** Ends the subscription (expires 0); resolves when the server answered or after `timeoutMs`. */
-  async stop(timeoutMs = 2000): Promise<void> {
-    this.dispatch({ type: 'stop' });
-    if (this.state.kind === 'stopped') {
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const t = this.o.clock.setTimeout(resolve, timeoutMs);
-      this.stoppedWaiters.push(() => {
-        this.o.clock.clearTimeout(t);
-        resolve();
-      });
-    });
+  stop(timeoutMs = 2000): Promise<void> {
+    return this.stopWithin({ type: 'stop' }, timeoutMs);
   }
 
   /**
@@ -145,18 +137,7 @@ export class MwiClient {
     };
   }
 
-  private dispatch(event: SubscriptionEvent): void {
-    const [next, effects] = transition(this.policy, this.state, event);
-    this.state = next;
-    for (const effect of effects) {
-      this.run(effect);
-    }
-    if (next.kind === 'stopped') {
-      this.stoppedWaiters.splice(0).forEach((w) => w());
-    }
-  }
-
-  private run(effect: SubscriptionEffect): void {
+  protected override run(effect: SubscriptionEffect): void {
     switch (effect.type) {
       case 'send-subscribe':
         if (effect.newDialog) {
@@ -166,14 +147,14 @@ export class MwiClient {
         this.sendSubscribe(effect.expires, effect.withAuth);
         break;
       case 'set-timer': {
-        const event: SubscriptionEvent =
-          effect.timer === 'refresh' ? { type: 'refresh-due' } : { type: 'retry-due' };
-        this.timers.push(this.o.clock.setTimeout(() => this.dispatch(event), effect.ms));
+        this.setTimer(
+          effect.timer === 'refresh' ? { type: 'refresh-due' } : { type: 'retry-due' },
+          effect.ms,
+        );
         break;
       }
       case 'clear-timers':
-        this.timers.forEach((t) => this.o.clock.clearTimeout(t));
-        this.timers = [];
+        this.clearTimers();
         break;
       case 'status':
         this.status = effect.status;

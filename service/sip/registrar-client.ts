@@ -8,12 +8,12 @@ import {
   transition,
   type RegistrationEffect,
   type RegistrationEvent,
-  type RegistrationPolicy,
   type RegistrationState,
   type RegistrationStatus,
 } from './registration.js';
 import { localFailure, type SipStack } from './stack.js';
 import { actionFor, judgeKeepAlive, keepAliveDelayMs, publicAddress } from './keep-alive.js';
+import { MachineRunner } from './machine-runner.js';
 
 export interface RegistrarClientOptions {
   stack: SipStack;
@@ -42,21 +42,17 @@ function grantedExpires(rs: sip.Response, contact: string): number | undefined {
 }
 
 /** Runs the registration machine for one account against its registrar. */
-export class RegistrarClient {
-  private state: RegistrationState = { kind: 'idle' };
-  private readonly policy: RegistrationPolicy;
+export class RegistrarClient extends MachineRunner<RegistrationState, RegistrationEvent, RegistrationEffect> {
   private readonly callId = `${randomBytes(10).toString('hex')}@carphone`;
   private readonly fromTag = randomBytes(6).toString('hex');
   private cseq = 1;
   private readonly digest: DigestSession;
-  private timers: TimerHandle[] = [];
   private keepAliveTimer: TimerHandle | undefined;
   /** Where the registrar saw our last successful REGISTER come from (its Via's received/rport). */
   private registeredFrom: string | undefined;
   /** The registrar has answered a keep-alive: from then on its silence means the flow is lost. */
   private keepAliveAnswered = false;
   private toldOptionsUnanswered = false;
-  private stoppedWaiters: (() => void)[] = [];
   status: RegistrationStatus = 'unregistered';
   reason = '';
 
@@ -66,7 +62,8 @@ export class RegistrarClient {
   }
 
   constructor(private readonly o: RegistrarClientOptions) {
-    this.policy = { ...defaultPolicy, requestedExpires: o.expires };
+    const policy = { ...defaultPolicy, requestedExpires: o.expires };
+    super({ kind: 'idle' }, o.clock, (state, event) => transition(policy, state, event));
     this.digest = new DigestSession(o.credentials);
   }
 
@@ -80,47 +77,24 @@ export class RegistrarClient {
   }
 
   /** Un-REGISTERs (expires 0); resolves when the registrar answered or after `timeoutMs`. */
-  async stop(timeoutMs = 2000): Promise<void> {
-    this.dispatch({ type: 'stop' });
-    if (this.state.kind === 'stopped') {
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const t = this.o.clock.setTimeout(resolve, timeoutMs);
-      this.stoppedWaiters.push(() => {
-        this.o.clock.clearTimeout(t);
-        resolve();
-      });
-    });
+  stop(timeoutMs = 2000): Promise<void> {
+    return this.stopWithin({ type: 'stop' }, timeoutMs);
   }
 
-  private dispatch(event: RegistrationEvent): void {
-    const [next, effects] = transition(this.policy, this.state, event);
-    this.state = next;
-    for (const effect of effects) {
-      this.run(effect);
-    }
-    if (next.kind === 'stopped') {
-      const waiters = this.stoppedWaiters;
-      this.stoppedWaiters = [];
-      waiters.forEach((w) => w());
-    }
-  }
-
-  private run(effect: RegistrationEffect): void {
+  protected override run(effect: RegistrationEffect): void {
     switch (effect.type) {
       case 'send-register':
         this.sendRegister(effect.expires, effect.withAuth);
         break;
       case 'set-timer': {
-        const event: RegistrationEvent =
-          effect.timer === 'refresh' ? { type: 'refresh-due' } : { type: 'retry-due' };
-        this.timers.push(this.o.clock.setTimeout(() => this.dispatch(event), effect.ms));
+        this.setTimer(
+          effect.timer === 'refresh' ? { type: 'refresh-due' } : { type: 'retry-due' },
+          effect.ms,
+        );
         break;
       }
       case 'clear-timers':
-        this.timers.forEach((t) => this.o.clock.clearTimeout(t));
-        this.timers = [];
+        this.clearTimers();
         this.stopKeepAlive();
         break;
       case 'status':
