@@ -85,6 +85,12 @@ function outOfDialog(peer: RawSipPeer, rand: Random): string[] {
     sipRequest(peer, rand, 'CANCEL'),
     sipRequest(peer, rand, 'ACK'),
     sipRequest(peer, rand, 'NOTIFY', { body: 'SIP/2.0 200 OK', contentType: 'message/sipfrag' }),
+    // A voicemail server's message summary, sent unasked (RFC 3842).
+    sipRequest(peer, rand, 'NOTIFY', {
+      body: 'Messages-Waiting: yes\r\nMessage-Account: sip:1000@127.0.0.1\r\nVoice-Message: 2/8 (1/0)\r\n',
+      contentType: 'application/simple-message-summary',
+      headers: ['Event: message-summary', 'Subscription-State: active;expires=3600'],
+    }),
     response(peer, rand, '200 OK', 'INVITE'),
     response(peer, rand, '180 Ringing', 'INVITE'),
     response(peer, rand, '401 Unauthorized', 'REGISTER'),
