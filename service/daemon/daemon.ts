@@ -19,6 +19,7 @@ import { OpusCodec } from '../media/codecs/opus-codec.js';
 import { Line } from './line.js';
 import { dirname, join } from 'node:path';
 import { stateDirectory } from './state-directory.js';
+import { SettingsStore } from './line-settings.js';
 import { startWatchdog } from './systemd-watchdog.js';
 import { CallHistory, entryFor } from '../history/call-history.js';
 import { UnfinishedCalls } from '../history/unfinished-calls.js';
@@ -117,11 +118,13 @@ export async function startDaemon(
       }
       teardown.push(() => echo?.close());
     }
+    const settings = new SettingsStore(join(stateDirectory(), 'settings.json'), logger);
     const lines = config.accounts.map(
       (account) =>
         new Line(account, {
           clock,
           logger,
+          settings,
           media: (addr) =>
             new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
               rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,

@@ -12,6 +12,7 @@ import { RegistrarClient } from '../sip/registrar-client.js';
 import { MESSAGE_SUMMARY_EVENT, MwiClient } from '../sip/mwi-client.js';
 import { voicemailCount, type MessageSummary } from '../sip/message-summary.js';
 import type { SubscriptionStatus } from '../sip/subscription.js';
+import type { LineSettings, SettingsStore } from './line-settings.js';
 import type { RegistrationStatus } from '../sip/registration.js';
 import { SipStack, type StackOptions } from '../sip/stack.js';
 import { keyPairProblem } from '../core/tls-key-pair.js';
@@ -36,7 +37,16 @@ export type LineEvents = {
   /** A PSAP control block (RFC 8147) arrived for a call: call id, XML. */
   control: [string, string, string | undefined];
   voicemail: [Voicemail];
+  'call-settings': [CallSettings];
 };
+
+/** oFono's CallSettings that carphone acts on (docs/api/callsettings-api.txt). */
+export interface CallSettings {
+  /** What Dial does when its hide_callerid is "" or "default". */
+  hideCallerId: 'default' | 'enabled' | 'disabled';
+  /** "disabled": a call arriving during another is refused as busy (486) instead of waiting. */
+  voiceCallWaiting: 'enabled' | 'disabled';
+}
 
 /** oFono's MessageWaiting for the line, and the state of the subscription that feeds it. */
 export interface Voicemail {
@@ -66,6 +76,7 @@ export class Line {
   private registrar: RegistrarClient | undefined;
   private mwi: MwiClient | undefined;
   private voicemailValue: Voicemail;
+  private callSettingsValue: CallSettings;
   private poweredValue = false;
   /**
    * Powered off for want of an address on its interface (not by request): the line comes up by itself
@@ -85,16 +96,23 @@ export class Line {
       echo?: EchoRoute;
       /** The system's network interfaces (os.networkInterfaces), for a line bound to one. */
       interfaces?: () => InterfaceTable;
+      /** Where the driver's choices for the line are kept across restarts. */
+      settings?: SettingsStore;
     },
   ) {
     this.events = new SafeEmitter((e, ev) =>
       deps.logger.error({ err: errorMessage(e), ev }, 'listener failed'),
     );
     this.manager = new CallManager(deps.clock, deps.logger);
+    const saved = this.saved;
+    this.callSettingsValue = {
+      hideCallerId: saved.hideCallerId ?? 'default',
+      voiceCallWaiting: saved.voiceCallWaiting ?? 'enabled',
+    };
     this.voicemailValue = {
       waiting: false,
       count: 0,
-      mailboxNumber: account.voicemail.number,
+      mailboxNumber: saved.voicemailNumber ?? account.voicemail.number,
       subscription: account.voicemail.subscribe ? 'unsubscribed' : 'off',
     };
   }
@@ -103,12 +121,32 @@ export class Line {
     return { ...this.voicemailValue };
   }
 
+  private get saved(): LineSettings {
+    return this.deps.settings?.get(this.id) ?? {};
+  }
+
+  get callSettings(): CallSettings {
+    return { ...this.callSettingsValue };
+  }
+
+  setCallSettings(change: Partial<CallSettings>): void {
+    this.callSettingsValue = { ...this.callSettingsValue, ...change };
+    this.deps.settings?.set(this.id, change);
+    this.events.emit('call-settings', this.callSettings);
+  }
+
+  /** Whether a Dial asking `hide` ("" or "default": the line's HideCallerId) withholds the identity. */
+  hidesIdentity(hide: 'default' | 'enabled' | 'disabled'): boolean {
+    return (hide === 'default' ? this.callSettingsValue.hideCallerId : hide) === 'enabled';
+  }
+
   /** oFono's SetProperty VoicemailMailboxNumber: a number the driver can dial, or empty. */
   setMailboxNumber(number: string): void {
     if (number !== '' && parseDialString(number).kind === 'uri') {
       throw new CarphoneError('INVALID_FORMAT', 'the voicemail number must be digits 0-9*# or +E.164');
     }
     this.updateVoicemail({ mailboxNumber: number });
+    this.deps.settings?.set(this.id, { voicemailNumber: number });
   }
 
   private updateVoicemail(change: Partial<Voicemail>): void {
@@ -207,7 +245,12 @@ export class Line {
       ...(proxy ? { proxy } : {}),
       media: this.deps.media(address),
       userAgent: USER_AGENT,
-      decideIncoming: () => this.manager.decideIncoming(),
+      decideIncoming: () => {
+        const decision = this.manager.decideIncoming();
+        return decision === 'waiting' && this.callSettingsValue.voiceCallWaiting === 'disabled'
+          ? 'busy'
+          : decision;
+      },
       decideTransfer: (id) => this.manager.transferRefusal(id),
       mediaTimeoutMs: a.mediaTimeoutSeconds * 1000,
       codecs: codecNames(a.codecs),

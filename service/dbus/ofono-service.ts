@@ -19,6 +19,7 @@ import { VoiceCallInterface } from './voicecall-iface.js';
 import { CallQualityInterface } from './callquality-iface.js';
 import { CallVolumeInterface } from './callvolume-iface.js';
 import { MessageWaitingInterface, messageWaitingProperties } from './messagewaiting-iface.js';
+import { CallSettingsInterface, callSettingsProperties } from './callsettings-iface.js';
 import { VoiceCallManagerInterface } from './voicecallmanager-iface.js';
 
 type Variant = InstanceType<typeof dbus.Variant>;
@@ -28,6 +29,7 @@ type Message = InstanceType<typeof dbus.Message>;
 const INTERFACES = [
   'org.ofono.VoiceCallManager',
   'org.ofono.CallVolume',
+  'org.ofono.CallSettings',
   'org.ofono.MessageWaiting',
   'org.ofono.NetworkRegistration',
   'org.carphone.SipAccount',
@@ -42,8 +44,22 @@ interface ModemObjects {
   account: SipAccountInterface;
   volume: CallVolumeInterface;
   voicemail: MessageWaitingInterface;
+  settings: CallSettingsInterface;
   calls: Map<string, { path: string; iface: VoiceCallInterface; quality: CallQualityInterface }>;
   lockdown: boolean;
+}
+
+/** PropertyChanged for each property whose value differs between `before` and `after`. */
+function emitChangedBetween(
+  iface: OfonoInterface,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): void {
+  for (const [k, value] of Object.entries(after)) {
+    if (before[k] !== value) {
+      iface.emitChanged(k, value);
+    }
+  }
 }
 
 export function callPath(modemPath: string, rec: CallRecord): string {
@@ -176,7 +192,8 @@ export class OfonoService {
     const vcm = new VoiceCallManagerInterface(
       {
         emergencyNumbers: EMERGENCY_NUMBERS,
-        dial: async (number, hideIdentity) => callPath(path, await line.dial(number, { hideIdentity })),
+        dial: async (number, hide) =>
+          callPath(path, await line.dial(number, { hideIdentity: line.hidesIdentity(hide) })),
         calls: () => line.manager.calls().map((c) => [callPath(path, c), toDict(c.props)]),
         hangupAll: () => line.manager.hangupAll(),
         holdAndAnswer: () => line.manager.holdAndAnswer(),
@@ -201,10 +218,12 @@ export class OfonoService {
     const account = new SipAccountInterface(regModel, log);
     const volume = new CallVolumeInterface(line, log);
     const voicemail = new MessageWaitingInterface(line, log);
-    Object.assign(objects, { line, path, modem, vcm, netreg, account, volume, voicemail });
+    const settings = new CallSettingsInterface(line, log);
+    Object.assign(objects, { line, path, modem, vcm, netreg, account, volume, voicemail, settings });
     const full = objects as ModemObjects;
     this.modems.set(line.id, full);
-    for (const iface of [modem, vcm, volume, voicemail, netreg, account, ...extra] as OfonoInterface[]) {
+    const ifaces = [modem, vcm, volume, settings, voicemail, netreg, account, ...extra];
+    for (const iface of ifaces) {
       this.bus.export(path, iface);
     }
     this.wire(full);
@@ -217,21 +236,17 @@ export class OfonoService {
     line.events.on('online', (on) => m.modem.emitChanged('Online', on));
     let lastVolume = line.volume;
     line.events.on('volume', (v) => {
-      for (const k of ['Muted', 'SpeakerVolume', 'MicrophoneVolume'] as const) {
-        if (v[k] !== lastVolume[k]) {
-          m.volume.emitChanged(k, v[k]);
-        }
-      }
+      emitChangedBetween(m.volume, { ...lastVolume }, { ...v });
       lastVolume = v;
+    });
+    let lastSettings = line.callSettings;
+    line.events.on('call-settings', (next) => {
+      emitChangedBetween(m.settings, callSettingsProperties(lastSettings), callSettingsProperties(next));
+      lastSettings = next;
     });
     let lastVoicemail = line.voicemail;
     line.events.on('voicemail', (v) => {
-      const [before, after] = [messageWaitingProperties(lastVoicemail), messageWaitingProperties(v)];
-      for (const [k, value] of Object.entries(after)) {
-        if (before[k] !== value) {
-          m.voicemail.emitChanged(k, value);
-        }
-      }
+      emitChangedBetween(m.voicemail, messageWaitingProperties(lastVoicemail), messageWaitingProperties(v));
       if (v.subscription !== lastVoicemail.subscription) {
         m.account.emitChanged('VoicemailSubscription', v.subscription);
       }

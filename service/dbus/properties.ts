@@ -70,6 +70,15 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   Status: 's',
   Mode: 's',
   Technology: 's',
+  // org.ofono.CallSettings
+  CallingLinePresentation: 's',
+  CallingNamePresentation: 's',
+  CalledLinePresentation: 's',
+  ConnectedLinePresentation: 's',
+  ConnectedLineRestriction: 's',
+  CallingLineRestriction: 's',
+  HideCallerId: 's',
+  VoiceCallWaiting: 's',
   // org.ofono.MessageWaiting
   VoicemailWaiting: 'b',
   VoicemailMessageCount: 'y',

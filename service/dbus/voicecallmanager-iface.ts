@@ -9,8 +9,11 @@ type ObjectEntry = [string, Record<string, Variant>];
 
 export interface VoiceCallManagerModel {
   emergencyNumbers: string[];
-  /** Returns the new call's object path. `hideIdentity`: hide_callerid "enabled". */
-  dial(number: string, hideIdentity: boolean): Promise<string>;
+  /**
+   * Returns the new call's object path. `hide`: oFono's hide_callerid, "" taken as "default" (the
+   * line's CallSettings HideCallerId).
+   */
+  dial(number: string, hide: 'default' | 'enabled' | 'disabled'): Promise<string>;
   calls(): ObjectEntry[];
   hangupAll(): void;
   holdAndAnswer(): void;
@@ -25,7 +28,11 @@ export interface VoiceCallManagerModel {
   privateChat(callPath: string): string[];
 }
 
-const HIDE_CALLER_ID = ['', 'default', 'enabled', 'disabled'];
+const HIDE_CALLER_ID = ['default', 'enabled', 'disabled'] as const;
+
+function isHideCallerId(s: string): s is (typeof HIDE_CALLER_ID)[number] {
+  return (HIDE_CALLER_ID as readonly string[]).includes(s);
+}
 
 /** org.ofono.VoiceCallManager on each line's object (docs/api/voicecallmanager-api.txt). */
 export class VoiceCallManagerInterface extends OfonoInterface {
@@ -59,10 +66,11 @@ export class VoiceCallManagerInterface extends OfonoInterface {
 
   async Dial(number: string, hideCallerId: string): Promise<string> {
     return this.exclusive(() => {
-      if (!HIDE_CALLER_ID.includes(hideCallerId)) {
+      const hide = hideCallerId === '' ? 'default' : hideCallerId;
+      if (!isHideCallerId(hide)) {
         throw invalidArgs('hide_callerid must be "", "default", "enabled" or "disabled"');
       }
-      return this.model.dial(number, hideCallerId === 'enabled');
+      return this.model.dial(number, hide);
     });
   }
 

@@ -260,6 +260,28 @@ describe('outgoing calls', () => {
     expect(heard.seconds).toBeGreaterThan(1);
   });
 
+  it('withholds its identity on every Dial that leaves it to the line, with CallSettings HideCallerId "enabled"', async () => {
+    const cs = 'org.ofono.CallSettings';
+    await client.setProperty('/sip0', cs, 'HideCallerId', 's', 'enabled');
+    try {
+      for (const [hide, anonymous] of [
+        ['', true],
+        ['disabled', false],
+      ] as const) {
+        const since = client.signals.length;
+        const bobEvents = bob.events.length;
+        const path = await client.dial('/sip0', '2001', hide);
+        await client.waitForCallState(path, 'active', 10_000, since);
+        const bobsCall = await bob.waitForEvent('CALL_ESTABLISHED', 5000, bobEvents);
+        expect(bobsCall.peeruri === 'sip:anonymous@anonymous.invalid').toBe(anonymous);
+        await client.hangup(path);
+        await noCalls();
+      }
+    } finally {
+      await client.setProperty('/sip0', cs, 'HideCallerId', 's', 'default');
+    }
+  });
+
   it('withholds its identity when Dial asks (hide_callerid "enabled"): baresip sees an anonymous caller', async () => {
     const since = client.signals.length;
     const bobEvents = bob.events.length;
@@ -887,6 +909,27 @@ describe('incoming calls', () => {
     );
     expect(reason.args).toEqual(['remote']);
     await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 5000, since);
+  });
+
+  it('refuses a second caller as busy (486) with CallSettings VoiceCallWaiting "disabled", and lets it wait again once enabled', async () => {
+    const cs = 'org.ofono.CallSettings';
+    await client.setProperty('/sip0', cs, 'VoiceCallWaiting', 's', 'disabled');
+    try {
+      const since = client.signals.length;
+      const first = await client.dial('/sip0', '2001');
+      await client.waitForCallState(first, 'active', 10_000, since);
+      const carolEvents = carol.events.length;
+      await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+      const closed = await carol.waitForEvent('CALL_CLOSED', 5000, carolEvents);
+      expect(String(closed.param)).toMatch(/486/);
+      expect(client.signals.slice(since).filter((s) => s.member === 'CallAdded')).toHaveLength(1);
+    } finally {
+      await client.setProperty('/sip0', cs, 'VoiceCallWaiting', 's', 'enabled');
+    }
+    const second = await carolCalls('waiting');
+    await client.hangup(second);
+    await client.manager('/sip0', 'HangupAll');
+    await noCalls();
   });
 
   it('presents a second call during an active one as waiting, and HoldAndAnswer swaps to it', async () => {

@@ -31,12 +31,14 @@ describe('media through an impaired link', () => {
         silentLogger,
         options,
       ).create('talker');
+      // The listener sends no RTP keep-alive (RFC 6263): sent straight to the talker, it would make the
+      // talker latch onto it (symmetric RTP) and send past the relay.
       const listener = await new RtpMediaFactory(
         '127.0.0.1',
         { min: 43000, max: 43999 },
         new FileDevice(undefined, join(dir, 'rec')),
         silentLogger,
-        options,
+        { ...options, keepAliveMs: 0 },
       ).create('listener');
       const relay = await ImpairmentRelay.start(
         { address: '127.0.0.1', port: listener.localPort },

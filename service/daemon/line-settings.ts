@@ -1,0 +1,59 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { writeFileAtomically } from '../core/atomic-file.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+
+/**
+ * What the driver or a settings screen chose for a line, kept across restarts (oFono keeps them on the
+ * SIM or in its storage): the voicemail number, and oFono's CallSettings HideCallerId and
+ * VoiceCallWaiting. Unset means the configuration's value, or oFono's default.
+ */
+const lineSettings = z.object({
+  voicemailNumber: z
+    .string()
+    .regex(/^(\+?[0-9*#]{1,80})?$/)
+    .optional(),
+  hideCallerId: z.enum(['default', 'enabled', 'disabled']).optional(),
+  voiceCallWaiting: z.enum(['enabled', 'disabled']).optional(),
+});
+
+export type LineSettings = z.infer<typeof lineSettings>;
+
+const settingsFile = z.object({ lines: z.record(z.string(), lineSettings) });
+
+/** One JSON file for every line's settings, written atomically at each change. */
+export class SettingsStore {
+  private lines: Record<string, LineSettings> = {};
+
+  constructor(
+    private readonly path: string | undefined,
+    private readonly logger: Logger,
+  ) {
+    if (!path || !existsSync(path)) {
+      return;
+    }
+    try {
+      this.lines = settingsFile.parse(JSON.parse(readFileSync(path, 'utf8'))).lines;
+    } catch (e) {
+      // A torn or hand-edited file must not keep the phone from starting: defaults, and say so.
+      this.logger.error({ err: errorMessage(e), path }, 'settings file unreadable; using defaults');
+    }
+  }
+
+  get(line: string): LineSettings {
+    return { ...this.lines[line] };
+  }
+
+  set(line: string, change: LineSettings): void {
+    this.lines = { ...this.lines, [line]: { ...this.lines[line], ...change } };
+    if (!this.path) {
+      return;
+    }
+    try {
+      writeFileAtomically(this.path, `${JSON.stringify({ lines: this.lines }, null, 2)}\n`);
+    } catch (e) {
+      this.logger.error({ err: errorMessage(e), path: this.path }, 'settings not saved');
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { OfonoClient } from '../../service/client/ofono-client.js';
+import { Carphoned } from '../harness/carphoned.js';
+import { PrivateBus } from '../harness/dbus-daemon.js';
+
+const CS = 'org.ofono.CallSettings';
+const MW = 'org.ofono.MessageWaiting';
+
+let bus: PrivateBus;
+let daemon: Carphoned | undefined;
+let client: OfonoClient | undefined;
+
+beforeAll(async () => {
+  bus = await PrivateBus.start();
+});
+
+afterEach(async () => {
+  client?.disconnect();
+  await daemon?.stop();
+  client = daemon = undefined;
+});
+
+afterAll(async () => {
+  await bus?.stop();
+});
+
+/** carphoned keeping its state in `stateHome`/carphone, as XDG_STATE_HOME says. */
+async function start(stateHome: string): Promise<OfonoClient> {
+  daemon = await Carphoned.start(
+    {
+      dbus: { bus: bus.address },
+      echoTest: { enabled: false },
+      accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1', voicemail: { number: '*86' } }],
+    },
+    [],
+    { XDG_STATE_HOME: stateHome },
+  );
+  client = await daemon.client();
+  return client;
+}
+
+async function restart(stateHome: string): Promise<OfonoClient> {
+  client?.disconnect();
+  await daemon?.stop();
+  return start(stateHome);
+}
+
+describe("a line's settings (oFono CallSettings, the voicemail number)", () => {
+  it('start as oFono and the configuration say, and are kept across a restart once changed', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'carphone-state-'));
+    let c = await start(home);
+    expect(await c.properties('/sip0', CS)).toEqual({
+      CallingLinePresentation: 'enabled',
+      CallingNamePresentation: 'enabled',
+      CalledLinePresentation: 'unknown',
+      ConnectedLinePresentation: 'unknown',
+      ConnectedLineRestriction: 'unknown',
+      CallingLineRestriction: 'off',
+      HideCallerId: 'default',
+      VoiceCallWaiting: 'enabled',
+    });
+    expect((await c.properties('/sip0', MW)).VoicemailMailboxNumber).toBe('*86');
+    await c.setProperty('/sip0', CS, 'HideCallerId', 's', 'enabled');
+    await c.setProperty('/sip0', CS, 'VoiceCallWaiting', 's', 'disabled');
+    await c.setProperty('/sip0', MW, 'VoicemailMailboxNumber', 's', '+4917655512');
+    const changed = c.signals
+      .filter((s) => s.member === 'PropertyChanged')
+      .map((s) => `${String(s.args[0])}=${String(s.args[1])}`);
+    expect(changed).toEqual([
+      'HideCallerId=enabled',
+      'VoiceCallWaiting=disabled',
+      'VoicemailMailboxNumber=+4917655512',
+    ]);
+    c = await restart(home);
+    const settings = await c.properties('/sip0', CS);
+    expect([settings.HideCallerId, settings.VoiceCallWaiting]).toEqual(['enabled', 'disabled']);
+    expect((await c.properties('/sip0', MW)).VoicemailMailboxNumber).toBe('+4917655512');
+  });
+
+  it('starts from the defaults when the settings file is unreadable, saying so, and refuses values oFono does not know', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'carphone-state-'));
+    const c0 = await start(home);
+    await c0.setProperty('/sip0', CS, 'VoiceCallWaiting', 's', 'disabled');
+    writeFileSync(join(home, 'carphone', 'settings.json'), '{"lines": {"sip0": {"voiceCallWai');
+    const c = await restart(home);
+    expect((await c.properties('/sip0', CS)).VoiceCallWaiting).toBe('enabled');
+    expect(daemon?.log(100)).toMatch(/settings file unreadable; using defaults/);
+    for (const [name, signature, value] of [
+      ['HideCallerId', 's', 'sometimes'],
+      ['VoiceCallWaiting', 'b', true],
+      ['CallingLinePresentation', 's', 'disabled'],
+    ] as const) {
+      await expect(c.setProperty('/sip0', CS, name, signature, value)).rejects.toMatchObject({
+        type: 'org.ofono.Error.InvalidArguments',
+      });
+    }
+    expect((await c.properties('/sip0', CS)).HideCallerId).toBe('default');
+  });
+});
