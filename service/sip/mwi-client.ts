@@ -5,6 +5,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { DigestSession, type Credentials } from './digest.js';
 import { MESSAGE_SUMMARY_TYPE, parseMessageSummary, type MessageSummary } from './message-summary.js';
+import { printable } from './header-text.js';
 import { MachineRunner } from './machine-runner.js';
 import type { SipStack } from './stack.js';
 import {
@@ -101,10 +102,17 @@ export class MwiClient extends MachineRunner<SubscriptionState, SubscriptionEven
         summary = parseMessageSummary(body);
       } catch (e) {
         this.o.logger.warn({ err: errorMessage(e) }, 'message summary not understood');
-        return { status: 400, reason: `Bad Request (${errorMessage(e)})` };
+        // The reason phrase quotes the body: printable only, so that it cannot end the status line.
+        return { status: 400, reason: `Bad Request (${printable(errorMessage(e)).slice(0, 120)})` };
       }
     }
     if (ours) {
+      const notified = parseSubscriptionState(
+        typeof rq.headers['subscription-state'] === 'string' ? rq.headers['subscription-state'] : undefined,
+      );
+      if (!notified) {
+        return { status: 400, reason: 'Bad Request (no Subscription-State)' };
+      }
       const from = rq.headers.from?.params.tag;
       if (typeof from === 'string' && this.dialog.remoteTag === undefined) {
         this.dialog.remoteTag = from;
@@ -112,12 +120,6 @@ export class MwiClient extends MachineRunner<SubscriptionState, SubscriptionEven
       const contact = Array.isArray(rq.headers.contact) ? rq.headers.contact[0] : undefined;
       if (contact) {
         this.dialog.remoteTarget = contact.uri;
-      }
-      const notified = parseSubscriptionState(
-        typeof rq.headers['subscription-state'] === 'string' ? rq.headers['subscription-state'] : undefined,
-      );
-      if (!notified) {
-        return { status: 400, reason: 'Bad Request (no Subscription-State)' };
       }
       // After the answer has gone: a new subscription's SUBSCRIBE must not overtake it.
       this.o.clock.setTimeout(() => this.dispatch({ type: 'notify', ...notified }), 0);
