@@ -9,10 +9,8 @@ import { CallManager, EMERGENCY_NUMBERS, type CallRecord } from '../calls/manage
 import type { MediaFactory } from '../media/media-session.js';
 import { isSipsUri, lineIdentification, parseDialString, targetUri } from '../sip/dial-string.js';
 import { RegistrarClient } from '../sip/registrar-client.js';
-import { MESSAGE_SUMMARY_EVENT, MwiClient } from '../sip/mwi-client.js';
-import { voicemailCount, type MessageSummary } from '../sip/message-summary.js';
-import type { SubscriptionStatus } from '../sip/subscription.js';
 import type { LineSettings, SettingsStore } from './line-settings.js';
+import { LineVoicemail, type Voicemail } from './line-voicemail.js';
 import type { RegistrationStatus } from '../sip/registration.js';
 import { SipStack, type StackOptions } from '../sip/stack.js';
 import { keyPairProblem } from '../core/tls-key-pair.js';
@@ -48,15 +46,6 @@ export interface CallSettings {
   voiceCallWaiting: 'enabled' | 'disabled';
 }
 
-/** oFono's MessageWaiting for the line, and the state of the subscription that feeds it. */
-export interface Voicemail {
-  waiting: boolean;
-  /** New voice messages, 255 meaning 255 or more (0 while waiting: not known). */
-  count: number;
-  mailboxNumber: string;
-  subscription: SubscriptionStatus | 'off';
-}
-
 /** oFono's CallVolume: microphone mute and the two volumes, in percent. */
 export interface CallVolume {
   Muted: boolean;
@@ -74,8 +63,7 @@ export class Line {
   private stack: SipStack | undefined;
   private ua: UserAgent | undefined;
   private registrar: RegistrarClient | undefined;
-  private mwi: MwiClient | undefined;
-  private voicemailValue: Voicemail;
+  private readonly voicemailPart: LineVoicemail;
   private callSettingsValue: CallSettings;
   private poweredValue = false;
   /**
@@ -109,16 +97,21 @@ export class Line {
       hideCallerId: saved.hideCallerId ?? 'default',
       voiceCallWaiting: saved.voiceCallWaiting ?? 'enabled',
     };
-    this.voicemailValue = {
-      waiting: false,
-      count: 0,
-      mailboxNumber: saved.voicemailNumber ?? account.voicemail.number,
-      subscription: account.voicemail.subscribe ? 'unsubscribed' : 'off',
-    };
+    this.voicemailPart = new LineVoicemail(
+      account.voicemail,
+      saved.voicemailNumber,
+      (v) => this.events.emit('voicemail', v),
+      (number) => this.deps.settings?.set(this.id, { voicemailNumber: number }),
+    );
   }
 
   get voicemail(): Voicemail {
-    return { ...this.voicemailValue };
+    return this.voicemailPart.state;
+  }
+
+  /** oFono's SetProperty VoicemailMailboxNumber (line-voicemail.ts). */
+  setMailboxNumber(number: string): void {
+    this.voicemailPart.setMailboxNumber(number);
   }
 
   private get saved(): LineSettings {
@@ -138,24 +131,6 @@ export class Line {
   /** Whether a Dial asking `hide` ("" or "default": the line's HideCallerId) withholds the identity. */
   hidesIdentity(hide: 'default' | 'enabled' | 'disabled'): boolean {
     return (hide === 'default' ? this.callSettingsValue.hideCallerId : hide) === 'enabled';
-  }
-
-  /** oFono's SetProperty VoicemailMailboxNumber: a number the driver can dial, or empty. */
-  setMailboxNumber(number: string): void {
-    if (number !== '' && parseDialString(number).kind === 'uri') {
-      throw new CarphoneError('INVALID_FORMAT', 'the voicemail number must be digits 0-9*# or +E.164');
-    }
-    this.updateVoicemail({ mailboxNumber: number });
-    this.deps.settings?.set(this.id, { voicemailNumber: number });
-  }
-
-  private updateVoicemail(change: Partial<Voicemail>): void {
-    this.voicemailValue = { ...this.voicemailValue, ...change };
-    this.events.emit('voicemail', this.voicemail);
-  }
-
-  private onMessageSummary(summary: MessageSummary): void {
-    this.updateVoicemail({ waiting: summary.waiting, count: summary.waiting ? voicemailCount(summary) : 0 });
   }
 
   get id(): string {
@@ -293,26 +268,16 @@ export class Line {
       });
       this.registrar.start();
     }
-    const vm = a.voicemail;
-    this.mwi = new MwiClient({
+    this.voicemailPart.start(ua, {
       stack: this.stack,
       clock: this.deps.clock,
       logger,
-      target: vm.server ?? this.aor,
       aor: this.aor,
       contact: ua.contact,
       credentials,
       proxy,
-      expires: vm.expiresSeconds,
       userAgent: USER_AGENT,
-      onSummary: (summary) => this.onMessageSummary(summary),
-      onStatus: (status) => this.updateVoicemail({ subscription: status }),
     });
-    const mwi = this.mwi;
-    ua.handleNotifies(MESSAGE_SUMMARY_EVENT, (rq) => mwi.takeNotify(rq));
-    if (vm.subscribe) {
-      mwi.start();
-    }
     this.poweredValue = true;
     this.events.emit('powered', true);
     this.events.emit('online', true);
@@ -326,15 +291,11 @@ export class Line {
     }
     this.poweredValue = false;
     this.ua?.shutdown();
-    await Promise.all([
-      this.account.voicemail.subscribe ? this.mwi?.stop() : undefined,
-      this.registrar?.stop(),
-    ]);
+    await Promise.all([this.voicemailPart.stop(), this.registrar?.stop()]);
     // The BYEs and CANCELs that ended the calls: sent, and answered, before the socket closes.
     await this.stack?.settled(LINGER_MS);
     this.stack?.close();
     this.registrar = undefined;
-    this.mwi = undefined;
     this.ua = undefined;
     this.stack = undefined;
     this.events.emit('online', false);

@@ -1,6 +1,6 @@
 import type dbus from 'dbus-next';
 import type { Logger } from '../log/logger.js';
-import type { Voicemail } from '../daemon/line.js';
+import type { Voicemail } from '../daemon/line-voicemail.js';
 import { invalidArgs } from './errors.js';
 import { defineMembers, OfonoInterface } from './ofono-interface.js';
 
