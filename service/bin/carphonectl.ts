@@ -218,6 +218,56 @@ program
     }),
   );
 
+/** The line settings `set` changes: the name on the command line, and oFono's interface and property. */
+const SETTINGS: Record<string, { iface: string; property: string }> = {
+  'hide-caller-id': { iface: 'org.ofono.CallSettings', property: 'HideCallerId' },
+  'call-waiting': { iface: 'org.ofono.CallSettings', property: 'VoiceCallWaiting' },
+  'voicemail-number': { iface: 'org.ofono.MessageWaiting', property: 'VoicemailMailboxNumber' },
+};
+
+program
+  .command('settings')
+  .description("the line's settings, one per line: name value")
+  .action(
+    action(async (client) => {
+      const modem = await modemPath(client);
+      for (const [name, { iface, property }] of Object.entries(SETTINGS)) {
+        console.log(`${name} ${text((await client.properties(modem, iface))[property])}`);
+      }
+    }),
+  );
+
+program
+  .command('set <name> <value>')
+  .description(
+    'change a setting: hide-caller-id default|enabled|disabled, call-waiting enabled|disabled, voicemail-number NUMBER ("" for none)',
+  )
+  .action((name: string, value: string) =>
+    action(async (client) => {
+      const setting = SETTINGS[name];
+      if (!setting) {
+        throw new CtlError(EXIT.usage, `no setting ${name}; settings: ${Object.keys(SETTINGS).join(', ')}`);
+      }
+      await client.setProperty(await modemPath(client), setting.iface, setting.property, 's', value);
+    })(),
+  );
+
+program
+  .command('voicemail')
+  .description("call the line's voicemail number; prints the call path")
+  .action(
+    action(async (client) => {
+      const modem = await modemPath(client);
+      const number = text(
+        (await client.properties(modem, 'org.ofono.MessageWaiting')).VoicemailMailboxNumber,
+      );
+      if (!number) {
+        throw new CtlError(EXIT.nothing, 'no voicemail number: set one with "set voicemail-number NUMBER"');
+      }
+      console.log(await client.dial(modem, number));
+    }),
+  );
+
 program
   .command('calls')
   .description('list calls, one per line: path state number [since time]')

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { Carphoned } from '../harness/carphoned.js';
+import { ctl } from '../harness/carphonectl.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 
 const CS = 'org.ofono.CallSettings';
@@ -78,6 +79,27 @@ describe("a line's settings (oFono CallSettings, the voicemail number)", () => {
     const settings = await c.properties('/sip0', CS);
     expect([settings.HideCallerId, settings.VoiceCallWaiting]).toEqual(['enabled', 'disabled']);
     expect((await c.properties('/sip0', MW)).VoicemailMailboxNumber).toBe('+4917655512');
+  });
+
+  it('are shown and changed by carphonectl, which names what it refuses and calls the voicemail number', async () => {
+    const c = await start(mkdtempSync(join(tmpdir(), 'carphone-state-')));
+    expect((await ctl(bus.address, 'settings')).stdout).toBe(
+      'hide-caller-id default\ncall-waiting enabled\nvoicemail-number *86\n',
+    );
+    expect((await ctl(bus.address, 'set', 'call-waiting', 'disabled')).code).toBe(0);
+    expect((await c.properties('/sip0', CS)).VoiceCallWaiting).toBe('disabled');
+    const bad = await ctl(bus.address, 'set', 'hide-caller-id', 'sometimes');
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining('org.ofono.Error.InvalidArguments')]);
+    const unknown = await ctl(bus.address, 'set', 'ringtone', 'loud');
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('no setting ringtone')]);
+    // The voicemail number is called like any number (here nobody answers at 127.0.0.1: the call is placed).
+    const call = await ctl(bus.address, 'voicemail');
+    expect(call.stdout).toMatch(/^\/sip0\/voicecall\d\d\n$/);
+    expect((await c.calls('/sip0'))[0]?.[1].LineIdentification).toBe('*86');
+    await c.manager('/sip0', 'HangupAll');
+    expect((await ctl(bus.address, 'set', 'voicemail-number', '')).code).toBe(0);
+    const none = await ctl(bus.address, 'voicemail');
+    expect([none.code, none.stderr]).toEqual([4, expect.stringContaining('no voicemail number')]);
   });
 
   it('starts from the defaults when the settings file is unreadable, saying so, and refuses values oFono does not know', async () => {
