@@ -137,14 +137,22 @@ function keypadScreen(): HTMLElement[] {
     );
     let timer: number | undefined;
     let long = false;
-    // Long press on 0 gives +, as on every phone.
+    // Long press on 0 gives +, and on 1 (with nothing typed) calls voicemail, as on every phone.
+    const onLongPress =
+      k === '0'
+        ? (): void => {
+            digits += '+';
+            render();
+          }
+        : k === '1' && phone.voicemail.number && digits === ''
+          ? (): void => act(window.carphone.callVoicemail())
+          : undefined;
     b.addEventListener('pointerdown', () => {
       long = false;
-      if (k === '0') {
+      if (onLongPress) {
         timer = window.setTimeout(() => {
           long = true;
-          digits += '+';
-          render();
+          onLongPress();
         }, 600);
       }
     });

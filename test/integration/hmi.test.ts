@@ -451,7 +451,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     expect(await hmi.page.locator('[data-testid=key-1]').isDisabled()).toBe(false);
   });
 
-  it('says voicemail is waiting in the status line, and calls the mailbox from the top of Recents with one tap while driving', async () => {
+  it('says voicemail is waiting in the status line, and calls the mailbox from the top of Recents with one tap while driving, or by holding 1 when parked', async () => {
     const mw = 'org.ofono.MessageWaiting';
     const sip = String((await client.properties('/sip0', 'org.carphone.SipAccount')).LocalAddress);
     // The mailbox is frank's number here: he answers.
@@ -475,6 +475,32 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await tap('hangup');
     await waitFor('no calls', async () => (await calls()).length === 0);
     await sendSpeed(0);
+    await waitFor('parked', async () => !(await hmi.bridge.snapshot()).driving);
+    // Parked, the keypad does as every phone does: a long press on 1 calls voicemail, on 0 gives +.
+    await tap('tab-keypad');
+    const longPress = async (key: string): Promise<void> => {
+      await hmi.page.locator(`[data-testid="key-${key}"]`).hover();
+      await hmi.page.mouse.down();
+      await sleep(900);
+      await hmi.page.mouse.up();
+    };
+    const again = frank.events.length;
+    await longPress('1');
+    await frank.waitForEvent('CALL_ESTABLISHED', 10_000, again);
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+    await hmi.page.waitForSelector('[data-testid=key-0]');
+    await longPress('0');
+    await tap('key-1');
+    expect(await text('number')).toBe('+1');
+    // With a number begun, 1 is a digit however long it is held.
+    await longPress('1');
+    expect(await text('number')).toBe('+11');
+    expect(await calls()).toEqual([]);
+    for (let i = 0; i < 3; i++) {
+      await tap('backspace');
+    }
+    await tap('tab-recents');
     // The messages heard: the server says none wait, and the status line says nothing more.
     expect(await sendSummaryNotify(sip, 'Messages-Waiting: no\r\nVoice-Message: 0/4\r\n')).toBe(
       'SIP/2.0 200 OK',
