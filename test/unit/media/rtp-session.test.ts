@@ -526,6 +526,27 @@ describe('RTP session', () => {
     expect(session.stats().packetsDiscarded).toBe(0);
   });
 
+  it('protects its keep-alives on an SRTP call: the far end authenticates them and latches onto them', async () => {
+    const sender = await open(testDevice(), 'srtp-sender', {}, { keepAliveMs: 0 });
+    const held = await open(testDevice(), 'srtp-held', {}, { keepAliveMs: 100 });
+    // The held side's keep-alives come from its own port; the sender's SDP names another (a NAT's view).
+    const sdpSays = await bareFarEnd();
+    sender.configure({ ...towards(sdpSays.port, PCMU, 20), srtpRemoteInline: held.srtpInline });
+    held.configure({ ...towards(sender.localPort, PCMU, 20), srtpRemoteInline: sender.srtpInline });
+    held.setMode({ send: false, receive: true });
+    sender.setMode({ send: false, receive: true });
+    await sleep(350);
+    sender.setMode({ send: true, receive: true });
+    await sleep(300);
+    sdpSays.socket.close();
+    expect(held.stats().keepAlivesSent).toBeGreaterThanOrEqual(3);
+    // Each passed SRTP authentication (a plain or badly protected one is dropped and counted here).
+    expect(sender.stats().packetsDiscarded).toBe(0);
+    // The sender's audio went to where the keep-alives came from, and played there.
+    expect(sdpSays.heard).toHaveLength(0);
+    expect(held.stats().packetsReceived).toBeGreaterThan(5);
+  });
+
   /**
    * 2 s of what a 20 ms session plays from a far end sending in `farPtime`, and what it concealed. Two
    * seconds, not one: on a loaded machine (CI runs test files side by side) the buffer may spend its
