@@ -73,6 +73,11 @@ export class Line {
   private waitingForAddress = false;
   /** Set by the eCall service: dialling an emergency number starts a manual eCall. */
   emergencyDial: ((number: string) => Promise<CallRecord>) | undefined;
+  /**
+   * Set by the eCall service: whether the PSAP may be calling back now (the callback period after an
+   * eCall), when no call is refused for the driver's settings.
+   */
+  emergencyCallbackExpected: (() => boolean) | undefined;
   private volumeValue: CallVolume = { Muted: false, SpeakerVolume: 80, MicrophoneVolume: 100 };
 
   constructor(
@@ -222,9 +227,11 @@ export class Line {
       userAgent: USER_AGENT,
       decideIncoming: () => {
         const decision = this.manager.decideIncoming();
-        return decision === 'waiting' && this.callSettingsValue.voiceCallWaiting === 'disabled'
-          ? 'busy'
-          : decision;
+        const refused =
+          decision === 'waiting' &&
+          this.callSettingsValue.voiceCallWaiting === 'disabled' &&
+          this.emergencyCallbackExpected?.() !== true;
+        return refused ? 'busy' : decision;
       },
       decideTransfer: (id) => this.manager.transferRefusal(id),
       mediaTimeoutMs: a.mediaTimeoutSeconds * 1000,

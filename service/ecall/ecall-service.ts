@@ -87,6 +87,7 @@ export class EcallService {
       }
       return rec;
     };
+    line.emergencyCallbackExpected = () => this.state.kind === 'callback';
     line.manager.events.on('changed', (rec, keys) => {
       if (rec.id === this.callId && keys.includes('State') && rec.props.State === 'active') {
         this.dispatch({ type: 'answered' });

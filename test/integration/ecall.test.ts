@@ -243,6 +243,32 @@ describe('NG eCall end to end, with the PSAP simulator', () => {
     await waitFor('idle', async () => (await emergency(client)).State === 'idle', 8000, 200);
   });
 
+  it("answers the PSAP's callback during another call though the driver turned call waiting off", async () => {
+    const cs = 'org.ofono.CallSettings';
+    await client.setProperty('/sip0', cs, 'VoiceCallWaiting', 's', 'disabled');
+    try {
+      const before = calls.length;
+      await client.dial('/sip0', '112');
+      const call = await waitFor('manual eCall at the PSAP', () => calls[before], 5000);
+      psap.clearDown(call.callId);
+      await waitFor('callback', async () => (await emergency(client)).State === 'callback', 5000);
+      // The occupants call someone else (the echo line) within the callback period; the PSAP calls.
+      const since = client.signals.length;
+      const normal = await client.dial('/sip0', '*43');
+      await client.waitForCallState(normal, 'active', 5000, since);
+      const sip = String((await client.properties('/sip0', 'org.carphone.SipAccount')).LocalAddress);
+      expect(await psap.callBack(`sip:1000@${sip}`)).toBe(200);
+      await client.waitForCallState(normal, 'held', 5000, since);
+      const back = psap.calls().find((c) => c.urn === '' && c.state === 'active');
+      psap.clearDown(back?.callId ?? '');
+      await client.manager('/sip0', 'HangupAll');
+      await waitFor('no calls', async () => (await client.calls('/sip0')).length === 0, 5000);
+    } finally {
+      await client.setProperty('/sip0', cs, 'VoiceCallWaiting', 's', 'enabled');
+    }
+    await waitFor('idle', async () => (await emergency(client)).State === 'idle', 8000, 200);
+  });
+
   it('releases an ongoing call when an eCall starts, and sends a test eCall only to the test PSAP', async () => {
     const since = client.signals.length;
     const normal = await client.dial('/sip0', '*43');
