@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PROPULSION_FIELDS } from '../ecall/msd/msd.js';
 import { keyPairProblem } from '../core/tls-key-pair.js';
 import { isPortText } from './endpoint.js';
+import { isPhoneNumber } from '../sip/dial-string.js';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), 'must be an IPv4 address literal such as 127.0.0.1');
 
@@ -133,7 +134,7 @@ export const accountSchema = z.strictObject({
     .strictObject({
       number: z
         .string()
-        .regex(/^(\+?[0-9*#]{1,80})?$/, 'must be digits 0-9*# with an optional leading +, or empty')
+        .refine((n) => n === '' || isPhoneNumber(n), 'must be +E.164 or digits 0-9*#, or empty')
         .default(''),
       subscribe: z.boolean().default(false),
       server: sipUri.optional(),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { writeFileAtomically } from '../core/atomic-file.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
+import { isPhoneNumber } from '../sip/dial-string.js';
 
 /**
  * What the driver or a settings screen chose for a line, kept across restarts (oFono keeps them on the
@@ -12,7 +13,7 @@ import type { Logger } from '../log/logger.js';
 const lineSettings = z.object({
   voicemailNumber: z
     .string()
-    .regex(/^(\+?[0-9*#]{1,80})?$/)
+    .refine((n) => n === '' || isPhoneNumber(n))
     .optional(),
   hideCallerId: z.enum(['default', 'enabled', 'disabled']).optional(),
   voiceCallWaiting: z.enum(['enabled', 'disabled']).optional(),

@@ -1,6 +1,6 @@
 import { CarphoneError } from '../core/errors.js';
 import type { AccountConfig } from '../config/schema.js';
-import { parseDialString } from '../sip/dial-string.js';
+import { isPhoneNumber } from '../sip/dial-string.js';
 import { voicemailCount } from '../sip/message-summary.js';
 import { MESSAGE_SUMMARY_EVENT, MwiClient, type MwiClientOptions } from '../sip/mwi-client.js';
 import type { SubscriptionStatus } from '../sip/subscription.js';
@@ -43,7 +43,7 @@ export class LineVoicemail {
 
   /** oFono's SetProperty VoicemailMailboxNumber: a number the driver can dial, or empty. */
   setMailboxNumber(number: string): void {
-    if (number !== '' && parseDialString(number).kind === 'uri') {
+    if (number !== '' && !isPhoneNumber(number)) {
       throw new CarphoneError('INVALID_FORMAT', 'the voicemail number must be digits 0-9*# or +E.164');
     }
     this.update({ mailboxNumber: number });

@@ -14,6 +14,11 @@ const DIGITS = /^[0-9*#]{1,80}$/;
 const SIP_URI =
   /^sips?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:;[^\s<>"]*)?$/;
 
+/** A phone number the driver can dial (+E.164 or digits 0-9*#), as a voicemail number must be. */
+export function isPhoneNumber(s: string): boolean {
+  return E164.test(s) || DIGITS.test(s);
+}
+
 export function parseDialString(input: string): DialTarget {
   const s = input.trim();
   if (E164.test(s)) {
