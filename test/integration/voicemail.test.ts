@@ -27,11 +27,11 @@ afterAll(async () => {
   await bus?.stop();
 });
 
-async function line(voicemail: object): Promise<OfonoClient> {
+async function line(voicemail: object, account: object = {}): Promise<OfonoClient> {
   daemon = await Carphoned.start({
     dbus: { bus: bus.address },
     echoTest: { enabled: false },
-    accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1', voicemail }],
+    accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1', voicemail, ...account }],
   });
   client = await daemon.client();
   return client;
@@ -72,6 +72,34 @@ describe('voicemail indication (RFC 3842) as oFono MessageWaiting', () => {
     await c.setProperty('/sip0', 'org.ofono.Modem', 'Powered', 'b', false);
     expect(await sipp.exitCode()).toBe(0);
   });
+
+  it.each([
+    ['answers the challenge with the password', 'secret-1000', 'subscribed', 2],
+    ['is refused with a wrong password, and says so', 'not-the-password', 'refused', 0],
+  ] as const)(
+    'when the voicemail server challenges the SUBSCRIBE, %s',
+    async (_, password, subscription, count) => {
+      const sipp = await Sipp.start('voicemail-server-auth-uas.xml', [], { password: 'secret-1000' });
+      const c = await line(
+        { subscribe: true, server: `sip:voicemail@127.0.0.1:${sipp.port}`, expiresSeconds: 60 },
+        { password },
+      );
+      const account = (): Promise<Record<string, unknown>> =>
+        c.properties('/sip0', 'org.carphone.SipAccount');
+      await waitFor(
+        subscription,
+        async () => (await account()).VoicemailSubscription === subscription,
+        10_000,
+      );
+      if (count > 0) {
+        await waitFor('2 new', async () => (await c.properties('/sip0', MW)).VoicemailMessageCount === count);
+        await c.setProperty('/sip0', 'org.ofono.Modem', 'Powered', 'b', false);
+        expect(await sipp.exitCode()).toBe(0);
+      } else {
+        expect((await c.properties('/sip0', MW)).VoicemailWaiting).toBe(false);
+      }
+    },
+  );
 
   it('takes unsolicited NOTIFYs without a subscription, and answers ones it cannot read with a SIP error', async () => {
     const c = await line({ number: '*86' });
