@@ -672,7 +672,8 @@ export class RtpAudioSession implements MediaSession {
     // The frame's time passes whether or not it gets out: a frame lost to a failing device or encoder
     // leaves a gap in the timestamps (as silence would), not a shift of everything after it.
     this.timestamp = (this.timestamp + this.frameTicks()) >>> 0;
-    this.lastFrameAt = performance.now();
+    const now = performance.now();
+    this.lastFrameAt = now;
     let marker: boolean;
     if (dtmf?.kind === 'event' && n.telephoneEventPt !== undefined) {
       if (dtmf.eventStart) {
@@ -692,17 +693,17 @@ export class RtpAudioSession implements MediaSession {
     const plain = this.packetFor(payload.byteLength);
     writeRtpHeader(plain, marker, payloadType, this.seq, timestamp >>> 0, this.ssrc);
     plain.set(payload, RTP_HEADER_BYTES);
-    this.sendRtp(n, plain, timestamp);
+    this.sendRtp(n, plain, timestamp, now);
     this.counters.packetsSent++;
     this.rtcp.onRtpSent(payload.byteLength);
   }
 
   /** An RTP packet (its header written with this.seq) to the far end, where its packets come from once they do. */
-  private sendRtp(n: NegotiatedAudio, plain: Uint8Array, timestamp: number): void {
+  private sendRtp(n: NegotiatedAudio, plain: Uint8Array, timestamp: number, now: number): void {
     const target = this.latchedRemote ?? { address: n.remoteAddress, port: n.remotePort };
     this.socket.send(this.srtp ? this.srtp.out.protectRtp(plain) : plain, target.port, target.address);
     this.seq = (this.seq + 1) & 0xffff;
-    this.lastRtpSentAt = performance.now();
+    this.lastRtpSentAt = now;
     this.lastSentTimestamp = timestamp;
   }
 
@@ -740,7 +741,7 @@ export class RtpAudioSession implements MediaSession {
     const plain = new Uint8Array(RTP_HEADER_BYTES);
     writeRtpHeader(plain, false, KEEP_ALIVE_PAYLOAD_TYPE, this.seq, this.lastSentTimestamp, this.ssrc);
     try {
-      this.sendRtp(n, plain, this.lastSentTimestamp);
+      this.sendRtp(n, plain, this.lastSentTimestamp, performance.now());
       this.counters.keepAlivesSent++;
       this.logger.debug({ sent: this.counters.keepAlivesSent }, 'RTP keep-alive sent');
     } catch (e) {
