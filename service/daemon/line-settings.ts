@@ -5,6 +5,24 @@ import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { isPhoneNumber } from '../sip/dial-string.js';
 
+/** oFono's values for CallSettings HideCallerId (also Dial's hide_callerid, "" aside) and VoiceCallWaiting. */
+export const HIDE_CALLER_ID = ['default', 'enabled', 'disabled'] as const;
+export const VOICE_CALL_WAITING = ['enabled', 'disabled'] as const;
+export type HideCallerId = (typeof HIDE_CALLER_ID)[number];
+
+/** Whether `s` is one of `values`, typed as such. */
+export function isOneOf<T extends string>(values: readonly T[], s: string): s is T {
+  return (values as readonly string[]).includes(s);
+}
+
+/** oFono's CallSettings that carphone acts on (docs/api/callsettings-api.txt). */
+export interface CallSettings {
+  /** What Dial does when its hide_callerid is "" or "default". */
+  hideCallerId: HideCallerId;
+  /** "disabled": a call arriving during another is refused as busy (486) instead of waiting. */
+  voiceCallWaiting: (typeof VOICE_CALL_WAITING)[number];
+}
+
 /**
  * What the driver or a settings screen chose for a line, kept across restarts (oFono keeps them on the
  * SIM or in its storage): the voicemail number, and oFono's CallSettings HideCallerId and
@@ -15,8 +33,8 @@ const lineSettings = z.object({
     .string()
     .refine((n) => n === '' || isPhoneNumber(n))
     .optional(),
-  hideCallerId: z.enum(['default', 'enabled', 'disabled']).optional(),
-  voiceCallWaiting: z.enum(['enabled', 'disabled']).optional(),
+  hideCallerId: z.enum(HIDE_CALLER_ID).optional(),
+  voiceCallWaiting: z.enum(VOICE_CALL_WAITING).optional(),
 });
 
 export type LineSettings = z.infer<typeof lineSettings>;

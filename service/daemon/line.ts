@@ -9,7 +9,7 @@ import { CallManager, EMERGENCY_NUMBERS, type CallRecord } from '../calls/manage
 import type { MediaFactory } from '../media/media-session.js';
 import { isSipsUri, lineIdentification, parseDialString, targetUri } from '../sip/dial-string.js';
 import { RegistrarClient } from '../sip/registrar-client.js';
-import type { LineSettings, SettingsStore } from './line-settings.js';
+import type { CallSettings, HideCallerId, LineSettings, SettingsStore } from './line-settings.js';
 import { LineVoicemail, type Voicemail } from './line-voicemail.js';
 import type { RegistrationStatus } from '../sip/registration.js';
 import { SipStack, type StackOptions } from '../sip/stack.js';
@@ -37,14 +37,6 @@ export type LineEvents = {
   voicemail: [Voicemail];
   'call-settings': [CallSettings];
 };
-
-/** oFono's CallSettings that carphone acts on (docs/api/callsettings-api.txt). */
-export interface CallSettings {
-  /** What Dial does when its hide_callerid is "" or "default". */
-  hideCallerId: 'default' | 'enabled' | 'disabled';
-  /** "disabled": a call arriving during another is refused as busy (486) instead of waiting. */
-  voiceCallWaiting: 'enabled' | 'disabled';
-}
 
 /** oFono's CallVolume: microphone mute and the two volumes, in percent. */
 export interface CallVolume {
@@ -134,7 +126,7 @@ export class Line {
   }
 
   /** Whether a Dial asking `hide` ("" or "default": the line's HideCallerId) withholds the identity. */
-  hidesIdentity(hide: 'default' | 'enabled' | 'disabled'): boolean {
+  hidesIdentity(hide: HideCallerId): boolean {
     return (hide === 'default' ? this.callSettingsValue.hideCallerId : hide) === 'enabled';
   }
 

@@ -1,6 +1,6 @@
 import type dbus from 'dbus-next';
 import type { Logger } from '../log/logger.js';
-import type { CallSettings } from '../daemon/line.js';
+import { HIDE_CALLER_ID, isOneOf, VOICE_CALL_WAITING, type CallSettings } from '../daemon/line-settings.js';
 import { invalidArgs } from './errors.js';
 import { defineMembers, OfonoInterface } from './ofono-interface.js';
 
@@ -10,12 +10,6 @@ export interface CallSettingsModel {
   callSettings: CallSettings;
   setCallSettings(change: Partial<CallSettings>): void;
 }
-
-/** The values each settable property takes (oFono's call-settings-api.txt). */
-const SETTABLE = {
-  HideCallerId: ['default', 'enabled', 'disabled'],
-  VoiceCallWaiting: ['enabled', 'disabled'],
-} as const;
 
 /**
  * oFono's properties for a line's call settings. The presentation services are the network's in GSM;
@@ -53,14 +47,14 @@ export class CallSettingsInterface extends OfonoInterface {
       if (name !== 'HideCallerId' && name !== 'VoiceCallWaiting') {
         throw invalidArgs(`property ${name} does not exist or is read-only`);
       }
-      const allowed: readonly string[] = SETTABLE[name];
-      if (value.signature !== 's' || !allowed.includes(value.value as string)) {
-        throw invalidArgs(`${name} takes one of the strings ${allowed.map((v) => `"${v}"`).join(', ')}`);
-      }
-      if (name === 'HideCallerId') {
-        this.model.setCallSettings({ hideCallerId: value.value as CallSettings['hideCallerId'] });
+      const allowed = name === 'HideCallerId' ? HIDE_CALLER_ID : VOICE_CALL_WAITING;
+      const v = value.signature === 's' ? String(value.value) : '';
+      if (name === 'HideCallerId' && isOneOf(HIDE_CALLER_ID, v)) {
+        this.model.setCallSettings({ hideCallerId: v });
+      } else if (name === 'VoiceCallWaiting' && isOneOf(VOICE_CALL_WAITING, v)) {
+        this.model.setCallSettings({ voiceCallWaiting: v });
       } else {
-        this.model.setCallSettings({ voiceCallWaiting: value.value as CallSettings['voiceCallWaiting'] });
+        throw invalidArgs(`${name} takes one of the strings ${allowed.map((a) => `"${a}"`).join(', ')}`);
       }
     });
   }

@@ -2,6 +2,7 @@ import type dbus from 'dbus-next';
 import { CarphoneError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { invalidArgs } from './errors.js';
+import { HIDE_CALLER_ID, isOneOf, type HideCallerId } from '../daemon/line-settings.js';
 import { defineMembers, OfonoInterface } from './ofono-interface.js';
 
 type Variant = InstanceType<typeof dbus.Variant>;
@@ -13,7 +14,7 @@ export interface VoiceCallManagerModel {
    * Returns the new call's object path. `hide`: oFono's hide_callerid, "" taken as "default" (the
    * line's CallSettings HideCallerId).
    */
-  dial(number: string, hide: 'default' | 'enabled' | 'disabled'): Promise<string>;
+  dial(number: string, hide: HideCallerId): Promise<string>;
   calls(): ObjectEntry[];
   hangupAll(): void;
   holdAndAnswer(): void;
@@ -26,12 +27,6 @@ export interface VoiceCallManagerModel {
   createMultiparty(): string[];
   hangupMultiparty(): void;
   privateChat(callPath: string): string[];
-}
-
-const HIDE_CALLER_ID = ['default', 'enabled', 'disabled'] as const;
-
-function isHideCallerId(s: string): s is (typeof HIDE_CALLER_ID)[number] {
-  return (HIDE_CALLER_ID as readonly string[]).includes(s);
 }
 
 /** org.ofono.VoiceCallManager on each line's object (docs/api/voicecallmanager-api.txt). */
@@ -67,7 +62,7 @@ export class VoiceCallManagerInterface extends OfonoInterface {
   async Dial(number: string, hideCallerId: string): Promise<string> {
     return this.exclusive(() => {
       const hide = hideCallerId === '' ? 'default' : hideCallerId;
-      if (!isHideCallerId(hide)) {
+      if (!isOneOf(HIDE_CALLER_ID, hide)) {
         throw invalidArgs('hide_callerid must be "", "default", "enabled" or "disabled"');
       }
       return this.model.dial(number, hide);
