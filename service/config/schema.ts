@@ -141,6 +141,14 @@ export const accountSchema = z.strictObject({
       expiresSeconds: z.number().int().min(10).max(86400).default(3600),
     })
     .default({ number: '', subscribe: false, expiresSeconds: 3600 }),
+  /**
+   * Who may start something with the line (a call, an unsolicited NOTIFY, an OPTIONS): "proxy", only
+   * the addresses its registrar, outbound proxy, voicemail server and (on the eCall line) PSAP resolve
+   * to, so that SIP scanners on a mobile network's public addresses cannot ring the driver's phone;
+   * "anyone", every address that reaches its SIP port. Requests within a call or subscription are
+   * matched by their dialog either way. Default: "proxy" where there is a registrar or outbound proxy.
+   */
+  acceptRequestsFrom: z.enum(['proxy', 'anyone']).optional(),
   /** A call that receives no RTP this long (while not on hold) is ended as dropped; 0 turns it off. */
   mediaTimeoutSeconds: z.number().min(0).max(600).default(20),
   /**
@@ -312,7 +320,7 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['ecall', 'account'], message: `no account with id ${line}` });
     }
     c.accounts.forEach((a, i) =>
-      accountTlsIssues(a).forEach(([key, message]) =>
+      [...accountTlsIssues(a), ...acceptIssues(a)].forEach(([key, message]) =>
         ctx.addIssue({ code: 'custom', path: ['accounts', i, key], message }),
       ),
     );
@@ -324,6 +332,13 @@ export const configSchema = z
       });
     }
   });
+
+/** Requests taken only through a proxy need a proxy to come through. */
+function acceptIssues(a: z.infer<typeof accountSchema>): [string, string][] {
+  return a.acceptRequestsFrom === 'proxy' && !a.registrar && !a.outboundProxy
+    ? [['acceptRequestsFrom', 'proxy needs a registrar or outboundProxy to take requests from']]
+    : [];
+}
 
 /** What an account's TLS client certificate settings say about each other and the transport. */
 function accountTlsIssues(a: z.infer<typeof accountSchema>): [string, string][] {

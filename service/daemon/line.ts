@@ -13,6 +13,7 @@ import type { CallSettings, HideCallerId, LineSettings, SettingsStore } from './
 import { LineVoicemail, type Voicemail } from './line-voicemail.js';
 import type { RegistrationStatus } from '../sip/registration.js';
 import { SipStack, type StackOptions } from '../sip/stack.js';
+import { TrustedSources } from '../sip/trusted-sources.js';
 import { keyPairProblem } from '../core/tls-key-pair.js';
 import { listenAddress, type InterfaceTable } from './listen-address.js';
 import { UserAgent, type DialOptions } from '../sip/user-agent.js';
@@ -70,6 +71,8 @@ export class Line {
    * eCall), when no call is refused for the driver's settings.
    */
   emergencyCallbackExpected: (() => boolean) | undefined;
+  /** Set by the eCall service: where eCalls go (PSAP or emergency proxy), trusted like the line's proxies. */
+  emergencyPeers: readonly string[] = [];
   private volumeValue: CallVolume = { Muted: false, SpeakerVolume: 80, MicrophoneVolume: 100 };
 
   constructor(
@@ -207,6 +210,17 @@ export class Line {
     const credentials =
       a.password !== undefined ? { user: a.authUser ?? a.user, password: a.password } : undefined;
     const proxy = withTransport(a.outboundProxy ?? a.registrar, a.transport);
+    const stack = this.stack;
+    const trusted = this.takesRequestsOnlyFromProxies
+      ? new TrustedSources(
+          [a.registrar, a.outboundProxy, a.voicemail.server, ...this.emergencyPeers].flatMap((uri) =>
+            uri === undefined ? [] : [withTransport(uri, a.transport) ?? uri],
+          ),
+          (uri) => stack.addressesOf(uri),
+          logger,
+        )
+      : undefined;
+    void trusted?.refresh();
     this.ua = new UserAgent({
       stack: this.stack,
       clock: this.deps.clock,
@@ -231,6 +245,7 @@ export class Line {
       srtp: a.srtp,
       ...(a.mediaAddress ? { mediaAddress: a.mediaAddress } : {}),
       ...(a.sessionTimer.enabled ? { sessionTimer: a.sessionTimer } : {}),
+      ...(trusted ? { acceptsNewRequestsFrom: (address: string) => trusted.includes(address) } : {}),
     });
     const ua = this.ua;
     ua.setAudio(this.volumeValue.Muted, this.volumeValue.SpeakerVolume);
@@ -263,7 +278,12 @@ export class Line {
         expires: a.expires,
         keepAliveSeconds: a.keepAliveSeconds ?? (a.transport === 'udp' ? 25 : 90),
         userAgent: USER_AGENT,
-        onStatus: (status, reason) => this.events.emit('registration', status, reason),
+        onStatus: (status, reason) => {
+          if (status === 'registered') {
+            void trusted?.refresh();
+          }
+          this.events.emit('registration', status, reason);
+        },
       });
       this.registrar.start();
     }
@@ -325,6 +345,15 @@ export class Line {
     if (!this.poweredValue && this.waitingForAddress && now !== undefined) {
       await this.powerOn();
     }
+  }
+
+  /**
+   * New requests only from the proxies' addresses: where the account says so, or by default where it
+   * has a registrar or outbound proxy (a line without one is reached directly, from anywhere).
+   */
+  private get takesRequestsOnlyFromProxies(): boolean {
+    const a = this.account;
+    return (a.acceptRequestsFrom ?? (a.registrar || a.outboundProxy ? 'proxy' : 'anyone')) === 'proxy';
   }
 
   /** The head unit woke from suspend: the registrar may have forgotten this line meanwhile. */

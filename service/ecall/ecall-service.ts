@@ -88,6 +88,8 @@ export class EcallService {
       return rec;
     };
     line.emergencyCallbackExpected = () => this.state.kind === 'callback';
+    // The PSAP's callback may come from where its eCalls went, not through the line's own proxy.
+    line.emergencyPeers = [cfg.psap, ...(cfg.testPsap ? [cfg.testPsap] : [])];
     line.manager.events.on('changed', (rec, keys) => {
       if (rec.id === this.callId && keys.includes('State') && rec.props.State === 'active') {
         this.dispatch({ type: 'answered' });

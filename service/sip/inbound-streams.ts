@@ -70,7 +70,7 @@ function capPerAddress(server: net.Server, refused: StreamRefused): void {
 }
 
 /**
- * Logs refused connections without a flood of them flooding the log: the first at once, then at most
+ * Logs refusals (connections, requests) without a flood of them flooding the log: the first at once, then at most
  * one line per `intervalMs` with how many were refused since (the last of a flood too, when its
  * interval is over).
  */

@@ -1,5 +1,6 @@
 import { lookup, Resolver } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
+import type * as sip from 'sip';
 
 export type HopProtocol = 'UDP' | 'TCP' | 'TLS';
 
@@ -31,6 +32,20 @@ export class HopResolutionError extends Error {
 
 const SRV_PREFIX: Record<HopProtocol, string> = { UDP: '_sip._udp.', TCP: '_sip._tcp.', TLS: '_sips._tcp.' };
 const DEFAULT_PORT: Record<HopProtocol, number> = { UDP: 5060, TCP: 5060, TLS: 5061 };
+
+/** The hop a SIP URI names: its host, port and transport (sips: TLS, otherwise UDP unless it says). */
+export function uriHop(uri: sip.SipUri): NamedHop | undefined {
+  if (!uri.host) {
+    return undefined;
+  }
+  const protocol = String(uri.params.transport ?? (uri.schema === 'sips' ? 'tls' : 'udp')).toUpperCase();
+  if (protocol !== 'UDP' && protocol !== 'TCP' && protocol !== 'TLS') {
+    return undefined;
+  }
+  // The sip package parses a URI without a port to port NaN.
+  const port = Number(uri.port);
+  return { protocol, host: uri.host, port: Number.isInteger(port) && port > 0 ? port : undefined };
+}
 
 /** The hop as it is, where its host is an IPv4 address. */
 export function numericHop(hop: NamedHop): ResolvedHop | undefined {

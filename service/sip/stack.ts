@@ -9,6 +9,7 @@ import {
   HopResolutionError,
   numericHop,
   NextHopResolver,
+  uriHop,
   type NamedHop,
   type ResolvedHop,
 } from './next-hop-resolver.js';
@@ -179,16 +180,18 @@ export class SipStack {
       routes.shift();
       hop = sip.parseUri(routes[0]?.uri ?? rq.uri);
     }
-    if (!hop || !hop.host) {
-      return undefined;
+    return hop ? uriHop(hop) : undefined;
+  }
+
+  /** The IPv4 addresses a SIP URI's host stands for (SRV and A records, as a request to it would go). */
+  async addressesOf(uri: string): Promise<string[]> {
+    const parsed = sip.parseUri(uri);
+    const hop = parsed ? uriHop(parsed) : undefined;
+    if (!hop) {
+      throw new HopResolutionError(uri, 'not a SIP URI with a host');
     }
-    const protocol = String(hop.params.transport ?? (hop.schema === 'sips' ? 'tls' : 'udp')).toUpperCase();
-    if (protocol !== 'UDP' && protocol !== 'TCP' && protocol !== 'TLS') {
-      return undefined;
-    }
-    // The sip package parses a URI without a port to port NaN.
-    const port = Number(hop.port);
-    return { protocol, host: hop.host, port: Number.isInteger(port) && port > 0 ? port : undefined };
+    const numeric = numericHop(hop);
+    return numeric ? [numeric.address] : (await this.resolver.resolve(hop)).map((t) => t.address);
   }
 
   private onIncoming(rq: sip.Request, remote: sip.Remote): void {

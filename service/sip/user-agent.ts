@@ -54,6 +54,7 @@ import {
   sameRack,
   type Rack,
 } from './reliable-provisional.js';
+import { refusalLog } from './inbound-streams.js';
 import { boundaryOf, buildMultipart, findBodyPart, MultipartError, parseMultipart } from './multipart.js';
 
 /** What makes an INVITE an NG eCall (RFC 8147 §6): the service URN, the PSAP route, the MSD. */
@@ -210,6 +211,11 @@ export interface UserAgentOptions {
   mediaAddress?: string;
   /** Session timers (RFC 4028): asked for and taken part in when given, neither otherwise. */
   sessionTimer?: SessionTimerPolicy;
+  /**
+   * Whether a request outside any dialog (a new call, an unsolicited NOTIFY, an OPTIONS) is taken from
+   * this source address; refused with 403 where not. Every address is, when not given.
+   */
+  acceptsNewRequestsFrom?: (address: string) => boolean;
 }
 
 /**
@@ -225,6 +231,7 @@ export class UserAgent {
     (rq: sip.Request) => { status: number; reason: string }
   >();
   private closed = false;
+  private readonly logRefused: (remote: string) => void;
   private muted = false;
   private volume = 100;
   /** Where the calls of this line's multiparty call are mixed. */
@@ -234,7 +241,10 @@ export class UserAgent {
     this.events = new SafeEmitter<UaEvents>((e, ev) =>
       o.logger.error({ err: errorMessage(e), ev }, 'listener failed'),
     );
-    o.stack.onRequest((rq) => this.onRequest(rq));
+    o.stack.onRequest((rq, remote) => this.onRequest(rq, remote));
+    this.logRefused = refusalLog((count, remote) =>
+      o.logger.warn({ refused: count, remote }, 'requests refused: not from a trusted source'),
+    );
   }
 
   get contact(): string {
@@ -1033,11 +1043,16 @@ export class UserAgent {
     return call;
   }
 
-  private onRequest(rq: sip.Request): void {
+  private onRequest(rq: sip.Request, remote: sip.Remote): void {
     if (this.closed) {
       return;
     }
     try {
+      if (this.refusesSource(rq, remote)) {
+        this.logRefused(remote.address);
+        this.o.stack.respond(sip.makeResponse(rq, 403, "Forbidden (not from this line's proxy)"));
+        return;
+      }
       this.route(rq);
     } catch (e) {
       this.o.logger.error({ method: rq.method, err: errorMessage(e) }, 'request handling failed');
@@ -1045,6 +1060,16 @@ export class UserAgent {
         this.o.stack.respond(sip.makeResponse(rq, 500, 'Server Internal Error'));
       }
     }
+  }
+
+  /**
+   * A request without a To tag begins something (RFC 3261 §12); one with a tag belongs to a dialog, which
+   * it must match. ACK and CANCEL belong to an INVITE transaction.
+   */
+  private refusesSource(rq: sip.Request, remote: sip.Remote): boolean {
+    const accepts = this.o.acceptsNewRequestsFrom;
+    const begins = rq.headers.to?.params.tag === undefined && rq.method !== 'ACK' && rq.method !== 'CANCEL';
+    return accepts !== undefined && begins && !accepts(remote.address);
   }
 
   /**

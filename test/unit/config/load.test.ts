@@ -169,6 +169,19 @@ describe('configuration', () => {
     });
   });
 
+  it('takes requests only from a proxy where the account has one to take them from', () => {
+    const account = (extra: string): string =>
+      `accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    acceptRequestsFrom: proxy\n${extra}`;
+    expect(problem(account(''))).toEqual({
+      key: 'accounts[0].acceptRequestsFrom',
+      problem: 'proxy needs a registrar or outboundProxy to take requests from',
+    });
+    expect(parseConfigText(account("    outboundProxy: 'sip:192.0.2.1'\n")).accounts[0]?.acceptRequestsFrom).toBe(
+      'proxy',
+    );
+    expect(problem(account('').replace('proxy', 'friends')).key).toBe('accounts[0].acceptRequestsFrom');
+  });
+
   it('checks what one section says about another: the eCall line, and bindings without a CAN source', () => {
     const line = 'accounts: [{ id: sip0, user: u, domain: d }]\n';
     const ecall = "ecall: { psap: 'sip:psap.example', vin: WVWZZZ1KZAW123456";
