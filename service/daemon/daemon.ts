@@ -164,6 +164,20 @@ export async function startDaemon(
         unfinished.finish(line.id, rec);
         historyIface.EntryAdded(entryDict(entry));
       });
+      // Never shown as a call, but the driver should still see that someone tried to call.
+      line.events.on('missed-while-busy', (caller) => {
+        const entry = history.add({
+          line: line.id,
+          kind: 'missed',
+          number: caller.lineIdentification,
+          name: caller.name,
+          startedAt: caller.at,
+          duration: 0,
+          emergency: false,
+          reason: 'busy',
+        });
+        historyIface.EntryAdded(entryDict(entry));
+      });
     }
     service.exportObject(
       '/contacts',

@@ -37,6 +37,8 @@ export type LineEvents = {
   control: [string, string, string | undefined];
   voicemail: [Voicemail];
   'call-settings': [CallSettings];
+  /** A caller refused with 486 as the line was busy (call waiting off, or no room for another call). */
+  'missed-while-busy': [{ lineIdentification: string; name: string; at: number }];
 };
 
 /** oFono's CallVolume: microphone mute and the two volumes, in percent. */
@@ -255,6 +257,9 @@ export class Line {
     ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));
     ua.events.on('dtmf', (id, digit) => this.manager.onTone(id, digit));
     ua.events.on('quality', (id, q) => this.manager.onQuality(id, q));
+    ua.events.on('call-refused-busy', ({ lineIdentification, name }) =>
+      this.events.emit('missed-while-busy', { lineIdentification, name, at: this.deps.clock.now() }),
+    );
     ua.events.on('transfer', (id, target) => {
       this.followTransfer(id, target).catch((e: unknown) => ua.transferFailed(id, errorMessage(e)));
     });

@@ -131,6 +131,8 @@ export type UaEvents = {
   control: [string, string, string | undefined];
   /** The far end of a call asks us to call someone else (REFER, accepted): call id, target. */
   transfer: [string, ReferTarget];
+  /** A new call refused with 486 because the line was busy (decideIncoming): who called. */
+  'call-refused-busy': [Pick<UaCallInfo, 'remoteUri' | 'lineIdentification' | 'name'>];
 };
 
 interface Dialog {
@@ -1396,6 +1398,14 @@ export class UserAgent {
     const decision = replaced ? 'incoming' : this.o.decideIncoming();
     if (decision === 'busy') {
       this.o.stack.respond(sip.makeResponse(rq, 486, 'Busy Here'));
+      const caller = rq.headers.from;
+      if (caller) {
+        this.events.emit('call-refused-busy', {
+          remoteUri: caller.uri,
+          lineIdentification: lineIdentification(caller.uri),
+          name: displayName(caller.name),
+        });
+      }
       return;
     }
     let media: MediaSession;

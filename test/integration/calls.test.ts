@@ -923,6 +923,13 @@ describe('incoming calls', () => {
       const closed = await carol.waitForEvent('CALL_CLOSED', 5000, carolEvents);
       expect(String(closed.param)).toMatch(/486/);
       expect(client.signals.slice(since).filter((s) => s.member === 'CallAdded')).toHaveLength(1);
+      // Never shown, but logged: the driver sees who tried to call.
+      const logged = await client.waitForSignal((s) => s.member === 'EntryAdded', 5000, since);
+      expect(logged.args[0]).toMatchObject({
+        Kind: 'missed',
+        LineIdentification: '2002',
+        DisconnectReason: 'busy',
+      });
     } finally {
       await client.setProperty('/sip0', cs, 'VoiceCallWaiting', 's', 'enabled');
     }
