@@ -176,9 +176,9 @@ describe('configuration', () => {
       key: 'accounts[0].acceptRequestsFrom',
       problem: 'proxy needs a registrar or outboundProxy to take requests from',
     });
-    expect(parseConfigText(account("    outboundProxy: 'sip:192.0.2.1'\n")).accounts[0]?.acceptRequestsFrom).toBe(
-      'proxy',
-    );
+    expect(
+      parseConfigText(account("    outboundProxy: 'sip:192.0.2.1'\n")).accounts[0]?.acceptRequestsFrom,
+    ).toBe('proxy');
     expect(problem(account('').replace('proxy', 'friends')).key).toBe('accounts[0].acceptRequestsFrom');
   });
 
