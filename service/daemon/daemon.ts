@@ -119,6 +119,7 @@ export async function startDaemon(
       teardown.push(() => echo?.close());
     }
     const settings = new SettingsStore(join(stateDirectory(), 'settings.json'), logger);
+    teardown.push(() => settings.close());
     const lines = config.accounts.map(
       (account) =>
         new Line(account, {

@@ -23,10 +23,14 @@ export interface CallSettings {
   voiceCallWaiting: (typeof VOICE_CALL_WAITING)[number];
 }
 
+const percent = z.number().int().min(0).max(100);
+
 /**
  * What the driver or a settings screen chose for a line, kept across restarts (oFono keeps them on the
- * SIM or in its storage): the voicemail number, and oFono's CallSettings HideCallerId and
- * VoiceCallWaiting. Unset means the configuration's value, or oFono's default.
+ * SIM or in its storage): the voicemail number, oFono's CallSettings HideCallerId and VoiceCallWaiting,
+ * and CallVolume's two volumes (not Muted: a microphone left muted from the last drive would leave
+ * the driver unheard in the next call, an eCall among them). Unset means the configuration's value,
+ * or oFono's default.
  */
 const lineSettings = z.object({
   voicemailNumber: z
@@ -35,19 +39,32 @@ const lineSettings = z.object({
     .optional(),
   hideCallerId: z.enum(HIDE_CALLER_ID).optional(),
   voiceCallWaiting: z.enum(VOICE_CALL_WAITING).optional(),
+  speakerVolume: percent.optional(),
+  microphoneVolume: percent.optional(),
 });
 
 export type LineSettings = z.infer<typeof lineSettings>;
 
 const settingsFile = z.object({ lines: z.record(z.string(), lineSettings) });
 
-/** One JSON file for every line's settings, written atomically at each change. */
+/**
+ * How long a change made `soon` waits for the next: a volume held on the steering wheel changes ten
+ * times a second, and a head unit's flash should see one write for it, not one per step.
+ */
+export const SOON_MS = 2000;
+
+/**
+ * One JSON file for every line's settings, written atomically: at once for a setting the driver chose
+ * on a screen, within SOON_MS for one that changes in runs (the volumes), and on close.
+ */
 export class SettingsStore {
   private lines: Record<string, LineSettings> = {};
+  private pending: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly path: string | undefined,
     private readonly logger: Logger,
+    private readonly soonMs = SOON_MS,
   ) {
     if (!path || !existsSync(path)) {
       return;
@@ -64,8 +81,25 @@ export class SettingsStore {
     return { ...this.lines[line] };
   }
 
-  set(line: string, change: LineSettings): void {
+  set(line: string, change: LineSettings, when: 'now' | 'soon' = 'now'): void {
     this.lines = { ...this.lines, [line]: { ...this.lines[line], ...change } };
+    if (when === 'now') {
+      this.write();
+    } else {
+      this.pending ??= setTimeout(() => this.write(), this.soonMs).unref();
+    }
+  }
+
+  /** Writes what is not written yet (carphoned stopping). */
+  close(): void {
+    if (this.pending) {
+      this.write();
+    }
+  }
+
+  private write(): void {
+    clearTimeout(this.pending);
+    this.pending = undefined;
     if (!this.path) {
       return;
     }

@@ -48,6 +48,8 @@ export interface CallVolume {
   MicrophoneVolume: number;
 }
 
+const DEFAULT_VOLUME: CallVolume = { Muted: false, SpeakerVolume: 80, MicrophoneVolume: 100 };
+
 /**
  * One SIP account as the rest of carphone sees it: a line with a registration and calls. It owns the
  * account's SIP stack, user agent, registrar client and call manager, and is what D-Bus calls a modem.
@@ -75,7 +77,7 @@ export class Line {
   emergencyCallbackExpected: (() => boolean) | undefined;
   /** Set by the eCall service: where eCalls go (PSAP or emergency proxy), trusted like the line's proxies. */
   emergencyPeers: readonly string[] = [];
-  private volumeValue: CallVolume = { Muted: false, SpeakerVolume: 80, MicrophoneVolume: 100 };
+  private volumeValue: CallVolume;
 
   constructor(
     readonly account: AccountConfig,
@@ -98,6 +100,11 @@ export class Line {
     this.callSettingsValue = {
       hideCallerId: saved.hideCallerId ?? 'default',
       voiceCallWaiting: saved.voiceCallWaiting ?? 'enabled',
+    };
+    this.volumeValue = {
+      Muted: false,
+      SpeakerVolume: saved.speakerVolume ?? DEFAULT_VOLUME.SpeakerVolume,
+      MicrophoneVolume: saved.microphoneVolume ?? DEFAULT_VOLUME.MicrophoneVolume,
     };
     this.voicemailPart = new LineVoicemail(
       account.voicemail,
@@ -157,6 +164,11 @@ export class Line {
     this.volumeValue = next;
     this.ua?.setAudio(next.Muted, next.SpeakerVolume);
     this.events.emit('volume', this.volume);
+    this.deps.settings?.set(
+      this.id,
+      { speakerVolume: next.SpeakerVolume, microphoneVolume: next.MicrophoneVolume },
+      'soon',
+    );
   }
 
   get powered(): boolean {

@@ -75,10 +75,28 @@ describe("a line's settings (oFono CallSettings, the voicemail number)", () => {
       'VoiceCallWaiting=disabled',
       'VoicemailMailboxNumber=+4917655512',
     ]);
+    const CV = 'org.ofono.CallVolume';
+    expect(await c.properties('/sip0', CV)).toEqual({
+      Muted: false,
+      SpeakerVolume: 80,
+      MicrophoneVolume: 100,
+    });
+    // A volume key held down: one step after another, the last one kept.
+    for (let v = 79; v >= 35; v--) {
+      await c.setProperty('/sip0', CV, 'SpeakerVolume', 'y', v);
+    }
+    await c.setProperty('/sip0', CV, 'MicrophoneVolume', 'y', 60);
+    await c.setProperty('/sip0', CV, 'Muted', 'b', true);
     c = await restart(home);
     const settings = await c.properties('/sip0', CS);
     expect([settings.HideCallerId, settings.VoiceCallWaiting]).toEqual(['enabled', 'disabled']);
     expect((await c.properties('/sip0', MW)).VoicemailMailboxNumber).toBe('+4917655512');
+    // The volumes as they were left; the microphone never starts muted.
+    expect(await c.properties('/sip0', CV)).toEqual({
+      Muted: false,
+      SpeakerVolume: 35,
+      MicrophoneVolume: 60,
+    });
   });
 
   it('are shown and changed by carphonectl, which names what it refuses and calls the voicemail number', async () => {

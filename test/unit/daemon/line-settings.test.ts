@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SettingsStore } from '../../../service/daemon/line-settings.js';
 import { silentLogger } from '../../../service/log/logger.js';
 
@@ -18,6 +18,36 @@ describe("the lines' settings file", () => {
     expect(after.get('sip0')).toEqual({ voicemailNumber: '*86', hideCallerId: 'enabled' });
     expect(after.get('work')).toEqual({ voiceCallWaiting: 'disabled' });
     expect(after.get('other')).toEqual({});
+  });
+
+  it('writes changes made soon once, after the last of a run, and what is left on close', () => {
+    vi.useFakeTimers();
+    try {
+      const path = join(mkdtempSync(join(tmpdir(), 'carphone-settings-')), 'settings.json');
+      const store = new SettingsStore(path, logger, 2000);
+      const saved = (): unknown => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined);
+      for (let v = 80; v >= 40; v -= 10) {
+        store.set('sip0', { speakerVolume: v }, 'soon');
+        vi.advanceTimersByTime(100);
+      }
+      expect(saved()).toBeUndefined();
+      vi.advanceTimersByTime(2000);
+      expect(saved()).toEqual({ lines: { sip0: { speakerVolume: 40 } } });
+      store.set('sip0', { microphoneVolume: 70 }, 'soon');
+      // A setting chosen on a screen is written at once, with whatever waited.
+      store.set('work', { hideCallerId: 'enabled' });
+      expect(saved()).toEqual({
+        lines: { sip0: { speakerVolume: 40, microphoneVolume: 70 }, work: { hideCallerId: 'enabled' } },
+      });
+      store.set('sip0', { speakerVolume: 55 }, 'soon');
+      store.close();
+      expect(new SettingsStore(path, logger).get('sip0')).toEqual({
+        speakerVolume: 55,
+        microphoneVolume: 70,
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it.each([
