@@ -16,7 +16,8 @@ export type OfonoCallState =
 
 export type CallPhase =
   | { phase: 'dialing' }
-  | { phase: 'alerting'; earlyMedia: boolean }
+  /** `ringing`: a 180 came (the far end rings), not only another provisional response such as 183. */
+  | { phase: 'alerting'; earlyMedia: boolean; ringing: boolean }
   | { phase: 'incoming'; waiting: boolean }
   | {
       phase: 'confirmed';
@@ -198,7 +199,8 @@ function outgoingEarly(p: Extract<CallPhase, { phase: 'dialing' | 'alerting' }>,
         return [p, []];
       }
       const earlyMedia = e.earlyMedia || (p.phase === 'alerting' && p.earlyMedia);
-      const next: CallPhase = { phase: 'alerting', earlyMedia };
+      const ringing = e.status === 180 || (p.phase === 'alerting' && p.ringing);
+      const next: CallPhase = { phase: 'alerting', earlyMedia, ringing };
       const effects: CallEffect[] = [];
       if (earlyMedia && !(p.phase === 'alerting' && p.earlyMedia)) {
         effects.push({ type: 'media', mode: { send: false, receive: true } });

@@ -229,8 +229,21 @@ export const configSchema = z
       })
       .default({ bus: 'auto', name: 'org.carphone' }),
     audio: z
-      .strictObject({ device: audioDevice.default({ type: 'null' }) })
-      .default({ device: { type: 'null' } }),
+      .strictObject({
+        device: audioDevice.default({ type: 'null' }),
+        /**
+         * The tones carphoned plays itself (service/media/tones.ts): ringback and call waiting as in
+         * `plan`'s country; the ringtone of an incoming call unless `ringtone` is false (an HMI or audio
+         * manager that rings itself).
+         */
+        tones: z
+          .strictObject({
+            plan: z.enum(['europe', 'north-america', 'uk']).default('europe'),
+            ringtone: z.boolean().default(true),
+          })
+          .default({ plan: 'europe', ringtone: true }),
+      })
+      .default({ device: { type: 'null' }, tones: { plan: 'europe', ringtone: true } }),
     accounts: z
       .array(accountSchema)
       .max(8, 'at most 8 accounts')

@@ -32,6 +32,7 @@ import { VehicleInterface } from '../dbus/vehicle-iface.js';
 import { ConfigError } from '../core/errors.js';
 import dbus from 'dbus-next';
 import { EcallService } from '../ecall/ecall-service.js';
+import { TONE_PLANS, withoutRingtone, type TonePlan } from '../media/tones.js';
 import { parseGnssSource } from '../gnss/gnss-source.js';
 import { EmergencyInterface } from '../dbus/emergency-iface.js';
 import { stringVariant } from '../dbus/properties.js';
@@ -130,6 +131,7 @@ export async function startDaemon(
             new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
               rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
               keepAliveMs: account.rtpKeepAliveSeconds * 1000,
+              tones: tonePlan(config.audio.tones),
               cname: `${account.user}@${addr}`,
               codecs: codecNames(account.codecs),
             }),
@@ -295,6 +297,11 @@ function loadContacts(config: Config, logger: Logger): Contact[] {
     logger.error({ path, err: errorMessage(e) }, 'contacts not imported');
     return [];
   }
+}
+
+function tonePlan(tones: Config['audio']['tones']): TonePlan {
+  const plan = TONE_PLANS[tones.plan];
+  return tones.ringtone ? plan : withoutRingtone(plan);
 }
 
 function createEcall(

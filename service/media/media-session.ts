@@ -3,6 +3,7 @@ import type { MediaMode } from '../calls/call-machine.js';
 import type { CallQuality } from './rtcp/rtcp-state.js';
 import type { JitterStats } from './jitter/jitter-buffer.js';
 import type { ConferenceRoom } from './conference.js';
+import type { LocalTone } from './tones.js';
 
 /**
  * The media side of one call, as the SIP user agent sees it. The G.711 RTP session implements it now;
@@ -42,6 +43,11 @@ export interface MediaSession {
   setMuted(muted: boolean): void;
   /** Playback volume, 0-100 %. */
   setVolume(percent: number): void;
+  /**
+   * A tone of our own in the cabin (tones.ts), or none: ringback until the far end's own audio
+   * arrives, the call-waiting tone over the far end, the ringtone of a call not yet answered.
+   */
+  setLocalTone(tone: LocalTone | undefined): void;
   /**
    * Called once when no RTP has arrived for `ms` while the session expects to receive: the far end
    * or the network is gone (a dropped call sends no BYE).

@@ -21,6 +21,7 @@ import { openFrameClock, type FrameClock } from './clock/frame-clock.js';
 import { bindDgram } from './transport/dgram-rtp-socket.js';
 import { PortInUseError } from './transport/port-in-use-error.js';
 import type { ConferenceRoom, ConferenceSeat } from './conference.js';
+import { TONE_PLANS, ToneGenerator, type LocalTone, type TonePlan } from './tones.js';
 
 const DTMF_EVENTS = DTMF_KEYS;
 
@@ -93,6 +94,8 @@ export interface RtpSessionOptions {
   openRtpSocket?: (address: string, port: number) => Promise<RtpSocket>;
   /** What paces a call's frames: the kernel's timer where native/udp is built (clock/frame-clock.ts). */
   openFrameClock?: (onTick: () => void) => FrameClock;
+  /** The tones the session plays itself (tones.ts); Europe's, with the ringtone, unless given. */
+  tones?: TonePlan;
 }
 
 /**
@@ -144,6 +147,11 @@ export class RtpAudioSession implements MediaSession {
   /** This call's place in the line's multiparty call, while it is joined in one. */
   private seat: ConferenceSeat | undefined;
   private lastRxAt = performance.now();
+  /** The far end's own audio has arrived (early media, say): ringback gives way to it for good. */
+  private farEndHeard = false;
+  private tone: { kind: LocalTone; generator: ToneGenerator } | undefined;
+  /** What a frame of the far end and a tone are mixed into. */
+  private mixBuffer = new Int16Array(160);
   private dtmfQueue: DtmfFrame[] = [];
   private dtmfTimestamp = 0;
   private dtmfDone: { resolve: () => void; reject: (e: Error) => void }[] = [];
@@ -404,18 +412,48 @@ export class RtpAudioSession implements MediaSession {
     }
   }
 
-  private writeToDevice(pcm: Int16Array): void {
-    // The other members hear this far end as it spoke, whatever the cabin's volume.
-    this.seat?.heard(pcm);
+  private writeToDevice(heard: Int16Array): void {
+    // The other members hear this far end as it spoke, whatever the cabin's volume and tones.
+    this.seat?.heard(heard);
     if (this.mode.cabin === false) {
       return;
     }
+    const pcm = this.withTone(heard);
     if (this.gain !== 1) {
       for (let i = 0; i < pcm.length; i++) {
         pcm[i] = Math.round((pcm[i] ?? 0) * this.gain);
       }
     }
     this.audio.sink.write(pcm);
+  }
+
+  /** The frame with the local tone added, in a buffer of the session's own; the frame itself without one. */
+  private withTone(pcm: Int16Array): Int16Array {
+    const tone = this.tone;
+    if (!tone || (tone.kind === 'ringback' && this.farEndHeard)) {
+      return pcm;
+    }
+    if (this.mixBuffer.length < pcm.length) {
+      this.mixBuffer = new Int16Array(pcm.length);
+    }
+    const mixed = this.mixBuffer.subarray(0, pcm.length);
+    const added = tone.generator.next(pcm.length);
+    for (let i = 0; i < pcm.length; i++) {
+      mixed[i] = Math.max(-32768, Math.min(32767, (pcm[i] ?? 0) + (added[i] ?? 0)));
+    }
+    return mixed;
+  }
+
+  setLocalTone(kind: LocalTone | undefined): void {
+    if (this.closed || kind === this.tone?.kind) {
+      return;
+    }
+    const cadence = kind === undefined ? undefined : (this.options.tones ?? TONE_PLANS.europe)[kind];
+    this.tone = kind && cadence ? { kind, generator: new ToneGenerator(cadence) } : undefined;
+    if (this.tone && !this.clockRunning) {
+      this.nextTickAt = performance.now();
+      this.startClock();
+    }
   }
 
   onQuality(listener: (q: CallQuality) => void): void {
@@ -579,7 +617,7 @@ export class RtpAudioSession implements MediaSession {
    * virtual machine) the timer, not the codec, is most of a G.711 call's CPU time.
    */
   private tick(): void {
-    if (this.closed || (!this.mode.send && !this.mode.receive)) {
+    if (this.closed || (!this.mode.send && !this.mode.receive && !this.tone)) {
       this.stopClock();
       return;
     }
@@ -596,6 +634,14 @@ export class RtpAudioSession implements MediaSession {
     if (this.mode.receive) {
       try {
         this.playFrame();
+      } catch (e) {
+        this.frameFailed('play', e);
+      }
+    }
+    // Nothing of the far end to play the tone over (ringing, before any answer): the tone alone.
+    if (this.tone && !(this.mode.receive && this.codec)) {
+      try {
+        this.writeToDevice(silent(this.frameSamples()));
       } catch (e) {
         this.frameFailed('play', e);
       }
@@ -821,6 +867,7 @@ export class RtpAudioSession implements MediaSession {
     if (!this.mode.receive || !this.codec) {
       return;
     }
+    this.farEndHeard = true;
     const ssrc = packet.ssrc;
     if (this.jitter) {
       if (this.remoteSsrc !== undefined && ssrc !== this.remoteSsrc) {

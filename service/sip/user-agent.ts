@@ -13,6 +13,7 @@ import {
   type CallPhase,
   type DisconnectReason,
 } from '../calls/call-machine.js';
+import { localTones } from '../calls/local-tones.js';
 import type { MediaFactory, MediaSession } from '../media/media-session.js';
 import type { CallQuality } from '../media/rtcp/rtcp-state.js';
 import { ConferenceRoom } from '../media/conference.js';
@@ -648,6 +649,18 @@ export class UserAgent {
           { call: call.info.id, effect: effect.type, err: errorMessage(e) },
           'effect failed',
         );
+      }
+    }
+    this.updateLocalTones();
+  }
+
+  /** Any call's phase may change which tone every call plays (calls/local-tones.ts). */
+  private updateLocalTones(): void {
+    const calls = [...this.calls.values()];
+    const tones = localTones(calls.map(({ info }) => info));
+    for (const call of calls) {
+      if (call.info.phase.phase !== 'ended') {
+        call.media.setLocalTone(tones.get(call.info.id));
       }
     }
   }

@@ -9,6 +9,7 @@ import {
   medianWindowShare,
   toneLevelDb,
   windowedDominantFrequency,
+  windowShares,
   writeTone,
 } from '../harness/audio.js';
 import { Baresip } from '../harness/baresip.js';
@@ -867,6 +868,78 @@ describe('incoming calls', () => {
     const carolRec = newRecordings(carolBefore, carol.recordings()).find((f) => f.endsWith('-dec.wav'));
     const carolHeard = analyseWav(carolRec ?? '');
     expect(carolHeard.hz).toBe(700);
+  });
+
+  describe('tones the driver hears from carphone itself (Europe: 425 Hz)', () => {
+    /** The recording of the longest call placed or taken while `during` ran. */
+    async function recordingOf(during: () => Promise<void>): Promise<string> {
+      const before = readdirSafe(recDir);
+      await during();
+      await noCalls();
+      await sleep(300);
+      const ours = newRecordings(before, readdirSafe(recDir)).map((f) => join(recDir, f));
+      expect(ours.length).toBeGreaterThan(0);
+      return ours.reduce((a, b) => (analyseWav(b).seconds > analyseWav(a).seconds ? b : a));
+    }
+    const sounding = (shares: number[]): number => shares.filter((s) => s > 0.1).length;
+
+    it("plays ringback while carol's phone rings, and carol alone once she answers", async () => {
+      const rec = await recordingOf(async () => {
+        const carolEvents = carol.events.length;
+        const since = client.signals.length;
+        const path = await client.dial('/sip0', '2002');
+        await carol.waitForEvent('CALL_INCOMING', 5000, carolEvents);
+        await client.waitForCallState(path, 'alerting', 5000, since);
+        await sleep(1500);
+        await carol.command('accept');
+        await client.waitForCallState(path, 'active', 5000, since);
+        await sleep(1500);
+        await client.hangup(path);
+      });
+      const ringback = windowShares(rec, 425);
+      const carolsTone = windowShares(rec, 1000);
+      // One second of ringback (its cadence: 1 s on, 4 s off) before the answer ...
+      expect(sounding(ringback.slice(0, 7))).toBeGreaterThanOrEqual(4);
+      // ... and after it carol alone.
+      expect(Math.max(...ringback.slice(-5))).toBeLessThan(0.01);
+      expect(Math.min(...carolsTone.slice(-5))).toBeGreaterThan(0.8);
+    });
+
+    it('rings the cabin while carol calls, and plays carol alone once answered', async () => {
+      const rec = await recordingOf(async () => {
+        const path = await carolCalls('incoming');
+        await sleep(1200);
+        await client.answer(path);
+        await client.waitForCallState(path, 'active', 5000);
+        await sleep(1500);
+        await client.hangup(path);
+      });
+      // The ringtone's two notes, in its first 400 ms burst.
+      expect(sounding(windowShares(rec, 660).slice(0, 3))).toBeGreaterThanOrEqual(1);
+      expect(sounding(windowShares(rec, 880).slice(0, 3))).toBeGreaterThanOrEqual(1);
+      expect(Math.max(...windowShares(rec, 660).slice(-5))).toBeLessThan(0.01);
+      expect(Math.min(...windowShares(rec, 1000).slice(-5))).toBeGreaterThan(0.8);
+    });
+
+    it('plays the call-waiting tone over a call while carol waits, and stops when she gives up', async () => {
+      const rec = await recordingOf(async () => {
+        const since = client.signals.length;
+        const first = await client.dial('/sip0', '2003');
+        await client.waitForCallState(first, 'active', 10_000, since);
+        await sleep(1000);
+        const second = await carolCalls('waiting');
+        await sleep(1000);
+        await carol.command('hangup');
+        await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === second, 5000, since);
+        await sleep(1500);
+        await client.hangup(first);
+      });
+      const waitingTone = windowShares(rec, 425);
+      // dave's 550 Hz throughout; the tone's two bursts (200 ms on, 200 off, 200 on) while carol waited.
+      expect(sounding(waitingTone)).toBeGreaterThanOrEqual(2);
+      expect(Math.max(...waitingTone.slice(-5))).toBeLessThan(0.01);
+      expect(medianWindowShare(rec, 550)).toBeGreaterThan(0.5);
+    });
   });
 
   it('rejects a ringing call with 603 Decline', async () => {

@@ -41,8 +41,18 @@ describe('outgoing call', () => {
 
   it('plays early media from a 183 with SDP, receive-only', () => {
     const { phase, effects } = run(startOutgoing(), { type: 'provisional', status: 183, earlyMedia: true });
-    expect(phase).toEqual({ phase: 'alerting', earlyMedia: true });
+    expect(phase).toEqual({ phase: 'alerting', earlyMedia: true, ringing: false });
     expect(effects).toContainEqual({ type: 'media', mode: { send: false, receive: true } });
+  });
+
+  it('knows the far end rings from a 180, and keeps knowing it through later provisional responses', () => {
+    const rung = run(
+      startOutgoing(),
+      { type: 'provisional', status: 183, earlyMedia: false },
+      { type: 'provisional', status: 180, earlyMedia: false },
+      { type: 'provisional', status: 183, earlyMedia: true },
+    );
+    expect(rung.phase).toEqual({ phase: 'alerting', earlyMedia: true, ringing: true });
   });
 
   it('maps final failures to oFono reasons: busy and decline are remote, timeouts and 5xx network', () => {

@@ -178,6 +178,52 @@ describe('RTP session', () => {
     expect(toBob.stats().jitter?.played).toBeGreaterThan(50);
   });
 
+  it('plays ringback alone before any answer, and gives way to the early media the far end sends', async () => {
+    const speaker = testDevice();
+    const [a, b] = await pair(
+      PCMU,
+      { device: speaker, ptime: 20 },
+      { device: testDevice(0, 1000), ptime: 20 },
+    );
+    a.setLocalTone('ringback');
+    await sleep(300);
+    const ringing = Int16Array.from(speaker.played);
+    expect(ringing.length).toBeGreaterThan(8 * 200);
+    expect(toneShare(ringing, 8000, 425)).toBeGreaterThan(0.9);
+    a.setMode({ send: false, receive: true });
+    b.setMode({ send: true, receive: false });
+    await sleep(500);
+    // Within the ringback's first second, when it would still sound.
+    const early = Int16Array.from(speaker.played.slice(-8 * 200));
+    expect(toneShare(early, 8000, 1000)).toBeGreaterThan(0.5);
+    expect(toneShare(early, 8000, 425)).toBeLessThan(0.01);
+  });
+
+  it('mixes the call-waiting tone over the far end while told to, and plays the far end alone after', async () => {
+    const speaker = testDevice();
+    const [a, b] = await pair(
+      PCMU,
+      { device: speaker, ptime: 20 },
+      { device: testDevice(0, 1000), ptime: 20 },
+    );
+    a.setMode({ send: true, receive: true });
+    b.setMode({ send: true, receive: true });
+    await sleep(500);
+    const from = speaker.played.length;
+    a.setLocalTone('call-waiting');
+    await sleep(500);
+    // The tone's first burst is its first 200 ms.
+    const burst = Int16Array.from(speaker.played.slice(from, from + 1600));
+    expect(toneShare(burst, 8000, 425)).toBeGreaterThan(0.1);
+    expect(toneShare(burst, 8000, 1000)).toBeGreaterThan(0.1);
+    a.setLocalTone(undefined);
+    const after = speaker.played.length;
+    await sleep(500);
+    const rest = Int16Array.from(speaker.played.slice(after));
+    expect(toneShare(rest, 8000, 425)).toBeLessThan(0.01);
+    expect(toneShare(rest, 8000, 1000)).toBeGreaterThan(0.5);
+  });
+
   it('goes on playing when the network sends datagrams that are not RTP, and counts them', async () => {
     const ear = testDevice();
     const [far, near] = await pair(PCMU, { device: testDevice(), ptime: 20 }, { device: ear, ptime: 20 });

@@ -1,0 +1,116 @@
+/**
+ * The tones a phone makes itself, where over SIP no network makes them: ringback while the far end
+ * rings (RFC 3960 §3: a UAC that gets 180 and no early media generates it locally), the call-waiting
+ * tone over the active call (3GPP TS 24.615 leaves it to the terminal), and the ringtone of an
+ * incoming call. Ringback and call waiting follow the driver's country, as the network tones the
+ * driver knows do (ETSI TR 101 041, ITU-T E.180 Supplement 2).
+ */
+export type LocalTone = 'ringback' | 'call-waiting' | 'ringtone';
+
+export interface Cadence {
+  /** Frequencies played together. */
+  hz: readonly number[];
+  /** Level of each frequency, dBm0 (0 dBm0 is a sine 3.17 dB below a 16-bit full scale). */
+  levelDbm0: number;
+  /** Milliseconds on, off, on, off …, repeated from the start. */
+  pattern: readonly number[];
+}
+
+export type TonePlanName = 'europe' | 'north-america' | 'uk';
+
+export type TonePlan = Record<LocalTone, Cadence | undefined>;
+
+/** A ringtone of carphone's own (no standard gives one): two notes, in a double ring. */
+const RINGTONE: Cadence = { hz: [660, 880], levelDbm0: -10, pattern: [400, 200, 400, 2000] };
+
+export const TONE_PLANS: Record<TonePlanName, TonePlan> = {
+  // CEPT: 425 Hz; ringing 1 s on, 4 s off; call waiting 0.2 on, 0.2 off, 0.2 on, then 5 s off.
+  europe: {
+    ringback: { hz: [425], levelDbm0: -13, pattern: [1000, 4000] },
+    'call-waiting': { hz: [425], levelDbm0: -13, pattern: [200, 200, 200, 5000] },
+    ringtone: RINGTONE,
+  },
+  // ANSI T1.401: audible ringing 440 + 480 Hz, 2 s on, 4 s off; call waiting 440 Hz, 0.3 s each 10 s.
+  'north-america': {
+    ringback: { hz: [440, 480], levelDbm0: -19, pattern: [2000, 4000] },
+    'call-waiting': { hz: [440], levelDbm0: -13, pattern: [300, 9700] },
+    ringtone: RINGTONE,
+  },
+  // SIN 350: ringing 400 + 450 Hz, 0.4 on, 0.2 off, 0.4 on, 2 s off; call waiting 400 Hz, 0.1 s each 3 s.
+  uk: {
+    ringback: { hz: [400, 450], levelDbm0: -19, pattern: [400, 200, 400, 2000] },
+    'call-waiting': { hz: [400], levelDbm0: -18, pattern: [100, 3000] },
+    ringtone: RINGTONE,
+  },
+};
+
+/** A plan without the ringtone, for a head unit whose HMI or audio manager rings itself. */
+export function withoutRingtone(plan: TonePlan): TonePlan {
+  return { ...plan, ringtone: undefined };
+}
+
+/** 4 ms at 8 kHz. */
+const RAMP_SAMPLES = 32;
+
+/** dBm0 of a full-scale 16-bit sine (ITU-T G.711's digital milliwatt is 3.17 dB below it). */
+const FULL_SCALE_DBM0 = 3.17;
+
+/**
+ * A cadenced tone as 16-bit PCM, frame after frame, phase-continuous across frames, from the start
+ * of its pattern. Frames are written into one buffer of its own: valid until the next call.
+ */
+export class ToneGenerator {
+  private readonly amplitude: number;
+  private readonly steps: number[];
+  private readonly phases: number[];
+  private readonly periodSamples: number;
+  /** Where each "on" segment starts and ends in the period, in samples. */
+  private readonly onSpans: [number, number][] = [];
+  private position = 0;
+  private buffer = new Int16Array(160);
+
+  constructor(
+    readonly cadence: Cadence,
+    sampleRate = 8000,
+  ) {
+    this.amplitude = 32767 * 10 ** ((cadence.levelDbm0 - FULL_SCALE_DBM0) / 20);
+    this.steps = cadence.hz.map((hz) => (2 * Math.PI * hz) / sampleRate);
+    this.phases = cadence.hz.map(() => 0);
+    let at = 0;
+    cadence.pattern.forEach((ms, i) => {
+      const samples = Math.round((ms * sampleRate) / 1000);
+      if (i % 2 === 0) {
+        this.onSpans.push([at, at + samples]);
+      }
+      at += samples;
+    });
+    this.periodSamples = Math.max(1, at);
+  }
+
+  next(count: number): Int16Array {
+    if (this.buffer.length < count) {
+      this.buffer = new Int16Array(count);
+    }
+    const out = this.buffer.subarray(0, count);
+    for (let i = 0; i < count; i++) {
+      const at = (this.position + i) % this.periodSamples;
+      let sample = 0;
+      const span = this.onSpans.find(([from, to]) => at >= from && at < to);
+      if (span) {
+        for (let f = 0; f < this.steps.length; f++) {
+          sample += Math.sin(this.phases[f] ?? 0);
+        }
+        // Faded in and out over a few ms: a burst that starts at full level clicks.
+        const edge = Math.min(at - span[0] + 1, span[1] - at, RAMP_SAMPLES) / RAMP_SAMPLES;
+        sample *= this.amplitude * edge;
+      }
+      // Phases run on through the silences, so each burst starts where a steady tone would be.
+      for (let f = 0; f < this.steps.length; f++) {
+        this.phases[f] = ((this.phases[f] ?? 0) + (this.steps[f] ?? 0)) % (2 * Math.PI);
+      }
+      out[i] = Math.max(-32768, Math.min(32767, Math.round(sample)));
+    }
+    this.position = (this.position + count) % this.periodSamples;
+    return out;
+  }
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { CallPhase } from '../../../service/calls/call-machine.js';
+import { localTones, type ToneCall } from '../../../service/calls/local-tones.js';
+
+const talking: CallPhase = {
+  phase: 'confirmed',
+  localHold: false,
+  remoteHold: false,
+  bridgedHold: false,
+  pending: null,
+  queued: null,
+};
+const held: CallPhase = { ...talking, localHold: true };
+const waiting: CallPhase = { phase: 'incoming', waiting: true };
+
+const call = (id: string, phase: CallPhase, direction: ToneCall['direction'] = 'incoming'): ToneCall => ({
+  id,
+  direction,
+  phase,
+});
+
+const tones = (...calls: ToneCall[]): Record<string, string> => Object.fromEntries(localTones(calls));
+
+describe('which tone each call plays into the cabin', () => {
+  it('plays ringback once the far end of a call we placed rings, and not for a 183 alone or while dialling', () => {
+    expect(tones(call('a', { phase: 'alerting', earlyMedia: false, ringing: true }, 'outgoing'))).toEqual({
+      a: 'ringback',
+    });
+    expect(tones(call('a', { phase: 'alerting', earlyMedia: true, ringing: false }, 'outgoing'))).toEqual({});
+    expect(tones(call('a', { phase: 'dialing' }, 'outgoing'))).toEqual({});
+  });
+
+  it('rings for an incoming call, and plays the call-waiting tone over the call being talked in while another waits', () => {
+    expect(tones(call('a', { phase: 'incoming', waiting: false }))).toEqual({ a: 'ringtone' });
+    expect(tones(call('a', talking), call('b', waiting))).toEqual({ a: 'call-waiting' });
+    expect(tones(call('a', talking))).toEqual({});
+  });
+
+  it('plays the call-waiting tone over the call not on hold, and once only in a multiparty call', () => {
+    expect(tones(call('a', held), call('b', talking), call('c', waiting))).toEqual({ b: 'call-waiting' });
+    expect(tones(call('a', talking), call('b', talking), call('c', waiting))).toEqual({ a: 'call-waiting' });
+  });
+
+  it('rings for a waiting call where every other call is on hold, as nobody would hear a call-waiting tone', () => {
+    expect(tones(call('a', held), call('b', waiting))).toEqual({ b: 'ringtone' });
+    expect(tones(call('a', { ...talking, bridgedHold: true }), call('b', waiting))).toEqual({
+      b: 'ringtone',
+    });
+  });
+
+  it('plays nothing for ended calls', () => {
+    expect(
+      tones(call('a', { phase: 'ended', reason: 'remote', cancel: 'none' }), call('b', waiting)),
+    ).toEqual({ b: 'ringtone' });
+  });
+});
