@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { CallPhase } from '../../../service/calls/call-machine.js';
+import { ANSWERED, type CallPhase } from '../../../service/calls/call-machine.js';
 import { localTones, type ToneCall } from '../../../service/calls/local-tones.js';
 
-const talking: CallPhase = {
-  phase: 'confirmed',
-  localHold: false,
-  remoteHold: false,
-  bridgedHold: false,
-  pending: null,
-  queued: null,
-};
+const talking: CallPhase = ANSWERED;
 const held: CallPhase = { ...talking, localHold: true };
 const waiting: CallPhase = { phase: 'incoming', waiting: true };
 
