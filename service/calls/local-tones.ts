@@ -49,3 +49,26 @@ export function localTones(calls: readonly ToneCall[]): Map<string, LocalTone> {
   }
   return tones;
 }
+
+/** How long the busy or congestion tone plays after a call we placed failed. */
+export const FAILURE_TONE_MS = 3000;
+
+/**
+ * The tone a call we placed plays for a moment after it failed, as a phone's own busy tone does
+ * where the network sends none: busy where the far end was (486, 600) or declined (603); congestion
+ * where the number or the network failed (404, 408, 480, 484, 604, any 5xx). None for a call we
+ * hung up or that was answered.
+ */
+export function failureTone({ direction, phase }: ToneCall): 'busy' | 'congestion' | undefined {
+  if (direction !== 'outgoing' || phase.phase !== 'ended' || phase.status === undefined) {
+    return undefined;
+  }
+  const status = phase.status;
+  if (status === 486 || status === 600 || status === 603) {
+    return 'busy';
+  }
+  if ([404, 408, 480, 484, 604].includes(status) || (status >= 500 && status < 600)) {
+    return 'congestion';
+  }
+  return undefined;
+}

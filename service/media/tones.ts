@@ -1,11 +1,12 @@
 /**
  * The tones a phone makes itself, where over SIP no network makes them: ringback while the far end
  * rings (RFC 3960 §3: a UAC that gets 180 and no early media generates it locally), the call-waiting
- * tone over the active call (3GPP TS 24.615 leaves it to the terminal), and the ringtone of an
- * incoming call. Ringback and call waiting follow the driver's country, as the network tones the
- * driver knows do (ETSI TR 101 041, ITU-T E.180 Supplement 2).
+ * tone over the active call (3GPP TS 24.615 leaves it to the terminal), the ringtone of an incoming
+ * call, and for a few seconds after a call we placed failed, the busy or congestion tone. All but the
+ * ringtone follow the driver's country, as the network tones the driver knows do (ETSI TR 101 041,
+ * ITU-T E.180 Supplement 2).
  */
-export type LocalTone = 'ringback' | 'call-waiting' | 'ringtone';
+export type LocalTone = 'ringback' | 'call-waiting' | 'ringtone' | 'busy' | 'congestion';
 
 export interface Cadence {
   /** Frequencies played together. */
@@ -24,23 +25,32 @@ export type TonePlan = Record<LocalTone, Cadence | undefined>;
 const RINGTONE: Cadence = { hz: [660, 880], levelDbm0: -10, pattern: [400, 200, 400, 2000] };
 
 export const TONE_PLANS: Record<TonePlanName, TonePlan> = {
-  // CEPT: 425 Hz; ringing 1 s on, 4 s off; call waiting 0.2 on, 0.2 off, 0.2 on, then 5 s off.
+  // CEPT: 425 Hz; ringing 1 s on, 4 s off; call waiting 0.2 on, 0.2 off, 0.2 on, then 5 s off;
+  // busy 0.5 on, 0.5 off; congestion 0.2 on, 0.2 off.
   europe: {
     ringback: { hz: [425], levelDbm0: -13, pattern: [1000, 4000] },
     'call-waiting': { hz: [425], levelDbm0: -13, pattern: [200, 200, 200, 5000] },
     ringtone: RINGTONE,
+    busy: { hz: [425], levelDbm0: -13, pattern: [500, 500] },
+    congestion: { hz: [425], levelDbm0: -13, pattern: [200, 200] },
   },
-  // ANSI T1.401: audible ringing 440 + 480 Hz, 2 s on, 4 s off; call waiting 440 Hz, 0.3 s each 10 s.
+  // ANSI T1.401: audible ringing 440 + 480 Hz, 2 s on, 4 s off; call waiting 440 Hz, 0.3 s each 10 s;
+  // busy 480 + 620 Hz 0.5 on, 0.5 off; reorder (congestion) the same, 0.25 on, 0.25 off.
   'north-america': {
     ringback: { hz: [440, 480], levelDbm0: -19, pattern: [2000, 4000] },
     'call-waiting': { hz: [440], levelDbm0: -13, pattern: [300, 9700] },
     ringtone: RINGTONE,
+    busy: { hz: [480, 620], levelDbm0: -24, pattern: [500, 500] },
+    congestion: { hz: [480, 620], levelDbm0: -24, pattern: [250, 250] },
   },
-  // SIN 350: ringing 400 + 450 Hz, 0.4 on, 0.2 off, 0.4 on, 2 s off; call waiting 400 Hz, 0.1 s each 3 s.
+  // SIN 350: ringing 400 + 450 Hz, 0.4 on, 0.2 off, 0.4 on, 2 s off; call waiting 400 Hz, 0.1 s each
+  // 3 s; busy 400 Hz 0.375 on, 0.375 off; congestion 400 Hz 0.4 on, 0.35 off.
   uk: {
     ringback: { hz: [400, 450], levelDbm0: -19, pattern: [400, 200, 400, 2000] },
     'call-waiting': { hz: [400], levelDbm0: -18, pattern: [100, 3000] },
     ringtone: RINGTONE,
+    busy: { hz: [400], levelDbm0: -18, pattern: [375, 375] },
+    congestion: { hz: [400], levelDbm0: -18, pattern: [400, 350] },
   },
 };
 

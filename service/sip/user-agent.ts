@@ -13,7 +13,7 @@ import {
   type CallPhase,
   type DisconnectReason,
 } from '../calls/call-machine.js';
-import { localTones } from '../calls/local-tones.js';
+import { FAILURE_TONE_MS, failureTone, localTones } from '../calls/local-tones.js';
 import type { MediaFactory, MediaSession } from '../media/media-session.js';
 import type { CallQuality } from '../media/rtcp/rtcp-state.js';
 import { ConferenceRoom } from '../media/conference.js';
@@ -235,6 +235,8 @@ export class UserAgent {
   >();
   private closed = false;
   private readonly logRefused: (remote: string) => void;
+  /** Ends the busy or congestion tone of a failed call still playing it (lingerWithFailureTone). */
+  private readonly failureTones = new Set<() => void>();
   private muted = false;
   private volume = 100;
   /** Where the calls of this line's multiparty call are mixed. */
@@ -313,6 +315,7 @@ export class UserAgent {
     if (this.closed) {
       throw new CarphoneError('NOT_AVAILABLE', 'the SIP stack is shut down');
     }
+    this.endFailureTones();
     const callId = `${randomBytes(12).toString('hex')}@carphone`;
     const media = this.newMedia(await this.o.media.create(callId.slice(0, 12)), callId);
     const tag = randomBytes(6).toString('hex');
@@ -654,6 +657,31 @@ export class UserAgent {
     this.updateLocalTones();
   }
 
+  /**
+   * A call we placed that failed keeps its audio a moment for the busy or congestion tone; whatever
+   * the driver does next (another call placed or coming in) ends it at once.
+   */
+  private lingerWithFailureTone(call: Call): boolean {
+    const tone = failureTone(call.info);
+    if (!tone) {
+      return false;
+    }
+    const media = call.media;
+    media.setLocalTone(tone);
+    const end = (): void => {
+      this.o.clock.clearTimeout(timer);
+      this.failureTones.delete(end);
+      media.setMode('stop');
+    };
+    const timer = this.o.clock.setTimeout(end, FAILURE_TONE_MS);
+    this.failureTones.add(end);
+    return true;
+  }
+
+  private endFailureTones(): void {
+    [...this.failureTones].forEach((end) => end());
+  }
+
   /** Any call's phase may change which tone every call plays (calls/local-tones.ts). */
   private updateLocalTones(): void {
     const calls = [...this.calls.values()];
@@ -707,6 +735,9 @@ export class UserAgent {
         this.sendReinvite(call, effect.direction);
         break;
       case 'media':
+        if (effect.mode === 'stop' && this.lingerWithFailureTone(call)) {
+          break;
+        }
         call.media.setMode(effect.mode);
         break;
       case 'ended':
@@ -1421,6 +1452,7 @@ export class UserAgent {
       }
       return;
     }
+    this.endFailureTones();
     let media: MediaSession;
     try {
       media = this.newMedia(
@@ -1614,6 +1646,7 @@ export class UserAgent {
 
   /** Ends every call (BYE/CANCEL/486 as each state needs) and stops listening. */
   shutdown(): void {
+    this.endFailureTones();
     for (const call of [...this.calls.values()]) {
       if (call.info.phase.phase !== 'ended') {
         this.dispatch(call, { type: 'user-hangup' });

@@ -128,3 +128,20 @@ export function medianWindowShare(path: string, hz: number): number {
   const shares = windowShares(path, hz).sort((a, b) => a - b);
   return shares[Math.floor(shares.length / 2)] ?? 0;
 }
+
+/** How long each burst of `hz` in a recording lasts, in ms, measured in `stepMs` steps. */
+export function toneBursts(path: string, hz: number, stepMs = 50): number[] {
+  const wav = readWav(path);
+  const size = Math.round((wav.sampleRate * stepMs) / 1000);
+  const bursts: number[] = [];
+  let run = 0;
+  for (let i = 0; i + size <= wav.samples.length; i += size) {
+    if (toneShare(wav.samples.subarray(i, i + size), wav.sampleRate, hz) > 0.5) {
+      run += stepMs;
+    } else if (run > 0) {
+      bursts.push(run);
+      run = 0;
+    }
+  }
+  return run > 0 ? [...bursts, run] : bursts;
+}

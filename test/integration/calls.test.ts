@@ -9,6 +9,7 @@ import {
   medianWindowShare,
   toneLevelDb,
   windowedDominantFrequency,
+  toneBursts,
   windowShares,
   writeTone,
 } from '../harness/audio.js';
@@ -919,6 +920,33 @@ describe('incoming calls', () => {
       expect(sounding(windowShares(rec, 880).slice(0, 3))).toBeGreaterThanOrEqual(1);
       expect(Math.max(...windowShares(rec, 660).slice(-5))).toBeLessThan(0.01);
       expect(Math.min(...windowShares(rec, 1000).slice(-5))).toBeGreaterThan(0.8);
+    });
+
+    it('plays the busy tone for three seconds when carol refuses the call, and congestion for a number nobody has', async () => {
+      const busy = await recordingOf(async () => {
+        const carolEvents = carol.events.length;
+        const since = client.signals.length;
+        await client.dial('/sip0', '2002');
+        await carol.waitForEvent('CALL_INCOMING', 5000, carolEvents);
+        await carol.command('hangup');
+        await client.waitForSignal((s) => s.member === 'CallRemoved', 5000, since);
+        await sleep(3500);
+      });
+      // 0.5 s on, 0.5 s off, for three seconds (the first burst may begin with the moment of ringback).
+      const busyBursts = toneBursts(busy, 425);
+      expect(busyBursts.length).toBeGreaterThanOrEqual(2);
+      expect(busyBursts.length).toBeLessThanOrEqual(4);
+      busyBursts.slice(1).forEach((ms) => expect(Math.abs(ms - 500)).toBeLessThanOrEqual(100));
+      const congestion = await recordingOf(async () => {
+        const since = client.signals.length;
+        await client.dial('/sip0', '2999');
+        await client.waitForSignal((s) => s.member === 'CallRemoved', 5000, since);
+        await sleep(3500);
+      });
+      // kamailio knows no 2999 (404): 0.2 s on, 0.2 s off.
+      const congestionBursts = toneBursts(congestion, 425);
+      expect(congestionBursts.length).toBeGreaterThanOrEqual(6);
+      congestionBursts.slice(0, -1).forEach((ms) => expect(Math.abs(ms - 200)).toBeLessThanOrEqual(100));
     });
 
     it('plays the call-waiting tone over a call while carol waits, and stops when she gives up', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANSWERED, type CallPhase } from '../../../service/calls/call-machine.js';
-import { localTones, type ToneCall } from '../../../service/calls/local-tones.js';
+import { failureTone, localTones, type ToneCall } from '../../../service/calls/local-tones.js';
 
 const talking: CallPhase = ANSWERED;
 const held: CallPhase = { ...talking, localHold: true };
@@ -45,5 +45,21 @@ describe('which tone each call plays into the cabin', () => {
     expect(
       tones(call('a', { phase: 'ended', reason: 'remote', cancel: 'none' }), call('b', waiting)),
     ).toEqual({ b: 'ringtone' });
+  });
+
+  it('plays busy or congestion after a call we placed failed, by its status, and nothing after other ends', () => {
+    const failed = (status: number | undefined, direction: ToneCall['direction'] = 'outgoing'): unknown =>
+      failureTone(
+        call(
+          'a',
+          { phase: 'ended', reason: 'remote', cancel: 'none', ...(status ? { status } : {}) },
+          direction,
+        ),
+      );
+    expect([486, 600, 603].map((s) => failed(s))).toEqual(['busy', 'busy', 'busy']);
+    expect([404, 408, 480, 484, 604, 500, 503].map((s) => failed(s))).toEqual(Array(7).fill('congestion'));
+    expect([487, 401, 488, undefined].map((s) => failed(s))).toEqual(Array(4).fill(undefined));
+    expect(failed(486, 'incoming')).toBeUndefined();
+    expect(failureTone(call('a', talking, 'outgoing'))).toBeUndefined();
   });
 });
