@@ -5,7 +5,7 @@ import { embeddedDefaults, loadConfigFile, parseConfig } from '../config/load.js
 import type { Config } from '../config/schema.js';
 import { routeConsoleToLog } from '../log/console.js';
 import { createLogger } from '../log/logger.js';
-import { startDaemon, VERSION } from '../daemon/daemon.js';
+import { configurationSummary, readConfiguredFiles, startDaemon, VERSION } from '../daemon/daemon.js';
 import { optimiseHotCodeSooner } from '../daemon/optimise-sooner.js';
 
 const program = new Command()
@@ -22,6 +22,10 @@ const program = new Command()
   )
   .option('--dbc <file>', 'DBC file (overrides the one the bindings name)')
   .option('--bindings <file>', 'vehicle bindings YAML (default: the reference vehicle)')
+  .option(
+    '--check-config',
+    'check the configuration and the files it names, print what it sets up, and exit (0 good, 2 bad)',
+  )
   .parse();
 
 const opts = program.opts<{
@@ -32,6 +36,7 @@ const opts = program.opts<{
   can?: string;
   dbc?: string;
   bindings?: string;
+  checkConfig?: boolean;
 }>();
 
 function loadConfig(): Config {
@@ -67,6 +72,16 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.log.level);
+  if (opts.checkConfig) {
+    try {
+      readConfiguredFiles(config, logger);
+    } catch (e) {
+      process.stderr.write(`carphoned: ${errorMessage(e)}\n`);
+      process.exit(e instanceof ConfigError ? 2 : 1);
+    }
+    process.stdout.write(`configuration OK\n${configurationSummary(config).join('\n')}\n`);
+    process.exit(0);
+  }
   routeConsoleToLog(logger);
   process.on('uncaughtException', (e) => logger.fatal({ err: e.stack }, 'uncaught exception (kept running)'));
   process.on('unhandledRejection', (e) => logger.error({ err: errorMessage(e) }, 'unhandled rejection'));

@@ -65,6 +65,35 @@ function audioDevice(config: Config, logger: Logger): AudioDevice {
   }
 }
 
+/**
+ * Everything the configuration names that only reading it can check (the audio files, the CAN bindings
+ * and DBC), read; a ConfigError naming the key where one cannot be used. Opens no socket and no bus.
+ */
+export function readConfiguredFiles(
+  config: Config,
+  logger: Logger,
+): { device: AudioDevice; vehicleSetup: PreparedVehicle | undefined } {
+  return { device: audioDevice(config, logger), vehicleSetup: prepareVehicleSection(config) };
+}
+
+/** What a configuration that passed every check sets up, one line each (carphoned --check-config). */
+export function configurationSummary(config: Config): string[] {
+  const eCallLine = config.ecall ? (config.ecall.account ?? config.accounts[0]?.id) : undefined;
+  return [
+    `D-Bus: ${config.dbus.name} on the ${config.dbus.bus} bus`,
+    `audio: ${config.audio.device.type}, tones: ${config.audio.tones.plan}` +
+      (config.audio.tones.ringtone ? ', ringtone' : ', no ringtone'),
+    ...config.accounts.map(
+      (a) =>
+        `line ${a.id}: sip:${a.user}@${a.domain} over ${a.transport}, ` +
+        (a.registrar ? `registering with ${a.registrar}` : 'no registrar') +
+        (a.id === eCallLine ? ', places eCalls' : ''),
+    ),
+    config.ecall ? `eCall: PSAP ${config.ecall.psap}, VIN ${config.ecall.vin}` : 'eCall: off',
+    config.vehicle.can ? `vehicle: CAN from ${config.vehicle.can}` : 'vehicle: no CAN source',
+  ];
+}
+
 export interface RunningDaemon {
   busAddress: string;
   lines: Line[];
@@ -83,8 +112,7 @@ export async function startDaemon(
 ): Promise<RunningDaemon> {
   // What the configuration names is read and checked first: a file it cannot use stops the start with
   // a ConfigError (exit 2) before any line registers or an eCall found on disk is set up again.
-  const device = audioDevice(config, logger);
-  const vehicleSetup = prepareVehicleSection(config);
+  const { device, vehicleSetup } = readConfiguredFiles(config, logger);
   if (config.accounts.some((a) => codecNames(a.codecs).includes('OPUS'))) {
     logger.info({ build: OpusCodec.encoderBuild }, 'Opus encoder');
   }

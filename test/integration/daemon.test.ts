@@ -1,3 +1,4 @@
+import { writeTone } from '../harness/audio.js';
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { randomUUID } from 'node:crypto';
@@ -36,7 +37,7 @@ function processesMarked(mark: string): string[] {
 function runDaemon(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number; stderr: string; leftBehind: string[] }> {
+): Promise<{ code: number; stdout: string; stderr: string; leftBehind: string[] }> {
   const mark = `carphone-test-${randomUUID()}`;
   return new Promise((resolve) => {
     execFile(
@@ -52,9 +53,9 @@ function runDaemon(
           XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'carphoned-state-')),
         },
       },
-      (err, _out, stderr) => {
+      (err, stdout, stderr) => {
         const code = err && typeof err.code === 'number' ? err.code : err ? 1 : 0;
-        resolve({ code, stderr, leftBehind: processesMarked(mark) });
+        resolve({ code, stdout, stderr, leftBehind: processesMarked(mark) });
       },
     );
   });
@@ -108,6 +109,47 @@ describe('carphoned on a bus listening on an abstract socket', () => {
     } finally {
       expect(await daemon.stop()).toBe(0);
     }
+  });
+});
+
+describe('carphoned --check-config', () => {
+  it('checks a configuration and the files it names, says what it sets up, and exits 0 without a bus', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carphone-cfg-'));
+    writeTone(join(dir, 'in.wav'), 700, 1);
+    const cfg = join(dir, 'car.yaml');
+    writeFileSync(
+      cfg,
+      [
+        'dbus: { bus: "unix:abstract=carphone-test-nowhere" }',
+        `audio: { device: { type: file, play: ${join(dir, 'in.wav')}, record: ${dir} }, tones: { plan: uk } }`,
+        "accounts: [{ id: sip0, user: '1000', domain: ims.example, registrar: 'sip:192.0.2.10:5060' }]",
+        "ecall: { psap: 'sip:192.0.2.112', vin: WVWZZZ1KZAW123456 }",
+        'vehicle: { can: "udp:127.0.0.1:29999" }',
+        '',
+      ].join('\n'),
+    );
+    const r = await runDaemon(['--check-config', '--config', cfg]);
+    expect(r).toMatchObject({ code: 0, stderr: '', leftBehind: [] });
+    expect(r.stdout.split('\n')).toEqual([
+      'configuration OK',
+      'D-Bus: org.carphone on the unix:abstract=carphone-test-nowhere bus',
+      'audio: file, tones: uk, ringtone',
+      'line sip0: sip:1000@ims.example over udp, registering with sip:192.0.2.10:5060, places eCalls',
+      'eCall: PSAP sip:192.0.2.112, VIN WVWZZZ1KZAW123456',
+      'vehicle: CAN from udp:127.0.0.1:29999',
+      '',
+    ]);
+  });
+
+  it('exits 2 naming the key where a file the configuration names cannot be used', async () => {
+    const cfg = join(mkdtempSync(join(tmpdir(), 'carphone-cfg-')), 'car.yaml');
+    writeFileSync(cfg, 'audio: { device: { type: file, play: /nonexistent/in.wav } }\n');
+    const missingWav = await runDaemon(['--check-config', '--config', cfg]);
+    expect(missingWav.code).toBe(2);
+    expect(missingWav.stderr).toMatch(/config error at audio\.device\.play/);
+    const missingDbc = await runDaemon(['--check-config', '--can', 'udp:29999', '--dbc', '/nonexistent.dbc']);
+    expect(missingDbc.code).toBe(2);
+    expect(missingDbc.stderr).toMatch(/vehicle\.dbc.*cannot read \/nonexistent\.dbc/);
   });
 });
 

@@ -11,7 +11,7 @@ import { Carphoned } from '../harness/carphoned.js';
 import { failuresLogged } from '../harness/failure-logs.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Baresip } from '../harness/baresip.js';
-import { analyseWav, writeTone } from '../harness/audio.js';
+import { analyseWav, medianWindowShare, windowedDominantFrequency, writeTone } from '../harness/audio.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { Dnsmasq } from '../harness/dnsmasq.js';
 import { selfSignedCertificate } from '../harness/tls-certificate.js';
@@ -159,8 +159,9 @@ describe('registration against kamailio', () => {
       const ours = await waitFor('carphone recording', () =>
         recorded(readdirSync(recordings).map((f) => join(recordings, f))[0]),
       );
-      expect(analyseWav(ours).hz).toBe(440);
-      expect(analyseWav(ours).share).toBeGreaterThan(0.9);
+      // Window by window: the recording starts with the ringtone carphone played while the call rang.
+      expect(windowedDominantFrequency(ours)).toBe(440);
+      expect(medianWindowShare(ours, 440)).toBeGreaterThan(0.9);
     } finally {
       await caller.stop();
     }
