@@ -145,3 +145,18 @@ export function toneBursts(path: string, hz: number, stepMs = 50): number[] {
   }
   return run > 0 ? [...bursts, run] : bursts;
 }
+
+/**
+ * A recording once its call's audio stream has closed (its WAV header says how long it is only then):
+ * a call that failed keeps its stream a moment longer for the busy or congestion tone.
+ */
+export async function closedRecording(path: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (readWav(path).samples.length === 0) {
+    if (Date.now() > deadline) {
+      throw new Error(`${path} was not closed within ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return path;
+}

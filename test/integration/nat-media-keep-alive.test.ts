@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
-import { windowShares } from '../harness/audio.js';
+import { closedRecording, windowShares } from '../harness/audio.js';
 import { carBehindNat } from '../harness/car-behind-nat.js';
 import type { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
@@ -85,9 +85,9 @@ async function farEnd(scenario: string, fill: Record<string, string> = {}): Prom
 }
 
 /** The share of the peer's tone in each 200 ms window of what the car played in its one call. */
-function whatTheCarPlayed(): number[] {
+async function whatTheCarPlayed(): Promise<number[]> {
   const [file] = readdirSync(recordings);
-  return file ? windowShares(join(recordings, file), PEER_TONE_HZ) : [];
+  return file ? windowShares(await closedRecording(join(recordings, file)), PEER_TONE_HZ) : [];
 }
 
 const heardTone = (shares: number[]): number => shares.filter((s) => s > 0.5).length;
@@ -110,7 +110,7 @@ describe('RTP keep-alives for a car behind a NAT (RFC 6263)', () => {
       const path = await c.dial('/sip0', `sip:announcement@${net.coreAddress}:${s.port}`);
       expect(await c.waitForDisconnectReason(path, 15_000, since)).toBe('remote');
       expect(await s.exitCode()).toBe(0);
-      const played = whatTheCarPlayed();
+      const played = await whatTheCarPlayed();
       const keepAlives = peer?.heard() ?? [];
       if (outcome === 'hears') {
         // The car's first keep-alive went out as the 183 came; the relay latched onto it at once.
@@ -157,7 +157,7 @@ describe('RTP keep-alives for a car behind a NAT (RFC 6263)', () => {
       const heard = peer?.heard() ?? [];
       const afterResume = heard.slice(resumeFrom);
       // The recording holds the call's first 2 s and, the clock stopped while held, the 3 s after it.
-      const played = whatTheCarPlayed();
+      const played = await whatTheCarPlayed();
       const lastTwoSeconds = played.slice(-10);
       expect(heardTone(played.slice(0, 8))).toBeGreaterThanOrEqual(6);
       expect(afterResume.some((h) => h.pt === 0)).toBe(true);
