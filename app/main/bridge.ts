@@ -25,6 +25,7 @@ const unavailable: PhoneSnapshot = {
   ecall: '',
   driving: false,
   voicemail: NO_VOICEMAIL,
+  forwardedTo: '',
 };
 
 function str(v: unknown): string {
@@ -131,6 +132,9 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         const mailbox: Props = interfaces.includes('org.ofono.MessageWaiting')
           ? await this.client.properties(this.modem, 'org.ofono.MessageWaiting')
           : {};
+        const forwarding: Props = interfaces.includes('org.ofono.CallForwarding')
+          ? await this.client.properties(this.modem, 'org.ofono.CallForwarding')
+          : {};
         const ecall = interfaces.includes('org.carphone.Emergency')
           ? await this.client.properties(this.modem, 'org.carphone.Emergency')
           : {};
@@ -163,6 +167,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
             count: typeof mailbox.VoicemailMessageCount === 'number' ? mailbox.VoicemailMessageCount : 0,
             number: str(mailbox.VoicemailMailboxNumber),
           },
+          forwardedTo: str(forwarding.VoiceUnconditional),
         };
       }
     } catch {

@@ -51,6 +51,7 @@ const en = {
   qualityunknown: 'Line quality not known yet',
   voicemail: 'Voicemail',
   voicemailNew: 'new',
+  forwardedTo: 'Calls forwarded to',
 };
 
 export type Strings = Record<keyof typeof en, string>;
@@ -107,6 +108,7 @@ const de: Strings = {
   qualityunknown: 'Verbindungsqualität noch unbekannt',
   voicemail: 'Mailbox',
   voicemailNew: 'neu',
+  forwardedTo: 'Anrufe umgeleitet an',
 };
 
 export const STRINGS: Record<'en' | 'de', Strings> = { en, de };

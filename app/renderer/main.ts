@@ -37,6 +37,7 @@ let phone: PhoneSnapshot = {
   ecall: '',
   driving: false,
   voicemail: NO_VOICEMAIL,
+  forwardedTo: '',
 };
 let query = '';
 let tab: Tab = 'keypad';
@@ -102,6 +103,15 @@ function statusBar(): HTMLElement {
     el('span', {}, phone.line || 'carphone'),
     ...(phone.available && vm.waiting
       ? [el('span', { class: 'voicemail', 'data-testid': 'voicemail-waiting' }, voicemailText())]
+      : []),
+    ...(phone.available && phone.forwardedTo
+      ? [
+          el(
+            'span',
+            { class: 'forwarded', 'data-testid': 'calls-forwarded' },
+            `${t.forwardedTo} ${phone.forwardedTo}`,
+          ),
+        ]
       : []),
     el(
       'span',

@@ -52,6 +52,12 @@ export interface PhoneSnapshot {
   driving: boolean;
   /** org.ofono.MessageWaiting: messages on the voicemail server, and the number that reaches it. */
   voicemail: VoicemailView;
+  /**
+   * org.ofono.CallForwarding VoiceUnconditional: where every call goes instead of ringing here; "" when
+   * calls ring. Said in the status line: a driver who forwarded calls before a drive must not wonder why
+   * nobody calls.
+   */
+  forwardedTo: string;
 }
 
 export interface VoicemailView {

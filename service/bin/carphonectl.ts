@@ -218,11 +218,22 @@ program
     }),
   );
 
-/** The line settings `set` changes: the name on the command line, and oFono's interface and property. */
-const SETTINGS: Record<string, { iface: string; property: string }> = {
+/**
+ * The line settings `set` changes: the name on the command line, oFono's interface and property, and
+ * the D-Bus type of its value where it is not a string.
+ */
+const SETTINGS: Record<string, { iface: string; property: string; signature?: 'q' }> = {
   'hide-caller-id': { iface: 'org.ofono.CallSettings', property: 'HideCallerId' },
   'call-waiting': { iface: 'org.ofono.CallSettings', property: 'VoiceCallWaiting' },
   'voicemail-number': { iface: 'org.ofono.MessageWaiting', property: 'VoicemailMailboxNumber' },
+  'forward-always': { iface: 'org.ofono.CallForwarding', property: 'VoiceUnconditional' },
+  'forward-busy': { iface: 'org.ofono.CallForwarding', property: 'VoiceBusy' },
+  'forward-no-reply': { iface: 'org.ofono.CallForwarding', property: 'VoiceNoReply' },
+  'forward-no-reply-seconds': {
+    iface: 'org.ofono.CallForwarding',
+    property: 'VoiceNoReplyTimeout',
+    signature: 'q',
+  },
 };
 
 program
@@ -240,7 +251,7 @@ program
 program
   .command('set <name> <value>')
   .description(
-    'change a setting: hide-caller-id default|enabled|disabled, call-waiting enabled|disabled, voicemail-number NUMBER ("" for none)',
+    'change a setting: hide-caller-id default|enabled|disabled, call-waiting enabled|disabled, voicemail-number NUMBER, forward-always|forward-busy|forward-no-reply NUMBER ("" for none), forward-no-reply-seconds 1-30',
   )
   .action((name: string, value: string) =>
     action(async (client) => {
@@ -248,7 +259,17 @@ program
       if (!setting) {
         throw new CtlError(EXIT.usage, `no setting ${name}; settings: ${Object.keys(SETTINGS).join(', ')}`);
       }
-      await client.setProperty(await modemPath(client), setting.iface, setting.property, 's', value);
+      if (setting.signature === 'q' && !/^[0-9]{1,5}$/.test(value)) {
+        throw new CtlError(EXIT.usage, `${name} takes a whole number of seconds`);
+      }
+      const typed = setting.signature === 'q' ? Number(value) : value;
+      await client.setProperty(
+        await modemPath(client),
+        setting.iface,
+        setting.property,
+        setting.signature ?? 's',
+        typed,
+      );
     })(),
   );
 

@@ -4,6 +4,7 @@ import { writeFileAtomically } from '../core/atomic-file.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { isPhoneNumber } from '../sip/dial-string.js';
+import { checkForwardingNumber } from './line-forwarding.js';
 
 /** oFono's values for CallSettings HideCallerId (also Dial's hide_callerid, "" aside) and VoiceCallWaiting. */
 export const HIDE_CALLER_ID = ['default', 'enabled', 'disabled'] as const;
@@ -24,11 +25,19 @@ export interface CallSettings {
 }
 
 const percent = z.number().int().min(0).max(100);
+const forwardingNumber = z.string().refine((n) => {
+  try {
+    checkForwardingNumber(n);
+    return true;
+  } catch {
+    return false;
+  }
+});
 
 /**
  * What the driver or a settings screen chose for a line, kept across restarts (oFono keeps them on the
  * SIM or in its storage): the voicemail number, oFono's CallSettings HideCallerId and VoiceCallWaiting,
- * and CallVolume's two volumes (not Muted: a microphone left muted from the last drive would leave
+ * its CallForwarding, and CallVolume's two volumes (not Muted: a microphone left muted from the last drive would leave
  * the driver unheard in the next call, an eCall among them). Unset means the configuration's value,
  * or oFono's default.
  */
@@ -41,6 +50,15 @@ const lineSettings = z.object({
   voiceCallWaiting: z.enum(VOICE_CALL_WAITING).optional(),
   speakerVolume: percent.optional(),
   microphoneVolume: percent.optional(),
+  /** oFono's CallForwarding (line-forwarding.ts): numbers as Dial takes them, "" off. */
+  forwarding: z
+    .object({
+      unconditional: forwardingNumber,
+      busy: forwardingNumber,
+      noReply: forwardingNumber,
+      noReplyTimeoutSeconds: z.number().int().min(1).max(30),
+    })
+    .optional(),
 });
 
 export type LineSettings = z.infer<typeof lineSettings>;

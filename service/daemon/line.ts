@@ -11,6 +11,14 @@ import { isSipsUri, lineIdentification, parseDialString, targetUri } from '../si
 import { RegistrarClient } from '../sip/registrar-client.js';
 import type { CallSettings, HideCallerId, LineSettings, SettingsStore } from './line-settings.js';
 import { LineVoicemail, type Voicemail } from './line-voicemail.js';
+import {
+  checkForwardingNumber,
+  checkNoReplyTimeout,
+  forwardedDecision,
+  forwardingTarget,
+  NO_FORWARDING,
+  type CallForwarding,
+} from './line-forwarding.js';
 import type { RegistrationStatus } from '../sip/registration.js';
 import { SipStack, type StackOptions } from '../sip/stack.js';
 import { TrustedSources } from '../sip/trusted-sources.js';
@@ -39,6 +47,7 @@ export type LineEvents = {
   'call-settings': [CallSettings];
   /** A caller refused with 486 as the line was busy (call waiting off, or no room for another call). */
   'missed-while-busy': [{ lineIdentification: string; name: string; at: number }];
+  forwarding: [CallForwarding];
 };
 
 /** oFono's CallVolume: microphone mute and the two volumes, in percent. */
@@ -62,6 +71,7 @@ export class Line {
   private registrar: RegistrarClient | undefined;
   private readonly voicemailPart: LineVoicemail;
   private callSettingsValue: CallSettings;
+  private forwardingValue: CallForwarding;
   private poweredValue = false;
   /**
    * Powered off for want of an address on its interface (not by request): the line comes up by itself
@@ -101,6 +111,8 @@ export class Line {
       hideCallerId: saved.hideCallerId ?? 'default',
       voiceCallWaiting: saved.voiceCallWaiting ?? 'enabled',
     };
+    this.forwardingValue = { ...NO_FORWARDING, ...saved.forwarding };
+    this.manager.events.on('added', (rec) => this.forwardIfNoReply(rec));
     this.volumeValue = {
       Muted: false,
       SpeakerVolume: saved.speakerVolume ?? DEFAULT_VOLUME.SpeakerVolume,
@@ -125,6 +137,44 @@ export class Line {
 
   private get saved(): LineSettings {
     return this.deps.settings?.get(this.id) ?? {};
+  }
+
+  get forwarding(): CallForwarding {
+    return { ...this.forwardingValue };
+  }
+
+  /** oFono's CallForwarding SetProperty and DisableAll: checked, applied to the next call, kept. */
+  setForwarding(change: Partial<CallForwarding>): void {
+    for (const number of [change.unconditional, change.busy, change.noReply]) {
+      if (number !== undefined) {
+        checkForwardingNumber(number);
+      }
+    }
+    if (change.noReplyTimeoutSeconds !== undefined) {
+      checkNoReplyTimeout(change.noReplyTimeoutSeconds);
+    }
+    this.forwardingValue = { ...this.forwardingValue, ...change };
+    this.deps.settings?.set(this.id, { forwarding: this.forwardingValue });
+    this.events.emit('forwarding', this.forwarding);
+  }
+
+  /** A call still ringing once the no-reply time is up goes where forwarding on no reply says. */
+  private forwardIfNoReply(rec: CallRecord): void {
+    const { noReply, noReplyTimeoutSeconds } = this.forwardingValue;
+    if (rec.direction !== 'incoming' || noReply === '' || this.emergencyCallbackExpected?.() === true) {
+      return;
+    }
+    this.deps.clock.setTimeout(() => {
+      const call = this.manager.get(rec.id);
+      const state = call?.props.State;
+      if (call && (state === 'incoming' || state === 'waiting') && this.forwardingValue.noReply !== '') {
+        try {
+          this.deflect(rec.id, this.forwardingValue.noReply);
+        } catch (e) {
+          this.deps.logger.warn({ call: rec.id, err: errorMessage(e) }, 'not forwarded on no reply');
+        }
+      }
+    }, noReplyTimeoutSeconds * 1000);
   }
 
   get callSettings(): CallSettings {
@@ -247,11 +297,13 @@ export class Line {
       userAgent: USER_AGENT,
       decideIncoming: () => {
         const decision = this.manager.decideIncoming();
+        const callback = this.emergencyCallbackExpected?.() === true;
         const refused =
-          decision === 'waiting' &&
-          this.callSettingsValue.voiceCallWaiting === 'disabled' &&
-          this.emergencyCallbackExpected?.() !== true;
-        return refused ? 'busy' : decision;
+          decision === 'waiting' && this.callSettingsValue.voiceCallWaiting === 'disabled' && !callback;
+        const verdict = forwardedDecision(refused ? 'busy' : decision, this.forwardingValue, callback);
+        return typeof verdict === 'object'
+          ? { redirectTo: forwardingTarget(verdict.forwardTo, a.domain) }
+          : verdict;
       },
       decideTransfer: (id) => this.manager.transferRefusal(id),
       mediaTimeoutMs: a.mediaTimeoutSeconds * 1000,

@@ -20,6 +20,7 @@ import { CallQualityInterface } from './callquality-iface.js';
 import { CallVolumeInterface } from './callvolume-iface.js';
 import { MessageWaitingInterface, messageWaitingProperties } from './messagewaiting-iface.js';
 import { CallSettingsInterface, callSettingsProperties } from './callsettings-iface.js';
+import { CallForwardingInterface, callForwardingProperties } from './callforwarding-iface.js';
 import { VoiceCallManagerInterface } from './voicecallmanager-iface.js';
 
 type Variant = InstanceType<typeof dbus.Variant>;
@@ -30,6 +31,7 @@ const INTERFACES = [
   'org.ofono.VoiceCallManager',
   'org.ofono.CallVolume',
   'org.ofono.CallSettings',
+  'org.ofono.CallForwarding',
   'org.ofono.MessageWaiting',
   'org.ofono.NetworkRegistration',
   'org.carphone.SipAccount',
@@ -45,6 +47,7 @@ interface ModemObjects {
   volume: CallVolumeInterface;
   voicemail: MessageWaitingInterface;
   settings: CallSettingsInterface;
+  forwarding: CallForwardingInterface;
   calls: Map<string, { path: string; iface: VoiceCallInterface; quality: CallQualityInterface }>;
   lockdown: boolean;
 }
@@ -219,10 +222,22 @@ export class OfonoService {
     const volume = new CallVolumeInterface(line, log);
     const voicemail = new MessageWaitingInterface(line, log);
     const settings = new CallSettingsInterface(line, log);
-    Object.assign(objects, { line, path, modem, vcm, netreg, account, volume, voicemail, settings });
+    const forwarding = new CallForwardingInterface(line, log);
+    Object.assign(objects, {
+      line,
+      path,
+      modem,
+      vcm,
+      netreg,
+      account,
+      volume,
+      voicemail,
+      settings,
+      forwarding,
+    });
     const full = objects as ModemObjects;
     this.modems.set(line.id, full);
-    const ifaces = [modem, vcm, volume, settings, voicemail, netreg, account, ...extra];
+    const ifaces = [modem, vcm, volume, settings, forwarding, voicemail, netreg, account, ...extra];
     for (const iface of ifaces) {
       this.bus.export(path, iface);
     }
@@ -243,6 +258,15 @@ export class OfonoService {
     line.events.on('call-settings', (next) => {
       emitChangedBetween(m.settings, callSettingsProperties(lastSettings), callSettingsProperties(next));
       lastSettings = next;
+    });
+    let lastForwarding = line.forwarding;
+    line.events.on('forwarding', (next) => {
+      emitChangedBetween(
+        m.forwarding,
+        callForwardingProperties(lastForwarding),
+        callForwardingProperties(next),
+      );
+      lastForwarding = next;
     });
     let lastVoicemail = line.voicemail;
     line.events.on('voicemail', (v) => {

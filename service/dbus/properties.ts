@@ -79,6 +79,13 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   CallingLineRestriction: 's',
   HideCallerId: 's',
   VoiceCallWaiting: 's',
+  // org.ofono.CallForwarding
+  VoiceUnconditional: 's',
+  VoiceBusy: 's',
+  VoiceNoReply: 's',
+  VoiceNoReplyTimeout: 'q',
+  VoiceNotReachable: 's',
+  ForwardingFlagOnSim: 'b',
   // org.ofono.MessageWaiting
   VoicemailWaiting: 'b',
   VoicemailMessageCount: 'y',

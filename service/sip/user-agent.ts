@@ -120,6 +120,8 @@ export interface UaCallInfo {
 }
 
 export type IncomingDecision = 'incoming' | 'waiting' | 'busy';
+/** What to do with a new call: one of the above, or redirect it (302) elsewhere (call forwarding). */
+export type IncomingVerdict = IncomingDecision | { redirectTo: string };
 
 export type UaEvents = {
   'call-added': [UaCallInfo];
@@ -201,7 +203,7 @@ export interface UserAgentOptions {
   proxy?: string;
   media: MediaFactory;
   userAgent: string;
-  decideIncoming: () => IncomingDecision;
+  decideIncoming: () => IncomingVerdict;
   /** Whether a call's far end may transfer it (REFER) now: undefined, or why not (none: never). */
   decideTransfer?: (callId: string) => string | undefined;
   /** A call that receives no RTP this long while it should is ended as dropped (0: never). */
@@ -1440,6 +1442,15 @@ export class UserAgent {
       return;
     }
     const decision = replaced ? 'incoming' : this.o.decideIncoming();
+    if (typeof decision === 'object') {
+      this.o.stack.respond(
+        sip.makeResponse(rq, 302, 'Moved Temporarily', {
+          headers: { contact: [{ uri: decision.redirectTo, params: {} }] },
+        }),
+      );
+      this.o.logger.info({ to: decision.redirectTo }, 'call forwarded');
+      return;
+    }
     if (decision === 'busy') {
       this.o.stack.respond(sip.makeResponse(rq, 486, 'Busy Here'));
       const caller = rq.headers.from;

@@ -38,7 +38,7 @@ function readDocs(): Map<string, DocumentedInterface> {
       }
       if (section === 'properties') {
         const m =
-          /^\t\t?(?:string|boolean|byte|double|int32|uint32|object|dict|array\{[a-z,]+\}) (\w+) \[/.exec(
+          /^\t\t?(?:string|boolean|byte|double|int32|uint16|uint32|object|dict|array\{[a-z,]+\}) (\w+) \[/.exec(
             entry,
           );
         if (m?.[1]) {

@@ -998,6 +998,92 @@ describe('incoming calls', () => {
     await bob.waitForEvent('CALL_CLOSED', 5000, bobEvents);
   });
 
+  describe('call forwarding (oFono CallForwarding), done by carphone with a 302 baresip follows', () => {
+    const cf = 'org.ofono.CallForwarding';
+    const toBob = (): string => `sip:2001@127.0.0.1:${kam.port}`;
+    afterEach(async () => {
+      await client.call('/sip0', cf, 'DisableAll', 's', ['all']);
+      await client.setProperty('/sip0', cf, 'VoiceNoReplyTimeout', 'q', 20);
+      await client.setProperty('/sip0', 'org.ofono.CallSettings', 'VoiceCallWaiting', 's', 'enabled');
+    });
+
+    /** carol's call, as bob answers it; and whether it was shown here meanwhile. */
+    async function carolReachesBob(dial: () => Promise<unknown>): Promise<void> {
+      const bobEvents = bob.events.length;
+      await dial();
+      const bobs = await bob.waitForEvent('CALL_ESTABLISHED', 10_000, bobEvents);
+      expect(bobs.peeruri).toMatch(/^sip:2002@/);
+      await carol.command('hangup');
+      await bob.waitForEvent('CALL_CLOSED', 5000, bobEvents);
+    }
+
+    it('forwards every call to VoiceUnconditional without ringing here', async () => {
+      await client.setProperty('/sip0', cf, 'VoiceUnconditional', 's', toBob());
+      expect((await client.properties('/sip0', cf)).VoiceUnconditional).toBe(toBob());
+      const since = client.signals.length;
+      await carolReachesBob(() => carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`));
+      expect(client.signals.slice(since).filter((s) => s.member === 'CallAdded')).toEqual([]);
+    });
+
+    it('forwards a caller it would refuse as busy to VoiceBusy', async () => {
+      await client.setProperty('/sip0', 'org.ofono.CallSettings', 'VoiceCallWaiting', 's', 'disabled');
+      await client.setProperty('/sip0', cf, 'VoiceBusy', 's', toBob());
+      const since = client.signals.length;
+      const first = await client.dial('/sip0', '2003');
+      await client.waitForCallState(first, 'active', 10_000, since);
+      await carolReachesBob(() => carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`));
+      expect(client.signals.slice(since).filter((s) => s.member === 'CallAdded')).toHaveLength(1);
+      await client.hangup(first);
+      await noCalls();
+    });
+
+    it('forwards a call still ringing after VoiceNoReplyTimeout to VoiceNoReply', async () => {
+      await client.setProperty('/sip0', cf, 'VoiceNoReply', 's', toBob());
+      await client.setProperty('/sip0', cf, 'VoiceNoReplyTimeout', 'q', 2);
+      const since = client.signals.length;
+      let path = '';
+      const started = Date.now();
+      await carolReachesBob(async () => {
+        path = await carolCalls('incoming');
+      });
+      // It rang here first, for the two seconds, and then left.
+      expect(Date.now() - started).toBeGreaterThan(1900);
+      await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 5000, since);
+    });
+
+    it('refuses what oFono refuses, with its errors, and turns the conditional rules off alone', async () => {
+      await expect(client.setProperty('/sip0', cf, 'VoiceBusy', 's', '112')).rejects.toMatchObject({
+        type: 'org.ofono.Error.InvalidFormat',
+      });
+      await expect(client.setProperty('/sip0', cf, 'VoiceBusy', 's', 'call mum')).rejects.toMatchObject({
+        type: 'org.ofono.Error.InvalidFormat',
+      });
+      await expect(client.setProperty('/sip0', cf, 'VoiceNoReplyTimeout', 'q', 31)).rejects.toMatchObject({
+        type: 'org.ofono.Error.InvalidArguments',
+      });
+      await expect(client.setProperty('/sip0', cf, 'VoiceNoReplyTimeout', 's', '5')).rejects.toMatchObject({
+        type: 'org.ofono.Error.InvalidArguments',
+      });
+      await expect(
+        client.setProperty('/sip0', cf, 'VoiceNotReachable', 's', '+4917655512'),
+      ).rejects.toMatchObject({ type: 'org.ofono.Error.NotSupported' });
+      await expect(client.call('/sip0', cf, 'DisableAll', 's', ['some'])).rejects.toMatchObject({
+        type: 'org.ofono.Error.InvalidArguments',
+      });
+      await client.setProperty('/sip0', cf, 'VoiceUnconditional', 's', '+4917655512');
+      await client.setProperty('/sip0', cf, 'VoiceBusy', 's', '*86');
+      await client.call('/sip0', cf, 'DisableAll', 's', ['conditional']);
+      expect(await client.properties('/sip0', cf)).toEqual({
+        VoiceUnconditional: '+4917655512',
+        VoiceBusy: '',
+        VoiceNoReply: '',
+        VoiceNoReplyTimeout: 20,
+        VoiceNotReachable: '',
+        ForwardingFlagOnSim: false,
+      });
+    });
+  });
+
   it('ends a ringing call when the caller cancels it', async () => {
     const since = client.signals.length;
     const path = await carolCalls('incoming');

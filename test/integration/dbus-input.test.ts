@@ -143,6 +143,7 @@ describe('calls from D-Bus clients', () => {
       'org.carphone.Emergency',
       'org.carphone.SipAccount',
       'org.carphone.Vehicle',
+      'org.ofono.CallForwarding',
       'org.ofono.CallSettings',
       'org.ofono.CallVolume',
       'org.ofono.Manager',

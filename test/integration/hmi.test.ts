@@ -511,6 +511,17 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.page.waitForSelector('[data-testid=call-voicemail]', { state: 'detached' });
   });
 
+  it('says in the status line where calls are forwarded while they are, and rings again once they are not', async () => {
+    const cf = 'org.ofono.CallForwarding';
+    await client.setProperty('/sip0', cf, 'VoiceUnconditional', 's', '+4917655512');
+    await hmi.page.waitForSelector('[data-testid=calls-forwarded]');
+    expect(await text('calls-forwarded')).toBe('Calls forwarded to +4917655512');
+    await hmi.screenshot('recents-calls-forwarded-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    await client.call('/sip0', cf, 'DisableAll', 's', ['all']);
+    await hmi.page.waitForSelector('[data-testid=calls-forwarded]', { state: 'detached' });
+  });
+
   it('lists contacts, favourites first, with one tap to call', async () => {
     const [jurgen] = (await client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', [
       'jür',

@@ -87,7 +87,15 @@ describe("a line's settings (oFono CallSettings, the voicemail number)", () => {
     }
     await c.setProperty('/sip0', CV, 'MicrophoneVolume', 'y', 60);
     await c.setProperty('/sip0', CV, 'Muted', 'b', true);
+    const CF = 'org.ofono.CallForwarding';
+    await c.setProperty('/sip0', CF, 'VoiceNoReply', 's', '+4917655512');
+    await c.setProperty('/sip0', CF, 'VoiceNoReplyTimeout', 'q', 15);
     c = await restart(home);
+    expect(await c.properties('/sip0', CF)).toMatchObject({
+      VoiceUnconditional: '',
+      VoiceNoReply: '+4917655512',
+      VoiceNoReplyTimeout: 15,
+    });
     const settings = await c.properties('/sip0', CS);
     expect([settings.HideCallerId, settings.VoiceCallWaiting]).toEqual(['enabled', 'disabled']);
     expect((await c.properties('/sip0', MW)).VoicemailMailboxNumber).toBe('+4917655512');
@@ -102,10 +110,24 @@ describe("a line's settings (oFono CallSettings, the voicemail number)", () => {
   it('are shown and changed by carphonectl, which names what it refuses and calls the voicemail number', async () => {
     const c = await start(mkdtempSync(join(tmpdir(), 'carphone-state-')));
     expect((await ctl(bus.address, 'settings')).stdout).toBe(
-      'hide-caller-id default\ncall-waiting enabled\nvoicemail-number *86\n',
+      'hide-caller-id default\ncall-waiting enabled\nvoicemail-number *86\nforward-always \n' +
+        'forward-busy \nforward-no-reply \nforward-no-reply-seconds 20\n',
     );
     expect((await ctl(bus.address, 'set', 'call-waiting', 'disabled')).code).toBe(0);
     expect((await c.properties('/sip0', CS)).VoiceCallWaiting).toBe('disabled');
+    expect((await ctl(bus.address, 'set', 'forward-busy', '+4917655512')).code).toBe(0);
+    expect((await ctl(bus.address, 'set', 'forward-no-reply-seconds', '10')).code).toBe(0);
+    expect(await c.properties('/sip0', 'org.ofono.CallForwarding')).toMatchObject({
+      VoiceBusy: '+4917655512',
+      VoiceNoReplyTimeout: 10,
+    });
+    const emergency = await ctl(bus.address, 'set', 'forward-always', '112');
+    expect([emergency.code, emergency.stderr]).toEqual([
+      1,
+      expect.stringContaining('org.ofono.Error.InvalidFormat'),
+    ]);
+    const words = await ctl(bus.address, 'set', 'forward-no-reply-seconds', 'ten');
+    expect([words.code, words.stderr]).toEqual([2, expect.stringContaining('whole number of seconds')]);
     const bad = await ctl(bus.address, 'set', 'hide-caller-id', 'sometimes');
     expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining('org.ofono.Error.InvalidArguments')]);
     const unknown = await ctl(bus.address, 'set', 'ringtone', 'loud');
