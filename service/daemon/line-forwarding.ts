@@ -27,13 +27,18 @@ export const NO_FORWARDING: CallForwarding = {
 
 export type ForwardingNumber = 'unconditional' | 'busy' | 'noReply';
 
+/**
+ * Where a call redirected to `number` goes (Deflect, forwarding), on a line in `domain`, and whether
+ * that is an emergency number, which no call is sent to; a number Dial would not take throws.
+ */
+export function redirectTarget(number: string, domain: string): { uri: string; emergency: boolean } {
+  const uri = targetUri(parseDialString(number), domain);
+  return { uri, emergency: EMERGENCY_NUMBERS.includes(lineIdentification(uri)) };
+}
+
 /** A number calls may be forwarded to: "" (off), or what Dial takes, but never an emergency number. */
 export function checkForwardingNumber(number: string): void {
-  if (number === '') {
-    return;
-  }
-  const target = parseDialString(number);
-  if (target.kind !== 'uri' && EMERGENCY_NUMBERS.includes(target.number)) {
+  if (number !== '' && redirectTarget(number, 'invalid').emergency) {
     throw new CarphoneError('INVALID_FORMAT', `calls are not forwarded to an emergency number (${number})`);
   }
 }
@@ -46,11 +51,8 @@ export function checkNoReplyTimeout(seconds: number): void {
 
 /** Where a call forwarded to `number` goes, on a line in `domain`. */
 export function forwardingTarget(number: string, domain: string): string {
-  const uri = targetUri(parseDialString(number), domain);
-  if (EMERGENCY_NUMBERS.includes(lineIdentification(uri))) {
-    throw new CarphoneError('INVALID_FORMAT', `calls are not forwarded to an emergency number (${number})`);
-  }
-  return uri;
+  checkForwardingNumber(number);
+  return redirectTarget(number, domain).uri;
 }
 
 /**

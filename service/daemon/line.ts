@@ -17,6 +17,7 @@ import {
   forwardedDecision,
   forwardingTarget,
   NO_FORWARDING,
+  redirectTarget,
   type CallForwarding,
 } from './line-forwarding.js';
 import type { RegistrationStatus } from '../sip/registration.js';
@@ -436,8 +437,8 @@ export class Line {
    * chose not to answer, with nobody in the car who knows why.
    */
   deflect(id: string, number: string): void {
-    const uri = targetUri(parseDialString(number), this.account.domain);
-    if (EMERGENCY_NUMBERS.includes(lineIdentification(uri))) {
+    const { uri, emergency } = redirectTarget(number, this.account.domain);
+    if (emergency) {
       throw new CarphoneError('NOT_ALLOWED', `a call is not deflected to an emergency number (${number})`);
     }
     this.manager.deflect(id, uri);

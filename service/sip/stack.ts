@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
@@ -405,7 +406,7 @@ export class SipStack {
   /** Sends a response in its server transaction, as SIP/2.0 whatever version the request named. */
   respond(rs: sip.Response): void {
     try {
-      this.transactions?.getServer(rs)?.send({ ...rs, version: '2.0' });
+      this.transactions?.getServer(rs)?.send({ ...withToTag(rs), version: '2.0' });
     } catch (e) {
       this.logger.warn({ err: errorMessage(e), status: rs.status }, 'respond failed');
     }
@@ -435,6 +436,22 @@ export class SipStack {
  * A sips: Request-URI asks for TLS on every hop (RFC 3261 §26.2.2); one that came over UDP or TCP did
  * not have it, and the UAS does not take what it cannot keep (RFC 3261 §8.2.2.1).
  */
+/**
+ * RFC 3261 §8.2.6.2: a UAS adds a tag to the To of every response but 100 Trying. Responses within a
+ * dialog carry its tag already; the `sip` package's makeResponse copies the request's To, which has
+ * none outside one (a 486, 403 or 302 to a new INVITE, a 405 to an OPTIONS …).
+ */
+function withToTag(rs: sip.Response): sip.Response {
+  const to = rs.headers.to;
+  if (rs.status === 100 || !to || to.params.tag !== undefined) {
+    return rs;
+  }
+  return {
+    ...rs,
+    headers: { ...rs.headers, to: { ...to, params: { ...to.params, tag: randomBytes(6).toString('hex') } } },
+  };
+}
+
 function sipsOverPlainHop(rq: sip.Request, remote: sip.Remote): RequestProblem | undefined {
   return isSipsUri(String(rq.uri)) && remote.protocol.toUpperCase() !== 'TLS'
     ? { status: 416, reason: 'Unsupported URI Scheme (sips: over a hop without TLS)' }

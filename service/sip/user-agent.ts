@@ -83,6 +83,11 @@ export const MSD_CONTENT_TYPE = 'application/EmergencyCallData.eCall.MSD';
 export const CONTROL_CONTENT_TYPE = 'application/EmergencyCallData.Control+xml';
 export const MSD_INFO_PACKAGE = 'EmergencyCallData.eCall.MSD';
 
+/** What makes a 302 Moved Temporarily send the caller to `target` (RFC 3261 §21.3.3). */
+function redirectTo(target: string): Partial<sip.Response> {
+  return { headers: { contact: [{ uri: target, params: {} }] } };
+}
+
 /** The From of a call that presents no identity (RFC 3323 §4.1.1.3). */
 const ANONYMOUS_URI = 'sip:anonymous@anonymous.invalid';
 
@@ -720,9 +725,7 @@ export class UserAgent {
         this.respondInvite(call, effect.status, REJECT_REASONS[effect.status]);
         break;
       case 'redirect':
-        this.respondInvite(call, 302, 'Moved Temporarily', {
-          headers: { contact: [{ uri: effect.target, params: {} }] },
-        });
+        this.respondInvite(call, 302, 'Moved Temporarily', redirectTo(effect.target));
         break;
       case 'send-cancel':
         this.sendCancel(call);
@@ -1175,7 +1178,9 @@ export class UserAgent {
           this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
           return;
         }
-        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+        // RFC 3261 §9.2: the same To tag as the INVITE's responses.
+        const ok = sip.makeResponse(rq, 200, 'OK');
+        this.o.stack.respond({ ...ok, headers: { ...ok.headers, to: call.dialog.local } });
         this.dispatch(call, { type: 'remote-cancel' });
         return;
       default:
@@ -1443,11 +1448,7 @@ export class UserAgent {
     }
     const decision = replaced ? 'incoming' : this.o.decideIncoming();
     if (typeof decision === 'object') {
-      this.o.stack.respond(
-        sip.makeResponse(rq, 302, 'Moved Temporarily', {
-          headers: { contact: [{ uri: decision.redirectTo, params: {} }] },
-        }),
-      );
+      this.o.stack.respond(sip.makeResponse(rq, 302, 'Moved Temporarily', redirectTo(decision.redirectTo)));
       this.o.logger.info({ to: decision.redirectTo }, 'call forwarded');
       return;
     }

@@ -53,4 +53,37 @@ describe('the SIP stack over UDP', () => {
     await waitFor('the final response', () => responses.find((r) => r.status >= 200), 5000);
     expect(responses.filter((r) => r.status >= 200).map((r) => r.headers['x-copy'])).toEqual(['whole']);
   });
+
+  it('tags the To of every response it makes but 100 Trying (RFC 3261 §8.2.6.2), once for all its retransmissions', async () => {
+    stack = await SipStack.open({ address: '127.0.0.1', port: 0, transport: 'udp', logger: silentLogger });
+    const open = stack;
+    open.onRequest((rq) => {
+      open.respond({ status: 100, reason: 'Trying', headers: { ...rq.headers } } as sip.Response);
+      open.respond({ status: 486, reason: 'Busy Here', headers: { ...rq.headers } } as sip.Response);
+    });
+    const far = createSocket('udp4');
+    peer = far;
+    const replies: string[] = [];
+    far.on('message', (m) => replies.push(m.toString('latin1')));
+    await new Promise<void>((r) => far.bind(0, '127.0.0.1', () => r()));
+    const port = far.address().port;
+    const invite =
+      `INVITE sip:near@127.0.0.1:${open.port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKtag1\r\n` +
+      `Max-Forwards: 70\r\nFrom: <sip:far@127.0.0.1>;tag=far\r\nTo: <sip:near@127.0.0.1>\r\n` +
+      `Call-ID: tag-${Date.now()}\r\nCSeq: 1 INVITE\r\nContact: <sip:far@127.0.0.1:${port}>\r\nContent-Length: 0\r\n\r\n`;
+    far.send(invite, open.port, '127.0.0.1');
+    await waitFor('the 486', () => replies.find((r) => r.startsWith('SIP/2.0 486')), 5000);
+    // The INVITE again, as a lost 486 would make the far end send it: the 486 again, with the same tag.
+    far.send(invite, open.port, '127.0.0.1');
+    await waitFor(
+      'the 486 again',
+      () => replies.filter((r) => r.startsWith('SIP/2.0 486')).length >= 2,
+      5000,
+    );
+    const to = (r: string | undefined): string => /^To: .*$/m.exec(r ?? '')?.[0] ?? '';
+    const busy = replies.filter((r) => r.startsWith('SIP/2.0 486'));
+    expect(to(busy[0])).toMatch(/;tag=[0-9a-f]{12}/);
+    expect(to(busy[1])).toBe(to(busy[0]));
+    expect(to(replies.find((r) => r.startsWith('SIP/2.0 100')))).not.toMatch(/tag=/);
+  });
 });
