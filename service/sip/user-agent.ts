@@ -1179,8 +1179,7 @@ export class UserAgent {
           return;
         }
         // RFC 3261 §9.2: the same To tag as the INVITE's responses.
-        const ok = sip.makeResponse(rq, 200, 'OK');
-        this.o.stack.respond({ ...ok, headers: { ...ok.headers, to: call.dialog.local } });
+        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK', { headers: { to: call.dialog.local } }));
         this.dispatch(call, { type: 'remote-cancel' });
         return;
       default:

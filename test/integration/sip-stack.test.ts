@@ -58,8 +58,8 @@ describe('the SIP stack over UDP', () => {
     stack = await SipStack.open({ address: '127.0.0.1', port: 0, transport: 'udp', logger: silentLogger });
     const open = stack;
     open.onRequest((rq) => {
-      open.respond({ status: 100, reason: 'Trying', headers: { ...rq.headers } } as sip.Response);
-      open.respond({ status: 486, reason: 'Busy Here', headers: { ...rq.headers } } as sip.Response);
+      open.respond({ status: 100, reason: 'Trying', headers: { ...rq.headers } });
+      open.respond({ status: 486, reason: 'Busy Here', headers: { ...rq.headers } });
     });
     const far = createSocket('udp4');
     peer = far;
