@@ -196,7 +196,7 @@ export async function startDaemon(
         historyIface.EntryAdded(entryDict(entry));
       });
       // Never shown as a call, but the driver should still see that someone tried to call.
-      line.events.on('missed-while-busy', (caller) => {
+      line.events.on('turned-away', (caller) => {
         const entry = history.add({
           line: line.id,
           kind: 'missed',
@@ -205,7 +205,7 @@ export async function startDaemon(
           startedAt: caller.at,
           duration: 0,
           emergency: false,
-          reason: 'busy',
+          reason: caller.how,
         });
         historyIface.EntryAdded(entryDict(entry));
       });

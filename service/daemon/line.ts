@@ -46,8 +46,11 @@ export type LineEvents = {
   control: [string, string, string | undefined];
   voicemail: [Voicemail];
   'call-settings': [CallSettings];
-  /** A caller refused with 486 as the line was busy (call waiting off, or no room for another call). */
-  'missed-while-busy': [{ lineIdentification: string; name: string; at: number }];
+  /**
+   * A caller never shown: refused with 486 as the line was busy (call waiting off, or no room for
+   * another call), or forwarded elsewhere (CallForwarding).
+   */
+  'turned-away': [{ lineIdentification: string; name: string; at: number; how: 'busy' | 'forwarded' }];
   forwarding: [CallForwarding];
 };
 
@@ -322,8 +325,8 @@ export class Line {
     ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));
     ua.events.on('dtmf', (id, digit) => this.manager.onTone(id, digit));
     ua.events.on('quality', (id, q) => this.manager.onQuality(id, q));
-    ua.events.on('call-refused-busy', ({ lineIdentification, name }) =>
-      this.events.emit('missed-while-busy', { lineIdentification, name, at: this.deps.clock.now() }),
+    ua.events.on('call-turned-away', ({ lineIdentification, name, how }) =>
+      this.events.emit('turned-away', { lineIdentification, name, how, at: this.deps.clock.now() }),
     );
     ua.events.on('transfer', (id, target) => {
       this.followTransfer(id, target).catch((e: unknown) => ua.transferFailed(id, errorMessage(e)));

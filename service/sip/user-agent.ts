@@ -139,8 +139,13 @@ export type UaEvents = {
   control: [string, string, string | undefined];
   /** The far end of a call asks us to call someone else (REFER, accepted): call id, target. */
   transfer: [string, ReferTarget];
-  /** A new call refused with 486 because the line was busy (decideIncoming): who called. */
-  'call-refused-busy': [Pick<UaCallInfo, 'remoteUri' | 'lineIdentification' | 'name'>];
+  /**
+   * A new call never shown, as decideIncoming said: refused with 486 as the line was busy, or forwarded
+   * with 302 (call forwarding). Who called, and which.
+   */
+  'call-turned-away': [
+    Pick<UaCallInfo, 'remoteUri' | 'lineIdentification' | 'name'> & { how: 'busy' | 'forwarded' },
+  ];
 };
 
 interface Dialog {
@@ -1446,19 +1451,20 @@ export class UserAgent {
       return;
     }
     const decision = replaced ? 'incoming' : this.o.decideIncoming();
-    if (typeof decision === 'object') {
-      this.o.stack.respond(sip.makeResponse(rq, 302, 'Moved Temporarily', redirectTo(decision.redirectTo)));
-      this.o.logger.info({ to: decision.redirectTo }, 'call forwarded');
-      return;
-    }
-    if (decision === 'busy') {
-      this.o.stack.respond(sip.makeResponse(rq, 486, 'Busy Here'));
+    if (typeof decision === 'object' || decision === 'busy') {
+      const forwarded = typeof decision === 'object';
+      this.o.stack.respond(
+        forwarded
+          ? sip.makeResponse(rq, 302, 'Moved Temporarily', redirectTo(decision.redirectTo))
+          : sip.makeResponse(rq, 486, 'Busy Here'),
+      );
       const caller = rq.headers.from;
       if (caller) {
-        this.events.emit('call-refused-busy', {
+        this.events.emit('call-turned-away', {
           remoteUri: caller.uri,
           lineIdentification: lineIdentification(caller.uri),
           name: displayName(caller.name),
+          how: forwarded ? 'forwarded' : 'busy',
         });
       }
       return;

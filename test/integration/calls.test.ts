@@ -1023,6 +1023,13 @@ describe('incoming calls', () => {
       const since = client.signals.length;
       await carolReachesBob(() => carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`));
       expect(client.signals.slice(since).filter((s) => s.member === 'CallAdded')).toEqual([]);
+      // Never shown, but logged: the driver sees who called while calls went elsewhere.
+      const logged = await client.waitForSignal((s) => s.member === 'EntryAdded', 5000, since);
+      expect(logged.args[0]).toMatchObject({
+        Kind: 'missed',
+        LineIdentification: '2002',
+        DisconnectReason: 'forwarded',
+      });
     });
 
     it('forwards a caller it would refuse as busy to VoiceBusy', async () => {
