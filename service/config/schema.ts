@@ -5,6 +5,7 @@ import { PROPULSION_FIELDS } from '../ecall/msd/msd.js';
 import { keyPairProblem } from '../core/tls-key-pair.js';
 import { isPortText } from './endpoint.js';
 import { isPhoneNumber } from '../sip/dial-string.js';
+import { TONE_PLAN_NAMES } from '../media/tones.js';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), 'must be an IPv4 address literal such as 127.0.0.1');
 
@@ -238,7 +239,7 @@ export const configSchema = z
          */
         tones: z
           .strictObject({
-            plan: z.enum(['europe', 'north-america', 'uk']).default('europe'),
+            plan: z.enum(TONE_PLAN_NAMES).default('europe'),
             ringtone: z.boolean().default(true),
           })
           .default({ plan: 'europe', ringtone: true }),

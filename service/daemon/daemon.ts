@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { stateDirectory } from './state-directory.js';
 import { SettingsStore } from './line-settings.js';
 import { startWatchdog } from './systemd-watchdog.js';
-import { CallHistory, entryFor } from '../history/call-history.js';
+import { CallHistory, entryFor, type NewEntry } from '../history/call-history.js';
 import { UnfinishedCalls } from '../history/unfinished-calls.js';
 import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
 import { ContactsInterface } from '../dbus/contacts-iface.js';
@@ -149,6 +149,7 @@ export async function startDaemon(
     }
     const settings = new SettingsStore(join(stateDirectory(), 'settings.json'), logger);
     teardown.push(() => settings.close());
+    const tones = tonePlan(config.audio.tones);
     const lines = config.accounts.map(
       (account) =>
         new Line(account, {
@@ -159,7 +160,7 @@ export async function startDaemon(
             new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
               rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
               keepAliveMs: account.rtpKeepAliveSeconds * 1000,
-              tones: tonePlan(config.audio.tones),
+              tones,
               cname: `${account.user}@${addr}`,
               codecs: codecNames(account.codecs),
             }),
@@ -183,6 +184,10 @@ export async function startDaemon(
     }
     const unfinished = new UnfinishedCalls(unfinishedPath, clock, historyLogger);
     teardown.push(() => unfinished.close());
+    // Logged, and told to clients (the HMI's recents), in one step.
+    const record = (entry: NewEntry): void => {
+      historyIface.EntryAdded(entryDict(history.add(entry)));
+    };
     for (const line of lines) {
       line.manager.events.on('added', (rec) => unfinished.track(line.id, rec));
       line.manager.events.on('changed', (rec, changed) => {
@@ -191,13 +196,12 @@ export async function startDaemon(
         }
       });
       line.manager.events.on('removed', (rec, reason) => {
-        const entry = history.add(entryFor(line.id, rec, reason));
+        record(entryFor(line.id, rec, reason));
         unfinished.finish(line.id, rec);
-        historyIface.EntryAdded(entryDict(entry));
       });
       // Never shown as a call, but the driver should still see that someone tried to call.
-      line.events.on('turned-away', (caller) => {
-        const entry = history.add({
+      line.events.on('turned-away', (caller) =>
+        record({
           line: line.id,
           kind: 'missed',
           number: caller.lineIdentification,
@@ -206,9 +210,8 @@ export async function startDaemon(
           duration: 0,
           emergency: false,
           reason: caller.how,
-        });
-        historyIface.EntryAdded(entryDict(entry));
-      });
+        }),
+      );
     }
     service.exportObject(
       '/contacts',

@@ -38,8 +38,8 @@ export function redirectTarget(number: string, domain: string): { uri: string; e
 
 /** A number calls may be forwarded to: "" (off), or what Dial takes, but never an emergency number. */
 export function checkForwardingNumber(number: string): void {
-  if (number !== '' && redirectTarget(number, 'invalid').emergency) {
-    throw new CarphoneError('INVALID_FORMAT', `calls are not forwarded to an emergency number (${number})`);
+  if (number !== '') {
+    forwardingTarget(number, 'invalid');
   }
 }
 
@@ -51,8 +51,11 @@ export function checkNoReplyTimeout(seconds: number): void {
 
 /** Where a call forwarded to `number` goes, on a line in `domain`. */
 export function forwardingTarget(number: string, domain: string): string {
-  checkForwardingNumber(number);
-  return redirectTarget(number, domain).uri;
+  const { uri, emergency } = redirectTarget(number, domain);
+  if (emergency) {
+    throw new CarphoneError('INVALID_FORMAT', `calls are not forwarded to an emergency number (${number})`);
+  }
+  return uri;
 }
 
 /**

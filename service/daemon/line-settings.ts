@@ -37,9 +37,9 @@ const forwardingNumber = z.string().refine((n) => {
 /**
  * What the driver or a settings screen chose for a line, kept across restarts (oFono keeps them on the
  * SIM or in its storage): the voicemail number, oFono's CallSettings HideCallerId and VoiceCallWaiting,
- * its CallForwarding, and CallVolume's two volumes (not Muted: a microphone left muted from the last drive would leave
- * the driver unheard in the next call, an eCall among them). Unset means the configuration's value,
- * or oFono's default.
+ * its CallForwarding, and CallVolume's two volumes (not Muted: a microphone left muted from the last
+ * drive would leave the driver unheard in the next call, an eCall among them). Unset means the
+ * configuration's value, or oFono's default.
  */
 const lineSettings = z.object({
   voicemailNumber: z

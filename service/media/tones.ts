@@ -17,7 +17,8 @@ export interface Cadence {
   pattern: readonly number[];
 }
 
-export type TonePlanName = 'europe' | 'north-america' | 'uk';
+export const TONE_PLAN_NAMES = ['europe', 'north-america', 'uk'] as const;
+export type TonePlanName = (typeof TONE_PLAN_NAMES)[number];
 
 export type TonePlan = Record<LocalTone, Cadence | undefined>;
 
@@ -105,7 +106,7 @@ export class ToneGenerator {
     for (let i = 0; i < count; i++) {
       const at = (this.position + i) % this.periodSamples;
       let sample = 0;
-      const span = this.onSpans.find(([from, to]) => at >= from && at < to);
+      const span = this.spanAt(at);
       if (span) {
         for (let f = 0; f < this.steps.length; f++) {
           sample += Math.sin(this.phases[f] ?? 0);
@@ -122,5 +123,15 @@ export class ToneGenerator {
     }
     this.position = (this.position + count) % this.periodSamples;
     return out;
+  }
+
+  /** The "on" segment `at` falls in, if any: a loop, as this runs for every sample. */
+  private spanAt(at: number): [number, number] | undefined {
+    for (const span of this.onSpans) {
+      if (at >= span[0] && at < span[1]) {
+        return span;
+      }
+    }
+    return undefined;
   }
 }

@@ -70,9 +70,9 @@ function capPerAddress(server: net.Server, refused: StreamRefused): void {
 }
 
 /**
- * Logs refusals (connections, requests) without a flood of them flooding the log: the first at once, then at most
- * one line per `intervalMs` with how many were refused since (the last of a flood too, when its
- * interval is over).
+ * Logs refusals (connections, requests) without a flood of them flooding the log: the first at once,
+ * then at most one line per `intervalMs` with how many were refused since (the last of a flood too,
+ * when its interval is over).
  */
 export function refusalLog(
   log: (refused: number, lastRemote: string) => void,

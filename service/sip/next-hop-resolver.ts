@@ -1,6 +1,6 @@
 import { lookup, Resolver } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
-import type * as sip from 'sip';
+import * as sip from 'sip';
 
 export type HopProtocol = 'UDP' | 'TCP' | 'TLS';
 
@@ -45,6 +45,12 @@ export function uriHop(uri: sip.SipUri): NamedHop | undefined {
   // The sip package parses a URI without a port to port NaN.
   const port = Number(uri.port);
   return { protocol, host: uri.host, port: Number.isInteger(port) && port > 0 ? port : undefined };
+}
+
+/** The hop a SIP URI written as text names, or undefined where it names none. */
+export function hopOf(uri: string): NamedHop | undefined {
+  const parsed = sip.parseUri(uri);
+  return parsed ? uriHop(parsed) : undefined;
 }
 
 /** The hop as it is, where its host is an IPv4 address. */

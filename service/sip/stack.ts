@@ -8,6 +8,7 @@ import { errorMessage } from '../core/errors.js';
 import { bodyMatchesLength, messageText, validateRequest, type RequestProblem } from './validate.js';
 import {
   HopResolutionError,
+  hopOf,
   numericHop,
   NextHopResolver,
   uriHop,
@@ -186,8 +187,7 @@ export class SipStack {
 
   /** The IPv4 addresses a SIP URI's host stands for (SRV and A records, as a request to it would go). */
   async addressesOf(uri: string): Promise<string[]> {
-    const parsed = sip.parseUri(uri);
-    const hop = parsed ? uriHop(parsed) : undefined;
+    const hop = hopOf(uri);
     if (!hop) {
       throw new HopResolutionError(uri, 'not a SIP URI with a host');
     }
@@ -433,10 +433,6 @@ export class SipStack {
 }
 
 /**
- * A sips: Request-URI asks for TLS on every hop (RFC 3261 §26.2.2); one that came over UDP or TCP did
- * not have it, and the UAS does not take what it cannot keep (RFC 3261 §8.2.2.1).
- */
-/**
  * RFC 3261 §8.2.6.2: a UAS adds a tag to the To of every response but 100 Trying. Responses within a
  * dialog carry its tag already; the `sip` package's makeResponse copies the request's To, which has
  * none outside one (a 486, 403 or 302 to a new INVITE, a 405 to an OPTIONS …).
@@ -452,6 +448,10 @@ function withToTag(rs: sip.Response): sip.Response {
   };
 }
 
+/**
+ * A sips: Request-URI asks for TLS on every hop (RFC 3261 §26.2.2); one that came over UDP or TCP did
+ * not have it, and the UAS does not take what it cannot keep (RFC 3261 §8.2.2.1).
+ */
 function sipsOverPlainHop(rq: sip.Request, remote: sip.Remote): RequestProblem | undefined {
   return isSipsUri(String(rq.uri)) && remote.protocol.toUpperCase() !== 'TLS'
     ? { status: 416, reason: 'Unsupported URI Scheme (sips: over a hop without TLS)' }

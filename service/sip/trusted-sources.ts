@@ -1,7 +1,6 @@
-import * as sip from 'sip';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
-import { numericHop, uriHop } from './next-hop-resolver.js';
+import { hopOf, numericHop } from './next-hop-resolver.js';
 
 /**
  * The addresses a line takes new requests from when it takes them only through its proxies: those its
@@ -19,8 +18,7 @@ export class TrustedSources {
   ) {
     // An address in the URI itself is trusted at once, before any lookup.
     for (const uri of uris) {
-      const parsed = sip.parseUri(uri);
-      const hop = parsed ? uriHop(parsed) : undefined;
+      const hop = hopOf(uri);
       const numeric = hop ? numericHop(hop) : undefined;
       if (numeric) {
         this.byUri.set(uri, [numeric.address]);
