@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
+import { hostOfAddress, ipFamily } from '../core/ip-address.js';
 import { z } from 'zod';
 import { PROPULSION_FIELDS } from '../ecall/msd/msd.js';
 import { keyPairProblem } from '../core/tls-key-pair.js';
@@ -8,6 +9,12 @@ import { isPhoneNumber } from '../sip/dial-string.js';
 import { TONE_PLAN_NAMES } from '../media/tones.js';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), 'must be an IPv4 address literal such as 127.0.0.1');
+const ipAddress = z
+  .string()
+  .refine(
+    (s) => ipFamily(s) !== undefined,
+    'must be an IPv4 or IPv6 address literal such as 127.0.0.1 or ::1',
+  );
 
 const port = z.number().int().min(0, 'must be 0 (pick a free port) or 1-65535').max(65535);
 
@@ -79,7 +86,8 @@ export const accountSchema = z.strictObject({
   name: z.string().max(64).optional(),
   user: z.string().regex(/^[A-Za-z0-9_.!~*'()&=+$,;?/%-]{1,64}$/, 'must be a SIP user part'),
   displayName: z.string().max(64).optional(),
-  domain: z.string().min(1, 'must not be empty'),
+  /** A host name, or an IP address (an IPv6 one with or without brackets: it is written with them). */
+  domain: z.string().min(1, 'must not be empty').transform(hostOfAddress),
   password: z.string().optional(),
   authUser: z.string().optional(),
   registrar: sipUri.optional(),
@@ -179,28 +187,34 @@ export const accountSchema = z.strictObject({
   /** Mean RTCP report interval; RFC 3550 recommends 5 s. Call quality on D-Bus updates as often. */
   rtcpIntervalSeconds: z.number().min(1).max(60).default(5),
   /**
-   * Where SIP and RTP are bound: an IPv4 address (127.0.0.1 when neither is given), or a network
-   * interface (an LTE modem's, say) whose address the line follows as it changes.
+   * Where SIP and RTP are bound: an IPv4 or IPv6 address (127.0.0.1 when neither is given), or a
+   * network interface (an LTE modem's, say) whose address of `family` the line follows as it changes.
    */
   listen: z
     .strictObject({
-      address: ipv4.optional(),
+      address: ipAddress.optional(),
       interface: z
         .string()
         .regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be a network interface name such as wwan0')
         .optional(),
+      /** For an interface: which of its addresses (an IMS APN may be IPv6 only). */
+      family: z.enum(['ipv4', 'ipv6']).default('ipv4'),
       port: port.default(0),
     })
     .refine(
       (l) => l.address === undefined || l.interface === undefined,
       'give address or interface, not both',
     )
-    .default({ port: 0 }),
+    .refine((l) => l.interface !== undefined || l.family === 'ipv4', {
+      message: 'family applies to an interface; an address names its own family',
+      path: ['family'],
+    })
+    .default({ port: 0, family: 'ipv4' }),
   /**
    * The address written into SDP instead of the one RTP is bound to, where the peer reaches this
    * head unit's media through a static mapping (a NAT, a media relay) on the same ports.
    */
-  mediaAddress: ipv4.optional(),
+  mediaAddress: ipAddress.optional(),
   /** RTP port range for this account's calls. */
   rtpPorts: z
     .strictObject({ min: port.default(20000), max: port.default(20999) })
@@ -334,7 +348,7 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['ecall', 'account'], message: `no account with id ${line}` });
     }
     c.accounts.forEach((a, i) =>
-      [...accountTlsIssues(a), ...acceptIssues(a)].forEach(([key, message]) =>
+      [...accountTlsIssues(a), ...acceptIssues(a), ...familyIssues(a)].forEach(([key, message]) =>
         ctx.addIssue({ code: 'custom', path: ['accounts', i, key], message }),
       ),
     );
@@ -352,6 +366,18 @@ function acceptIssues(a: z.infer<typeof accountSchema>): [string, string][] {
   return a.acceptRequestsFrom === 'proxy' && !a.registrar && !a.outboundProxy
     ? [['acceptRequestsFrom', 'proxy needs a registrar or outboundProxy to take requests from']]
     : [];
+}
+
+/** RTP cannot cross from IPv4 to IPv6: the address written into SDP must be of the family bound. */
+function familyIssues(a: z.infer<typeof accountSchema>): [string, string][] {
+  if (a.mediaAddress === undefined) {
+    return [];
+  }
+  const bound =
+    a.listen.address !== undefined ? ipFamily(a.listen.address) : a.listen.family === 'ipv6' ? 6 : 4;
+  return ipFamily(a.mediaAddress) === bound
+    ? []
+    : [['mediaAddress', `must be an IPv${bound} address like the line's`]];
 }
 
 /** What an account's TLS client certificate settings say about each other and the transport. */

@@ -27,6 +27,7 @@ import { keyPairProblem } from '../core/tls-key-pair.js';
 import { listenAddress, type InterfaceTable } from './listen-address.js';
 import { UserAgent, type DialOptions } from '../sip/user-agent.js';
 import type { ReferTarget } from '../sip/refer.js';
+import { endpointText } from '../core/ip-address.js';
 
 export const USER_AGENT = 'carphone/0.1';
 /** How long a line going down waits for the far ends to answer the requests that end its calls. */
@@ -249,7 +250,7 @@ export class Line {
   }
 
   get sipAddress(): string | undefined {
-    return this.stack ? `${this.stack.address}:${this.stack.port}` : undefined;
+    return this.stack ? endpointText(this.stack.address, this.stack.port) : undefined;
   }
 
   async powerOn(): Promise<void> {

@@ -15,6 +15,7 @@ import { answerOffer, createOffer, readAnswer } from '../sdp/offer-answer.js';
 import { boundaryOf, buildMultipart, findBodyPart, parseMultipart, type BodyPart } from '../sip/multipart.js';
 import { SipStack } from '../sip/stack.js';
 import { CONTROL_CONTENT_TYPE, MSD_CONTENT_TYPE, MSD_INFO_PACKAGE } from '../sip/user-agent.js';
+import { endpointText } from '../core/ip-address.js';
 
 /**
  * A PSAP (emergency call centre) for tests and for integrators: it accepts NG eCalls (RFC 8147),
@@ -102,7 +103,7 @@ export class PsapSimulator {
   }
 
   get uri(): string {
-    return `sip:${this.stack.address}:${this.stack.port}`;
+    return `sip:${endpointText(this.stack.address, this.stack.port)}`;
   }
 
   get port(): number {
@@ -267,7 +268,7 @@ export class PsapSimulator {
     const ack = `<?xml version="1.0" encoding="UTF-8"?><EmergencyCallData.Control xmlns="${CONTROL_NS}"><ack received="true" ref="cid:${dialog.call.msdContentId}"/></EmergencyCallData.Control>`;
     const parts: BodyPart[] = [{ headers: { 'Content-Type': 'application/sdp' }, body: answer }];
     const headers: sip.Headers = {
-      contact: [{ uri: `sip:psap@${this.stack.address}:${this.stack.port}`, params: {} }],
+      contact: [{ uri: `sip:psap@${endpointText(this.stack.address, this.stack.port)}`, params: {} }],
     };
     if (this.options.ackMsd && dialog.call.msds.length > 0) {
       parts.push({
@@ -315,7 +316,7 @@ export class PsapSimulator {
         'call-id': dialog.call.callId,
         cseq: { method, seq: 1000 + dialog.seq },
         'max-forwards': 70,
-        contact: [{ uri: `sip:psap@${this.stack.address}:${this.stack.port}`, params: {} }],
+        contact: [{ uri: `sip:psap@${endpointText(this.stack.address, this.stack.port)}`, params: {} }],
         ...extra,
       },
       ...(content !== undefined ? { content } : {}),
@@ -396,7 +397,7 @@ export class PsapSimulator {
     const media = await this.media.create('callback');
     const callId = `${randomBytes(8).toString('hex')}@psap`;
     const tag = randomBytes(6).toString('hex');
-    const from = { uri: `sip:psap@${this.stack.address}:${this.stack.port}`, params: { tag } };
+    const from = { uri: `sip:psap@${endpointText(this.stack.address, this.stack.port)}`, params: { tag } };
     const invite: sip.Request = {
       method: 'INVITE',
       uri: target,
@@ -419,7 +420,7 @@ export class PsapSimulator {
         }
         if (rs.status < 300) {
           try {
-            media.configure(readAnswer(rs.content ?? ''));
+            media.configure(readAnswer(rs.content ?? '', media.localAddress));
           } catch {
             /* the callback is about reaching the vehicle; audio is checked elsewhere */
           }

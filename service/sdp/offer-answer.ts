@@ -1,6 +1,6 @@
-import { isIPv4 } from 'node:net';
 import * as sdpTransform from 'sdp-transform';
 import { SRTP_SUITE } from '../media/srtp/srtp-context.js';
+import { ipFamily } from '../core/ip-address.js';
 
 /**
  * SDP offer/answer (RFC 3264) for one audio stream, on top of sdp-transform's parser. carphone offers
@@ -120,11 +120,11 @@ function render(
       sessionId: local.sessionId,
       sessionVersion: local.version,
       netType: 'IN',
-      ipVer: 4,
+      ipVer: ipFamily(local.address) ?? 4,
       address: local.address,
     },
     name: 'carphone',
-    connection: { version: 4, ip: local.address },
+    connection: { version: ipFamily(local.address) ?? 4, ip: local.address },
     timing: { start: 0, stop: 0 },
     media: [
       {
@@ -180,7 +180,8 @@ interface ParsedAudio {
   ptime: number;
 }
 
-function parseAudio(text: string): ParsedAudio {
+/** The audio stream of an SDP body, whose address must be of `localAddress`'s family (any, where none is given). */
+function parseAudio(text: string, localAddress?: string): ParsedAudio {
   if (!/^v=0/m.test(text)) {
     throw new SdpError('not an SDP body (no v=0 line)');
   }
@@ -202,8 +203,9 @@ function parseAudio(text: string): ParsedAudio {
     .filter((c) => c.suite === SRTP_SUITE && /^inline:[A-Za-z0-9+/=]{40}/.test(c.config))
     .map((c) => ({ tag: c.id, inline: c.config }));
   const address = audio.connection?.ip ?? parsed.connection?.ip;
-  if (!address || !isIPv4(address)) {
-    throw new SdpError('SDP has no IPv4 connection address');
+  const family = address === undefined ? undefined : ipFamily(address);
+  if (!address || family === undefined) {
+    throw new SdpError('SDP has no IPv4 or IPv6 connection address');
   }
   if (!Number.isInteger(audio.port) || audio.port < 1 || audio.port > 65535) {
     throw new SdpError('SDP audio port out of range');
@@ -225,7 +227,14 @@ function parseAudio(text: string): ParsedAudio {
   const sessionDirection = (parsed as { direction?: Direction }).direction;
   const direction: Direction = audio.direction ?? sessionDirection ?? 'sendrecv';
   // A connection address of 0.0.0.0 is the RFC 2543 way of saying hold.
-  const held = address === '0.0.0.0';
+  const held = address === '0.0.0.0' || address === '::';
+  const ownFamily = localAddress === undefined ? undefined : ipFamily(localAddress);
+  if (!held && ownFamily !== undefined && family !== ownFamily) {
+    // RTP cannot cross from one family to the other; no ICE here to find another pair.
+    throw new SdpError(
+      `the peer's media address ${address} is IPv${family} and this line's is IPv${ownFamily}`,
+    );
+  }
   const rtcpPort = audio.rtcp?.port;
   return {
     savp,
@@ -281,7 +290,7 @@ export function answerOffer(
   local: LocalMedia,
   wanted: Direction,
 ): { answer: string; negotiated: NegotiatedAudio } {
-  const remote = parseAudio(offer);
+  const remote = parseAudio(offer, local.address);
   const allowed = local.codecs ?? DEFAULT_CODECS;
   const codec = pickCodec(remote, allowed);
   if (!codec) {
@@ -330,9 +339,13 @@ function sendPtime(codec: AudioCodec, ptime: number): number {
   return OPUS_PTIMES.filter((p) => p <= ptime).pop() ?? 20;
 }
 
-/** Reads the peer's answer to our offer. */
-export function readAnswer(answer: string, srtp?: 'optional' | 'mandatory'): NegotiatedAudio {
-  const remote = parseAudio(answer);
+/** Reads the peer's answer to our offer, made from `localAddress`. */
+export function readAnswer(
+  answer: string,
+  localAddress: string,
+  srtp?: 'optional' | 'mandatory',
+): NegotiatedAudio {
+  const remote = parseAudio(answer, localAddress);
   const key = srtp ? remote.crypto[0] : undefined;
   if (srtp === 'mandatory' && !key) {
     throw new SdpError('the answer accepted no SRTP key and this account requires SRTP');

@@ -1,5 +1,6 @@
 import type * as sip from 'sip';
 import { ownFailure } from './stack.js';
+import { addressOfHost, endpointText, hostOfAddress } from '../core/ip-address.js';
 
 /**
  * Keep-alives towards the registrar, decided from responses alone (the registrar client sends them).
@@ -41,7 +42,9 @@ export function publicAddress(rs: sip.Response): string | undefined {
   if (!host) {
     return undefined;
   }
-  return port ? `${host}:${port}` : host;
+  // received is a bare IPv6 address, the Via's host a bracketed one: one spelling for both.
+  const address = addressOfHost(host);
+  return port ? endpointText(address, port) : hostOfAddress(address);
 }
 
 /** What a keep-alive's response says, given the public address the registration was made from. */

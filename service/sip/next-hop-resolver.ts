@@ -1,10 +1,13 @@
 import { lookup, Resolver } from 'node:dns/promises';
-import { isIPv4 } from 'node:net';
 import * as sip from 'sip';
+import { addressOfHost, ipFamily, type IpFamily } from '../core/ip-address.js';
 
 export type HopProtocol = 'UDP' | 'TCP' | 'TLS';
 
-/** The next hop as a SIP URI names it: a host name or IPv4 address, a port if the URI has one. */
+/**
+ * The next hop as a SIP URI names it: a host name or an IP address (an IPv6 one without its
+ * brackets), a port if the URI has one.
+ */
 export interface NamedHop {
   protocol: HopProtocol;
   host: string;
@@ -44,7 +47,11 @@ export function uriHop(uri: sip.SipUri): NamedHop | undefined {
   }
   // The sip package parses a URI without a port to port NaN.
   const port = Number(uri.port);
-  return { protocol, host: uri.host, port: Number.isInteger(port) && port > 0 ? port : undefined };
+  return {
+    protocol,
+    host: addressOfHost(uri.host),
+    port: Number.isInteger(port) && port > 0 ? port : undefined,
+  };
 }
 
 /** The hop a SIP URI written as text names, or undefined where it names none. */
@@ -53,16 +60,17 @@ export function hopOf(uri: string): NamedHop | undefined {
   return parsed ? uriHop(parsed) : undefined;
 }
 
-/** The hop as it is, where its host is an IPv4 address. */
+/** The hop as it is, where its host is an IP address. */
 export function numericHop(hop: NamedHop): ResolvedHop | undefined {
-  return isIPv4(hop.host)
+  return ipFamily(hop.host) !== undefined
     ? { protocol: hop.protocol, address: hop.host, port: hop.port ?? DEFAULT_PORT[hop.protocol] }
     : undefined;
 }
 
 /**
- * RFC 3263 §4.2, without NAPTR (the transport is the account's): an IPv4 address is used as it is; a
- * name with a port is looked up for its address; a name without one for the transport's SRV records
+ * RFC 3263 §4.2, without NAPTR (the transport is the account's): an IP address is used as it is; a
+ * name with a port is looked up for its address of the line's family (A for an IPv4 line, AAAA for an
+ * IPv6 one); a name without one for the transport's SRV records
  * first and for its own address, on the default port, where it has none. SRV targets come in the order
  * they are to be tried (§4.3): lowest priority first, the heaviest weight first within a priority
  * (RFC 2782 picks among equal priorities at random by weight; a head unit has no load to spread).
@@ -74,7 +82,10 @@ export class NextHopResolver {
   private readonly dns = new Resolver({ timeout: 2000, tries: 2 });
   private readonly ownServers: boolean;
 
-  constructor(servers: readonly string[] = []) {
+  constructor(
+    servers: readonly string[] = [],
+    private readonly family: IpFamily = 4,
+  ) {
     this.ownServers = servers.length > 0;
     if (this.ownServers) {
       this.dns.setServers([...servers]);
@@ -126,13 +137,13 @@ export class NextHopResolver {
   private async address(name: string): Promise<string> {
     try {
       if (this.ownServers) {
-        const [first] = await this.dns.resolve4(name);
+        const [first] = await (this.family === 6 ? this.dns.resolve6(name) : this.dns.resolve4(name));
         if (first === undefined) {
-          throw new HopResolutionError(name, 'no IPv4 address');
+          throw new HopResolutionError(name, `no IPv${this.family} address`);
         }
         return first;
       }
-      return (await lookup(name, { family: 4 })).address;
+      return (await lookup(name, { family: this.family })).address;
     } catch (e) {
       if (e instanceof HopResolutionError) {
         throw e;

@@ -5,6 +5,7 @@ import type { ConnectionOptions } from 'node:tls';
 import * as sip from 'sip';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
+import { addressOfHost, hostOfAddress, ipFamily } from '../core/ip-address.js';
 import { bodyMatchesLength, messageText, validateRequest, type RequestProblem } from './validate.js';
 import {
   HopResolutionError,
@@ -38,7 +39,7 @@ export interface StackOptions {
 
 async function udpPortFree(address: string, port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const s = createSocket('udp4');
+    const s = createSocket(ipFamily(address) === 6 ? 'udp6' : 'udp4');
     s.once('error', () => resolve(undefined));
     s.bind(port, address, () => {
       const p = s.address().port;
@@ -107,13 +108,15 @@ export class SipStack {
       options.address,
       port,
       options.transport,
-      new NextHopResolver(options.dnsServers),
+      new NextHopResolver(options.dnsServers, ipFamily(options.address)),
       options.logger,
     );
     const tls = options.transport === 'tls' ? await tlsOptions(options) : undefined;
     s.tlsConnections = tls?.tls;
     const stackOptions: sip.StackOptions = {
       address: options.address,
+      // The host of our Via: an IPv6 address in brackets, which the package would write bare.
+      publicAddress: hostOfAddress(options.address),
       port,
       udp: true,
       tcp: true,
@@ -229,13 +232,20 @@ export class SipStack {
         sip.makeResponse(
           rq,
           503,
-          `Service Unavailable (next hop must be an IPv4 address or host name over ${protocols.join(', ')})`,
+          `Service Unavailable (next hop must be an IP address or host name over ${protocols.join(', ')})`,
         ),
       );
       return;
     }
     // An address is sent at once: no lookup, and no turn of the event loop before it goes.
     const numeric = numericHop(hop);
+    const ownFamily = ipFamily(this.address);
+    if (numeric && ipFamily(numeric.address) !== ownFamily) {
+      onResponse(
+        sip.makeResponse(rq, 503, `Service Unavailable (next hop ${numeric.address} is not IPv${ownFamily})`),
+      );
+      return;
+    }
     if (numeric) {
       this.sendTo(rq, numeric, onResponse);
       return;
@@ -418,10 +428,10 @@ export class SipStack {
    */
   contactUri(user: string, secure = false): string {
     if (secure) {
-      return `sips:${user}@${this.address}:${this.port}`;
+      return `sips:${user}@${hostOfAddress(this.address)}:${this.port}`;
     }
     const transport = this.transportKind === 'udp' ? '' : `;transport=${this.transportKind}`;
-    return `sip:${user}@${this.address}:${this.port}${transport}`;
+    return `sip:${user}@${hostOfAddress(this.address)}:${this.port}${transport}`;
   }
 
   close(): void {
@@ -547,5 +557,5 @@ async function tlsOptions(options: StackOptions): Promise<Pick<sip.StackOptions,
 }
 
 function isOurs(uri: sip.SipUri, address: string, port: number): boolean {
-  return uri.host === address && Number(uri.port ?? 5060) === port;
+  return addressOfHost(uri.host) === address && Number(uri.port ?? 5060) === port;
 }

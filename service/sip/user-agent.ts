@@ -611,7 +611,7 @@ export class UserAgent {
     const answerSdp = safeBodyPart(contentType, rs.content, 'application/sdp');
     if (answerSdp) {
       try {
-        call.media.configure(readAnswer(answerSdp, this.srtpMode()));
+        call.media.configure(readAnswer(answerSdp, call.media.localAddress, this.srtpMode()));
         earlyMedia = rs.status < 200;
       } catch (e) {
         this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'unusable SDP answer');
@@ -978,7 +978,7 @@ export class UserAgent {
         if (rs.status < 300) {
           if (rs.content) {
             try {
-              call.media.configure(readAnswer(rs.content, this.srtpMode()));
+              call.media.configure(readAnswer(rs.content, call.media.localAddress, this.srtpMode()));
             } catch (e) {
               this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'unusable re-INVITE answer');
             }
@@ -1422,7 +1422,8 @@ export class UserAgent {
       answerOffer(
         offerSdp,
         {
-          address: '0.0.0.0',
+          // Of the family the call's media will be bound to: RTP cannot cross from IPv4 to IPv6.
+          address: this.o.mediaAddress ?? this.o.stack.address,
           port: 9,
           sessionId: 0,
           version: 0,

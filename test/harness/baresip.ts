@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { Child, waitFor } from './process.js';
+import { endpointText } from '../../service/core/ip-address.js';
 
 export interface BaresipOptions {
   user: string;
@@ -21,6 +22,8 @@ export interface BaresipOptions {
   config?: string[];
   /** The display name baresip puts in its From header (its accounts file is UTF-8). */
   displayName?: string;
+  /** Where it listens for SIP and sends RTP from, and where kamailio is: 127.0.0.1 unless given (::1). */
+  address?: string;
 }
 
 export interface BaresipEvent {
@@ -51,12 +54,13 @@ export class Baresip {
     readonly child: Child,
     private readonly socket: Socket,
     readonly user: string,
+    private readonly address: string,
   ) {
     socket.on('data', (d) => this.onData(d));
   }
 
   get uri(): string {
-    return `sip:${this.user}@127.0.0.1:${this.sipPort}`;
+    return `sip:${this.user}@${endpointText(this.address, this.sipPort)}`;
   }
 
   static async start(o: BaresipOptions): Promise<Baresip> {
@@ -64,15 +68,16 @@ export class Baresip {
     const recordDir = join(dir, 'rec');
     mkdirSync(recordDir);
     // baresip also listens for TLS on its SIP port + 1.
-    const sipPort = await freePort('127.0.0.1', 2);
+    const address = o.address ?? '127.0.0.1';
+    const sipPort = await freePort(address, 2);
     const ctrlPort = await freePort();
     const rtpBase = 40000 + Math.floor(Math.random() * 200) * 100;
     writeFileSync(
       join(dir, 'config'),
       [
         'poll_method epoll',
-        `sip_listen 127.0.0.1:${sipPort}`,
-        'net_interface 127.0.0.1',
+        `sip_listen ${endpointText(address, sipPort)}`,
+        `net_interface ${address}`,
         `audio_source aufile,${o.sourceWav}`,
         'call_max_calls 4',
         `rtp_ports ${rtpBase}-${rtpBase + 99}`,
@@ -94,8 +99,8 @@ export class Baresip {
       ].join('\n'),
     );
     const aor = o.registrarPort
-      ? `sip:${o.user}@127.0.0.1:${o.registrarPort}`
-      : `sip:${o.user}@127.0.0.1:${sipPort}`;
+      ? `sip:${o.user}@${endpointText(address, o.registrarPort)}`
+      : `sip:${o.user}@${endpointText(address, sipPort)}`;
     const params = [
       o.registrarPort ? `regint=600;auth_pass=${o.password ?? ''}` : 'regint=0',
       `answermode=${o.autoAnswer ? 'auto' : 'manual'}`,
@@ -117,7 +122,7 @@ export class Baresip {
       8000,
       100,
     );
-    const b = new Baresip(sipPort, recordDir, child, socket, o.user);
+    const b = new Baresip(sipPort, recordDir, child, socket, o.user, address);
     if (o.registrarPort) {
       await waitFor(
         'baresip registration',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { inNamespace } from './nat-network.js';
 import { Child } from './process.js';
+import { endpointText, hostOfAddress } from '../../service/core/ip-address.js';
 
 export interface KamailioUser {
   user: string;
@@ -109,7 +110,7 @@ modparam("sst", "reject_to_small", 0)
 
 function config(port: number, o: KamailioOptions, tlsConfigFile: string | undefined): string {
   const sessionTimer = sessionTimerConfig(o.sessionTimerSeconds);
-  const address = o.address ?? '127.0.0.1';
+  const address = hostOfAddress(o.address ?? '127.0.0.1');
   const nat = o.behindNat
     ? {
         modules: `loadmodule "nathelper.so"
@@ -214,7 +215,7 @@ export class Kamailio {
   ) {}
 
   get uri(): string {
-    return `sip:${this.address}:${this.port}`;
+    return `sip:${endpointText(this.address, this.port)}`;
   }
 
   /** Where it takes SIP over TLS, when started with `tls`. */
@@ -223,7 +224,7 @@ export class Kamailio {
   }
 
   static async start(o: KamailioOptions): Promise<Kamailio> {
-    const port = o.port ?? (await freePort());
+    const port = o.port ?? (await freePort(o.address));
     const dir = mkdtempSync(join(tmpdir(), 'carphone-kam-'));
     const cfg = join(dir, 'kamailio.cfg');
     let tlsConfigFile: string | undefined;

@@ -1,9 +1,9 @@
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { createServer, isIPv6 } from 'node:net';
 
 async function udpFree(port: number, address: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = createSocket('udp4');
+    const s = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
     s.once('error', () => resolve(false));
     s.bind(port, address, () => s.close(() => resolve(true)));
   });

@@ -87,3 +87,45 @@ describe('the SIP stack over UDP', () => {
     expect(to(replies.find((r) => r.startsWith('SIP/2.0 100')))).not.toMatch(/tag=/);
   });
 });
+
+describe('the SIP stack over UDP on IPv6', () => {
+  const options = (to: string): sip.Request => ({
+    method: 'OPTIONS',
+    uri: to,
+    headers: {
+      to: { uri: to, params: {} },
+      from: { uri: 'sip:near@[::1]', params: { tag: 'near' } },
+      'call-id': `v6-${Date.now()}-${Math.random()}`,
+      cseq: { method: 'OPTIONS', seq: 1 },
+      'max-forwards': 70,
+    },
+  });
+
+  it('exchanges a request and its response with another stack on ::1, its Via host in brackets', async () => {
+    stack = await SipStack.open({ address: '::1', port: 0, transport: 'udp', logger: silentLogger });
+    const far = await SipStack.open({ address: '::1', port: 0, transport: 'udp', logger: silentLogger });
+    try {
+      const seen: sip.Request[] = [];
+      far.onRequest((rq) => {
+        seen.push(rq);
+        far.respond({ status: 200, reason: 'OK', headers: { ...rq.headers } });
+      });
+      expect(far.contactUri('far')).toBe(`sip:far@[::1]:${far.port}`);
+      const responses: sip.Response[] = [];
+      stack.send(options(far.contactUri('far')), (rs) => responses.push(rs));
+      const ok = await waitFor('the 200', () => responses.find((r) => r.status >= 200), 5000);
+      expect(ok.status).toBe(200);
+      expect(seen[0]?.headers.via?.[0]).toMatchObject({ host: '[::1]', port: stack.port });
+    } finally {
+      far.close();
+    }
+  });
+
+  it('answers a request for an IPv6 next hop on an IPv4 line 503, naming the family, instead of sending it', async () => {
+    stack = await SipStack.open({ address: '127.0.0.1', port: 0, transport: 'udp', logger: silentLogger });
+    const responses: sip.Response[] = [];
+    stack.send(options('sip:far@[::1]:5060'), (rs) => responses.push(rs));
+    const refused = await waitFor('the 503', () => responses[0], 5000);
+    expect(refused).toMatchObject({ status: 503, reason: 'Service Unavailable (next hop ::1 is not IPv4)' });
+  });
+});

@@ -1,6 +1,6 @@
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
-import { isIP } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import type { DatagramHandler, RtpSocket } from './rtp-socket.js';
 import { PortInUseError } from './port-in-use-error.js';
 
@@ -22,7 +22,7 @@ const lookupIpLiteral: NonNullable<SocketOptions['lookup']> = (hostname, options
 
 /** A UDP socket of Node's own, bound to the address and port; rejects with PortInUseError. */
 export function bindDgram(address: string, port: number): Promise<Socket> {
-  const socket = createSocket({ type: 'udp4', lookup: lookupIpLiteral });
+  const socket = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', lookup: lookupIpLiteral });
   return new Promise((resolve, reject) => {
     socket.once('error', (e) => {
       socket.close();

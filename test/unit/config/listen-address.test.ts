@@ -26,6 +26,16 @@ describe("a line's listening address", () => {
     expect(listenAddress({ interface: 'wwan0' }, table)).toBe('10.64.1.7');
   });
 
+  it("is the interface's global IPv6 address where the line asks for IPv6, never a link-local one", () => {
+    const table = {
+      wwan0: [info('10.64.1.7', 'IPv4'), info('fe80::1', 'IPv6'), info('2001:db8::5', 'IPv6')],
+    };
+    expect(listenAddress({ interface: 'wwan0', family: 'ipv6' }, table)).toBe('2001:db8::5');
+    expect(
+      listenAddress({ interface: 'wwan0', family: 'ipv6' }, { wwan0: [info('fe80::1', 'IPv6')] }),
+    ).toBeUndefined();
+  });
+
   it('is none while the interface is missing or has only IPv6', () => {
     expect(listenAddress({ interface: 'wwan0' }, {})).toBeUndefined();
     expect(listenAddress({ interface: 'wwan0' }, { wwan0: [info('2001:db8::5', 'IPv6')] })).toBeUndefined();

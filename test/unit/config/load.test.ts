@@ -157,7 +157,15 @@ describe('configuration', () => {
       `accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    listen: ${listen}\n`;
     expect(parseConfigText(account('{ interface: wwan0 }')).accounts[0]?.listen).toEqual({
       interface: 'wwan0',
+      family: 'ipv4',
       port: 0,
+    });
+    expect(parseConfigText(account('{ interface: wwan0, family: ipv6 }')).accounts[0]?.listen.family).toBe(
+      'ipv6',
+    );
+    expect(problem(account('{ address: 10.0.0.2, family: ipv6 }'))).toEqual({
+      key: 'accounts[0].listen.family',
+      problem: 'family applies to an interface; an address names its own family',
     });
     expect(problem(account('{ address: 10.0.0.2, interface: wwan0 }'))).toEqual({
       key: 'accounts[0].listen',
@@ -166,6 +174,38 @@ describe('configuration', () => {
     expect(problem(account("{ interface: 'wwan0; rm -rf' }"))).toMatchObject({
       key: 'accounts[0].listen.interface',
       problem: expect.stringMatching(/network interface name/) as unknown,
+    });
+  });
+
+  it('binds a line to IPv6 as to IPv4, brackets an IPv6 domain, and keeps mediaAddress to the family bound', () => {
+    const account = (extra: string): string =>
+      `accounts:\n  - id: sip0\n    user: alice\n    domain: '2001:db8::1'\n${extra}`;
+    const ipv6 = parseConfigText(
+      account("    listen: { address: '::1' }\n    mediaAddress: '2001:db8::7'\n"),
+    );
+    expect(ipv6.accounts[0]).toMatchObject({
+      domain: '[2001:db8::1]',
+      listen: { address: '::1' },
+      mediaAddress: '2001:db8::7',
+    });
+    expect(parseConfigText(account('').replace("'2001:db8::1'", "'[::1]'")).accounts[0]?.domain).toBe(
+      '[::1]',
+    );
+    expect(problem(account("    listen: { address: '::1' }\n    mediaAddress: 192.0.2.7\n"))).toEqual({
+      key: 'accounts[0].mediaAddress',
+      problem: "must be an IPv6 address like the line's",
+    });
+    expect(problem(account("    mediaAddress: '2001:db8::7'\n"))).toEqual({
+      key: 'accounts[0].mediaAddress',
+      problem: "must be an IPv4 address like the line's",
+    });
+    expect(
+      problem(account('    listen: { interface: wwan0, family: ipv6 }\n    mediaAddress: 192.0.2.7\n'))
+        .problem,
+    ).toBe("must be an IPv6 address like the line's");
+    expect(problem(account("    listen: { address: '::1::2' }\n"))).toMatchObject({
+      key: 'accounts[0].listen.address',
+      problem: expect.stringMatching(/IPv4 or IPv6 address literal/) as unknown,
     });
   });
 

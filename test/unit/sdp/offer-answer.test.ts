@@ -69,8 +69,8 @@ describe('SDP offer/answer', () => {
     expect(without.negotiated.codec.name).toBe('OPUS');
     expect(without.negotiated.opusInbandFec).toBeUndefined();
     // The same from an answer to our offer.
-    expect(readAnswer(opusOffer('useinbandfec=1')).opusInbandFec).toBe(true);
-    expect(readAnswer(opusOffer('useinbandfec=0')).opusInbandFec).toBeUndefined();
+    expect(readAnswer(opusOffer('useinbandfec=1'), '127.0.0.1').opusInbandFec).toBe(true);
+    expect(readAnswer(opusOffer('useinbandfec=0'), '127.0.0.1').opusInbandFec).toBeUndefined();
     // G.711 has nothing of the kind, whatever a confused peer writes.
     const g711 = baresipOffer.replace('a=fmtp:101 0-15', 'a=fmtp:0 useinbandfec=1\r\na=fmtp:101 0-15');
     expect(answerOffer(g711, local, 'sendrecv').negotiated.opusInbandFec).toBeUndefined();
@@ -117,7 +117,7 @@ describe('SDP offer/answer', () => {
     const answer = baresipOffer
       .replace('RTP/AVP 0 8 101', 'RTP/AVP 111 101')
       .replace('a=rtpmap:8 PCMA/8000', 'a=rtpmap:111 opus/48000/2\r\na=ptime:30');
-    expect(readAnswer(answer).ptime).toBe(20);
+    expect(readAnswer(answer, '127.0.0.1').ptime).toBe(20);
   });
 
   it('offers SRTP keys by SDES on RTP/SAVP when required, on RTP/AVP when optional, and takes the peer key', () => {
@@ -145,14 +145,15 @@ describe('SDP offer/answer', () => {
     expect(() =>
       answerOffer(baresipOffer, { ...local, srtp: { mode: 'mandatory', inline } }, 'sendrecv'),
     ).toThrow(SdpError);
-    expect(() => readAnswer(baresipOffer, 'mandatory')).toThrow(/requires SRTP/);
+    expect(() => readAnswer(baresipOffer, '127.0.0.1', 'mandatory')).toThrow(/requires SRTP/);
   });
 
   it('reads the RTCP port from a=rtcp, else takes the RTP port + 1', () => {
-    expect(readAnswer(baresipOffer).remoteRtcpPort).toBe(40013);
-    expect(readAnswer(baresipOffer.replace('a=sendrecv', 'a=rtcp:50001\r\na=sendrecv')).remoteRtcpPort).toBe(
-      50001,
-    );
+    expect(readAnswer(baresipOffer, '127.0.0.1').remoteRtcpPort).toBe(40013);
+    expect(
+      readAnswer(baresipOffer.replace('a=sendrecv', 'a=rtcp:50001\r\na=sendrecv'), '127.0.0.1')
+        .remoteRtcpPort,
+    ).toBe(50001);
   });
 
   it("honours the peer's order: PCMA first gets PCMA", () => {
@@ -199,8 +200,33 @@ describe('SDP offer/answer', () => {
     expect(old.negotiated.remoteDirection).toBe('sendonly');
   });
 
+  it('offers and answers on IPv6 with IN IP6, and refuses media of the other family, which RTP cannot reach', () => {
+    const local6 = { ...local, address: '2001:db8::7' };
+    const offer = createOffer(local6);
+    expect(offer).toMatch(/^o=carphone 42 1 IN IP6 2001:db8::7\r$/m);
+    expect(offer).toMatch(/^c=IN IP6 2001:db8::7\r$/m);
+    // baresip's offer from ::1, as it sent it in test/integration/ipv6.test.ts.
+    const offer6 = baresipOffer.replace(/IN IP4 127\.0\.0\.1/g, 'IN IP6 ::1');
+    const { answer, negotiated } = answerOffer(offer6, local6, 'sendrecv');
+    expect(answer).toMatch(/^c=IN IP6 2001:db8::7\r$/m);
+    expect(negotiated.remoteAddress).toBe('::1');
+    expect(readAnswer(offer6, '2001:db8::7').remoteAddress).toBe('::1');
+    expect(() => answerOffer(offer6, local, 'sendrecv')).toThrow(
+      "the peer's media address ::1 is IPv6 and this line's is IPv4",
+    );
+    expect(() => readAnswer(baresipOffer, '::1')).toThrow(
+      "the peer's media address 127.0.0.1 is IPv4 and this line's is IPv6",
+    );
+    // Hold the old way on IPv6 (c=IN IP6 ::) is hold, whatever the family.
+    const held = answerOffer(offer6.replace('c=IN IP6 ::1', 'c=IN IP6 ::'), local, 'sendrecv');
+    expect(held.negotiated.remoteDirection).toBe('sendonly');
+  });
+
   it('reads the codec the peer chose from its answer', () => {
     const answer = baresipOffer.replace('RTP/AVP 0 8 101', 'RTP/AVP 8 101');
-    expect(readAnswer(answer)).toMatchObject({ codec: { name: 'PCMA', payloadType: 8 }, ptime: 20 });
+    expect(readAnswer(answer, '127.0.0.1')).toMatchObject({
+      codec: { name: 'PCMA', payloadType: 8 },
+      ptime: 20,
+    });
   });
 });

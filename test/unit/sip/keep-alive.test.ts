@@ -30,6 +30,17 @@ describe('keep-alives to the registrar', () => {
     ).toBe('198.51.100.7:5060');
   });
 
+  it('spells an IPv6 public address one way, whether the Via host or received gave it', () => {
+    const ours = 'SIP/2.0/UDP [2001:db8::2]:5060;branch=z9hG4bKa;rport';
+    expect(publicAddress(response('SIP/2.0 200 OK', ours))).toBe('[2001:db8::2]:5060');
+    expect(publicAddress(response('SIP/2.0 200 OK', `${ours}=5060;received=2001:db8::2`))).toBe(
+      '[2001:db8::2]:5060',
+    );
+    expect(publicAddress(response('SIP/2.0 200 OK', `${ours}=40312;received=2001:db8:9::7`))).toBe(
+      '[2001:db8:9::7]:40312',
+    );
+  });
+
   it('takes any answer from the registrar as a live flow, a 404 or 405 included', () => {
     for (const line of ['SIP/2.0 200 OK', 'SIP/2.0 404 Not Found', 'SIP/2.0 405 Method Not Allowed']) {
       expect(judgeKeepAlive(response(line, VIA_BEHIND_NAT), '198.51.100.7:40312')).toEqual({ kind: 'alive' });

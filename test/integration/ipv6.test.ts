@@ -1,0 +1,140 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OfonoClient } from '../../service/client/ofono-client.js';
+import { closedRecording, medianWindowShare, writeTone } from '../harness/audio.js';
+import { Baresip } from '../harness/baresip.js';
+import { Carphoned } from '../harness/carphoned.js';
+import { PrivateBus } from '../harness/dbus-daemon.js';
+import { Kamailio } from '../harness/kamailio.js';
+import { waitFor } from '../harness/process.js';
+
+// An IMS APN is often IPv6 only: here every peer is on ::1 and nothing on IPv4 takes part.
+const dir = mkdtempSync(join(tmpdir(), 'carphone-ipv6-'));
+const recDir = join(dir, 'carphone-rec');
+
+let kam: Kamailio;
+let bob: Baresip; // answers automatically, sends 440 Hz
+let carol: Baresip; // calls carphone, sends 1000 Hz
+let bus: PrivateBus;
+let daemon: Carphoned;
+let client: OfonoClient;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  kam = await Kamailio.start({
+    address: '::1',
+    users: [
+      { user: '1000', password: 'secret-1000' },
+      { user: '2001', password: 'secret-2001' },
+      { user: '2002', password: 'secret-2002' },
+    ],
+    proxyAuth: true,
+  });
+  writeTone(join(dir, '440.wav'), 440, 60);
+  writeTone(join(dir, '1000.wav'), 1000, 60);
+  writeTone(join(dir, '700.wav'), 700, 60);
+  const baresip = { address: '::1', registrarPort: kam.port };
+  bob = await Baresip.start({
+    ...baresip,
+    user: '2001',
+    password: 'secret-2001',
+    autoAnswer: true,
+    sourceWav: join(dir, '440.wav'),
+  });
+  carol = await Baresip.start({
+    ...baresip,
+    user: '2002',
+    password: 'secret-2002',
+    autoAnswer: false,
+    sourceWav: join(dir, '1000.wav'),
+  });
+  bus = await PrivateBus.start();
+  daemon = await Carphoned.start({
+    dbus: { bus: bus.address },
+    audio: {
+      device: { type: 'file', play: join(dir, '700.wav'), record: recDir },
+      tones: { ringtone: false },
+    },
+    accounts: [
+      {
+        id: 'sip0',
+        user: '1000',
+        password: 'secret-1000',
+        // Written bare: the config puts the brackets a SIP URI needs around it.
+        domain: '::1',
+        registrar: kam.uri,
+        listen: { address: '::1' },
+      },
+    ],
+  });
+  client = await daemon.client();
+  await waitFor(
+    'sip0 registered',
+    async () => (await client.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered',
+    10_000,
+  );
+}, 60_000);
+
+afterAll(async () => {
+  client?.disconnect();
+  await daemon?.stop();
+  await Promise.allSettled([bob?.stop(), carol?.stop(), kam?.stop(), bus?.stop()]);
+});
+
+describe('a line on IPv6', () => {
+  it('registers with kamailio over IPv6 from its IPv6 address', async () => {
+    const account = await client.properties('/sip0', 'org.carphone.SipAccount');
+    expect(account).toMatchObject({ Registration: 'registered', Aor: 'sip:1000@[::1]' });
+    expect(String(account.LocalAddress)).toMatch(/^\[::1\]:\d+$/);
+    // kamailio's Via received (bare) and our Via host (bracketed) are read as one address.
+    expect(account.PublicAddress).toBe(account.LocalAddress);
+    expect(kam.log()).toMatch(/REQ REGISTER sip:\[::1\]:\d+ from ::1:/);
+  });
+
+  it('calls baresip through kamailio, each side hearing the other over IPv6 RTP', async () => {
+    const before = bob.receivedRecordings();
+    const ours = recordings();
+    const since = client.signals.length;
+    const path = await client.dial('/sip0', '2001');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await sleep(2500);
+    await client.hangup(path);
+    await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 10_000, since);
+    const bobHeard = await waitFor('baresip recording', () =>
+      bob.receivedRecordings().find((f) => !before.includes(f)),
+    );
+    await sleep(300);
+    expect(medianWindowShare(bobHeard, 700)).toBeGreaterThan(0.8);
+    const weHeard = await closedRecording(await newRecording(ours));
+    expect(medianWindowShare(weHeard, 440)).toBeGreaterThan(0.8);
+  });
+
+  it('takes a call from baresip over IPv6 and answers it', async () => {
+    const ours = recordings();
+    const since = client.signals.length;
+    await carol.command('dial', `sip:1000@[::1]:${kam.port}`);
+    const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
+    const [path, props] = added.args as [string, Record<string, unknown>];
+    expect(props.State).toBe('incoming');
+    expect(props.LineIdentification).toBe('2002');
+    await client.answer(path);
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await sleep(2000);
+    await client.hangup(path);
+    await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 10_000, since);
+    const weHeard = await closedRecording(await newRecording(ours));
+    expect(medianWindowShare(weHeard, 1000)).toBeGreaterThan(0.8);
+  });
+});
+
+function recordings(): string[] {
+  return existsSync(recDir) ? readdirSync(recDir).map((f) => join(recDir, f)) : [];
+}
+
+/** The recording carphone made of a call since `before` was listed. */
+function newRecording(before: string[]): Promise<string> {
+  return waitFor('carphone recording', () => recordings().find((f) => !before.includes(f)));
+}
