@@ -20,9 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Per datagram in the meta array: length (or -1 when it did not fit its slot), IPv4 address, port,
- * milliseconds since it arrived. */
-#define META_FIELDS 4
+/* Per datagram in the meta array: length (or -1 when it did not fit its slot), address family (4 or
+ * 6), the address as four 32-bit words in network order (an IPv4 one in the first), port, milliseconds
+ * since it arrived. Numbers, not text: a call's packets come from one place, and its caller keeps the
+ * text of the last address instead of making a string per packet. */
+#define META_FIELDS 8
 #define MAX_BATCH 64
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -47,13 +49,27 @@ static int int_arg(napi_env env, napi_value value, int32_t *out) {
   return napi_get_value_int32(env, value, out) == napi_ok;
 }
 
-static int address_arg(napi_env env, napi_value value, struct in_addr *out) {
+/* An IPv4 or IPv6 literal and a port as a socket address; its length, 0 where it is neither. */
+static socklen_t endpoint_arg(napi_env env, napi_value value, int32_t port, struct sockaddr_storage *out) {
   char text[64];
   size_t length = 0;
   if (napi_get_value_string_utf8(env, value, text, sizeof text, &length) != napi_ok) {
     return 0;
   }
-  return inet_pton(AF_INET, text, out) == 1;
+  memset(out, 0, sizeof *out);
+  struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+  if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)port);
+    return sizeof *v4;
+  }
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+  if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)port);
+    return sizeof *v6;
+  }
+  return 0;
 }
 
 /* A typed array of the wanted kind: its data and its length in elements. */
@@ -76,21 +92,23 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  struct sockaddr_in local = {.sin_family = AF_INET};
+  struct sockaddr_storage local;
+  socklen_t local_length = 0;
   int32_t port = 0;
-  if (argc < 2 || !address_arg(env, argv[0], &local.sin_addr) || !int_arg(env, argv[1], &port) ||
-      port < 0 || port > 65535) {
-    napi_throw_type_error(env, "EINVAL", "open(address: IPv4 literal, port: 0-65535)");
+  if (argc < 2 || !int_arg(env, argv[1], &port) || port < 0 || port > 65535 ||
+      (local_length = endpoint_arg(env, argv[0], port, &local)) == 0) {
+    napi_throw_type_error(env, "EINVAL", "open(address: IPv4 or IPv6 literal, port: 0-65535)");
     return NULL;
   }
-  local.sin_port = htons((uint16_t)port);
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return throw_errno(env, "socket", errno);
   }
   int on = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0 ||
-      bind(fd, (struct sockaddr *)&local, sizeof local) != 0) {
+  /* An IPv6 socket takes IPv6 only, as Node's udp6 sockets do not: a line is of one family. */
+  if ((local.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0) ||
+      setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0 ||
+      bind(fd, (struct sockaddr *)&local, local_length) != 0) {
     int err = errno;
     close(fd);
     return throw_errno(env, "bind", err);
@@ -116,12 +134,14 @@ static napi_value udp_local_port(napi_env env, napi_callback_info info) {
   if (!fd_only_arg(env, info, "localPort(fd)", &fd)) {
     return NULL;
   }
-  struct sockaddr_in local;
+  struct sockaddr_storage local;
   socklen_t length = sizeof local;
   if (getsockname(fd, (struct sockaddr *)&local, &length) != 0) {
     return throw_errno(env, "getsockname", errno);
   }
-  return make_int(env, ntohs(local.sin_port));
+  in_port_t port = local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port
+                                               : ((struct sockaddr_in *)&local)->sin_port;
+  return make_int(env, ntohs(port));
 }
 
 /* send(fd, data, address, port) -> 0, or -errno (a datagram the network refuses is not an exception). */
@@ -133,15 +153,15 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
   int32_t port = 0;
   void *data = NULL;
   size_t length = 0;
-  struct sockaddr_in remote = {.sin_family = AF_INET};
+  struct sockaddr_storage remote;
+  socklen_t remote_length = 0;
   if (argc < 4 || !int_arg(env, argv[0], &fd) || !typed_array_arg(env, argv[1], napi_uint8_array, &data, &length) ||
-      !address_arg(env, argv[2], &remote.sin_addr) ||
-      !int_arg(env, argv[3], &port) || port <= 0 || port > 65535) {
-    napi_throw_type_error(env, "EINVAL", "send(fd, data: Uint8Array, address: IPv4 literal, port: 1-65535)");
+      !int_arg(env, argv[3], &port) || port <= 0 || port > 65535 ||
+      (remote_length = endpoint_arg(env, argv[2], port, &remote)) == 0) {
+    napi_throw_type_error(env, "EINVAL", "send(fd, data: Uint8Array, address: IPv4 or IPv6 literal, port: 1-65535)");
     return NULL;
   }
-  remote.sin_port = htons((uint16_t)port);
-  ssize_t sent = sendto(fd, data, length, 0, (struct sockaddr *)&remote, sizeof remote);
+  ssize_t sent = sendto(fd, data, length, 0, (struct sockaddr *)&remote, remote_length);
   return make_int(env, sent < 0 ? -errno : 0);
 }
 
@@ -179,7 +199,7 @@ static napi_value udp_receive(napi_env env, napi_callback_info info) {
   }
   struct mmsghdr messages[MAX_BATCH];
   struct iovec vectors[MAX_BATCH];
-  struct sockaddr_in from[MAX_BATCH];
+  struct sockaddr_storage from[MAX_BATCH];
   /* Room for one SCM_TIMESTAMPNS each. */
   union {
     char bytes[CMSG_SPACE(sizeof(struct timespec))];
@@ -215,11 +235,27 @@ static napi_value udp_receive(napi_env env, napi_callback_info info) {
       }
     }
     int truncated = (header->msg_flags & MSG_TRUNC) != 0;
-    meta[i * META_FIELDS + 0] = truncated ? -1 : (double)messages[i].msg_len;
-    meta[i * META_FIELDS + 1] = (double)ntohl(from[i].sin_addr.s_addr);
-    meta[i * META_FIELDS + 2] = (double)ntohs(from[i].sin_port);
+    double *fields = meta + (size_t)i * META_FIELDS;
+    fields[0] = truncated ? -1 : (double)messages[i].msg_len;
+    uint32_t words[4] = {0, 0, 0, 0};
+    in_port_t port = 0;
+    if (from[i].ss_family == AF_INET6) {
+      const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&from[i];
+      memcpy(words, &v6->sin6_addr, sizeof words);
+      port = v6->sin6_port;
+      fields[1] = 6;
+    } else {
+      const struct sockaddr_in *v4 = (const struct sockaddr_in *)&from[i];
+      words[0] = v4->sin_addr.s_addr;
+      port = v4->sin_port;
+      fields[1] = 4;
+    }
+    for (int w = 0; w < 4; w++) {
+      fields[2 + w] = (double)ntohl(words[w]);
+    }
+    fields[6] = (double)ntohs(port);
     /* A wall clock stepped backwards between arrival and now must not make a packet arrive later. */
-    meta[i * META_FIELDS + 3] = age_ms > 0 ? age_ms : 0;
+    fields[7] = age_ms > 0 ? age_ms : 0;
   }
   return make_int(env, count);
 }

@@ -26,3 +26,44 @@ export function addressOfHost(host: string): string {
 export function endpointText(address: string, port: number): string {
   return `${hostOfAddress(address)}:${port}`;
 }
+
+/** An IPv4 address given as a 32-bit number, as text. */
+export function ipv4Text(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/**
+ * An IPv6 address given as four 32-bit numbers, as text in RFC 5952's form (lower case, no leading
+ * zeros, the longest run of two or more zero groups as "::", the first of equal runs; an IPv4 address
+ * inside one dotted), which is how Node writes one: the same address gives the same text whichever
+ * socket it came from.
+ */
+export function ipv6Text(words: readonly [number, number, number, number]): string {
+  const groups = words.flatMap((w) => [(w >>> 16) & 0xffff, w & 0xffff]);
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < groups.length;) {
+    let j = i;
+    while (j < groups.length && groups[j] === 0) {
+      j++;
+    }
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j === i ? i + 1 : j;
+  }
+  const hex = (g: number[]): string => g.map((x) => x.toString(16)).join(':');
+  // An IPv4 address inside one (::a.b.c.d, ::ffff:a.b.c.d) is written dotted, as inet_ntop does.
+  const last = words[3] >>> 0;
+  if (bestStart === 0 && bestLength === 6) {
+    return `::${ipv4Text(last)}`;
+  }
+  if (bestStart === 0 && bestLength === 5 && groups[5] === 0xffff) {
+    return `::ffff:${ipv4Text(last)}`;
+  }
+  if (bestStart < 0) {
+    return hex(groups);
+  }
+  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+}

@@ -1,14 +1,11 @@
 import type { DatagramHandler, RtpSocket } from './rtp-socket.js';
 import { PortInUseError } from './port-in-use-error.js';
 import { META_FIELDS, type UdpAddon } from './udp-addon.js';
+import { ipv4Text, ipv6Text } from '../../core/ip-address.js';
 
 /** Larger than any datagram an RTP session accepts (1920 bytes of payload, header, SRTP tag). */
 const SLOT_BYTES = 2048;
 const SLOTS = 32;
-
-function ipv4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
 
 /** An RTP socket from native/udp: the kernel queues and time-stamps datagrams until the clock reads them. */
 export class PolledUdpSocket implements RtpSocket {
@@ -17,8 +14,9 @@ export class PolledUdpSocket implements RtpSocket {
   private readonly slots = new Uint8Array(SLOT_BYTES * SLOTS);
   private readonly meta = new Float64Array(META_FIELDS * SLOTS);
   private open = true;
-  /** The last sender's address as text, kept: a call's packets come from one place. */
-  private lastSender = { n: -1, text: '' };
+  /** The last sender's address (family and four words, as `receive` gives them) and its text, kept: a call's packets come from one place. */
+  private readonly lastSender = new Float64Array(5).fill(-1);
+  private lastSenderText = '';
   /** Datagrams too long for a slot, and failed reads: counted. */
   dropped = 0;
 
@@ -65,21 +63,25 @@ export class PolledUdpSocket implements RtpSocket {
           continue;
         }
         const data = this.slots.subarray(i * SLOT_BYTES, i * SLOT_BYTES + length);
-        handler(
-          data,
-          this.senderText(this.meta[m + 1] ?? 0),
-          this.meta[m + 2] ?? 0,
-          now - (this.meta[m + 3] ?? 0),
-        );
+        handler(data, this.senderText(m + 1), this.meta[m + 6] ?? 0, now - (this.meta[m + 7] ?? 0));
       }
     } while (count === SLOTS);
   }
 
-  private senderText(n: number): string {
-    if (n !== this.lastSender.n) {
-      this.lastSender = { n, text: ipv4(n) };
+  /** The text of the address whose family and words start at meta[at]. */
+  private senderText(at: number): string {
+    const meta = this.meta;
+    const last = this.lastSender;
+    let same = true;
+    for (let k = 0; k < 5; k++) {
+      same &&= last[k] === meta[at + k];
     }
-    return this.lastSender.text;
+    if (!same) {
+      last.set(meta.subarray(at, at + 5));
+      const words = [meta[at + 1] ?? 0, meta[at + 2] ?? 0, meta[at + 3] ?? 0, meta[at + 4] ?? 0] as const;
+      this.lastSenderText = meta[at] === 6 ? ipv6Text(words) : ipv4Text(words[0]);
+    }
+    return this.lastSenderText;
   }
 
   close(): void {

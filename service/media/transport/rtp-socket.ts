@@ -1,7 +1,6 @@
 import { DgramRtpSocket } from './dgram-rtp-socket.js';
 import { PolledUdpSocket } from './polled-udp-socket.js';
 import { udpAddon } from './udp-addon.js';
-import { ipFamily } from '../../core/ip-address.js';
 
 /** How a received datagram is handed over: positional, so that none needs an object of its own. */
 export type DatagramHandler = (data: Uint8Array, address: string, port: number, arrivedAt: number) => void;
@@ -26,13 +25,10 @@ export interface RtpSocket {
   close(): void;
 }
 
-/**
- * A socket bound to the address and port, native where native/udp is built and the address is IPv4
- * (the addon's sockets are AF_INET only); rejects with PortInUseError.
- */
+/** A socket bound to the address and port, native where native/udp is built; rejects with PortInUseError. */
 export function openRtpSocket(address: string, port: number): Promise<RtpSocket> {
   const native = udpAddon();
-  return 'addon' in native && ipFamily(address) === 4
+  return 'addon' in native
     ? PolledUdpSocket.open(native.addon, address, port)
     : DgramRtpSocket.open(address, port);
 }

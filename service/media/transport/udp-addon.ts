@@ -18,9 +18,10 @@ export interface UdpAddon {
   /** 0, or the negative errno of a datagram the network refused. */
   send(fd: number, data: Uint8Array, address: string, port: number): number;
   /**
-   * The datagrams waiting, as many as fit: each in its `slotSize` slot of `slots`, described by four
-   * numbers in `meta` (length or -1 when it did not fit, IPv4 address as an integer, port, ms since
-   * the kernel received it). Returns how many, or a negative errno.
+   * The datagrams waiting, as many as fit: each in its `slotSize` slot of `slots`, described by
+   * META_FIELDS numbers in `meta` (length or -1 when it did not fit; address family, 4 or 6; the
+   * address as four 32-bit words, an IPv4 one in the first; port; ms since the kernel received it).
+   * Returns how many, or a negative errno.
    */
   receive(fd: number, slots: Uint8Array, slotSize: number, meta: Float64Array): number;
   close(fd: number): void;
@@ -34,7 +35,7 @@ export interface UdpAddon {
 }
 
 /** Fields per datagram in `receive`'s meta array. */
-export const META_FIELDS = 4;
+export const META_FIELDS = 8;
 
 const BUILT_ADDON = 'native/udp/build/Release/carphone_udp.node';
 const ADDON_FUNCTIONS: readonly (keyof UdpAddon)[] = [

@@ -29,9 +29,9 @@ describe.each(kinds)('RTP socket, %s', (_name, open) => {
   });
   afterEach(() => toClose.splice(0).forEach((s) => s.close()));
 
-  async function peer(): Promise<Socket> {
-    const s = createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  async function peer(address = '127.0.0.1'): Promise<Socket> {
+    const s = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    await new Promise<void>((r) => s.bind(0, address, r));
     toClose.push(s);
     return s;
   }
@@ -93,6 +93,22 @@ describe.each(kinds)('RTP socket, %s', (_name, open) => {
     expect(await got).toEqual({ text: 'hello', port: socket.port });
   });
 
+  it('takes and sends datagrams on IPv6, naming the sender as Node does', async () => {
+    const socket = await open('::1', 0);
+    toClose.push(socket);
+    const far = await peer('::1');
+    far.send('over six', socket.port, '::1');
+    await sleep(30);
+    expect(take(socket)).toMatchObject([{ text: 'over six', address: '::1', port: far.address().port }]);
+    const got = new Promise<{ text: string; address: string; port: number }>((resolve) =>
+      far.once('message', (m, from) =>
+        resolve({ text: m.toString(), address: from.address, port: from.port }),
+      ),
+    );
+    socket.send(new TextEncoder().encode('back'), far.address().port, '::1');
+    expect(await got).toEqual({ text: 'back', address: '::1', port: socket.port });
+  });
+
   it('refuses a port already taken with PortInUseError', async () => {
     const socket = await open('127.0.0.1', 0);
     toClose.push(socket);
@@ -130,6 +146,7 @@ describe('native/udp', () => {
     const udp = addon();
     expect(() => udp.open('not an address', 0)).toThrow(TypeError);
     expect(() => udp.open('127.0.0.1', 70000)).toThrow(TypeError);
+    expect(() => udp.open('[::1]', 0)).toThrow(TypeError);
     const fd = udp.open('127.0.0.1', 0);
     expect(() => udp.send(fd, new Uint8Array(1), '127.0.0.1', 0)).toThrow(TypeError);
     expect(() => udp.receive(fd, new Uint8Array(10), 0, new Float64Array(4))).toThrow(TypeError);

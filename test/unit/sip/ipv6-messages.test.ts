@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import * as sip from 'sip';
-import { addressOfHost, endpointText, hostOfAddress, ipFamily } from '../../../service/core/ip-address.js';
 
 // kamailio relaying baresip's INVITE to carphone, all on ::1, as captured in test/integration/ipv6.test.ts
 // (SDP left out). The sip package read its Via hosts as "[" and its Record-Route URI as nothing until
@@ -68,21 +67,5 @@ describe('SIP messages on IPv6', () => {
     for (const line of relayedInvite.split('\r\n').filter((l) => l.includes('['))) {
       expect(lines).toContain(line);
     }
-  });
-
-  it('brackets an IPv6 address as a host and unbrackets it as an address, leaving IPv4 and names alone', () => {
-    expect(hostOfAddress('2001:db8::1')).toBe('[2001:db8::1]');
-    expect(hostOfAddress('192.0.2.1')).toBe('192.0.2.1');
-    expect(addressOfHost('[2001:db8::1]')).toBe('2001:db8::1');
-    expect(addressOfHost('[not-an-address]')).toBe('[not-an-address]');
-    expect(addressOfHost('ims.example.net')).toBe('ims.example.net');
-    expect(endpointText('::1', 5060)).toBe('[::1]:5060');
-    expect(endpointText('127.0.0.1', 5060)).toBe('127.0.0.1:5060');
-    expect([ipFamily('::1'), ipFamily('127.0.0.1'), ipFamily('[::1]'), ipFamily('host')]).toEqual([
-      6,
-      4,
-      undefined,
-      undefined,
-    ]);
   });
 });
