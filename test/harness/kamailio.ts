@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { inNamespace } from './nat-network.js';
 import { Child } from './process.js';
-import { endpointText, hostOfAddress } from '../../service/core/ip-address.js';
+import { endpointText, hostOfAddress, ipFamily } from '../../service/core/ip-address.js';
 
 export interface KamailioUser {
   user: string;
@@ -224,7 +224,8 @@ export class Kamailio {
   }
 
   static async start(o: KamailioOptions): Promise<Kamailio> {
-    const port = o.port ?? (await freePort(o.address));
+    // Probed on this machine's loopback of the address's family: the address may be in a namespace.
+    const port = o.port ?? (await freePort(ipFamily(o.address ?? '') === 6 ? '::1' : '127.0.0.1'));
     const dir = mkdtempSync(join(tmpdir(), 'carphone-kam-'));
     const cfg = join(dir, 'kamailio.cfg');
     let tlsConfigFile: string | undefined;
