@@ -39,6 +39,8 @@ export type CallPhase =
       reason: DisconnectReason;
       /** SIP status that ended the call, when one did. */
       status?: number;
+      /** It had been answered: the driver was talking in it (or had it on hold) when it ended. */
+      answered?: true;
       /** Outgoing call hung up before the far end answered: CANCEL waits for a provisional response. */
       cancel: 'none' | 'await-provisional' | 'sent';
     };
@@ -183,8 +185,10 @@ export function transition(p: CallPhase, e: CallEvent): Step {
       return outgoingEarly(p, e);
     case 'incoming':
       return incoming(p, e);
-    case 'confirmed':
-      return confirmed(p, e);
+    case 'confirmed': {
+      const [next, effects] = confirmed(p, e);
+      return next.phase === 'ended' ? [{ ...next, answered: true }, effects] : [next, effects];
+    }
     case 'ended':
       return afterEnd(p, e);
     default:

@@ -52,23 +52,39 @@ export function localTones(calls: readonly ToneCall[]): Map<string, LocalTone> {
 
 /** How long the busy or congestion tone plays after a call we placed failed. */
 export const FAILURE_TONE_MS = 3000;
+/** How long the call-ended beeps play: three of them (tones.ts). */
+export const CALL_ENDED_TONE_MS = 900;
 
 /**
- * The tone a call we placed plays for a moment after it failed, as a phone's own busy tone does
- * where the network sends none: busy where the far end was (486, 600) or declined (603); congestion
- * where the number or the network failed (404, 408, 480, 484, 604, any 5xx). None for a call we
- * hung up or that was answered.
+ * The tone a call plays for a moment after it ended, and for how long, as a phone's own tones do
+ * where the network sends none:
+ * - a call we placed that failed: busy where the far end was (486, 600) or declined (603);
+ *   congestion where the number or the network failed (404, 408, 480, 484, 604, any 5xx);
+ * - an answered call the far end hung up or the network lost, where it leaves the driver in no call:
+ *   the call-ended beeps, so that a driver who did not end it learns it is over without a look at
+ *   the screen (with another call still up, as after a transfer the far end asked for, that call's
+ *   own sound says enough).
+ * None for a call the driver ended.
  */
-export function failureTone({ direction, phase }: ToneCall): 'busy' | 'congestion' | undefined {
-  if (direction !== 'outgoing' || phase.phase !== 'ended' || phase.status === undefined) {
+export function endingTone(
+  { direction, phase }: ToneCall,
+  othersLeft: boolean,
+): { tone: 'busy' | 'congestion' | 'call-ended'; ms: number } | undefined {
+  if (phase.phase !== 'ended' || phase.reason === 'local') {
     return undefined;
   }
+  if (phase.answered) {
+    return othersLeft ? undefined : { tone: 'call-ended', ms: CALL_ENDED_TONE_MS };
+  }
   const status = phase.status;
+  if (direction !== 'outgoing' || status === undefined) {
+    return undefined;
+  }
   if (status === 486 || status === 600 || status === 603) {
-    return 'busy';
+    return { tone: 'busy', ms: FAILURE_TONE_MS };
   }
   if ([404, 408, 480, 484, 604].includes(status) || (status >= 500 && status < 600)) {
-    return 'congestion';
+    return { tone: 'congestion', ms: FAILURE_TONE_MS };
   }
   return undefined;
 }

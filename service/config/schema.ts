@@ -249,16 +249,18 @@ export const configSchema = z
         /**
          * The tones carphoned plays itself (service/media/tones.ts): ringback and call waiting as in
          * `plan`'s country; the ringtone of an incoming call unless `ringtone` is false (an HMI or audio
-         * manager that rings itself).
+         * manager that rings itself); the beeps of a call the far end or the network ended unless
+         * `callEnded` is false.
          */
         tones: z
           .strictObject({
             plan: z.enum(TONE_PLAN_NAMES).default('europe'),
             ringtone: z.boolean().default(true),
+            callEnded: z.boolean().default(true),
           })
-          .default({ plan: 'europe', ringtone: true }),
+          .default({ plan: 'europe', ringtone: true, callEnded: true }),
       })
-      .default({ device: { type: 'null' }, tones: { plan: 'europe', ringtone: true } }),
+      .default({ device: { type: 'null' }, tones: { plan: 'europe', ringtone: true, callEnded: true } }),
     accounts: z
       .array(accountSchema)
       .max(8, 'at most 8 accounts')

@@ -32,7 +32,7 @@ import { VehicleInterface } from '../dbus/vehicle-iface.js';
 import { ConfigError } from '../core/errors.js';
 import dbus from 'dbus-next';
 import { EcallService } from '../ecall/ecall-service.js';
-import { TONE_PLANS, withoutRingtone, type TonePlan } from '../media/tones.js';
+import { TONE_PLANS, without, type LocalTone, type TonePlan } from '../media/tones.js';
 import { parseGnssSource } from '../gnss/gnss-source.js';
 import { EmergencyInterface } from '../dbus/emergency-iface.js';
 import { stringVariant } from '../dbus/properties.js';
@@ -331,8 +331,11 @@ function loadContacts(config: Config, logger: Logger): Contact[] {
 }
 
 function tonePlan(tones: Config['audio']['tones']): TonePlan {
-  const plan = TONE_PLANS[tones.plan];
-  return tones.ringtone ? plan : withoutRingtone(plan);
+  const left: LocalTone[] = [
+    ...(tones.ringtone ? [] : ['ringtone' as const]),
+    ...(tones.callEnded ? [] : ['call-ended' as const]),
+  ];
+  return without(TONE_PLANS[tones.plan], left);
 }
 
 function createEcall(

@@ -2,11 +2,12 @@
  * The tones a phone makes itself, where over SIP no network makes them: ringback while the far end
  * rings (RFC 3960 §3: a UAC that gets 180 and no early media generates it locally), the call-waiting
  * tone over the active call (3GPP TS 24.615 leaves it to the terminal), the ringtone of an incoming
- * call, and for a few seconds after a call we placed failed, the busy or congestion tone. All but the
- * ringtone follow the driver's country, as the network tones the driver knows do (ETSI TR 101 041,
- * ITU-T E.180 Supplement 2).
+ * call, for a few seconds after a call we placed failed, the busy or congestion tone, and three short
+ * beeps when the far end or the network ended a call the driver was in. All but the ringtone and the
+ * call-ended beeps follow the driver's country, as the network tones the driver knows do (ETSI TR 101
+ * 041, ITU-T E.180 Supplement 2).
  */
-export type LocalTone = 'ringback' | 'call-waiting' | 'ringtone' | 'busy' | 'congestion';
+export type LocalTone = 'ringback' | 'call-waiting' | 'ringtone' | 'busy' | 'congestion' | 'call-ended';
 
 export interface Cadence {
   /** Frequencies played together. */
@@ -25,6 +26,12 @@ export type TonePlan = Record<LocalTone, Cadence | undefined>;
 /** A ringtone of carphone's own (no standard gives one): two notes, in a double ring. */
 const RINGTONE: Cadence = { hz: [660, 880], levelDbm0: -10, pattern: [400, 200, 400, 2000] };
 
+/**
+ * carphone's own (no standard gives one; a mobile phone beeps so): short beeps of the ringtone's
+ * lower note, unlike any country's busy or congestion tone in pitch, played for CALL_ENDED_TONE_MS.
+ */
+const CALL_ENDED: Cadence = { hz: [660], levelDbm0: -13, pattern: [150, 150] };
+
 export const TONE_PLANS: Record<TonePlanName, TonePlan> = {
   // CEPT: 425 Hz; ringing 1 s on, 4 s off; call waiting 0.2 on, 0.2 off, 0.2 on, then 5 s off;
   // busy 0.5 on, 0.5 off; congestion 0.2 on, 0.2 off.
@@ -34,6 +41,7 @@ export const TONE_PLANS: Record<TonePlanName, TonePlan> = {
     ringtone: RINGTONE,
     busy: { hz: [425], levelDbm0: -13, pattern: [500, 500] },
     congestion: { hz: [425], levelDbm0: -13, pattern: [200, 200] },
+    'call-ended': CALL_ENDED,
   },
   // ANSI T1.401: audible ringing 440 + 480 Hz, 2 s on, 4 s off; call waiting 440 Hz, 0.3 s each 10 s;
   // busy 480 + 620 Hz 0.5 on, 0.5 off; reorder (congestion) the same, 0.25 on, 0.25 off.
@@ -43,6 +51,7 @@ export const TONE_PLANS: Record<TonePlanName, TonePlan> = {
     ringtone: RINGTONE,
     busy: { hz: [480, 620], levelDbm0: -24, pattern: [500, 500] },
     congestion: { hz: [480, 620], levelDbm0: -24, pattern: [250, 250] },
+    'call-ended': CALL_ENDED,
   },
   // SIN 350: ringing 400 + 450 Hz, 0.4 on, 0.2 off, 0.4 on, 2 s off; call waiting 400 Hz, 0.1 s each
   // 3 s; busy 400 Hz 0.375 on, 0.375 off; congestion 400 Hz 0.4 on, 0.35 off.
@@ -52,12 +61,13 @@ export const TONE_PLANS: Record<TonePlanName, TonePlan> = {
     ringtone: RINGTONE,
     busy: { hz: [400], levelDbm0: -18, pattern: [375, 375] },
     congestion: { hz: [400], levelDbm0: -18, pattern: [400, 350] },
+    'call-ended': CALL_ENDED,
   },
 };
 
-/** A plan without the ringtone, for a head unit whose HMI or audio manager rings itself. */
-export function withoutRingtone(plan: TonePlan): TonePlan {
-  return { ...plan, ringtone: undefined };
+/** A plan without some of its tones, for a head unit whose HMI or audio manager plays those itself. */
+export function without(plan: TonePlan, tones: readonly LocalTone[]): TonePlan {
+  return { ...plan, ...Object.fromEntries(tones.map((t) => [t, undefined])) };
 }
 
 /** 4 ms at 8 kHz. */

@@ -13,7 +13,7 @@ import {
   type CallPhase,
   type DisconnectReason,
 } from '../calls/call-machine.js';
-import { FAILURE_TONE_MS, failureTone, localTones } from '../calls/local-tones.js';
+import { endingTone, localTones } from '../calls/local-tones.js';
 import type { MediaFactory, MediaSession } from '../media/media-session.js';
 import type { CallQuality } from '../media/rtcp/rtcp-state.js';
 import { ConferenceRoom } from '../media/conference.js';
@@ -247,8 +247,8 @@ export class UserAgent {
   >();
   private closed = false;
   private readonly logRefused: (remote: string) => void;
-  /** Ends the busy or congestion tone of a failed call still playing it (lingerWithFailureTone). */
-  private readonly failureTones = new Set<() => void>();
+  /** Ends the tone of an ended call still playing it (lingerWithEndingTone). */
+  private readonly endingTones = new Set<() => void>();
   private muted = false;
   private volume = 100;
   /** Where the calls of this line's multiparty call are mixed. */
@@ -327,7 +327,7 @@ export class UserAgent {
     if (this.closed) {
       throw new CarphoneError('NOT_AVAILABLE', 'the SIP stack is shut down');
     }
-    this.endFailureTones();
+    this.stopEndingTones();
     const callId = `${randomBytes(12).toString('hex')}@carphone`;
     const media = this.newMedia(await this.o.media.create(callId.slice(0, 12)), callId);
     const tag = randomBytes(6).toString('hex');
@@ -670,28 +670,35 @@ export class UserAgent {
   }
 
   /**
-   * A call we placed that failed keeps its audio a moment for the busy or congestion tone; whatever
-   * the driver does next (another call placed or coming in) ends it at once.
+   * An ended call that has a tone to play (calls/local-tones.ts: busy or congestion for a call we
+   * placed that failed, the call-ended beeps for one the far end or the network ended) keeps its
+   * audio a moment for it; whatever the driver does next (another call placed or coming in) ends it
+   * at once.
    */
-  private lingerWithFailureTone(call: Call): boolean {
-    const tone = failureTone(call.info);
-    if (!tone) {
+  private lingerWithEndingTone(call: Call): boolean {
+    const othersLeft = [...this.calls.values()].some((c) => c !== call && c.info.phase.phase !== 'ended');
+    const ending = endingTone(call.info, othersLeft);
+    if (!ending) {
       return false;
     }
     const media = call.media;
-    media.setLocalTone(tone);
+    if (ending.tone === 'call-ended') {
+      // It was sending the cabin's microphone to a far end that is gone.
+      media.setMode({ send: false, receive: false });
+    }
+    media.setLocalTone(ending.tone);
     const end = (): void => {
       this.o.clock.clearTimeout(timer);
-      this.failureTones.delete(end);
+      this.endingTones.delete(end);
       media.setMode('stop');
     };
-    const timer = this.o.clock.setTimeout(end, FAILURE_TONE_MS);
-    this.failureTones.add(end);
+    const timer = this.o.clock.setTimeout(end, ending.ms);
+    this.endingTones.add(end);
     return true;
   }
 
-  private endFailureTones(): void {
-    [...this.failureTones].forEach((end) => end());
+  private stopEndingTones(): void {
+    [...this.endingTones].forEach((end) => end());
   }
 
   /** Any call's phase may change which tone every call plays (calls/local-tones.ts). */
@@ -745,7 +752,7 @@ export class UserAgent {
         this.sendReinvite(call, effect.direction);
         break;
       case 'media':
-        if (effect.mode === 'stop' && this.lingerWithFailureTone(call)) {
+        if (effect.mode === 'stop' && this.lingerWithEndingTone(call)) {
           break;
         }
         call.media.setMode(effect.mode);
@@ -1470,7 +1477,7 @@ export class UserAgent {
       }
       return;
     }
-    this.endFailureTones();
+    this.stopEndingTones();
     let media: MediaSession;
     try {
       media = this.newMedia(
@@ -1664,7 +1671,7 @@ export class UserAgent {
 
   /** Ends every call (BYE/CANCEL/486 as each state needs) and stops listening. */
   shutdown(): void {
-    this.endFailureTones();
+    this.stopEndingTones();
     for (const call of [...this.calls.values()]) {
       if (call.info.phase.phase !== 'ended') {
         this.dispatch(call, { type: 'user-hangup' });

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
 import {
   analyseWav,
+  closedRecording,
   medianWindowShare,
   toneLevelDb,
   windowedDominantFrequency,
@@ -863,7 +864,8 @@ describe('incoming calls', () => {
     await sleep(300);
     const ours = newRecordings(carphoneBefore, readdirSafe(recDir));
     expect(ours).toHaveLength(1);
-    const ourRec = join(recDir, ours[0] ?? '');
+    // Its stream stays open for the call-ended beeps: read once the WAV header says how long it is.
+    const ourRec = await closedRecording(join(recDir, ours[0] ?? ''));
     expect(analyseWav(ourRec).hz).toBe(1000);
     expect(medianWindowShare(ourRec, 1000)).toBeGreaterThan(0.8);
     const carolRec = newRecordings(carolBefore, carol.recordings()).find((f) => f.endsWith('-dec.wav'));
@@ -947,6 +949,34 @@ describe('incoming calls', () => {
       const congestionBursts = toneBursts(congestion, 425);
       expect(congestionBursts.length).toBeGreaterThanOrEqual(6);
       congestionBursts.slice(0, -1).forEach((ms) => expect(Math.abs(ms - 200)).toBeLessThanOrEqual(100));
+    });
+
+    it('beeps three times when the far end hangs up a call the driver was in, and not when the driver does', async () => {
+      const rec = await recordingOf(async () => {
+        const since = client.signals.length;
+        const bobEvents = bob.events.length;
+        const path = await client.dial('/sip0', '2001');
+        await client.waitForCallState(path, 'active', 10_000, since);
+        await bob.waitForEvent('CALL_ESTABLISHED', 5000, bobEvents);
+        await sleep(1500);
+        await bob.command('hangup');
+        await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 5000, since);
+        await sleep(1500);
+      });
+      // bob's 440 Hz, then 150 ms beeps of 660 Hz, 150 ms apart, as the recording's last sound.
+      const beeps = toneBursts(rec, 660);
+      expect(beeps.length).toBe(3);
+      beeps.forEach((ms) => expect(Math.abs(ms - 150)).toBeLessThanOrEqual(50));
+      expect(Math.max(...windowShares(rec, 440).slice(-3))).toBeLessThan(0.01);
+      expect(medianWindowShare(rec, 440)).toBeGreaterThan(0.5);
+      const hungUpHere = await recordingOf(async () => {
+        const since = client.signals.length;
+        const path = await client.dial('/sip0', '2001');
+        await client.waitForCallState(path, 'active', 10_000, since);
+        await sleep(1500);
+        await client.hangup(path);
+      });
+      expect(toneBursts(hungUpHere, 660)).toEqual([]);
     });
 
     it('plays the call-waiting tone over a call while carol waits, and stops when she gives up', async () => {

@@ -27,6 +27,19 @@ function run(
 const types = (fx: CallEffect[]): string[] => fx.map((f) => f.type);
 
 describe('outgoing call', () => {
+  it('remembers in the ended phase whether the call had been answered', () => {
+    const answered = (...events: CallEvent[]): unknown => {
+      const { phase } = run(startOutgoing(), ...events);
+      return phase.phase === 'ended' ? (phase.answered ?? false) : 'not ended';
+    };
+    const ringing: CallEvent = { type: 'provisional', status: 180, earlyMedia: false };
+    expect(answered(ringing, { type: 'final-success' }, { type: 'remote-bye' })).toBe(true);
+    expect(answered(ringing, { type: 'final-success' }, { type: 'media-timeout' })).toBe(true);
+    expect(answered(ringing, { type: 'final-success' }, { type: 'user-hangup' })).toBe(true);
+    expect(answered(ringing, { type: 'final-failure', status: 486 })).toBe(false);
+    expect(answered(ringing, { type: 'user-hangup' })).toBe(false);
+  });
+
   it('goes dialing → alerting → active, ACKs the 2xx and starts two-way media', () => {
     const { phase, effects } = run(
       startOutgoing(),

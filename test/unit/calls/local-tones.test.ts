@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANSWERED, type CallPhase } from '../../../service/calls/call-machine.js';
-import { failureTone, localTones, type ToneCall } from '../../../service/calls/local-tones.js';
+import { endingTone, localTones, type ToneCall } from '../../../service/calls/local-tones.js';
 
 const talking: CallPhase = ANSWERED;
 const held: CallPhase = { ...talking, localHold: true };
@@ -49,17 +49,38 @@ describe('which tone each call plays into the cabin', () => {
 
   it('plays busy or congestion after a call we placed failed, by its status, and nothing after other ends', () => {
     const failed = (status: number | undefined, direction: ToneCall['direction'] = 'outgoing'): unknown =>
-      failureTone(
+      endingTone(
         call(
           'a',
           { phase: 'ended', reason: 'remote', cancel: 'none', ...(status ? { status } : {}) },
           direction,
         ),
-      );
+        false,
+      )?.tone;
     expect([486, 600, 603].map((s) => failed(s))).toEqual(['busy', 'busy', 'busy']);
     expect([404, 408, 480, 484, 604, 500, 503].map((s) => failed(s))).toEqual(Array(7).fill('congestion'));
     expect([487, 401, 488, undefined].map((s) => failed(s))).toEqual(Array(4).fill(undefined));
     expect(failed(486, 'incoming')).toBeUndefined();
-    expect(failureTone(call('a', talking, 'outgoing'))).toBeUndefined();
+    expect(endingTone(call('a', talking, 'outgoing'), false)).toBeUndefined();
+    expect(
+      endingTone(
+        call('a', { phase: 'ended', reason: 'remote', cancel: 'none', status: 486 }, 'outgoing'),
+        false,
+      ),
+    ).toEqual({ tone: 'busy', ms: 3000 });
+  });
+
+  it('beeps when the far end or the network ended an answered call that leaves the driver in none', () => {
+    const ended = (reason: 'local' | 'remote' | 'network', answered: boolean, othersLeft = false): unknown =>
+      endingTone(
+        call('a', { phase: 'ended', reason, cancel: 'none', ...(answered ? { answered: true } : {}) }),
+        othersLeft,
+      );
+    expect(ended('remote', true)).toEqual({ tone: 'call-ended', ms: 900 });
+    expect(ended('network', true)).toEqual({ tone: 'call-ended', ms: 900 });
+    // The driver hung up; a caller gave up before the answer; another call is still up.
+    expect(ended('local', true)).toBeUndefined();
+    expect(ended('remote', false)).toBeUndefined();
+    expect(ended('remote', true, true)).toBeUndefined();
   });
 });

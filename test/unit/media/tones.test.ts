@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TONE_PLANS, ToneGenerator, withoutRingtone, type Cadence } from '../../../service/media/tones.js';
+import { TONE_PLANS, ToneGenerator, without, type Cadence } from '../../../service/media/tones.js';
 import { toneShare } from '../../harness/audio.js';
 
 /** `seconds` of a tone, generated frame by frame as a call's clock asks for it. */
@@ -67,9 +67,11 @@ describe('the tones carphoned plays itself', () => {
     expect(steepest).toBeLessThan(slope * 1.05);
   });
 
-  it('has no ringtone in a plan for an HMI that rings itself, and keeps the other tones', () => {
-    const plan = withoutRingtone(TONE_PLANS.europe);
+  it('has no ringtone or call-ended beeps in a plan for an HMI that plays those, and keeps the other tones', () => {
+    const plan = without(TONE_PLANS.europe, ['ringtone', 'call-ended']);
     expect(plan.ringtone).toBeUndefined();
+    expect(plan['call-ended']).toBeUndefined();
     expect(plan.ringback).toBe(TONE_PLANS.europe.ringback);
+    expect(without(TONE_PLANS.uk, [])).toEqual(TONE_PLANS.uk);
   });
 });
