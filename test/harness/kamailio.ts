@@ -125,7 +125,7 @@ modparam("registrar", "received_avp", "$avp(RECEIVED)")
   const tls = tlsConfigFile
     ? `enable_tls=yes
 tcp_accept_aliases=yes
-listen=tls:127.0.0.1:${port + 1}
+listen=tls:${hostOfAddress(o.address ?? '127.0.0.1')}:${port + 1}
 loadmodule "tls.so"
 modparam("tls", "config", "${tlsConfigFile}")
 `
@@ -220,12 +220,14 @@ export class Kamailio {
 
   /** Where it takes SIP over TLS, when started with `tls`. */
   get tlsUri(): string {
-    return `sip:127.0.0.1:${this.port + 1};transport=tls`;
+    return `sip:${endpointText(this.address, this.port + 1)};transport=tls`;
   }
 
   static async start(o: KamailioOptions): Promise<Kamailio> {
     // Probed on this machine's loopback of the address's family: the address may be in a namespace.
-    const port = o.port ?? (await freePort(ipFamily(o.address ?? '') === 6 ? '::1' : '127.0.0.1'));
+    // TLS is on the SIP port + 1: that one must be free too.
+    const port =
+      o.port ?? (await freePort(ipFamily(o.address ?? '') === 6 ? '::1' : '127.0.0.1', o.tls ? 2 : 1));
     const dir = mkdtempSync(join(tmpdir(), 'carphone-kam-'));
     const cfg = join(dir, 'kamailio.cfg');
     let tlsConfigFile: string | undefined;

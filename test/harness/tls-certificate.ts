@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
  * A self-signed certificate (its own CA: a client that trusts it trusts the server), made with Debian's
  * openssl for the test that needs it: an EC P-256 key, valid two days, for 127.0.0.1 or the host names
- * given (then for those names alone; the first is its common name).
+ * or IP addresses given (then for those alone; the first is its common name).
  */
 export function selfSignedCertificate(hostName?: string | string[]): { certFile: string; keyFile: string } {
   const names = hostName === undefined ? [] : [hostName].flat();
@@ -32,7 +33,7 @@ export function selfSignedCertificate(hostName?: string | string[]): { certFile:
       '-subj',
       `/CN=${names[0] ?? '127.0.0.1'}`,
       '-addext',
-      `subjectAltName=${names.length ? names.map((n) => `DNS:${n}`).join(',') : 'IP:127.0.0.1'}`,
+      `subjectAltName=${names.length ? names.map((n) => `${isIP(n) ? 'IP' : 'DNS'}:${n}`).join(',') : 'IP:127.0.0.1'}`,
     ],
     { stdio: 'pipe' },
   );

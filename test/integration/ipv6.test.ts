@@ -9,6 +9,7 @@ import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { waitFor } from '../harness/process.js';
+import { selfSignedCertificate } from '../harness/tls-certificate.js';
 
 // An IMS APN is often IPv6 only: here every peer is on ::1 and nothing on IPv4 takes part.
 const dir = mkdtempSync(join(tmpdir(), 'carphone-ipv6-'));
@@ -20,6 +21,8 @@ let carol: Baresip; // calls carphone, sends 1000 Hz
 let bus: PrivateBus;
 let daemon: Carphoned;
 let client: OfonoClient;
+// kamailio's certificate, for its IPv6 address (subjectAltName IP:::1).
+const certificate = selfSignedCertificate('::1');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -30,8 +33,10 @@ beforeAll(async () => {
       { user: '1000', password: 'secret-1000' },
       { user: '2001', password: 'secret-2001' },
       { user: '2002', password: 'secret-2002' },
+      { user: '1001', password: 'secret-1001' },
     ],
     proxyAuth: true,
+    tls: certificate,
   });
   writeTone(join(dir, '440.wav'), 440, 60);
   writeTone(join(dir, '1000.wav'), 1000, 60);
@@ -66,6 +71,16 @@ beforeAll(async () => {
         // Written bare: the config puts the brackets a SIP URI needs around it.
         domain: '::1',
         registrar: kam.uri,
+        listen: { address: '::1' },
+      },
+      {
+        id: 'secure',
+        user: '1001',
+        password: 'secret-1001',
+        domain: '::1',
+        registrar: kam.tlsUri,
+        transport: 'tls',
+        tlsCaFile: certificate.certFile,
         listen: { address: '::1' },
       },
     ],
@@ -111,6 +126,37 @@ describe('a line on IPv6', () => {
     const weHeard = await closedRecording(await newRecording(ours));
     expect(medianWindowShare(weHeard, 440)).toBeGreaterThan(0.8);
   });
+
+  it(
+    "registers over TLS on IPv6, checking the certificate against kamailio's IPv6 address, and calls over it",
+    { timeout: 60_000 },
+    async () => {
+      // Its first REGISTER may have met kamailio's TLS listener not yet up, and waits out a backoff.
+      await waitFor(
+        'secure registered',
+        async () =>
+          (await client.properties('/secure', 'org.carphone.SipAccount')).Registration === 'registered',
+        30_000,
+      ).catch(async (e: unknown) => {
+        const account = await client.properties('/secure', 'org.carphone.SipAccount');
+        throw new Error(`${String(e)}: ${String(account.RegistrationError)}\n${daemon.log(40)}`);
+      });
+      expect(kam.log()).toMatch(/REQ REGISTER sip:\[::1\]:\d+;transport=tls from ::1:\d+ proto=tls/);
+      const before = bob.receivedRecordings();
+      const since = client.signals.length;
+      const path = await client.dial('/secure', '2001');
+      await client.waitForCallState(path, 'active', 10_000, since);
+      await sleep(2000);
+      await client.hangup(path);
+      await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 10_000, since);
+      expect(kam.log()).toMatch(/REQ INVITE sip:2001@\[::1\] from ::1:\d+ proto=tls/);
+      const bobHeard = await waitFor('baresip recording', () =>
+        bob.receivedRecordings().find((f) => !before.includes(f)),
+      );
+      await sleep(300);
+      expect(medianWindowShare(bobHeard, 700)).toBeGreaterThan(0.8);
+    },
+  );
 
   it('takes a call from baresip over IPv6 and answers it', async () => {
     const ours = recordings();
