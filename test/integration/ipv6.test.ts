@@ -110,19 +110,8 @@ describe('a line on IPv6', () => {
   });
 
   it('calls baresip through kamailio, each side hearing the other over IPv6 RTP', async () => {
-    const before = bob.receivedRecordings();
     const ours = recordings();
-    const since = client.signals.length;
-    const path = await client.dial('/sip0', '2001');
-    await client.waitForCallState(path, 'active', 10_000, since);
-    await sleep(2500);
-    await client.hangup(path);
-    await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 10_000, since);
-    const bobHeard = await waitFor('baresip recording', () =>
-      bob.receivedRecordings().find((f) => !before.includes(f)),
-    );
-    await sleep(300);
-    expect(medianWindowShare(bobHeard, 700)).toBeGreaterThan(0.8);
+    expect(medianWindowShare(await callBob('/sip0'), 700)).toBeGreaterThan(0.8);
     const weHeard = await closedRecording(await newRecording(ours));
     expect(medianWindowShare(weHeard, 440)).toBeGreaterThan(0.8);
   });
@@ -142,19 +131,8 @@ describe('a line on IPv6', () => {
         throw new Error(`${String(e)}: ${String(account.RegistrationError)}\n${daemon.log(40)}`);
       });
       expect(kam.log()).toMatch(/REQ REGISTER sip:\[::1\]:\d+;transport=tls from ::1:\d+ proto=tls/);
-      const before = bob.receivedRecordings();
-      const since = client.signals.length;
-      const path = await client.dial('/secure', '2001');
-      await client.waitForCallState(path, 'active', 10_000, since);
-      await sleep(2000);
-      await client.hangup(path);
-      await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 10_000, since);
+      expect(medianWindowShare(await callBob('/secure'), 700)).toBeGreaterThan(0.8);
       expect(kam.log()).toMatch(/REQ INVITE sip:2001@\[::1\] from ::1:\d+ proto=tls/);
-      const bobHeard = await waitFor('baresip recording', () =>
-        bob.receivedRecordings().find((f) => !before.includes(f)),
-      );
-      await sleep(300);
-      expect(medianWindowShare(bobHeard, 700)).toBeGreaterThan(0.8);
     },
   );
 
@@ -175,6 +153,22 @@ describe('a line on IPv6', () => {
     expect(medianWindowShare(weHeard, 1000)).toBeGreaterThan(0.8);
   });
 });
+
+/** Calls bob (2001) from `line`, talks 2 s and hangs up; resolves with bob's recording of the call. */
+async function callBob(line: string): Promise<string> {
+  const before = bob.receivedRecordings();
+  const since = client.signals.length;
+  const path = await client.dial(line, '2001');
+  await client.waitForCallState(path, 'active', 10_000, since);
+  await sleep(2000);
+  await client.hangup(path);
+  await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 10_000, since);
+  const heard = await waitFor('baresip recording', () =>
+    bob.receivedRecordings().find((f) => !before.includes(f)),
+  );
+  await sleep(300);
+  return heard;
+}
 
 function recordings(): string[] {
   return existsSync(recDir) ? readdirSync(recDir).map((f) => join(recDir, f)) : [];
