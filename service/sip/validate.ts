@@ -66,6 +66,12 @@ export function validateRequest(rq: sip.Request): RequestProblem | undefined {
   if (!/^(sips?:|urn:service:)/i.test(typeof rq.uri === 'string' ? rq.uri : '')) {
     return { status: 416, reason: 'Unsupported URI Scheme' };
   }
+  // A Route or Record-Route whose URI the sip package could not read is left without one, which would
+  // throw wherever the request is written out again (its size, below; a response in its dialog).
+  const routes = [...(rq.headers.route ?? []), ...(rq.headers['record-route'] ?? [])];
+  if (routes.some((r) => (r.uri as unknown) === undefined || (r.uri as unknown) === null)) {
+    return { status: 400, reason: 'Bad Request (Route or Record-Route without a readable URI)' };
+  }
   if (messageText(rq).length > MAX_REQUEST_BYTES) {
     return { status: 513, reason: 'Message Too Large' };
   }

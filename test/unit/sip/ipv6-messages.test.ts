@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as sip from 'sip';
+import { seeded } from '../../../bench/jitter/traces.js';
+import { publicAddress } from '../../../service/sip/keep-alive.js';
+import { hopOf } from '../../../service/sip/next-hop-resolver.js';
+import { validateRequest } from '../../../service/sip/validate.js';
+import { mutate } from '../../harness/sip-fuzz.js';
 
 // kamailio relaying baresip's INVITE to carphone, all on ::1, as captured in test/integration/ipv6.test.ts
 // (SDP left out). The sip package read its Via hosts as "[" and its Record-Route URI as nothing until
@@ -67,5 +72,22 @@ describe('SIP messages on IPv6', () => {
     for (const line of relayedInvite.split('\r\n').filter((l) => l.includes('['))) {
       expect(lines).toContain(line);
     }
+  });
+
+  it('reads 5000 mutations of it with the patched parser: a message or none, and an answer from every reader', () => {
+    const rand = seeded(11);
+    let parsed = 0;
+    for (let i = 0; i < 5000; i++) {
+      const m = sip.parse(mutate(relayedInvite, rand)) as sip.Request | undefined;
+      if (!m?.headers) {
+        continue;
+      }
+      parsed++;
+      // Each returns or gives undefined; none throws on what the parser made of the mutation.
+      validateRequest(m);
+      hopOf(String(m.uri));
+      publicAddress({ status: 200, reason: 'OK', headers: m.headers });
+    }
+    expect(parsed).toBeGreaterThan(1000);
   });
 });

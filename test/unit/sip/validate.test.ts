@@ -32,6 +32,16 @@ describe('validateRequest', () => {
     expect(validateRequest(request(invite('', 'abc', 'v=0')))).toMatchObject({ status: 400 });
   });
 
+  it('answers 400 to a Record-Route or Route whose URI cannot be read, and takes an IPv6 one', () => {
+    for (const header of ['Record-Route: <sip:proxy example;lr>\n', 'Route: <sip:[::1;lr>\n']) {
+      expect(validateRequest(request(invite(header))), header).toEqual({
+        status: 400,
+        reason: 'Bad Request (Route or Record-Route without a readable URI)',
+      });
+    }
+    expect(validateRequest(request(invite('Record-Route: <sip:[2001:db8::1]:5060;lr>\n')))).toBeUndefined();
+  });
+
   it('answers 505 to a request of another SIP version (RFC 4475 §3.1.2.16)', () => {
     const badVersion = invite().replace('sip:1000@127.0.0.1:5060 SIP/2.0', 'sip:1000@127.0.0.1:5060 SIP/7.0');
     expect(validateRequest(request(badVersion))).toMatchObject({ status: 505 });
