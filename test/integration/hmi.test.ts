@@ -371,7 +371,8 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await tap('swap');
     await callStateShows('Conference');
     expect(await text('caller')).toBe('2001, 2002');
-    expect(await text('other-call')).toMatch(/On hold: 2003/);
+    // The banner follows once 2003's own state has come through as held.
+    await bannerShows('On hold: 2003');
     await tap('hangup');
     await waitFor('only dave left', async () => (await calls()).length === 1);
     await client.manager('/sip0', 'HangupAll');
