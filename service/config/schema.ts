@@ -248,14 +248,15 @@ export const configSchema = z
         device: audioDevice.default({ type: 'null' }),
         /**
          * The tones carphoned plays itself (service/media/tones.ts): ringback and call waiting as in
-         * `plan`'s country; the ringtone of an incoming call unless `ringtone` is false (an HMI or audio
-         * manager that rings itself); the beeps of a call the far end or the network ended unless
+         * `plan`'s country; the ringtone of an incoming call, carphone's own or a carmaker's WAV file
+         * (16-bit PCM at 8 kHz, looped) where `ringtone` names one, none where it is false (an HMI or
+         * audio manager that rings itself); the beeps of a call the far end or the network ended unless
          * `callEnded` is false.
          */
         tones: z
           .strictObject({
             plan: z.enum(TONE_PLAN_NAMES).default('europe'),
-            ringtone: z.boolean().default(true),
+            ringtone: z.union([z.boolean(), z.string().min(1)]).default(true),
             callEnded: z.boolean().default(true),
           })
           .default({ plan: 'europe', ringtone: true, callEnded: true }),

@@ -32,7 +32,8 @@ import { VehicleInterface } from '../dbus/vehicle-iface.js';
 import { ConfigError } from '../core/errors.js';
 import dbus from 'dbus-next';
 import { EcallService } from '../ecall/ecall-service.js';
-import { TONE_PLANS, without, type LocalTone, type TonePlan } from '../media/tones.js';
+import { TONE_PLANS, without, type LocalTone, type RecordedSound, type TonePlan } from '../media/tones.js';
+import { readWav, WavFormatError, type PcmAudio } from '../media/wav.js';
 import { parseGnssSource } from '../gnss/gnss-source.js';
 import { EmergencyInterface } from '../dbus/emergency-iface.js';
 import { stringVariant } from '../dbus/properties.js';
@@ -72,8 +73,12 @@ function audioDevice(config: Config, logger: Logger): AudioDevice {
 export function readConfiguredFiles(
   config: Config,
   logger: Logger,
-): { device: AudioDevice; vehicleSetup: PreparedVehicle | undefined } {
-  return { device: audioDevice(config, logger), vehicleSetup: prepareVehicleSection(config) };
+): { device: AudioDevice; tones: TonePlan; vehicleSetup: PreparedVehicle | undefined } {
+  return {
+    device: audioDevice(config, logger),
+    tones: tonePlan(config.audio.tones),
+    vehicleSetup: prepareVehicleSection(config),
+  };
 }
 
 /** What a configuration that passed every check sets up, one line each (carphoned --check-config). */
@@ -82,7 +87,11 @@ export function configurationSummary(config: Config): string[] {
   return [
     `D-Bus: ${config.dbus.name} on the ${config.dbus.bus} bus`,
     `audio: ${config.audio.device.type}, tones: ${config.audio.tones.plan}` +
-      (config.audio.tones.ringtone ? ', ringtone' : ', no ringtone'),
+      (typeof config.audio.tones.ringtone === 'string'
+        ? `, ringtone ${config.audio.tones.ringtone}`
+        : config.audio.tones.ringtone
+          ? ', ringtone'
+          : ', no ringtone'),
     ...config.accounts.map(
       (a) =>
         `line ${a.id}: sip:${a.user}@${a.domain} over ${a.transport}, ` +
@@ -112,7 +121,7 @@ export async function startDaemon(
 ): Promise<RunningDaemon> {
   // What the configuration names is read and checked first: a file it cannot use stops the start with
   // a ConfigError (exit 2) before any line registers or an eCall found on disk is set up again.
-  const { device, vehicleSetup } = readConfiguredFiles(config, logger);
+  const { device, tones, vehicleSetup } = readConfiguredFiles(config, logger);
   if (config.accounts.some((a) => codecNames(a.codecs).includes('OPUS'))) {
     logger.info({ build: OpusCodec.encoderBuild }, 'Opus encoder');
   }
@@ -149,7 +158,6 @@ export async function startDaemon(
     }
     const settings = new SettingsStore(join(stateDirectory(), 'settings.json'), logger);
     teardown.push(() => settings.close());
-    const tones = tonePlan(config.audio.tones);
     const lines = config.accounts.map(
       (account) =>
         new Line(account, {
@@ -330,12 +338,35 @@ function loadContacts(config: Config, logger: Logger): Contact[] {
   }
 }
 
+/** The tones of the configured plan, less those left to the HMI, with the carmaker's ringtone if one is named. */
 function tonePlan(tones: Config['audio']['tones']): TonePlan {
   const left: LocalTone[] = [
-    ...(tones.ringtone ? [] : ['ringtone' as const]),
+    ...(tones.ringtone === false ? ['ringtone' as const] : []),
     ...(tones.callEnded ? [] : ['call-ended' as const]),
   ];
-  return without(TONE_PLANS[tones.plan], left);
+  const plan = without(TONE_PLANS[tones.plan], left);
+  return typeof tones.ringtone === 'string' ? { ...plan, ringtone: recordedRingtone(tones.ringtone) } : plan;
+}
+
+/** A ringtone file: 16-bit PCM WAV at the devices' 8 kHz, mono or stereo (played as its downmix). */
+function recordedRingtone(path: string): RecordedSound {
+  const key = 'audio.tones.ringtone';
+  let audio: PcmAudio;
+  try {
+    audio = readWav(path);
+  } catch (e) {
+    throw new ConfigError(key, e instanceof WavFormatError ? e.message : `${path}: ${errorMessage(e)}`);
+  }
+  if (audio.sampleRate !== 8000) {
+    throw new ConfigError(
+      key,
+      `${path}: is ${audio.sampleRate} Hz; a ringtone must be 8000 Hz (sox in.wav -r 8000 -b 16 out.wav)`,
+    );
+  }
+  if (audio.samples.length === 0) {
+    throw new ConfigError(key, `${path}: holds no audio`);
+  }
+  return { pcm: audio.samples };
 }
 
 function createEcall(

@@ -21,7 +21,7 @@ import { openFrameClock, type FrameClock } from './clock/frame-clock.js';
 import { bindDgram } from './transport/dgram-rtp-socket.js';
 import { PortInUseError } from './transport/port-in-use-error.js';
 import type { ConferenceRoom, ConferenceSeat } from './conference.js';
-import { TONE_PLANS, ToneGenerator, type LocalTone, type TonePlan } from './tones.js';
+import { soundSource, TONE_PLANS, type LocalTone, type SoundSource, type TonePlan } from './tones.js';
 
 const DTMF_EVENTS = DTMF_KEYS;
 
@@ -149,7 +149,7 @@ export class RtpAudioSession implements MediaSession {
   private lastRxAt = performance.now();
   /** The far end's own audio has arrived (early media, say): ringback gives way to it for good. */
   private farEndHeard = false;
-  private tone: { kind: LocalTone; generator: ToneGenerator } | undefined;
+  private tone: { kind: LocalTone; generator: SoundSource } | undefined;
   /** What a frame of the far end and a tone are mixed into. */
   private mixBuffer = new Int16Array(160);
   private dtmfQueue: DtmfFrame[] = [];
@@ -448,8 +448,8 @@ export class RtpAudioSession implements MediaSession {
     if (this.closed || kind === this.tone?.kind) {
       return;
     }
-    const cadence = kind === undefined ? undefined : (this.options.tones ?? TONE_PLANS.europe)[kind];
-    this.tone = kind && cadence ? { kind, generator: new ToneGenerator(cadence) } : undefined;
+    const sound = kind === undefined ? undefined : (this.options.tones ?? TONE_PLANS.europe)[kind];
+    this.tone = kind && sound ? { kind, generator: soundSource(sound) } : undefined;
     if (this.tone && !this.clockRunning) {
       this.nextTickAt = performance.now();
       this.startClock();

@@ -21,7 +21,14 @@ export interface Cadence {
 export const TONE_PLAN_NAMES = ['europe', 'north-america', 'uk'] as const;
 export type TonePlanName = (typeof TONE_PLAN_NAMES)[number];
 
-export type TonePlan = Record<LocalTone, Cadence | undefined>;
+/** A recording played in a loop (a carmaker's own ringtone), 16-bit mono PCM at the devices' 8 kHz. */
+export interface RecordedSound {
+  pcm: Int16Array;
+}
+
+export type ToneSound = Cadence | RecordedSound;
+
+export type TonePlan = Record<LocalTone, ToneSound | undefined>;
 
 /** A ringtone of carphone's own (no standard gives one): two notes, in a double ring. */
 const RINGTONE: Cadence = { hz: [660, 880], levelDbm0: -10, pattern: [400, 200, 400, 2000] };
@@ -70,6 +77,38 @@ export function without(plan: TonePlan, tones: readonly LocalTone[]): TonePlan {
   return { ...plan, ...Object.fromEntries(tones.map((t) => [t, undefined])) };
 }
 
+/** What plays a tone's sound: PCM frame after frame, each valid until the next call. */
+export interface SoundSource {
+  next(count: number): Int16Array;
+}
+
+export function soundSource(sound: ToneSound): SoundSource {
+  return 'pcm' in sound ? new LoopedSound(sound.pcm) : new ToneGenerator(sound);
+}
+
+/** A recording from its start, over and over, into one buffer of its own. */
+export class LoopedSound implements SoundSource {
+  private position = 0;
+  private buffer = new Int16Array(160);
+
+  constructor(private readonly pcm: Int16Array) {}
+
+  next(count: number): Int16Array {
+    if (this.buffer.length < count) {
+      this.buffer = new Int16Array(count);
+    }
+    const out = this.buffer.subarray(0, count);
+    if (this.pcm.length === 0) {
+      return out.fill(0);
+    }
+    for (let i = 0; i < count; i++) {
+      out[i] = this.pcm[(this.position + i) % this.pcm.length] ?? 0;
+    }
+    this.position = (this.position + count) % this.pcm.length;
+    return out;
+  }
+}
+
 /** 4 ms at 8 kHz. */
 const RAMP_SAMPLES = 32;
 
@@ -80,7 +119,7 @@ const FULL_SCALE_DBM0 = 3.17;
  * A cadenced tone as 16-bit PCM, frame after frame, phase-continuous across frames, from the start
  * of its pattern. Frames are written into one buffer of its own: valid until the next call.
  */
-export class ToneGenerator {
+export class ToneGenerator implements SoundSource {
   private readonly amplitude: number;
   private readonly steps: number[];
   private readonly phases: number[];

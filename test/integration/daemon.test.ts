@@ -121,7 +121,7 @@ describe('carphoned --check-config', () => {
       cfg,
       [
         'dbus: { bus: "unix:abstract=carphone-test-nowhere" }',
-        `audio: { device: { type: file, play: ${join(dir, 'in.wav')}, record: ${dir} }, tones: { plan: uk } }`,
+        `audio: { device: { type: file, play: ${join(dir, 'in.wav')}, record: ${dir} }, tones: { plan: uk, ringtone: ${join(dir, 'in.wav')} } }`,
         "accounts: [{ id: sip0, user: '1000', domain: ims.example, registrar: 'sip:192.0.2.10:5060' }]",
         "ecall: { psap: 'sip:192.0.2.112', vin: WVWZZZ1KZAW123456 }",
         'vehicle: { can: "udp:127.0.0.1:29999" }',
@@ -133,7 +133,7 @@ describe('carphoned --check-config', () => {
     expect(r.stdout.split('\n')).toEqual([
       'configuration OK',
       'D-Bus: org.carphone on the unix:abstract=carphone-test-nowhere bus',
-      'audio: file, tones: uk, ringtone',
+      `audio: file, tones: uk, ringtone ${join(dir, 'in.wav')}`,
       'line sip0: sip:1000@ims.example over udp, registering with sip:192.0.2.10:5060, places eCalls',
       'eCall: PSAP sip:192.0.2.112, VIN WVWZZZ1KZAW123456',
       'vehicle: CAN from udp:127.0.0.1:29999',
@@ -198,12 +198,21 @@ describe('carphoned refuses bad configuration', () => {
 
   // Files the configuration names: a missing or unusable one is the configuration's fault, which a
   // restart by systemd cannot mend (RestartPreventExitStatus=2), so exit 2 naming the key.
+  const wideband = join(mkdtempSync(join(tmpdir(), 'carphone-ring-')), 'ring-48k.wav');
+  writeTone(wideband, 660, 1, 8000, 48000);
   it.each([
     ['audio: { device: { type: file, play: /nonexistent/ring.wav } }', 'audio.device.play', /ENOENT/],
     ['audio: { device: { type: file, play: /etc/hostname } }', 'audio.device.play', /not a RIFF\/WAVE file/],
     ['audio: { device: { type: file, record: /dev/null/calls } }', 'audio.device.record', /ENOTDIR/],
     ["vehicle: { can: 'udp:20999', bindings: /nonexistent/car.yaml }", 'vehicle.bindings', /ENOENT/],
     ["vehicle: { can: 'udp:20999', dbc: /nonexistent/car.dbc }", 'vehicle.dbc', /ENOENT/],
+    ['audio: { tones: { ringtone: /nonexistent/ring.wav } }', 'audio.tones.ringtone', /ENOENT/],
+    ['audio: { tones: { ringtone: /etc/hostname } }', 'audio.tones.ringtone', /not a RIFF\/WAVE file/],
+    [
+      `audio: { tones: { ringtone: ${wideband} } }`,
+      'audio.tones.ringtone',
+      /48000 Hz; a ringtone must be 8000 Hz/,
+    ],
   ])('exits 2 naming the key for a file it cannot use: %s', async (yaml, key, problem) => {
     const dir = mkdtempSync(join(tmpdir(), 'carphone-cfg-'));
     const cfg = join(dir, 'files.yaml');

@@ -17,6 +17,7 @@ import type { AudioCodec, NegotiatedAudio } from '../../../service/sdp/offer-ans
 import { toneShare } from '../../harness/audio.js';
 import { ConferenceRoom } from '../../../service/media/conference.js';
 import { decodeLosingEveryNth } from '../../harness/opus-fec.js';
+import { TONE_PLANS } from '../../../service/media/tones.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -70,14 +71,14 @@ describe('RTP session', () => {
     device: AudioDevice,
     tag: string,
     transport: Transport = {},
-    keepAlive: Pick<RtpSessionOptions, 'keepAliveMs'> = {},
+    more: Pick<RtpSessionOptions, 'keepAliveMs' | 'tones'> = {},
   ): Promise<MediaSession> {
     const options: RtpSessionOptions = {
       rtcpIntervalMs: 60_000,
       cname: 'test',
       codecs: ['OPUS', 'PCMU'],
       ...transport,
-      ...keepAlive,
+      ...more,
     };
     const session = await new RtpMediaFactory(
       '127.0.0.1',
@@ -197,6 +198,21 @@ describe('RTP session', () => {
     const early = Int16Array.from(speaker.played.slice(-8 * 200));
     expect(toneShare(early, 8000, 1000)).toBeGreaterThan(0.5);
     expect(toneShare(early, 8000, 425)).toBeLessThan(0.01);
+  });
+
+  it("rings with a carmaker's recorded ringtone where the plan has one, from its start", async () => {
+    const speaker = testDevice();
+    // 0.1 s of 523 Hz, 0.1 s of silence: a recording no generator of carphone's makes.
+    const pcm = Int16Array.from({ length: 1600 }, (_, i) =>
+      i < 800 ? Math.round(6000 * Math.sin((2 * Math.PI * 523 * i) / 8000)) : 0,
+    );
+    const session = await open(speaker, 'a', {}, { tones: { ...TONE_PLANS.europe, ringtone: { pcm } } });
+    session.setLocalTone('ringtone');
+    await sleep(500);
+    const rung = Int16Array.from(speaker.played);
+    expect(rung.length).toBeGreaterThan(3200);
+    expect(Array.from(rung.subarray(0, 3200))).toEqual([...pcm, ...pcm]);
+    expect(toneShare(rung.subarray(0, 800), 8000, 523)).toBeGreaterThan(0.9);
   });
 
   it('mixes the call-waiting tone over the far end while told to, and plays the far end alone after', async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { TONE_PLANS, ToneGenerator, without, type Cadence } from '../../../service/media/tones.js';
+import { soundSource, TONE_PLANS, without, type ToneSound } from '../../../service/media/tones.js';
 import { toneShare } from '../../harness/audio.js';
 
 /** `seconds` of a tone, generated frame by frame as a call's clock asks for it. */
-function play(cadence: Cadence, seconds: number, frame = 160): Int16Array {
-  const tone = new ToneGenerator(cadence);
+function play(sound: ToneSound, seconds: number, frame = 160): Int16Array {
+  const tone = soundSource(sound);
   const out = new Int16Array(seconds * 8000);
   for (let at = 0; at < out.length; at += frame) {
     out.set(tone.next(Math.min(frame, out.length - at)), at);
@@ -47,6 +47,18 @@ describe('the tones carphoned plays itself', () => {
     expect(toneShare(burst, 8000, 440)).toBeGreaterThan(0.4);
     expect(toneShare(burst, 8000, 480)).toBeGreaterThan(0.4);
     expect(toneShare(burst, 8000, 425)).toBeLessThan(0.05);
+  });
+
+  it("plays a carmaker's recorded ringtone from its start over and over, whatever frames it is asked for in", () => {
+    const recording = {
+      pcm: Int16Array.from({ length: 2999 }, (_, i) => (i % 300) - 150 + (i === 0 ? 1000 : 0)),
+    };
+    const pcm = play(recording, 1);
+    expect(Array.from(pcm.subarray(0, 2999))).toEqual(Array.from(recording.pcm));
+    expect(Array.from(pcm.subarray(2999, 5998))).toEqual(Array.from(recording.pcm));
+    expect(pcm[5998]).toBe(1000 - 150);
+    expect(play(recording, 1, 37)).toEqual(pcm);
+    expect(play({ pcm: new Int16Array(0) }, 1)).toEqual(new Int16Array(8000));
   });
 
   it('is the same audio whatever frames it is asked for in: no click where one frame ends', () => {
