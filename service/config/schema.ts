@@ -371,13 +371,20 @@ function acceptIssues(a: z.infer<typeof accountSchema>): [string, string][] {
     : [];
 }
 
+/** The family a line's SIP and RTP are bound to: its address's, or the one asked of its interface. */
+export function lineFamily(a: z.infer<typeof accountSchema>): 4 | 6 {
+  if (a.listen.address !== undefined) {
+    return ipFamily(a.listen.address) ?? 4;
+  }
+  return a.listen.family === 'ipv6' ? 6 : 4;
+}
+
 /** RTP cannot cross from IPv4 to IPv6: the address written into SDP must be of the family bound. */
 function familyIssues(a: z.infer<typeof accountSchema>): [string, string][] {
   if (a.mediaAddress === undefined) {
     return [];
   }
-  const bound =
-    a.listen.address !== undefined ? ipFamily(a.listen.address) : a.listen.family === 'ipv6' ? 6 : 4;
+  const bound = lineFamily(a);
   return ipFamily(a.mediaAddress) === bound
     ? []
     : [['mediaAddress', `must be an IPv${bound} address like the line's`]];

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { procUptimeMs, SleepDetector, SYSTEM_CHECK_INTERVAL_MS } from '../core/sleep-detector.js';
 import { errorMessage } from '../core/errors.js';
-import type { Config } from '../config/schema.js';
+import { lineFamily, type Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { openBus, claimName } from '../dbus/bus.js';
 import { OfonoService } from '../dbus/ofono-service.js';
@@ -156,27 +156,38 @@ export async function startDaemon(
       }
       teardown.push(() => echo?.close());
     }
+    // An IPv6 line cannot reach an IPv4 echo line (RTP cannot cross families): it gets one on ::1,
+    // where this machine has IPv6 loopback; where it has not, *43 on such a line fails as any call would.
+    let echo6: EchoEndpoint | undefined;
+    if (echo && config.accounts.some((a) => lineFamily(a) === 6)) {
+      try {
+        echo6 = await EchoEndpoint.start('::1', clock, logger);
+        teardown.push(() => echo6?.close());
+      } catch (e) {
+        logger.warn({ err: errorMessage(e) }, 'no echo line on ::1 for the IPv6 lines');
+      }
+    }
     const settings = new SettingsStore(join(stateDirectory(), 'settings.json'), logger);
     teardown.push(() => settings.close());
-    const lines = config.accounts.map(
-      (account) =>
-        new Line(account, {
-          clock,
-          logger,
-          settings,
-          media: (addr) =>
-            new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
-              rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
-              keepAliveMs: account.rtpKeepAliveSeconds * 1000,
-              tones,
-              cname: `${account.user}@${addr}`,
-              codecs: codecNames(account.codecs),
-            }),
-          ...(echo
-            ? { echo: { number: config.echoTest.number, uri: echo.uri(config.echoTest.number) } }
-            : {}),
-        }),
-    );
+    const lines = config.accounts.map((account) => {
+      const echoLine = lineFamily(account) === 6 && echo6 ? echo6 : echo;
+      return new Line(account, {
+        clock,
+        logger,
+        settings,
+        media: (addr) =>
+          new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
+            rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
+            keepAliveMs: account.rtpKeepAliveSeconds * 1000,
+            tones,
+            cname: `${account.user}@${addr}`,
+            codecs: codecNames(account.codecs),
+          }),
+        ...(echoLine
+          ? { echo: { number: config.echoTest.number, uri: echoLine.uri(config.echoTest.number) } }
+          : {}),
+      });
+    });
     const historyPath = config.history.path ?? join(stateDirectory(), 'history.sqlite');
     const historyLogger = logger.child({ part: 'history' });
     const history = await CallHistory.open(historyPath, historyLogger);

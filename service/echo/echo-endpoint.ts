@@ -4,7 +4,7 @@ import { LoopbackDevice } from '../media/devices/loopback-device.js';
 import { RtpMediaFactory } from '../media/rtp-session.js';
 import { SipStack } from '../sip/stack.js';
 import { UserAgent } from '../sip/user-agent.js';
-import { endpointText } from '../core/ip-address.js';
+import { endpointText, hostOfAddress } from '../core/ip-address.js';
 
 /**
  * The built-in echo test line (*43 by default): a second, real SIP user agent on its own loopback
@@ -24,7 +24,7 @@ export class EchoEndpoint {
       stack,
       clock,
       logger: log,
-      aor: `sip:echo@${address}`,
+      aor: `sip:echo@${hostOfAddress(address)}`,
       media: new RtpMediaFactory(address, { min: 30000, max: 30999 }, new LoopbackDevice(), log),
       userAgent: 'carphone-echo/0.1',
       decideIncoming: () => 'incoming',

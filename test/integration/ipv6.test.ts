@@ -136,6 +136,19 @@ describe('a line on IPv6', () => {
     },
   );
 
+  it("answers *43 on the IPv6 line with the built-in echo line on ::1, returning the driver's audio", async () => {
+    const ours = recordings();
+    const since = client.signals.length;
+    const path = await client.dial('/sip0', '*43');
+    await client.waitForCallState(path, 'active', 10_000, since);
+    await sleep(1500);
+    await client.hangup(path);
+    await client.waitForSignal((s) => s.member === 'CallRemoved' && s.args[0] === path, 10_000, since);
+    // Through two jitter buffers (the echo line's and the call's): judged over 200 ms windows.
+    expect(medianWindowShare(await closedRecording(await newRecording(ours)), 700)).toBeGreaterThan(0.8);
+    expect(daemon.log(200)).not.toMatch(/no echo line on ::1/);
+  });
+
   it('takes a call from baresip over IPv6 and answers it', async () => {
     const ours = recordings();
     const since = client.signals.length;
