@@ -4,7 +4,7 @@ import { LoopbackDevice } from '../media/devices/loopback-device.js';
 import { RtpMediaFactory } from '../media/rtp-session.js';
 import { SipStack } from '../sip/stack.js';
 import { UserAgent } from '../sip/user-agent.js';
-import { endpointText, hostOfAddress } from '../core/ip-address.js';
+import { hostOfAddress } from '../core/ip-address.js';
 
 /**
  * The built-in echo test line (*43 by default): a second, real SIP user agent on its own loopback
@@ -38,7 +38,7 @@ export class EchoEndpoint {
   }
 
   uri(number: string): string {
-    return `sip:${number}@${endpointText(this.stack.address, this.stack.port)}`;
+    return this.stack.contactUri(number);
   }
 
   close(): void {

@@ -268,7 +268,7 @@ export class PsapSimulator {
     const ack = `<?xml version="1.0" encoding="UTF-8"?><EmergencyCallData.Control xmlns="${CONTROL_NS}"><ack received="true" ref="cid:${dialog.call.msdContentId}"/></EmergencyCallData.Control>`;
     const parts: BodyPart[] = [{ headers: { 'Content-Type': 'application/sdp' }, body: answer }];
     const headers: sip.Headers = {
-      contact: [{ uri: `sip:psap@${endpointText(this.stack.address, this.stack.port)}`, params: {} }],
+      contact: [{ uri: this.stack.contactUri('psap'), params: {} }],
     };
     if (this.options.ackMsd && dialog.call.msds.length > 0) {
       parts.push({
@@ -316,7 +316,7 @@ export class PsapSimulator {
         'call-id': dialog.call.callId,
         cseq: { method, seq: 1000 + dialog.seq },
         'max-forwards': 70,
-        contact: [{ uri: `sip:psap@${endpointText(this.stack.address, this.stack.port)}`, params: {} }],
+        contact: [{ uri: this.stack.contactUri('psap'), params: {} }],
         ...extra,
       },
       ...(content !== undefined ? { content } : {}),
@@ -397,7 +397,7 @@ export class PsapSimulator {
     const media = await this.media.create('callback');
     const callId = `${randomBytes(8).toString('hex')}@psap`;
     const tag = randomBytes(6).toString('hex');
-    const from = { uri: `sip:psap@${endpointText(this.stack.address, this.stack.port)}`, params: { tag } };
+    const from = { uri: this.stack.contactUri('psap'), params: { tag } };
     const invite: sip.Request = {
       method: 'INVITE',
       uri: target,
