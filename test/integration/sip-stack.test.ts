@@ -88,6 +88,44 @@ describe('the SIP stack over UDP', () => {
   });
 });
 
+describe('a request the network refuses over UDP', () => {
+  it('ends at once in a 503 naming the error, and throws nothing out of the socket', async () => {
+    const thrown: unknown[] = [];
+    const onUncaught = (e: unknown): void => {
+      thrown.push(e);
+    };
+    process.on('uncaughtException', onUncaught);
+    try {
+      stack = await SipStack.open({ address: '127.0.0.1', port: 0, transport: 'udp', logger: silentLogger });
+      const responses: sip.Response[] = [];
+      // The kernel refuses a broadcast from a socket not allowed to (EACCES), as it refuses anything
+      // from an address the interface no longer has (ENETUNREACH, EADDRNOTAVAIL).
+      const to = 'sip:far@255.255.255.255:5060';
+      stack.send(
+        {
+          method: 'OPTIONS',
+          uri: to,
+          headers: {
+            to: { uri: to, params: {} },
+            from: { uri: 'sip:near@127.0.0.1', params: { tag: 'near' } },
+            'call-id': `refused-${Date.now()}`,
+            cseq: { method: 'OPTIONS', seq: 1 },
+            'max-forwards': 70,
+          },
+        },
+        (rs) => responses.push(rs),
+      );
+      const refused = await waitFor('the 503', () => responses[0], 2000);
+      expect(refused.status).toBe(503);
+      expect(refused.reason).toMatch(/EACCES/);
+      await new Promise((r) => setTimeout(r, 600)); // past the first retransmission
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(thrown).toEqual([]);
+  });
+});
+
 describe('the SIP stack over UDP on IPv6', () => {
   const options = (to: string): sip.Request => ({
     method: 'OPTIONS',
