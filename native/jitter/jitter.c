@@ -290,6 +290,22 @@ static void learn(jb *b, double transit, double arrival_ms, int in_order)
 	b->have_transit = 1;
 }
 
+/*
+ * A packet more than the buffer's length ahead of playout ends an outage whose packets were lost, not
+ * held (a tunnel; a handover whose packets went to an address that is gone): the frames in between
+ * will never come, and waiting for them would leave the rest of the call silent. Playout goes on from
+ * this packet, once it is due; what is still buffered is from before the outage and far too late.
+ */
+static void skip_outage(jb *b, uint32_t seq)
+{
+	for (uint32_t i = 0; i < JB_SLOTS; i++)
+		b->slots[i].used = 0;
+	b->next_seq = seq;
+	b->waiting = 1;
+	b->filled = 0;
+	b->st.n_reset++;
+}
+
 int32_t jb_put(int32_t h, uint32_t seq16, uint32_t ts, double arrival_ms, int32_t len)
 {
 	jb *b = get(h);
@@ -329,7 +345,7 @@ int32_t jb_put(int32_t h, uint32_t seq16, uint32_t ts, double arrival_ms, int32_
 		return JB_PUT_LATE;
 	}
 	if (b->started && seq - b->next_seq >= JB_SLOTS)
-		return JB_PUT_FULL;
+		skip_outage(b, seq);
 	jb_slot *s = &b->slots[seq % JB_SLOTS];
 	if (s->used && s->seq == seq) {
 		b->st.n_duplicate++;

@@ -20,7 +20,7 @@ enum {
 	JB_PUT_LATE = 1,      /* its frame was already played or concealed */
 	JB_PUT_DUPLICATE = 2, /* already in the buffer */
 	JB_PUT_INVALID = 3,   /* bad handle, empty or oversized payload */
-	JB_PUT_FULL = 4,      /* too far ahead of playout (a gap of more than JB_SLOTS frames) */
+	JB_PUT_FULL = 4,      /* before playout starts: too far ahead of the earliest packet (JB_SLOTS frames) */
 };
 
 /* jb_get actions: what the caller plays for this frame */
@@ -46,7 +46,7 @@ typedef struct {
 	double n_accelerated;  /* accelerate operations (each saves one frame of delay) */
 	double n_expanded;     /* expand operations (each adds one frame of delay) */
 	double n_silence;      /* frames of DTX / not yet started */
-	double n_reset;        /* timing rebases after a timestamp jump */
+	double n_reset;        /* timing rebases after a timestamp jump, and skips past a lost outage */
 } jb_stats;
 
 /* The frame jb_get returns, if any. */

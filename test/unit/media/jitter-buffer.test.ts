@@ -115,6 +115,24 @@ describe('jitter buffer (native/jitter, WebAssembly)', () => {
     jb.destroy();
   });
 
+  it('plays again after an outage whose packets were lost, however long (a tunnel, a handover)', () => {
+    // 40 ms one way; every packet sent from 4 s to 9 s (250 frames, longer than the buffer) is lost.
+    const trace = steady(20, () => 40);
+    trace.packets.forEach((p) => {
+      if (p.sendMs >= 4000 && p.sendMs < 9000) {
+        p.arrivalMs = -1;
+      }
+    });
+    const run = playCarphone(trace);
+    run.buffer.destroy();
+    expect(orderProblems(run.order)).toEqual([]);
+    const playedAfter = trace.packets.filter((p) => p.sendMs >= 9000 && run.playedAt[p.seq] !== undefined);
+    // All but the first few after the outage, at the delay from before it.
+    expect(playedAfter.length).toBeGreaterThan(540);
+    const delays = playedAfter.slice(10).map((p) => (run.playedAt[p.seq] ?? 0) - p.sendMs);
+    expect(Math.max(...delays)).toBeLessThan(40 + 60);
+  });
+
   it('plays comfort noise through a DTX pause instead of concealing it', () => {
     // Packets 0-99, then a 2 s pause in sending: timestamps jump, sequence numbers do not.
     const trace: Trace = {
