@@ -69,7 +69,14 @@ export type CallEvent =
   /** The far end was to refresh the session and has not (RFC 4028 §10). */
   | { type: 'session-expired' }
   /** The caller never acknowledged our reliable ringing (RFC 3262 §3: no PRACK in 64·T1). */
-  | { type: 'prack-timeout' };
+  | { type: 'prack-timeout' }
+  /**
+   * The head unit's address changed (a handover between networks, a modem's new address), and the
+   * transactions on the old one are gone with it: an answered call tells the far end its new Contact
+   * and media address by re-INVITE (a target refresh, RFC 3261 §12.2); a call not yet answered has no
+   * dialog to refresh and ends.
+   */
+  | { type: 'address-changed' };
 
 export type MediaMode =
   | {
@@ -244,6 +251,9 @@ function outgoingEarly(p: Extract<CallPhase, { phase: 'dialing' | 'alerting' }>,
       return [p, []];
     case 'remote-bye':
       return ended('remote', []);
+    case 'address-changed':
+      // The far end's phone may still ring: the CANCEL reaches it (its 200 goes to the old address).
+      return ended('network', p.phase === 'alerting' ? [{ type: 'send-cancel' }] : []);
     default:
       return assertNever(e);
   }
@@ -265,6 +275,9 @@ function incoming(p: Extract<CallPhase, { phase: 'incoming' }>, e: CallEvent): S
       return ended('remote', [{ type: 'reject', status: 487 }]);
     case 'prack-timeout':
       return ended('network', [{ type: 'reject', status: 504 }]);
+    case 'address-changed':
+      // Its INVITE's transaction was on the old address: nothing can answer the caller any more.
+      return ended('network', []);
     case 'set-waiting':
       return p.waiting === e.waiting
         ? [p, []]
@@ -315,6 +328,12 @@ function confirmed(p: Confirmed, e: CallEvent): Step {
         return withMedia({ ...p, bridgedHold: false });
       }
       return holdOrResume(p, false);
+    case 'address-changed':
+      // A re-INVITE on its way went from the old address and its answer will not come: it goes again.
+      return [
+        { ...p, pending: p.pending ?? 'refresh' },
+        [{ type: 'send-reinvite', direction: reinviteDirection(p) }],
+      ];
     case 'session-refresh-due':
       // A hold or resume on its way refreshes the session as well.
       if (p.pending) {
@@ -383,6 +402,12 @@ function holdOrResume(p: Confirmed, hold: boolean): Step {
     return [p, []];
   }
   return holdReinvite(p, hold);
+}
+
+/** What our re-INVITE asks for: the hold or resume on its way, else the call as it is. */
+function reinviteDirection(p: Confirmed): Direction {
+  const hold = p.pending === 'hold' ? true : p.pending === 'resume' ? false : p.localHold;
+  return wantedDirection(hold, p.remoteHold);
 }
 
 function holdReinvite(p: Confirmed, hold: boolean): Step {

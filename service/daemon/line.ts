@@ -53,6 +53,8 @@ export type LineEvents = {
    */
   'turned-away': [{ lineIdentification: string; name: string; at: number; how: 'busy' | 'forwarded' }];
   forwarding: [CallForwarding];
+  /** The line's SIP address ("address:port") after its interface's address changed. */
+  moved: [string];
 };
 
 /** oFono's CallVolume: microphone mute and the two volumes, in percent. */
@@ -268,17 +270,9 @@ export class Line {
       );
     }
     this.waitingForAddress = false;
-    this.stack = await SipStack.open({
-      address,
-      port: a.listen.port,
-      transport: a.transport,
-      ...readTlsFiles(a),
-      ...(a.dnsServers !== undefined ? { dnsServers: a.dnsServers } : {}),
-      logger,
-    });
-    const credentials =
-      a.password !== undefined ? { user: a.authUser ?? a.user, password: a.password } : undefined;
-    const proxy = withTransport(a.outboundProxy ?? a.registrar, a.transport);
+    this.stack = await this.openStack(address, logger);
+    const credentials = this.credentials;
+    const proxy = this.proxy;
     const stack = this.stack;
     const trusted = this.takesRequestsOnlyFromProxies
       ? new TrustedSources(
@@ -361,16 +355,7 @@ export class Line {
       });
       this.registrar.start();
     }
-    this.voicemailPart.start(ua, {
-      stack: this.stack,
-      clock: this.deps.clock,
-      logger,
-      aor: this.aor,
-      contact: ua.contact,
-      credentials,
-      proxy,
-      userAgent: USER_AGENT,
-    });
+    this.startVoicemail(ua, this.stack, logger);
     this.poweredValue = true;
     this.events.emit('powered', true);
     this.events.emit('online', true);
@@ -396,10 +381,48 @@ export class Line {
     this.events.emit('registration', 'unregistered', 'line is powered off');
   }
 
+  private get credentials(): { user: string; password: string } | undefined {
+    const a = this.account;
+    return a.password !== undefined ? { user: a.authUser ?? a.user, password: a.password } : undefined;
+  }
+
+  /** Loose route for requests outside a dialog: the outbound proxy, or else the registrar. */
+  private get proxy(): string | undefined {
+    return withTransport(this.account.outboundProxy ?? this.account.registrar, this.account.transport);
+  }
+
+  private openStack(address: string, logger: Logger): Promise<SipStack> {
+    const a = this.account;
+    return SipStack.open({
+      address,
+      port: a.listen.port,
+      transport: a.transport,
+      ...readTlsFiles(a),
+      ...(a.dnsServers !== undefined ? { dnsServers: a.dnsServers } : {}),
+      logger,
+    });
+  }
+
+  private startVoicemail(ua: UserAgent, stack: SipStack, logger: Logger): void {
+    this.voicemailPart.start(ua, {
+      stack,
+      clock: this.deps.clock,
+      logger,
+      aor: this.aor,
+      contact: ua.contact,
+      credentials: this.credentials,
+      proxy: this.proxy,
+      userAgent: USER_AGENT,
+    });
+  }
+
   /**
-   * For a line bound to a network interface: when the interface's address changed (an LTE modem
-   * reconnected), the line comes up again on the new one, registering from it; calls on the old
-   * address are gone with it. When the interface lost its address the line waits, powered off, for one.
+   * For a line bound to a network interface, checked every few seconds. When the interface's address
+   * changed (a handover between networks, an LTE modem that reconnected), the line moves to the new
+   * one and keeps its calls (moveTo). When the interface lost its address, a line with calls keeps
+   * them a while as they are, in case an address comes back (the calls end by themselves when their
+   * media stays silent, mediaTimeoutSeconds); a line without calls goes down and waits, powered off,
+   * for an address.
    */
   async followAddress(): Promise<void> {
     const iface = this.account.listen.interface;
@@ -409,16 +432,56 @@ export class Line {
     const now = listenAddress(this.account.listen, this.deps.interfaces?.());
     const bound = this.stack?.address;
     if (this.poweredValue && now !== bound) {
-      this.deps.logger.info(
-        { line: this.id, interface: iface, from: bound, to: now ?? null },
-        'address changed',
-      );
-      await this.powerOff();
-      this.waitingForAddress = true;
+      const change = { line: this.id, interface: iface, from: bound };
+      if (now !== undefined) {
+        this.deps.logger.info({ ...change, to: now }, 'address changed');
+        await this.moveTo(now);
+      } else if (!this.manager.calls().some((c) => c.props.State !== 'disconnected')) {
+        this.deps.logger.info(change, 'address gone: the line waits for one');
+        await this.powerOff();
+        this.waitingForAddress = true;
+      }
     }
     if (!this.poweredValue && this.waitingForAddress && now !== undefined) {
       await this.powerOn();
     }
+  }
+
+  /**
+   * The line's address is now `address`: a SIP stack there takes over from the old one, each answered
+   * call follows by re-INVITE (UserAgent.moveTo), the registration moves its binding there, and the
+   * voicemail subscription starts afresh from there. Where no stack can be opened there, the line goes
+   * down (its calls end) and comes up again on the address as it would at power-on.
+   */
+  private async moveTo(address: string): Promise<void> {
+    const old = this.stack;
+    const ua = this.ua;
+    if (!old || !ua) {
+      return;
+    }
+    const logger = this.deps.logger.child({ line: this.id });
+    let stack: SipStack;
+    try {
+      stack = await this.openStack(address, logger);
+    } catch (e) {
+      logger.warn({ address, err: errorMessage(e) }, 'cannot move the line: taking it down and up again');
+      await this.powerOff();
+      this.waitingForAddress = true;
+      return;
+    }
+    this.stack = stack;
+    // Its un-SUBSCRIBE goes from the old address, likely gone: the calls do not wait for its answer.
+    const voicemailStopped = this.voicemailPart.stop();
+    await ua.moveTo(stack, this.deps.media(address));
+    this.registrar?.moveTo(stack, ua.contact);
+    await voicemailStopped;
+    old.close();
+    if (this.stack !== stack) {
+      return; // powered off meanwhile
+    }
+    this.startVoicemail(ua, stack, logger);
+    logger.info({ sip: this.sipAddress }, 'line moved');
+    this.events.emit('moved', this.sipAddress ?? '');
   }
 
   /**

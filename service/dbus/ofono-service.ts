@@ -247,7 +247,11 @@ export class OfonoService {
 
   private wire(m: ModemObjects): void {
     const { line } = m;
-    line.events.on('powered', (on) => m.modem.emitChanged('Powered', on));
+    line.events.on('powered', (on) => {
+      m.modem.emitChanged('Powered', on);
+      m.account.emitChanged('LocalAddress', line.sipAddress ?? '');
+    });
+    line.events.on('moved', (sipAddress) => m.account.emitChanged('LocalAddress', sipAddress));
     line.events.on('online', (on) => m.modem.emitChanged('Online', on));
     let lastVolume = line.volume;
     line.events.on('volume', (v) => {

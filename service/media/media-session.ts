@@ -53,6 +53,12 @@ export interface MediaSession {
    * or the network is gone (a dropped call sends no BYE).
    */
   onSilence(ms: number, listener: () => void): void;
+  /**
+   * The head unit's address changed: RTP and RTCP from now on from a new port pair on `address`, the
+   * old one closed. The stream goes on as it was (codec, SSRC, sequence, keys, jitter buffer); the far
+   * end learns the new address from the re-INVITE that follows.
+   */
+  moveTo(address: string): Promise<void>;
   /** The call's quality as RTCP and the received stream tell it (service/media/rtcp/rtcp-state.ts). */
   quality(): CallQuality;
   /** Called after each RTCP report interval with the quality then. */

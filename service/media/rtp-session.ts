@@ -186,16 +186,17 @@ export class RtpAudioSession implements MediaSession {
   private readonly incoming = new RtpHeaderReader();
 
   constructor(
-    private readonly socket: RtpSocket,
-    private readonly rtcpSocket: Socket,
+    private socket: RtpSocket,
+    private rtcpSocket: Socket,
+    /** A free RTP/RTCP port pair on an address, for moveTo. */
+    private readonly bindPairOn: (address: string) => Promise<{ rtp: RtpSocket; rtcp: Socket }>,
     private readonly audio: CallAudio,
     private readonly logger: Logger,
     private readonly options: RtpSessionOptions,
     private readonly opus: OpusCodec | undefined,
   ) {
     this.clock = (options.openFrameClock ?? openFrameClock)(this.onTick);
-    rtcpSocket.on('message', (msg, rinfo) => this.onRtcp(msg, { address: rinfo.address, port: rinfo.port }));
-    rtcpSocket.on('error', (e) => logger.warn({ err: e.message }, 'rtcp socket error'));
+    this.listenForRtcp(rtcpSocket);
     this.rtcp = new RtcpState(
       this.ssrc,
       8000,
@@ -206,6 +207,29 @@ export class RtpAudioSession implements MediaSession {
         lateFrames: () => this.jitter?.stats().late ?? 0,
       },
     );
+  }
+
+  private listenForRtcp(rtcpSocket: Socket): void {
+    rtcpSocket.on('message', (msg, rinfo) => this.onRtcp(msg, { address: rinfo.address, port: rinfo.port }));
+    rtcpSocket.on('error', (e) => this.logger.warn({ err: e.message }, 'rtcp socket error'));
+  }
+
+  async moveTo(address: string): Promise<void> {
+    const { rtp, rtcp } = await this.bindPairOn(address);
+    if (this.closed) {
+      rtp.close();
+      rtcp.close();
+      return;
+    }
+    const [oldRtp, oldRtcp] = [this.socket, this.rtcpSocket];
+    this.socket = rtp;
+    this.rtcpSocket = rtcp;
+    this.listenForRtcp(rtcp);
+    oldRtp.close();
+    closeQuietly(oldRtcp, this.logger);
+    // The far end sends to the new address only once our re-INVITE reached it: no timeout before.
+    this.lastRxAt = performance.now();
+    this.logger.info({ address, port: rtp.port }, 'media moved to a new address');
   }
 
   get localAddress(): string {
@@ -890,13 +914,16 @@ export class RtpAudioSession implements MediaSession {
     this.writeToDevice(pcm);
   }
 
-  /** Symmetric RTP: we send to where the far end's packets come from, where that is not its SDP's address. */
+  /**
+   * Symmetric RTP: we send to where the far end's packets last came from, where that is not its SDP's
+   * address. Packets from the SDP's address undo an earlier latch: those that came, after a re-INVITE,
+   * from where the far end was before it moved must not keep us sending there.
+   */
   private latchOnto(n: NegotiatedAudio, address: string, port: number): void {
     const latched = this.latchedRemote;
-    if (
-      (address !== n.remoteAddress || port !== n.remotePort) &&
-      (latched?.address !== address || latched.port !== port)
-    ) {
+    if (address === n.remoteAddress && port === n.remotePort) {
+      this.latchedRemote = undefined;
+    } else if (latched?.address !== address || latched.port !== port) {
       this.latchedRemote = { address, port };
     }
   }
@@ -942,11 +969,15 @@ export class RtpAudioSession implements MediaSession {
       this.opus?.close();
     }
     this.socket.close();
-    try {
-      this.rtcpSocket.close();
-    } catch (e) {
-      this.logger.debug({ err: String(e) }, 'rtcp socket close');
-    }
+    closeQuietly(this.rtcpSocket, this.logger);
+  }
+}
+
+function closeQuietly(socket: Socket, logger: Logger): void {
+  try {
+    socket.close();
+  } catch (e) {
+    logger.debug({ err: String(e) }, 'rtcp socket close');
   }
 }
 
@@ -969,12 +1000,17 @@ export class RtpMediaFactory implements MediaFactory {
 
   async create(callTag: string): Promise<MediaSession> {
     const opus = this.negotiatesOpus ? await OpusCodec.forNextCall() : undefined;
-    const { rtp, rtcp } = await bindPair(
-      this.address,
-      this.ports.min,
-      this.ports.max,
-      this.options.openRtpSocket ?? openRtpSocket,
+    const bindPairOn = (address: string): Promise<{ rtp: RtpSocket; rtcp: Socket }> =>
+      bindPair(address, this.ports.min, this.ports.max, this.options.openRtpSocket ?? openRtpSocket);
+    const { rtp, rtcp } = await bindPairOn(this.address);
+    return new RtpAudioSession(
+      rtp,
+      rtcp,
+      bindPairOn,
+      this.device.openCall(callTag),
+      this.logger,
+      this.options,
+      opus,
     );
-    return new RtpAudioSession(rtp, rtcp, this.device.openCall(callTag), this.logger, this.options, opus);
   }
 }

@@ -53,6 +53,14 @@ export class RegistrarClient extends MachineRunner<RegistrationState, Registrati
   /** The registrar has answered a keep-alive: from then on its silence means the flow is lost. */
   private keepAliveAnswered = false;
   private toldOptionsUnanswered = false;
+  /** The stack and Contact the bindings are for, until the line's address changes (moveTo). */
+  private stack: SipStack;
+  private contact: string;
+  /**
+   * Contacts of addresses the line had before: each next REGISTER removes their bindings (expires=0,
+   * RFC 3261 §10.2.2) until one is answered, so no call is forked to an address that is gone.
+   */
+  private formerContacts: string[] = [];
   status: RegistrationStatus = 'unregistered';
   reason = '';
 
@@ -65,6 +73,18 @@ export class RegistrarClient extends MachineRunner<RegistrationState, Registrati
     const policy = { ...defaultPolicy, requestedExpires: o.expires };
     super({ kind: 'idle' }, o.clock, (state, event) => transition(policy, state, event));
     this.digest = new DigestSession(o.credentials);
+    this.stack = o.stack;
+    this.contact = o.contact;
+  }
+
+  /** The line's address changed: registers `contact` through `stack` now, in place of the old one. */
+  moveTo(stack: SipStack, contact: string): void {
+    if (contact !== this.contact) {
+      this.formerContacts.push(this.contact);
+    }
+    this.stack = stack;
+    this.contact = contact;
+    this.dispatch({ type: 'moved' });
   }
 
   start(): void {
@@ -120,7 +140,10 @@ export class RegistrarClient extends MachineRunner<RegistrationState, Registrati
         from: { uri: this.o.aor, params: { tag: this.fromTag } },
         'call-id': this.callId,
         cseq: { method: 'REGISTER', seq: this.cseq++ },
-        contact: [{ uri: this.o.contact, params: {} }],
+        contact: [
+          { uri: this.contact, params: {} },
+          ...(expires > 0 ? this.formerContacts.map((uri) => ({ uri, params: { expires: '0' } })) : []),
+        ],
         expires,
         'max-forwards': 70,
         'user-agent': this.o.userAgent,
@@ -131,7 +154,7 @@ export class RegistrarClient extends MachineRunner<RegistrationState, Registrati
     if (auth) {
       rq.headers[auth[0]] = [auth[1]];
     }
-    this.o.stack.send(rq, (rs) => this.onResponse(rs));
+    this.stack.send(rq, (rs) => this.onResponse(rs));
   }
 
   private onResponse(rs: sip.Response): void {
@@ -141,8 +164,9 @@ export class RegistrarClient extends MachineRunner<RegistrationState, Registrati
     const { usable: usableChallenge, stale } = this.digest.take(rs);
     if (rs.status >= 200 && rs.status < 300) {
       this.registeredFrom = publicAddress(rs);
+      this.formerContacts = [];
     }
-    const granted = grantedExpires(rs, this.o.contact);
+    const granted = grantedExpires(rs, this.contact);
     const failure = localFailure(rs.reason);
     this.dispatch({
       type: 'response',
@@ -186,7 +210,7 @@ export class RegistrarClient extends MachineRunner<RegistrationState, Registrati
         'user-agent': this.o.userAgent,
       },
     };
-    this.o.stack.send(rq, (rs) => {
+    this.stack.send(rq, (rs) => {
       if (rs.status < 200 || this.status !== 'registered') {
         return;
       }

@@ -46,7 +46,13 @@ export type RegistrationEvent =
    * A keep-alive's answer shows that the NAT maps us to another public address than the one registered:
    * the registrar is there, and its binding must follow, without the line seeming to lose service.
    */
-  | { type: 'rebound' };
+  | { type: 'rebound' }
+  /**
+   * The head unit's own address changed (a handover, a modem's new address): the binding must follow
+   * to the new Contact at once, and a REGISTER on its way went from the old address, whose answer will
+   * not come.
+   */
+  | { type: 'moved' };
 
 export type RegistrationEffect =
   | { type: 'send-register'; expires: number; withAuth: boolean }
@@ -151,6 +157,22 @@ export function transition(
       // on is likely another).
       if (state.kind === 'registered' || state.kind === 'backoff') {
         const [next, effects] = sendFresh(policy, state.kind === 'backoff' ? state.attempt : 0, false);
+        return [next, [{ type: 'clear-timers' }, ...effects]];
+      }
+      return [state, []];
+    case 'moved':
+      if (state.kind === 'registering') {
+        return [
+          { ...state, authSent: false },
+          [{ type: 'send-register', expires: policy.requestedExpires, withAuth: false }],
+        ];
+      }
+      if (state.kind === 'backoff') {
+        const [next, effects] = sendFresh(policy, state.attempt, false);
+        return [next, [{ type: 'clear-timers' }, ...effects]];
+      }
+      if (state.kind === 'registered') {
+        const [next, effects] = sendFresh(policy, 0, true);
         return [next, [{ type: 'clear-timers' }, ...effects]];
       }
       return [state, []];

@@ -253,19 +253,24 @@ export class UserAgent {
   private volume = 100;
   /** Where the calls of this line's multiparty call are mixed. */
   private readonly conference = new ConferenceRoom();
+  /** The line's SIP stack and media, until its address changes (moveTo). */
+  private stack: SipStack;
+  private media: MediaFactory;
 
   constructor(private readonly o: UserAgentOptions) {
     this.events = new SafeEmitter<UaEvents>((e, ev) =>
       o.logger.error({ err: errorMessage(e), ev }, 'listener failed'),
     );
-    o.stack.onRequest((rq, remote) => this.onRequest(rq, remote));
+    this.stack = o.stack;
+    this.media = o.media;
+    this.stack.onRequest((rq, remote) => this.onRequest(rq, remote));
     this.logRefused = refusalLog((count, remote) =>
       o.logger.warn({ refused: count, remote }, 'requests refused: not from a trusted source'),
     );
   }
 
   get contact(): string {
-    return this.o.stack.contactUri(this.contactUser);
+    return this.stack.contactUri(this.contactUser);
   }
 
   private get contactUser(): string {
@@ -274,7 +279,7 @@ export class UserAgent {
 
   /** The Contact for a call's messages: sips: in a dialog begun with a sips: URI (RFC 3261 §8.1.1.8). */
   private contactFor(call: Call): string {
-    return this.o.stack.contactUri(this.contactUser, call.dialog.secure);
+    return this.stack.contactUri(this.contactUser, call.dialog.secure);
   }
 
   /** The option tags we put in Supported: session timers only where the line takes part in them. */
@@ -329,7 +334,7 @@ export class UserAgent {
     }
     this.stopEndingTones();
     const callId = `${randomBytes(12).toString('hex')}@carphone`;
-    const media = this.newMedia(await this.o.media.create(callId.slice(0, 12)), callId);
+    const media = this.newMedia(await this.media.create(callId.slice(0, 12)), callId);
     const tag = randomBytes(6).toString('hex');
     // RFC 3323 §4.1.1.3: an anonymous From, and Privacy asking the network to withhold the identity
     // it asserts (id, RFC 3325) and to obscure the headers that must stay routable, such as Contact
@@ -455,7 +460,7 @@ export class UserAgent {
       this.authorize(rq, auth);
     }
     call.invite = rq;
-    this.o.stack.send(rq, (rs) => this.onInviteResponse(call, rq, rs));
+    this.stack.send(rq, (rs) => this.onInviteResponse(call, rq, rs));
   }
 
   /** Turns an INVITE into an NG eCall as RFC 8147 §6 describes: SDP and MSD in one multipart body. */
@@ -787,7 +792,7 @@ export class UserAgent {
     if (status >= 200) {
       this.stopReliable(call);
     }
-    this.o.stack.respond(rs);
+    this.stack.respond(rs);
   }
 
   /**
@@ -810,7 +815,7 @@ export class UserAgent {
     };
     call.unacknowledged = pending;
     const send = (interval: number): void => {
-      this.o.stack.respond(rs);
+      this.stack.respond(rs);
       pending.retransmit = this.o.clock.setTimeout(() => send(interval * 2), interval);
     };
     send(T1);
@@ -834,13 +839,13 @@ export class UserAgent {
     }
     const rack = parseRack(rq.headers.rack);
     if (!rack || !call.unacknowledged || !sameRack(rack, call.unacknowledged.rack)) {
-      this.o.stack.respond(
+      this.stack.respond(
         sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist (no such reliable provisional)'),
       );
       return;
     }
     this.stopReliable(call);
-    this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+    this.stack.respond(sip.makeResponse(rq, 200, 'OK'));
   }
 
   /** 200 OK with our SDP answer, retransmitted until the ACK arrives (RFC 3261 §13.3.1.4). */
@@ -894,12 +899,12 @@ export class UserAgent {
     if (!isInvite) {
       // An offer in an UPDATE (RFC 3311): its answer goes in a final response of a non-INVITE
       // transaction, which the transaction layer resends as the request is resent; no ACK follows.
-      this.o.stack.respond(rs);
+      this.stack.respond(rs);
       return;
     }
     this.stopRetransmit(call);
     const send = (interval: number): void => {
-      this.o.stack.respond(rs);
+      this.stack.respond(rs);
       call.retransmit = this.o.clock.setTimeout(() => send(Math.min(interval * 2, T2)), interval);
     };
     send(T1);
@@ -935,7 +940,7 @@ export class UserAgent {
         ...(invite.headers.route ? { route: invite.headers.route } : {}),
       },
     };
-    this.o.stack.send(cancel, () => undefined);
+    this.stack.send(cancel, () => undefined);
   }
 
   private sendAck(call: Call): void {
@@ -946,7 +951,7 @@ export class UserAgent {
       uri: call.dialog.remoteTarget,
       headers: { ...this.baseHeaders(call, 'ACK', seq), via: [] },
     };
-    this.o.stack.send(ack);
+    this.stack.send(ack);
   }
 
   /** Sends a request inside a call's dialog, with the dialog's next CSeq (RFC 3261 §12.2.1.1). */
@@ -969,7 +974,7 @@ export class UserAgent {
       },
       ...(body ? { content: body.content } : {}),
     };
-    this.o.stack.send(rq, onResponse);
+    this.stack.send(rq, onResponse);
     return rq;
   }
 
@@ -1113,14 +1118,14 @@ export class UserAgent {
     try {
       if (this.refusesSource(rq, remote)) {
         this.logRefused(remote.address);
-        this.o.stack.respond(sip.makeResponse(rq, 403, "Forbidden (not from this line's proxy)"));
+        this.stack.respond(sip.makeResponse(rq, 403, "Forbidden (not from this line's proxy)"));
         return;
       }
       this.route(rq);
     } catch (e) {
       this.o.logger.error({ method: rq.method, err: errorMessage(e) }, 'request handling failed');
       if (rq.method !== 'ACK') {
-        this.o.stack.respond(sip.makeResponse(rq, 500, 'Server Internal Error'));
+        this.stack.respond(sip.makeResponse(rq, 500, 'Server Internal Error'));
       }
     }
   }
@@ -1148,7 +1153,7 @@ export class UserAgent {
     const handler = event === undefined ? undefined : this.notifyHandlers.get(event);
     if (handler) {
       const { status, reason } = handler(rq);
-      this.o.stack.respond(sip.makeResponse(rq, status, reason));
+      this.stack.respond(sip.makeResponse(rq, status, reason));
       return;
     }
     const call = this.findCall(rq);
@@ -1156,7 +1161,7 @@ export class UserAgent {
       WITHIN_A_CALL.has(rq.method) || (rq.method === 'INVITE' && rq.headers.to?.params.tag !== undefined);
     if (withinCall) {
       if (!call) {
-        this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+        this.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
         return;
       }
       this.routeWithinCall(call, rq);
@@ -1164,7 +1169,7 @@ export class UserAgent {
     }
     switch (rq.method) {
       case 'OPTIONS':
-        this.o.stack.respond(
+        this.stack.respond(
           sip.makeResponse(rq, 200, 'OK', {
             headers: {
               allow: SUPPORTED_METHODS.join(', '),
@@ -1187,15 +1192,15 @@ export class UserAgent {
           !call ||
           call.serverInvite?.headers.via?.[0]?.params.branch !== rq.headers.via?.[0]?.params.branch
         ) {
-          this.o.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+          this.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
           return;
         }
         // RFC 3261 §9.2: the same To tag as the INVITE's responses.
-        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK', { headers: { to: call.dialog.local } }));
+        this.stack.respond(sip.makeResponse(rq, 200, 'OK', { headers: { to: call.dialog.local } }));
         this.dispatch(call, { type: 'remote-cancel' });
         return;
       default:
-        this.o.stack.respond(
+        this.stack.respond(
           sip.makeResponse(rq, 405, 'Method Not Allowed', {
             headers: { allow: SUPPORTED_METHODS.join(', ') },
           }),
@@ -1215,18 +1220,18 @@ export class UserAgent {
         this.onUpdate(call, rq);
         return;
       case 'BYE':
-        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+        this.stack.respond(sip.makeResponse(rq, 200, 'OK'));
         this.dispatch(call, { type: 'remote-bye' });
         return;
       case 'NOTIFY':
-        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+        this.stack.respond(sip.makeResponse(rq, 200, 'OK'));
         this.onNotify(call, rq);
         return;
       case 'REFER':
         this.onRefer(call, rq);
         return;
       case 'INFO': {
-        this.o.stack.respond(sip.makeResponse(rq, 200, 'OK'));
+        this.stack.respond(sip.makeResponse(rq, 200, 'OK'));
         const control = controlPart(
           String(rq.headers['content-type'] ?? ''),
           rq.content,
@@ -1249,22 +1254,22 @@ export class UserAgent {
   private onRefer(call: Call, rq: sip.Request): void {
     const target = referTarget(rq.headers['refer-to']);
     if ('problem' in target) {
-      this.o.stack.respond(sip.makeResponse(rq, 400, `Bad Request (${target.problem})`));
+      this.stack.respond(sip.makeResponse(rq, 400, `Bad Request (${target.problem})`));
       return;
     }
     if (call.info.phase.phase !== 'confirmed') {
-      this.o.stack.respond(sip.makeResponse(rq, 403, 'Forbidden (the call is not established)'));
+      this.stack.respond(sip.makeResponse(rq, 403, 'Forbidden (the call is not established)'));
       return;
     }
     const refusal = this.o.decideTransfer
       ? this.o.decideTransfer(call.info.id)
       : 'transfers are not taken on this line';
     if (refusal) {
-      this.o.stack.respond(sip.makeResponse(rq, 403, `Forbidden (${refusal})`));
+      this.stack.respond(sip.makeResponse(rq, 403, `Forbidden (${refusal})`));
       return;
     }
     call.referSeq = rq.headers.cseq?.seq ?? 0;
-    this.o.stack.respond(sip.makeResponse(rq, 202, 'Accepted'));
+    this.stack.respond(sip.makeResponse(rq, 202, 'Accepted'));
     this.o.logger.info({ call: call.info.id, target: target.uri, attended: !!target.replaces }, 'transfer');
     // The target is dialled (which holds this call by re-INVITE) once the NOTIFY is answered: see
     // reportTransfer on the order of in-dialog requests through a proxy.
@@ -1418,7 +1423,7 @@ export class UserAgent {
     }
     const offerSdp = safeBodyPart(String(rq.headers['content-type'] ?? ''), rq.content, 'application/sdp');
     if (!offerSdp) {
-      this.o.stack.respond(sip.makeResponse(rq, 488, 'Not Acceptable Here (SDP offer required)'));
+      this.stack.respond(sip.makeResponse(rq, 488, 'Not Acceptable Here (SDP offer required)'));
       return;
     }
     // A multipart offer (a PSAP's callback may carry data too) is answered from its SDP part.
@@ -1430,7 +1435,7 @@ export class UserAgent {
         offerSdp,
         {
           // Of the family the call's media will be bound to: RTP cannot cross from IPv4 to IPv6.
-          address: this.o.mediaAddress ?? this.o.stack.address,
+          address: this.o.mediaAddress ?? this.stack.address,
           port: 9,
           sessionId: 0,
           version: 0,
@@ -1440,7 +1445,7 @@ export class UserAgent {
       );
     } catch (e) {
       const reason = e instanceof SdpError ? e.message : 'bad SDP';
-      this.o.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${reason})`));
+      this.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${reason})`));
       return;
     }
     // An attended transfer's last step (RFC 3891): this call takes the place of one of ours.
@@ -1450,7 +1455,7 @@ export class UserAgent {
       if (typeof found === 'object') {
         replaced = found;
       } else {
-        this.o.stack.respond(sip.makeResponse(rq, found, REPLACES_REFUSALS[found]));
+        this.stack.respond(sip.makeResponse(rq, found, REPLACES_REFUSALS[found]));
         return;
       }
     }
@@ -1461,7 +1466,7 @@ export class UserAgent {
     const decision = replaced ? 'incoming' : this.o.decideIncoming();
     if (typeof decision === 'object' || decision === 'busy') {
       const forwarded = typeof decision === 'object';
-      this.o.stack.respond(
+      this.stack.respond(
         forwarded
           ? sip.makeResponse(rq, 302, 'Moved Temporarily', redirectTo(decision.redirectTo))
           : sip.makeResponse(rq, 486, 'Busy Here'),
@@ -1481,12 +1486,12 @@ export class UserAgent {
     let media: MediaSession;
     try {
       media = this.newMedia(
-        await this.o.media.create(callId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) || 'call'),
+        await this.media.create(callId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12) || 'call'),
         callId,
       );
     } catch (e) {
       this.o.logger.error({ err: errorMessage(e) }, 'no media for incoming call');
-      this.o.stack.respond(sip.makeResponse(rq, 503, 'Service Unavailable'));
+      this.stack.respond(sip.makeResponse(rq, 503, 'Service Unavailable'));
       return;
     }
     const from = rq.headers.from;
@@ -1565,7 +1570,7 @@ export class UserAgent {
   private inOrder(call: Call, rq: sip.Request): boolean {
     const seq = rq.headers.cseq?.seq ?? 0;
     if (seq <= call.dialog.remoteSeq) {
-      this.o.stack.respond(sip.makeResponse(rq, 500, 'Server Internal Error (CSeq out of order)'));
+      this.stack.respond(sip.makeResponse(rq, 500, 'Server Internal Error (CSeq out of order)'));
       return false;
     }
     call.dialog.remoteSeq = seq;
@@ -1583,16 +1588,14 @@ export class UserAgent {
     const policy = this.o.sessionTimer;
     if (!policy) {
       if (optionTags(rq.headers.require).includes('timer')) {
-        this.o.stack.respond(
-          sip.makeResponse(rq, 420, 'Bad Extension', { headers: { unsupported: 'timer' } }),
-        );
+        this.stack.respond(sip.makeResponse(rq, 420, 'Bad Extension', { headers: { unsupported: 'timer' } }));
         return undefined;
       }
       return 'none';
     }
     const decision = decideForRequest(rq.headers, policy, call?.sessionTimer);
     if (decision.type === 'refuse') {
-      this.o.stack.respond(
+      this.stack.respond(
         sip.makeResponse(rq, decision.status, decision.reason, { headers: decision.headers }),
       );
       return undefined;
@@ -1603,14 +1606,14 @@ export class UserAgent {
   /** A re-INVITE, or an UPDATE with an offer: the far end changes the session (hold, resume, codecs). */
   private onReoffer(call: Call, rq: sip.Request, offer: string): void {
     if (call.info.phase.phase !== 'confirmed') {
-      this.o.stack.respond(sip.makeResponse(rq, 491, 'Request Pending'));
+      this.stack.respond(sip.makeResponse(rq, 491, 'Request Pending'));
       return;
     }
     let direction: Direction;
     try {
       direction = offeredDirection(offer);
     } catch (e) {
-      this.o.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${errorMessage(e)})`));
+      this.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${errorMessage(e)})`));
       return;
     }
     const timer = this.timerForRequest(call, rq);
@@ -1655,7 +1658,7 @@ export class UserAgent {
     if (!timer) {
       return;
     }
-    this.o.stack.respond(
+    this.stack.respond(
       sip.makeResponse(rq, 200, 'OK', {
         headers: {
           contact: [{ uri: this.contactFor(call), params: {} }],
@@ -1667,6 +1670,32 @@ export class UserAgent {
     if (timer !== 'none') {
       this.setSessionTimer(call, timer.timer);
     }
+  }
+
+  /**
+   * The line's address changed (a handover between networks, a modem's new address): from now on
+   * everything goes through `stack`, on the new address, and new calls get their media from `media`.
+   * Each answered call follows: its media moves to the new address, then a re-INVITE gives the far end
+   * the new Contact and SDP (call-machine.ts, 'address-changed'). A call not yet answered ends.
+   */
+  async moveTo(stack: SipStack, media: MediaFactory): Promise<void> {
+    this.stack = stack;
+    this.media = media;
+    stack.onRequest((rq, remote) => this.onRequest(rq, remote));
+    await Promise.all(
+      [...this.calls.values()].map(async (call) => {
+        if (call.info.phase.phase === 'confirmed') {
+          try {
+            await call.media.moveTo(stack.address);
+          } catch (e) {
+            this.o.logger.warn({ call: call.info.id, err: errorMessage(e) }, 'media could not move');
+          }
+        }
+        if (call.info.phase.phase !== 'ended') {
+          this.dispatch(call, { type: 'address-changed' });
+        }
+      }),
+    );
   }
 
   /** Ends every call (BYE/CANCEL/486 as each state needs) and stops listening. */

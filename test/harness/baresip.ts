@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { Child, waitFor } from './process.js';
+import { inNamespace } from './nat-network.js';
 import { endpointText } from '../../service/core/ip-address.js';
 
 export interface BaresipOptions {
@@ -24,6 +27,8 @@ export interface BaresipOptions {
   displayName?: string;
   /** Where it listens for SIP and sends RTP from, and where kamailio is: 127.0.0.1 unless given (::1). */
   address?: string;
+  /** Run in this network namespace; its ctrl_tcp is reached through a relay started in it. */
+  netns?: string;
 }
 
 export interface BaresipEvent {
@@ -41,6 +46,49 @@ function stripAnsi(s: string): string {
   return s.replace(/\u001b\[[0-9;]*m/g, ' ');
 }
 
+async function ctrlOnHost(port: number): Promise<Socket> {
+  return waitFor(
+    'baresip ctrl_tcp',
+    () =>
+      new Promise<Socket | undefined>((resolve) => {
+        const s = connect(port, '127.0.0.1');
+        s.once('connect', () => resolve(s));
+        s.once('error', () => resolve(undefined));
+      }),
+    8000,
+    100,
+  );
+}
+
+/**
+ * What connects to ctrl_tcp on the namespace's loopback (which this process cannot reach) and relays
+ * between it and its stdin and stdout, trying for 8 s while baresip starts.
+ */
+const CTRL_RELAY = `
+const net = require('node:net');
+const port = Number(process.argv[1]);
+const since = Date.now();
+(function attempt() {
+  const s = net.connect(port, '127.0.0.1');
+  s.once('connect', () => {
+    process.stdin.pipe(s);
+    s.pipe(process.stdout);
+    s.on('close', () => process.exit(0));
+  });
+  s.once('error', () => (Date.now() - since > 8000 ? process.exit(1) : setTimeout(attempt, 100)));
+})();
+`;
+
+/** baresip's ctrl_tcp in network namespace `netns`, through a relay run there (CTRL_RELAY). */
+function ctrlInNamespace(netns: string, port: number): Duplex {
+  const [cmd, args] = inNamespace(netns, process.execPath, ['-e', CTRL_RELAY, String(port)]);
+  const relay = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+  const duplex = Duplex.from({ readable: relay.stdout, writable: relay.stdin });
+  duplex.on('close', () => relay.kill('SIGKILL'));
+  duplex.on('error', () => relay.kill('SIGKILL'));
+  return duplex;
+}
+
 /** A real baresip as the far-end phone, controlled over its ctrl_tcp JSON/netstring interface. */
 export class Baresip {
   readonly events: BaresipEvent[] = [];
@@ -52,11 +100,11 @@ export class Baresip {
     readonly sipPort: number,
     readonly recordDir: string,
     readonly child: Child,
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     readonly user: string,
     private readonly address: string,
   ) {
-    socket.on('data', (d) => this.onData(d));
+    socket.on('data', (d: Buffer) => this.onData(d));
   }
 
   get uri(): string {
@@ -69,7 +117,7 @@ export class Baresip {
     mkdirSync(recordDir);
     // baresip also listens for TLS on its SIP port + 1.
     const address = o.address ?? '127.0.0.1';
-    const sipPort = await freePort(address, 2);
+    const sipPort = await freePort(o.netns ? '127.0.0.1' : address, 2);
     const ctrlPort = await freePort();
     const rtpBase = 40000 + Math.floor(Math.random() * 200) * 100;
     writeFileSync(
@@ -110,18 +158,8 @@ export class Baresip {
     const name = o.displayName !== undefined ? `"${o.displayName}" ` : '';
     writeFileSync(join(dir, 'accounts'), `${name}<${aor}>;${params.join(';')}\n`);
     writeFileSync(join(dir, 'contacts'), '');
-    const child = new Child(`baresip(${o.user})`, 'baresip', ['-f', dir]);
-    const socket = await waitFor(
-      'baresip ctrl_tcp',
-      () =>
-        new Promise<Socket | undefined>((resolve) => {
-          const s = connect(ctrlPort, '127.0.0.1');
-          s.once('connect', () => resolve(s));
-          s.once('error', () => resolve(undefined));
-        }),
-      8000,
-      100,
-    );
+    const child = new Child(`baresip(${o.user})`, ...inNamespace(o.netns, 'baresip', ['-f', dir]));
+    const socket = o.netns ? ctrlInNamespace(o.netns, ctrlPort) : await ctrlOnHost(ctrlPort);
     const b = new Baresip(sipPort, recordDir, child, socket, o.user, address);
     if (o.registrarPort) {
       await waitFor(

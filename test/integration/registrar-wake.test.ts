@@ -1,3 +1,5 @@
+import { createSocket } from 'node:dgram';
+import * as sip from 'sip';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../service/core/clock.js';
 import { silentLogger } from '../../service/log/logger.js';
@@ -93,5 +95,74 @@ describe('keep-alives to the registrar', () => {
     expect(statuses).toEqual(['registering', 'registered', 'registering', 'failed']);
     kam = await Kamailio.start({ port, users: [{ user: '1000', password: 'secret-1000' }] });
     await waitFor('registered again', () => statuses.at(-1) === 'registered', 10_000);
+  });
+});
+
+describe('a line moving to a new address', () => {
+  it('registers its new Contact from there at once, removing the old binding in the same REGISTER', async () => {
+    // A registrar of our own: it answers every REGISTER 200 and keeps what came.
+    const registrarSocket = createSocket('udp4');
+    await new Promise<void>((resolve) => registrarSocket.bind(0, '127.0.0.1', resolve));
+    const seen: { from: string; contacts: string[] }[] = [];
+    registrarSocket.on('message', (data, from) => {
+      const rq = sip.parse(data);
+      if (!rq || !('method' in rq)) {
+        return;
+      }
+      seen.push({
+        from: from.address,
+        contacts: (Array.isArray(rq.headers.contact) ? rq.headers.contact : []).map((c) =>
+          c.params.expires !== undefined ? `${c.uri};expires=${String(c.params.expires)}` : c.uri,
+        ),
+      });
+      registrarSocket.send(sip.stringify(sip.makeResponse(rq, 200, 'OK')), from.port, from.address);
+    });
+    const moved = await SipStack.open({
+      address: '127.0.0.2',
+      port: 0,
+      transport: 'udp',
+      logger: silentLogger,
+    });
+    try {
+      stack = await SipStack.open({ address: '127.0.0.1', port: 0, transport: 'udp', logger: silentLogger });
+      const statuses: string[] = [];
+      const registrar = new RegistrarClient({
+        stack,
+        clock: systemClock,
+        logger: silentLogger,
+        registrar: `sip:127.0.0.1:${registrarSocket.address().port}`,
+        aor: 'sip:1000@127.0.0.1',
+        contact: stack.contactUri('1000'),
+        credentials: undefined,
+        expires: 600,
+        keepAliveSeconds: 0,
+        userAgent: 'carphone-test',
+        onStatus: (status) => statuses.push(status),
+      });
+      client = registrar;
+      registrar.start();
+      await waitFor('registered', () => registrar.status === 'registered');
+      const before = stack.contactUri('1000');
+
+      registrar.moveTo(moved, moved.contactUri('1000'));
+
+      await waitFor('the REGISTER from the new address', () => seen.length === 2);
+      expect(seen[1]).toEqual({
+        from: '127.0.0.2',
+        contacts: [moved.contactUri('1000'), `${before};expires=0`],
+      });
+      // The old binding is gone once that was answered: the next REGISTER names the new Contact alone.
+      await waitFor('registered again', () => statuses.at(-1) === 'registered' && seen.length === 2);
+      registrar.wokeUp();
+      await waitFor('a fresh REGISTER', () => seen.length === 3);
+      expect(seen[2]?.contacts).toEqual([moved.contactUri('1000')]);
+      // The line never showed itself unregistered while it moved.
+      expect(statuses.filter((s) => s !== 'registered' && s !== 'registering')).toEqual([]);
+    } finally {
+      await client?.stop(500);
+      client = undefined;
+      moved.close();
+      registrarSocket.close();
+    }
   });
 });

@@ -267,6 +267,48 @@ describe('bridged hold (a held multiparty call)', () => {
   });
 });
 
+describe('the head unit moving to a new address', () => {
+  const active = run(startOutgoing(), { type: 'final-success' }).phase;
+  const moved: CallEvent = { type: 'address-changed' };
+
+  it('keeps an answered call and re-INVITEs its far end with the session as it is', () => {
+    const [moving, fx] = transition(active, moved);
+    expect(fx).toEqual([{ type: 'send-reinvite', direction: 'sendrecv' }]);
+    expect(ofonoState(moving)).toBe('active');
+    expect(transition(moving, { type: 'reinvite-result', status: 200 })).toEqual([active, []]);
+    const held = run([active, []], { type: 'user-hold' }, { type: 'reinvite-result', status: 200 }).phase;
+    expect(transition(held, moved)[1]).toEqual([{ type: 'send-reinvite', direction: 'sendonly' }]);
+  });
+
+  it('sends a hold that was on its way again, from the new address, and holds on its answer', () => {
+    const { phase, effects } = run([active, []], { type: 'user-hold' }, moved);
+    expect(effects.filter((f) => f.type === 'send-reinvite')).toEqual([
+      { type: 'send-reinvite', direction: 'sendonly' },
+      { type: 'send-reinvite', direction: 'sendonly' },
+    ]);
+    expect(ofonoState(transition(phase, { type: 'reinvite-result', status: 200 })[0])).toBe('held');
+    const resumed = run([active, []], { type: 'user-hold' }, { type: 'reinvite-result', status: 200 });
+    const { effects: again } = run([resumed.phase, []], { type: 'user-resume' }, moved);
+    expect(again.filter((f) => f.type === 'send-reinvite').at(-1)).toEqual({
+      type: 'send-reinvite',
+      direction: 'sendrecv',
+    });
+  });
+
+  it('ends a call not yet answered as a network loss, CANCELling one the far end rings for', () => {
+    const alerting = run(startOutgoing(), { type: 'provisional', status: 180, earlyMedia: false }).phase;
+    const [gone, fx] = transition(alerting, moved);
+    expect(gone).toMatchObject({ phase: 'ended', reason: 'network' });
+    expect(types(fx)).toEqual(['send-cancel', 'media', 'ended']);
+    expect(types(transition(startOutgoing()[0], moved)[1])).toEqual(['media', 'ended']);
+    const [missed, fx2] = transition(startIncoming(false)[0], moved);
+    expect(missed).toMatchObject({ phase: 'ended', reason: 'network' });
+    expect(types(fx2)).toEqual(['media', 'ended']);
+    const over = transition(active, { type: 'remote-bye' })[0];
+    expect(transition(over, moved)).toEqual([over, []]);
+  });
+});
+
 describe('session refresh (RFC 4028)', () => {
   const active = run(startOutgoing(), { type: 'final-success' }).phase;
 

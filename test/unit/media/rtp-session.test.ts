@@ -609,6 +609,46 @@ describe('RTP session', () => {
     expect(held.stats().packetsReceived).toBeGreaterThan(5);
   });
 
+  it.each([
+    ['native/udp', {}],
+    [
+      "Node's sockets",
+      { openRtpSocket: (address: string, port: number) => DgramRtpSocket.open(address, port) },
+    ],
+  ] as const)(
+    'moves to a new address through %s: it sends from there, plays what the far end sends there, and the old port is closed',
+    async (_, transport) => {
+      const ear = testDevice(0, 440);
+      const [near, far] = await pair(
+        PCMU,
+        { device: ear, ptime: 20 },
+        { device: testDevice(0, 1000), ptime: 20 },
+        transport,
+      );
+      near.setMode({ send: true, receive: true });
+      far.setMode({ send: true, receive: true });
+      await sleep(300);
+      const oldPort = near.localPort;
+      await near.moveTo('127.0.0.2');
+      expect(near.localAddress).toBe('127.0.0.2');
+      // What the re-INVITE tells the far end.
+      far.configure({ ...towards(near.localPort, PCMU, 20), remoteAddress: '127.0.0.2' });
+      const playedBefore = ear.played.length;
+      const farReceivedBefore = far.stats().packetsReceived;
+      await sleep(600);
+      expect(far.stats().packetsReceived - farReceivedBefore).toBeGreaterThan(15);
+      const after = Int16Array.from(ear.played.slice(playedBefore + 1600));
+      expect(toneShare(after, 8000, 1000)).toBeGreaterThan(0.8);
+      // Nothing listens on the old port any more.
+      const probe = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        probe.once('error', reject);
+        probe.bind(oldPort, '127.0.0.1', () => resolve());
+      });
+      probe.close();
+    },
+  );
+
   /**
    * 2 s of what a 20 ms session plays from a far end sending in `farPtime`, and what it concealed. Two
    * seconds, not one: on a loaded machine (CI runs test files side by side) the buffer may spend its

@@ -135,6 +135,30 @@ describe('registration machine', () => {
     expect(transition(policy, backoff, { type: 'rebound' })).toEqual([backoff, []]);
   });
 
+  it('registers the new Contact at once when the line moves, whatever its REGISTER was doing', () => {
+    const moved = { type: 'moved' } as const;
+    const [s, fx] = transition(policy, { kind: 'registered', expires: 3600 }, moved);
+    expect(s).toEqual({ kind: 'registering', attempt: 0, authSent: false, refreshing: true });
+    expect(fx).toEqual([{ type: 'clear-timers' }, { type: 'send-register', expires: 600, withAuth: false }]);
+    // The REGISTER on its way (challenged and answered, say) went from the old address: sent again.
+    const onItsWay: RegistrationState = {
+      kind: 'registering',
+      attempt: 1,
+      authSent: true,
+      refreshing: false,
+    };
+    expect(transition(policy, onItsWay, moved)).toEqual([
+      { ...onItsWay, authSent: false },
+      [{ type: 'send-register', expires: 600, withAuth: false }],
+    ]);
+    const [retrying, fx2] = transition(policy, { kind: 'backoff', attempt: 3, reason: 'x' }, moved);
+    expect(retrying).toMatchObject({ kind: 'registering', attempt: 3 });
+    expect(fx2).toContainEqual({ type: 'send-register', expires: 600, withAuth: false });
+    for (const still of [{ kind: 'idle' }, { kind: 'stopped' }] as RegistrationState[]) {
+      expect(transition(policy, still, moved)).toEqual([still, []]);
+    }
+  });
+
   it('retries at once on waking when it was waiting to retry, keeping its backoff count', () => {
     const [s, fx] = transition(policy, { kind: 'backoff', attempt: 4, reason: 'x' }, { type: 'woke-up' });
     expect(s).toMatchObject({ kind: 'registering', attempt: 4 });

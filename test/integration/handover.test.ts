@@ -1,0 +1,207 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { OfonoClient } from '../../service/client/ofono-client.js';
+import { analyseWav, closedRecording, windowShares, writeTone } from '../harness/audio.js';
+import { Baresip } from '../harness/baresip.js';
+import { Carphoned } from '../harness/carphoned.js';
+import { PrivateBus } from '../harness/dbus-daemon.js';
+import { Kamailio } from '../harness/kamailio.js';
+import { ModemNetwork } from '../harness/modem-network.js';
+import { waitFor } from '../harness/process.js';
+
+/**
+ * carphoned with its line bound to the modem's interface (listen: { interface: wwan0 }), in a network
+ * namespace where the test changes or takes away that interface's address as an LTE modem's
+ * reconnection does, calling baresip (2000) through kamailio in the operator's core. The old address is
+ * really gone: what the far end sends there reaches nobody.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'carphone-handover-'));
+const recDir = join(dir, 'carphone-rec');
+const CABIN_HZ = 700;
+const FAR_HZ = 440;
+
+let net: ModemNetwork;
+let bus: PrivateBus;
+let kam: Kamailio;
+let far: Baresip;
+let daemon: Carphoned;
+let client: OfonoClient;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  net = ModemNetwork.create('10.77.1.2');
+  bus = await PrivateBus.start();
+  kam = await Kamailio.start({
+    users: [
+      { user: '1000', password: 'secret-1000' },
+      { user: '2000', password: 'secret-2000' },
+    ],
+    address: net.coreAddress,
+    netns: net.netns,
+  });
+  writeTone(join(dir, `${FAR_HZ}.wav`), FAR_HZ, 120);
+  writeTone(join(dir, `${CABIN_HZ}.wav`), CABIN_HZ, 120);
+  far = await Baresip.start({
+    user: '2000',
+    password: 'secret-2000',
+    registrarPort: kam.port,
+    autoAnswer: true,
+    sourceWav: join(dir, `${FAR_HZ}.wav`),
+    address: net.coreAddress,
+    netns: net.netns,
+  });
+  daemon = await Carphoned.start(
+    {
+      dbus: { bus: bus.address },
+      echoTest: { enabled: false },
+      log: { level: 'debug' },
+      audio: { device: { type: 'file', play: join(dir, `${CABIN_HZ}.wav`), record: recDir } },
+      accounts: [
+        {
+          id: 'sip0',
+          user: '1000',
+          password: 'secret-1000',
+          domain: net.coreAddress,
+          registrar: kam.uri,
+          listen: { interface: net.modem },
+        },
+      ],
+    },
+    [],
+    {},
+    undefined,
+    net.netns,
+  );
+  client = await daemon.client();
+  await waitFor('registered', async () => (await account()).Registration === 'registered', 15_000);
+}, 60_000);
+
+afterEach(async () => {
+  if ((await client.calls('/sip0').catch(() => [])).length > 0) {
+    await client.manager('/sip0', 'HangupAll').catch(() => undefined);
+  }
+});
+
+afterAll(async () => {
+  client?.disconnect();
+  await daemon?.stop();
+  await Promise.allSettled([far?.stop(), kam?.stop(), bus?.stop()]);
+  net?.destroy();
+});
+
+async function account(): Promise<Record<string, unknown>> {
+  return client.properties('/sip0', 'org.carphone.SipAccount');
+}
+
+/** The line's SIP stack listens on `address` (the daemon looks at its interface every 5 s). */
+async function lineMovedTo(address: string): Promise<void> {
+  await waitFor(
+    `the line on ${address}`,
+    async () => String((await account()).LocalAddress).startsWith(`${address}:`),
+    15_000,
+    200,
+  );
+}
+
+function newFiles(before: string[], after: string[]): string[] {
+  return after.filter((f) => !before.includes(f));
+}
+
+function readdirSafe(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Places a call to baresip and lets it run 2 s; `change` then does to the modem's address what a
+ * reconnection does, and the call goes on until baresip hangs up 3 s after the line is on `finalAddress`.
+ * Returns the share of the far end's tone in each 200 ms window of what the cabin played, how many
+ * seconds of the cabin's audio baresip received, and after how many seconds of the call the change came.
+ */
+async function callThrough(
+  change: () => Promise<void>,
+  finalAddress: string,
+): Promise<{ cabinHeard: number[]; farReceivedSeconds: number; farHeard: number[]; changedAfter: number }> {
+  const since = client.signals.length;
+  const farEvents = far.events.length;
+  const ours = readdirSafe(recDir);
+  const theirs = far.receivedRecordings();
+  const path = await client.dial('/sip0', '2000');
+  await client.waitForCallState(path, 'active', 10_000, since);
+  const answeredAt = Date.now();
+  await sleep(2000);
+  const changedAfter = (Date.now() - answeredAt) / 1000;
+  await change();
+  await lineMovedTo(finalAddress);
+  // baresip's answer, then the re-INVITE's offer from the new address.
+  await waitFor(
+    'the re-INVITE at baresip',
+    () => far.events.slice(farEvents).filter((e) => e.type === 'CALL_REMOTE_SDP').length >= 2,
+    5000,
+  );
+  await sleep(3000);
+  await far.command('hangup');
+  expect(await client.waitForDisconnectReason(path, 10_000, since)).toBe('remote');
+  await client.waitForCallState(path, 'disconnected', 5000, since);
+  const states = client.signals
+    .slice(since)
+    .filter((s) => s.path === path && s.member === 'PropertyChanged' && s.args[0] === 'State')
+    .map((s) => s.args[1]);
+  // The call never left "active" between the answer and baresip's BYE.
+  expect(states.slice(states.indexOf('active'))).toEqual(['active', 'disconnected']);
+  const cabin = await closedRecording(join(recDir, newFiles(ours, readdirSafe(recDir))[0] ?? ''));
+  const farRec = await waitFor('baresip recording', () => newFiles(theirs, far.receivedRecordings())[0]);
+  await sleep(500);
+  return {
+    cabinHeard: windowShares(cabin, FAR_HZ),
+    farReceivedSeconds: analyseWav(farRec).seconds,
+    farHeard: windowShares(farRec, CABIN_HZ),
+    changedAfter,
+  };
+}
+
+const heard = (shares: number[]): number => shares.filter((s) => s > 0.5).length;
+
+describe('a line bound to the modem, whose address changes during a call', () => {
+  it('keeps the call at the new address: the far end, re-INVITEd, hears the cabin and is heard, and its BYE arrives there', async () => {
+    const { cabinHeard, farReceivedSeconds, farHeard, changedAfter } = await callThrough(async () => {
+      net.setModemAddress('10.77.1.3');
+      await Promise.resolve();
+    }, '10.77.1.3');
+    // Before the change, and in the 3 s before the hangup (less the call-ended beeps at the very end).
+    expect(heard(cabinHeard.slice(0, 8))).toBeGreaterThanOrEqual(7);
+    expect(heard(cabinHeard.slice(-16, -6))).toBeGreaterThanOrEqual(8);
+    // baresip records what arrives: far more than the 2 s before the change, the cabin's tone to the end.
+    expect(farReceivedSeconds).toBeGreaterThan(changedAfter + 2);
+    expect(heard(farHeard.slice(-10))).toBeGreaterThanOrEqual(8);
+  }, 60_000);
+
+  it('keeps the call while the modem has no address for a while, and moves it to the one it gets next', async () => {
+    const { cabinHeard, farReceivedSeconds, farHeard, changedAfter } = await callThrough(async () => {
+      net.setModemAddress(undefined);
+      // Longer than the daemon's 5 s between looks: it sees the interface without an address.
+      await sleep(7000);
+      expect(await client.calls('/sip0')).toHaveLength(1);
+      net.setModemAddress('10.77.1.4');
+    }, '10.77.1.4');
+    expect(heard(cabinHeard.slice(-16, -6))).toBeGreaterThanOrEqual(8);
+    expect(farReceivedSeconds).toBeGreaterThan(changedAfter + 2);
+    expect(heard(farHeard.slice(-10))).toBeGreaterThanOrEqual(8);
+  }, 60_000);
+
+  it('is reached at its new address: the registration moved with it', async () => {
+    await waitFor('registered', async () => (await account()).Registration === 'registered', 15_000);
+    const since = client.signals.length;
+    await far.command('dial', `sip:1000@${net.coreAddress}:${kam.port}`);
+    const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
+    const [path, props] = added.args as [string, Record<string, unknown>];
+    expect(props.State).toBe('incoming');
+    await client.hangup(path);
+  }, 30_000);
+});
