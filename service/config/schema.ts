@@ -9,6 +9,10 @@ import { isPhoneNumber } from '../sip/dial-string.js';
 import { TONE_PLAN_NAMES } from '../media/tones.js';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), 'must be an IPv4 address literal such as 127.0.0.1');
+const interfaceName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be a network interface name such as wwan0');
+
 const ipAddress = z
   .string()
   .refine(
@@ -193,9 +197,13 @@ export const accountSchema = z.strictObject({
   listen: z
     .strictObject({
       address: ipAddress.optional(),
+      /**
+       * One interface, or several in order of preference (Wi-Fi before the modem, say): the line is on
+       * the first of them that has an address, and moves, with its calls, as that changes.
+       */
       interface: z
-        .string()
-        .regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be a network interface name such as wwan0')
+        .union([interfaceName, z.array(interfaceName).min(1).max(8)])
+        .transform((names) => (typeof names === 'string' ? [names] : names))
         .optional(),
       /** For an interface: which of its addresses (an IMS APN may be IPv6 only). */
       family: z.enum(['ipv4', 'ipv6']).default('ipv4'),

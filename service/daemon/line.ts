@@ -266,7 +266,7 @@ export class Line {
       this.waitingForAddress = true;
       throw new CarphoneError(
         'NOT_AVAILABLE',
-        `network interface ${a.listen.interface ?? ''} has no IPv4 address: the line comes up when it gets one`,
+        `network interface ${(a.listen.interface ?? []).join(', ')} has no ${a.listen.family === 'ipv6' ? 'global IPv6' : 'IPv4'} address: the line comes up when it gets one`,
       );
     }
     this.waitingForAddress = false;
@@ -432,7 +432,7 @@ export class Line {
     const now = listenAddress(this.account.listen, this.deps.interfaces?.());
     const bound = this.stack?.address;
     if (this.poweredValue && now !== bound) {
-      const change = { line: this.id, interface: iface, from: bound };
+      const change = { line: this.id, interface: iface.join(', '), from: bound };
       if (now !== undefined) {
         this.deps.logger.info({ ...change, to: now }, 'address changed');
         await this.moveTo(now);

@@ -5,15 +5,16 @@ const ip = (...args: string[]): void => {
 };
 
 /**
- * A car's modem and the operator's core in one network namespace the test creates: a veth pair,
- * `wwan0` (the modem, whose address the test changes or takes away as an LTE reconnection does) and
- * `core0` (10.77.9.1, where kamailio and the far-end phone listen). Nothing reaches the host's own
- * interfaces.
+ * A car's network links and the operator's core in one network namespace the test creates: veth pairs
+ * for the car's modem (`wwan0`) and Wi-Fi (`wlan0`), whose addresses the test gives, changes and takes
+ * away as an LTE reconnection or a hotspot coming into range does, and `core0` (10.77.9.1, where
+ * kamailio and the far-end phone listen). Nothing reaches the host's own interfaces.
  */
 export class ModemNetwork {
   readonly coreAddress = '10.77.9.1';
   readonly modem = 'wwan0';
-  private modemAddress: string | undefined;
+  readonly wifi = 'wlan0';
+  private readonly addresses = new Map<string, string>();
 
   private constructor(readonly netns: string) {}
 
@@ -23,11 +24,12 @@ export class ModemNetwork {
       ip('netns', 'add', net.netns);
       ip('-n', net.netns, 'link', 'set', 'lo', 'up');
       ip('-n', net.netns, 'link', 'add', net.modem, 'type', 'veth', 'peer', 'name', 'core0');
+      ip('-n', net.netns, 'link', 'add', net.wifi, 'type', 'veth', 'peer', 'name', 'ap0');
       ip('-n', net.netns, 'addr', 'add', `${net.coreAddress}/24`, 'dev', 'core0');
-      for (const link of [net.modem, 'core0']) {
+      for (const link of [net.modem, 'core0', net.wifi, 'ap0']) {
         ip('-n', net.netns, 'link', 'set', link, 'up');
       }
-      net.setModemAddress(modemAddress);
+      net.setAddress(net.modem, modemAddress);
     } catch (e) {
       net.destroy();
       throw e;
@@ -35,16 +37,22 @@ export class ModemNetwork {
     return net;
   }
 
-  /** The modem's one IPv4 address from now on; none, as between losing a connection and the next. */
-  setModemAddress(address: string | undefined): void {
-    if (this.modemAddress !== undefined) {
-      ip('-n', this.netns, 'addr', 'del', `${this.modemAddress}/24`, 'dev', this.modem);
+  /** `link`'s one IPv4 address from now on (a /24); none, as between losing a connection and the next. */
+  setAddress(link: string, address: string | undefined): void {
+    const before = this.addresses.get(link);
+    if (before !== undefined) {
+      ip('-n', this.netns, 'addr', 'del', `${before}/24`, 'dev', link);
+      this.addresses.delete(link);
     }
-    this.modemAddress = undefined;
     if (address !== undefined) {
-      ip('-n', this.netns, 'addr', 'add', `${address}/24`, 'dev', this.modem);
-      this.modemAddress = address;
+      ip('-n', this.netns, 'addr', 'add', `${address}/24`, 'dev', link);
+      this.addresses.set(link, address);
     }
+  }
+
+  /** `link`'s address now, if it has one. */
+  addressOf(link: string): string | undefined {
+    return this.addresses.get(link);
   }
 
   destroy(): void {

@@ -66,7 +66,8 @@ beforeAll(async () => {
           password: 'secret-1000',
           domain: net.coreAddress,
           registrar: kam.uri,
-          listen: { interface: net.modem },
+          // Wi-Fi while it has an address, the modem otherwise.
+          listen: { interface: [net.wifi, net.modem] },
         },
       ],
     },
@@ -125,7 +126,7 @@ function readdirSafe(path: string): string[] {
  * seconds of the cabin's audio baresip received, and after how many seconds of the call the change came.
  */
 async function callThrough(
-  change: () => Promise<void>,
+  change: (secondsSinceAnswer: () => number) => Promise<void>,
   finalAddress: string,
 ): Promise<{ cabinHeard: number[]; farReceivedSeconds: number; farHeard: number[]; changedAfter: number }> {
   const since = client.signals.length;
@@ -136,8 +137,9 @@ async function callThrough(
   await client.waitForCallState(path, 'active', 10_000, since);
   const answeredAt = Date.now();
   await sleep(2000);
-  const changedAfter = (Date.now() - answeredAt) / 1000;
-  await change();
+  const secondsSinceAnswer = (): number => (Date.now() - answeredAt) / 1000;
+  const changedAfter = secondsSinceAnswer();
+  await change(secondsSinceAnswer);
   await lineMovedTo(finalAddress);
   // baresip's answer, then the re-INVITE's offer from the new address.
   await waitFor(
@@ -171,7 +173,7 @@ const heard = (shares: number[]): number => shares.filter((s) => s > 0.5).length
 describe('a line bound to the modem, whose address changes during a call', () => {
   it('keeps the call at the new address: the far end, re-INVITEd, hears the cabin and is heard, and its BYE arrives there', async () => {
     const { cabinHeard, farReceivedSeconds, farHeard, changedAfter } = await callThrough(async () => {
-      net.setModemAddress('10.77.1.3');
+      net.setAddress(net.modem, '10.77.1.3');
       await Promise.resolve();
     }, '10.77.1.3');
     // Before the change, and in the 3 s before the hangup (less the call-ended beeps at the very end).
@@ -184,14 +186,36 @@ describe('a line bound to the modem, whose address changes during a call', () =>
 
   it('keeps the call while the modem has no address for a while, and moves it to the one it gets next', async () => {
     const { cabinHeard, farReceivedSeconds, farHeard, changedAfter } = await callThrough(async () => {
-      net.setModemAddress(undefined);
+      net.setAddress(net.modem, undefined);
       // Longer than the daemon's 5 s between looks: it sees the interface without an address.
       await sleep(7000);
       expect(await client.calls('/sip0')).toHaveLength(1);
-      net.setModemAddress('10.77.1.4');
+      net.setAddress(net.modem, '10.77.1.4');
     }, '10.77.1.4');
     expect(heard(cabinHeard.slice(-16, -6))).toBeGreaterThanOrEqual(8);
     expect(farReceivedSeconds).toBeGreaterThan(changedAfter + 2);
+    expect(heard(farHeard.slice(-10))).toBeGreaterThanOrEqual(8);
+  }, 60_000);
+
+  it('moves the call to Wi-Fi when the hotspot gives it an address, and back to the modem when it goes', async () => {
+    const modemAddress = net.addressOf(net.modem) ?? '';
+    let onWifi = { from: 0, to: 0 };
+    const { cabinHeard, farReceivedSeconds, farHeard, changedAfter } = await callThrough(async (elapsed) => {
+      net.setAddress(net.wifi, '10.77.2.20');
+      await lineMovedTo('10.77.2.20');
+      const from = elapsed();
+      await sleep(3000);
+      onWifi = { from, to: elapsed() };
+      net.setAddress(net.wifi, undefined);
+    }, modemAddress);
+    // baresip, re-INVITEd, sent to the Wi-Fi address (the modem's old port was closed): the cabin
+    // heard it there, past the first second after the move (200 ms windows, from the answer).
+    const whileOnWifi = cabinHeard.slice(Math.ceil((onWifi.from + 1) * 5), Math.floor(onWifi.to * 5));
+    expect(whileOnWifi.length).toBeGreaterThanOrEqual(9);
+    expect(heard(whileOnWifi)).toBeGreaterThanOrEqual(whileOnWifi.length - 2);
+    expect(heard(cabinHeard.slice(-16, -6))).toBeGreaterThanOrEqual(8);
+    // Heard at the modem's address, then Wi-Fi's for 3 s, then the modem's again.
+    expect(farReceivedSeconds).toBeGreaterThan(changedAfter + 5);
     expect(heard(farHeard.slice(-10))).toBeGreaterThanOrEqual(8);
   }, 60_000);
 

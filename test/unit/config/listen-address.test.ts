@@ -23,25 +23,34 @@ describe("a line's listening address", () => {
 
   it("is the interface's IPv4 address, passing over IPv6 ones", () => {
     const table = { wwan0: [info('2001:db8::5', 'IPv6'), info('10.64.1.7', 'IPv4')] };
-    expect(listenAddress({ interface: 'wwan0' }, table)).toBe('10.64.1.7');
+    expect(listenAddress({ interface: ['wwan0'] }, table)).toBe('10.64.1.7');
   });
 
   it("is the interface's global IPv6 address where the line asks for IPv6, never a link-local one", () => {
     const table = {
       wwan0: [info('10.64.1.7', 'IPv4'), info('fe80::1', 'IPv6'), info('2001:db8::5', 'IPv6')],
     };
-    expect(listenAddress({ interface: 'wwan0', family: 'ipv6' }, table)).toBe('2001:db8::5');
+    expect(listenAddress({ interface: ['wwan0'], family: 'ipv6' }, table)).toBe('2001:db8::5');
     expect(
-      listenAddress({ interface: 'wwan0', family: 'ipv6' }, { wwan0: [info('fe80::1', 'IPv6')] }),
+      listenAddress({ interface: ['wwan0'], family: 'ipv6' }, { wwan0: [info('fe80::1', 'IPv6')] }),
     ).toBeUndefined();
   });
 
   it('is none while the interface is missing or has only IPv6', () => {
-    expect(listenAddress({ interface: 'wwan0' }, {})).toBeUndefined();
-    expect(listenAddress({ interface: 'wwan0' }, { wwan0: [info('2001:db8::5', 'IPv6')] })).toBeUndefined();
+    expect(listenAddress({ interface: ['wwan0'] }, {})).toBeUndefined();
+    expect(listenAddress({ interface: ['wwan0'] }, { wwan0: [info('2001:db8::5', 'IPv6')] })).toBeUndefined();
+  });
+
+  it('is on the first interface of a list that has an address: Wi-Fi while it has one, else the modem', () => {
+    const place = { interface: ['wlan0', 'wwan0'] };
+    const modem = { wwan0: [info('10.64.1.7', 'IPv4')] };
+    expect(listenAddress(place, { ...modem, wlan0: [info('192.168.4.20', 'IPv4')] })).toBe('192.168.4.20');
+    expect(listenAddress(place, { ...modem, wlan0: [] })).toBe('10.64.1.7');
+    expect(listenAddress(place, modem)).toBe('10.64.1.7');
+    expect(listenAddress(place, { wlan0: [info('fe80::1', 'IPv6')] })).toBeUndefined();
   });
 
   it("reads the machine's own interfaces by default: lo holds 127.0.0.1", () => {
-    expect(listenAddress({ interface: 'lo' })).toBe('127.0.0.1');
+    expect(listenAddress({ interface: ['lo'] })).toBe('127.0.0.1');
   });
 });

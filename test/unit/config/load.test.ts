@@ -156,9 +156,19 @@ describe('configuration', () => {
     const account = (listen: string): string =>
       `accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    listen: ${listen}\n`;
     expect(parseConfigText(account('{ interface: wwan0 }')).accounts[0]?.listen).toEqual({
-      interface: 'wwan0',
+      interface: ['wwan0'],
       family: 'ipv4',
       port: 0,
+    });
+    // Several, in order of preference.
+    expect(parseConfigText(account('{ interface: [wlan0, wwan0] }')).accounts[0]?.listen.interface).toEqual([
+      'wlan0',
+      'wwan0',
+    ]);
+    expect(problem(account('{ interface: [] }'))).toMatchObject({ key: 'accounts[0].listen.interface' });
+    expect(problem(account("{ interface: [wlan0, 'wwan0; rm -rf'] }"))).toMatchObject({
+      key: expect.stringMatching(/^accounts\[0\]\.listen\.interface/) as unknown,
+      problem: expect.stringMatching(/network interface name/) as unknown,
     });
     expect(parseConfigText(account('{ interface: wwan0, family: ipv6 }')).accounts[0]?.listen.family).toBe(
       'ipv6',
