@@ -76,8 +76,11 @@ declare module 'sip' {
     hostname?: string;
     udp?: boolean;
     tcp?: boolean;
-    /** Options for tls.connect and tls.createServer; TLS is off without them. */
-    tls?: import('node:tls').ConnectionOptions;
+    /**
+     * Options for tls.connect and tls.createServer; TLS is off without them. tls.connect hands them on to
+     * the socket's connect(), which takes a local address to connect from too.
+     */
+    tls?: import('node:tls').ConnectionOptions & Pick<import('node:net').TcpNetConnectOpts, 'localAddress'>;
     /** Where the TLS listener binds (5061 when left out). */
     tls_port?: number;
     rport?: boolean;

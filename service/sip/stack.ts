@@ -547,9 +547,11 @@ export function ownFailure(status: number, reason: string): string | undefined {
  * that is in use); requests reach us down the connections we open.
  */
 async function tlsOptions(options: StackOptions): Promise<Pick<sip.StackOptions, 'tls' | 'tls_port'>> {
-  const tls: ConnectionOptions = {
+  const tls: NonNullable<sip.StackOptions['tls']> = {
     minVersion: 'TLSv1.2',
     rejectUnauthorized: true,
+    // From the line's own address, as UDP goes (patches/: TCP too), whatever the routing would pick.
+    localAddress: options.address,
     ...(options.tlsCa !== undefined ? { ca: options.tlsCa } : {}),
     ...options.tlsClient,
   };

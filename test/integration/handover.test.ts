@@ -10,6 +10,7 @@ import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { ModemNetwork } from '../harness/modem-network.js';
 import { waitFor } from '../harness/process.js';
+import { selfSignedCertificate } from '../harness/tls-certificate.js';
 
 /**
  * carphoned with its line bound to the modem's interface (listen: { interface: wwan0 }), in a network
@@ -18,6 +19,7 @@ import { waitFor } from '../harness/process.js';
  * really gone: what the far end sends there reaches nobody.
  */
 const dir = mkdtempSync(join(tmpdir(), 'carphone-handover-'));
+const certificate = selfSignedCertificate('10.77.9.1');
 const recDir = join(dir, 'carphone-rec');
 const CABIN_HZ = 700;
 const FAR_HZ = 440;
@@ -28,6 +30,9 @@ let kam: Kamailio;
 let far: Baresip;
 let daemon: Carphoned;
 let client: OfonoClient;
+/** The car's two lines: `sip0` over UDP, `secure` over TLS (kamailio's certificate names its address). */
+const LINES = ['/sip0', '/secure'] as const;
+type LinePath = (typeof LINES)[number];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -37,10 +42,12 @@ beforeAll(async () => {
   kam = await Kamailio.start({
     users: [
       { user: '1000', password: 'secret-1000' },
+      { user: '1001', password: 'secret-1001' },
       { user: '2000', password: 'secret-2000' },
     ],
     address: net.coreAddress,
     netns: net.netns,
+    tls: certificate,
   });
   writeTone(join(dir, `${FAR_HZ}.wav`), FAR_HZ, 120);
   writeTone(join(dir, `${CABIN_HZ}.wav`), CABIN_HZ, 120);
@@ -69,6 +76,16 @@ beforeAll(async () => {
           // Wi-Fi while it has an address, the modem otherwise.
           listen: { interface: [net.wifi, net.modem] },
         },
+        {
+          id: 'secure',
+          user: '1001',
+          password: 'secret-1001',
+          domain: net.coreAddress,
+          registrar: kam.tlsUri,
+          transport: 'tls',
+          tlsCaFile: certificate.certFile,
+          listen: { interface: [net.wifi, net.modem] },
+        },
       ],
     },
     [],
@@ -77,12 +94,20 @@ beforeAll(async () => {
     net.netns,
   );
   client = await daemon.client();
-  await waitFor('registered', async () => (await account()).Registration === 'registered', 15_000);
-}, 60_000);
+  for (const line of LINES) {
+    await waitFor(
+      `${line} registered`,
+      async () => (await account(line)).Registration === 'registered',
+      30_000,
+    );
+  }
+}, 90_000);
 
 afterEach(async () => {
-  if ((await client.calls('/sip0').catch(() => [])).length > 0) {
-    await client.manager('/sip0', 'HangupAll').catch(() => undefined);
+  for (const line of LINES) {
+    if ((await client.calls(line).catch(() => [])).length > 0) {
+      await client.manager(line, 'HangupAll').catch(() => undefined);
+    }
   }
 });
 
@@ -93,18 +118,20 @@ afterAll(async () => {
   net?.destroy();
 });
 
-async function account(): Promise<Record<string, unknown>> {
-  return client.properties('/sip0', 'org.carphone.SipAccount');
+async function account(line: LinePath = '/sip0'): Promise<Record<string, unknown>> {
+  return client.properties(line, 'org.carphone.SipAccount');
 }
 
-/** The line's SIP stack listens on `address` (the daemon looks at its interface every 5 s). */
+/** Both lines' SIP stacks listen on `address` (the daemon looks at their interfaces every 5 s). */
 async function lineMovedTo(address: string): Promise<void> {
-  await waitFor(
-    `the line on ${address}`,
-    async () => String((await account()).LocalAddress).startsWith(`${address}:`),
-    15_000,
-    200,
-  );
+  for (const line of LINES) {
+    await waitFor(
+      `${line} on ${address}`,
+      async () => String((await account(line)).LocalAddress).startsWith(`${address}:`),
+      15_000,
+      200,
+    );
+  }
 }
 
 function newFiles(before: string[], after: string[]): string[] {
@@ -128,12 +155,13 @@ function readdirSafe(path: string): string[] {
 async function callThrough(
   change: (secondsSinceAnswer: () => number) => Promise<void>,
   finalAddress: string,
+  line: LinePath = '/sip0',
 ): Promise<{ cabinHeard: number[]; farReceivedSeconds: number; farHeard: number[]; changedAfter: number }> {
   const since = client.signals.length;
   const farEvents = far.events.length;
   const ours = readdirSafe(recDir);
   const theirs = far.receivedRecordings();
-  const path = await client.dial('/sip0', '2000');
+  const path = await client.dial(line, '2000');
   await client.waitForCallState(path, 'active', 10_000, since);
   const answeredAt = Date.now();
   await sleep(2000);
@@ -217,6 +245,21 @@ describe('a line bound to the modem, whose address changes during a call', () =>
     // Heard at the modem's address, then Wi-Fi's for 3 s, then the modem's again.
     expect(farReceivedSeconds).toBeGreaterThan(changedAfter + 5);
     expect(heard(farHeard.slice(-10))).toBeGreaterThanOrEqual(8);
+  }, 60_000);
+
+  it('keeps a call over TLS: a new connection from the new address carries the re-INVITE, and the BYE comes down it', async () => {
+    const mark = kam.logMark();
+    const { cabinHeard, farHeard } = await callThrough(
+      async () => {
+        net.setAddress(net.modem, '10.77.1.5');
+        await Promise.resolve();
+      },
+      '10.77.1.5',
+      '/secure',
+    );
+    expect(heard(cabinHeard.slice(-16, -6))).toBeGreaterThanOrEqual(8);
+    expect(heard(farHeard.slice(-10))).toBeGreaterThanOrEqual(8);
+    expect(kam.logSince(mark).join('\n')).toMatch(/REQ INVITE sip:2000-\S+ from 10\.77\.1\.5:\d+ proto=tls/);
   }, 60_000);
 
   it('is reached at its new address: the registration moved with it', async () => {

@@ -88,6 +88,46 @@ describe('the SIP stack over UDP', () => {
   });
 });
 
+describe('the SIP stack over TCP', () => {
+  it("connects from the line's own address, not the one the routing would pick", async () => {
+    // To an address of this machine the kernel would pick that address as the source.
+    stack = await SipStack.open({ address: '127.0.0.2', port: 0, transport: 'tcp', logger: silentLogger });
+    const far = await SipStack.open({
+      address: '127.0.0.1',
+      port: 0,
+      transport: 'tcp',
+      logger: silentLogger,
+    });
+    try {
+      const from: sip.Remote[] = [];
+      far.onRequest((rq, remote) => {
+        from.push(remote);
+        far.respond({ status: 200, reason: 'OK', headers: { ...rq.headers } });
+      });
+      const to = `sip:far@127.0.0.1:${far.port};transport=tcp`;
+      const responses: sip.Response[] = [];
+      stack.send(
+        {
+          method: 'OPTIONS',
+          uri: to,
+          headers: {
+            to: { uri: to, params: {} },
+            from: { uri: 'sip:near@127.0.0.2', params: { tag: 'near' } },
+            'call-id': `tcp-source-${Date.now()}`,
+            cseq: { method: 'OPTIONS', seq: 1 },
+            'max-forwards': 70,
+          },
+        },
+        (rs) => responses.push(rs),
+      );
+      await waitFor('the 200', () => responses.find((r) => r.status >= 200), 5000);
+      expect(from[0]).toMatchObject({ protocol: 'TCP', address: '127.0.0.2' });
+    } finally {
+      far.close();
+    }
+  });
+});
+
 describe('a request the network refuses over UDP', () => {
   it('ends at once in a 503 naming the error, and throws nothing out of the socket', async () => {
     const thrown: unknown[] = [];
