@@ -469,6 +469,10 @@ export class Line {
       this.waitingForAddress = true;
       return;
     }
+    if (this.stack !== old) {
+      stack.close(); // powered off while the stack opened
+      return;
+    }
     this.stack = stack;
     // Its un-SUBSCRIBE goes from the old address, likely gone: the calls do not wait for its answer.
     const voicemailStopped = this.voicemailPart.stop();

@@ -54,6 +54,8 @@ interface Dialog {
   localTag: string;
   seq: number;
   media: MediaSession;
+  /** The version of our SDP's o= line: 1 in the answer to the eCall, one more in each after. */
+  sdpVersion: number;
   ok?: sip.Response;
   retransmit?: TimerHandle;
 }
@@ -128,6 +130,8 @@ export class PsapSimulator {
       case 'INVITE':
         if (!dialog) {
           void this.onEcall(rq);
+        } else {
+          this.onReinvite(dialog, rq);
         }
         return;
       case 'ACK':
@@ -231,7 +235,14 @@ export class PsapSimulator {
       return;
     }
     const media = await this.media.create(call.callId.slice(0, 8));
-    const dialog: Dialog = { call, invite: rq, localTag: randomBytes(6).toString('hex'), seq: 1, media };
+    const dialog: Dialog = {
+      call,
+      invite: rq,
+      localTag: randomBytes(6).toString('hex'),
+      seq: 1,
+      media,
+      sdpVersion: 1,
+    };
     this.dialogs.set(call.callId, dialog);
     this.log('ecall', {
       callId: call.callId,
@@ -255,11 +266,59 @@ export class PsapSimulator {
     }
   }
 
+  /**
+   * A re-INVITE from the vehicle (its address changed, a session refresh): a target refresh (RFC 3261
+   * §12.2.2) and a new offer, answered at once; the PSAP's audio goes where the offer says from now on.
+   */
+  private onReinvite(dialog: Dialog, rq: sip.Request): void {
+    const offer = findBodyPart(String(rq.headers['content-type'] ?? ''), rq.content, 'application/sdp');
+    if (!offer) {
+      this.stack.respond(sip.makeResponse(rq, 488, 'Not Acceptable Here (SDP offer required)'));
+      return;
+    }
+    let answered: ReturnType<typeof answerOffer>;
+    try {
+      dialog.sdpVersion++;
+      answered = answerOffer(
+        offer,
+        {
+          address: this.stack.address,
+          port: dialog.media.localPort,
+          sessionId: 1,
+          version: dialog.sdpVersion,
+        },
+        'sendrecv',
+      );
+    } catch (e) {
+      this.stack.respond(sip.makeResponse(rq, 488, `Not Acceptable Here (${errorMessage(e)})`));
+      return;
+    }
+    dialog.media.configure(answered.negotiated);
+    const contact = Array.isArray(rq.headers.contact) ? rq.headers.contact[0]?.uri : undefined;
+    if (contact) {
+      dialog.call.vehicleContact = contact;
+    }
+    this.log('reinvite', {
+      callId: dialog.call.callId,
+      vehicleContact: dialog.call.vehicleContact,
+      media: `${answered.negotiated.remoteAddress}:${answered.negotiated.remotePort}`,
+    });
+    this.stack.respond(
+      sip.makeResponse(rq, 200, 'OK', {
+        headers: {
+          contact: [{ uri: this.stack.contactUri('psap'), params: {} }],
+          'content-type': 'application/sdp',
+        },
+        content: answered.answer,
+      }),
+    );
+  }
+
   private answer(dialog: Dialog, offer: string): void {
     const rq = dialog.invite;
     const { answer, negotiated } = answerOffer(
       offer,
-      { address: this.stack.address, port: dialog.media.localPort, sessionId: 1, version: 1 },
+      { address: this.stack.address, port: dialog.media.localPort, sessionId: 1, version: dialog.sdpVersion },
       'sendrecv',
     );
     dialog.media.configure(negotiated);
@@ -455,6 +514,7 @@ export class PsapSimulator {
             localTag: tag,
             seq: 1,
             media,
+            sdpVersion: 1,
           });
         } else {
           media.close();

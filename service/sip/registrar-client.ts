@@ -142,7 +142,7 @@ export class RegistrarClient extends MachineRunner<RegistrationState, Registrati
         cseq: { method: 'REGISTER', seq: this.cseq++ },
         contact: [
           { uri: this.contact, params: {} },
-          ...(expires > 0 ? this.formerContacts.map((uri) => ({ uri, params: { expires: '0' } })) : []),
+          ...this.formerContacts.map((uri) => ({ uri, params: { expires: '0' } })),
         ],
         expires,
         'max-forwards': 70,

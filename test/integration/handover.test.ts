@@ -9,6 +9,8 @@ import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { ModemNetwork } from '../harness/modem-network.js';
+import { freePort } from '../harness/ports.js';
+import { PsapSimProcess } from '../harness/psap-sim.js';
 import { waitFor } from '../harness/process.js';
 import { selfSignedCertificate } from '../harness/tls-certificate.js';
 
@@ -30,6 +32,7 @@ let kam: Kamailio;
 let far: Baresip;
 let daemon: Carphoned;
 let client: OfonoClient;
+let psap: PsapSimProcess;
 /** The car's two lines: `sip0` over UDP, `secure` over TLS (kamailio's certificate names its address). */
 const LINES = ['/sip0', '/secure'] as const;
 type LinePath = (typeof LINES)[number];
@@ -60,9 +63,16 @@ beforeAll(async () => {
     address: net.coreAddress,
     netns: net.netns,
   });
+  psap = await PsapSimProcess.start({ address: net.coreAddress, port: await freePort(), netns: net.netns });
   daemon = await Carphoned.start(
     {
       dbus: { bus: bus.address },
+      ecall: {
+        psap: psap.uri,
+        vin: 'WVWZZZ1KZAW123456',
+        propulsion: ['gasolineTankPresent'],
+        callbackMinutes: 0.05,
+      },
       echoTest: { enabled: false },
       log: { level: 'debug' },
       audio: { device: { type: 'file', play: join(dir, `${CABIN_HZ}.wav`), record: recDir } },
@@ -114,7 +124,7 @@ afterEach(async () => {
 afterAll(async () => {
   client?.disconnect();
   await daemon?.stop();
-  await Promise.allSettled([far?.stop(), kam?.stop(), bus?.stop()]);
+  await Promise.allSettled([far?.stop(), kam?.stop(), bus?.stop(), psap?.stop()]);
   net?.destroy();
 });
 
@@ -260,6 +270,38 @@ describe('a line bound to the modem, whose address changes during a call', () =>
     expect(heard(cabinHeard.slice(-16, -6))).toBeGreaterThanOrEqual(8);
     expect(heard(farHeard.slice(-10))).toBeGreaterThanOrEqual(8);
     expect(kam.logSince(mark).join('\n')).toMatch(/REQ INVITE sip:2000-\S+ from 10\.77\.1\.5:\d+ proto=tls/);
+  }, 60_000);
+
+  it("keeps an eCall: the PSAP, re-INVITEd, asks for the MSD again and gets it from the car's new address", async () => {
+    const emergency = (): Promise<Record<string, unknown>> =>
+      client.properties('/sip0', 'org.carphone.Emergency');
+    const since = psap.events().length;
+    await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
+    const answered = await psap.waitForEvent('answered', () => true, 10_000, since);
+    const callId = String(answered.callId);
+    await waitFor(
+      'eCall active',
+      async () =>
+        String((await emergency()).State).startsWith('active') ||
+        (await emergency()).State === 'msd-acknowledged',
+      10_000,
+      200,
+    );
+
+    net.setAddress(net.modem, '10.77.1.6');
+    await lineMovedTo('10.77.1.6');
+    const refreshed = await psap.waitForEvent('reinvite', (e) => e.callId === callId, 10_000, since);
+    expect(String(refreshed.vehicleContact)).toMatch(/@10\.77\.1\.6:/);
+    expect(refreshed.media).toMatch(/^10\.77\.1\.6:/);
+
+    // RFC 8147 §9: the PSAP's request goes to the car's new Contact; the new MSD comes back from there.
+    psap.command(`request-msd ${callId}`);
+    const msd = await psap.waitForEvent('msd', (e) => e.callId === callId && e.via === 'INFO', 10_000, since);
+    expect(msd.msd).toMatchObject({ msd: { msdStructure: { messageIdentifier: 2 } } });
+    // Never dropped, so never redialled.
+    expect(await emergency()).toMatchObject({ Attempt: 1 });
+    psap.command(`clear ${callId}`);
+    await waitFor('eCall over', async () => (await emergency()).State === 'idle', 15_000, 200);
   }, 60_000);
 
   it('is reached at its new address: the registration moved with it', async () => {
