@@ -167,15 +167,9 @@ export function transition(
           [{ type: 'send-register', expires: policy.requestedExpires, withAuth: false }],
         ];
       }
-      if (state.kind === 'backoff') {
-        const [next, effects] = sendFresh(policy, state.attempt, false);
-        return [next, [{ type: 'clear-timers' }, ...effects]];
-      }
-      if (state.kind === 'registered') {
-        const [next, effects] = sendFresh(policy, 0, true);
-        return [next, [{ type: 'clear-timers' }, ...effects]];
-      }
-      return [state, []];
+      // Waiting to retry, it tries now, from the new network; registered, it refreshes without seeming
+      // to lose service, as for a NAT's new mapping.
+      return transition(policy, state, { type: state.kind === 'backoff' ? 'woke-up' : 'rebound' });
     case 'rebound':
       if (state.kind === 'registered') {
         const [next, effects] = sendFresh(policy, 0, true);

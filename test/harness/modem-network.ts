@@ -1,8 +1,4 @@
-import { execFileSync } from 'node:child_process';
-
-const ip = (...args: string[]): void => {
-  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-};
+import { ip } from './nat-network.js';
 
 /**
  * A car's network links and the operator's core in one network namespace the test creates: veth pairs

@@ -5,7 +5,8 @@ export function inNamespace(netns: string | undefined, cmd: string, args: string
   return netns ? ['ip', ['netns', 'exec', netns, cmd, ...args]] : [cmd, args];
 }
 
-const ip = (...args: string[]): void => {
+/** Runs iproute2's `ip` with `args` (network namespaces, links, addresses); throws on failure. */
+export const ip = (...args: string[]): void => {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 };
 

@@ -8,6 +8,21 @@ import { waitFor } from '../harness/process.js';
 let stack: SipStack | undefined;
 let peer: Socket | undefined;
 
+/** An OPTIONS from `from` to `to`, with a Call-ID of its own. */
+function optionsFrom(from: string, to: string): sip.Request {
+  return {
+    method: 'OPTIONS',
+    uri: to,
+    headers: {
+      to: { uri: to, params: {} },
+      from: { uri: from, params: { tag: 'near' } },
+      'call-id': `options-${Date.now()}-${Math.random()}`,
+      cseq: { method: 'OPTIONS', seq: 1 },
+      'max-forwards': 70,
+    },
+  };
+}
+
 afterEach(() => {
   stack?.close();
   peer?.close();
@@ -106,20 +121,7 @@ describe('the SIP stack over TCP', () => {
       });
       const to = `sip:far@127.0.0.1:${far.port};transport=tcp`;
       const responses: sip.Response[] = [];
-      stack.send(
-        {
-          method: 'OPTIONS',
-          uri: to,
-          headers: {
-            to: { uri: to, params: {} },
-            from: { uri: 'sip:near@127.0.0.2', params: { tag: 'near' } },
-            'call-id': `tcp-source-${Date.now()}`,
-            cseq: { method: 'OPTIONS', seq: 1 },
-            'max-forwards': 70,
-          },
-        },
-        (rs) => responses.push(rs),
-      );
+      stack.send(optionsFrom('sip:near@127.0.0.2', to), (rs) => responses.push(rs));
       await waitFor('the 200', () => responses.find((r) => r.status >= 200), 5000);
       expect(from[0]).toMatchObject({ protocol: 'TCP', address: '127.0.0.2' });
     } finally {
@@ -141,20 +143,7 @@ describe('a request the network refuses over UDP', () => {
       // The kernel refuses a broadcast from a socket not allowed to (EACCES), as it refuses anything
       // from an address the interface no longer has (ENETUNREACH, EADDRNOTAVAIL).
       const to = 'sip:far@255.255.255.255:5060';
-      stack.send(
-        {
-          method: 'OPTIONS',
-          uri: to,
-          headers: {
-            to: { uri: to, params: {} },
-            from: { uri: 'sip:near@127.0.0.1', params: { tag: 'near' } },
-            'call-id': `refused-${Date.now()}`,
-            cseq: { method: 'OPTIONS', seq: 1 },
-            'max-forwards': 70,
-          },
-        },
-        (rs) => responses.push(rs),
-      );
+      stack.send(optionsFrom('sip:near@127.0.0.1', to), (rs) => responses.push(rs));
       const refused = await waitFor('the 503', () => responses[0], 2000);
       expect(refused.status).toBe(503);
       expect(refused.reason).toMatch(/EACCES/);
@@ -167,17 +156,7 @@ describe('a request the network refuses over UDP', () => {
 });
 
 describe('the SIP stack over UDP on IPv6', () => {
-  const options = (to: string): sip.Request => ({
-    method: 'OPTIONS',
-    uri: to,
-    headers: {
-      to: { uri: to, params: {} },
-      from: { uri: 'sip:near@[::1]', params: { tag: 'near' } },
-      'call-id': `v6-${Date.now()}-${Math.random()}`,
-      cseq: { method: 'OPTIONS', seq: 1 },
-      'max-forwards': 70,
-    },
-  });
+  const options = (to: string): sip.Request => optionsFrom('sip:near@[::1]', to);
 
   it('exchanges a request and its response with another stack on ::1, its Via host in brackets', async () => {
     stack = await SipStack.open({ address: '::1', port: 0, transport: 'udp', logger: silentLogger });
