@@ -111,6 +111,11 @@ export class CallManager {
     return [...this.records.values()].sort((a, b) => a.index - b.index);
   }
 
+  /** The calls not yet disconnected. */
+  liveCalls(): CallRecord[] {
+    return this.calls().filter((c) => c.props.State !== 'disconnected');
+  }
+
   get(id: string): CallRecord | undefined {
     return this.records.get(id);
   }
@@ -128,7 +133,7 @@ export class CallManager {
 
   /** Policy for a new incoming call, asked by the driver before it rings. */
   decideIncoming(): IncomingDecision {
-    const live = this.calls().filter((c) => c.props.State !== 'disconnected');
+    const live = this.liveCalls();
     if (live.length >= MAX_CALLS || this.inState('incoming', 'waiting', 'dialing', 'alerting').length > 0) {
       return 'busy';
     }

@@ -436,7 +436,7 @@ export class Line {
       if (now !== undefined) {
         this.deps.logger.info({ ...change, to: now }, 'address changed');
         await this.moveTo(now);
-      } else if (!this.manager.calls().some((c) => c.props.State !== 'disconnected')) {
+      } else if (this.manager.liveCalls().length === 0) {
         this.deps.logger.info(change, 'address gone: the line waits for one');
         await this.powerOff();
         this.waitingForAddress = true;
