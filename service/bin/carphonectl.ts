@@ -290,6 +290,42 @@ program
   );
 
 program
+  .command('text <to> <message...>')
+  .description('send a text message (SIP MESSAGE) and wait for the network to take it or refuse it')
+  .action((to: string, words: string[]) =>
+    action(async (client) => {
+      const sent = await client.sendMessage(await modemPath(client), to, words.join(' '));
+      if (sent.state !== 'sent') {
+        throw new CtlError(EXIT.refused, `${sent.path} failed: ${sent.reason}`);
+      }
+      console.log(`${sent.path} sent`);
+    })(),
+  );
+
+program
+  .command('messages [limit]')
+  .description('text messages received and sent, newest first: time direction number (name) state: text')
+  .action((limit: string | undefined) =>
+    action(async (client) => {
+      const n = limit === undefined ? 20 : Number(limit);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new CtlError(EXIT.usage, `limit must be a whole number of messages, not "${limit ?? ''}"`);
+      }
+      const entries = (await client.call('/history', 'org.carphone.MessageHistory', 'GetRecent', 'u', [
+        n,
+      ])) as Props[];
+      for (const e of entries) {
+        const name = e.Name ? ` (${text(e.Name)})` : '';
+        const why = e.FailureReason ? ` [${text(e.FailureReason)}]` : '';
+        const arrow = e.Direction === 'incoming' ? '<-' : '->';
+        console.log(
+          `${text(e.Time)} ${arrow} ${text(e.LineIdentification)}${name} ${text(e.State)}${why}: ${text(e.Text)}`,
+        );
+      }
+    })(),
+  );
+
+program
   .command('calls')
   .description('list calls, one per line: path state number [since time]')
   .action(

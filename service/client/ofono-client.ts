@@ -187,6 +187,40 @@ export class OfonoClient {
     return (await this.call(modem, 'org.ofono.VoiceCallManager', 'PrivateChat', 'o', [call])) as string[];
   }
 
+  /**
+   * SendMessage, then waits for the network's answer: "sent", or "failed" with its reason (from the
+   * message history's entry, which is recorded before the Message object's final State is signalled).
+   */
+  async sendMessage(
+    modem: string,
+    to: string,
+    text: string,
+    timeoutMs = 80_000,
+  ): Promise<{ path: string; state: string; reason: string }> {
+    const since = this.signals.length;
+    const path = (await this.call(modem, 'org.ofono.MessageManager', 'SendMessage', 'ss', [
+      to,
+      text,
+    ])) as string;
+    const final = await this.waitForSignal(
+      (s) =>
+        s.path === path &&
+        s.member === 'PropertyChanged' &&
+        s.args[0] === 'State' &&
+        (s.args[1] === 'sent' || s.args[1] === 'failed'),
+      timeoutMs,
+      since,
+    );
+    const entry = this.signals
+      .slice(since)
+      .map((s) =>
+        s.member === 'EntryAdded' && s.interface === 'org.carphone.MessageHistory' ? s.args[0] : undefined,
+      )
+      .find((e): e is Props => typeof e === 'object' && e !== null && (e as Props).Text === text);
+    const reason = entry?.FailureReason;
+    return { path, state: String(final.args[1]), reason: typeof reason === 'string' ? reason : '' };
+  }
+
   async answer(call: string): Promise<void> {
     await this.call(call, 'org.ofono.VoiceCall', 'Answer');
   }

@@ -21,9 +21,10 @@ import { dirname, join } from 'node:path';
 import { stateDirectory } from './state-directory.js';
 import { SettingsStore } from './line-settings.js';
 import { startWatchdog } from './systemd-watchdog.js';
-import { CallHistory, entryFor, type NewEntry } from '../history/call-history.js';
+import { CallHistory, entryFor, type NewEntry, type NewMessageEntry } from '../history/call-history.js';
 import { UnfinishedCalls } from '../history/unfinished-calls.js';
 import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
+import { MessageHistoryInterface, messageEntryDict } from '../dbus/messagehistory-iface.js';
 import { ContactsInterface } from '../dbus/contacts-iface.js';
 import { parseVcards, type Contact } from '../contacts/vcard.js';
 import { readFileSync } from 'node:fs';
@@ -193,6 +194,11 @@ export async function startDaemon(
     const history = await CallHistory.open(historyPath, historyLogger);
     const historyIface = new CallHistoryInterface(history, logger);
     service.exportObject('/history', historyIface);
+    const messageHistoryIface = new MessageHistoryInterface(history, logger);
+    service.exportObject('/history', messageHistoryIface);
+    const recordText = (entry: NewMessageEntry): void => {
+      messageHistoryIface.EntryAdded(messageEntryDict(history.addMessage(entry)));
+    };
     const unfinishedPath = join(dirname(historyPath), 'calls-in-progress.json');
     for (const entry of UnfinishedCalls.takeLeftover(unfinishedPath, historyLogger)) {
       historyLogger.warn(
@@ -218,6 +224,30 @@ export async function startDaemon(
         record(entryFor(line.id, rec, reason));
         unfinished.finish(line.id, rec);
       });
+      line.events.on('text-received', (m) =>
+        recordText({
+          line: line.id,
+          direction: 'incoming',
+          number: m.lineIdentification,
+          name: m.name,
+          text: m.text,
+          at: m.receivedAt,
+          state: 'received',
+          reason: '',
+        }),
+      );
+      line.events.on('text-finished', (m) =>
+        recordText({
+          line: line.id,
+          direction: 'outgoing',
+          number: m.to,
+          name: '',
+          text: m.text,
+          at: m.at,
+          state: m.state === 'sent' ? 'sent' : 'failed',
+          reason: m.reason,
+        }),
+      );
       // Never shown as a call, but the driver should still see that someone tried to call.
       line.events.on('turned-away', (caller) =>
         record({

@@ -48,6 +48,8 @@ const lineSettings = z.object({
     .optional(),
   hideCallerId: z.enum(HIDE_CALLER_ID).optional(),
   voiceCallWaiting: z.enum(VOICE_CALL_WAITING).optional(),
+  /** oFono's MessageManager UseDeliveryReports (docs/api/messagemanager-api.txt says what it does). */
+  useDeliveryReports: z.boolean().optional(),
   speakerVolume: percent.optional(),
   microphoneVolume: percent.optional(),
   /** oFono's CallForwarding (line-forwarding.ts): numbers as Dial takes them, "" off. */

@@ -11,6 +11,9 @@ import { isSipsUri, lineIdentification, parseDialString, targetUri } from '../si
 import { RegistrarClient } from '../sip/registrar-client.js';
 import type { CallSettings, HideCallerId, LineSettings, SettingsStore } from './line-settings.js';
 import { LineVoicemail, type Voicemail } from './line-voicemail.js';
+import { LineMessages, type IncomingText, type OutgoingText } from './line-messages.js';
+import { outgoingBody } from '../sip/text-message.js';
+import type { MessageSenderOptions } from '../sip/message-sender.js';
 import {
   checkForwardingNumber,
   checkNoReplyTimeout,
@@ -55,6 +58,14 @@ export type LineEvents = {
   forwarding: [CallForwarding];
   /** The line's SIP address ("address:port") after its interface's address changed. */
   moved: [string];
+  /** A text message arrived (SIP MESSAGE). */
+  'text-received': [IncomingText];
+  /** A text message the driver sent is pending. */
+  'text-added': [OutgoingText];
+  /** A text message the driver sent was sent, or failed. */
+  'text-finished': [OutgoingText];
+  /** oFono's MessageManager UseDeliveryReports changed. */
+  'delivery-reports': [boolean];
 };
 
 /** oFono's CallVolume: microphone mute and the two volumes, in percent. */
@@ -77,6 +88,7 @@ export class Line {
   private ua: UserAgent | undefined;
   private registrar: RegistrarClient | undefined;
   private readonly voicemailPart: LineVoicemail;
+  private readonly messagesPart: LineMessages;
   private callSettingsValue: CallSettings;
   private forwardingValue: CallForwarding;
   private poweredValue = false;
@@ -131,6 +143,51 @@ export class Line {
       (v) => this.events.emit('voicemail', v),
       (number) => this.deps.settings?.set(this.id, { voicemailNumber: number }),
     );
+    this.messagesPart = new LineMessages(deps.clock, deps.logger.child({ line: account.id }), {
+      received: (m) => this.events.emit('text-received', m),
+      added: (m) => this.events.emit('text-added', m),
+      finished: (m) => this.events.emit('text-finished', m),
+    });
+  }
+
+  /** Text messages sent and not yet answered by the network. */
+  get pendingTexts(): OutgoingText[] {
+    return this.messagesPart.pending;
+  }
+
+  get useDeliveryReports(): boolean {
+    return this.saved.useDeliveryReports ?? false;
+  }
+
+  setUseDeliveryReports(on: boolean): void {
+    this.deps.settings?.set(this.id, { useDeliveryReports: on });
+    this.events.emit('delivery-reports', on);
+  }
+
+  /**
+   * oFono's SendMessage: a text message to a number or SIP address, through the registrar's network
+   * (only while registered, where there is one). Never to an emergency number: a text there reaches
+   * nobody, and a driver who believes otherwise waits for help that does not come.
+   */
+  sendTextMessage(to: string, text: string): OutgoingText {
+    const target = parseDialString(to);
+    const uri = targetUri(target, this.account.domain);
+    if (target.kind === 'digits' && EMERGENCY_NUMBERS.includes(target.number)) {
+      throw new CarphoneError('NOT_SUPPORTED', `no text messages to ${target.number}: call it`);
+    }
+    const body = outgoingBody(text);
+    this.requireLineFor(uri);
+    this.requireRegistered();
+    const sender: MessageSenderOptions = {
+      stack: () => this.stack,
+      clock: this.deps.clock,
+      aor: this.aor,
+      ...(this.account.displayName ? { displayName: this.account.displayName } : {}),
+      credentials: this.credentials,
+      proxy: this.proxy,
+      userAgent: USER_AGENT,
+    };
+    return this.messagesPart.send(sender, to.trim(), uri, text, body);
   }
 
   get voicemail(): Voicemail {
@@ -323,6 +380,7 @@ export class Line {
     ua.events.on('call-turned-away', ({ lineIdentification, name, how }) =>
       this.events.emit('turned-away', { lineIdentification, name, how, at: this.deps.clock.now() }),
     );
+    this.messagesPart.listen(ua);
     ua.events.on('transfer', (id, target) => {
       this.followTransfer(id, target).catch((e: unknown) => ua.transferFailed(id, errorMessage(e)));
     });
@@ -554,6 +612,11 @@ export class Line {
     uri: string,
     options: Pick<DialOptions, 'hideIdentity' | 'transfer'>,
   ): Promise<CallRecord> {
+    this.requireRegistered();
+    return this.manager.dial(label, uri, options);
+  }
+
+  private requireRegistered(): void {
     const reg = this.registration;
     if (this.registrar && reg.status !== 'registered') {
       throw new CarphoneError(
@@ -561,7 +624,6 @@ export class Line {
         `not registered with ${this.account.registrar ?? 'the registrar'}: ${reg.reason || reg.status}`,
       );
     }
-    return this.manager.dial(label, uri, options);
   }
 }
 

@@ -22,6 +22,14 @@ export function entryDict(e: HistoryEntry): Record<string, Variant> {
   };
 }
 
+/** GetRecent's limit, for calls and for text messages: 1-1000. */
+export function checkedLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw invalidArgs('limit must be 1-1000');
+  }
+  return limit;
+}
+
 /** org.carphone.CallHistory at /history: the persistent call log (docs/api/callhistory-api.txt). */
 export class CallHistoryInterface extends OfonoInterface {
   constructor(
@@ -37,10 +45,7 @@ export class CallHistoryInterface extends OfonoInterface {
 
   GetRecent(limit: number): Record<string, Variant>[] {
     return this.guardSync(() => {
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-        throw invalidArgs('limit must be 1-1000');
-      }
-      return this.history.recent(limit).map(entryDict);
+      return this.history.recent(checkedLimit(limit)).map(entryDict);
     });
   }
 

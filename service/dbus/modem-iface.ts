@@ -43,7 +43,8 @@ export class ModemInterface extends OfonoInterface {
       Model: 'SIP line',
       Revision: m.revision,
       Serial: m.serial,
-      Features: [],
+      // What oFono's clients look for before they offer text messages (MessageManager).
+      Features: ['sms'],
       Interfaces: m.interfaces,
       Type: 'hardware',
     };

@@ -22,6 +22,13 @@ import { MessageWaitingInterface, messageWaitingProperties } from './messagewait
 import { CallSettingsInterface, callSettingsProperties } from './callsettings-iface.js';
 import { CallForwardingInterface, callForwardingProperties } from './callforwarding-iface.js';
 import { VoiceCallManagerInterface } from './voicecallmanager-iface.js';
+import {
+  incomingInfo,
+  MessageInterface,
+  MessageManagerInterface,
+  messageProperties,
+} from './messagemanager-iface.js';
+import type { OutgoingText } from '../daemon/line-messages.js';
 
 type Variant = InstanceType<typeof dbus.Variant>;
 type Bus = ReturnType<typeof dbus.sessionBus>;
@@ -33,6 +40,7 @@ const INTERFACES = [
   'org.ofono.CallSettings',
   'org.ofono.CallForwarding',
   'org.ofono.MessageWaiting',
+  'org.ofono.MessageManager',
   'org.ofono.NetworkRegistration',
   'org.carphone.SipAccount',
 ];
@@ -48,6 +56,9 @@ interface ModemObjects {
   voicemail: MessageWaitingInterface;
   settings: CallSettingsInterface;
   forwarding: CallForwardingInterface;
+  messages: MessageManagerInterface;
+  /** The Message objects of texts sent and not yet answered, by message id. */
+  texts: Map<number, { path: string; iface: MessageInterface }>;
   calls: Map<string, { path: string; iface: VoiceCallInterface; quality: CallQualityInterface }>;
   lockdown: boolean;
 }
@@ -67,6 +78,10 @@ function emitChangedBetween(
 
 export function callPath(modemPath: string, rec: CallRecord): string {
   return `${modemPath}/voicecall${String(rec.index).padStart(2, '0')}`;
+}
+
+export function messagePath(modemPath: string, message: OutgoingText): string {
+  return `${modemPath}/message_${String(message.id).padStart(2, '0')}`;
 }
 
 /**
@@ -127,7 +142,11 @@ export class OfonoService {
       return true;
     }
     for (const m of this.modems.values()) {
-      if (path === m.path || path.startsWith(`${m.path}/voicecall`)) {
+      if (
+        path === m.path ||
+        path.startsWith(`${m.path}/voicecall`) ||
+        path.startsWith(`${m.path}/message_`)
+      ) {
         return true;
       }
     }
@@ -144,6 +163,7 @@ export class OfonoService {
     const log = this.logger.child({ line: line.id });
     const objects: Partial<ModemObjects> & { calls: ModemObjects['calls'] } = {
       calls: new Map(),
+      texts: new Map(),
       lockdown: false,
     };
     const modemModel = {
@@ -223,6 +243,17 @@ export class OfonoService {
     const voicemail = new MessageWaitingInterface(line, log);
     const settings = new CallSettingsInterface(line, log);
     const forwarding = new CallForwardingInterface(line, log);
+    const messages = new MessageManagerInterface(
+      {
+        get useDeliveryReports() {
+          return line.useDeliveryReports;
+        },
+        setUseDeliveryReports: (on) => line.setUseDeliveryReports(on),
+        send: (to, text) => messagePath(path, line.sendTextMessage(to, text)),
+        pending: () => line.pendingTexts.map((t) => [messagePath(path, t), toDict(messageProperties(t))]),
+      },
+      log,
+    );
     Object.assign(objects, {
       line,
       path,
@@ -234,10 +265,11 @@ export class OfonoService {
       voicemail,
       settings,
       forwarding,
+      messages,
     });
     const full = objects as ModemObjects;
     this.modems.set(line.id, full);
-    const ifaces = [modem, vcm, volume, settings, forwarding, voicemail, netreg, account, ...extra];
+    const ifaces = [modem, vcm, volume, settings, forwarding, voicemail, messages, netreg, account, ...extra];
     for (const iface of ifaces) {
       this.bus.export(path, iface);
     }
@@ -280,6 +312,7 @@ export class OfonoService {
       }
       lastVoicemail = v;
     });
+    this.wireMessages(m);
     let lastPublicAddress = line.publicAddress;
     line.events.on('registration', (status, reason) => {
       m.netreg.emitChanged('Status', networkStatus(status, reason));
@@ -338,6 +371,30 @@ export class OfonoService {
       if (rec.props.Emergency) {
         m.modem.emitChanged('Emergency', false);
       }
+    });
+  }
+
+  /** Text messages: each one sent is a Message object until the network has answered it. */
+  private wireMessages(m: ModemObjects): void {
+    const { line } = m;
+    line.events.on('text-received', (text) => m.messages.IncomingMessage(text.text, incomingInfo(text)));
+    line.events.on('delivery-reports', (on) => m.messages.emitChanged('UseDeliveryReports', on));
+    line.events.on('text-added', (text) => {
+      // Exported only while pending: the answer that changes its state also removes it.
+      const sent = { path: messagePath(m.path, text), iface: new MessageInterface(() => text, this.logger) };
+      m.texts.set(text.id, sent);
+      this.bus.export(sent.path, sent.iface);
+      m.messages.MessageAdded(sent.path, toDict(messageProperties(text)));
+    });
+    line.events.on('text-finished', (text) => {
+      const sent = m.texts.get(text.id);
+      if (!sent) {
+        return;
+      }
+      m.texts.delete(text.id);
+      sent.iface.emitChanged('State', text.state);
+      m.messages.MessageRemoved(sent.path);
+      unexportObject(this.bus, sent.path);
     });
   }
 }

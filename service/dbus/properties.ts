@@ -90,6 +90,11 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   VoicemailWaiting: 'b',
   VoicemailMessageCount: 'y',
   VoicemailMailboxNumber: 's',
+  // org.ofono.MessageManager
+  ServiceCenterAddress: 's',
+  UseDeliveryReports: 'b',
+  Bearer: 's',
+  Alphabet: 's',
   // org.carphone.SipAccount
   Registration: 's',
   RegistrationError: 's',

@@ -28,6 +28,25 @@ export interface HistoryEntry {
 
 export type NewEntry = Omit<HistoryEntry, 'id'>;
 
+/** A text message received, or sent and answered by the network. */
+export interface MessageEntry {
+  id: number;
+  line: string;
+  direction: 'incoming' | 'outgoing';
+  /** The sender's or recipient's number or SIP user. */
+  number: string;
+  /** The sender's display name (incoming only). */
+  name: string;
+  text: string;
+  /** When it arrived, or was sent; ms since the epoch. */
+  at: number;
+  state: 'received' | 'sent' | 'failed';
+  /** Why a sent message failed; empty otherwise. */
+  reason: string;
+}
+
+export type NewMessageEntry = Omit<MessageEntry, 'id'>;
+
 const SCHEMA_VERSION = 1;
 const MAX_ENTRIES = 1000;
 
@@ -70,6 +89,17 @@ export class CallHistory {
       reason TEXT NOT NULL
     );
     CREATE TABLE IF NOT EXISTS favourites (contact_id TEXT PRIMARY KEY);
+    CREATE TABLE IF NOT EXISTS messages (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      line TEXT NOT NULL,
+      direction TEXT NOT NULL CHECK (direction IN ('incoming', 'outgoing')),
+      number TEXT NOT NULL,
+      name TEXT NOT NULL,
+      text TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('received', 'sent', 'failed')),
+      reason TEXT NOT NULL
+    );
     PRAGMA user_version = ${SCHEMA_VERSION};`);
     return new CallHistory(db, path, logger);
   }
@@ -105,6 +135,42 @@ export class CallHistory {
         reason: String(reason),
       }),
     );
+  }
+
+  /** Records a text message; the newest MAX_ENTRIES are kept, as calls are. */
+  addMessage(e: NewMessageEntry): MessageEntry {
+    this.db.run(
+      'INSERT INTO messages (line, direction, number, name, text, at, state, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [e.line, e.direction, e.number, e.name, e.text, e.at, e.state, e.reason],
+    );
+    const id = Number(this.db.exec('SELECT last_insert_rowid()')[0]?.values[0]?.[0] ?? 0);
+    this.db.run('DELETE FROM messages WHERE id <= (SELECT max(id) FROM messages) - ?', [MAX_ENTRIES]);
+    this.save();
+    return { id, ...e };
+  }
+
+  /** Text messages, newest first. */
+  recentMessages(limit: number): MessageEntry[] {
+    const rows = this.db.exec(
+      'SELECT id, line, direction, number, name, text, at, state, reason FROM messages ORDER BY id DESC LIMIT ?',
+      [Math.max(0, Math.min(limit, MAX_ENTRIES))],
+    )[0];
+    return (rows?.values ?? []).map(([id, line, direction, number, name, text, at, state, reason]) => ({
+      id: Number(id),
+      line: String(line),
+      direction: String(direction) as MessageEntry['direction'],
+      number: String(number),
+      name: String(name),
+      text: String(text),
+      at: Number(at),
+      state: String(state) as MessageEntry['state'],
+      reason: String(reason),
+    }));
+  }
+
+  clearMessages(): void {
+    this.db.run('DELETE FROM messages');
+    this.save();
   }
 
   /** Contact ids the driver marked as favourites (kept in the same file as the log). */

@@ -56,6 +56,7 @@ import {
   type Rack,
 } from './reliable-provisional.js';
 import { refusalLog } from './inbound-streams.js';
+import type { TextAnswer } from './text-message.js';
 import { boundaryOf, buildMultipart, findBodyPart, MultipartError, parseMultipart } from './multipart.js';
 
 /** What makes an INVITE an NG eCall (RFC 8147 §6): the service URN, the PSAP route, the MSD. */
@@ -245,6 +246,7 @@ export class UserAgent {
     string,
     (rq: sip.Request) => { status: number; reason: string }
   >();
+  private messageHandler: ((rq: sip.Request) => TextAnswer) | undefined;
   private closed = false;
   private readonly logRefused: (remote: string) => void;
   /** Ends the tone of an ended call still playing it (lingerWithEndingTone). */
@@ -1148,6 +1150,14 @@ export class UserAgent {
     this.notifyHandlers.set(event, handler);
   }
 
+  /**
+   * Who answers MESSAGE requests (text messages, RFC 3428: service/daemon/line-messages.ts), with the
+   * status to answer; without one they get 405.
+   */
+  handleMessages(handler: (rq: sip.Request) => TextAnswer): void {
+    this.messageHandler = handler;
+  }
+
   private route(rq: sip.Request): void {
     const event = rq.method === 'NOTIFY' ? eventPackage(rq.headers.event) : undefined;
     const handler = event === undefined ? undefined : this.notifyHandlers.get(event);
@@ -1182,6 +1192,19 @@ export class UserAgent {
       case 'INVITE':
         void this.onNewInvite(rq);
         return;
+      case 'MESSAGE':
+        // One with a To tag belongs to a call (RFC 3428 §4), and skipped the check on where new requests come from.
+        if (rq.headers.to?.params.tag !== undefined && !call) {
+          this.stack.respond(sip.makeResponse(rq, 481, 'Call/Transaction Does Not Exist'));
+          return;
+        }
+        if (this.messageHandler) {
+          const answer = this.messageHandler(rq);
+          const extension = answer.headers ? { headers: answer.headers } : undefined;
+          this.stack.respond(sip.makeResponse(rq, answer.status, answer.reason, extension));
+          return;
+        }
+        break;
       case 'ACK':
         if (call) {
           this.stopRetransmit(call);
@@ -1199,13 +1222,10 @@ export class UserAgent {
         this.stack.respond(sip.makeResponse(rq, 200, 'OK', { headers: { to: call.dialog.local } }));
         this.dispatch(call, { type: 'remote-cancel' });
         return;
-      default:
-        this.stack.respond(
-          sip.makeResponse(rq, 405, 'Method Not Allowed', {
-            headers: { allow: SUPPORTED_METHODS.join(', ') },
-          }),
-        );
     }
+    this.stack.respond(
+      sip.makeResponse(rq, 405, 'Method Not Allowed', { headers: { allow: SUPPORTED_METHODS.join(', ') } }),
+    );
   }
 
   private routeWithinCall(call: Call, rq: sip.Request): void {

@@ -11,6 +11,7 @@ export const SUPPORTED_METHODS = [
   'NOTIFY',
   'UPDATE',
   'PRACK',
+  'MESSAGE',
 ] as const;
 
 /**

@@ -6,6 +6,7 @@ points it at the test's private bus) exactly as an existing IVI client would.
 
     ofono_client.py list-modems | dial NUMBER | list-calls | hangup-all
                     | create-multiparty | private-chat CALL | hangup-multiparty
+                    | send-sms TO TEXT DELIVERY_REPORTS(0|1)
 """
 import sys
 import dbus
@@ -65,6 +66,11 @@ def main():
     elif cmd == 'hangup-multiparty':
         vcm = dbus.Interface(bus.get_object('org.ofono', first_voice_modem(bus)), 'org.ofono.VoiceCallManager')
         vcm.HangupMultiparty()
+    elif cmd == 'send-sms':
+        # As oFono's own test/send-sms does it: delivery reports chosen first, then the message.
+        sm = dbus.Interface(bus.get_object('org.ofono', first_voice_modem(bus)), 'org.ofono.MessageManager')
+        sm.SetProperty('UseDeliveryReports', dbus.Boolean(int(sys.argv[4])))
+        print(sm.SendMessage(sys.argv[2], sys.argv[3]))
     else:
         sys.exit('unknown command %s' % cmd)
 

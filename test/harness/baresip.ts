@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
@@ -29,6 +30,16 @@ export interface BaresipOptions {
   address?: string;
   /** Run in this network namespace; its ctrl_tcp is reached through a relay started in it. */
   netns?: string;
+  /**
+   * Entries of its contacts file ("Name" <sip:…>), the first being current: with any, its contact
+   * module is loaded, whose `message` command sends a text message (SIP MESSAGE) to the current one.
+   */
+  contacts?: string[];
+  /**
+   * Load its cons module, its UI over UDP, and collect what the UI prints (consoleText): a text message
+   * it receives shows only there, as `sip:sender: "text"`. Not in a network namespace.
+   */
+  console?: boolean;
 }
 
 export interface BaresipEvent {
@@ -95,6 +106,8 @@ export class Baresip {
   private buffer = Buffer.alloc(0);
   private readonly replies = new Map<string, (r: Record<string, unknown>) => void>();
   private nextToken = 1;
+  private consoleOutput = '';
+  private consoleSocket: UdpSocket | undefined;
 
   private constructor(
     readonly sipPort: number,
@@ -119,6 +132,7 @@ export class Baresip {
     const address = o.address ?? '127.0.0.1';
     const sipPort = await freePort(o.netns ? '127.0.0.1' : address, 2);
     const ctrlPort = await freePort();
+    const consolePort = o.console ? await freePort() : undefined;
     const rtpBase = 40000 + Math.floor(Math.random() * 200) * 100;
     writeFileSync(
       join(dir, 'config'),
@@ -138,6 +152,8 @@ export class Baresip {
         'module aufile.so',
         'module sndfile.so',
         'module ctrl_tcp.so',
+        ...(o.contacts?.length ? ['module contact.so'] : []),
+        ...(consolePort ? ['module cons.so', `cons_listen 127.0.0.1:${consolePort}`] : []),
         'module_tmp account.so',
         'module_app menu.so',
         `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
@@ -157,10 +173,13 @@ export class Baresip {
     ];
     const name = o.displayName !== undefined ? `"${o.displayName}" ` : '';
     writeFileSync(join(dir, 'accounts'), `${name}<${aor}>;${params.join(';')}\n`);
-    writeFileSync(join(dir, 'contacts'), '');
+    writeFileSync(join(dir, 'contacts'), (o.contacts ?? []).map((c) => `${c}\n`).join(''));
     const child = new Child(`baresip(${o.user})`, ...inNamespace(o.netns, 'baresip', ['-f', dir]));
     const socket = o.netns ? ctrlInNamespace(o.netns, ctrlPort) : await ctrlOnHost(ctrlPort);
     const b = new Baresip(sipPort, recordDir, child, socket, o.user, address);
+    if (consolePort) {
+      await b.openConsole(consolePort);
+    }
     if (o.registrarPort) {
       await waitFor(
         'baresip registration',
@@ -170,6 +189,27 @@ export class Baresip {
       );
     }
     return b;
+  }
+
+  /** The cons module prints to whoever last sent it a line: a newline (its help) makes that us. */
+  private async openConsole(port: number): Promise<void> {
+    const udp = createSocket('udp4');
+    this.consoleSocket = udp;
+    udp.on('message', (m) => (this.consoleOutput += m.toString('utf8')));
+    await waitFor(
+      'baresip console',
+      () => {
+        udp.send('\n', port, '127.0.0.1');
+        return this.consoleOutput.includes('--- Help ---');
+      },
+      8000,
+      200,
+    );
+  }
+
+  /** What baresip's UI printed (with the console option). */
+  consoleText(): string {
+    return this.consoleOutput;
   }
 
   private onData(d: Buffer): void {
@@ -244,6 +284,7 @@ export class Baresip {
 
   async stop(): Promise<void> {
     this.socket.destroy();
+    this.consoleSocket?.close();
     await this.child.stop('SIGTERM', 2000);
   }
 }

@@ -15,7 +15,7 @@ export interface KamailioOptions {
   users: KamailioUser[];
   /** Digest algorithm the registrar challenges with (auth module's `algorithm` parameter). */
   algorithm?: 'MD5' | 'SHA-256';
-  /** Challenge INVITEs from local users with 407 (proxy authentication). */
+  /** Challenge INVITEs and MESSAGEs from local users with 407 (proxy authentication). */
   proxyAuth?: boolean;
   /** Listen on this port (UDP and TCP) instead of a free one picked at start. */
   port?: number;
@@ -188,7 +188,7 @@ ${passwordSwitch('$tU', o.users)}
     save("location");
     exit;
   }
-  if (is_method("INVITE") && ${o.proxyAuth ? 'true' : 'false'}) {
+  if (is_method("INVITE|MESSAGE") && ${o.proxyAuth ? 'true' : 'false'}) {
 ${passwordSwitch('$fU', o.users)}
     if ($var(pw) != "" && !pv_proxy_authenticate("$fd", "$var(pw)", "0")) {
       proxy_challenge("$fd", "0");

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { waitFor } from './process.js';
 
 export interface BareRequest {
-  method: 'INVITE' | 'NOTIFY' | 'OPTIONS';
+  method: 'INVITE' | 'NOTIFY' | 'OPTIONS' | 'MESSAGE';
   /** Header lines beyond Via, Max-Forwards, From, To, Call-ID, CSeq and Content-Length, each ending in CRLF. */
   headers?: string;
   body?: string;

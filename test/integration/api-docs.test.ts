@@ -102,13 +102,14 @@ describe('docs/api matches the live D-Bus objects', () => {
         'org.ofono.VoiceCallManager',
         'org.ofono.CallVolume',
         'org.ofono.NetworkRegistration',
+        'org.ofono.MessageManager',
         'org.carphone.SipAccount',
         'org.carphone.Emergency',
       ],
     ],
     ['/sip0/voicecall01', ['org.ofono.VoiceCall', 'org.carphone.CallQuality']],
     ['/vehicle', ['org.carphone.Vehicle']],
-    ['/history', ['org.carphone.CallHistory']],
+    ['/history', ['org.carphone.CallHistory', 'org.carphone.MessageHistory']],
     ['/contacts', ['org.carphone.Contacts']],
   ];
 

@@ -172,7 +172,7 @@ describe('a python3-dbus client written for oFono', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^\[ \/sip0 \]$/m);
     expect(r.stdout).toMatch(
-      /Interfaces = org\.ofono\.VoiceCallManager org\.ofono\.CallVolume org\.ofono\.CallSettings org\.ofono\.CallForwarding org\.ofono\.MessageWaiting org\.ofono\.NetworkRegistration org\.carphone\.SipAccount/,
+      /Interfaces = org\.ofono\.VoiceCallManager org\.ofono\.CallVolume org\.ofono\.CallSettings org\.ofono\.CallForwarding org\.ofono\.MessageWaiting org\.ofono\.MessageManager org\.ofono\.NetworkRegistration org\.carphone\.SipAccount/,
     );
     expect(r.stdout).toMatch(/\[VoiceCallManager\] EmergencyNumbers = 112 911/);
     expect(r.stdout).toMatch(/\[SipAccount\] Aor = sip:driver@127\.0\.0\.1/);

@@ -87,7 +87,7 @@ function callsAdded(c: OfonoClient): number {
 }
 
 describe('where a line takes new requests from', () => {
-  it('refuses a call, an unsolicited NOTIFY and an OPTIONS from outside its registrar with 403, and rings for a call through it', async () => {
+  it('refuses a call, an unsolicited NOTIFY, an OPTIONS and a text message from outside its registrar with 403, and rings for a call through it', async () => {
     const { c, sip } = await line({ registrar: kam.uri });
     await waitFor(
       'registered',
@@ -101,6 +101,18 @@ describe('where a line takes new requests from', () => {
     expect(await sendSummaryNotify(sip, waiting, { from: SCANNER, toTag: 'nope' })).toMatch(
       /^SIP\/2\.0 481 /,
     );
+    // A text message, too: from elsewhere, or claiming a dialog the line does not have.
+    const text = (toTag?: string): Promise<string> =>
+      sendBareRequest(sip, {
+        method: 'MESSAGE',
+        from: SCANNER,
+        headers: 'Content-Type: text/plain\r\n',
+        body: 'Your parcel is waiting: http://scam.example',
+        ...(toTag ? { toTag } : {}),
+      });
+    expect(await text()).toMatch(/^SIP\/2\.0 403 /);
+    expect(await text('nope')).toMatch(/^SIP\/2\.0 481 /);
+    expect(c.signals.filter((s) => s.member === 'IncomingMessage')).toEqual([]);
     expect((await c.properties('/sip0', MW)).VoicemailWaiting).toBe(false);
     expect(await c.calls('/sip0')).toEqual([]);
     expect(callsAdded(c)).toBe(0);
@@ -128,6 +140,15 @@ describe('where a line takes new requests from', () => {
   it('takes requests from any address on a line without a registrar or proxy', async () => {
     const { c, sip } = await line({});
     expect(await sendSummaryNotify(sip, waiting, { from: SCANNER })).toBe('SIP/2.0 200 OK');
+    const message = {
+      method: 'MESSAGE' as const,
+      from: SCANNER,
+      headers: 'Content-Type: text/plain\r\n',
+      body: 'hi',
+    };
+    expect(await sendBareRequest(sip, message)).toBe('SIP/2.0 200 OK');
+    const incoming = await c.waitForSignal((s) => s.member === 'IncomingMessage', 5000);
+    expect(incoming.args[0]).toBe('hi');
     await waitFor(
       'voicemail waiting',
       async () => (await c.properties('/sip0', MW)).VoicemailWaiting === true,

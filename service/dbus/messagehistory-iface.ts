@@ -1,0 +1,61 @@
+import dbus from 'dbus-next';
+import type { Logger } from '../log/logger.js';
+import { formatStartTime } from '../calls/manager.js';
+import type { CallHistory, MessageEntry } from '../history/call-history.js';
+import { checkedLimit } from './callhistory-iface.js';
+import { stringVariant } from './properties.js';
+import { defineMembers, OfonoInterface } from './ofono-interface.js';
+
+type Variant = InstanceType<typeof dbus.Variant>;
+
+export function messageEntryDict(e: MessageEntry): Record<string, Variant> {
+  return {
+    Id: new dbus.Variant('u', e.id),
+    Line: stringVariant(e.line),
+    Direction: stringVariant(e.direction),
+    LineIdentification: stringVariant(e.number),
+    Name: stringVariant(e.name),
+    Text: stringVariant(e.text),
+    Time: stringVariant(formatStartTime(e.at)),
+    State: stringVariant(e.state),
+    FailureReason: stringVariant(e.reason),
+  };
+}
+
+/**
+ * org.carphone.MessageHistory at /history: the text messages received and sent, kept in the call
+ * log's file (docs/api/messagehistory-api.txt).
+ */
+export class MessageHistoryInterface extends OfonoInterface {
+  constructor(
+    private readonly history: CallHistory,
+    logger: Logger,
+  ) {
+    super('org.carphone.MessageHistory', logger);
+  }
+
+  protected properties(): object {
+    return {};
+  }
+
+  GetRecent(limit: number): Record<string, Variant>[] {
+    return this.guardSync(() => {
+      return this.history.recentMessages(checkedLimit(limit)).map(messageEntryDict);
+    });
+  }
+
+  Clear(): void {
+    this.guardSync(() => this.history.clearMessages());
+  }
+
+  EntryAdded(entry: Record<string, Variant>): Record<string, Variant> {
+    return entry;
+  }
+}
+
+defineMembers(
+  MessageHistoryInterface,
+  'org.carphone.MessageHistory',
+  { GetRecent: { inSignature: 'u', outSignature: 'aa{sv}' }, Clear: {} },
+  { EntryAdded: 'a{sv}' },
+);

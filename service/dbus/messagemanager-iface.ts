@@ -1,0 +1,137 @@
+import dbus from 'dbus-next';
+import { CarphoneError } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+import { formatStartTime } from '../calls/manager.js';
+import type { IncomingText, OutgoingText } from '../daemon/line-messages.js';
+import { invalidArgs } from './errors.js';
+import { stringVariant } from './properties.js';
+import { defineMembers, OfonoInterface } from './ofono-interface.js';
+
+type Variant = InstanceType<typeof dbus.Variant>;
+
+export interface MessageManagerModel {
+  readonly useDeliveryReports: boolean;
+  setUseDeliveryReports(on: boolean): void;
+  /** Sends a text message; returns its Message object's path. */
+  send(to: string, text: string): string;
+  /** The messages sent and not yet answered, as GetMessages lists them. */
+  pending(): [string, Record<string, Variant>][];
+}
+
+/** A Message object's properties (docs/api/message-api.txt). */
+export function messageProperties(m: OutgoingText): Record<string, unknown> {
+  return { State: m.state };
+}
+
+/** IncomingMessage's info: oFono's Sender, LocalSentTime and SentTime, and the sender's Name. */
+export function incomingInfo(m: IncomingText): Record<string, Variant> {
+  const sent = formatStartTime(m.sentAt ?? m.receivedAt);
+  return {
+    Sender: stringVariant(m.lineIdentification),
+    Name: stringVariant(m.name),
+    LocalSentTime: stringVariant(sent),
+    SentTime: stringVariant(sent),
+  };
+}
+
+const READ_ONLY = ['ServiceCenterAddress', 'Bearer', 'Alphabet'];
+
+/** org.ofono.MessageManager on each line's object (docs/api/messagemanager-api.txt). */
+export class MessageManagerInterface extends OfonoInterface {
+  constructor(
+    private readonly model: MessageManagerModel,
+    logger: Logger,
+  ) {
+    super('org.ofono.MessageManager', logger);
+  }
+
+  protected properties(): object {
+    return {
+      // SIP MESSAGE goes through the registrar's network: there is no SMS service centre to name.
+      ServiceCenterAddress: '',
+      UseDeliveryReports: this.model.useDeliveryReports,
+      Bearer: 'ps-only',
+      // Text goes as UTF-8, whatever its script: no national alphabet to choose.
+      Alphabet: 'default',
+    };
+  }
+
+  async SetProperty(name: string, value: Variant): Promise<void> {
+    return this.guard(() => {
+      if (READ_ONLY.includes(name)) {
+        throw new CarphoneError('NOT_SUPPORTED', `${name} is fixed for text messages over SIP`);
+      }
+      if (name !== 'UseDeliveryReports') {
+        throw invalidArgs(`property ${name} does not exist`);
+      }
+      if (value.signature !== 'b') {
+        throw invalidArgs('UseDeliveryReports takes a boolean');
+      }
+      this.model.setUseDeliveryReports(value.value as boolean);
+    });
+  }
+
+  async SendMessage(to: string, text: string): Promise<string> {
+    return this.guard(() => this.model.send(to, text));
+  }
+
+  GetMessages(): [string, Record<string, Variant>][] {
+    return this.guardSync(() => this.model.pending());
+  }
+
+  IncomingMessage(message: string, info: Record<string, Variant>): [string, Record<string, Variant>] {
+    return [message, info];
+  }
+
+  /** Never emitted: SIP has no class 0 ("flash") messages. Declared as oFono declares it. */
+  ImmediateMessage(message: string, info: Record<string, Variant>): [string, Record<string, Variant>] {
+    return [message, info];
+  }
+
+  MessageAdded(path: string, properties: Record<string, Variant>): [string, Record<string, Variant>] {
+    return [path, properties];
+  }
+
+  MessageRemoved(path: string): string {
+    return path;
+  }
+}
+
+defineMembers(
+  MessageManagerInterface,
+  'org.ofono.MessageManager',
+  {
+    SetProperty: { inSignature: 'sv' },
+    SendMessage: { inSignature: 'ss', outSignature: 'o' },
+    GetMessages: { outSignature: 'a(oa{sv})' },
+  },
+  {
+    IncomingMessage: 'sa{sv}',
+    ImmediateMessage: 'sa{sv}',
+    MessageAdded: 'oa{sv}',
+    MessageRemoved: 'o',
+  },
+);
+
+/** org.ofono.Message: one text message the driver sent, while the network has not answered it. */
+export class MessageInterface extends OfonoInterface {
+  constructor(
+    private readonly message: () => OutgoingText,
+    logger: Logger,
+  ) {
+    super('org.ofono.Message', logger);
+  }
+
+  protected properties(): object {
+    return messageProperties(this.message());
+  }
+
+  /** oFono cancels only messages still queued; carphone queues none, so each is already on its way. */
+  async Cancel(): Promise<void> {
+    return this.guard(() => {
+      throw new CarphoneError('ACCESS_DENIED', 'the message has already gone to the network');
+    });
+  }
+}
+
+defineMembers(MessageInterface, 'org.ofono.Message', { Cancel: {} });
