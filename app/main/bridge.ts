@@ -11,6 +11,7 @@ import {
   type PhoneApi,
   type PhoneSnapshot,
   type RecentView,
+  type TextView,
 } from '../shared/api.js';
 
 type Message = InstanceType<typeof dbus.Message>;
@@ -26,6 +27,7 @@ const unavailable: PhoneSnapshot = {
   driving: false,
   voicemail: NO_VOICEMAIL,
   forwardedTo: '',
+  newTexts: 0,
 };
 
 function str(v: unknown): string {
@@ -52,6 +54,8 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   private refreshTimer: NodeJS.Timeout | undefined;
   private toneQueue: Promise<void> = Promise.resolve();
   private speedKmh: number | undefined;
+  /** Kept here, not in carphoned: each HMI counts what its driver has not looked at. */
+  private newTexts = 0;
 
   private constructor(private readonly client: OfonoClient) {}
 
@@ -80,6 +84,9 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           bridge.onSpeed(Number(s.args[1]));
         }
         return;
+      }
+      if (s.member === 'IncomingMessage' && s.interface === 'org.ofono.MessageManager') {
+        bridge.newTexts++;
       }
       bridge.scheduleRefresh();
     });
@@ -168,6 +175,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
             number: str(mailbox.VoicemailMailboxNumber),
           },
           forwardedTo: str(forwarding.VoiceUnconditional),
+          newTexts: this.newTexts,
         };
       }
     } catch {
@@ -307,6 +315,28 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
       startTime: str(r.StartTime),
       duration: Number(r.Duration),
     }));
+  }
+
+  async texts(limit: unknown): Promise<TextView[]> {
+    const n = typeof limit === 'number' && Number.isInteger(limit) ? Math.max(1, Math.min(limit, 100)) : 20;
+    const rows = (await this.client.call('/history', 'org.carphone.MessageHistory', 'GetRecent', 'u', [
+      n,
+    ])) as Props[];
+    return rows.map((r) => ({
+      id: Number(r.Id),
+      direction: r.Direction === 'outgoing' ? 'outgoing' : 'incoming',
+      number: str(r.LineIdentification),
+      name: str(r.Name),
+      text: str(r.Text),
+      time: str(r.Time),
+      state: r.State === 'sent' || r.State === 'failed' ? r.State : 'received',
+    }));
+  }
+
+  textsSeen(): Promise<void> {
+    this.newTexts = 0;
+    this.publish({ ...this.state, newTexts: 0 });
+    return Promise.resolve();
   }
 
   async contacts(query: unknown): Promise<ContactView[]> {

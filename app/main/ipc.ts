@@ -92,4 +92,12 @@ export function registerIpc(
     IPC.callVoicemail,
     guard(() => bridge.callVoicemail()),
   );
+  ipc.handle(
+    IPC.texts,
+    guard((n) => bridge.texts(n)),
+  );
+  ipc.handle(
+    IPC.textsSeen,
+    guard(() => bridge.textsSeen()),
+  );
 }

@@ -18,6 +18,8 @@ const api: PhoneApi = {
   contacts: (q) => ipcRenderer.invoke(IPC.contacts, q) as ReturnType<PhoneApi['contacts']>,
   setFavourite: (id, f) => ipcRenderer.invoke(IPC.setFavourite, id, f) as Promise<void>,
   callVoicemail: () => ipcRenderer.invoke(IPC.callVoicemail) as Promise<void>,
+  texts: (n) => ipcRenderer.invoke(IPC.texts, n) as ReturnType<PhoneApi['texts']>,
+  textsSeen: () => ipcRenderer.invoke(IPC.textsSeen) as Promise<void>,
   onState: (listener) => {
     const handler = (_e: unknown, s: PhoneSnapshot): void => listener(s);
     ipcRenderer.on(IPC.state, handler);

@@ -52,6 +52,13 @@ const en = {
   voicemail: 'Voicemail',
   voicemailNew: 'new',
   forwardedTo: 'Calls forwarded to',
+  messages: 'Messages',
+  noTexts: 'No messages',
+  newText: 'new message',
+  newTexts: 'new messages',
+  textHidden: 'Text hidden while driving',
+  textSent: 'sent',
+  textFailed: 'not sent',
 };
 
 export type Strings = Record<keyof typeof en, string>;
@@ -109,6 +116,13 @@ const de: Strings = {
   voicemail: 'Mailbox',
   voicemailNew: 'neu',
   forwardedTo: 'Anrufe umgeleitet an',
+  messages: 'Nachrichten',
+  noTexts: 'Keine Nachrichten',
+  newText: 'neue Nachricht',
+  newTexts: 'neue Nachrichten',
+  textHidden: 'Text während der Fahrt ausgeblendet',
+  textSent: 'gesendet',
+  textFailed: 'nicht gesendet',
 };
 
 export const STRINGS: Record<'en' | 'de', Strings> = { en, de };

@@ -5,12 +5,14 @@ import {
   type PhoneApi,
   type PhoneSnapshot,
   type RecentView,
+  type TextView,
 } from '../shared/api.js';
 import { STRINGS, type Lang, type Strings } from './i18n.js';
 
 /**
  * The driver's phone screen. It draws the snapshot the main process sends and turns touches into the
- * phone API's actions; it has no state of the phone of its own. Screens: keypad, recents, contacts;
+ * phone API's actions; it has no state of the phone of its own. Screens: keypad, recents, contacts,
+ * messages;
  * over them the call screen whenever a call exists (incoming, in call, waiting) and the eCall screen.
  */
 declare global {
@@ -19,7 +21,7 @@ declare global {
   }
 }
 
-type Tab = 'keypad' | 'recents' | 'contacts';
+type Tab = 'keypad' | 'recents' | 'contacts' | 'messages';
 
 const params = new URLSearchParams(location.search);
 const lang: Lang = (params.get('lang') ?? navigator.language).startsWith('de') ? 'de' : 'en';
@@ -38,6 +40,7 @@ let phone: PhoneSnapshot = {
   driving: false,
   voicemail: NO_VOICEMAIL,
   forwardedTo: '',
+  newTexts: 0,
 };
 let query = '';
 let tab: Tab = 'keypad';
@@ -47,6 +50,7 @@ let showDtmf = false;
 let showParties = false;
 let recents: RecentView[] = [];
 let contacts: ContactView[] = [];
+let texts: TextView[] = [];
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -103,6 +107,15 @@ function statusBar(): HTMLElement {
     el('span', {}, phone.line || 'carphone'),
     ...(phone.available && vm.waiting
       ? [el('span', { class: 'voicemail', 'data-testid': 'voicemail-waiting' }, voicemailText())]
+      : []),
+    ...(phone.available && phone.newTexts > 0
+      ? [
+          el(
+            'span',
+            { class: 'new-texts', 'data-testid': 'new-texts' },
+            `${phone.newTexts} ${phone.newTexts === 1 ? t.newText : t.newTexts}`,
+          ),
+        ]
       : []),
     ...(phone.available && phone.forwardedTo
       ? [
@@ -242,6 +255,37 @@ function recentsScreen(): HTMLElement[] {
     b.append(
       el('span', { class: 'who' }, r.name || formatNumber(r.number)),
       el('span', { class: 'meta' }, `${kind} ${r.startTime.slice(11, 16)}`),
+    );
+    list.append(b);
+  }
+  return [list];
+}
+
+/**
+ * The newest texts, eight rows at most. A message's words are shown only while parked (reading them
+ * is one of NHTSA's per-se lock-outs, docs/hmi.md); who sent it and when stay, and one touch on the
+ * row calls them back, driving or not.
+ */
+function messagesScreen(): HTMLElement[] {
+  const list = el('div', { class: 'list texts', 'data-testid': 'texts' });
+  if (texts.length === 0) {
+    list.append(el('div', {}, t.noTexts));
+  }
+  for (const m of texts.slice(0, 8)) {
+    const failed = m.state === 'failed';
+    const b = button('', `text-${m.id}`, () => act(window.carphone.dial(m.number)), failed ? 'missed' : '');
+    const arrow = m.direction === 'incoming' ? '←' : '→';
+    const state = m.direction === 'outgoing' ? ` ${failed ? t.textFailed : t.textSent}` : '';
+    b.append(
+      el(
+        'span',
+        { class: 'heading' },
+        el('span', { class: 'who' }, `${arrow} ${m.name || formatNumber(m.number)}`),
+        el('span', { class: 'meta' }, `${m.time.slice(11, 16)}${state}`),
+      ),
+      phone.driving
+        ? el('span', { class: 'body hidden', 'data-testid': 'text-hidden' }, t.textHidden)
+        : el('span', { class: 'body', 'data-testid': 'text-body' }, m.text),
     );
     list.append(b);
   }
@@ -498,7 +542,13 @@ function render(keepSearchFocus = false): void {
     main.append(callScreen(calls));
   } else {
     main.append(
-      ...(tab === 'keypad' ? keypadScreen() : tab === 'recents' ? recentsScreen() : contactsScreen()),
+      ...(tab === 'keypad'
+        ? keypadScreen()
+        : tab === 'recents'
+          ? recentsScreen()
+          : tab === 'contacts'
+            ? contactsScreen()
+            : messagesScreen()),
     );
   }
   const nav = el('nav');
@@ -507,6 +557,7 @@ function render(keepSearchFocus = false): void {
       ['keypad', t.keypad],
       ['recents', t.recents],
       ['contacts', t.contacts],
+      ['messages', t.messages],
     ] as [Tab, string][]) {
       const b = button(label, `tab-${id}`, () => {
         tab = id;
@@ -535,6 +586,11 @@ async function refreshLists(): Promise<void> {
       recents = await window.carphone.recents(8);
     } else if (tab === 'contacts') {
       contacts = await window.carphone.contacts(phone.driving ? '' : query);
+    } else if (tab === 'messages') {
+      texts = await window.carphone.texts(8);
+      if (phone.newTexts > 0) {
+        await window.carphone.textsSeen();
+      }
     }
   } catch (e) {
     console.error(e instanceof Error ? e.message : String(e));
@@ -543,7 +599,12 @@ async function refreshLists(): Promise<void> {
 
 window.carphone.onState((s) => {
   const hadCalls = phone.calls.length > 0;
+  const textArrived = s.newTexts > phone.newTexts;
   phone = s;
+  if (textArrived && tab === 'messages') {
+    // Shown as it comes on the screen the driver is looking at: it is not new for long.
+    void refreshLists().then(() => render());
+  }
   if (hadCalls && s.calls.length === 0) {
     digits = '';
     showDtmf = false;

@@ -29,6 +29,18 @@ export interface RecentView {
   duration: number;
 }
 
+/** A text message from org.carphone.MessageHistory. */
+export interface TextView {
+  id: number;
+  direction: 'incoming' | 'outgoing';
+  number: string;
+  name: string;
+  text: string;
+  /** "%Y-%m-%dT%H:%M:%S%z", as the history gives it. */
+  time: string;
+  state: 'received' | 'sent' | 'failed';
+}
+
 export interface ContactView {
   id: string;
   name: string;
@@ -58,6 +70,11 @@ export interface PhoneSnapshot {
    * nobody calls.
    */
   forwardedTo: string;
+  /**
+   * Text messages received since the driver last looked at Messages (textsSeen): said in the status
+   * line, so that a text is noticed without its words being shown while driving.
+   */
+  newTexts: number;
 }
 
 export interface VoicemailView {
@@ -97,6 +114,8 @@ export const IPC = {
   contacts: 'phone:contacts',
   setFavourite: 'phone:set-favourite',
   callVoicemail: 'phone:call-voicemail',
+  texts: 'phone:texts',
+  textsSeen: 'phone:texts-seen',
   state: 'phone:state',
 } as const;
 
@@ -121,6 +140,10 @@ export interface PhoneApi {
   setFavourite(id: string, favourite: boolean): Promise<void>;
   /** Dials the line's voicemail number (org.ofono.MessageWaiting VoicemailMailboxNumber). */
   callVoicemail(): Promise<void>;
+  /** The newest text messages, received and sent, newest first. */
+  texts(limit: number): Promise<TextView[]>;
+  /** The driver looked at Messages: none is new any more. */
+  textsSeen(): Promise<void>;
   /** Calls `listener` on every change; returns the function that stops it. */
   onState(listener: (s: PhoneSnapshot) => void): () => void;
 }

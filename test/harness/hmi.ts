@@ -24,6 +24,8 @@ const METHODS = [
   'contacts',
   'setFavourite',
   'callVoicemail',
+  'texts',
+  'textsSeen',
 ] as const;
 
 /**

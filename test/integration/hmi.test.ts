@@ -70,6 +70,8 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       registrarPort: kam.port,
       autoAnswer: false,
       sourceWav: join(dir, 'tone.wav'),
+      // Whom her `message` command texts: the car, through kamailio.
+      contacts: [`"Car" <sip:1000@127.0.0.1:${kam.port}>`],
     });
     dave = await Baresip.start({
       user: '2003',
@@ -521,6 +523,43 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     expect(await hmi.smallTargets()).toEqual([]);
     await client.call('/sip0', cf, 'DisableAll', 's', ['all']);
     await hmi.page.waitForSelector('[data-testid=calls-forwarded]', { state: 'detached' });
+  });
+
+  it('says a text arrived in the status line, shows its words in Messages only while parked, and calls its sender back with one tap while driving', async () => {
+    await tap('tab-keypad');
+    await carol.command('message', 'Running late – call me when you can');
+    await hmi.page.waitForSelector('[data-testid=new-texts]');
+    expect(await text('new-texts')).toBe('1 new message');
+    await tap('tab-messages');
+    await hmi.page.waitForSelector('[data-testid=text-body]');
+    expect(await text('text-body')).toBe('Running late – call me when you can');
+    expect(await hmi.page.locator('[data-testid=texts] .who').first().innerText()).toBe('← 2002');
+    // Looked at: no longer new.
+    await hmi.page.waitForSelector('[data-testid=new-texts]', { state: 'detached' });
+    await hmi.screenshot('messages-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+
+    await sendSpeed(50);
+    await hmi.page.waitForSelector('[data-testid=text-hidden]');
+    expect(await hmi.page.locator('[data-testid=text-body]').count()).toBe(0);
+    // One more arrives while the driver is on Messages at speed: listed at once, its words hidden too.
+    await carol.command('message', 'Second one: are you on the A9?');
+    await waitFor(
+      'two texts listed',
+      async () => (await hmi.page.locator('[data-testid=texts] button').count()) === 2,
+    );
+    expect(await hmi.page.locator('[data-testid=text-hidden]').count()).toBe(2);
+    const shown = await hmi.page.locator('main').innerText();
+    expect(shown).not.toMatch(/Running late|A9/);
+    await hmi.screenshot('messages-driving-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    const carolEvents = carol.events.length;
+    await hmi.page.locator('[data-testid=texts] button').first().click();
+    await carol.waitForEvent('CALL_INCOMING', 10_000, carolEvents);
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+    await sendSpeed(0);
+    await waitFor('parked', async () => !(await hmi.bridge.snapshot()).driving);
   });
 
   it('lists contacts, favourites first, with one tap to call', async () => {
