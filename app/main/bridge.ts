@@ -329,7 +329,8 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
       name: str(r.Name),
       text: str(r.Text),
       time: str(r.Time),
-      state: r.State === 'sent' || r.State === 'failed' ? r.State : 'received',
+      // A cancelled text is one not sent, as the driver sees it.
+      state: r.Direction !== 'outgoing' ? 'received' : r.State === 'sent' ? 'sent' : 'failed',
     }));
   }
 

@@ -294,7 +294,17 @@ program
   .description('send a text message (SIP MESSAGE) and wait for the network to take it or refuse it')
   .action((to: string, words: string[]) =>
     action(async (client) => {
-      const sent = await client.sendMessage(await modemPath(client), to, words.join(' '));
+      const modem = await modemPath(client);
+      const account = await client.properties(modem, 'org.carphone.SipAccount');
+      if (account.Registrar && account.Registration !== 'registered') {
+        const path = await client.call(modem, 'org.ofono.MessageManager', 'SendMessage', 'ss', [
+          to,
+          words.join(' '),
+        ]);
+        console.log(`${text(path)} pending: it goes when the line registers`);
+        return;
+      }
+      const sent = await client.sendMessage(modem, to, words.join(' '));
       if (sent.state !== 'sent') {
         throw new CtlError(EXIT.refused, `${sent.path} failed: ${sent.reason}`);
       }

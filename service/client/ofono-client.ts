@@ -207,7 +207,7 @@ export class OfonoClient {
         s.path === path &&
         s.member === 'PropertyChanged' &&
         s.args[0] === 'State' &&
-        (s.args[1] === 'sent' || s.args[1] === 'failed'),
+        (s.args[1] === 'sent' || s.args[1] === 'failed' || s.args[1] === 'cancelled'),
       timeoutMs,
       since,
     );

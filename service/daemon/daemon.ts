@@ -23,6 +23,7 @@ import { SettingsStore } from './line-settings.js';
 import { startWatchdog } from './systemd-watchdog.js';
 import { CallHistory, entryFor, type NewEntry, type NewMessageEntry } from '../history/call-history.js';
 import { UnfinishedCalls } from '../history/unfinished-calls.js';
+import { WaitingTexts } from '../history/waiting-texts.js';
 import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
 import { MessageHistoryInterface, messageEntryDict } from '../dbus/messagehistory-iface.js';
 import { ContactsInterface } from '../dbus/contacts-iface.js';
@@ -169,6 +170,7 @@ export async function startDaemon(
       }
     }
     const settings = new SettingsStore(join(stateDirectory(), 'settings.json'), logger);
+    const waitingTexts = new WaitingTexts(join(stateDirectory(), 'texts-waiting.json'), logger);
     teardown.push(() => settings.close());
     const lines = config.accounts.map((account) => {
       const echoLine = lineFamily(account) === 6 && echo6 ? echo6 : echo;
@@ -176,6 +178,7 @@ export async function startDaemon(
         clock,
         logger,
         settings,
+        waitingTexts,
         media: (addr) =>
           new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
             rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
@@ -244,7 +247,7 @@ export async function startDaemon(
           name: '',
           text: m.text,
           at: m.at,
-          state: m.state === 'sent' ? 'sent' : 'failed',
+          state: m.state === 'pending' ? 'failed' : m.state,
           reason: m.reason,
         }),
       );
@@ -280,6 +283,7 @@ export async function startDaemon(
         extra.push(iface);
       }
       service.addLine(line, extra);
+      line.restoreWaitingTexts();
       try {
         await line.powerOn();
       } catch (e) {

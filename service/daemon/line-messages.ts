@@ -1,6 +1,7 @@
-import type { Clock } from '../core/clock.js';
-import { errorMessage } from '../core/errors.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { CarphoneError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
+import type { WaitingText } from '../history/waiting-texts.js';
 import { deliverText, type MessageSenderOptions } from '../sip/message-sender.js';
 import { readIncomingText, type ReceivedText } from '../sip/text-message.js';
 import type { UserAgent } from '../sip/user-agent.js';
@@ -12,10 +13,11 @@ export interface OutgoingText {
   /** The number or SIP user as the driver gave it. */
   to: string;
   text: string;
-  /** When it was handed to the line, ms since the epoch. */
+  /** When the driver sent it, ms since the epoch. */
   at: number;
-  state: 'pending' | 'sent' | 'failed';
-  /** Why it failed (the network's final response, or that none came); empty otherwise. */
+  /** oFono's states: "pending" while queued or with the network. */
+  state: 'pending' | 'sent' | 'failed' | 'cancelled';
+  /** Why it failed (the network's final response, that none came, or that it expired); empty otherwise. */
   reason: string;
 }
 
@@ -24,19 +26,45 @@ export interface IncomingText extends ReceivedText {
   receivedAt: number;
 }
 
+/** A text ready to go: where (the URI the line's domain makes of `to`) and its body on the wire. */
+export interface PreparedText {
+  to: string;
+  uri: string;
+  text: string;
+  body: string;
+}
+
 export interface LineMessagesListener {
   received(message: IncomingText): void;
   added(message: OutgoingText): void;
   finished(message: OutgoingText): void;
+  /** The texts not yet answered changed: what must be kept if carphoned stops now. */
+  unanswered(texts: WaitingText[]): void;
+}
+
+/**
+ * How long a text waits for the network before it fails: 24 hours, the validity period oFono asks of
+ * the SMS centre by default. A text about being late is no use a day later.
+ */
+export const TEXT_VALIDITY_MS = 24 * 3600 * 1000;
+
+interface Unanswered {
+  message: OutgoingText;
+  prepared: PreparedText;
+  /** With the network (a MESSAGE sent), or still queued for want of a registration. */
+  sent: boolean;
+  expiry: TimerHandle;
 }
 
 /**
  * A line's text messages (SIP MESSAGE, RFC 3428): those that arrive through its user agent, and those
- * the driver sends, each pending until the network's answer decides it (service/sip/message-sender.ts).
+ * the driver sends. A text sent while the line is not registered waits, in order, until it is (or until
+ * it is cancelled, or expires); one with the network stays pending until the network answers it
+ * (service/sip/message-sender.ts). Both kinds are kept across a restart by the listener (unanswered).
  */
 export class LineMessages {
   private nextId = 1;
-  private readonly pendingTexts = new Map<number, OutgoingText>();
+  private readonly texts = new Map<number, Unanswered>();
 
   constructor(
     private readonly clock: Clock,
@@ -44,9 +72,9 @@ export class LineMessages {
     private readonly listener: LineMessagesListener,
   ) {}
 
-  /** Messages sent and not yet answered, oldest first. */
+  /** Texts sent and not yet answered, oldest first. */
   get pending(): OutgoingText[] {
-    return [...this.pendingTexts.values()].map((m) => ({ ...m }));
+    return [...this.texts.values()].map((t) => ({ ...t.message }));
   }
 
   /** The line is up: its user agent hands it every MESSAGE, and answers with what this returns. */
@@ -62,35 +90,83 @@ export class LineMessages {
     });
   }
 
-  /** Sends `body` (outgoingBody, text-message.ts) to `uri`; the message is pending until answered. */
-  send(sender: MessageSenderOptions, to: string, uri: string, text: string, body: string): OutgoingText {
+  /**
+   * A text to send: at once through `sender` where the line can send now, otherwise queued until
+   * `sendWaiting`. `at` is when the driver sent it (earlier than now for one a restart brought back).
+   */
+  submit(
+    prepared: PreparedText,
+    sender: MessageSenderOptions | undefined,
+    at = this.clock.now(),
+  ): OutgoingText {
     const message: OutgoingText = {
       id: this.nextId++,
-      to,
-      text,
-      at: this.clock.now(),
+      to: prepared.to,
+      text: prepared.text,
+      at,
       state: 'pending',
       reason: '',
     };
-    this.pendingTexts.set(message.id, message);
+    // Clamped: `at` is wall time from another run, and a head unit's wall clock jumps at boot.
+    const left = Math.min(TEXT_VALIDITY_MS, Math.max(0, at + TEXT_VALIDITY_MS - this.clock.now()));
+    const expiry = this.clock.setTimeout(() => this.expire(message.id), left);
+    const entry: Unanswered = { message, prepared, sent: false, expiry };
+    this.texts.set(message.id, entry);
     this.listener.added({ ...message });
-    deliverText(sender, uri, body)
-      .then(({ outcome, reason }) => {
-        message.state = outcome;
-        message.reason = reason;
-      })
-      .catch((e: unknown) => {
-        message.state = 'failed';
-        message.reason = errorMessage(e);
-      })
-      .finally(() => {
-        this.pendingTexts.delete(message.id);
-        this.logger.info(
-          { message: message.id, state: message.state, reason: message.reason },
-          'text message',
-        );
-        this.listener.finished({ ...message });
-      });
+    if (sender) {
+      this.send(entry, sender);
+    }
+    this.saveUnanswered();
     return { ...message };
+  }
+
+  /** The line can send now (registered): the queued texts go, oldest first. */
+  sendWaiting(sender: MessageSenderOptions): void {
+    for (const entry of this.texts.values()) {
+      if (!entry.sent) {
+        this.send(entry, sender);
+      }
+    }
+  }
+
+  /** oFono's Message.Cancel: only a text still queued; one with the network cannot be called back. */
+  cancel(id: number): void {
+    const entry = this.texts.get(id);
+    if (!entry || entry.sent) {
+      throw new CarphoneError('ACCESS_DENIED', 'the message has already gone to the network');
+    }
+    this.finish(entry, 'cancelled', 'cancelled');
+  }
+
+  private send(entry: Unanswered, sender: MessageSenderOptions): void {
+    entry.sent = true;
+    deliverText(sender, entry.prepared.uri, entry.prepared.body)
+      .then(({ outcome, reason }) => this.finish(entry, outcome, reason))
+      .catch((e: unknown) => this.finish(entry, 'failed', errorMessage(e)));
+  }
+
+  private expire(id: number): void {
+    const entry = this.texts.get(id);
+    if (entry && !entry.sent) {
+      this.finish(entry, 'failed', 'not sent within 24 h: no network');
+    }
+  }
+
+  private finish(entry: Unanswered, state: OutgoingText['state'], reason: string): void {
+    if (!this.texts.delete(entry.message.id)) {
+      return;
+    }
+    this.clock.clearTimeout(entry.expiry);
+    entry.message.state = state;
+    entry.message.reason = reason;
+    this.logger.info({ message: entry.message.id, state, reason }, 'text message');
+    this.saveUnanswered();
+    this.listener.finished({ ...entry.message });
+  }
+
+  private saveUnanswered(): void {
+    this.listener.unanswered(
+      [...this.texts.values()].map(({ message: m }) => ({ to: m.to, text: m.text, at: m.at })),
+    );
   }
 }

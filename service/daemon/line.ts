@@ -11,7 +11,8 @@ import { isSipsUri, lineIdentification, parseDialString, targetUri } from '../si
 import { RegistrarClient } from '../sip/registrar-client.js';
 import type { CallSettings, HideCallerId, LineSettings, SettingsStore } from './line-settings.js';
 import { LineVoicemail, type Voicemail } from './line-voicemail.js';
-import { LineMessages, type IncomingText, type OutgoingText } from './line-messages.js';
+import { LineMessages, type IncomingText, type OutgoingText, type PreparedText } from './line-messages.js';
+import type { WaitingTexts } from '../history/waiting-texts.js';
 import { outgoingBody } from '../sip/text-message.js';
 import type { MessageSenderOptions } from '../sip/message-sender.js';
 import {
@@ -119,6 +120,8 @@ export class Line {
       interfaces?: () => InterfaceTable;
       /** Where the driver's choices for the line are kept across restarts. */
       settings?: SettingsStore;
+      /** Where the texts not yet answered are kept across restarts. */
+      waitingTexts?: WaitingTexts;
     },
   ) {
     this.events = new SafeEmitter((e, ev) =>
@@ -147,6 +150,7 @@ export class Line {
       received: (m) => this.events.emit('text-received', m),
       added: (m) => this.events.emit('text-added', m),
       finished: (m) => this.events.emit('text-finished', m),
+      unanswered: (texts) => deps.waitingTexts?.save(account.id, texts),
     });
   }
 
@@ -165,20 +169,56 @@ export class Line {
   }
 
   /**
-   * oFono's SendMessage: a text message to a number or SIP address, through the registrar's network
-   * (only while registered, where there is one). Never to an emergency number: a text there reaches
-   * nobody, and a driver who believes otherwise waits for help that does not come.
+   * oFono's SendMessage: a text message to a number or SIP address, through the registrar's network. It
+   * goes at once where the line is registered (or has no registrar); otherwise it waits, pending, until
+   * the line is, as a text typed in a tunnel should. A line switched off on purpose (Powered false,
+   * Lockdown) takes none. Never to an emergency number: a text there reaches nobody, and a driver who
+   * believes otherwise waits for help that does not come.
    */
   sendTextMessage(to: string, text: string): OutgoingText {
+    const prepared = this.prepareText(to, text);
+    if (!this.poweredValue && !this.waitingForAddress) {
+      throw new CarphoneError('NOT_AVAILABLE', 'the line is powered off');
+    }
+    return this.messagesPart.submit(prepared, this.textSender());
+  }
+
+  /** oFono's Message.Cancel, for a text still waiting for the network. */
+  cancelTextMessage(id: number): void {
+    this.messagesPart.cancel(id);
+  }
+
+  /** The texts a previous run had not yet sent (or had not had answered): they wait again. */
+  restoreWaitingTexts(): void {
+    for (const saved of this.deps.waitingTexts?.load(this.id) ?? []) {
+      try {
+        this.messagesPart.submit(this.prepareText(saved.to, saved.text), undefined, saved.at);
+      } catch (e) {
+        this.deps.logger.warn({ line: this.id, to: saved.to, err: errorMessage(e) }, 'saved text dropped');
+      }
+    }
+    const sender = this.textSender();
+    if (sender) {
+      this.messagesPart.sendWaiting(sender);
+    }
+  }
+
+  private prepareText(to: string, text: string): PreparedText {
     const target = parseDialString(to);
     const uri = targetUri(target, this.account.domain);
     if (target.kind === 'digits' && EMERGENCY_NUMBERS.includes(target.number)) {
       throw new CarphoneError('NOT_SUPPORTED', `no text messages to ${target.number}: call it`);
     }
-    const body = outgoingBody(text);
-    this.requireLineFor(uri);
-    this.requireRegistered();
-    const sender: MessageSenderOptions = {
+    this.requireTransportFor(uri);
+    return { to: to.trim(), uri, text, body: outgoingBody(text) };
+  }
+
+  /** How texts go out now; none while the line cannot send (down, or not registered where it registers). */
+  private textSender(): MessageSenderOptions | undefined {
+    if (!this.poweredValue || (this.registrar && this.registrar.status !== 'registered')) {
+      return undefined;
+    }
+    return {
       stack: () => this.stack,
       clock: this.deps.clock,
       aor: this.aor,
@@ -187,7 +227,13 @@ export class Line {
       proxy: this.proxy,
       userAgent: USER_AGENT,
     };
-    return this.messagesPart.send(sender, to.trim(), uri, text, body);
+  }
+
+  private sendWaitingTexts(): void {
+    const sender = this.textSender();
+    if (sender) {
+      this.messagesPart.sendWaiting(sender);
+    }
   }
 
   get voicemail(): Voicemail {
@@ -407,6 +453,7 @@ export class Line {
         onStatus: (status, reason) => {
           if (status === 'registered') {
             void trusted?.refresh();
+            this.sendWaitingTexts();
           }
           this.events.emit('registration', status, reason);
         },
@@ -415,6 +462,7 @@ export class Line {
     }
     this.startVoicemail(ua, this.stack, logger);
     this.poweredValue = true;
+    this.sendWaitingTexts(); // a line without a registrar sends at once
     this.events.emit('powered', true);
     this.events.emit('online', true);
     logger.info({ sip: this.sipAddress, aor: this.aor }, 'line up');
@@ -597,10 +645,7 @@ export class Line {
 
   /** Whether this line can reach `uri` at all: powered, and over TLS for a sips: URI. */
   private requireLineFor(uri: string): void {
-    if (isSipsUri(uri) && this.account.transport !== 'tls') {
-      // RFC 3261 §26.2.2: a sips: URI is reached over TLS on every hop, the first one too.
-      throw new CarphoneError('NOT_SUPPORTED', 'a sips: address needs a line over TLS (transport: tls)');
-    }
+    this.requireTransportFor(uri);
     if (!this.poweredValue) {
       throw new CarphoneError('NOT_AVAILABLE', 'the line is powered off');
     }
@@ -614,6 +659,13 @@ export class Line {
   ): Promise<CallRecord> {
     this.requireRegistered();
     return this.manager.dial(label, uri, options);
+  }
+
+  private requireTransportFor(uri: string): void {
+    if (isSipsUri(uri) && this.account.transport !== 'tls') {
+      // RFC 3261 §26.2.2: a sips: URI is reached over TLS on every hop, the first one too.
+      throw new CarphoneError('NOT_SUPPORTED', 'a sips: address needs a line over TLS (transport: tls)');
+    }
   }
 
   private requireRegistered(): void {

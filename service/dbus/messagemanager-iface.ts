@@ -117,6 +117,7 @@ defineMembers(
 export class MessageInterface extends OfonoInterface {
   constructor(
     private readonly message: () => OutgoingText,
+    private readonly cancel: () => void,
     logger: Logger,
   ) {
     super('org.ofono.Message', logger);
@@ -126,11 +127,9 @@ export class MessageInterface extends OfonoInterface {
     return messageProperties(this.message());
   }
 
-  /** oFono cancels only messages still queued; carphone queues none, so each is already on its way. */
+  /** As oFono: only a message still queued (AccessDenied once it has gone to the network). */
   async Cancel(): Promise<void> {
-    return this.guard(() => {
-      throw new CarphoneError('ACCESS_DENIED', 'the message has already gone to the network');
-    });
+    return this.guard(() => this.cancel());
   }
 }
 

@@ -381,7 +381,12 @@ export class OfonoService {
     line.events.on('delivery-reports', (on) => m.messages.emitChanged('UseDeliveryReports', on));
     line.events.on('text-added', (text) => {
       // Exported only while pending: the answer that changes its state also removes it.
-      const sent = { path: messagePath(m.path, text), iface: new MessageInterface(() => text, this.logger) };
+      const iface = new MessageInterface(
+        () => text,
+        () => line.cancelTextMessage(text.id),
+        this.logger,
+      );
+      const sent = { path: messagePath(m.path, text), iface };
       m.texts.set(text.id, sent);
       this.bus.export(sent.path, sent.iface);
       m.messages.MessageAdded(sent.path, toDict(messageProperties(text)));

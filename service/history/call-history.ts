@@ -40,7 +40,7 @@ export interface MessageEntry {
   text: string;
   /** When it arrived, or was sent; ms since the epoch. */
   at: number;
-  state: 'received' | 'sent' | 'failed';
+  state: 'received' | 'sent' | 'failed' | 'cancelled';
   /** Why a sent message failed; empty otherwise. */
   reason: string;
 }
@@ -97,7 +97,7 @@ export class CallHistory {
       name TEXT NOT NULL,
       text TEXT NOT NULL,
       at INTEGER NOT NULL,
-      state TEXT NOT NULL CHECK (state IN ('received', 'sent', 'failed')),
+      state TEXT NOT NULL CHECK (state IN ('received', 'sent', 'failed', 'cancelled')),
       reason TEXT NOT NULL
     );
     PRAGMA user_version = ${SCHEMA_VERSION};`);

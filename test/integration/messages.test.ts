@@ -8,6 +8,7 @@ import { Carphoned, REPO } from '../harness/carphoned.js';
 import { ctl, run } from '../harness/carphonectl.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Kamailio } from '../harness/kamailio.js';
+import { freePort } from '../harness/ports.js';
 import { waitFor } from '../harness/process.js';
 
 const MM = 'org.ofono.MessageManager';
@@ -102,6 +103,7 @@ describe('text messages (SIP MESSAGE) as oFono MessageManager', () => {
       () => bob.consoleText().includes(`sip:1000@127.0.0.1: "${text}"`),
       5000,
     );
+    await client.waitForSignal((s) => s.member === 'MessageRemoved', 5000, since);
     const signals = client.signals.slice(since).filter((s) => s.path.startsWith('/sip0'));
     expect(signals.map((s) => `${s.member} ${JSON.stringify(s.args)}`)).toEqual([
       `MessageAdded ["/sip0/message_01",{"State":"pending"}]`,
@@ -193,4 +195,82 @@ describe('text messages (SIP MESSAGE) as oFono MessageManager', () => {
     );
     expect((await recentMessages(1))[0]?.Id).toBe(before);
   });
+});
+
+describe('texts sent while the line cannot reach its registrar', () => {
+  it('wait pending across a kill of carphoned, can be cancelled while waiting, and go once the line registers', async () => {
+    // The car's own registrar, down for now: nothing listens on its port (TCP: each try is refused at once).
+    const registrarPort = await freePort();
+    const state = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'carphone-texts-state-')) };
+    const config = {
+      dbus: { bus: bus.address },
+      echoTest: { enabled: false },
+      accounts: [
+        {
+          id: 'car',
+          user: '1000',
+          password: 'secret-1000',
+          domain: '127.0.0.1',
+          registrar: `sip:127.0.0.1:${registrarPort}`,
+          transport: 'tcp',
+        },
+      ],
+    };
+    let car = await Carphoned.start(config, [], state);
+    let c = await car.client();
+    // To bob, through the car's registrar (once it is there) and on to the test's kamailio, where he is.
+    const bobUri = `sip:2001@127.0.0.1:${kam.port}`;
+    let registrar: Kamailio | undefined;
+    try {
+      const queued = await ctl(bus.address, 'text', bobUri, 'Typed', 'in', 'the', 'tunnel');
+      expect(queued).toMatchObject({
+        code: 0,
+        stdout: '/car/message_01 pending: it goes when the line registers\n',
+      });
+      const tunnel = '/car/message_01';
+      const never = String(await c.call('/car', MM, 'SendMessage', 'ss', [bobUri, 'Never mind']));
+      expect(await c.properties(tunnel, 'org.ofono.Message')).toEqual({ State: 'pending' });
+      expect((await c.call('/car', MM, 'GetMessages')) as unknown[]).toHaveLength(2);
+      const since = c.signals.length;
+      await c.call(never, 'org.ofono.Message', 'Cancel');
+      await c.waitForSignal((s) => s.path === '/car' && s.member === 'MessageRemoved', 5000, since);
+      expect(c.signals.slice(since).map((s) => `${s.path} ${s.member} ${JSON.stringify(s.args)}`)).toContain(
+        `${never} PropertyChanged ["State","cancelled"]`,
+      );
+      const cancelled = (await c.call('/history', HISTORY, 'GetRecent', 'u', [1])) as Props[];
+      expect(cancelled[0]).toMatchObject({ Text: 'Never mind', State: 'cancelled' });
+
+      // The car is switched off hard; the text it has not sent is on disk and waits again.
+      c.disconnect();
+      await car.stop('SIGKILL');
+      car = await Carphoned.start(config, [], state);
+      c = await car.client();
+      const waiting = (await c.call('/car', MM, 'GetMessages')) as [string, Props][];
+      expect(waiting.map(([, p]) => p.State)).toEqual(['pending']);
+      expect(bob.consoleText()).not.toContain('Typed in the tunnel');
+
+      registrar = await Kamailio.start({
+        users: [{ user: '1000', password: 'secret-1000' }],
+        port: registrarPort,
+        relayElsewhere: true,
+      });
+      await waitFor(
+        'baresip shows the text',
+        () => bob.consoleText().includes('sip:1000@127.0.0.1: "Typed in the tunnel"'),
+        30_000,
+      );
+      await waitFor(
+        'logged as sent',
+        async () =>
+          ((await c.call('/history', HISTORY, 'GetRecent', 'u', [1])) as Props[])[0]?.State === 'sent',
+        5000,
+      );
+      expect(await c.call('/car', MM, 'GetMessages')).toEqual([]);
+      expect(bob.consoleText()).not.toContain('Never mind');
+    } finally {
+      c.disconnect();
+      await car.stop();
+      await registrar?.stop();
+    }
+  }, 60_000);
 });
