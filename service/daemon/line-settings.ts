@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { writeFileAtomically } from '../core/atomic-file.js';
-import { errorMessage } from '../core/errors.js';
+import { readStateFile, writeStateFile } from '../core/json-state-file.js';
 import type { Logger } from '../log/logger.js';
 import { isPhoneNumber } from '../sip/dial-string.js';
 import { checkForwardingNumber } from './line-forwarding.js';
@@ -78,7 +76,7 @@ export const SOON_MS = 2000;
  * on a screen, within SOON_MS for one that changes in runs (the volumes), and on close.
  */
 export class SettingsStore {
-  private lines: Record<string, LineSettings> = {};
+  private lines: Record<string, LineSettings>;
   private pending: NodeJS.Timeout | undefined;
 
   constructor(
@@ -86,15 +84,8 @@ export class SettingsStore {
     private readonly logger: Logger,
     private readonly soonMs = SOON_MS,
   ) {
-    if (!path || !existsSync(path)) {
-      return;
-    }
-    try {
-      this.lines = settingsFile.parse(JSON.parse(readFileSync(path, 'utf8'))).lines;
-    } catch (e) {
-      // A torn or hand-edited file must not keep the phone from starting: defaults, and say so.
-      this.logger.error({ err: errorMessage(e), path }, 'settings file unreadable; using defaults');
-    }
+    // A torn or hand-edited file must not keep the phone from starting: defaults, and say so.
+    this.lines = readStateFile(path, settingsFile, logger, 'settings file')?.lines ?? {};
   }
 
   get(line: string): LineSettings {
@@ -120,13 +111,6 @@ export class SettingsStore {
   private write(): void {
     clearTimeout(this.pending);
     this.pending = undefined;
-    if (!this.path) {
-      return;
-    }
-    try {
-      writeFileAtomically(this.path, `${JSON.stringify({ lines: this.lines }, null, 2)}\n`);
-    } catch (e) {
-      this.logger.error({ err: errorMessage(e), path: this.path }, 'settings not saved');
-    }
+    writeStateFile(this.path, { lines: this.lines }, this.logger, 'settings');
   }
 }

@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { writeFileAtomically } from '../core/atomic-file.js';
-import { errorMessage } from '../core/errors.js';
+import { readStateFile, writeStateFile } from '../core/json-state-file.js';
 import type { Logger } from '../log/logger.js';
 
 /** A text message the driver sent that the network has not yet answered. */
@@ -21,20 +19,13 @@ const file = z.object({ lines: z.record(z.string(), z.array(waitingText)) });
  * sent in a tunnel must not be lost because the car was switched off before it left.
  */
 export class WaitingTexts {
-  private lines: Record<string, WaitingText[]> = {};
+  private lines: Record<string, WaitingText[]>;
 
   constructor(
     private readonly path: string | undefined,
     private readonly logger: Logger,
   ) {
-    if (!path || !existsSync(path)) {
-      return;
-    }
-    try {
-      this.lines = file.parse(JSON.parse(readFileSync(path, 'utf8'))).lines;
-    } catch (e) {
-      this.logger.error({ err: errorMessage(e), path }, 'texts waiting to be sent unreadable; dropped');
-    }
+    this.lines = readStateFile(path, file, logger, 'texts waiting to be sent')?.lines ?? {};
   }
 
   load(line: string): WaitingText[] {
@@ -43,13 +34,6 @@ export class WaitingTexts {
 
   save(line: string, texts: WaitingText[]): void {
     this.lines = { ...this.lines, [line]: texts };
-    if (!this.path) {
-      return;
-    }
-    try {
-      writeFileAtomically(this.path, `${JSON.stringify({ lines: this.lines }, null, 2)}\n`);
-    } catch (e) {
-      this.logger.error({ err: errorMessage(e), path: this.path }, 'texts waiting to be sent not saved');
-    }
+    writeStateFile(this.path, { lines: this.lines }, this.logger, 'texts waiting to be sent');
   }
 }

@@ -149,7 +149,7 @@ describe("a line's settings (oFono CallSettings, the voicemail number)", () => {
     writeFileSync(join(home, 'carphone', 'settings.json'), '{"lines": {"sip0": {"voiceCallWai');
     const c = await restart(home);
     expect((await c.properties('/sip0', CS)).VoiceCallWaiting).toBe('enabled');
-    expect(daemon?.log(100)).toMatch(/settings file unreadable; using defaults/);
+    expect(daemon?.log(100)).toMatch(/settings file unreadable; not used/);
     for (const [name, signature, value] of [
       ['HideCallerId', 's', 'sometimes'],
       ['VoiceCallWaiting', 'b', true],
