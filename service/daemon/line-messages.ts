@@ -72,7 +72,7 @@ export class LineMessages {
     private readonly listener: LineMessagesListener,
   ) {}
 
-  /** Texts sent and not yet answered, oldest first. */
+  /** Texts not yet answered: waiting for the line, or with the network; oldest first. */
   get pending(): OutgoingText[] {
     return [...this.texts.values()].map((t) => ({ ...t.message }));
   }

@@ -63,7 +63,7 @@ export type LineEvents = {
   'text-received': [IncomingText];
   /** A text message the driver sent is pending. */
   'text-added': [OutgoingText];
-  /** A text message the driver sent was sent, or failed. */
+  /** A text message the driver sent reached its final state: sent, failed or cancelled. */
   'text-finished': [OutgoingText];
   /** oFono's MessageManager UseDeliveryReports changed. */
   'delivery-reports': [boolean];
@@ -197,10 +197,7 @@ export class Line {
         this.deps.logger.warn({ line: this.id, to: saved.to, err: errorMessage(e) }, 'saved text dropped');
       }
     }
-    const sender = this.textSender();
-    if (sender) {
-      this.messagesPart.sendWaiting(sender);
-    }
+    this.sendWaitingTexts();
   }
 
   private prepareText(to: string, text: string): PreparedText {
@@ -657,7 +654,13 @@ export class Line {
     uri: string,
     options: Pick<DialOptions, 'hideIdentity' | 'transfer'>,
   ): Promise<CallRecord> {
-    this.requireRegistered();
+    const reg = this.registration;
+    if (this.registrar && reg.status !== 'registered') {
+      throw new CarphoneError(
+        'FAILED',
+        `not registered with ${this.account.registrar ?? 'the registrar'}: ${reg.reason || reg.status}`,
+      );
+    }
     return this.manager.dial(label, uri, options);
   }
 
@@ -665,16 +668,6 @@ export class Line {
     if (isSipsUri(uri) && this.account.transport !== 'tls') {
       // RFC 3261 §26.2.2: a sips: URI is reached over TLS on every hop, the first one too.
       throw new CarphoneError('NOT_SUPPORTED', 'a sips: address needs a line over TLS (transport: tls)');
-    }
-  }
-
-  private requireRegistered(): void {
-    const reg = this.registration;
-    if (this.registrar && reg.status !== 'registered') {
-      throw new CarphoneError(
-        'FAILED',
-        `not registered with ${this.account.registrar ?? 'the registrar'}: ${reg.reason || reg.status}`,
-      );
     }
   }
 }
