@@ -56,6 +56,8 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   private speedKmh: number | undefined;
   /** Kept here, not in carphoned: each HMI counts what its driver has not looked at. */
   private newTexts = 0;
+  /** Address-book names by number as Lookup gave them ("" for none); forgotten when carphoned restarts. */
+  private readonly contactNames = new Map<string, string>();
 
   private constructor(private readonly client: OfonoClient) {}
 
@@ -74,6 +76,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
     );
     client.bus.on('message', (m: Message) => {
       if (m.member === 'NameOwnerChanged' && m.body[0] === service) {
+        bridge.contactNames.clear();
         void client.owner().then(() => bridge.scheduleRefresh());
       }
     });
@@ -147,7 +150,12 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           : {};
         const calls = await Promise.all(
           (await this.client.calls(this.modem)).map(async ([path, p]) =>
-            this.callView(path, p, await this.quality(path)),
+            this.callView(
+              path,
+              p,
+              await this.quality(path),
+              await this.nameFor(str(p.LineIdentification), p.Name),
+            ),
           ),
         );
         const vehicle: Props = await this.client
@@ -190,13 +198,29 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
     return level === 'good' || level === 'fair' || level === 'poor' ? level : 'unknown';
   }
 
-  private callView(path: string, p: Props, quality: CallView['quality']): CallView {
+  /**
+   * The name to show for `number`: the driver's own name for it in the address book, else the one the
+   * network sent (`networkName`), if any.
+   */
+  private async nameFor(number: string, networkName: unknown): Promise<string> {
+    let known = this.contactNames.get(number);
+    if (known === undefined) {
+      known = await this.client
+        .call('/contacts', 'org.carphone.Contacts', 'Lookup', 's', [number])
+        .then((c) => str((c as Props).Name))
+        .catch(() => '');
+      this.contactNames.set(number, known);
+    }
+    return known || str(networkName);
+  }
+
+  private callView(path: string, p: Props, quality: CallView['quality'], name: string): CallView {
     const startedAt = parseStartTime(p.StartTime);
     return {
       path,
       state: str(p.State) as CallView['state'],
       number: str(p.LineIdentification),
-      name: str(p.Name),
+      name,
       ...(startedAt !== undefined ? { startedAt } : {}),
       emergency: p.Emergency === true,
       remoteHeld: p.RemoteHeld === true,
@@ -307,14 +331,16 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
     const rows = (await this.client.call('/history', 'org.carphone.CallHistory', 'GetRecent', 'u', [
       n,
     ])) as Props[];
-    return rows.map((r) => ({
-      id: Number(r.Id),
-      kind: str(r.Kind) as RecentView['kind'],
-      number: str(r.LineIdentification),
-      name: str(r.Name),
-      startTime: str(r.StartTime),
-      duration: Number(r.Duration),
-    }));
+    return Promise.all(
+      rows.map(async (r) => ({
+        id: Number(r.Id),
+        kind: str(r.Kind) as RecentView['kind'],
+        number: str(r.LineIdentification),
+        name: await this.nameFor(str(r.LineIdentification), r.Name),
+        startTime: str(r.StartTime),
+        duration: Number(r.Duration),
+      })),
+    );
   }
 
   async texts(limit: unknown): Promise<TextView[]> {
@@ -322,16 +348,23 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
     const rows = (await this.client.call('/history', 'org.carphone.MessageHistory', 'GetRecent', 'u', [
       n,
     ])) as Props[];
-    return rows.map((r) => ({
-      id: Number(r.Id),
-      direction: r.Direction === 'outgoing' ? 'outgoing' : 'incoming',
-      number: str(r.LineIdentification),
-      name: str(r.Name),
-      text: str(r.Text),
-      time: str(r.Time),
-      // A cancelled text is one not sent, as the driver sees it.
-      state: r.Direction !== 'outgoing' ? 'received' : r.State === 'sent' ? 'sent' : 'failed',
-    }));
+    return Promise.all(
+      rows.map(async (r) => ({
+        id: Number(r.Id),
+        direction: r.Direction === 'outgoing' ? ('outgoing' as const) : ('incoming' as const),
+        number: str(r.LineIdentification),
+        name: await this.nameFor(str(r.LineIdentification), r.Name),
+        text: str(r.Text),
+        time: str(r.Time),
+        // A cancelled text is one not sent, as the driver sees it.
+        state:
+          r.Direction !== 'outgoing'
+            ? ('received' as const)
+            : r.State === 'sent'
+              ? ('sent' as const)
+              : ('failed' as const),
+      })),
+    );
   }
 
   textsSeen(): Promise<void> {

@@ -2,6 +2,7 @@ import dbus from 'dbus-next';
 import type { Logger } from '../log/logger.js';
 import { CarphoneError } from '../core/errors.js';
 import { searchContacts, type Contact } from '../contacts/vcard.js';
+import { contactWithNumber } from '../contacts/number-match.js';
 import type { CallHistory } from '../history/call-history.js';
 import { invalidArgs } from './errors.js';
 import { dbusString, stringVariant } from './properties.js';
@@ -46,6 +47,17 @@ export class ContactsInterface extends OfonoInterface {
     });
   }
 
+  /** Who a caller or a text's sender is in the address book (contacts/number-match.ts). */
+  Lookup(number: string): Record<string, Variant> {
+    return this.guardSync(() => {
+      const contact = contactWithNumber(this.contacts, number.slice(0, 128));
+      if (!contact) {
+        throw new CarphoneError('NOT_FOUND', 'no contact has this number');
+      }
+      return this.dict(contact, this.store.favourites());
+    });
+  }
+
   GetFavourites(): Record<string, Variant>[] {
     return this.guardSync(() => {
       const favs = this.store.favourites();
@@ -65,6 +77,7 @@ export class ContactsInterface extends OfonoInterface {
 
 defineMembers(ContactsInterface, 'org.carphone.Contacts', {
   Search: { inSignature: 'su', outSignature: 'aa{sv}' },
+  Lookup: { inSignature: 's', outSignature: 'a{sv}' },
   GetFavourites: { outSignature: 'aa{sv}' },
   SetFavourite: { inSignature: 'sb' },
 });

@@ -126,6 +126,13 @@ describe('the call history', () => {
     ).rejects.toMatchObject({
       type: 'org.ofono.Error.NotFound',
     });
+    // Who a caller is: the network's international form of a number stored nationally ("0171 2223334").
+    const lookup = (n: string): Promise<unknown> =>
+      client.call('/contacts', 'org.carphone.Contacts', 'Lookup', 's', [n]);
+    expect(await lookup('+491712223334')).toMatchObject({ Name: 'Ayşe Özdemir' });
+    expect(await lookup('0049 30 987654')).toMatchObject({ Name: 'Jürgen Müller', Favourite: true });
+    // Two international numbers that end alike are different phones.
+    await expect(lookup('+4430987654')).rejects.toMatchObject({ type: 'org.ofono.Error.NotFound' });
   });
 
   it('survives a restart of the daemon', async () => {

@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +52,14 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   const tap = (id: string): Promise<void> => hmi.page.locator(`[data-testid="${id}"]`).click();
   const calls = async (): Promise<[string, Record<string, unknown>][]> => client.calls('/sip0');
 
+  // The fixture's address book and erin, so that one far end here has a name the driver gave it.
+  const addressBook = join(dir, 'contacts.vcf');
+
   beforeAll(async () => {
+    writeFileSync(
+      addressBook,
+      `${readFileSync(join(REPO, 'test/fixtures/contacts.vcf'), 'utf8')}BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Erin Weber\r\nTEL;TYPE=CELL:2004\r\nEND:VCARD\r\n`,
+    );
     writeTone(join(dir, 'tone.wav'), 440, 120);
     kam = await Kamailio.start({
       users: [1000, 2001, 2002, 2003, 2004, 2005].map((u) => ({ user: String(u), password: `pw-${u}` })),
@@ -83,6 +90,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     erin = await Baresip.start({
       user: '2004',
       password: 'pw-2004',
+      contacts: [`"Car" <sip:1000@127.0.0.1:${kam.port}>`],
       registrarPort: kam.port,
       autoAnswer: true,
       sourceWav: join(dir, 'tone.wav'),
@@ -98,7 +106,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     config = {
       dbus: { bus: bus.address },
       history: { path: join(dir, 'history.sqlite') },
-      contacts: { vcard: join(REPO, 'test/fixtures/contacts.vcf') },
+      contacts: { vcard: addressBook },
       accounts: [
         {
           id: 'sip0',
@@ -388,7 +396,8 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     const parties = ['2001', '2002'];
     for (const next of ['2003', '2004', '2005']) {
       await client.dial('/sip0', next);
-      await bannerShows(`On hold: ${parties.join(', ')}`);
+      // erin (2004) is in the address book: her name, not her number.
+      await bannerShows(`On hold: ${parties.map((n) => (n === '2004' ? 'Erin Weber' : n)).join(', ')}`);
       await tap('merge');
       parties.push(next);
       await waitFor(`${parties.length} calls active and joined`, async () => {
@@ -398,7 +407,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
         );
       });
     }
-    await callerShows('2001, 2002, 2003, 2004, 2005');
+    await callerShows('2001, 2002, 2003, Erin Weber, 2005');
     await tap('parties');
     await hmi.page.waitForSelector('[data-testid=party-2005]');
     await hmi.screenshot('conference-parties-1280x720-day');
@@ -425,7 +434,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
           : p.State === 'held' && p.Multiparty === true,
       );
     });
-    await bannerShows('On hold: 2003, 2004, 2005');
+    await bannerShows('On hold: 2003, Erin Weber, 2005');
     expect(await text('caller')).toBe('2001');
     expect(await hmi.page.locator('[data-testid=parties-list]').count()).toBe(0);
     await client.manager('/sip0', 'HangupAll');
@@ -560,6 +569,30 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await waitFor('no calls', async () => (await calls()).length === 0);
     await sendSpeed(0);
     await waitFor('parked', async () => !(await hmi.bridge.snapshot()).driving);
+  });
+
+  it("shows the address book's name for a number: in the call, in recents and on a text", async () => {
+    await tap('tab-keypad');
+    for (const k of ['2', '0', '0', '4']) {
+      await tap(`key-${k}`);
+    }
+    await tap('call');
+    await hmi.page.waitForSelector('[data-testid=timer]');
+    // carphoned says only "2004" (erin's baresip sends no display name): the name is the driver's own.
+    const [, props] = (await calls())[0] ?? [];
+    expect(props).toMatchObject({ LineIdentification: '2004', Name: '' });
+    expect(await text('caller')).toBe('Erin Weber');
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+    await tap('tab-recents');
+    await hmi.page.waitForSelector('[data-testid=recents] button');
+    expect(await hmi.page.locator('[data-testid=recents] .who').first().innerText()).toBe('Erin Weber');
+    await erin.command('message', 'Parking round the back');
+    await tap('tab-messages');
+    await waitFor(
+      "erin's text listed under her name",
+      async () => (await hmi.page.locator('[data-testid=texts] .who').first().innerText()) === '← Erin Weber',
+    );
   });
 
   it('lists contacts, favourites first, with one tap to call', async () => {

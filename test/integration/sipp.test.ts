@@ -132,7 +132,7 @@ describe('against SIPp scenarios', () => {
     socket.close();
     expect(reply).toMatch(/^SIP\/2\.0 200 OK\r\n/);
     expect(reply).toMatch(
-      /\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, PRACK\r\n/,
+      /\r\nAllow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE, PRACK, MESSAGE\r\n/,
     );
     expect(reply).toMatch(/\r\nAccept: application\/sdp\r\n/);
   });
