@@ -3,7 +3,11 @@ import { CarphoneError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { WaitingText } from '../history/waiting-texts.js';
 import { deliverText, type MessageSenderOptions } from '../sip/message-sender.js';
-import { readIncomingText, type ReceivedText } from '../sip/text-message.js';
+import { readableText, readIncomingText, type ReceivedText, type TextAnswer } from '../sip/text-message.js';
+import { Reassembly } from '../sms/concatenation.js';
+import { readRpData, rpAck, rpError, RpError, RP_CAUSE, SMS_CONTENT_TYPE } from '../sms/rp.js';
+import { readSmsDeliver, SmsError } from '../sms/tpdu.js';
+import type * as sip from 'sip';
 import type { UserAgent } from '../sip/user-agent.js';
 
 /** A text message the driver sent, as oFono's Message object shows it. */
@@ -24,6 +28,8 @@ export interface OutgoingText {
 /** A text message from the network, with when it arrived. */
 export interface IncomingText extends ReceivedText {
   receivedAt: number;
+  /** An SMS of class 0 ("flash"): oFono's ImmediateMessage. */
+  immediate: boolean;
 }
 
 /** A text ready to go: where (the URI the line's domain makes of `to`) and its body on the wire. */
@@ -65,29 +71,109 @@ interface Unanswered {
 export class LineMessages {
   private nextId = 1;
   private readonly texts = new Map<number, Unanswered>();
+  private readonly smsParts: Reassembly;
 
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly listener: LineMessagesListener,
-  ) {}
+  ) {
+    this.smsParts = new Reassembly(clock, (sms, text) =>
+      this.listener.received({
+        text: readableText(text),
+        sender: sms.originator,
+        lineIdentification: sms.originator,
+        name: '',
+        sentAt: sms.sentAt,
+        receivedAt: this.clock.now(),
+        immediate: sms.immediate,
+      }),
+    );
+  }
 
   /** Texts not yet answered: waiting for the line, or with the network; oldest first. */
   get pending(): OutgoingText[] {
     return [...this.texts.values()].map((t) => ({ ...t.message }));
   }
 
-  /** The line is up: its user agent hands it every MESSAGE, and answers with what this returns. */
-  listen(ua: UserAgent): void {
+  /**
+   * The line is up: its user agent hands it every MESSAGE, and answers with what this returns. An SMS
+   * relayed over IP (TS 24.341) is answered at the relay layer too, in a MESSAGE sent through `reply`.
+   */
+  listen(ua: UserAgent, reply: () => MessageSenderOptions | undefined): void {
     ua.handleMessages((rq) => {
+      const type = String(rq.headers['content-type'] ?? '')
+        .split(';')[0]
+        ?.trim()
+        .toLowerCase();
+      if (type === SMS_CONTENT_TYPE) {
+        return this.takeSms(rq, reply());
+      }
       const read = readIncomingText(rq);
       if ('status' in read) {
         this.logger.info({ status: read.status, reason: read.reason }, 'text message refused');
         return read;
       }
-      this.listener.received({ ...read, receivedAt: this.clock.now() });
+      this.listener.received({ ...read, receivedAt: this.clock.now(), immediate: false });
       return { status: 200, reason: 'OK' };
     });
+  }
+
+  /**
+   * An SMS in RP-DATA (TS 24.341 §5.3.2.4): its text handed on (whole, once every part is in) before
+   * RP-ACK goes back to the service centre, which then counts it delivered; one the phone cannot read
+   * gets RP-ERROR with the reason, so that the centre does not retry it for ever. The SIP MESSAGE
+   * itself is taken (200) either way: it arrived.
+   */
+  private takeSms(rq: sip.Request, sender: MessageSenderOptions | undefined): TextAnswer {
+    const body = Uint8Array.from(Buffer.from(rq.content ?? '', 'latin1'));
+    let answer: Uint8Array;
+    try {
+      const rp = readRpData(body);
+      try {
+        this.smsParts.add(readSmsDeliver(rp.tpdu));
+        answer = rpAck(rp.reference);
+      } catch (e) {
+        if (!(e instanceof SmsError)) {
+          throw e;
+        }
+        this.logger.warn({ err: e.message }, 'SMS not readable: RP-ERROR');
+        answer = rpError(rp.reference, RP_CAUSE.semanticallyIncorrect);
+      }
+    } catch (e) {
+      if (!(e instanceof RpError) || e.reference === undefined) {
+        return { status: 400, reason: `Bad Request (${e instanceof Error ? e.message : 'no RP-DATA'})` };
+      }
+      this.logger.warn({ err: e.message }, 'SMS relay message not readable: RP-ERROR');
+      answer = rpError(e.reference, e.rpCause);
+    }
+    this.answerServiceCentre(rq, answer, sender);
+    return { status: 200, reason: 'OK' };
+  }
+
+  /** The relay answer, to the service centre that sent the SMS (its asserted identity, else its From). */
+  private answerServiceCentre(
+    rq: sip.Request,
+    answer: Uint8Array,
+    sender: MessageSenderOptions | undefined,
+  ): void {
+    const pai = rq.headers['p-asserted-identity'];
+    const asserted = /<([^>]+)>/.exec(typeof pai === 'string' ? pai : '')?.[1];
+    const to = asserted ?? rq.headers.from?.uri;
+    if (!sender || !to) {
+      this.logger.warn({ to }, 'SMS relay answer not sent: the line cannot send now');
+      return;
+    }
+    const inReplyTo = rq.headers['call-id'] ?? '';
+    deliverText(sender, to, Buffer.from(answer).toString('latin1'), SMS_CONTENT_TYPE, {
+      'in-reply-to': inReplyTo,
+    })
+      .then(({ outcome, reason }) => {
+        if (outcome !== 'sent') {
+          this.logger.warn({ to, reason }, 'SMS relay answer refused');
+        }
+      })
+      .catch((e: unknown) => this.logger.warn({ err: errorMessage(e) }, 'SMS relay answer not sent'));
   }
 
   /**

@@ -423,7 +423,7 @@ export class Line {
     ua.events.on('call-turned-away', ({ lineIdentification, name, how }) =>
       this.events.emit('turned-away', { lineIdentification, name, how, at: this.deps.clock.now() }),
     );
-    this.messagesPart.listen(ua);
+    this.messagesPart.listen(ua, () => this.textSender());
     ua.events.on('transfer', (id, target) => {
       this.followTransfer(id, target).catch((e: unknown) => ua.transferFailed(id, errorMessage(e)));
     });

@@ -83,7 +83,7 @@ export class MessageManagerInterface extends OfonoInterface {
     return [message, info];
   }
 
-  /** Never emitted: SIP has no class 0 ("flash") messages. Declared as oFono declares it. */
+  /** An SMS of class 0 ("flash"), relayed over IP: shown at once, as oFono signals it. */
   ImmediateMessage(message: string, info: Record<string, Variant>): [string, Record<string, Variant>] {
     return [message, info];
   }

@@ -377,7 +377,11 @@ export class OfonoService {
   /** Text messages: each one sent is a Message object until the network has answered it. */
   private wireMessages(m: ModemObjects): void {
     const { line } = m;
-    line.events.on('text-received', (text) => m.messages.IncomingMessage(text.text, incomingInfo(text)));
+    line.events.on('text-received', (text) =>
+      text.immediate
+        ? m.messages.ImmediateMessage(text.text, incomingInfo(text))
+        : m.messages.IncomingMessage(text.text, incomingInfo(text)),
+    );
     line.events.on('delivery-reports', (on) => m.messages.emitChanged('UseDeliveryReports', on));
     line.events.on('text-added', (text) => {
       // Exported only while pending: the answer that changes its state also removes it.

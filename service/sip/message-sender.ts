@@ -37,11 +37,18 @@ export interface DeliveryOutcome {
 const NO_ANSWER_MS = 70_000;
 
 /**
- * Sends one text message as a SIP MESSAGE outside any dialog (RFC 3428), answering a digest challenge
+ * Sends one text message as a SIP MESSAGE outside any dialog (RFC 3428; text/plain unless said
+ * otherwise: an SMS relay answer is application/vnd.3gpp.sms), answering a digest challenge
  * from the registrar or proxy (deliveryTransition, text-message.ts), and resolves with its outcome:
  * "sent" once a 2xx says the recipient's side took it.
  */
-export function deliverText(o: MessageSenderOptions, to: string, body: string): Promise<DeliveryOutcome> {
+export function deliverText(
+  o: MessageSenderOptions,
+  to: string,
+  body: string,
+  contentType = `${TEXT_PLAIN};charset=UTF-8`,
+  headers: Record<string, string> = {},
+): Promise<DeliveryOutcome> {
   const digest = new DigestSession(o.credentials);
   const callId = `${randomBytes(10).toString('hex')}@carphone`;
   const fromTag = randomBytes(6).toString('hex');
@@ -87,7 +94,8 @@ export function deliverText(o: MessageSenderOptions, to: string, body: string): 
           },
           'call-id': callId,
           cseq: { method: 'MESSAGE', seq: cseq++ },
-          'content-type': `${TEXT_PLAIN};charset=UTF-8`,
+          'content-type': contentType,
+          ...headers,
           date: new Date(o.clock.now()).toUTCString(),
           'max-forwards': 70,
           'user-agent': o.userAgent,

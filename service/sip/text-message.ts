@@ -1,6 +1,7 @@
 import type * as sip from 'sip';
 import { CarphoneError } from '../core/errors.js';
 import { lineIdentification } from './dial-string.js';
+import { SMS_CONTENT_TYPE } from '../sms/rp.js';
 import { displayName, textFromWire, wireFromText } from './header-text.js';
 
 /**
@@ -63,7 +64,8 @@ export function readIncomingText(rq: sip.Request): ReceivedText | TextAnswer {
     return {
       status: 415,
       reason: 'Unsupported Media Type',
-      headers: { accept: TEXT_PLAIN, 'accept-encoding': 'identity' },
+      // SMS relayed over IP is taken too (service/daemon/line-messages.ts reads it before this).
+      headers: { accept: `${TEXT_PLAIN}, ${SMS_CONTENT_TYPE}`, 'accept-encoding': 'identity' },
     };
   }
   if (rq.headers['content-encoding'] !== undefined) {

@@ -9,6 +9,7 @@ import { ctl, run } from '../harness/carphonectl.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { freePort } from '../harness/ports.js';
+import { RawSipPeer } from '../harness/sip-fuzz.js';
 import { waitFor } from '../harness/process.js';
 
 const MM = 'org.ofono.MessageManager';
@@ -273,4 +274,129 @@ describe('texts sent while the line cannot reach its registrar', () => {
       await registrar?.stop();
     }
   }, 60_000);
+});
+
+describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () => {
+  /** RP-DATA from the service centre +49170123456 carrying `tpdu`, with RP reference `ref`. */
+  const rpData = (ref: number, tpdu: Buffer): Buffer =>
+    Buffer.from([0x01, ref, 0x07, 0x91, 0x94, 0x71, 0x10, 0x32, 0x54, 0xf6, 0x00, tpdu.length, ...tpdu]);
+  /** An SMS-DELIVER of UCS-2 text from +4917012345678, with a concatenation header where given. */
+  const ucs2Deliver = (text: string, dcs = 0x08, part?: [number, number, number]): Buffer => {
+    const header = part ? [0x05, 0x00, 0x03, ...part] : [];
+    const ud = [...header, ...Buffer.from(text, 'utf16le').swap16()];
+    return Buffer.from([
+      part ? 0x44 : 0x04,
+      0x0d,
+      0x91,
+      0x94,
+      0x71,
+      0x10,
+      0x32,
+      0x54,
+      0x76,
+      0xf8,
+      0x00,
+      dcs,
+      0x62,
+      0x21,
+      0x20,
+      0x70,
+      0x03,
+      0x00,
+      0x40,
+      ud.length,
+      ...ud,
+    ]);
+  };
+
+  it('shows the text, whole once every part is in, and answers the service centre with RP-ACK, or RP-ERROR for one it cannot read', async () => {
+    const ims = await Carphoned.start({
+      dbus: { bus: bus.address },
+      echoTest: { enabled: false },
+      accounts: [{ id: 'ims', user: '1000', domain: '127.0.0.1' }],
+    });
+    const c = await ims.client();
+    const sip = String((await c.properties('/ims', 'org.carphone.SipAccount')).LocalAddress);
+    const [host = '', port = ''] = sip.split(':');
+    const centre = await RawSipPeer.open({ host, port: Number(port) });
+    let cseq = 1;
+    const send = (callId: string, body: Buffer): void => {
+      centre.send(
+        `MESSAGE sip:1000@${sip} SIP/2.0\r\n` +
+          `Via: SIP/2.0/UDP 127.0.0.1:${centre.port};branch=z9hG4bK${callId}\r\nMax-Forwards: 70\r\n` +
+          `From: <sip:+49170123456@ims.example;user=phone>;tag=sc\r\nTo: <sip:1000@127.0.0.1>\r\n` +
+          `P-Asserted-Identity: <sip:smsc@127.0.0.1:${centre.port}>\r\n` +
+          `Call-ID: ${callId}\r\nCSeq: ${cseq++} MESSAGE\r\nContent-Type: application/vnd.3gpp.sms\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body.toString('latin1')}`,
+      );
+    };
+    /** The relay answer carphoned sent the centre for the MESSAGE `callId`: its body's bytes, as hex. */
+    const answerTo = (callId: string): Promise<string> =>
+      waitFor(
+        `the relay answer to ${callId}`,
+        () => {
+          const m = centre.received.find(
+            (r) => r.startLine.startsWith('MESSAGE ') && r.header('in-reply-to') === callId,
+          );
+          return m && m.header('content-type') === 'application/vnd.3gpp.sms'
+            ? Buffer.from(m.body, 'latin1').toString('hex')
+            : undefined;
+        },
+        5000,
+      );
+    try {
+      // dreamfabric's classic SMS-DELIVER: "hellohello", 7-bit.
+      const since = c.signals.length;
+      send(
+        'sms-1',
+        rpData(0x21, Buffer.from('040BC87238880900F10000993092516195800AE8329BFD4697D9EC37', 'hex')),
+      );
+      const hello = await c.waitForSignal((s) => s.member === 'IncomingMessage', 5000, since);
+      expect(hello.args).toEqual([
+        'hellohello',
+        {
+          Sender: '27838890001',
+          Name: '',
+          SentTime: '1999-03-29T13:16:59+0000',
+          LocalSentTime: '1999-03-29T13:16:59+0000',
+        },
+      ]);
+      expect(await answerTo('sms-1')).toBe('0221');
+      expect(
+        centre.received.some((r) => r.startLine === 'SIP/2.0 200 OK' && r.header('call-id') === 'sms-1'),
+      ).toBe(true);
+
+      // A text in two parts, the second first: one IncomingMessage, with the whole text; each part acknowledged.
+      const parts = c.signals.length;
+      send('sms-2b', rpData(0x23, ucs2Deliver('ruf mich an 📞', 0x08, [0x42, 2, 2])));
+      expect(await answerTo('sms-2b')).toBe('0223');
+      send('sms-2a', rpData(0x22, ucs2Deliver('Stau auf der A9, ', 0x08, [0x42, 2, 1])));
+      expect(await answerTo('sms-2a')).toBe('0222');
+      const whole = await c.waitForSignal((s) => s.member === 'IncomingMessage', 5000, parts);
+      expect(whole.args[0]).toBe('Stau auf der A9, ruf mich an 📞');
+      expect(c.signals.slice(parts).filter((s) => s.member === 'IncomingMessage')).toHaveLength(1);
+
+      // Class 0: shown at once, oFono's ImmediateMessage.
+      const flash = c.signals.length;
+      send('sms-3', rpData(0x24, ucs2Deliver('Network maintenance tonight', 0x18)));
+      const immediate = await c.waitForSignal((s) => s.member === 'ImmediateMessage', 5000, flash);
+      expect(immediate.args[0]).toBe('Network maintenance tonight');
+
+      // A TPDU that is not an SMS-DELIVER: RP-ERROR, cause 95 (semantically incorrect); nothing shown.
+      const bad = c.signals.length;
+      send('sms-4', rpData(0x25, Buffer.from([0x01, 0x00])));
+      expect(await answerTo('sms-4')).toBe('0425015f');
+      expect(c.signals.slice(bad).filter((s) => /Message$/.test(s.member))).toEqual([]);
+      const logged = (await c.call('/history', HISTORY, 'GetRecent', 'u', [5])) as Props[];
+      expect(logged.map((e) => e.Text)).toEqual([
+        'Network maintenance tonight',
+        'Stau auf der A9, ruf mich an 📞',
+        'hellohello',
+      ]);
+    } finally {
+      centre.close();
+      c.disconnect();
+      await ims.stop();
+    }
+  });
 });

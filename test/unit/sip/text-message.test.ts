@@ -64,7 +64,7 @@ describe('an incoming text message', () => {
       expect(readIncomingText(message('<b>hi</b>', { 'content-type': type })), type).toEqual({
         status: 415,
         reason: 'Unsupported Media Type',
-        headers: { accept: 'text/plain', 'accept-encoding': 'identity' },
+        headers: { accept: 'text/plain, application/vnd.3gpp.sms', 'accept-encoding': 'identity' },
       });
     }
     expect(

@@ -1,0 +1,78 @@
+import { readAddress, SmsError } from './tpdu.js';
+
+/**
+ * The relay layer of SMS over IP (3GPP TS 24.341, carrying TS 24.011's RP messages): an SMS reaches
+ * the phone as RP-DATA in the body of a SIP MESSAGE, and the phone answers it, in a MESSAGE of its
+ * own, with RP-ACK or RP-ERROR.
+ */
+export const SMS_CONTENT_TYPE = 'application/vnd.3gpp.sms';
+
+/** RP message type indicators (TS 24.011 §8.2.2). */
+const RP_DATA_TO_MS = 0x01;
+const RP_ACK_FROM_MS = 0x02;
+const RP_ERROR_FROM_MS = 0x04;
+
+/** RP-Cause values the phone sends (TS 24.011 §8.2.5.4, table 8.4). */
+export const RP_CAUSE = {
+  semanticallyIncorrect: 95,
+  messageTypeNonExistent: 97,
+  protocolError: 111,
+} as const;
+
+export interface RpData {
+  /** RP-Message Reference: the answer carries it back. */
+  reference: number;
+  /** The service centre's number (RP-Originator Address). */
+  serviceCentre: string;
+  tpdu: Uint8Array;
+}
+
+export class RpError extends SmsError {
+  constructor(
+    message: string,
+    readonly reference: number | undefined,
+    readonly rpCause: number,
+  ) {
+    super(message);
+  }
+}
+
+export function readRpData(bytes: Uint8Array): RpData {
+  const mti = bytes[0];
+  const reference = bytes[1];
+  if (mti === undefined || reference === undefined) {
+    throw new RpError('the RP message is shorter than its header', undefined, RP_CAUSE.protocolError);
+  }
+  if ((mti & 0x07) !== RP_DATA_TO_MS) {
+    throw new RpError(
+      `RP message type ${mti & 0x07} is not RP-DATA`,
+      reference,
+      RP_CAUSE.messageTypeNonExistent,
+    );
+  }
+  let at = 2;
+  const lv = (what: string): Uint8Array => {
+    const len = bytes[at];
+    if (len === undefined || at + 1 + len > bytes.length) {
+      throw new RpError(`the RP-DATA ends inside its ${what}`, reference, RP_CAUSE.protocolError);
+    }
+    const value = bytes.subarray(at + 1, at + 1 + len);
+    at += 1 + len;
+    return value;
+  };
+  const originator = lv('originator address');
+  lv('destination address');
+  const tpdu = lv('user data');
+  const toa = originator[0];
+  const serviceCentre =
+    toa === undefined ? '' : readAddress(toa, originator.subarray(1), (originator.length - 1) * 2);
+  return { reference, serviceCentre, tpdu };
+}
+
+export function rpAck(reference: number): Uint8Array {
+  return Uint8Array.of(RP_ACK_FROM_MS, reference);
+}
+
+export function rpError(reference: number, cause: number): Uint8Array {
+  return Uint8Array.of(RP_ERROR_FROM_MS, reference, 1, cause);
+}
