@@ -81,6 +81,14 @@ function outOfDialog(peer: RawSipPeer, rand: Random): string[] {
     }),
     sipRequest(peer, rand, 'OPTIONS'),
     sipRequest(peer, rand, 'MESSAGE', { body: 'hello', contentType: 'text/plain' }),
+    // An SMS relayed over IP (TS 24.341): RP-DATA with the classic "hellohello" SMS-DELIVER.
+    sipRequest(peer, rand, 'MESSAGE', {
+      body: Buffer.from(
+        '012107919471103254f6001c040BC87238880900F10000993092516195800AE8329BFD4697D9EC37',
+        'hex',
+      ).toString('latin1'),
+      contentType: 'application/vnd.3gpp.sms',
+    }),
     sipRequest(peer, rand, 'BYE'),
     sipRequest(peer, rand, 'CANCEL'),
     sipRequest(peer, rand, 'ACK'),

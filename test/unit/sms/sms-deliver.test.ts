@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seeded } from '../../../bench/jitter/traces.js';
 import { ManualClock } from '../../../service/core/clock.js';
 import { PART_WAIT_MS, Reassembly } from '../../../service/sms/concatenation.js';
 import { readRpData, rpAck, rpError, RpError } from '../../../service/sms/rp.js';
@@ -193,5 +194,32 @@ describe('a text in several SMS', () => {
     expect(texts).toEqual([]);
     clock.advance(1);
     expect(texts).toEqual(['Running late, […]you can.']);
+  });
+});
+
+describe('SMS from a network that sends anything', () => {
+  it('reads 20 000 mutated and random PDUs into a text or an SmsError, nothing else', () => {
+    const rand = seeded(7);
+    const valid = [
+      ...hex('01 21 07 91 94 71 10 32 54 f6 00 1c 040BC87238880900F10000993092516195800AE8329BFD4697D9EC37'),
+    ];
+    const outcomes = { text: 0, refused: 0 };
+    for (let i = 0; i < 20_000; i++) {
+      const bytes =
+        i % 2 === 0
+          ? valid.map((b) => (rand() < 0.05 ? Math.floor(rand() * 256) : b)).slice(0, Math.floor(rand() * 48))
+          : Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256));
+      try {
+        const rp = readRpData(Uint8Array.from(bytes));
+        expect(typeof readSmsDeliver(rp.tpdu).text).toBe('string');
+        outcomes.text++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(SmsError);
+        outcomes.refused++;
+      }
+    }
+    // Both outcomes came up often: the mutations reached the decoder and its checks.
+    expect(outcomes.text).toBeGreaterThan(500);
+    expect(outcomes.refused).toBeGreaterThan(5000);
   });
 });
