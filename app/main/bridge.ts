@@ -88,7 +88,8 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         }
         return;
       }
-      if (s.member === 'IncomingMessage' && s.interface === 'org.ofono.MessageManager') {
+      const text = s.member === 'IncomingMessage' || s.member === 'ImmediateMessage';
+      if (text && s.interface === 'org.ofono.MessageManager') {
         bridge.newTexts++;
       }
       bridge.scheduleRefresh();
