@@ -3,6 +3,7 @@ import dbus from 'dbus-next';
 import { OfonoClient, type Props } from '../../service/client/ofono-client.js';
 import {
   drivingAfter,
+  isCannedReply,
   NO_VOICEMAIL,
   validDialString,
   validTones,
@@ -366,6 +367,21 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
               : ('failed' as const),
       })),
     );
+  }
+
+  /** Only to a text that came in, and only with a canned reply: the renderer chooses, it does not write. */
+  async replyToText(id: unknown, reply: unknown): Promise<void> {
+    if (typeof id !== 'number' || !Number.isInteger(id) || !isCannedReply(reply)) {
+      throw new Error('a reply is one of the canned replies, to a text by its id');
+    }
+    const text = (await this.texts(100)).find((t) => t.id === id && t.direction === 'incoming');
+    if (!text) {
+      throw new Error(`no text ${id} came in`);
+    }
+    await this.client.call(this.requireModem(), 'org.ofono.MessageManager', 'SendMessage', 'ss', [
+      text.number,
+      reply,
+    ]);
   }
 
   textsSeen(): Promise<void> {

@@ -100,4 +100,8 @@ export function registerIpc(
     IPC.textsSeen,
     guard(() => bridge.textsSeen()),
   );
+  ipc.handle(
+    IPC.replyToText,
+    guard((id, reply) => bridge.replyToText(id, reply)),
+  );
 }

@@ -20,6 +20,7 @@ const api: PhoneApi = {
   callVoicemail: () => ipcRenderer.invoke(IPC.callVoicemail) as Promise<void>,
   texts: (n) => ipcRenderer.invoke(IPC.texts, n) as ReturnType<PhoneApi['texts']>,
   textsSeen: () => ipcRenderer.invoke(IPC.textsSeen) as Promise<void>,
+  replyToText: (id, reply) => ipcRenderer.invoke(IPC.replyToText, id, reply) as Promise<void>,
   onState: (listener) => {
     const handler = (_e: unknown, s: PhoneSnapshot): void => listener(s);
     ipcRenderer.on(IPC.state, handler);

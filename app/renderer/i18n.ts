@@ -59,6 +59,8 @@ const en = {
   textHidden: 'Text hidden while driving',
   textSent: 'sent',
   textFailed: 'not sent',
+  reply: 'Reply',
+  replyTo: 'Reply to',
 };
 
 export type Strings = Record<keyof typeof en, string>;
@@ -123,6 +125,8 @@ const de: Strings = {
   textHidden: 'Text während der Fahrt ausgeblendet',
   textSent: 'gesendet',
   textFailed: 'nicht gesendet',
+  reply: 'Antworten',
+  replyTo: 'Antwort an',
 };
 
 export const STRINGS: Record<'en' | 'de', Strings> = { en, de };

@@ -1,4 +1,5 @@
 import {
+  CANNED_REPLIES,
   NO_VOICEMAIL,
   type CallView,
   type ContactView,
@@ -51,6 +52,8 @@ let showParties = false;
 let recents: RecentView[] = [];
 let contacts: ContactView[] = [];
 let texts: TextView[] = [];
+/** The received text whose canned replies are offered, if any. */
+let replyTo: TextView | undefined;
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -267,6 +270,9 @@ function recentsScreen(): HTMLElement[] {
  * row calls them back, driving or not.
  */
 function messagesScreen(): HTMLElement[] {
+  if (replyTo) {
+    return [replyPanel(replyTo)];
+  }
   const list = el('div', { class: 'list texts', 'data-testid': 'texts' });
   if (texts.length === 0) {
     list.append(el('div', {}, t.noTexts));
@@ -287,9 +293,48 @@ function messagesScreen(): HTMLElement[] {
         ? el('span', { class: 'body hidden', 'data-testid': 'text-hidden' }, t.textHidden)
         : el('span', { class: 'body', 'data-testid': 'text-body' }, m.text),
     );
-    list.append(b);
+    const row = el('div', { class: 'row' }, b);
+    if (m.direction === 'incoming') {
+      row.append(
+        button(
+          t.reply,
+          `reply-${m.id}`,
+          () => {
+            replyTo = m;
+            render();
+          },
+          'reply',
+        ),
+      );
+    }
+    list.append(row);
   }
   return [list];
+}
+
+/** The canned replies to `m`, one touch each; nothing is typed, so they are offered while driving too. */
+function replyPanel(m: TextView): HTMLElement {
+  const close = (): void => {
+    replyTo = undefined;
+    render();
+  };
+  return el(
+    'div',
+    { class: 'reply-panel', 'data-testid': 'reply-panel' },
+    el('div', { class: 'what' }, `${t.replyTo} ${m.name || formatNumber(m.number)}`),
+    ...CANNED_REPLIES[lang].map((reply, i) =>
+      button(
+        reply,
+        `canned-${i}`,
+        () => {
+          act(window.carphone.replyToText(m.id, reply));
+          close();
+        },
+        'canned',
+      ),
+    ),
+    button(t.close, 'reply-close', close),
+  );
 }
 
 function contactsScreen(): HTMLElement[] {
@@ -561,6 +606,7 @@ function render(keepSearchFocus = false): void {
     ] as [Tab, string][]) {
       const b = button(label, `tab-${id}`, () => {
         tab = id;
+        replyTo = undefined;
         void refreshLists().then(() => render());
       });
       if (tab === id) {

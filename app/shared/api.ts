@@ -116,6 +116,7 @@ export const IPC = {
   callVoicemail: 'phone:call-voicemail',
   texts: 'phone:texts',
   textsSeen: 'phone:texts-seen',
+  replyToText: 'phone:reply-to-text',
   state: 'phone:state',
 } as const;
 
@@ -144,8 +145,23 @@ export interface PhoneApi {
   texts(limit: number): Promise<TextView[]>;
   /** The driver looked at Messages: none is new any more. */
   textsSeen(): Promise<void>;
+  /** Answers the received text `id` with one of the CANNED_REPLIES (never free text: see docs/hmi.md). */
+  replyToText(id: number, reply: string): Promise<void>;
   /** Calls `listener` on every change; returns the function that stops it. */
   onState(listener: (s: PhoneSnapshot) => void): () => void;
+}
+
+/**
+ * The replies a driver can send with one touch, driving or not: no text is typed (NHTSA's per-se
+ * lock-out is on manual text entry), and the main process sends nothing else.
+ */
+export const CANNED_REPLIES = {
+  en: ["I'm driving. I'll call you back.", 'On my way.', 'Running late.'],
+  de: ['Ich fahre gerade. Ich rufe zurück.', 'Bin unterwegs.', 'Ich verspäte mich.'],
+} as const;
+
+export function isCannedReply(s: unknown): s is string {
+  return Object.values(CANNED_REPLIES).some((replies) => (replies as readonly unknown[]).includes(s));
 }
 
 /** Checks a dial string before it leaves the renderer's world (the daemon checks again). */

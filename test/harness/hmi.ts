@@ -26,6 +26,7 @@ const METHODS = [
   'callVoicemail',
   'texts',
   'textsSeen',
+  'replyToText',
 ] as const;
 
 /**

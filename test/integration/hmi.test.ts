@@ -77,8 +77,9 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       registrarPort: kam.port,
       autoAnswer: false,
       sourceWav: join(dir, 'tone.wav'),
-      // Whom her `message` command texts: the car, through kamailio.
+      // Whom her `message` command texts: the car, through kamailio; what she receives, on her console.
       contacts: [`"Car" <sip:1000@127.0.0.1:${kam.port}>`],
+      console: true,
     });
     dave = await Baresip.start({
       user: '2003',
@@ -555,7 +556,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await carol.command('message', 'Second one: are you on the A9?');
     await waitFor(
       'two texts listed',
-      async () => (await hmi.page.locator('[data-testid=texts] button').count()) === 2,
+      async () => (await hmi.page.locator('[data-testid=texts] .row').count()) === 2,
     );
     expect(await hmi.page.locator('[data-testid=text-hidden]').count()).toBe(2);
     const shown = await hmi.page.locator('main').innerText();
@@ -567,6 +568,23 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await carol.waitForEvent('CALL_INCOMING', 10_000, carolEvents);
     await tap('hangup');
     await waitFor('no calls', async () => (await calls()).length === 0);
+    // Still at speed: a canned reply with two touches, nothing typed.
+    await tap('tab-messages');
+    await hmi.page.locator('[data-testid^=reply-]').first().click();
+    await hmi.page.waitForSelector('[data-testid=reply-panel]');
+    expect(await text('reply-panel')).toMatch(/^Reply to 2002/);
+    await hmi.screenshot('messages-reply-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    await tap('canned-0');
+    await waitFor(
+      'carol has the reply',
+      () => carol.consoleText().includes('sip:1000@127.0.0.1: "I\'m driving. I\'ll call you back."'),
+      10_000,
+    );
+    await hmi.page.waitForSelector('[data-testid=texts]');
+    // The main process sends nothing but a canned reply, and only to a text that came in.
+    const [latest] = await hmi.bridge.texts(1);
+    await expect(hmi.bridge.replyToText(latest?.id, 'Send me your PIN')).rejects.toThrow(/canned replies/);
     await sendSpeed(0);
     await waitFor('parked', async () => !(await hmi.bridge.snapshot()).driving);
   });
