@@ -14,7 +14,7 @@ export interface MessageManagerModel {
   setUseDeliveryReports(on: boolean): void;
   /** Sends a text message; returns its Message object's path. */
   send(to: string, text: string): string;
-  /** The messages sent and not yet answered, as GetMessages lists them. */
+  /** The messages pending (waiting for the line, or with the network), as GetMessages lists them. */
   pending(): [string, Record<string, Variant>][];
 }
 
@@ -113,7 +113,7 @@ defineMembers(
   },
 );
 
-/** org.ofono.Message: one text message the driver sent, while the network has not answered it. */
+/** org.ofono.Message: one text message the driver sent, until its state is final. */
 export class MessageInterface extends OfonoInterface {
   constructor(
     private readonly message: () => OutgoingText,

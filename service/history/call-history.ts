@@ -28,7 +28,7 @@ export interface HistoryEntry {
 
 export type NewEntry = Omit<HistoryEntry, 'id'>;
 
-/** A text message received, or sent and answered by the network. */
+/** A text message received, or one sent that reached its final state (sent, failed, cancelled). */
 export interface MessageEntry {
   id: number;
   line: string;
