@@ -24,6 +24,7 @@ import { startWatchdog } from './systemd-watchdog.js';
 import { CallHistory, entryFor, type NewEntry, type NewMessageEntry } from '../history/call-history.js';
 import { UnfinishedCalls } from '../history/unfinished-calls.js';
 import { WaitingTexts } from '../history/waiting-texts.js';
+import { SmsParts } from '../history/sms-parts.js';
 import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
 import { MessageHistoryInterface, messageEntryDict } from '../dbus/messagehistory-iface.js';
 import { ContactsInterface } from '../dbus/contacts-iface.js';
@@ -171,6 +172,7 @@ export async function startDaemon(
     }
     const settings = new SettingsStore(join(stateDirectory(), 'settings.json'), logger);
     const waitingTexts = new WaitingTexts(join(stateDirectory(), 'texts-waiting.json'), logger);
+    const smsParts = new SmsParts(join(stateDirectory(), 'sms-parts.json'), logger);
     teardown.push(() => settings.close());
     const lines = config.accounts.map((account) => {
       const echoLine = lineFamily(account) === 6 && echo6 ? echo6 : echo;
@@ -179,6 +181,7 @@ export async function startDaemon(
         logger,
         settings,
         waitingTexts,
+        smsParts,
         media: (addr) =>
           new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
             rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,
@@ -283,7 +286,7 @@ export async function startDaemon(
         extra.push(iface);
       }
       service.addLine(line, extra);
-      line.restoreWaitingTexts();
+      line.restoreTexts();
       try {
         await line.powerOn();
       } catch (e) {

@@ -6,7 +6,7 @@ import { deliverText, type MessageSenderOptions } from '../sip/message-sender.js
 import { readableText, readIncomingText, type ReceivedText, type TextAnswer } from '../sip/text-message.js';
 import { Reassembly } from '../sms/concatenation.js';
 import { readRpData, rpAck, rpError, RpError, RP_CAUSE, SMS_CONTENT_TYPE } from '../sms/rp.js';
-import { readSmsDeliver, SmsError } from '../sms/tpdu.js';
+import { readSmsDeliver, SmsError, type SmsDeliver } from '../sms/tpdu.js';
 import type * as sip from 'sip';
 import type { UserAgent } from '../sip/user-agent.js';
 
@@ -46,6 +46,8 @@ export interface LineMessagesListener {
   finished(message: OutgoingText): void;
   /** The texts not yet answered changed: what must be kept if carphoned stops now. */
   unanswered(texts: WaitingText[]): void;
+  /** The parts of SMS texts held for the rest changed: kept too, they were acknowledged. */
+  smsParts(parts: SmsDeliver[]): void;
 }
 
 /**
@@ -78,17 +80,25 @@ export class LineMessages {
     private readonly logger: Logger,
     private readonly listener: LineMessagesListener,
   ) {
-    this.smsParts = new Reassembly(clock, (sms, text) =>
-      this.listener.received({
-        text: readableText(text),
-        sender: sms.originator,
-        lineIdentification: sms.originator,
-        name: '',
-        sentAt: sms.sentAt,
-        receivedAt: this.clock.now(),
-        immediate: sms.immediate,
-      }),
+    this.smsParts = new Reassembly(
+      clock,
+      (sms, text) =>
+        this.listener.received({
+          text: readableText(text),
+          sender: sms.originator,
+          lineIdentification: sms.originator,
+          name: '',
+          sentAt: sms.sentAt,
+          receivedAt: this.clock.now(),
+          immediate: sms.immediate,
+        }),
+      (parts) => this.listener.smsParts(parts),
     );
+  }
+
+  /** Parts of SMS texts a previous run acknowledged and held: held again for the rest. */
+  restoreSmsParts(parts: SmsDeliver[]): void {
+    this.smsParts.restore(parts);
   }
 
   /** Texts not yet answered: waiting for the line, or with the network; oldest first. */

@@ -13,6 +13,7 @@ import type { CallSettings, HideCallerId, LineSettings, SettingsStore } from './
 import { LineVoicemail, type Voicemail } from './line-voicemail.js';
 import { LineMessages, type IncomingText, type OutgoingText, type PreparedText } from './line-messages.js';
 import type { WaitingTexts } from '../history/waiting-texts.js';
+import type { SmsParts } from '../history/sms-parts.js';
 import { outgoingBody } from '../sip/text-message.js';
 import type { MessageSenderOptions } from '../sip/message-sender.js';
 import {
@@ -122,6 +123,8 @@ export class Line {
       settings?: SettingsStore;
       /** Where the texts not yet answered are kept across restarts. */
       waitingTexts?: WaitingTexts;
+      /** Where the parts of SMS texts held for the rest are kept across restarts. */
+      smsParts?: SmsParts;
     },
   ) {
     this.events = new SafeEmitter((e, ev) =>
@@ -151,6 +154,7 @@ export class Line {
       added: (m) => this.events.emit('text-added', m),
       finished: (m) => this.events.emit('text-finished', m),
       unanswered: (texts) => deps.waitingTexts?.save(account.id, texts),
+      smsParts: (parts) => deps.smsParts?.save(account.id, parts),
     });
   }
 
@@ -188,8 +192,12 @@ export class Line {
     this.messagesPart.cancel(id);
   }
 
-  /** The texts a previous run had not yet sent (or had not had answered): they wait again. */
-  restoreWaitingTexts(): void {
+  /**
+   * What a previous run left of texts: those it had not yet sent (or had not had answered) wait again,
+   * and the parts of SMS texts it held wait for the rest again.
+   */
+  restoreTexts(): void {
+    this.messagesPart.restoreSmsParts(this.deps.smsParts?.load(this.id) ?? []);
     for (const saved of this.deps.waitingTexts?.load(this.id) ?? []) {
       try {
         this.messagesPart.submit(this.prepareText(saved.to, saved.text), undefined, saved.at);

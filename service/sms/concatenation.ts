@@ -18,15 +18,37 @@ interface Pending {
 export class Reassembly {
   private readonly pending = new Map<string, Pending>();
 
+  /**
+   * `keep` is told every part held, each time they change, before `add` returns: a part is
+   * acknowledged to the service centre after that, and must outlive a restart.
+   */
   constructor(
     private readonly clock: Clock,
     private readonly complete: (first: SmsDeliver, text: string) => void,
+    private readonly keep: (held: SmsDeliver[]) => void = () => undefined,
   ) {}
+
+  /** Parts a previous run held: held again, their wait starting anew. */
+  restore(parts: SmsDeliver[]): void {
+    for (const sms of parts) {
+      this.hold(sms);
+    }
+    this.keepHeld();
+  }
 
   add(sms: SmsDeliver): void {
     const part = sms.part;
     if (!part || part.total <= 1) {
       this.complete(sms, sms.text);
+      return;
+    }
+    this.hold(sms);
+    this.keepHeld();
+  }
+
+  private hold(sms: SmsDeliver): void {
+    const part = sms.part;
+    if (!part) {
       return;
     }
     const key = `${sms.originator}\n${part.reference}\n${part.total}`;
@@ -54,5 +76,10 @@ export class Reassembly {
     if (first) {
       this.complete(first, parts.map((p) => p?.text ?? GAP).join(''));
     }
+    this.keepHeld();
+  }
+
+  private keepHeld(): void {
+    this.keep([...this.pending.values()].flatMap((e) => [...e.parts.values()]));
   }
 }

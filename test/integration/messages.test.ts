@@ -310,12 +310,15 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
   };
 
   it('shows the text, whole once every part is in, and answers the service centre with RP-ACK, or RP-ERROR for one it cannot read', async () => {
-    const ims = await Carphoned.start({
+    // A fixed port and state directory: carphoned is killed between two parts of a text and started again.
+    const imsConfig = {
       dbus: { bus: bus.address },
       echoTest: { enabled: false },
-      accounts: [{ id: 'ims', user: '1000', domain: '127.0.0.1' }],
-    });
-    const c = await ims.client();
+      accounts: [{ id: 'ims', user: '1000', domain: '127.0.0.1', listen: { port: await freePort() } }],
+    };
+    const state = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'carphone-sms-state-')) };
+    let ims = await Carphoned.start(imsConfig, [], state);
+    let c = await ims.client();
     const sip = String((await c.properties('/ims', 'org.carphone.SipAccount')).LocalAddress);
     const [host = '', port = ''] = sip.split(':');
     const centre = await RawSipPeer.open({ host, port: Number(port) });
@@ -366,10 +369,15 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
         centre.received.some((r) => r.startLine === 'SIP/2.0 200 OK' && r.header('call-id') === 'sms-1'),
       ).toBe(true);
 
-      // A text in two parts, the second first: one IncomingMessage, with the whole text; each part acknowledged.
-      const parts = c.signals.length;
+      // A text in two parts, the second first, each acknowledged; carphoned is killed between them, and
+      // the part it acknowledged is not lost: one IncomingMessage, with the whole text.
       send('sms-2b', rpData(0x23, ucs2Deliver('ruf mich an 📞', 0x08, [0x42, 2, 2])));
       expect(await answerTo('sms-2b')).toBe('0223');
+      c.disconnect();
+      await ims.stop('SIGKILL');
+      ims = await Carphoned.start(imsConfig, [], state);
+      c = await ims.client();
+      const parts = c.signals.length;
       send('sms-2a', rpData(0x22, ucs2Deliver('Stau auf der A9, ', 0x08, [0x42, 2, 1])));
       expect(await answerTo('sms-2a')).toBe('0222');
       const whole = await c.waitForSignal((s) => s.member === 'IncomingMessage', 5000, parts);

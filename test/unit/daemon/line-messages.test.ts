@@ -35,6 +35,7 @@ function setup(): {
     added: () => undefined,
     finished: (m) => finished.push(m),
     unanswered: (texts) => saved.push(texts),
+    smsParts: () => undefined,
   });
   const sender: MessageSenderOptions = {
     stack: () => stack,

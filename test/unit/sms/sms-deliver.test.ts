@@ -223,3 +223,36 @@ describe('SMS from a network that sends anything', () => {
     expect(outcomes.refused).toBeGreaterThan(5000);
   });
 });
+
+describe('the parts of a text held across a restart', () => {
+  const part = (sequence: number, total: number, text: string): SmsDeliver => ({
+    originator: '+4917012345678',
+    sentAt: SENT_AT,
+    text,
+    immediate: false,
+    part: { reference: 9, total, sequence },
+  });
+
+  it('are kept as they come, and a restored part completes the text with the rest', () => {
+    const clock = new ManualClock();
+    const kept: SmsDeliver[][] = [];
+    const texts: string[] = [];
+    const before = new Reassembly(
+      clock,
+      (_f, text) => texts.push(text),
+      (held) => kept.push(held),
+    );
+    before.add(part(1, 2, 'Running late, '));
+    expect(kept.at(-1)).toEqual([part(1, 2, 'Running late, ')]);
+    // carphoned starts again: a new one takes what the last one kept.
+    const after = new Reassembly(
+      clock,
+      (_f, text) => texts.push(text),
+      (held) => kept.push(held),
+    );
+    after.restore(kept.at(-1) ?? []);
+    after.add(part(2, 2, 'call me.'));
+    expect(texts).toEqual(['Running late, call me.']);
+    expect(kept.at(-1)).toEqual([]);
+  });
+});
