@@ -143,6 +143,18 @@ export const accountSchema = z.strictObject({
    * the network for the message-waiting indication (a SUBSCRIBE to message-summary, RFC 3842, to
    * `server` or the line's own address of record). NOTIFYs a server sends unasked are taken either way.
    */
+  /**
+   * Texts to numbers as SMS over IP (3GPP TS 24.341: SMS-SUBMIT in RP-DATA, in a MESSAGE of type
+   * application/vnd.3gpp.sms), as an IMS network wants them: `serviceCentre` is the SMS centre's
+   * +E.164 number, `psi` the SIP URI the MESSAGE goes to (default sip:<serviceCentre>@<domain>;user=phone).
+   * Without it, texts go as text/plain MESSAGE (RFC 3428). SMS that arrive are read either way.
+   */
+  sms: z
+    .strictObject({
+      serviceCentre: z.string().regex(/^\+[1-9][0-9]{1,14}$/, 'must be +E.164'),
+      psi: sipUri.optional(),
+    })
+    .optional(),
   voicemail: z
     .strictObject({
       number: z

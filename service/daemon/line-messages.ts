@@ -2,10 +2,21 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { CarphoneError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { WaitingText } from '../history/waiting-texts.js';
-import { deliverText, type MessageSenderOptions } from '../sip/message-sender.js';
+import { deliverText, type DeliveryOutcome, type MessageSenderOptions } from '../sip/message-sender.js';
 import { readableText, readIncomingText, type ReceivedText, type TextAnswer } from '../sip/text-message.js';
 import { Reassembly } from '../sms/concatenation.js';
-import { readRpData, rpAck, rpError, RpError, RP_CAUSE, SMS_CONTENT_TYPE } from '../sms/rp.js';
+import {
+  readRpAnswer,
+  readRpData,
+  rpAck,
+  rpDataToNetwork,
+  rpError,
+  RpError,
+  RP_CAUSE,
+  SMS_CONTENT_TYPE,
+  type RpAnswer,
+} from '../sms/rp.js';
+import { smsSubmit } from '../sms/submit.js';
 import { readSmsDeliver, SmsError, type SmsDeliver } from '../sms/tpdu.js';
 import type * as sip from 'sip';
 import type { UserAgent } from '../sip/user-agent.js';
@@ -38,7 +49,12 @@ export interface PreparedText {
   uri: string;
   text: string;
   body: string;
+  /** Sent as SMS over IP instead (TS 24.341): to `destination`, through the centre at `psi`. */
+  sms?: { destination: string; serviceCentre: string; psi: string };
 }
+
+/** How long the service centre has to answer an SMS part with RP-ACK or RP-ERROR. */
+const RP_ANSWER_MS = 60_000;
 
 export interface LineMessagesListener {
   received(message: IncomingText): void;
@@ -74,6 +90,12 @@ export class LineMessages {
   private nextId = 1;
   private readonly texts = new Map<number, Unanswered>();
   private readonly smsParts: Reassembly;
+  /** References of the SMS the line sends: TP-MR, RP-MR, and the concatenation reference. */
+  private tpReference = 0;
+  private rpReference = 0;
+  private concatenationReference = 0;
+  /** Who waits for the service centre's RP answer, by RP-MR. */
+  private readonly rpWaiters = new Map<number, (answer: RpAnswer | undefined) => void>();
 
   constructor(
     private readonly clock: Clock,
@@ -137,6 +159,12 @@ export class LineMessages {
    */
   private takeSms(rq: sip.Request, sender: MessageSenderOptions | undefined): TextAnswer {
     const body = Uint8Array.from(Buffer.from(rq.content ?? '', 'latin1'));
+    const rpAnswer = readRpAnswer(body);
+    if (rpAnswer) {
+      // The service centre's answer to an SMS the line sent: taken, and never answered itself.
+      this.rpWaiters.get(rpAnswer.reference)?.(rpAnswer);
+      return { status: 200, reason: 'OK' };
+    }
     let answer: Uint8Array;
     try {
       const rp = readRpData(body);
@@ -236,9 +264,53 @@ export class LineMessages {
 
   private send(entry: Unanswered, sender: MessageSenderOptions): void {
     entry.sent = true;
-    deliverText(sender, entry.prepared.uri, entry.prepared.body)
+    const { sms, uri, body, text } = entry.prepared;
+    (sms ? this.deliverSms(sender, sms, text) : deliverText(sender, uri, body))
       .then(({ outcome, reason }) => this.finish(entry, outcome, reason))
       .catch((e: unknown) => this.finish(entry, 'failed', errorMessage(e)));
+  }
+
+  /**
+   * A text as SMS over IP (TS 24.341 §5.3.1): each part an SMS-SUBMIT in RP-DATA, in a MESSAGE to the
+   * service centre; the next part goes once its RP-ACK came. Sent when every part was acknowledged.
+   */
+  private async deliverSms(
+    sender: MessageSenderOptions,
+    sms: NonNullable<PreparedText['sms']>,
+    text: string,
+  ): Promise<DeliveryOutcome> {
+    const tpdus = smsSubmit(sms.destination, text, () => this.tpReference++, this.concatenationReference++);
+    for (const tpdu of tpdus) {
+      const reference = this.rpReference++ & 0xff;
+      const answered = this.rpAnswer(reference);
+      const rp = Buffer.from(rpDataToNetwork(reference, sms.serviceCentre, tpdu)).toString('latin1');
+      const sent = await deliverText(sender, sms.psi, rp, SMS_CONTENT_TYPE);
+      if (sent.outcome !== 'sent') {
+        this.rpWaiters.get(reference)?.(undefined);
+        return sent;
+      }
+      const answer = await answered;
+      if (!answer) {
+        return { outcome: 'failed', reason: 'no RP-ACK from the service centre' };
+      }
+      if (answer.kind === 'error') {
+        return { outcome: 'failed', reason: `RP-ERROR cause ${answer.cause}` };
+      }
+    }
+    return { outcome: 'sent', reason: '' };
+  }
+
+  /** The service centre's answer to RP-MR `reference`; none if it does not come within RP_ANSWER_MS. */
+  private rpAnswer(reference: number): Promise<RpAnswer | undefined> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => done(undefined), RP_ANSWER_MS);
+      const done = (answer: RpAnswer | undefined): void => {
+        this.clock.clearTimeout(timer);
+        this.rpWaiters.delete(reference);
+        resolve(answer);
+      };
+      this.rpWaiters.set(reference, done);
+    });
   }
 
   private expire(id: number): void {

@@ -215,7 +215,14 @@ export class Line {
       throw new CarphoneError('NOT_SUPPORTED', `no text messages to ${target.number}: call it`);
     }
     this.requireTransportFor(uri);
-    return { to: to.trim(), uri, text, body: outgoingBody(text) };
+    const sms = this.account.sms;
+    const prepared: PreparedText = { to: to.trim(), uri, text, body: outgoingBody(text) };
+    if (sms && target.kind !== 'uri') {
+      // A number, on a line whose network wants texts as SMS (TS 24.341); a SIP address stays a MESSAGE.
+      const psi = sms.psi ?? `sip:${sms.serviceCentre}@${this.account.domain};user=phone`;
+      prepared.sms = { destination: target.number, serviceCentre: sms.serviceCentre, psi };
+    }
+    return prepared;
   }
 
   /** How texts go out now; none while the line cannot send (down, or not registered where it registers). */

@@ -11,6 +11,8 @@ type Variant = InstanceType<typeof dbus.Variant>;
 
 export interface MessageManagerModel {
   readonly useDeliveryReports: boolean;
+  /** The SMS centre texts to numbers go through (accounts[].sms), or "" where they go as text/plain. */
+  readonly serviceCentre: string;
   setUseDeliveryReports(on: boolean): void;
   /** Sends a text message; returns its Message object's path. */
   send(to: string, text: string): string;
@@ -47,8 +49,7 @@ export class MessageManagerInterface extends OfonoInterface {
 
   protected properties(): object {
     return {
-      // SIP MESSAGE goes through the registrar's network: there is no SMS service centre to name.
-      ServiceCenterAddress: '',
+      ServiceCenterAddress: this.model.serviceCentre,
       UseDeliveryReports: this.model.useDeliveryReports,
       Bearer: 'ps-only',
       // Text goes as UTF-8, whatever its script: no national alphabet to choose.
@@ -59,7 +60,7 @@ export class MessageManagerInterface extends OfonoInterface {
   async SetProperty(name: string, value: Variant): Promise<void> {
     return this.guard(() => {
       if (READ_ONLY.includes(name)) {
-        throw new CarphoneError('NOT_SUPPORTED', `${name} is fixed for text messages over SIP`);
+        throw new CarphoneError('NOT_SUPPORTED', `${name} is set in the configuration (accounts[].sms)`);
       }
       if (name !== 'UseDeliveryReports') {
         throw invalidArgs(`property ${name} does not exist`);

@@ -248,6 +248,7 @@ export class OfonoService {
         get useDeliveryReports() {
           return line.useDeliveryReports;
         },
+        serviceCentre: line.account.sms?.serviceCentre ?? '',
         setUseDeliveryReports: (on) => line.setUseDeliveryReports(on),
         send: (to, text) => messagePath(path, line.sendTextMessage(to, text)),
         pending: () => line.pendingTexts.map((t) => [messagePath(path, t), toDict(messageProperties(t))]),

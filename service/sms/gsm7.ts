@@ -55,3 +55,40 @@ export function unpackSeptets(octets: Uint8Array, count: number, skip = 0): numb
   }
   return out;
 }
+
+const CODE_OF = new Map([...DEFAULT_ALPHABET].map((c, i) => [c, i] as const).filter(([, i]) => i !== ESCAPE));
+const EXTENSION_CODE_OF = new Map(Object.entries(EXTENSION).map(([code, c]) => [c, Number(code)] as const));
+
+/** `text` as GSM 7-bit septets (extension characters as ESC and their code); none if a character has none. */
+export function gsm7Septets(text: string): number[] | undefined {
+  const out: number[] = [];
+  for (const c of text) {
+    const code = CODE_OF.get(c);
+    if (code !== undefined) {
+      out.push(code);
+      continue;
+    }
+    const extension = EXTENSION_CODE_OF.get(c);
+    if (extension === undefined) {
+      return undefined;
+    }
+    out.push(ESCAPE, extension);
+  }
+  return out;
+}
+
+/** Septets packed into octets, after `fill` zero bits (the fill after a user data header). */
+export function packSeptets(septets: readonly number[], fill = 0): number[] {
+  const bits = fill + septets.length * 7;
+  const out = new Array<number>(Math.ceil(bits / 8)).fill(0);
+  septets.forEach((s, n) => {
+    const bit = fill + n * 7;
+    const byte = bit >> 3;
+    const shift = bit & 7;
+    out[byte] = (out[byte] ?? 0) | ((s << shift) & 0xff);
+    if (shift > 1) {
+      out[byte + 1] = (out[byte + 1] ?? 0) | (s >> (8 - shift));
+    }
+  });
+  return out;
+}

@@ -1,3 +1,4 @@
+import { bcdAddress } from './submit.js';
 import { readAddress, SmsError } from './tpdu.js';
 
 /**
@@ -8,9 +9,12 @@ import { readAddress, SmsError } from './tpdu.js';
 export const SMS_CONTENT_TYPE = 'application/vnd.3gpp.sms';
 
 /** RP message type indicators (TS 24.011 §8.2.2). */
+const RP_DATA_FROM_MS = 0x00;
 const RP_DATA_TO_MS = 0x01;
 const RP_ACK_FROM_MS = 0x02;
+const RP_ACK_TO_MS = 0x03;
 const RP_ERROR_FROM_MS = 0x04;
+const RP_ERROR_TO_MS = 0x05;
 
 /** RP-Cause values the phone sends (TS 24.011 §8.2.5.4, table 8.4). */
 export const RP_CAUSE = {
@@ -75,4 +79,40 @@ export function rpAck(reference: number): Uint8Array {
 
 export function rpError(reference: number, cause: number): Uint8Array {
   return Uint8Array.of(RP_ERROR_FROM_MS, reference, 1, cause);
+}
+
+/** RP-DATA from the phone: an SMS-SUBMIT for the service centre `serviceCentre` (RP-Destination Address). */
+export function rpDataToNetwork(reference: number, serviceCentre: string, tpdu: Uint8Array): Uint8Array {
+  const sc = bcdAddress(serviceCentre);
+  return Uint8Array.from([
+    RP_DATA_FROM_MS,
+    reference & 0xff,
+    0x00,
+    1 + sc.value.length,
+    sc.toa,
+    ...sc.value,
+    tpdu.length,
+    ...tpdu,
+  ]);
+}
+
+/** The service centre's answer to an SMS the phone sent: RP-ACK, or RP-ERROR with its cause. */
+export type RpAnswer =
+  { kind: 'ack'; reference: number } | { kind: 'error'; reference: number; cause: number };
+
+/** An RP-ACK or RP-ERROR to the phone; none for any other RP message. */
+export function readRpAnswer(bytes: Uint8Array): RpAnswer | undefined {
+  const mti = (bytes[0] ?? 0xff) & 0x07;
+  const reference = bytes[1];
+  if (reference === undefined) {
+    return undefined;
+  }
+  if (mti === RP_ACK_TO_MS) {
+    return { kind: 'ack', reference };
+  }
+  if (mti === RP_ERROR_TO_MS) {
+    // RP-Cause is LV: its first value octet holds the cause (bit 8 the extension flag).
+    return { kind: 'error', reference, cause: (bytes[3] ?? 0) & 0x7f };
+  }
+  return undefined;
 }

@@ -309,19 +309,27 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
     ]);
   };
 
-  it('shows the text, whole once every part is in, and answers the service centre with RP-ACK, or RP-ERROR for one it cannot read', async () => {
+  it('shows the text, whole once every part is in, and answers the service centre with RP-ACK, or RP-ERROR for one it cannot read; sends texts to numbers as SMS-SUBMIT', async () => {
     // A fixed port and state directory: carphoned is killed between two parts of a text and started again.
+    const imsPort = await freePort();
+    const sip = `127.0.0.1:${imsPort}`;
+    const centre = await RawSipPeer.open({ host: '127.0.0.1', port: imsPort });
     const imsConfig = {
       dbus: { bus: bus.address },
       echoTest: { enabled: false },
-      accounts: [{ id: 'ims', user: '1000', domain: '127.0.0.1', listen: { port: await freePort() } }],
+      accounts: [
+        {
+          id: 'ims',
+          user: '1000',
+          domain: '127.0.0.1',
+          listen: { port: imsPort },
+          sms: { serviceCentre: '+49170123456', psi: `sip:smsc@127.0.0.1:${centre.port}` },
+        },
+      ],
     };
     const state = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'carphone-sms-state-')) };
     let ims = await Carphoned.start(imsConfig, [], state);
     let c = await ims.client();
-    const sip = String((await c.properties('/ims', 'org.carphone.SipAccount')).LocalAddress);
-    const [host = '', port = ''] = sip.split(':');
-    const centre = await RawSipPeer.open({ host, port: Number(port) });
     let cseq = 1;
     const send = (callId: string, body: Buffer): void => {
       centre.send(
@@ -401,6 +409,62 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
         'Stau auf der A9, ruf mich an 📞',
         'hellohello',
       ]);
+
+      // A text to a number goes as SMS: UCS-2 (an emoji), 80 units, so in two parts, the second only
+      // after the centre's RP-ACK for the first.
+      const reply = `Bin gleich da ${'🚗'.repeat(33)}`;
+      const submits = (): { rp: Buffer; callId: string }[] =>
+        centre.received
+          .filter((r) => r.startLine.startsWith('MESSAGE sip:smsc@'))
+          .map((r) => ({ rp: Buffer.from(r.body, 'latin1'), callId: r.header('call-id') ?? '' }))
+          // RP-DATA from the phone (RP-MTI 0), not its answers to the SMS above.
+          .filter((m) => m.rp[0] === 0x00);
+      const rpAnswer = (callId: string, bytes: number[]): void =>
+        centre.send(
+          `MESSAGE sip:1000@${sip} SIP/2.0\r\n` +
+            `Via: SIP/2.0/UDP 127.0.0.1:${centre.port};branch=z9hG4bKack${cseq}\r\nMax-Forwards: 70\r\n` +
+            `From: <sip:smsc@127.0.0.1>;tag=sc\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: ack${cseq}@ims\r\n` +
+            `CSeq: ${cseq++} MESSAGE\r\nIn-Reply-To: ${callId}\r\nContent-Type: application/vnd.3gpp.sms\r\n` +
+            `Content-Length: ${bytes.length}\r\n\r\n${Buffer.from(bytes).toString('latin1')}`,
+        );
+      const path = String(await c.call('/ims', MM, 'SendMessage', 'ss', ['+4917012345678', reply]));
+      const first = await waitFor('the first SMS-SUBMIT', () => submits()[0], 5000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(submits()).toHaveLength(1);
+      // RP-DATA from the phone: RP-MTI 0, its reference, an empty originator, the centre +49170123456
+      // (international), then the SMS-SUBMIT: with a header (0x51), to +4917012345678, UCS-2, 24 h.
+      const rp = first.rp;
+      expect(rp[0]).toBe(0x00);
+      expect(rp.subarray(2, 11).toString('hex')).toBe('0007919471103254f6');
+      const tpdu = (b: Buffer): Buffer => b.subarray(12, 12 + (b[11] ?? 0));
+      expect(tpdu(rp)[0]).toBe(0x51);
+      expect(tpdu(rp).subarray(2, 14).toString('hex')).toBe('0d91947110325476f80008a7');
+      // The user data after the 6-octet concatenation header (reference, 2 parts, this one's number).
+      const ud = (t: Buffer): Buffer => t.subarray(15 + 6);
+      expect(tpdu(rp).subarray(15, 21).toString('hex')).toMatch(/^050003[0-9a-f]{2}0201$/);
+      rpAnswer(first.callId, [0x03, rp[1] ?? 0]);
+      const second = await waitFor('the second SMS-SUBMIT', () => submits()[1], 5000);
+      rpAnswer(second.callId, [0x03, second.rp[1] ?? 0]);
+      await c.waitForSignal((s) => s.path === path && s.args[0] === 'State' && s.args[1] === 'sent', 5000);
+      const joined = Buffer.concat([ud(tpdu(first.rp)), ud(tpdu(second.rp))])
+        .swap16()
+        .toString('utf16le');
+      expect(joined).toBe(reply);
+
+      // The centre refuses one (RP-ERROR, cause 21: transfer rejected): the text fails, with the cause.
+      const refused = String(await c.call('/ims', MM, 'SendMessage', 'ss', ['+4917012345678', 'Hi']));
+      const third = await waitFor('the third SMS-SUBMIT', () => submits()[2], 5000);
+      rpAnswer(third.callId, [0x05, third.rp[1] ?? 0, 0x01, 21]);
+      await c.waitForSignal(
+        (s) => s.path === refused && s.args[0] === 'State' && s.args[1] === 'failed',
+        5000,
+      );
+      expect(((await c.call('/history', HISTORY, 'GetRecent', 'u', [1])) as Props[])[0]).toMatchObject({
+        Text: 'Hi',
+        State: 'failed',
+        FailureReason: 'RP-ERROR cause 21',
+      });
+      expect((await c.properties('/ims', MM)).ServiceCenterAddress).toBe('+49170123456');
     } finally {
       centre.close();
       c.disconnect();
