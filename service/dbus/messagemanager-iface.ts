@@ -36,7 +36,12 @@ export function incomingInfo(m: IncomingText): Record<string, Variant> {
   };
 }
 
-const READ_ONLY = ['ServiceCenterAddress', 'Bearer', 'Alphabet'];
+/** Why each property other than UseDeliveryReports cannot be set. */
+const READ_ONLY: Record<string, string> = {
+  ServiceCenterAddress: 'is set in the configuration (accounts[].sms)',
+  Bearer: 'is always ps-only: texts go over IP',
+  Alphabet: 'is always default: each text is coded as it needs',
+};
 
 /** org.ofono.MessageManager on each line's object (docs/api/messagemanager-api.txt). */
 export class MessageManagerInterface extends OfonoInterface {
@@ -52,15 +57,16 @@ export class MessageManagerInterface extends OfonoInterface {
       ServiceCenterAddress: this.model.serviceCentre,
       UseDeliveryReports: this.model.useDeliveryReports,
       Bearer: 'ps-only',
-      // Text goes as UTF-8, whatever its script: no national alphabet to choose.
+      // A text goes as UTF-8, or as an SMS in GSM 7-bit or UCS-2 as it needs: no national alphabet to choose.
       Alphabet: 'default',
     };
   }
 
   async SetProperty(name: string, value: Variant): Promise<void> {
     return this.guard(() => {
-      if (READ_ONLY.includes(name)) {
-        throw new CarphoneError('NOT_SUPPORTED', `${name} is set in the configuration (accounts[].sms)`);
+      const why = READ_ONLY[name];
+      if (why !== undefined) {
+        throw new CarphoneError('NOT_SUPPORTED', `${name} ${why}`);
       }
       if (name !== 'UseDeliveryReports') {
         throw invalidArgs(`property ${name} does not exist`);
