@@ -41,6 +41,11 @@ function parseStartTime(v: unknown): number | undefined {
   return m ? Date.parse(`${m[1] ?? ''}Z`) : undefined;
 }
 
+/** How many rows a list asks for, from the renderer: 1-100, 20 when it names no whole number. */
+function listLimit(limit: unknown): number {
+  return typeof limit === 'number' && Number.isInteger(limit) ? Math.max(1, Math.min(limit, 100)) : 20;
+}
+
 /**
  * The HMI's main-process side: follows carphoned over D-Bus (the same oFono interfaces any client
  * uses), keeps a snapshot of the phone for the renderer, and carries out the renderer's actions after
@@ -329,7 +334,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   }
 
   async recents(limit: unknown): Promise<RecentView[]> {
-    const n = typeof limit === 'number' && Number.isInteger(limit) ? Math.max(1, Math.min(limit, 100)) : 20;
+    const n = listLimit(limit);
     const rows = (await this.client.call('/history', 'org.carphone.CallHistory', 'GetRecent', 'u', [
       n,
     ])) as Props[];
@@ -346,7 +351,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   }
 
   async texts(limit: unknown): Promise<TextView[]> {
-    const n = typeof limit === 'number' && Number.isInteger(limit) ? Math.max(1, Math.min(limit, 100)) : 20;
+    const n = listLimit(limit);
     const rows = (await this.client.call('/history', 'org.carphone.MessageHistory', 'GetRecent', 'u', [
       n,
     ])) as Props[];

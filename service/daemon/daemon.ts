@@ -250,7 +250,7 @@ export async function startDaemon(
           name: '',
           text: m.text,
           at: m.at,
-          state: m.state === 'pending' ? 'failed' : m.state,
+          state: m.state,
           reason: m.reason,
         }),
       );

@@ -22,6 +22,9 @@ import type * as sip from 'sip';
 import type { UserAgent } from '../sip/user-agent.js';
 
 /** A text message the driver sent, as oFono's Message object shows it. */
+/** An outgoing text's state once nothing more happens to it. */
+export type FinalTextState = Exclude<OutgoingText['state'], 'pending'>;
+
 export interface OutgoingText {
   /** Counts up per line from 1: the Message object's path ends with it. */
   id: number;
@@ -59,7 +62,7 @@ const RP_ANSWER_MS = 60_000;
 export interface LineMessagesListener {
   received(message: IncomingText): void;
   added(message: OutgoingText): void;
-  finished(message: OutgoingText): void;
+  finished(message: OutgoingText & { state: FinalTextState }): void;
   /** The texts not yet answered changed: what must be kept if carphoned stops now. */
   unanswered(texts: WaitingText[]): void;
   /** The parts of SMS texts held for the rest changed: kept too, they were acknowledged. */
@@ -320,7 +323,7 @@ export class LineMessages {
     }
   }
 
-  private finish(entry: Unanswered, state: OutgoingText['state'], reason: string): void {
+  private finish(entry: Unanswered, state: FinalTextState, reason: string): void {
     if (!this.texts.delete(entry.message.id)) {
       return;
     }
@@ -329,7 +332,7 @@ export class LineMessages {
     entry.message.reason = reason;
     this.logger.info({ message: entry.message.id, state, reason }, 'text message');
     this.saveUnanswered();
-    this.listener.finished({ ...entry.message });
+    this.listener.finished({ ...entry.message, state });
   }
 
   private saveUnanswered(): void {

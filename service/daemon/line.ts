@@ -11,7 +11,13 @@ import { isSipsUri, lineIdentification, parseDialString, targetUri } from '../si
 import { RegistrarClient } from '../sip/registrar-client.js';
 import type { CallSettings, HideCallerId, LineSettings, SettingsStore } from './line-settings.js';
 import { LineVoicemail, type Voicemail } from './line-voicemail.js';
-import { LineMessages, type IncomingText, type OutgoingText, type PreparedText } from './line-messages.js';
+import {
+  LineMessages,
+  type FinalTextState,
+  type IncomingText,
+  type OutgoingText,
+  type PreparedText,
+} from './line-messages.js';
 import type { WaitingTexts } from '../history/waiting-texts.js';
 import type { SmsParts } from '../history/sms-parts.js';
 import { outgoingBody } from '../sip/text-message.js';
@@ -65,7 +71,7 @@ export type LineEvents = {
   /** A text message the driver sent is pending. */
   'text-added': [OutgoingText];
   /** A text message the driver sent reached its final state: sent, failed or cancelled. */
-  'text-finished': [OutgoingText];
+  'text-finished': [OutgoingText & { state: FinalTextState }];
   /** oFono's MessageManager UseDeliveryReports changed. */
   'delivery-reports': [boolean];
 };
