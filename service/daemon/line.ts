@@ -155,13 +155,18 @@ export class Line {
       (v) => this.events.emit('voicemail', v),
       (number) => this.deps.settings?.set(this.id, { voicemailNumber: number }),
     );
-    this.messagesPart = new LineMessages(deps.clock, deps.logger.child({ line: account.id }), {
-      received: (m) => this.events.emit('text-received', m),
-      added: (m) => this.events.emit('text-added', m),
-      finished: (m) => this.events.emit('text-finished', m),
-      unanswered: (texts) => deps.waitingTexts?.save(account.id, texts),
-      smsParts: (parts) => deps.smsParts?.save(account.id, parts),
-    });
+    this.messagesPart = new LineMessages(
+      deps.clock,
+      deps.logger.child({ line: account.id }),
+      () => this.textSender(),
+      {
+        received: (m) => this.events.emit('text-received', m),
+        added: (m) => this.events.emit('text-added', m),
+        finished: (m) => this.events.emit('text-finished', m),
+        unanswered: (texts) => deps.waitingTexts?.save(account.id, texts),
+        smsParts: (parts) => deps.smsParts?.save(account.id, parts),
+      },
+    );
   }
 
   /** Text messages sent and not yet answered by the network. */
@@ -190,7 +195,7 @@ export class Line {
     if (!this.poweredValue && !this.waitingForAddress) {
       throw new CarphoneError('NOT_AVAILABLE', 'the line is powered off');
     }
-    return this.messagesPart.submit(prepared, this.textSender());
+    return this.messagesPart.submit(prepared);
   }
 
   /** oFono's Message.Cancel, for a text still waiting for the network. */
@@ -206,12 +211,11 @@ export class Line {
     this.messagesPart.restoreSmsParts(this.deps.smsParts?.load(this.id) ?? []);
     for (const saved of this.deps.waitingTexts?.load(this.id) ?? []) {
       try {
-        this.messagesPart.submit(this.prepareText(saved.to, saved.text), undefined, saved.at);
+        this.messagesPart.submit(this.prepareText(saved.to, saved.text), saved.at);
       } catch (e) {
         this.deps.logger.warn({ line: this.id, to: saved.to, err: errorMessage(e) }, 'saved text dropped');
       }
     }
-    this.sendWaitingTexts();
   }
 
   private prepareText(to: string, text: string): PreparedText {
@@ -245,13 +249,6 @@ export class Line {
       proxy: this.proxy,
       userAgent: USER_AGENT,
     };
-  }
-
-  private sendWaitingTexts(): void {
-    const sender = this.textSender();
-    if (sender) {
-      this.messagesPart.sendWaiting(sender);
-    }
   }
 
   get voicemail(): Voicemail {
@@ -444,7 +441,7 @@ export class Line {
     ua.events.on('call-turned-away', ({ lineIdentification, name, how }) =>
       this.events.emit('turned-away', { lineIdentification, name, how, at: this.deps.clock.now() }),
     );
-    this.messagesPart.listen(ua, () => this.textSender());
+    this.messagesPart.listen(ua);
     ua.events.on('transfer', (id, target) => {
       this.followTransfer(id, target).catch((e: unknown) => ua.transferFailed(id, errorMessage(e)));
     });
@@ -471,7 +468,7 @@ export class Line {
         onStatus: (status, reason) => {
           if (status === 'registered') {
             void trusted?.refresh();
-            this.sendWaitingTexts();
+            this.messagesPart.sendWaiting();
           }
           this.events.emit('registration', status, reason);
         },
@@ -480,7 +477,7 @@ export class Line {
     }
     this.startVoicemail(ua, this.stack, logger);
     this.poweredValue = true;
-    this.sendWaitingTexts(); // a line without a registrar sends at once
+    this.messagesPart.sendWaiting(); // a line without a registrar sends at once
     this.events.emit('powered', true);
     this.events.emit('online', true);
     logger.info({ sip: this.sipAddress, aor: this.aor }, 'line up');

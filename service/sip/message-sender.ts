@@ -28,6 +28,8 @@ export interface DeliveryOutcome {
   outcome: 'sent' | 'failed';
   /** Why it failed: the final response's status and reason, or that none came. */
   reason: string;
+  /** A failure that passes (no answer, the network overloaded or down): worth sending again soon. */
+  retryable: boolean;
 }
 
 /**
@@ -65,7 +67,7 @@ export function deliverText(
           send(effect.withAuth);
         } else {
           o.clock.clearTimeout(timeout);
-          resolve({ outcome: effect.outcome, reason: effect.reason });
+          resolve({ outcome: effect.outcome, reason: effect.reason, retryable: effect.retryable });
         }
       }
     };

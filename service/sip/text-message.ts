@@ -106,8 +106,18 @@ export function outgoingBody(text: string): string {
 // The sending of one MESSAGE, as a pure machine: it is sent, a digest challenge is answered once (again
 // only if the server says the nonce went stale), and the first other final response decides.
 
+/**
+ * Final responses that say the failure passes, so that the same text may be sent again a little later:
+ * no answer in time (408, also when carphone gave up waiting), a server error or overload (500, 503,
+ * also when the line was down) and a gateway timeout (504). Any other one is the recipient's or the
+ * network's answer to this text, which sending it again would not change.
+ */
+const PASSING_FAILURES: readonly number[] = [408, 500, 503, 504];
+
 export type DeliveryState =
-  { kind: 'sending'; authSent: boolean } | { kind: 'sent' } | { kind: 'failed'; reason: string };
+  | { kind: 'sending'; authSent: boolean }
+  | { kind: 'sent' }
+  | { kind: 'failed'; reason: string; retryable: boolean };
 
 export type DeliveryEvent = {
   type: 'response';
@@ -119,7 +129,8 @@ export type DeliveryEvent = {
 };
 
 export type DeliveryEffect =
-  { type: 'send'; withAuth: boolean } | { type: 'finished'; outcome: 'sent' | 'failed'; reason: string };
+  | { type: 'send'; withAuth: boolean }
+  | { type: 'finished'; outcome: 'sent' | 'failed'; reason: string; retryable: boolean };
 
 export const START_DELIVERY: [DeliveryState, DeliveryEffect[]] = [
   { kind: 'sending', authSent: false },
@@ -134,12 +145,16 @@ export function deliveryTransition(
     return [state, []];
   }
   if (event.status < 300) {
-    return [{ kind: 'sent' }, [{ type: 'finished', outcome: 'sent', reason: '' }]];
+    return [{ kind: 'sent' }, [{ type: 'finished', outcome: 'sent', reason: '', retryable: false }]];
   }
   const challenged = event.status === 401 || event.status === 407;
   if (challenged && event.usableChallenge && (!state.authSent || event.stale)) {
     return [{ kind: 'sending', authSent: true }, [{ type: 'send', withAuth: true }]];
   }
   const reason = `${event.status} ${event.reason}`.trim();
-  return [{ kind: 'failed', reason }, [{ type: 'finished', outcome: 'failed', reason }]];
+  const retryable = PASSING_FAILURES.includes(event.status);
+  return [
+    { kind: 'failed', reason, retryable },
+    [{ type: 'finished', outcome: 'failed', reason, retryable }],
+  ];
 }

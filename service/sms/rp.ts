@@ -23,6 +23,14 @@ export const RP_CAUSE = {
   protocolError: 111,
 } as const;
 
+/**
+ * RP-Cause values of an RP-ERROR to an SMS the phone sent that say the failure passes soon (TS 24.011
+ * table 8.4): temporary failure (41, "try another attempt almost immediately"), congestion (42) and
+ * resources unavailable (47). Network out of order (38) is expected to last, and every other cause is
+ * about this text or this subscriber.
+ */
+export const PASSING_RP_CAUSES: readonly number[] = [41, 42, 47];
+
 export interface RpData {
   /** RP-Message Reference: the answer carries it back. */
   reference: number;

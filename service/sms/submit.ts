@@ -94,3 +94,17 @@ export function smsSubmit(
     ]);
   });
 }
+
+/** TP-RD (TS 23.040 §9.2.3.25): set on an SMS-SUBMIT sent again, so that the centre drops a duplicate. */
+const REJECT_DUPLICATES = 0x04;
+
+/**
+ * The same SMS-SUBMIT, marked as sent again: after no answer or a passing RP-ERROR the phone repeats
+ * it with the same TP-MR and TP-RD set (TS 23.040 §9.2.3.6), so that a centre that did take the first
+ * one does not deliver the text twice.
+ */
+export function repeatedSubmit(tpdu: Uint8Array): Uint8Array {
+  const repeated = Uint8Array.from(tpdu);
+  repeated[0] = (repeated[0] ?? 0) | REJECT_DUPLICATES;
+  return repeated;
+}

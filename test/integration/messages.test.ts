@@ -309,7 +309,7 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
     ]);
   };
 
-  it('shows the text, whole once every part is in, and answers the service centre with RP-ACK, or RP-ERROR for one it cannot read; sends texts to numbers as SMS-SUBMIT', async () => {
+  it('shows the text, whole once every part is in, and answers the service centre with RP-ACK, or RP-ERROR for one it cannot read; sends texts to numbers as SMS-SUBMIT, again with TP-RD after a temporary RP-ERROR', async () => {
     // A fixed port and state directory: carphoned is killed between two parts of a text and started again.
     const imsPort = await freePort();
     const sip = `127.0.0.1:${imsPort}`;
@@ -464,6 +464,20 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
         State: 'failed',
         FailureReason: 'RP-ERROR cause 21',
       });
+
+      // A temporary failure (RP-ERROR, cause 41): the text stays pending and goes again a few seconds
+      // later with the same TP-MR and TP-RD set (TS 23.040 §9.2.3.6); the centre takes it then.
+      const retried = String(await c.call('/ims', MM, 'SendMessage', 'ss', ['+4917012345678', 'Gleich']));
+      const fourth = await waitFor('the fourth SMS-SUBMIT', () => submits()[3], 5000);
+      rpAnswer(fourth.callId, [0x05, fourth.rp[1] ?? 0, 0x01, 41]);
+      const fifth = await waitFor('the SMS-SUBMIT sent again', () => submits()[4], 15_000);
+      expect(tpdu(fourth.rp)[0]).toBe(0x11);
+      expect(tpdu(fifth.rp)[0]).toBe(0x11 | 0x04);
+      expect(tpdu(fifth.rp).subarray(1)).toEqual(tpdu(fourth.rp).subarray(1));
+      expect((await c.properties(retried, 'org.ofono.Message')).State).toBe('pending');
+      rpAnswer(fifth.callId, [0x03, fifth.rp[1] ?? 0]);
+      await c.waitForSignal((s) => s.path === retried && s.args[0] === 'State' && s.args[1] === 'sent', 5000);
+      expect(submits()).toHaveLength(5);
       expect((await c.properties('/ims', MM)).ServiceCenterAddress).toBe('+49170123456');
     } finally {
       centre.close();

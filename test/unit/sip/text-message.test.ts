@@ -118,7 +118,7 @@ describe('sending one MESSAGE', () => {
 
   it('fails when the answered challenge comes back, unless the nonce went stale', () => {
     const twice = run([response(401, { usableChallenge: true }), response(401, { usableChallenge: true })]);
-    expect(twice.state).toEqual({ kind: 'failed', reason: '401 Reason' });
+    expect(twice.state).toEqual({ kind: 'failed', reason: '401 Reason', retryable: false });
     const stale = run([
       response(401, { usableChallenge: true }),
       response(401, { usableChallenge: true, stale: true }),
@@ -131,8 +131,21 @@ describe('sending one MESSAGE', () => {
     expect(run([{ ...response(404), reason: 'Not Found' }]).state).toEqual({
       kind: 'failed',
       reason: '404 Not Found',
+      retryable: false,
     });
-    expect(run([response(407)])).toEqual({ state: { kind: 'failed', reason: '407 Reason' }, sends: [false] });
+    expect(run([response(407)])).toEqual({
+      state: { kind: 'failed', reason: '407 Reason', retryable: false },
+      sends: [false],
+    });
+  });
+
+  it('says which failures pass (no answer, server overloaded or down) and so are worth sending again', () => {
+    const retryable = (status: number): boolean => {
+      const { state } = run([response(status)]);
+      return state.kind === 'failed' && state.retryable;
+    };
+    expect([408, 500, 503, 504].map(retryable)).toEqual([true, true, true, true]);
+    expect([400, 403, 404, 415, 480, 486, 488, 502, 603].map(retryable)).toEqual(Array(9).fill(false));
   });
 
   it('takes nothing after its final answer', () => {

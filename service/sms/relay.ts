@@ -1,0 +1,202 @@
+import type * as sip from 'sip';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+import { deliverText, type DeliveryOutcome, type MessageSenderOptions } from '../sip/message-sender.js';
+import type { TextAnswer } from '../sip/text-message.js';
+import { Reassembly } from './concatenation.js';
+import {
+  PASSING_RP_CAUSES,
+  readRpAnswer,
+  readRpData,
+  rpAck,
+  rpDataToNetwork,
+  rpError,
+  RpError,
+  RP_CAUSE,
+  SMS_CONTENT_TYPE,
+  type RpAnswer,
+} from './rp.js';
+import { repeatedSubmit, smsSubmit } from './submit.js';
+import { readSmsDeliver, SmsError, type SmsDeliver } from './tpdu.js';
+
+/** Where a text goes as SMS over IP (TS 24.341): to `destination`, through the centre at `psi`. */
+export interface SmsRoute {
+  destination: string;
+  /** The service centre's number (RP-Destination Address). */
+  serviceCentre: string;
+  /** The SIP URI the service centre is reached at. */
+  psi: string;
+}
+
+/** One text on its way as SMS: its parts are built once, so that a part sent again keeps its TP-MR. */
+export interface SmsSubmission {
+  readonly route: SmsRoute;
+  readonly tpdus: readonly Uint8Array[];
+  /** Parts the service centre acknowledged (RP-ACK): never sent again. */
+  acknowledged: number;
+  /** The next part went out before and no RP-ACK came for it: it goes again with TP-RD set. */
+  repeat: boolean;
+}
+
+export interface SmsRelayListener {
+  /** A whole text arrived: every part in, or the wait for the rest over. */
+  received(first: SmsDeliver, text: string): void;
+  /** The parts held for the rest changed: kept across a restart too, they were acknowledged. */
+  heldParts(parts: SmsDeliver[]): void;
+}
+
+/** How long the service centre has to answer an SMS part with RP-ACK or RP-ERROR. */
+const RP_ANSWER_MS = 60_000;
+
+const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
+
+/**
+ * A line's end of the SMS relay over IP (TS 24.341): SMS from the service centre, in RP-DATA, are
+ * answered with RP-ACK or RP-ERROR and handed on whole; texts the line sends go part by part as
+ * SMS-SUBMIT in RP-DATA, each after the centre acknowledged the one before.
+ */
+export class SmsRelay {
+  private readonly reassembly: Reassembly;
+  /** References of the SMS the line sends: TP-MR, RP-MR, and the concatenation reference. */
+  private tpReference = 0;
+  private rpReference = 0;
+  private concatenationReference = 0;
+  /** Who waits for the service centre's RP answer, by RP-MR. */
+  private readonly rpWaiters = new Map<number, (answer: RpAnswer | undefined) => void>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    listener: SmsRelayListener,
+  ) {
+    this.reassembly = new Reassembly(
+      clock,
+      (first, text) => listener.received(first, text),
+      (parts) => listener.heldParts(parts),
+    );
+  }
+
+  /** Parts of texts a previous run acknowledged and held: held again for the rest. */
+  restoreParts(parts: SmsDeliver[]): void {
+    this.reassembly.restore(parts);
+  }
+
+  /**
+   * A MESSAGE carrying an RP message. RP-DATA (TS 24.341 §5.3.2.4): its SMS is handed on (its text
+   * whole, once every part is in) before RP-ACK goes back to the service centre, which then counts it
+   * delivered; one the phone cannot read gets RP-ERROR with the reason, so that the centre does not
+   * retry it for ever. RP-ACK or RP-ERROR: the centre's answer to an SMS the line sent. The SIP MESSAGE
+   * itself is taken (200) either way: it arrived.
+   */
+  take(rq: sip.Request, sender: MessageSenderOptions | undefined): TextAnswer {
+    const body = Uint8Array.from(Buffer.from(rq.content ?? '', 'latin1'));
+    const rpAnswer = readRpAnswer(body);
+    if (rpAnswer) {
+      this.rpWaiters.get(rpAnswer.reference)?.(rpAnswer);
+      return { status: 200, reason: 'OK' };
+    }
+    let answer: Uint8Array;
+    try {
+      const rp = readRpData(body);
+      try {
+        this.reassembly.add(readSmsDeliver(rp.tpdu));
+        answer = rpAck(rp.reference);
+      } catch (e) {
+        if (!(e instanceof SmsError)) {
+          throw e;
+        }
+        this.logger.warn({ err: e.message }, 'SMS not readable: RP-ERROR');
+        answer = rpError(rp.reference, RP_CAUSE.semanticallyIncorrect);
+      }
+    } catch (e) {
+      if (!(e instanceof RpError) || e.reference === undefined) {
+        return { status: 400, reason: `Bad Request (${e instanceof Error ? e.message : 'no RP-DATA'})` };
+      }
+      this.logger.warn({ err: e.message }, 'SMS relay message not readable: RP-ERROR');
+      answer = rpError(e.reference, e.rpCause);
+    }
+    this.answerServiceCentre(rq, answer, sender);
+    return { status: 200, reason: 'OK' };
+  }
+
+  /** The relay answer, to the service centre that sent the SMS (its asserted identity, else its From). */
+  private answerServiceCentre(
+    rq: sip.Request,
+    answer: Uint8Array,
+    sender: MessageSenderOptions | undefined,
+  ): void {
+    const pai = rq.headers['p-asserted-identity'];
+    const asserted = /<([^>]+)>/.exec(typeof pai === 'string' ? pai : '')?.[1];
+    const to = asserted ?? rq.headers.from?.uri;
+    if (!sender || !to) {
+      this.logger.warn({ to }, 'SMS relay answer not sent: the line cannot send now');
+      return;
+    }
+    deliverText(sender, to, latin1(answer), SMS_CONTENT_TYPE, { 'in-reply-to': rq.headers['call-id'] ?? '' })
+      .then(({ outcome, reason }) => {
+        if (outcome !== 'sent') {
+          this.logger.warn({ to, reason }, 'SMS relay answer refused');
+        }
+      })
+      .catch((e: unknown) => this.logger.warn({ err: errorMessage(e) }, 'SMS relay answer not sent'));
+  }
+
+  /** `text` as the SMS-SUBMITs that carry it, not yet sent. Throws SmsError for a destination no SMS reaches. */
+  prepare(route: SmsRoute, text: string): SmsSubmission {
+    const tpdus = smsSubmit(route.destination, text, () => this.tpReference++, this.concatenationReference++);
+    return { route, tpdus, acknowledged: 0, repeat: false };
+  }
+
+  /**
+   * Sends the parts of `submission` not yet acknowledged (TS 24.341 §5.3.1), each in a MESSAGE to the
+   * service centre, the next once its RP-ACK came: "sent" when every part was acknowledged. A failure
+   * may be retried by calling this again: it carries on from the part that failed, sent again with
+   * TP-RD set (TS 23.040 §9.2.3.6).
+   */
+  async send(sender: MessageSenderOptions, submission: SmsSubmission): Promise<DeliveryOutcome> {
+    const { route } = submission;
+    for (const [part, tpdu] of submission.tpdus.entries()) {
+      if (part < submission.acknowledged) {
+        continue;
+      }
+      const reference = this.rpReference++ & 0xff;
+      const answered = this.rpAnswer(reference);
+      const rp = rpDataToNetwork(
+        reference,
+        route.serviceCentre,
+        submission.repeat ? repeatedSubmit(tpdu) : tpdu,
+      );
+      submission.repeat = true;
+      const sent = await deliverText(sender, route.psi, latin1(rp), SMS_CONTENT_TYPE);
+      if (sent.outcome !== 'sent') {
+        this.rpWaiters.get(reference)?.(undefined);
+        return sent;
+      }
+      const answer = await answered;
+      if (!answer) {
+        return { outcome: 'failed', reason: 'no RP-ACK from the service centre', retryable: true };
+      }
+      if (answer.kind === 'error') {
+        const retryable = PASSING_RP_CAUSES.includes(answer.cause);
+        return { outcome: 'failed', reason: `RP-ERROR cause ${answer.cause}`, retryable };
+      }
+      submission.acknowledged += 1;
+      submission.repeat = false;
+    }
+    return { outcome: 'sent', reason: '', retryable: false };
+  }
+
+  /** The service centre's answer to RP-MR `reference`; none if it does not come within RP_ANSWER_MS. */
+  private rpAnswer(reference: number): Promise<RpAnswer | undefined> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => done(undefined), RP_ANSWER_MS);
+      const done = (answer: RpAnswer | undefined): void => {
+        this.clock.clearTimeout(timer);
+        this.rpWaiters.delete(reference);
+        resolve(answer);
+      };
+      this.rpWaiters.set(reference, done);
+    });
+  }
+}
