@@ -29,6 +29,7 @@ const unavailable: PhoneSnapshot = {
   voicemail: NO_VOICEMAIL,
   forwardedTo: '',
   newTexts: 0,
+  textLog: 0,
 };
 
 function str(v: unknown): string {
@@ -62,6 +63,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   private speedKmh: number | undefined;
   /** Kept here, not in carphoned: each HMI counts what its driver has not looked at. */
   private newTexts = 0;
+  private textLog = 0;
   /** Address-book names by number as Lookup gave them ("" for none); forgotten when carphoned restarts. */
   private readonly contactNames = new Map<string, string>();
 
@@ -97,6 +99,9 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
       const text = s.member === 'IncomingMessage' || s.member === 'ImmediateMessage';
       if (text && s.interface === 'org.ofono.MessageManager') {
         bridge.newTexts++;
+      }
+      if (s.interface === 'org.carphone.MessageHistory') {
+        bridge.textLog++;
       }
       bridge.scheduleRefresh();
     });
@@ -191,6 +196,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           },
           forwardedTo: str(forwarding.VoiceUnconditional),
           newTexts: this.newTexts,
+          textLog: this.textLog,
         };
       }
     } catch {
@@ -363,13 +369,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         name: await this.nameFor(str(r.LineIdentification), r.Name),
         text: str(r.Text),
         time: str(r.Time),
-        // A cancelled text is one not sent, as the driver sees it.
-        state:
-          r.Direction !== 'outgoing'
-            ? ('received' as const)
-            : r.State === 'sent'
-              ? ('sent' as const)
-              : ('failed' as const),
+        state: textState(r),
       })),
     );
   }
@@ -422,4 +422,15 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
     clearTimeout(this.refreshTimer);
     this.client.disconnect();
   }
+}
+
+/** What the driver is shown of a text's state: a cancelled text is one not sent, as the driver sees it. */
+function textState(r: Props): TextView['state'] {
+  if (r.Direction !== 'outgoing') {
+    return 'received';
+  }
+  if (r.State !== 'sent') {
+    return 'failed';
+  }
+  return r.Delivery === 'delivered' ? 'delivered' : r.Delivery === 'failed' ? 'undelivered' : 'sent';
 }

@@ -42,6 +42,7 @@ let phone: PhoneSnapshot = {
   voicemail: NO_VOICEMAIL,
   forwardedTo: '',
   newTexts: 0,
+  textLog: 0,
 };
 let query = '';
 let tab: Tab = 'keypad';
@@ -269,6 +270,13 @@ function recentsScreen(): HTMLElement[] {
  * is one of NHTSA's per-se lock-outs, docs/hmi.md); who sent it and when stay, and one touch on the
  * row calls them back, driving or not.
  */
+const TEXT_STATE_WORDS = {
+  sent: t.textSent,
+  delivered: t.textDelivered,
+  undelivered: t.textUndelivered,
+  failed: t.textFailed,
+} as const;
+
 function messagesScreen(): HTMLElement[] {
   if (replyTo) {
     return [replyPanel(replyTo)];
@@ -278,10 +286,10 @@ function messagesScreen(): HTMLElement[] {
     list.append(el('div', {}, t.noTexts));
   }
   for (const m of texts.slice(0, 8)) {
-    const failed = m.state === 'failed';
+    const failed = m.state === 'failed' || m.state === 'undelivered';
     const b = button('', `text-${m.id}`, () => act(window.carphone.dial(m.number)), failed ? 'missed' : '');
     const arrow = m.direction === 'incoming' ? '←' : '→';
-    const state = m.direction === 'outgoing' ? ` ${failed ? t.textFailed : t.textSent}` : '';
+    const state = m.state === 'received' ? '' : ` ${TEXT_STATE_WORDS[m.state]}`;
     b.append(
       el(
         'span',
@@ -646,9 +654,11 @@ async function refreshLists(): Promise<void> {
 window.carphone.onState((s) => {
   const hadCalls = phone.calls.length > 0;
   const textArrived = s.newTexts > phone.newTexts;
+  const textLogMoved = s.textLog !== phone.textLog;
   phone = s;
-  if (textArrived && tab === 'messages') {
-    // Shown as it comes on the screen the driver is looking at: it is not new for long.
+  if ((textArrived || textLogMoved) && tab === 'messages') {
+    // Shown as it comes on the screen the driver is looking at (a text arrived is not new for long),
+    // and as the centre reports on one sent.
     void refreshLists().then(() => render());
   }
   if (hadCalls && s.calls.length === 0) {

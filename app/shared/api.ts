@@ -38,7 +38,8 @@ export interface TextView {
   text: string;
   /** "%Y-%m-%dT%H:%M:%S%z", as the history gives it. */
   time: string;
-  state: 'received' | 'sent' | 'failed';
+  /** A text sent: "sent", then "delivered" or "undelivered" where the SMS centre reported on it. */
+  state: 'received' | 'sent' | 'delivered' | 'undelivered' | 'failed';
 }
 
 export interface ContactView {
@@ -75,6 +76,11 @@ export interface PhoneSnapshot {
    * line, so that a text is noticed without its words being shown while driving.
    */
   newTexts: number;
+  /**
+   * Counts the changes to the message history (a text logged, a delivery report taken): the Messages
+   * screen reads its list again when it moves.
+   */
+  textLog: number;
 }
 
 export interface VoicemailView {

@@ -21,6 +21,8 @@ import { dirname, join } from 'node:path';
 import { stateDirectory } from './state-directory.js';
 import { SettingsStore } from './line-settings.js';
 import { startWatchdog } from './systemd-watchdog.js';
+import { takeReport } from '../sms/status-report.js';
+import { sameNumber } from '../contacts/number-match.js';
 import { CallHistory, entryFor, type NewEntry, type NewMessageEntry } from '../history/call-history.js';
 import { UnfinishedCalls } from '../history/unfinished-calls.js';
 import { WaitingTexts } from '../history/waiting-texts.js';
@@ -252,8 +254,20 @@ export async function startDaemon(
           at: m.at,
           state: m.state,
           reason: m.reason,
+          ...(m.reports ? { reports: m.reports } : {}),
         }),
       );
+      line.events.on('text-status-report', (report) => {
+        const entry = history.takeStatusReport(line.id, (awaited) => takeReport(awaited, report, sameNumber));
+        if (entry) {
+          messageHistoryIface.EntryChanged(messageEntryDict(entry));
+        } else {
+          historyLogger.info(
+            { line: line.id, reference: report.reference, status: report.status },
+            'SMS status report for no text that awaits one',
+          );
+        }
+      });
       // Never shown as a call, but the driver should still see that someone tried to call.
       line.events.on('turned-away', (caller) =>
         record({

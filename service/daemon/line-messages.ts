@@ -5,7 +5,8 @@ import type { WaitingText } from '../history/waiting-texts.js';
 import { deliverText, type DeliveryOutcome, type MessageSenderOptions } from '../sip/message-sender.js';
 import { readableText, readIncomingText, type ReceivedText } from '../sip/text-message.js';
 import { SMS_CONTENT_TYPE } from '../sms/rp.js';
-import { SmsRelay, type SmsRoute, type SmsSubmission } from '../sms/relay.js';
+import { partReferences, SmsRelay, type SmsRoute, type SmsSubmission } from '../sms/relay.js';
+import type { AwaitedReports, SmsStatusReport } from '../sms/status-report.js';
 import type { SmsDeliver } from '../sms/tpdu.js';
 import type { UserAgent } from '../sip/user-agent.js';
 
@@ -25,6 +26,8 @@ export interface OutgoingText {
   state: 'pending' | 'sent' | 'failed' | 'cancelled';
   /** Why it failed (the network's final response, that none came, or that it expired); empty otherwise. */
   reason: string;
+  /** Sent as SMS asking for status reports: the parts whose report is awaited. */
+  reports?: AwaitedReports;
 }
 
 /** A text message from the network, with when it arrived. */
@@ -52,6 +55,8 @@ export interface LineMessagesListener {
   unanswered(texts: WaitingText[]): void;
   /** The parts of SMS texts held for the rest changed: kept too, they were acknowledged. */
   smsParts(parts: SmsDeliver[]): void;
+  /** The SMS centre's report on a part of a text sent earlier (OutgoingText.reports). */
+  statusReport(report: SmsStatusReport): void;
 }
 
 /**
@@ -114,6 +119,7 @@ export class LineMessages {
           immediate: sms.immediate,
         }),
       heldParts: (parts) => this.listener.smsParts(parts),
+      statusReport: (report) => this.listener.statusReport(report),
     });
   }
 
@@ -258,6 +264,12 @@ export class LineMessages {
     this.clock.clearTimeout(entry.retry);
     entry.message.state = state;
     entry.message.reason = reason;
+    if (state === 'sent' && entry.sms?.route.statusReport) {
+      entry.message.reports = {
+        recipient: entry.sms.route.destination,
+        references: partReferences(entry.sms),
+      };
+    }
     this.logger.info({ message: entry.message.id, state, reason }, 'text message');
     this.saveUnanswered();
     this.listener.finished({ ...entry.message, state });

@@ -11,6 +11,7 @@ import { isSipsUri, lineIdentification, parseDialString, targetUri } from '../si
 import { RegistrarClient } from '../sip/registrar-client.js';
 import type { CallSettings, HideCallerId, LineSettings, SettingsStore } from './line-settings.js';
 import { LineVoicemail, type Voicemail } from './line-voicemail.js';
+import type { SmsStatusReport } from '../sms/status-report.js';
 import {
   LineMessages,
   type FinalTextState,
@@ -72,6 +73,7 @@ export type LineEvents = {
   'text-added': [OutgoingText];
   /** A text message the driver sent reached its final state: sent, failed or cancelled. */
   'text-finished': [OutgoingText & { state: FinalTextState }];
+  'text-status-report': [SmsStatusReport];
   /** oFono's MessageManager UseDeliveryReports changed. */
   'delivery-reports': [boolean];
 };
@@ -165,6 +167,7 @@ export class Line {
         finished: (m) => this.events.emit('text-finished', m),
         unanswered: (texts) => deps.waitingTexts?.save(account.id, texts),
         smsParts: (parts) => deps.smsParts?.save(account.id, parts),
+        statusReport: (report) => this.events.emit('text-status-report', report),
       },
     );
   }
@@ -230,7 +233,12 @@ export class Line {
     if (sms && target.kind !== 'uri') {
       // A number, on a line whose network wants texts as SMS (TS 24.341); a SIP address stays a MESSAGE.
       const psi = sms.psi ?? `sip:${sms.serviceCentre}@${this.account.domain};user=phone`;
-      prepared.sms = { destination: target.number, serviceCentre: sms.serviceCentre, psi };
+      prepared.sms = {
+        destination: target.number,
+        serviceCentre: sms.serviceCentre,
+        psi,
+        statusReport: this.useDeliveryReports,
+      };
     }
     return prepared;
   }

@@ -19,6 +19,7 @@ export function messageEntryDict(e: MessageEntry): Record<string, Variant> {
     Time: stringVariant(formatStartTime(e.at)),
     State: stringVariant(e.state),
     FailureReason: stringVariant(e.reason),
+    Delivery: stringVariant(e.delivery),
   };
 }
 
@@ -51,11 +52,15 @@ export class MessageHistoryInterface extends OfonoInterface {
   EntryAdded(entry: Record<string, Variant>): Record<string, Variant> {
     return entry;
   }
+
+  EntryChanged(entry: Record<string, Variant>): Record<string, Variant> {
+    return entry;
+  }
 }
 
 defineMembers(
   MessageHistoryInterface,
   'org.carphone.MessageHistory',
   { GetRecent: { inSignature: 'u', outSignature: 'aa{sv}' }, Clear: {} },
-  { EntryAdded: 'a{sv}' },
+  { EntryAdded: 'a{sv}', EntryChanged: 'a{sv}' },
 );

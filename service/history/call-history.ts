@@ -3,6 +3,7 @@ import { writeFileAtomically } from '../core/atomic-file.js';
 import initSqlJs, { type Database } from 'sql.js';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
+import type { AwaitedReports } from '../sms/status-report.js';
 
 /**
  * The persistent call log the HMI's recents screen reads: one row per call, in SQLite. sql.js (SQLite
@@ -43,11 +44,23 @@ export interface MessageEntry {
   state: 'received' | 'sent' | 'failed' | 'cancelled';
   /** Why a sent message failed; empty otherwise. */
   reason: string;
+  /**
+   * Whether a text sent reached the recipient's phone, from the SMS centre's status reports: empty
+   * where none was asked for (a SIP MESSAGE, UseDeliveryReports off, not sent).
+   */
+  delivery: '' | 'waiting' | 'delivered' | 'failed';
 }
 
-export type NewMessageEntry = Omit<MessageEntry, 'id'>;
+export type NewMessageEntry = Omit<MessageEntry, 'id' | 'delivery'> & {
+  /** A text sent as SMS that asked for status reports: what they are awaited for. */
+  reports?: AwaitedReports;
+};
 
-const SCHEMA_VERSION = 1;
+/**
+ * 1: calls, favourites, messages. 2: messages.delivery and messages.awaited_reports (a JSON
+ * AwaitedReports, empty once nothing is awaited), added to a file of version 1 when it is opened.
+ */
+const SCHEMA_VERSION = 2;
 const MAX_ENTRIES = 1000;
 
 export class CallHistory {
@@ -99,8 +112,18 @@ export class CallHistory {
       at INTEGER NOT NULL,
       state TEXT NOT NULL CHECK (state IN ('received', 'sent', 'failed', 'cancelled')),
       reason TEXT NOT NULL
+    );`);
+    const columns = new Set(
+      (db.exec('PRAGMA table_info(messages)')[0]?.values ?? []).map((row) => String(row[1])),
     );
-    PRAGMA user_version = ${SCHEMA_VERSION};`);
+    if (!columns.has('delivery')) {
+      db.exec(`ALTER TABLE messages ADD COLUMN delivery TEXT NOT NULL DEFAULT ''
+        CHECK (delivery IN ('', 'waiting', 'delivered', 'failed'))`);
+    }
+    if (!columns.has('awaited_reports')) {
+      db.exec(`ALTER TABLE messages ADD COLUMN awaited_reports TEXT NOT NULL DEFAULT ''`);
+    }
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION};`);
     return new CallHistory(db, path, logger);
   }
 
@@ -139,33 +162,90 @@ export class CallHistory {
 
   /** Records a text message; the newest MAX_ENTRIES are kept, as calls are. */
   addMessage(e: NewMessageEntry): MessageEntry {
+    const { reports, ...entry } = e;
+    const delivery = reports ? 'waiting' : '';
     this.db.run(
-      'INSERT INTO messages (line, direction, number, name, text, at, state, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [e.line, e.direction, e.number, e.name, e.text, e.at, e.state, e.reason],
+      'INSERT INTO messages (line, direction, number, name, text, at, state, reason, delivery, awaited_reports) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        e.line,
+        e.direction,
+        e.number,
+        e.name,
+        e.text,
+        e.at,
+        e.state,
+        e.reason,
+        delivery,
+        reports ? JSON.stringify(reports) : '',
+      ],
     );
     const id = Number(this.db.exec('SELECT last_insert_rowid()')[0]?.values[0]?.[0] ?? 0);
     this.db.run('DELETE FROM messages WHERE id <= (SELECT max(id) FROM messages) - ?', [MAX_ENTRIES]);
     this.save();
-    return { id, ...e };
+    return { id, ...entry, delivery };
   }
 
   /** Text messages, newest first. */
   recentMessages(limit: number): MessageEntry[] {
+    return this.selectMessages('ORDER BY id DESC LIMIT ?', [Math.max(0, Math.min(limit, MAX_ENTRIES))]).map(
+      (row) => row.entry,
+    );
+  }
+
+  /**
+   * Applies the SMS centre's status report to the newest text of `line` that awaits it (`take` says
+   * whether it does, and what it makes of it), and returns that text as it is now; none where no text
+   * awaits it. Kept in the file, so a report that comes after a restart still finds its text.
+   */
+  takeStatusReport(
+    line: string,
+    take: (
+      awaited: AwaitedReports,
+    ) => { delivery: MessageEntry['delivery']; awaited: AwaitedReports } | undefined,
+  ): MessageEntry | undefined {
+    const waiting = this.selectMessages("WHERE line = ? AND delivery = 'waiting' ORDER BY id DESC", [line]);
+    for (const { entry, awaited } of waiting) {
+      const taken = awaited && take(awaited);
+      if (!taken) {
+        continue;
+      }
+      const still = taken.delivery === 'waiting' ? JSON.stringify(taken.awaited) : '';
+      this.db.run('UPDATE messages SET delivery = ?, awaited_reports = ? WHERE id = ?', [
+        taken.delivery,
+        still,
+        entry.id,
+      ]);
+      this.save();
+      return { ...entry, delivery: taken.delivery };
+    }
+    return undefined;
+  }
+
+  private selectMessages(
+    clause: string,
+    params: (string | number)[],
+  ): { entry: MessageEntry; awaited: AwaitedReports | undefined }[] {
     const rows = this.db.exec(
-      'SELECT id, line, direction, number, name, text, at, state, reason FROM messages ORDER BY id DESC LIMIT ?',
-      [Math.max(0, Math.min(limit, MAX_ENTRIES))],
+      `SELECT id, line, direction, number, name, text, at, state, reason, delivery, awaited_reports FROM messages ${clause}`,
+      params,
     )[0];
-    return (rows?.values ?? []).map(([id, line, direction, number, name, text, at, state, reason]) => ({
-      id: Number(id),
-      line: String(line),
-      direction: String(direction) as MessageEntry['direction'],
-      number: String(number),
-      name: String(name),
-      text: String(text),
-      at: Number(at),
-      state: String(state) as MessageEntry['state'],
-      reason: String(reason),
-    }));
+    return (rows?.values ?? []).map(
+      ([id, line, direction, number, name, text, at, state, reason, delivery, awaited]) => ({
+        entry: {
+          id: Number(id),
+          line: String(line),
+          direction: String(direction) as MessageEntry['direction'],
+          number: String(number),
+          name: String(name),
+          text: String(text),
+          at: Number(at),
+          state: String(state) as MessageEntry['state'],
+          reason: String(reason),
+          delivery: String(delivery) as MessageEntry['delivery'],
+        },
+        awaited: readAwaited(String(awaited)),
+      }),
+    );
   }
 
   clearMessages(): void {
@@ -234,4 +314,25 @@ export function entryFor(
     emergency: call.props.Emergency,
     reason,
   };
+}
+
+/** The reports a text awaits, as the file keeps them; none for an empty or unreadable column. */
+function readAwaited(json: string): AwaitedReports | undefined {
+  try {
+    const v: unknown = json ? JSON.parse(json) : undefined;
+    if (
+      typeof v === 'object' &&
+      v !== null &&
+      'recipient' in v &&
+      typeof v.recipient === 'string' &&
+      'references' in v &&
+      Array.isArray(v.references) &&
+      v.references.every((r) => Number.isInteger(r))
+    ) {
+      return { recipient: v.recipient, references: v.references as number[] };
+    }
+  } catch {
+    // An unreadable column awaits nothing: the text stays as it is.
+  }
+  return undefined;
 }

@@ -18,6 +18,7 @@ import {
   type RpAnswer,
 } from './rp.js';
 import { repeatedSubmit, smsSubmit } from './submit.js';
+import { readSmsStatusReport, STATUS_REPORT_MTI, type SmsStatusReport } from './status-report.js';
 import { readSmsDeliver, SmsError, type SmsDeliver } from './tpdu.js';
 
 /** Where a text goes as SMS over IP (TS 24.341): to `destination`, through the centre at `psi`. */
@@ -27,6 +28,8 @@ export interface SmsRoute {
   serviceCentre: string;
   /** The SIP URI the service centre is reached at. */
   psi: string;
+  /** Ask the centre for an SMS-STATUS-REPORT on each part (TP-SRR): oFono's UseDeliveryReports. */
+  statusReport: boolean;
 }
 
 /** One text on its way as SMS: its parts are built once, so that a part sent again keeps its TP-MR. */
@@ -44,6 +47,13 @@ export interface SmsRelayListener {
   received(first: SmsDeliver, text: string): void;
   /** The parts held for the rest changed: kept across a restart too, they were acknowledged. */
   heldParts(parts: SmsDeliver[]): void;
+  /** The centre's report on an SMS the phone sent (acknowledged after this returns). */
+  statusReport(report: SmsStatusReport): void;
+}
+
+/** The TP-MR of each part: what the centre's status reports name them by. */
+export function partReferences(submission: SmsSubmission): number[] {
+  return submission.tpdus.map((tpdu) => tpdu[1] ?? 0);
 }
 
 /** How long the service centre has to answer an SMS part with RP-ACK or RP-ERROR. */
@@ -68,7 +78,7 @@ export class SmsRelay {
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
-    listener: SmsRelayListener,
+    private readonly listener: SmsRelayListener,
   ) {
     this.reassembly = new Reassembly(
       clock,
@@ -83,10 +93,10 @@ export class SmsRelay {
   }
 
   /**
-   * A MESSAGE carrying an RP message. RP-DATA (TS 24.341 §5.3.2.4): its SMS is handed on (its text
-   * whole, once every part is in) before RP-ACK goes back to the service centre, which then counts it
-   * delivered; one the phone cannot read gets RP-ERROR with the reason, so that the centre does not
-   * retry it for ever. RP-ACK or RP-ERROR: the centre's answer to an SMS the line sent. The SIP MESSAGE
+   * A MESSAGE carrying an RP message. RP-DATA (TS 24.341 §5.3.2.4): its SMS-DELIVER is handed on (its
+   * text whole, once every part is in), or its SMS-STATUS-REPORT, before RP-ACK goes back to the
+   * service centre, which then counts it delivered; one the phone cannot read gets RP-ERROR with the
+   * reason, so that the centre does not retry it for ever. RP-ACK or RP-ERROR: the centre's answer to an SMS the line sent. The SIP MESSAGE
    * itself is taken (200) either way: it arrived.
    */
   take(rq: sip.Request, sender: MessageSenderOptions | undefined): TextAnswer {
@@ -100,7 +110,11 @@ export class SmsRelay {
     try {
       const rp = readRpData(body);
       try {
-        this.reassembly.add(readSmsDeliver(rp.tpdu));
+        if (((rp.tpdu[0] ?? 0) & 0x03) === STATUS_REPORT_MTI) {
+          this.listener.statusReport(readSmsStatusReport(rp.tpdu));
+        } else {
+          this.reassembly.add(readSmsDeliver(rp.tpdu));
+        }
         answer = rpAck(rp.reference);
       } catch (e) {
         if (!(e instanceof SmsError)) {
@@ -144,7 +158,13 @@ export class SmsRelay {
 
   /** `text` as the SMS-SUBMITs that carry it, not yet sent. Throws SmsError for a destination no SMS reaches. */
   prepare(route: SmsRoute, text: string): SmsSubmission {
-    const tpdus = smsSubmit(route.destination, text, () => this.tpReference++, this.concatenationReference++);
+    const tpdus = smsSubmit(
+      route.destination,
+      text,
+      () => this.tpReference++,
+      this.concatenationReference++,
+      route.statusReport,
+    );
     return { route, tpdus, acknowledged: 0, repeat: false };
   }
 

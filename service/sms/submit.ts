@@ -40,15 +40,19 @@ function chunks(units: readonly number[], size: number, pairStartsAt: (i: number
   return out;
 }
 
+/** TP-SRR (TS 23.040 §9.2.3.5): the centre is to send an SMS-STATUS-REPORT once it delivered the part. */
+const STATUS_REPORT_REQUEST = 0x20;
+
 /**
  * The TPDUs of `text` to `destination`, one per part; `nextReference` gives each its TP-MR, and
- * `concatenation` is the reference its parts share.
+ * `concatenation` is the reference its parts share. With `statusReport`, each part asks for a report.
  */
 export function smsSubmit(
   destination: string,
   text: string,
   nextReference: () => number,
   concatenation: number,
+  statusReport = false,
 ): Uint8Array[] {
   const da = bcdAddress(destination);
   const septets = gsm7Septets(text);
@@ -81,7 +85,7 @@ export function smsSubmit(
   return parts.map((part, i) => {
     const header = parts.length > 1 ? [0x05, 0x00, 0x03, concatenation & 0xff, parts.length, i + 1] : [];
     return Uint8Array.from([
-      0x01 | 0x10 | (header.length > 0 ? 0x40 : 0),
+      0x01 | 0x10 | (statusReport ? STATUS_REPORT_REQUEST : 0) | (header.length > 0 ? 0x40 : 0),
       nextReference() & 0xff,
       da.digits,
       da.toa,

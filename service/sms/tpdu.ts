@@ -32,7 +32,7 @@ export interface SmsDeliver {
 }
 
 /** Reads octets, each read checked against the end: a TPDU that is too short says so, it does not read zeros. */
-class Reader {
+export class Reader {
   private at = 0;
   constructor(private readonly bytes: Uint8Array) {}
 
@@ -81,7 +81,8 @@ export function readAddress(toa: number, value: Uint8Array, digits: number): str
   return `${type === 0b001 ? '+' : ''}${semiOctets(value, digits)}`;
 }
 
-function timeStamp(octets: Uint8Array): number {
+/** A service centre time stamp (TS 23.040 §9.2.3.11): ms since the epoch, its time zone applied. */
+export function timeStamp(octets: Uint8Array): number {
   const two = (i: number): number => {
     const o = octets[i] ?? 0;
     return (o & 0x0f) * 10 + (o >> 4);

@@ -13,6 +13,7 @@ import { Kamailio } from '../harness/kamailio.js';
 import { PsapSimulator } from '../../service/psap/psap-simulator.js';
 import { waitFor } from '../harness/process.js';
 import { RawSipPeer, sdpOffer, sipRequest } from '../harness/sip-fuzz.js';
+import { rpData, SmsCentre, statusReport, submitOf } from '../harness/sms-centre.js';
 import { sendSummaryNotify } from '../harness/summary-notify.js';
 import { seeded } from '../../bench/jitter/traces.js';
 import { freePort } from '../harness/ports.js';
@@ -31,6 +32,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   let erin: Baresip; // answers automatically
   let frank: Baresip; // answers automatically
   let bus: PrivateBus;
+  let centre: SmsCentre; // the SMS centre of the second line, "ims"
   let daemon: Carphoned;
   let client: OfonoClient;
   let hmi: Hmi;
@@ -104,6 +106,8 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       sourceWav: join(dir, 'tone.wav'),
     });
     bus = await PrivateBus.start();
+    const imsPort = await freePort();
+    centre = await SmsCentre.open(imsPort);
     config = {
       dbus: { bus: bus.address },
       history: { path: join(dir, 'history.sqlite') },
@@ -117,6 +121,13 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
           domain: '127.0.0.1',
           registrar: kam.uri,
           rtcpIntervalSeconds: 1,
+        },
+        {
+          id: 'ims',
+          user: '1000',
+          domain: '127.0.0.1',
+          listen: { port: imsPort },
+          sms: { serviceCentre: '+49170123456', psi: `sip:smsc@127.0.0.1:${centre.port}` },
         },
       ],
     };
@@ -152,6 +163,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       kam?.stop(),
       bus?.stop(),
     ]);
+    centre?.close();
     udp.close();
   });
 
@@ -587,6 +599,24 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await expect(hmi.bridge.replyToText(latest?.id, 'Send me your PIN')).rejects.toThrow(/canned replies/);
     await sendSpeed(0);
     await waitFor('parked', async () => !(await hmi.bridge.snapshot()).driving);
+  });
+
+  it("shows whether a text sent as SMS reached the phone, from the SMS centre's status report", async () => {
+    const mm = 'org.ofono.MessageManager';
+    await client.setProperty('/ims', mm, 'UseDeliveryReports', 'b', true);
+    await client.call('/ims', mm, 'SendMessage', 'ss', ['+4917012345678', 'Bin gleich da']);
+    const submit = await waitFor('the SMS-SUBMIT', () => centre.submits()[0], 5000);
+    centre.rpAnswer(submit.callId, [0x03, submit.rp[1] ?? 0]);
+    await tap('tab-messages');
+    const newest = (what: string): Promise<string> =>
+      hmi.page.locator(`[data-testid=texts] ${what}`).first().innerText();
+    await waitFor('the text listed as sent', async () => (await newest('.meta')).endsWith(' sent'));
+    expect(await newest('.who')).toMatch(/^→ /);
+    expect(await newest('.body')).toBe('Bin gleich da');
+    centre.send('report-1', rpData(0x31, statusReport(submitOf(submit.rp)[1] ?? 0, 0x00)));
+    await waitFor('the text listed as delivered', async () => (await newest('.meta')).endsWith(' delivered'));
+    await hmi.screenshot('messages-delivered-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
   });
 
   it("shows the address book's name for a number: in the call, in recents and on a text", async () => {

@@ -9,7 +9,7 @@ import { ctl, run } from '../harness/carphonectl.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { freePort } from '../harness/ports.js';
-import { RawSipPeer } from '../harness/sip-fuzz.js';
+import { rpData, SmsCentre, statusReport, submitOf, ucs2Deliver } from '../harness/sms-centre.js';
 import { waitFor } from '../harness/process.js';
 
 const MM = 'org.ofono.MessageManager';
@@ -277,43 +277,10 @@ describe('texts sent while the line cannot reach its registrar', () => {
 });
 
 describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () => {
-  /** RP-DATA from the service centre +49170123456 carrying `tpdu`, with RP reference `ref`. */
-  const rpData = (ref: number, tpdu: Buffer): Buffer =>
-    Buffer.from([0x01, ref, 0x07, 0x91, 0x94, 0x71, 0x10, 0x32, 0x54, 0xf6, 0x00, tpdu.length, ...tpdu]);
-  /** An SMS-DELIVER of UCS-2 text from +4917012345678, with a concatenation header where given. */
-  const ucs2Deliver = (text: string, dcs = 0x08, part?: [number, number, number]): Buffer => {
-    const header = part ? [0x05, 0x00, 0x03, ...part] : [];
-    const ud = [...header, ...Buffer.from(text, 'utf16le').swap16()];
-    return Buffer.from([
-      part ? 0x44 : 0x04,
-      0x0d,
-      0x91,
-      0x94,
-      0x71,
-      0x10,
-      0x32,
-      0x54,
-      0x76,
-      0xf8,
-      0x00,
-      dcs,
-      0x62,
-      0x21,
-      0x20,
-      0x70,
-      0x03,
-      0x00,
-      0x40,
-      ud.length,
-      ...ud,
-    ]);
-  };
-
-  it('shows the text, whole once every part is in, and answers the service centre with RP-ACK, or RP-ERROR for one it cannot read; sends texts to numbers as SMS-SUBMIT, again with TP-RD after a temporary RP-ERROR', async () => {
+  it('shows the text, whole once every part is in, and answers the service centre with RP-ACK, or RP-ERROR for one it cannot read; sends texts to numbers as SMS-SUBMIT, again with TP-RD after a temporary RP-ERROR; records the delivery reports of the centre', async () => {
     // A fixed port and state directory: carphoned is killed between two parts of a text and started again.
     const imsPort = await freePort();
-    const sip = `127.0.0.1:${imsPort}`;
-    const centre = await RawSipPeer.open({ host: '127.0.0.1', port: imsPort });
+    const centre = await SmsCentre.open(imsPort);
     const imsConfig = {
       dbus: { bus: bus.address },
       echoTest: { enabled: false },
@@ -330,35 +297,10 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
     const state = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'carphone-sms-state-')) };
     let ims = await Carphoned.start(imsConfig, [], state);
     let c = await ims.client();
-    let cseq = 1;
-    const send = (callId: string, body: Buffer): void => {
-      centre.send(
-        `MESSAGE sip:1000@${sip} SIP/2.0\r\n` +
-          `Via: SIP/2.0/UDP 127.0.0.1:${centre.port};branch=z9hG4bK${callId}\r\nMax-Forwards: 70\r\n` +
-          `From: <sip:+49170123456@ims.example;user=phone>;tag=sc\r\nTo: <sip:1000@127.0.0.1>\r\n` +
-          `P-Asserted-Identity: <sip:smsc@127.0.0.1:${centre.port}>\r\n` +
-          `Call-ID: ${callId}\r\nCSeq: ${cseq++} MESSAGE\r\nContent-Type: application/vnd.3gpp.sms\r\n` +
-          `Content-Length: ${body.length}\r\n\r\n${body.toString('latin1')}`,
-      );
-    };
-    /** The relay answer carphoned sent the centre for the MESSAGE `callId`: its body's bytes, as hex. */
-    const answerTo = (callId: string): Promise<string> =>
-      waitFor(
-        `the relay answer to ${callId}`,
-        () => {
-          const m = centre.received.find(
-            (r) => r.startLine.startsWith('MESSAGE ') && r.header('in-reply-to') === callId,
-          );
-          return m && m.header('content-type') === 'application/vnd.3gpp.sms'
-            ? Buffer.from(m.body, 'latin1').toString('hex')
-            : undefined;
-        },
-        5000,
-      );
     try {
       // dreamfabric's classic SMS-DELIVER: "hellohello", 7-bit.
       const since = c.signals.length;
-      send(
+      centre.send(
         'sms-1',
         rpData(0x21, Buffer.from('040BC87238880900F10000993092516195800AE8329BFD4697D9EC37', 'hex')),
       );
@@ -372,36 +314,36 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
           LocalSentTime: '1999-03-29T13:16:59+0000',
         },
       ]);
-      expect(await answerTo('sms-1')).toBe('0221');
+      expect(await centre.answerTo('sms-1')).toBe('0221');
       expect(
-        centre.received.some((r) => r.startLine === 'SIP/2.0 200 OK' && r.header('call-id') === 'sms-1'),
+        centre.peer.received.some((r) => r.startLine === 'SIP/2.0 200 OK' && r.header('call-id') === 'sms-1'),
       ).toBe(true);
 
       // A text in two parts, the second first, each acknowledged; carphoned is killed between them, and
       // the part it acknowledged is not lost: one IncomingMessage, with the whole text.
-      send('sms-2b', rpData(0x23, ucs2Deliver('ruf mich an 📞', 0x08, [0x42, 2, 2])));
-      expect(await answerTo('sms-2b')).toBe('0223');
+      centre.send('sms-2b', rpData(0x23, ucs2Deliver('ruf mich an 📞', 0x08, [0x42, 2, 2])));
+      expect(await centre.answerTo('sms-2b')).toBe('0223');
       c.disconnect();
       await ims.stop('SIGKILL');
       ims = await Carphoned.start(imsConfig, [], state);
       c = await ims.client();
       const parts = c.signals.length;
-      send('sms-2a', rpData(0x22, ucs2Deliver('Stau auf der A9, ', 0x08, [0x42, 2, 1])));
-      expect(await answerTo('sms-2a')).toBe('0222');
+      centre.send('sms-2a', rpData(0x22, ucs2Deliver('Stau auf der A9, ', 0x08, [0x42, 2, 1])));
+      expect(await centre.answerTo('sms-2a')).toBe('0222');
       const whole = await c.waitForSignal((s) => s.member === 'IncomingMessage', 5000, parts);
       expect(whole.args[0]).toBe('Stau auf der A9, ruf mich an 📞');
       expect(c.signals.slice(parts).filter((s) => s.member === 'IncomingMessage')).toHaveLength(1);
 
       // Class 0: shown at once, oFono's ImmediateMessage.
       const flash = c.signals.length;
-      send('sms-3', rpData(0x24, ucs2Deliver('Network maintenance tonight', 0x18)));
+      centre.send('sms-3', rpData(0x24, ucs2Deliver('Network maintenance tonight', 0x18)));
       const immediate = await c.waitForSignal((s) => s.member === 'ImmediateMessage', 5000, flash);
       expect(immediate.args[0]).toBe('Network maintenance tonight');
 
       // A TPDU that is not an SMS-DELIVER: RP-ERROR, cause 95 (semantically incorrect); nothing shown.
       const bad = c.signals.length;
-      send('sms-4', rpData(0x25, Buffer.from([0x01, 0x00])));
-      expect(await answerTo('sms-4')).toBe('0425015f');
+      centre.send('sms-4', rpData(0x25, Buffer.from([0x01, 0x00])));
+      expect(await centre.answerTo('sms-4')).toBe('0425015f');
       expect(c.signals.slice(bad).filter((s) => /Message$/.test(s.member))).toEqual([]);
       const logged = (await c.call('/history', HISTORY, 'GetRecent', 'u', [5])) as Props[];
       expect(logged.map((e) => e.Text)).toEqual([
@@ -413,48 +355,33 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
       // A text to a number goes as SMS: UCS-2 (an emoji), 80 units, so in two parts, the second only
       // after the centre's RP-ACK for the first.
       const reply = `Bin gleich da ${'🚗'.repeat(33)}`;
-      const submits = (): { rp: Buffer; callId: string }[] =>
-        centre.received
-          .filter((r) => r.startLine.startsWith('MESSAGE sip:smsc@'))
-          .map((r) => ({ rp: Buffer.from(r.body, 'latin1'), callId: r.header('call-id') ?? '' }))
-          // RP-DATA from the phone (RP-MTI 0), not its answers to the SMS above.
-          .filter((m) => m.rp[0] === 0x00);
-      const rpAnswer = (callId: string, bytes: number[]): void =>
-        centre.send(
-          `MESSAGE sip:1000@${sip} SIP/2.0\r\n` +
-            `Via: SIP/2.0/UDP 127.0.0.1:${centre.port};branch=z9hG4bKack${cseq}\r\nMax-Forwards: 70\r\n` +
-            `From: <sip:smsc@127.0.0.1>;tag=sc\r\nTo: <sip:1000@127.0.0.1>\r\nCall-ID: ack${cseq}@ims\r\n` +
-            `CSeq: ${cseq++} MESSAGE\r\nIn-Reply-To: ${callId}\r\nContent-Type: application/vnd.3gpp.sms\r\n` +
-            `Content-Length: ${bytes.length}\r\n\r\n${Buffer.from(bytes).toString('latin1')}`,
-        );
       const path = String(await c.call('/ims', MM, 'SendMessage', 'ss', ['+4917012345678', reply]));
-      const first = await waitFor('the first SMS-SUBMIT', () => submits()[0], 5000);
+      const first = await waitFor('the first SMS-SUBMIT', () => centre.submits()[0], 5000);
       await new Promise((r) => setTimeout(r, 500));
-      expect(submits()).toHaveLength(1);
+      expect(centre.submits()).toHaveLength(1);
       // RP-DATA from the phone: RP-MTI 0, its reference, an empty originator, the centre +49170123456
       // (international), then the SMS-SUBMIT: with a header (0x51), to +4917012345678, UCS-2, 24 h.
       const rp = first.rp;
       expect(rp[0]).toBe(0x00);
       expect(rp.subarray(2, 11).toString('hex')).toBe('0007919471103254f6');
-      const tpdu = (b: Buffer): Buffer => b.subarray(12, 12 + (b[11] ?? 0));
-      expect(tpdu(rp)[0]).toBe(0x51);
-      expect(tpdu(rp).subarray(2, 14).toString('hex')).toBe('0d91947110325476f80008a7');
+      expect(submitOf(rp)[0]).toBe(0x51);
+      expect(submitOf(rp).subarray(2, 14).toString('hex')).toBe('0d91947110325476f80008a7');
       // The user data after the 6-octet concatenation header (reference, 2 parts, this one's number).
       const ud = (t: Buffer): Buffer => t.subarray(15 + 6);
-      expect(tpdu(rp).subarray(15, 21).toString('hex')).toMatch(/^050003[0-9a-f]{2}0201$/);
-      rpAnswer(first.callId, [0x03, rp[1] ?? 0]);
-      const second = await waitFor('the second SMS-SUBMIT', () => submits()[1], 5000);
-      rpAnswer(second.callId, [0x03, second.rp[1] ?? 0]);
+      expect(submitOf(rp).subarray(15, 21).toString('hex')).toMatch(/^050003[0-9a-f]{2}0201$/);
+      centre.rpAnswer(first.callId, [0x03, rp[1] ?? 0]);
+      const second = await waitFor('the second SMS-SUBMIT', () => centre.submits()[1], 5000);
+      centre.rpAnswer(second.callId, [0x03, second.rp[1] ?? 0]);
       await c.waitForSignal((s) => s.path === path && s.args[0] === 'State' && s.args[1] === 'sent', 5000);
-      const joined = Buffer.concat([ud(tpdu(first.rp)), ud(tpdu(second.rp))])
+      const joined = Buffer.concat([ud(submitOf(first.rp)), ud(submitOf(second.rp))])
         .swap16()
         .toString('utf16le');
       expect(joined).toBe(reply);
 
       // The centre refuses one (RP-ERROR, cause 21: transfer rejected): the text fails, with the cause.
       const refused = String(await c.call('/ims', MM, 'SendMessage', 'ss', ['+4917012345678', 'Hi']));
-      const third = await waitFor('the third SMS-SUBMIT', () => submits()[2], 5000);
-      rpAnswer(third.callId, [0x05, third.rp[1] ?? 0, 0x01, 21]);
+      const third = await waitFor('the third SMS-SUBMIT', () => centre.submits()[2], 5000);
+      centre.rpAnswer(third.callId, [0x05, third.rp[1] ?? 0, 0x01, 21]);
       await c.waitForSignal(
         (s) => s.path === refused && s.args[0] === 'State' && s.args[1] === 'failed',
         5000,
@@ -468,16 +395,44 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
       // A temporary failure (RP-ERROR, cause 41): the text stays pending and goes again a few seconds
       // later with the same TP-MR and TP-RD set (TS 23.040 §9.2.3.6); the centre takes it then.
       const retried = String(await c.call('/ims', MM, 'SendMessage', 'ss', ['+4917012345678', 'Gleich']));
-      const fourth = await waitFor('the fourth SMS-SUBMIT', () => submits()[3], 5000);
-      rpAnswer(fourth.callId, [0x05, fourth.rp[1] ?? 0, 0x01, 41]);
-      const fifth = await waitFor('the SMS-SUBMIT sent again', () => submits()[4], 15_000);
-      expect(tpdu(fourth.rp)[0]).toBe(0x11);
-      expect(tpdu(fifth.rp)[0]).toBe(0x11 | 0x04);
-      expect(tpdu(fifth.rp).subarray(1)).toEqual(tpdu(fourth.rp).subarray(1));
+      const fourth = await waitFor('the fourth SMS-SUBMIT', () => centre.submits()[3], 5000);
+      centre.rpAnswer(fourth.callId, [0x05, fourth.rp[1] ?? 0, 0x01, 41]);
+      const fifth = await waitFor('the SMS-SUBMIT sent again', () => centre.submits()[4], 15_000);
+      expect(submitOf(fourth.rp)[0]).toBe(0x11);
+      expect(submitOf(fifth.rp)[0]).toBe(0x11 | 0x04);
+      expect(submitOf(fifth.rp).subarray(1)).toEqual(submitOf(fourth.rp).subarray(1));
       expect((await c.properties(retried, 'org.ofono.Message')).State).toBe('pending');
-      rpAnswer(fifth.callId, [0x03, fifth.rp[1] ?? 0]);
+      centre.rpAnswer(fifth.callId, [0x03, fifth.rp[1] ?? 0]);
       await c.waitForSignal((s) => s.path === retried && s.args[0] === 'State' && s.args[1] === 'sent', 5000);
-      expect(submits()).toHaveLength(5);
+      expect(centre.submits()).toHaveLength(5);
+
+      // Delivery reports on (oFono's UseDeliveryReports): the SMS-SUBMIT asks for one (TP-SRR), the
+      // text is logged as awaiting it, and the centre's SMS-STATUS-REPORT (here after a kill of
+      // carphoned) is acknowledged with RP-ACK and marks the logged text delivered.
+      await c.setProperty('/ims', MM, 'UseDeliveryReports', 'b', true);
+      const reported = String(await c.call('/ims', MM, 'SendMessage', 'ss', ['+4917012345678', 'Bin da']));
+      const sixth = await waitFor('the SMS-SUBMIT asking for a report', () => centre.submits()[5], 5000);
+      expect(submitOf(sixth.rp)[0]).toBe(0x11 | 0x20);
+      centre.rpAnswer(sixth.callId, [0x03, sixth.rp[1] ?? 0]);
+      await c.waitForSignal(
+        (s) => s.path === reported && s.args[0] === 'State' && s.args[1] === 'sent',
+        5000,
+      );
+      const newest = async (): Promise<Props | undefined> =>
+        ((await c.call('/history', HISTORY, 'GetRecent', 'u', [1])) as Props[])[0];
+      expect(await newest()).toMatchObject({ Text: 'Bin da', State: 'sent', Delivery: 'waiting' });
+      c.disconnect();
+      await ims.stop('SIGKILL');
+      ims = await Carphoned.start(imsConfig, [], state);
+      c = await ims.client();
+      const beforeReport = c.signals.length;
+      // SMS-STATUS-REPORT on the SMS-SUBMIT's TP-MR, status 0: received by the recipient.
+      centre.send('sms-report', rpData(0x30, statusReport(submitOf(sixth.rp)[1] ?? 0, 0x00)));
+      expect(await centre.answerTo('sms-report')).toBe('0230');
+      const changed = await c.waitForSignal((s) => s.member === 'EntryChanged', 5000, beforeReport);
+      expect(changed.args[0]).toMatchObject({ Text: 'Bin da', Delivery: 'delivered' });
+      expect(await newest()).toMatchObject({ Text: 'Bin da', State: 'sent', Delivery: 'delivered' });
+      expect(c.signals.slice(beforeReport).filter((s) => /Message$/.test(s.member))).toEqual([]);
       expect((await c.properties('/ims', MM)).ServiceCenterAddress).toBe('+49170123456');
     } finally {
       centre.close();

@@ -52,6 +52,7 @@ function setup(): {
     finished: (m) => finished.push(m),
     unanswered: (texts) => saved.push(texts),
     smsParts: () => undefined,
+    statusReport: () => undefined,
   });
   return { clock, messages, line, sent, finished, saved };
 }
@@ -184,7 +185,10 @@ describe("a line's outgoing texts", () => {
     expect(finished.map((m) => [m.text, m.state])).toEqual([['tunnel', 'cancelled']]);
     line.up = true;
     messages.sendWaiting();
-    expect(sent.map((s) => s.rq.content)).toEqual(['tunnel', ...Array<string>(SEND_ATTEMPTS + 3).fill('second')]);
+    expect(sent.map((s) => s.rq.content)).toEqual([
+      'tunnel',
+      ...Array<string>(SEND_ATTEMPTS + 3).fill('second'),
+    ]);
     sent.at(-1)?.answer(200, 'OK');
     await settle();
     expect(finished.map((m) => [m.text, m.state])).toEqual([
@@ -216,7 +220,12 @@ describe("a line's texts sent as SMS over IP", () => {
   }
   const sms = (body: string): PreparedText => ({
     ...text('+4917012345678', body),
-    sms: { destination: '+4917012345678', serviceCentre: '+49170123456', psi: 'sip:smsc@example.com' },
+    sms: {
+      destination: '+4917012345678',
+      serviceCentre: '+49170123456',
+      psi: 'sip:smsc@example.com',
+      statusReport: false,
+    },
   });
   /** The SMS-SUBMIT inside RP-DATA (after type, reference, empty originator, 9-octet centre). */
   const tpdu = (rp: Buffer | undefined): Buffer => (rp ?? Buffer.alloc(12)).subarray(12);
