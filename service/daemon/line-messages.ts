@@ -5,7 +5,14 @@ import type { WaitingText } from '../history/waiting-texts.js';
 import { deliverText, type DeliveryOutcome, type MessageSenderOptions } from '../sip/message-sender.js';
 import { readableText, readIncomingText, type ReceivedText } from '../sip/text-message.js';
 import { SMS_CONTENT_TYPE } from '../sms/rp.js';
-import { partReferences, SmsRelay, type SmsRoute, type SmsSubmission } from '../sms/relay.js';
+import {
+  partReferences,
+  progressOf,
+  SmsRelay,
+  type SmsProgress,
+  type SmsRoute,
+  type SmsSubmission,
+} from '../sms/relay.js';
 import type { AwaitedReports, SmsStatusReport } from '../sms/status-report.js';
 import type { SmsDeliver } from '../sms/tpdu.js';
 import type { UserAgent } from '../sip/user-agent.js';
@@ -158,9 +165,10 @@ export class LineMessages {
 
   /**
    * A text to send: at once where the line can send now, otherwise queued until `sendWaiting`. `at`
-   * is when the driver sent it (earlier than now for one a restart brought back).
+   * is when the driver sent it; earlier than now for one a restart brought back, which may come with
+   * how far it had got as SMS (`smsProgress`).
    */
-  submit(prepared: PreparedText, at = this.clock.now()): OutgoingText {
+  submit(prepared: PreparedText, at = this.clock.now(), smsProgress?: SmsProgress): OutgoingText {
     const message: OutgoingText = {
       id: this.nextId++,
       to: prepared.to,
@@ -173,6 +181,9 @@ export class LineMessages {
     const left = Math.min(TEXT_VALIDITY_MS, Math.max(0, at + TEXT_VALIDITY_MS - this.clock.now()));
     const expiry = this.clock.setTimeout(() => this.expire(message.id), left);
     const entry: Unanswered = { message, prepared, sent: false, failures: 0, expiry };
+    if (prepared.sms && smsProgress) {
+      entry.sms = this.smsRelay.resume(prepared.sms, smsProgress);
+    }
     this.texts.set(message.id, entry);
     this.listener.added({ ...message });
     this.send(entry);
@@ -218,8 +229,12 @@ export class LineMessages {
     if (!sms) {
       return deliverText(sender, uri, body);
     }
-    entry.sms ??= this.smsRelay.prepare(sms, text);
-    return this.smsRelay.send(sender, entry.sms);
+    if (!entry.sms) {
+      entry.sms = this.smsRelay.prepare(sms, text);
+      // Kept before its first part goes: a restart sends that part again with the same TP-MR.
+      this.saveUnanswered();
+    }
+    return this.smsRelay.send(sender, entry.sms, () => this.saveUnanswered());
   }
 
   /** The network's answer: sent, failed for good, or failed in a way that passes and so tried again. */
@@ -277,7 +292,12 @@ export class LineMessages {
 
   private saveUnanswered(): void {
     this.listener.unanswered(
-      [...this.texts.values()].map(({ message: m }) => ({ to: m.to, text: m.text, at: m.at })),
+      [...this.texts.values()].map(({ message: m, sms }) => ({
+        to: m.to,
+        text: m.text,
+        at: m.at,
+        ...(sms ? { sms: progressOf(sms) } : {}),
+      })),
     );
   }
 }

@@ -214,7 +214,7 @@ export class Line {
     this.messagesPart.restoreSmsParts(this.deps.smsParts?.load(this.id) ?? []);
     for (const saved of this.deps.waitingTexts?.load(this.id) ?? []) {
       try {
-        this.messagesPart.submit(this.prepareText(saved.to, saved.text), saved.at);
+        this.messagesPart.submit(this.prepareText(saved.to, saved.text), saved.at, saved.sms);
       } catch (e) {
         this.deps.logger.warn({ line: this.id, to: saved.to, err: errorMessage(e) }, 'saved text dropped');
       }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
+import type { SmsProgress } from '../sms/relay.js';
 import { LineStateFile } from './line-state-file.js';
 
 /** A text message the driver sent that the network has not yet answered. */
@@ -8,9 +9,21 @@ export interface WaitingText {
   text: string;
   /** When the driver sent it, ms since the epoch: its validity runs from then. */
   at: number;
+  /** Sent as SMS, from its first part on. */
+  sms?: SmsProgress;
 }
 
-const waitingText = z.object({ to: z.string(), text: z.string(), at: z.number() });
+const waitingText = z.object({
+  to: z.string(),
+  text: z.string(),
+  at: z.number(),
+  sms: z
+    .object({
+      parts: z.array(z.string().regex(/^(?:[0-9a-f]{2})+$/)).min(1),
+      acknowledged: z.number().int().min(0),
+    })
+    .optional(),
+});
 
 /**
  * The texts each line still has to send (queued for want of a registration, or sent and not yet

@@ -42,6 +42,13 @@ export interface SmsSubmission {
   repeat: boolean;
 }
 
+/** How far a text sent as SMS got: its parts as first built, and how many the centre acknowledged. */
+export interface SmsProgress {
+  /** Each part's SMS-SUBMIT, hex: a part sent again after a restart keeps its TP-MR. */
+  parts: string[];
+  acknowledged: number;
+}
+
 export interface SmsRelayListener {
   /** A whole text arrived: every part in, or the wait for the rest over. */
   received(first: SmsDeliver, text: string): void;
@@ -49,6 +56,14 @@ export interface SmsRelayListener {
   heldParts(parts: SmsDeliver[]): void;
   /** The centre's report on an SMS the phone sent (acknowledged after this returns). */
   statusReport(report: SmsStatusReport): void;
+}
+
+/** How far `submission` got, as a restart finds it. */
+export function progressOf(submission: SmsSubmission): SmsProgress {
+  return {
+    parts: submission.tpdus.map((tpdu) => Buffer.from(tpdu).toString('hex')),
+    acknowledged: submission.acknowledged,
+  };
 }
 
 /** The TP-MR of each part: what the centre's status reports name them by. */
@@ -156,6 +171,19 @@ export class SmsRelay {
       .catch((e: unknown) => this.logger.warn({ err: errorMessage(e) }, 'SMS relay answer not sent'));
   }
 
+  /**
+   * A text a previous run had begun to send: its parts as that run built them, the first one not
+   * acknowledged sent again with TP-RD, since it may have reached the centre before the run ended.
+   * This run's own references go on after the restored ones.
+   */
+  resume(route: SmsRoute, progress: SmsProgress): SmsSubmission {
+    const tpdus = progress.parts.map((hex) => Uint8Array.from(Buffer.from(hex, 'hex')));
+    for (const tpdu of tpdus) {
+      this.tpReference = Math.max(this.tpReference, (tpdu[1] ?? 0) + 1);
+    }
+    return { route, tpdus, acknowledged: Math.min(progress.acknowledged, tpdus.length), repeat: true };
+  }
+
   /** `text` as the SMS-SUBMITs that carry it, not yet sent. Throws SmsError for a destination no SMS reaches. */
   prepare(route: SmsRoute, text: string): SmsSubmission {
     const tpdus = smsSubmit(
@@ -170,11 +198,16 @@ export class SmsRelay {
 
   /**
    * Sends the parts of `submission` not yet acknowledged (TS 24.341 §5.3.1), each in a MESSAGE to the
-   * service centre, the next once its RP-ACK came: "sent" when every part was acknowledged. A failure
+   * service centre, the next once its RP-ACK came (`acknowledged` is told, for the progress to be
+   * kept): "sent" when every part was acknowledged. A failure
    * may be retried by calling this again: it carries on from the part that failed, sent again with
    * TP-RD set (TS 23.040 §9.2.3.6).
    */
-  async send(sender: MessageSenderOptions, submission: SmsSubmission): Promise<DeliveryOutcome> {
+  async send(
+    sender: MessageSenderOptions,
+    submission: SmsSubmission,
+    acknowledged: () => void = () => undefined,
+  ): Promise<DeliveryOutcome> {
     const { route } = submission;
     for (const [part, tpdu] of submission.tpdus.entries()) {
       if (part < submission.acknowledged) {
@@ -203,6 +236,7 @@ export class SmsRelay {
       }
       submission.acknowledged += 1;
       submission.repeat = false;
+      acknowledged();
     }
     return { outcome: 'sent', reason: '', retryable: false };
   }

@@ -371,8 +371,22 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
       expect(submitOf(rp).subarray(15, 21).toString('hex')).toMatch(/^050003[0-9a-f]{2}0201$/);
       centre.rpAnswer(first.callId, [0x03, rp[1] ?? 0]);
       const second = await waitFor('the second SMS-SUBMIT', () => centre.submits()[1], 5000);
-      centre.rpAnswer(second.callId, [0x03, second.rp[1] ?? 0]);
-      await c.waitForSignal((s) => s.path === path && s.args[0] === 'State' && s.args[1] === 'sent', 5000);
+      expect((await c.properties(path, 'org.ofono.Message')).State).toBe('pending');
+      // carphoned is killed before the centre answers the second part. The next run sends that part
+      // again, the same SMS-SUBMIT with TP-RD set (the centre may have it), not the first; then sent.
+      c.disconnect();
+      await ims.stop('SIGKILL');
+      ims = await Carphoned.start(imsConfig, [], state);
+      c = await ims.client();
+      const again = await waitFor('the second part sent again', () => centre.submits()[2], 5000);
+      expect(submitOf(again.rp)[0]).toBe((submitOf(second.rp)[0] ?? 0) | 0x04);
+      expect(submitOf(again.rp).subarray(1)).toEqual(submitOf(second.rp).subarray(1));
+      centre.rpAnswer(again.callId, [0x03, again.rp[1] ?? 0]);
+      await waitFor('the text logged as sent', async () => {
+        const [newest] = (await c.call('/history', HISTORY, 'GetRecent', 'u', [1])) as Props[];
+        return newest?.Text === reply && newest.State === 'sent';
+      });
+      expect(centre.submits()).toHaveLength(3);
       const joined = Buffer.concat([ud(submitOf(first.rp)), ud(submitOf(second.rp))])
         .swap16()
         .toString('utf16le');
@@ -380,7 +394,7 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
 
       // The centre refuses one (RP-ERROR, cause 21: transfer rejected): the text fails, with the cause.
       const refused = String(await c.call('/ims', MM, 'SendMessage', 'ss', ['+4917012345678', 'Hi']));
-      const third = await waitFor('the third SMS-SUBMIT', () => centre.submits()[2], 5000);
+      const third = await waitFor('the third SMS-SUBMIT', () => centre.submits()[3], 5000);
       centre.rpAnswer(third.callId, [0x05, third.rp[1] ?? 0, 0x01, 21]);
       await c.waitForSignal(
         (s) => s.path === refused && s.args[0] === 'State' && s.args[1] === 'failed',
@@ -395,23 +409,23 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
       // A temporary failure (RP-ERROR, cause 41): the text stays pending and goes again a few seconds
       // later with the same TP-MR and TP-RD set (TS 23.040 §9.2.3.6); the centre takes it then.
       const retried = String(await c.call('/ims', MM, 'SendMessage', 'ss', ['+4917012345678', 'Gleich']));
-      const fourth = await waitFor('the fourth SMS-SUBMIT', () => centre.submits()[3], 5000);
+      const fourth = await waitFor('the fourth SMS-SUBMIT', () => centre.submits()[4], 5000);
       centre.rpAnswer(fourth.callId, [0x05, fourth.rp[1] ?? 0, 0x01, 41]);
-      const fifth = await waitFor('the SMS-SUBMIT sent again', () => centre.submits()[4], 15_000);
+      const fifth = await waitFor('the SMS-SUBMIT sent again', () => centre.submits()[5], 15_000);
       expect(submitOf(fourth.rp)[0]).toBe(0x11);
       expect(submitOf(fifth.rp)[0]).toBe(0x11 | 0x04);
       expect(submitOf(fifth.rp).subarray(1)).toEqual(submitOf(fourth.rp).subarray(1));
       expect((await c.properties(retried, 'org.ofono.Message')).State).toBe('pending');
       centre.rpAnswer(fifth.callId, [0x03, fifth.rp[1] ?? 0]);
       await c.waitForSignal((s) => s.path === retried && s.args[0] === 'State' && s.args[1] === 'sent', 5000);
-      expect(centre.submits()).toHaveLength(5);
+      expect(centre.submits()).toHaveLength(6);
 
       // Delivery reports on (oFono's UseDeliveryReports): the SMS-SUBMIT asks for one (TP-SRR), the
       // text is logged as awaiting it, and the centre's SMS-STATUS-REPORT (here after a kill of
       // carphoned) is acknowledged with RP-ACK and marks the logged text delivered.
       await c.setProperty('/ims', MM, 'UseDeliveryReports', 'b', true);
       const reported = String(await c.call('/ims', MM, 'SendMessage', 'ss', ['+4917012345678', 'Bin da']));
-      const sixth = await waitFor('the SMS-SUBMIT asking for a report', () => centre.submits()[5], 5000);
+      const sixth = await waitFor('the SMS-SUBMIT asking for a report', () => centre.submits()[6], 5000);
       expect(submitOf(sixth.rp)[0]).toBe(0x11 | 0x20);
       centre.rpAnswer(sixth.callId, [0x03, sixth.rp[1] ?? 0]);
       await c.waitForSignal(

@@ -267,6 +267,39 @@ describe("a line's texts sent as SMS over IP", () => {
     expect(finished.map((m) => [m.state, m.reason])).toEqual([['sent', '']]);
   });
 
+  it('go on after a restart from the part the centre had not acknowledged, with its TP-MR and TP-RD set', async () => {
+    const before = smsSetup();
+    before.line.up = true;
+    before.messages.submit(sms('z'.repeat(200)));
+    // Kept before the first part went out: its parts as built, none acknowledged.
+    expect(before.saved.at(-1)?.[0]?.sms).toMatchObject({ acknowledged: 0 });
+    expect(before.saved.at(-1)?.[0]?.sms?.parts).toHaveLength(2);
+    before.sent.at(-1)?.answer(202, 'Accepted');
+    await settle();
+    before.rpAnswer([0x03, before.rpData()[0]?.[1] ?? 0]);
+    await settle();
+    const second = before.rpData()[1];
+    const saved = before.saved.at(-1)?.[0];
+    expect(saved?.sms?.acknowledged).toBe(1);
+
+    // carphoned stopped here; the next run brings the text back from what was saved.
+    const after = smsSetup();
+    after.line.up = true;
+    after.messages.submit(sms(saved?.text ?? ''), saved?.at, saved?.sms);
+    const [resent] = after.rpData();
+    expect(after.rpData()).toHaveLength(1);
+    expect(tpdu(resent)[0]).toBe((tpdu(second)[0] ?? 0) | 0x04);
+    expect(tpdu(resent).subarray(1)).toEqual(tpdu(second).subarray(1));
+    after.sent.at(-1)?.answer(202, 'Accepted');
+    await settle();
+    after.rpAnswer([0x03, resent?.[1] ?? 0]);
+    await settle();
+    expect(after.finished.map((m) => m.state)).toEqual(['sent']);
+    // A new text's reference follows the restored ones.
+    after.messages.submit(sms('new'));
+    expect(tpdu(after.rpData()[1])[1]).toBe((tpdu(second)[1] ?? 0) + 1);
+  });
+
   it('fail at once on an RP-ERROR whose cause lasts', async () => {
     const { clock, messages, line, sent, finished, rpData, rpAnswer } = smsSetup();
     line.up = true;
