@@ -55,6 +55,8 @@ let contacts: ContactView[] = [];
 let texts: TextView[] = [];
 /** The received text whose canned replies are offered, if any. */
 let replyTo: TextView | undefined;
+/** The text open in full (parked only: its words are never on screen while the car moves). */
+let reading: TextView | undefined;
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -281,22 +283,30 @@ function messagesScreen(): HTMLElement[] {
   if (replyTo) {
     return [replyPanel(replyTo)];
   }
+  if (phone.driving) {
+    reading = undefined;
+  }
+  if (reading) {
+    return [readingPanel(reading)];
+  }
   const list = el('div', { class: 'list texts', 'data-testid': 'texts' });
   if (texts.length === 0) {
     list.append(el('div', {}, t.noTexts));
   }
   for (const m of texts.slice(0, 8)) {
     const failed = m.state === 'failed' || m.state === 'undelivered';
-    const b = button('', `text-${m.id}`, () => act(window.carphone.dial(m.number)), failed ? 'missed' : '');
-    const arrow = m.direction === 'incoming' ? '←' : '→';
-    const state = m.state === 'received' ? '' : ` ${TEXT_STATE_WORDS[m.state]}`;
+    // Driving: one touch calls back. Parked: it opens the text in full, with Call back in it.
+    const open = (): void => {
+      if (phone.driving) {
+        act(window.carphone.dial(m.number));
+      } else {
+        reading = m;
+        render();
+      }
+    };
+    const b = button('', `text-${m.id}`, open, failed ? 'missed' : '');
     b.append(
-      el(
-        'span',
-        { class: 'heading' },
-        el('span', { class: 'who' }, `${arrow} ${m.name || formatNumber(m.number)}`),
-        el('span', { class: 'meta' }, `${m.time.slice(11, 16)}${state}`),
-      ),
+      textHeading(m),
       phone.driving
         ? el('span', { class: 'body hidden', 'data-testid': 'text-hidden' }, t.textHidden)
         : el('span', { class: 'body', 'data-testid': 'text-body' }, m.text),
@@ -318,6 +328,51 @@ function messagesScreen(): HTMLElement[] {
     list.append(row);
   }
   return [list];
+}
+
+/** Who, when and (for a text sent) what became of it: a text's first line in the list and when open. */
+function textHeading(m: TextView): HTMLElement {
+  const arrow = m.direction === 'incoming' ? '←' : '→';
+  const state = m.state === 'received' ? '' : ` ${TEXT_STATE_WORDS[m.state]}`;
+  return el(
+    'span',
+    { class: 'heading' },
+    el('span', { class: 'who' }, `${arrow} ${m.name || formatNumber(m.number)}`),
+    el('span', { class: 'meta' }, `${m.time.slice(11, 16)}${state}`),
+  );
+}
+
+/** A text in full, however long, parked: call back, reply (to one received) or close. */
+function readingPanel(m: TextView): HTMLElement {
+  const close = (): void => {
+    reading = undefined;
+    render();
+  };
+  const actions = el(
+    'div',
+    { class: 'actions' },
+    button(t.callBack, 'reading-call', () => {
+      close();
+      act(window.carphone.dial(m.number));
+    }),
+  );
+  if (m.direction === 'incoming') {
+    actions.append(
+      button(t.reply, 'reading-reply', () => {
+        reading = undefined;
+        replyTo = m;
+        render();
+      }),
+    );
+  }
+  actions.append(button(t.close, 'reading-close', close));
+  return el(
+    'div',
+    { class: 'reading-panel', 'data-testid': 'reading-panel' },
+    textHeading(m),
+    el('div', { class: 'full', 'data-testid': 'reading-text' }, m.text),
+    actions,
+  );
 }
 
 /** The canned replies to `m`, one touch each; nothing is typed, so they are offered while driving too. */
@@ -615,6 +670,7 @@ function render(keepSearchFocus = false): void {
       const b = button(label, `tab-${id}`, () => {
         tab = id;
         replyTo = undefined;
+        reading = undefined;
         void refreshLists().then(() => render());
       });
       if (tab === id) {

@@ -619,6 +619,50 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     expect(await hmi.smallTargets()).toEqual([]);
   });
 
+  it('opens a long text in full while parked, calls its sender back from there, and closes it when the car moves', async () => {
+    const long =
+      'Change of plan: the A9 is closed between Ingolstadt-Nord and Denkendorf after an accident, ' +
+      'so take the B13 through Eichstätt instead and meet us at the car park behind the station. ' +
+      'We will wait until half past six; call me if you are later than that.';
+    await tap('tab-keypad');
+    await carol.command('message', long);
+    await tap('tab-messages');
+    await waitFor(
+      'the long text listed',
+      async () => (await hmi.page.locator('[data-testid=texts] .body').first().innerText()) === long,
+    );
+    // In the list it is cut to one line: more than that does not fit.
+    const cut = await hmi.page
+      .locator('[data-testid=texts] .body')
+      .first()
+      .evaluate((e) => e.scrollWidth > e.clientWidth);
+    expect(cut).toBe(true);
+    await hmi.page.locator('[data-testid=texts] button').first().click();
+    await hmi.page.waitForSelector('[data-testid=reading-panel]');
+    expect(await text('reading-text')).toBe(long);
+    const whole = await hmi.page
+      .locator('[data-testid=reading-text]')
+      .evaluate((e) => e.scrollHeight <= e.clientHeight && e.scrollWidth <= e.clientWidth);
+    expect(whole).toBe(true);
+    await hmi.screenshot('messages-reading-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    const carolEvents = carol.events.length;
+    await tap('reading-call');
+    await carol.waitForEvent('CALL_INCOMING', 10_000, carolEvents);
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+
+    await tap('tab-messages');
+    await hmi.page.locator('[data-testid=texts] button').first().click();
+    await hmi.page.waitForSelector('[data-testid=reading-panel]');
+    await sendSpeed(50);
+    await hmi.page.waitForSelector('[data-testid=reading-panel]', { state: 'detached' });
+    await hmi.page.waitForSelector('[data-testid=text-hidden]');
+    expect(await hmi.page.locator('main').innerText()).not.toMatch(/A9|Eichstätt/);
+    await sendSpeed(0);
+    await waitFor('parked', async () => !(await hmi.bridge.snapshot()).driving);
+  });
+
   it("shows the address book's name for a number: in the call, in recents and on a text", async () => {
     await tap('tab-keypad');
     for (const k of ['2', '0', '0', '4']) {
