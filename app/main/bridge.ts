@@ -62,7 +62,6 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   private toneQueue: Promise<void> = Promise.resolve();
   private speedKmh: number | undefined;
   /** Kept here, not in carphoned: each HMI counts what its driver has not looked at. */
-  private newTexts = 0;
   private textLog = 0;
   /** Address-book names by number as Lookup gave them ("" for none); forgotten when carphoned restarts. */
   private readonly contactNames = new Map<string, string>();
@@ -96,11 +95,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         }
         return;
       }
-      const text = s.member === 'IncomingMessage' || s.member === 'ImmediateMessage';
-      if (text && s.interface === 'org.ofono.MessageManager') {
-        bridge.newTexts++;
-      }
-      if (s.interface === 'org.carphone.MessageHistory') {
+      if (s.interface === 'org.carphone.MessageHistory' && s.member !== 'PropertyChanged') {
         bridge.textLog++;
       }
       bridge.scheduleRefresh();
@@ -173,6 +168,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         const vehicle: Props = await this.client
           .properties('/vehicle', 'org.carphone.Vehicle')
           .catch(() => ({}));
+        const messages = await this.client.properties('/history', 'org.carphone.MessageHistory');
         if (typeof vehicle.Speed === 'number') {
           this.speedKmh = vehicle.Speed;
         }
@@ -195,7 +191,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
             number: str(mailbox.VoicemailMailboxNumber),
           },
           forwardedTo: str(forwarding.VoiceUnconditional),
-          newTexts: this.newTexts,
+          newTexts: typeof messages.UnreadCount === 'number' ? messages.UnreadCount : 0,
           textLog: this.textLog,
         };
       }
@@ -389,10 +385,10 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
     ]);
   }
 
-  textsSeen(): Promise<void> {
-    this.newTexts = 0;
+  /** The driver looked at Messages: carphoned marks the texts read, for every HMI and across restarts. */
+  async textsSeen(): Promise<void> {
+    await this.client.call('/history', 'org.carphone.MessageHistory', 'MarkRead');
     this.publish({ ...this.state, newTexts: 0 });
-    return Promise.resolve();
   }
 
   async contacts(query: unknown): Promise<ContactView[]> {

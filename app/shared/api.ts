@@ -72,8 +72,9 @@ export interface PhoneSnapshot {
    */
   forwardedTo: string;
   /**
-   * Text messages received since the driver last looked at Messages (textsSeen): said in the status
-   * line, so that a text is noticed without its words being shown while driving.
+   * Text messages received and not yet read (carphoned's MessageHistory UnreadCount; textsSeen marks
+   * them read when the driver looks at Messages): said in the status line, so that a text is noticed
+   * without its words being shown while driving. Kept by carphoned, so a restart of the HMI keeps it.
    */
   newTexts: number;
   /**

@@ -205,7 +205,11 @@ export async function startDaemon(
     const messageHistoryIface = new MessageHistoryInterface(history, logger);
     service.exportObject('/history', messageHistoryIface);
     const recordText = (entry: NewMessageEntry): void => {
-      messageHistoryIface.EntryAdded(messageEntryDict(history.addMessage(entry)));
+      const added = history.addMessage(entry);
+      messageHistoryIface.EntryAdded(messageEntryDict(added));
+      if (added.unread) {
+        messageHistoryIface.unreadChanged();
+      }
     };
     const unfinishedPath = join(dirname(historyPath), 'calls-in-progress.json');
     for (const entry of UnfinishedCalls.takeLeftover(unfinishedPath, historyLogger)) {

@@ -20,6 +20,7 @@ export function messageEntryDict(e: MessageEntry): Record<string, Variant> {
     State: stringVariant(e.state),
     FailureReason: stringVariant(e.reason),
     Delivery: stringVariant(e.delivery),
+    Unread: new dbus.Variant('b', e.unread),
   };
 }
 
@@ -36,7 +37,21 @@ export class MessageHistoryInterface extends OfonoInterface {
   }
 
   protected properties(): object {
-    return {};
+    return { UnreadCount: this.history.unreadMessages() };
+  }
+
+  /** Marks every text read: the HMI's Messages screen was looked at. */
+  MarkRead(): void {
+    this.guardSync(() => {
+      if (this.history.markMessagesRead()) {
+        this.emitChanged('UnreadCount', 0);
+      }
+    });
+  }
+
+  /** The count moved (a text received): told to clients as PropertyChanged. */
+  unreadChanged(): void {
+    this.emitChanged('UnreadCount', this.history.unreadMessages());
   }
 
   GetRecent(limit: number): Record<string, Variant>[] {
@@ -46,7 +61,13 @@ export class MessageHistoryInterface extends OfonoInterface {
   }
 
   Clear(): void {
-    this.guardSync(() => this.history.clearMessages());
+    this.guardSync(() => {
+      const hadUnread = this.history.unreadMessages() > 0;
+      this.history.clearMessages();
+      if (hadUnread) {
+        this.emitChanged('UnreadCount', 0);
+      }
+    });
   }
 
   EntryAdded(entry: Record<string, Variant>): Record<string, Variant> {
@@ -61,6 +82,6 @@ export class MessageHistoryInterface extends OfonoInterface {
 defineMembers(
   MessageHistoryInterface,
   'org.carphone.MessageHistory',
-  { GetRecent: { inSignature: 'u', outSignature: 'aa{sv}' }, Clear: {} },
+  { GetRecent: { inSignature: 'u', outSignature: 'aa{sv}' }, Clear: {}, MarkRead: {} },
   { EntryAdded: 'a{sv}', EntryChanged: 'a{sv}' },
 );

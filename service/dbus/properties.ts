@@ -66,6 +66,8 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   ExpandedFrames: 'u',
   // org.carphone.Contacts
   Count: 'u',
+  // org.carphone.MessageHistory
+  UnreadCount: 'u',
   // org.ofono.NetworkRegistration
   Status: 's',
   Mode: 's',

@@ -49,16 +49,19 @@ export interface MessageEntry {
    * where none was asked for (a SIP MESSAGE, UseDeliveryReports off, not sent).
    */
   delivery: '' | 'waiting' | 'delivered' | 'failed';
+  /** A text received that nobody has marked read yet (MarkRead). */
+  unread: boolean;
 }
 
-export type NewMessageEntry = Omit<MessageEntry, 'id' | 'delivery'> & {
+export type NewMessageEntry = Omit<MessageEntry, 'id' | 'delivery' | 'unread'> & {
   /** A text sent as SMS that asked for status reports: what they are awaited for. */
   reports?: AwaitedReports;
 };
 
 /**
- * 1: calls, favourites, messages. 2: messages.delivery and messages.awaited_reports (a JSON
- * AwaitedReports, empty once nothing is awaited), added to a file of version 1 when it is opened.
+ * 1: calls, favourites, messages. 2: messages.delivery, messages.awaited_reports (a JSON
+ * AwaitedReports, empty once nothing is awaited) and messages.unread, added to a file of version 1 when
+ * it is opened (its texts count as read).
  */
 const SCHEMA_VERSION = 2;
 const MAX_ENTRIES = 1000;
@@ -123,6 +126,9 @@ export class CallHistory {
     if (!columns.has('awaited_reports')) {
       db.exec(`ALTER TABLE messages ADD COLUMN awaited_reports TEXT NOT NULL DEFAULT ''`);
     }
+    if (!columns.has('unread')) {
+      db.exec(`ALTER TABLE messages ADD COLUMN unread INTEGER NOT NULL DEFAULT 0`);
+    }
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION};`);
     return new CallHistory(db, path, logger);
   }
@@ -164,8 +170,9 @@ export class CallHistory {
   addMessage(e: NewMessageEntry): MessageEntry {
     const { reports, ...entry } = e;
     const delivery = reports ? 'waiting' : '';
+    const unread = e.direction === 'incoming';
     this.db.run(
-      'INSERT INTO messages (line, direction, number, name, text, at, state, reason, delivery, awaited_reports) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO messages (line, direction, number, name, text, at, state, reason, delivery, awaited_reports, unread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [
         e.line,
         e.direction,
@@ -177,12 +184,13 @@ export class CallHistory {
         e.reason,
         delivery,
         reports ? JSON.stringify(reports) : '',
+        unread ? 1 : 0,
       ],
     );
     const id = Number(this.db.exec('SELECT last_insert_rowid()')[0]?.values[0]?.[0] ?? 0);
     this.db.run('DELETE FROM messages WHERE id <= (SELECT max(id) FROM messages) - ?', [MAX_ENTRIES]);
     this.save();
-    return { id, ...entry, delivery };
+    return { id, ...entry, delivery, unread };
   }
 
   /** Text messages, newest first. */
@@ -226,11 +234,11 @@ export class CallHistory {
     params: (string | number)[],
   ): { entry: MessageEntry; awaited: AwaitedReports | undefined }[] {
     const rows = this.db.exec(
-      `SELECT id, line, direction, number, name, text, at, state, reason, delivery, awaited_reports FROM messages ${clause}`,
+      `SELECT id, line, direction, number, name, text, at, state, reason, delivery, awaited_reports, unread FROM messages ${clause}`,
       params,
     )[0];
     return (rows?.values ?? []).map(
-      ([id, line, direction, number, name, text, at, state, reason, delivery, awaited]) => ({
+      ([id, line, direction, number, name, text, at, state, reason, delivery, awaited, unread]) => ({
         entry: {
           id: Number(id),
           line: String(line),
@@ -242,6 +250,7 @@ export class CallHistory {
           state: String(state) as MessageEntry['state'],
           reason: String(reason),
           delivery: String(delivery) as MessageEntry['delivery'],
+          unread: Number(unread) === 1,
         },
         awaited: readAwaited(String(awaited)),
       }),
@@ -251,6 +260,21 @@ export class CallHistory {
   clearMessages(): void {
     this.db.run('DELETE FROM messages');
     this.save();
+  }
+
+  /** Texts received and not yet marked read. */
+  unreadMessages(): number {
+    return Number(this.db.exec('SELECT count(*) FROM messages WHERE unread = 1')[0]?.values[0]?.[0] ?? 0);
+  }
+
+  /** Marks every text read; says whether any was unread. */
+  markMessagesRead(): boolean {
+    if (this.unreadMessages() === 0) {
+      return false;
+    }
+    this.db.run('UPDATE messages SET unread = 0 WHERE unread = 1');
+    this.save();
+    return true;
   }
 
   /** Contact ids the driver marked as favourites (kept in the same file as the log). */

@@ -9,6 +9,7 @@ import { Baresip } from '../harness/baresip.js';
 import { Carphoned, REPO } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Hmi } from '../harness/hmi.js';
+import { PhoneBridge } from '../../app/main/bridge.js';
 import { Kamailio } from '../harness/kamailio.js';
 import { PsapSimulator } from '../../service/psap/psap-simulator.js';
 import { waitFor } from '../harness/process.js';
@@ -552,6 +553,13 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await carol.command('message', 'Running late – call me when you can');
     await hmi.page.waitForSelector('[data-testid=new-texts]');
     expect(await text('new-texts')).toBe('1 new message');
+    // carphoned keeps the count: a main process started afresh (after a crash of the HMI) says it too.
+    const restarted = await PhoneBridge.connect(bus.address);
+    try {
+      expect((await restarted.snapshot()).newTexts).toBe(1);
+    } finally {
+      restarted.close();
+    }
     await tap('tab-messages');
     await hmi.page.waitForSelector('[data-testid=text-body]');
     expect(await text('text-body')).toBe('Running late – call me when you can');

@@ -121,11 +121,18 @@ describe('text messages (SIP MESSAGE) as oFono MessageManager', () => {
     });
   });
 
-  it('signals a text from baresip as IncomingMessage, and still has it after carphoned is killed', async () => {
+  it('signals a text from baresip as IncomingMessage, and still has it, unread, after carphoned is killed', async () => {
     const text = 'Wo bist du? 🙂\nRuf an';
     const since = client.signals.length;
+    const unreadBefore = Number((await client.properties('/history', HISTORY)).UnreadCount);
     await bob.command('message', text);
     const incoming = await client.waitForSignal((s) => s.member === 'IncomingMessage', 10_000, since);
+    const counted = await client.waitForSignal(
+      (s) => s.interface === HISTORY && s.member === 'PropertyChanged',
+      5000,
+      since,
+    );
+    expect(counted.args).toEqual(['UnreadCount', unreadBefore + 1]);
     expect(incoming.path).toBe('/sip0');
     expect(incoming.args[0]).toBe(text);
     expect(incoming.args[1]).toMatchObject({ Sender: '2001' });
@@ -139,7 +146,19 @@ describe('text messages (SIP MESSAGE) as oFono MessageManager', () => {
       LineIdentification: '2001',
       Text: text,
       State: 'received',
+      Unread: true,
     });
+    // Read where it was shown (the HMI's Messages screen): for every client, and across restarts.
+    expect((await client.properties('/history', HISTORY)).UnreadCount).toBe(unreadBefore + 1);
+    const read = client.signals.length;
+    await client.call('/history', HISTORY, 'MarkRead');
+    const cleared = await client.waitForSignal((s) => s.interface === HISTORY, 5000, read);
+    expect(cleared.args).toEqual(['UnreadCount', 0]);
+    client.disconnect();
+    await daemon.stop('SIGKILL');
+    await startDaemon();
+    expect((await client.properties('/history', HISTORY)).UnreadCount).toBe(0);
+    expect((await recentMessages(1))[0]).toMatchObject({ Text: text, Unread: false });
   });
 
   it("fails a text to someone not registered with the network's reason, and carphonectl says so", async () => {

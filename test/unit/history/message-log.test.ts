@@ -30,6 +30,22 @@ describe('the message log', () => {
     expect(all.at(-1)).toMatchObject({ text: 'message 4' });
   });
 
+  it('counts the texts received as unread until they are marked read, across a reopen', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'carphone-messages-')), 'history.sqlite');
+    const log = await CallHistory.open(path, silentLogger);
+    const received = log.addMessage(text(2));
+    expect(log.addMessage(text(3)).unread).toBe(false);
+    log.addMessage(text(4));
+    expect(received.unread).toBe(true);
+    const reopened = await CallHistory.open(path, silentLogger);
+    expect(reopened.unreadMessages()).toBe(2);
+    expect(reopened.markMessagesRead()).toBe(true);
+    expect(reopened.markMessagesRead()).toBe(false);
+    const again = await CallHistory.open(path, silentLogger);
+    expect(again.unreadMessages()).toBe(0);
+    expect(again.recentMessages(3).map((m) => m.unread)).toEqual([false, false, false]);
+  });
+
   it('clears the messages and leaves the calls', async () => {
     const log = await CallHistory.open(undefined, silentLogger);
     log.add({

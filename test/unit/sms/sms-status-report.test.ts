@@ -143,7 +143,7 @@ describe('a text awaiting status reports', () => {
     ]);
   });
 
-  it('comes to a log written before delivery reports as a text that awaits none', async () => {
+  it('comes to a log written before delivery reports as a text that awaits none, and read', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'carphone-reports-')), 'history.sqlite');
     const SQL = await initSqlJs();
     const v1 = new SQL.Database();
@@ -158,7 +158,7 @@ describe('a text awaiting status reports', () => {
     PRAGMA user_version = 1;`);
     writeFileSync(path, v1.export());
     const log = await CallHistory.open(path, silentLogger);
-    expect(log.recentMessages(1)).toMatchObject([{ text: 'from last year', delivery: '' }]);
+    expect(log.recentMessages(1)).toMatchObject([{ text: 'from last year', delivery: '', unread: false }]);
     log.addMessage({
       line: 'ims',
       direction: 'outgoing',
