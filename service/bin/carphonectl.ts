@@ -312,9 +312,18 @@ program
     })(),
   );
 
+/** What the SMS centre's status reports said of a text sent (MessageHistory's Delivery). */
+const DELIVERY_WORDS: Record<string, string> = {
+  waiting: ' (report awaited)',
+  delivered: ' (delivered)',
+  failed: ' (not delivered)',
+};
+
 program
   .command('messages [limit]')
-  .description('text messages received and sent, newest first: time direction number (name) state: text')
+  .description(
+    'text messages received and sent, newest first: time direction number (name) state (unread, or what the delivery report said): text',
+  )
   .action((limit: string | undefined) =>
     action(async (client) => {
       const n = limit === undefined ? 20 : Number(limit);
@@ -328,8 +337,9 @@ program
         const name = e.Name ? ` (${text(e.Name)})` : '';
         const why = e.FailureReason ? ` [${text(e.FailureReason)}]` : '';
         const arrow = e.Direction === 'incoming' ? '<-' : '->';
+        const after = e.Unread === true ? ' (unread)' : (DELIVERY_WORDS[text(e.Delivery)] ?? '');
         console.log(
-          `${text(e.Time)} ${arrow} ${text(e.LineIdentification)}${name} ${text(e.State)}${why}: ${text(e.Text)}`,
+          `${text(e.Time)} ${arrow} ${text(e.LineIdentification)}${name} ${text(e.State)}${after}${why}: ${text(e.Text)}`,
         );
       }
     })(),

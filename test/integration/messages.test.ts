@@ -465,6 +465,8 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
       const changed = await c.waitForSignal((s) => s.member === 'EntryChanged', 5000, beforeReport);
       expect(changed.args[0]).toMatchObject({ Text: 'Bin da', Delivery: 'delivered' });
       expect(await newest()).toMatchObject({ Text: 'Bin da', State: 'sent', Delivery: 'delivered' });
+      const listed = await ctl(bus.address, 'messages', '1');
+      expect(listed.stdout.trim()).toMatch(/ -> \+4917012345678 sent \(delivered\): Bin da$/);
       expect(c.signals.slice(beforeReport).filter((s) => /Message$/.test(s.member))).toEqual([]);
       expect((await c.properties('/ims', MM)).ServiceCenterAddress).toBe('+49170123456');
     } finally {
