@@ -385,6 +385,30 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
     ]);
   }
 
+  /**
+   * Declines a ringing call and texts the caller a canned reply ("I'm driving. I'll call you back."):
+   * two touches, nothing typed. Only a call that rings, from a number a text can go to (not withheld).
+   */
+  async declineWithText(path: unknown, reply: unknown): Promise<void> {
+    if (!isCannedReply(reply)) {
+      throw new Error('a reply is one of the canned replies');
+    }
+    const call = this.state.calls.find(
+      (c) => c.path === path && (c.state === 'incoming' || c.state === 'waiting'),
+    );
+    if (!call) {
+      throw new Error('no call rings with that path');
+    }
+    if (!validDialString(call.number)) {
+      throw new Error('the caller withheld the number: no text can go back');
+    }
+    await this.client.hangup(call.path);
+    await this.client.call(this.requireModem(), 'org.ofono.MessageManager', 'SendMessage', 'ss', [
+      call.number,
+      reply,
+    ]);
+  }
+
   /** The driver looked at Messages: carphoned marks the texts read, for every HMI and across restarts. */
   async textsSeen(): Promise<void> {
     await this.client.call('/history', 'org.carphone.MessageHistory', 'MarkRead');

@@ -104,4 +104,8 @@ export function registerIpc(
     IPC.replyToText,
     guard((id, reply) => bridge.replyToText(id, reply)),
   );
+  ipc.handle(
+    IPC.declineWithText,
+    guard((path, reply) => bridge.declineWithText(path, reply)),
+  );
 }

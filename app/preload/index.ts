@@ -21,6 +21,7 @@ const api: PhoneApi = {
   texts: (n) => ipcRenderer.invoke(IPC.texts, n) as ReturnType<PhoneApi['texts']>,
   textsSeen: () => ipcRenderer.invoke(IPC.textsSeen) as Promise<void>,
   replyToText: (id, reply) => ipcRenderer.invoke(IPC.replyToText, id, reply) as Promise<void>,
+  declineWithText: (path, reply) => ipcRenderer.invoke(IPC.declineWithText, path, reply) as Promise<void>,
   onState: (listener) => {
     const handler = (_e: unknown, s: PhoneSnapshot): void => listener(s);
     ipcRenderer.on(IPC.state, handler);

@@ -7,6 +7,7 @@ import {
   type PhoneSnapshot,
   type RecentView,
   type TextView,
+  validDialString,
 } from '../shared/api.js';
 import { STRINGS, type Lang, type Strings } from './i18n.js';
 
@@ -55,6 +56,8 @@ let contacts: ContactView[] = [];
 let texts: TextView[] = [];
 /** The received text whose canned replies are offered, if any. */
 let replyTo: TextView | undefined;
+/** The ringing call the driver chose to decline with a text: its canned replies are shown. */
+let decliningWithText: string | undefined;
 /** The text open in full (parked only: its words are never on screen while the car moves). */
 let reading: TextView | undefined;
 
@@ -342,6 +345,31 @@ function textHeading(m: TextView): HTMLElement {
   );
 }
 
+/** The canned replies for a ringing call: one touch declines it and texts the caller. */
+function declinePanel(path: string, who: string): HTMLElement {
+  const back = (): void => {
+    decliningWithText = undefined;
+    render();
+  };
+  return el(
+    'div',
+    { class: 'reply-panel', 'data-testid': 'decline-panel' },
+    el('div', { class: 'what' }, `${t.declineWith} ${who}`),
+    ...CANNED_REPLIES[lang].map((reply, i) =>
+      button(
+        reply,
+        `decline-canned-${i}`,
+        () => {
+          decliningWithText = undefined;
+          act(window.carphone.declineWithText(path, reply));
+        },
+        'canned',
+      ),
+    ),
+    button(t.close, 'decline-back', back),
+  );
+}
+
 /** A text in full, however long, parked: call back, reply (to one received) or close. */
 function readingPanel(m: TextView): HTMLElement {
   const close = (): void => {
@@ -491,17 +519,36 @@ function callScreen(calls: CallView[]): HTMLElement {
     // No way to end an eCall from the car: only the emergency centre can.
     return screen;
   }
+  if (incoming && decliningWithText === incoming.path) {
+    screen.append(declinePanel(incoming.path, who));
+    return screen;
+  }
   if (incoming) {
+    const actions = el(
+      'div',
+      { class: 'actions' },
+      button(t.reject, 'reject', () => act(window.carphone.hangup(incoming.path)), 'end big'),
+      button(t.answer, 'answer', () => act(window.carphone.answer()), 'call big'),
+    );
     screen.append(
       el('div', { class: 'what' }, t.incoming),
       el('div', { class: 'who', 'data-testid': 'caller' }, who),
-      el(
-        'div',
-        { class: 'actions' },
-        button(t.reject, 'reject', () => act(window.carphone.hangup(incoming.path)), 'end big'),
-        button(t.answer, 'answer', () => act(window.carphone.answer()), 'call big'),
-      ),
+      actions,
     );
+    // A text can go back only to a number (a withheld caller has none).
+    if (validDialString(incoming.number)) {
+      screen.append(
+        button(
+          t.declineText,
+          'decline-text',
+          () => {
+            decliningWithText = incoming.path;
+            render();
+          },
+          'decline-text',
+        ),
+      );
+    }
     return screen;
   }
   const what =

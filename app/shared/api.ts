@@ -124,6 +124,7 @@ export const IPC = {
   texts: 'phone:texts',
   textsSeen: 'phone:texts-seen',
   replyToText: 'phone:reply-to-text',
+  declineWithText: 'phone:decline-with-text',
   state: 'phone:state',
 } as const;
 
@@ -154,6 +155,8 @@ export interface PhoneApi {
   textsSeen(): Promise<void>;
   /** Answers the received text `id` with one of the CANNED_REPLIES (never free text: see docs/hmi.md). */
   replyToText(id: number, reply: string): Promise<void>;
+  /** Declines the ringing call `path` and texts its caller one of the CANNED_REPLIES. */
+  declineWithText(path: string, reply: string): Promise<void>;
   /** Calls `listener` on every change; returns the function that stops it. */
   onState(listener: (s: PhoneSnapshot) => void): () => void;
 }

@@ -27,6 +27,7 @@ const METHODS = [
   'texts',
   'textsSeen',
   'replyToText',
+  'declineWithText',
 ] as const;
 
 /**

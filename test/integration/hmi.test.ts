@@ -671,6 +671,33 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await waitFor('parked', async () => !(await hmi.bridge.snapshot()).driving);
   });
 
+  it('declines a ringing call with a canned text in two touches, at speed too, and the caller gets the text', async () => {
+    await sendSpeed(50);
+    const carolEvents = carol.events.length;
+    const consoleBefore = carol.consoleText().length;
+    await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+    await hmi.page.waitForSelector('[data-testid=decline-text]');
+    await tap('decline-text');
+    await hmi.page.waitForSelector('[data-testid=decline-panel]');
+    expect(await text('decline-panel')).toMatch(/^Decline, and text 2002/);
+    await hmi.screenshot('incoming-decline-text-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    // Still ringing until a reply is chosen.
+    expect((await calls()).map(([, p]) => p.State)).toEqual(['incoming']);
+    await tap('decline-canned-1');
+    await carol.waitForEvent('CALL_CLOSED', 10_000, carolEvents);
+    await waitFor('no calls', async () => (await calls()).length === 0);
+    await waitFor(
+      'carol has the text',
+      () => carol.consoleText().slice(consoleBefore).includes('sip:1000@127.0.0.1: "On my way."'),
+      10_000,
+    );
+    // The main process declines only a call that rings, with a canned reply.
+    await expect(hmi.bridge.declineWithText('/sip0/voicecall01', 'On my way.')).rejects.toThrow(/rings/);
+    await sendSpeed(0);
+    await waitFor('parked', async () => !(await hmi.bridge.snapshot()).driving);
+  });
+
   it("shows the address book's name for a number: in the call, in recents and on a text", async () => {
     await tap('tab-keypad');
     for (const k of ['2', '0', '0', '4']) {
