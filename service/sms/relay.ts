@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { deliverText, type DeliveryOutcome, type MessageSenderOptions } from '../sip/message-sender.js';
 import type { TextAnswer } from '../sip/text-message.js';
 import { Reassembly } from './concatenation.js';
+import { RecentDeliveries } from './duplicates.js';
 import {
   PASSING_RP_CAUSES,
   readRpAnswer,
@@ -83,6 +84,7 @@ const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin
  */
 export class SmsRelay {
   private readonly reassembly: Reassembly;
+  private readonly recent: RecentDeliveries;
   /** References of the SMS the line sends: TP-MR, RP-MR, and the concatenation reference. */
   private tpReference = 0;
   private rpReference = 0;
@@ -95,6 +97,7 @@ export class SmsRelay {
     private readonly logger: Logger,
     private readonly listener: SmsRelayListener,
   ) {
+    this.recent = new RecentDeliveries(clock);
     this.reassembly = new Reassembly(
       clock,
       (first, text) => listener.received(first, text),
@@ -111,8 +114,9 @@ export class SmsRelay {
    * A MESSAGE carrying an RP message. RP-DATA (TS 24.341 §5.3.2.4): its SMS-DELIVER is handed on (its
    * text whole, once every part is in), or its SMS-STATUS-REPORT, before RP-ACK goes back to the
    * service centre, which then counts it delivered; one the phone cannot read gets RP-ERROR with the
-   * reason, so that the centre does not retry it for ever. RP-ACK or RP-ERROR: the centre's answer to an SMS the line sent. The SIP MESSAGE
-   * itself is taken (200) either way: it arrived.
+   * reason, so that the centre does not retry it for ever. One the centre sends again (our RP-ACK lost)
+   * is acknowledged again and not taken twice (duplicates.ts). RP-ACK or RP-ERROR: the centre's answer
+   * to an SMS the line sent. The SIP MESSAGE itself is taken (200) either way: it arrived.
    */
   take(rq: sip.Request, sender: MessageSenderOptions | undefined): TextAnswer {
     const body = Uint8Array.from(Buffer.from(rq.content ?? '', 'latin1'));
@@ -125,10 +129,16 @@ export class SmsRelay {
     try {
       const rp = readRpData(body);
       try {
-        if (((rp.tpdu[0] ?? 0) & 0x03) === STATUS_REPORT_MTI) {
-          this.listener.statusReport(readSmsStatusReport(rp.tpdu));
-        } else {
-          this.reassembly.add(readSmsDeliver(rp.tpdu));
+        const isReport = ((rp.tpdu[0] ?? 0) & 0x03) === STATUS_REPORT_MTI;
+        const report = isReport ? readSmsStatusReport(rp.tpdu) : undefined;
+        const sms = isReport ? undefined : readSmsDeliver(rp.tpdu);
+        if (this.recent.takenBefore(rp.tpdu)) {
+          // Sent again: our RP-ACK did not reach the centre. Acknowledged again, not taken again.
+          this.logger.info('SMS taken before: acknowledged again');
+        } else if (report) {
+          this.listener.statusReport(report);
+        } else if (sms) {
+          this.reassembly.add(sms);
         }
         answer = rpAck(rp.reference);
       } catch (e) {

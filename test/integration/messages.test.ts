@@ -334,6 +334,13 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
         },
       ]);
       expect(await centre.answerTo('sms-1')).toBe('0221');
+      // The centre sends it again, as it does when our RP-ACK is lost: acknowledged, not shown twice.
+      centre.send(
+        'sms-1-again',
+        rpData(0x20, Buffer.from('040BC87238880900F10000993092516195800AE8329BFD4697D9EC37', 'hex')),
+      );
+      expect(await centre.answerTo('sms-1-again')).toBe('0220');
+      expect(c.signals.slice(since).filter((s) => s.member === 'IncomingMessage')).toHaveLength(1);
       expect(
         centre.peer.received.some((r) => r.startLine === 'SIP/2.0 200 OK' && r.header('call-id') === 'sms-1'),
       ).toBe(true);

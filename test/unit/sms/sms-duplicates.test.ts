@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../service/core/clock.js';
+import { silentLogger } from '../../../service/log/logger.js';
+import { PART_WAIT_MS } from '../../../service/sms/concatenation.js';
+import {
+  DUPLICATE_WINDOW_MS,
+  RecentDeliveries,
+  REMEMBERED_DELIVERIES,
+} from '../../../service/sms/duplicates.js';
+import { SmsRelay } from '../../../service/sms/relay.js';
+import type { SmsStatusReport } from '../../../service/sms/status-report.js';
+import { rpData, statusReport, ucs2Deliver } from '../../harness/sms-centre.js';
+
+/** A relay with no way to send (its RP-ACKs are logged, not sent), and what it handed on. */
+function relay(): {
+  clock: ManualClock;
+  take: (body: Buffer) => number;
+  texts: string[];
+  reports: SmsStatusReport[];
+} {
+  const clock = new ManualClock();
+  const texts: string[] = [];
+  const reports: SmsStatusReport[] = [];
+  const r = new SmsRelay(clock, silentLogger, {
+    received: (_first, text) => texts.push(text),
+    heldParts: () => undefined,
+    statusReport: (report) => reports.push(report),
+  });
+  let ref = 0;
+  const take = (body: Buffer): number =>
+    r.take(
+      {
+        method: 'MESSAGE',
+        uri: 'sip:1000@127.0.0.1',
+        headers: { 'content-type': 'application/vnd.3gpp.sms', 'call-id': `sc-${ref}` },
+        content: rpData(ref++ & 0xff, body).toString('latin1'),
+      },
+      undefined,
+    ).status;
+  return { clock, take, texts, reports };
+}
+
+describe('an SMS the service centre sends again (our RP-ACK lost)', () => {
+  it('is taken once: the text is shown once, and the copy is answered too', () => {
+    const { take, texts } = relay();
+    const sms = ucs2Deliver('Bin gleich da');
+    expect(take(sms)).toBe(200);
+    expect(take(sms)).toBe(200);
+    expect(texts).toEqual(['Bin gleich da']);
+    // Another text, same words, another time stamp is another SMS.
+    const later = Buffer.from(sms);
+    later[18] = 0x10;
+    take(later);
+    expect(texts).toEqual(['Bin gleich da', 'Bin gleich da']);
+  });
+
+  it('does not start a new text with a part of one already shown', () => {
+    const { clock, take, texts } = relay();
+    take(ucs2Deliver('Stau auf der A9, ', 0x08, [0x42, 2, 1]));
+    take(ucs2Deliver('ruf mich an', 0x08, [0x42, 2, 2]));
+    take(ucs2Deliver('ruf mich an', 0x08, [0x42, 2, 2]));
+    clock.advance(PART_WAIT_MS + 1000);
+    expect(texts).toEqual(['Stau auf der A9, ruf mich an']);
+  });
+
+  it('is a status report taken once', () => {
+    const { take, reports } = relay();
+    take(statusReport(7, 0x00));
+    take(statusReport(7, 0x00));
+    expect(reports.map((r) => r.reference)).toEqual([7]);
+  });
+});
+
+describe('the SMS remembered', () => {
+  const tpdu = (n: number): Uint8Array => Uint8Array.of(0x04, n & 0xff, n >> 8);
+
+  it('are forgotten after 24 hours', () => {
+    const clock = new ManualClock();
+    const recent = new RecentDeliveries(clock);
+    expect(recent.takenBefore(tpdu(1))).toBe(false);
+    clock.advance(DUPLICATE_WINDOW_MS - 1);
+    expect(recent.takenBefore(tpdu(1))).toBe(true);
+    clock.advance(DUPLICATE_WINDOW_MS);
+    expect(recent.takenBefore(tpdu(1))).toBe(false);
+  });
+
+  it(`are the newest ${REMEMBERED_DELIVERIES} at most`, () => {
+    const recent = new RecentDeliveries(new ManualClock());
+    for (let n = 0; n <= REMEMBERED_DELIVERIES; n++) {
+      recent.takenBefore(tpdu(n));
+    }
+    expect(recent.takenBefore(tpdu(REMEMBERED_DELIVERIES))).toBe(true);
+    expect(recent.takenBefore(tpdu(1))).toBe(true);
+    expect(recent.takenBefore(tpdu(0))).toBe(false);
+  });
+});
