@@ -16,12 +16,16 @@ export class RecentDeliveries {
 
   constructor(private readonly clock: Clock) {}
 
-  /** Whether `tpdu` was taken before, within the window; it counts as taken now either way. */
+  /** Whether `tpdu` was taken within the window. */
   takenBefore(tpdu: Uint8Array): boolean {
+    const at = this.taken.get(digest(tpdu));
+    return at !== undefined && this.clock.monotonicMs() - at < DUPLICATE_WINDOW_MS;
+  }
+
+  /** `tpdu` was taken now: handed on, after which it is acknowledged. */
+  remember(tpdu: Uint8Array): void {
     const now = this.clock.monotonicMs();
-    const key = createHash('sha256').update(tpdu).digest('base64');
-    const at = this.taken.get(key);
-    const before = at !== undefined && now - at < DUPLICATE_WINDOW_MS;
+    const key = digest(tpdu);
     this.taken.delete(key);
     // The oldest go first: those out of the window, and any beyond the count.
     for (const [oldest, when] of this.taken) {
@@ -31,6 +35,7 @@ export class RecentDeliveries {
       this.taken.delete(oldest);
     }
     this.taken.set(key, now);
-    return before;
   }
 }
+
+const digest = (tpdu: Uint8Array): string => createHash('sha256').update(tpdu).digest('base64');

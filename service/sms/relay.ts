@@ -135,10 +135,14 @@ export class SmsRelay {
         if (this.recent.takenBefore(rp.tpdu)) {
           // Sent again: our RP-ACK did not reach the centre. Acknowledged again, not taken again.
           this.logger.info('SMS taken before: acknowledged again');
-        } else if (report) {
-          this.listener.statusReport(report);
-        } else if (sms) {
-          this.reassembly.add(sms);
+        } else {
+          if (report) {
+            this.listener.statusReport(report);
+          } else if (sms) {
+            this.reassembly.add(sms);
+          }
+          // Only once handed on: one that could not be is taken when the centre sends it again.
+          this.recent.remember(rp.tpdu);
         }
         answer = rpAck(rp.reference);
       } catch (e) {
@@ -149,8 +153,13 @@ export class SmsRelay {
         answer = rpError(rp.reference, RP_CAUSE.semanticallyIncorrect);
       }
     } catch (e) {
+      if (!(e instanceof SmsError)) {
+        // Ours, not the centre's (the message history could not be written): it sends the SMS again.
+        this.logger.error({ err: errorMessage(e) }, 'SMS not taken');
+        return { status: 500, reason: 'Server Internal Error' };
+      }
       if (!(e instanceof RpError) || e.reference === undefined) {
-        return { status: 400, reason: `Bad Request (${e instanceof Error ? e.message : 'no RP-DATA'})` };
+        return { status: 400, reason: `Bad Request (${e.message})` };
       }
       this.logger.warn({ err: e.message }, 'SMS relay message not readable: RP-ERROR');
       answer = rpError(e.reference, e.rpCause);
@@ -209,9 +218,8 @@ export class SmsRelay {
   /**
    * Sends the parts of `submission` not yet acknowledged (TS 24.341 §5.3.1), each in a MESSAGE to the
    * service centre, the next once its RP-ACK came (`acknowledged` is told, for the progress to be
-   * kept): "sent" when every part was acknowledged. A failure
-   * may be retried by calling this again: it carries on from the part that failed, sent again with
-   * TP-RD set (TS 23.040 §9.2.3.6).
+   * kept): "sent" when every part was acknowledged. A failure may be retried by calling this again:
+   * it carries on from the part that failed, sent again with TP-RD set (TS 23.040 §9.2.3.6).
    */
   async send(
     sender: MessageSenderOptions,

@@ -78,19 +78,46 @@ describe('the SMS remembered', () => {
     const clock = new ManualClock();
     const recent = new RecentDeliveries(clock);
     expect(recent.takenBefore(tpdu(1))).toBe(false);
+    recent.remember(tpdu(1));
     clock.advance(DUPLICATE_WINDOW_MS - 1);
     expect(recent.takenBefore(tpdu(1))).toBe(true);
-    clock.advance(DUPLICATE_WINDOW_MS);
+    clock.advance(1);
     expect(recent.takenBefore(tpdu(1))).toBe(false);
   });
 
   it(`are the newest ${REMEMBERED_DELIVERIES} at most`, () => {
     const recent = new RecentDeliveries(new ManualClock());
     for (let n = 0; n <= REMEMBERED_DELIVERIES; n++) {
-      recent.takenBefore(tpdu(n));
+      recent.remember(tpdu(n));
     }
     expect(recent.takenBefore(tpdu(REMEMBERED_DELIVERIES))).toBe(true);
     expect(recent.takenBefore(tpdu(1))).toBe(true);
     expect(recent.takenBefore(tpdu(0))).toBe(false);
+  });
+
+  it('count only those handed on: one whose handing on failed is taken when it comes again', () => {
+    const clock = new ManualClock();
+    let failing = true;
+    const reports: number[] = [];
+    const r = new SmsRelay(clock, silentLogger, {
+      received: () => undefined,
+      heldParts: () => undefined,
+      statusReport: (report) => {
+        if (failing) {
+          throw new Error('disk full');
+        }
+        reports.push(report.reference);
+      },
+    });
+    const rq = {
+      method: 'MESSAGE',
+      uri: 'sip:1000@127.0.0.1',
+      headers: { 'content-type': 'application/vnd.3gpp.sms', 'call-id': 'sc' },
+      content: rpData(1, statusReport(9, 0x00)).toString('latin1'),
+    };
+    expect(r.take(rq, undefined)).toEqual({ status: 500, reason: 'Server Internal Error' });
+    failing = false;
+    expect(r.take(rq, undefined).status).toBe(200);
+    expect(reports).toEqual([9]);
   });
 });
