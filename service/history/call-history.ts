@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { writeFileAtomically } from '../core/atomic-file.js';
 import initSqlJs, { type Database } from 'sql.js';
+import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
 import type { AwaitedReports } from '../sms/status-report.js';
@@ -340,23 +341,14 @@ export function entryFor(
   };
 }
 
+const awaitedReports = z.object({ recipient: z.string(), references: z.array(z.number().int()) });
+
 /** The reports a text awaits, as the file keeps them; none for an empty or unreadable column. */
 function readAwaited(json: string): AwaitedReports | undefined {
   try {
-    const v: unknown = json ? JSON.parse(json) : undefined;
-    if (
-      typeof v === 'object' &&
-      v !== null &&
-      'recipient' in v &&
-      typeof v.recipient === 'string' &&
-      'references' in v &&
-      Array.isArray(v.references) &&
-      v.references.every((r) => Number.isInteger(r))
-    ) {
-      return { recipient: v.recipient, references: v.references as number[] };
-    }
+    return json ? awaitedReports.parse(JSON.parse(json)) : undefined;
   } catch {
     // An unreadable column awaits nothing: the text stays as it is.
+    return undefined;
   }
-  return undefined;
 }
