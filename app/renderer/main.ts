@@ -347,27 +347,13 @@ function textHeading(m: TextView): HTMLElement {
 
 /** The canned replies for a ringing call: one touch declines it and texts the caller. */
 function declinePanel(path: string, who: string): HTMLElement {
-  const back = (): void => {
-    decliningWithText = undefined;
-    render();
-  };
-  return el(
-    'div',
-    { class: 'reply-panel', 'data-testid': 'decline-panel' },
-    el('div', { class: 'what' }, `${t.declineWith} ${who}`),
-    ...CANNED_REPLIES[lang].map((reply, i) =>
-      button(
-        reply,
-        `decline-canned-${i}`,
-        () => {
-          decliningWithText = undefined;
-          act(window.carphone.declineWithText(path, reply));
-        },
-        'canned',
-      ),
-    ),
-    button(t.close, 'decline-back', back),
-  );
+  return cannedPanel({
+    testid: 'decline-panel',
+    heading: `${t.declineWith} ${who}`,
+    idPrefix: 'decline',
+    choose: (reply) => act(window.carphone.declineWithText(path, reply)),
+    close: () => (decliningWithText = undefined),
+  });
 }
 
 /** A text in full, however long, parked: call back, reply (to one received) or close. */
@@ -403,28 +389,48 @@ function readingPanel(m: TextView): HTMLElement {
   );
 }
 
-/** The canned replies to `m`, one touch each; nothing is typed, so they are offered while driving too. */
+/** The canned replies to `m`. */
 function replyPanel(m: TextView): HTMLElement {
+  return cannedPanel({
+    testid: 'reply-panel',
+    heading: `${t.replyTo} ${m.name || formatNumber(m.number)}`,
+    idPrefix: 'reply',
+    choose: (reply) => act(window.carphone.replyToText(m.id, reply)),
+    close: () => (replyTo = undefined),
+  });
+}
+
+/**
+ * Canned replies, one touch each, and Close: nothing is typed, so they are offered while driving too.
+ * Choosing one closes the panel as Close does.
+ */
+function cannedPanel(o: {
+  testid: string;
+  heading: string;
+  idPrefix: string;
+  choose: (reply: string) => void;
+  close: () => void;
+}): HTMLElement {
   const close = (): void => {
-    replyTo = undefined;
+    o.close();
     render();
   };
   return el(
     'div',
-    { class: 'reply-panel', 'data-testid': 'reply-panel' },
-    el('div', { class: 'what' }, `${t.replyTo} ${m.name || formatNumber(m.number)}`),
+    { class: 'reply-panel', 'data-testid': o.testid },
+    el('div', { class: 'what' }, o.heading),
     ...CANNED_REPLIES[lang].map((reply, i) =>
       button(
         reply,
-        `canned-${i}`,
+        `${o.idPrefix}-canned-${i}`,
         () => {
-          act(window.carphone.replyToText(m.id, reply));
+          o.choose(reply);
           close();
         },
         'canned',
       ),
     ),
-    button(t.close, 'reply-close', close),
+    button(t.close, `${o.idPrefix}-close`, close),
   );
 }
 

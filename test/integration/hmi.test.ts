@@ -595,7 +595,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     expect(await text('reply-panel')).toMatch(/^Reply to 2002/);
     await hmi.screenshot('messages-reply-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
-    await tap('canned-0');
+    await tap('reply-canned-0');
     await waitFor(
       'carol has the reply',
       () => carol.consoleText().includes('sip:1000@127.0.0.1: "I\'m driving. I\'ll call you back."'),
