@@ -61,7 +61,12 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   private refreshTimer: NodeJS.Timeout | undefined;
   private toneQueue: Promise<void> = Promise.resolve();
   private speedKmh: number | undefined;
-  /** Kept here, not in carphoned: each HMI counts what its driver has not looked at. */
+  /**
+   * Speed signals taken so far: a refresh that read the Vehicle while one came must not put its older
+   * speed back over the signal's (the screen would stay locked after the car stopped).
+   */
+  private speedSignals = 0;
+  /** Changes to the message history seen (EntryAdded, EntryChanged): the snapshot's textLog. */
   private textLog = 0;
   /** Address-book names by number as Lookup gave them ("" for none); forgotten when carphoned restarts. */
   private readonly contactNames = new Map<string, string>();
@@ -114,6 +119,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   }
 
   private onSpeed(speedKmh: number): void {
+    this.speedSignals++;
     this.speedKmh = speedKmh;
     const driving = drivingAfter(this.state.driving, speedKmh);
     if (driving !== this.state.driving) {
@@ -165,11 +171,12 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
             ),
           ),
         );
+        const messages = await this.client.properties('/history', 'org.carphone.MessageHistory');
+        const signalsBefore = this.speedSignals;
         const vehicle: Props = await this.client
           .properties('/vehicle', 'org.carphone.Vehicle')
           .catch(() => ({}));
-        const messages = await this.client.properties('/history', 'org.carphone.MessageHistory');
-        if (typeof vehicle.Speed === 'number') {
+        if (typeof vehicle.Speed === 'number' && this.speedSignals === signalsBefore) {
           this.speedKmh = vehicle.Speed;
         }
         const reg = str(account.Registration);
