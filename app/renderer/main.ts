@@ -525,8 +525,10 @@ function callScreen(calls: CallView[]): HTMLElement {
     // No way to end an eCall from the car: only the emergency centre can.
     return screen;
   }
-  if (incoming && decliningWithText === incoming.path) {
-    screen.append(declinePanel(incoming.path, who));
+  // Declining a ringing or waiting call with a text: its canned replies, until one is chosen or closed.
+  const declining = [incoming, waiting].find((c) => c !== undefined && c.path === decliningWithText);
+  if (declining) {
+    screen.append(declinePanel(declining.path, nameOf(declining)));
     return screen;
   }
   if (incoming) {
@@ -626,6 +628,14 @@ function callScreen(calls: CallView[]): HTMLElement {
         { class: 'banner', 'data-testid': 'waiting' },
         el('span', {}, `${t.waiting}: ${waiting.name || formatNumber(waiting.number)}`),
         button(t.reject, 'reject-waiting', () => act(window.carphone.hangup(waiting.path)), 'end'),
+        ...(validDialString(waiting.number)
+          ? [
+              button(t.textReply, 'decline-text-waiting', () => {
+                decliningWithText = waiting.path;
+                render();
+              }),
+            ]
+          : []),
         button(t.answerHold, 'hold-and-answer', () => act(window.carphone.holdAndAnswer()), 'call'),
       ),
     );

@@ -639,19 +639,33 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       'the long text listed',
       async () => (await hmi.page.locator('[data-testid=texts] .body').first().innerText()) === long,
     );
-    // In the list it is cut to one line: more than that does not fit.
-    const cut = await hmi.page
-      .locator('[data-testid=texts] .body')
-      .first()
-      .evaluate((e) => e.scrollWidth > e.clientWidth);
-    expect(cut).toBe(true);
+    // In the list it is cut to one line: more than that does not fit. (Measured in the page, on the
+    // element on screen: the list is rendered anew as state comes in.)
+    await hmi.page.waitForFunction(
+      () => {
+        const e = document.querySelector('[data-testid=texts] .body');
+        return e !== null && e.clientWidth > 0 && e.scrollWidth > e.clientWidth;
+      },
+      undefined,
+      { timeout: 5000 },
+    );
     await hmi.page.locator('[data-testid=texts] button').first().click();
     await hmi.page.waitForSelector('[data-testid=reading-panel]');
     expect(await text('reading-text')).toBe(long);
-    const whole = await hmi.page
-      .locator('[data-testid=reading-text]')
-      .evaluate((e) => e.scrollHeight <= e.clientHeight && e.scrollWidth <= e.clientWidth);
-    expect(whole).toBe(true);
+    // Open, all of it shows without scrolling.
+    await hmi.page.waitForFunction(
+      () => {
+        const e = document.querySelector('[data-testid=reading-text]');
+        return (
+          e !== null &&
+          e.clientHeight > 0 &&
+          e.scrollHeight <= e.clientHeight &&
+          e.scrollWidth <= e.clientWidth
+        );
+      },
+      undefined,
+      { timeout: 5000 },
+    );
     await hmi.screenshot('messages-reading-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
     const carolEvents = carol.events.length;
@@ -696,6 +710,34 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await expect(hmi.bridge.declineWithText('/sip0/voicecall01', 'On my way.')).rejects.toThrow(/rings/);
     await sendSpeed(0);
     await waitFor('parked', async () => !(await hmi.bridge.snapshot()).driving);
+  });
+
+  it('declines a waiting call with a canned text and stays in the call it came into', async () => {
+    await callBobThenCarolCalls();
+    await hmi.page.waitForSelector('[data-testid=decline-text-waiting]');
+    const carolEvents = carol.events.length;
+    const consoleBefore = carol.consoleText().length;
+    await tap('decline-text-waiting');
+    await hmi.page.waitForSelector('[data-testid=decline-panel]');
+    expect(await text('decline-panel')).toMatch(/^Decline, and text 2002/);
+    await tap('decline-canned-0');
+    await carol.waitForEvent('CALL_CLOSED', 10_000, carolEvents);
+    await waitFor(
+      'only bob, active',
+      async () => (await calls()).length === 1 && (await stateOf('2001')) === 'active',
+    );
+    await hmi.page.waitForSelector('[data-testid=hangup]');
+    await waitFor(
+      'carol has the text',
+      () =>
+        carol
+          .consoleText()
+          .slice(consoleBefore)
+          .includes('sip:1000@127.0.0.1: "I\'m driving. I\'ll call you back."'),
+      10_000,
+    );
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
   });
 
   it("shows the address book's name for a number: in the call, in recents and on a text", async () => {
