@@ -56,7 +56,7 @@ let contacts: ContactView[] = [];
 let texts: TextView[] = [];
 /** The received text whose canned replies are offered, if any. */
 let replyTo: TextView | undefined;
-/** The ringing call the driver chose to decline with a text: its canned replies are shown. */
+/** The ringing or waiting call the driver chose to decline with a text: its canned replies are shown. */
 let decliningWithText: string | undefined;
 /** The text open in full (parked only: its words are never on screen while the car moves). */
 let reading: TextView | undefined;
@@ -345,7 +345,7 @@ function textHeading(m: TextView): HTMLElement {
   );
 }
 
-/** The canned replies for a ringing call: one touch declines it and texts the caller. */
+/** The canned replies for a ringing or waiting call: one touch declines it and texts the caller. */
 function declinePanel(path: string, who: string): HTMLElement {
   return cannedPanel({
     testid: 'decline-panel',
