@@ -186,8 +186,9 @@ export class LineMessages {
     }
     this.texts.set(message.id, entry);
     this.listener.added({ ...message });
-    this.send(entry);
+    // Kept before it goes, so that a stop right after sending it still finds it.
     this.saveUnanswered();
+    this.send(entry);
     return { ...message };
   }
 
