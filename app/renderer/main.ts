@@ -772,12 +772,11 @@ async function refreshLists(): Promise<void> {
 
 window.carphone.onState((s) => {
   const hadCalls = phone.calls.length > 0;
-  const textArrived = s.newTexts > phone.newTexts;
   const textLogMoved = s.textLog !== phone.textLog;
   phone = s;
-  if ((textArrived || textLogMoved) && tab === 'messages') {
-    // Shown as it comes on the screen the driver is looking at (a text arrived is not new for long),
-    // and as the centre reports on one sent.
+  if (textLogMoved && tab === 'messages') {
+    // A text logged (arrived, or sent and answered) or a delivery report taken: shown as it comes on
+    // the screen the driver is looking at, where a text that arrived is not new for long.
     void refreshLists().then(() => render());
   }
   if (hadCalls && s.calls.length === 0) {
