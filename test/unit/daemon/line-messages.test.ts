@@ -16,6 +16,7 @@ import type { MessageSenderOptions } from '../../../service/sip/message-sender.j
 import type { SipStack } from '../../../service/sip/stack.js';
 import type { TextAnswer } from '../../../service/sip/text-message.js';
 import type { UserAgent } from '../../../service/sip/user-agent.js';
+import { submitOf } from '../../harness/sms-centre.js';
 
 /**
  * A line's texts, a stack that records what it is asked to send, and what the listener heard. The line
@@ -227,8 +228,7 @@ describe("a line's texts sent as SMS over IP", () => {
       statusReport: false,
     },
   });
-  /** The SMS-SUBMIT inside RP-DATA (after type, reference, empty originator, 9-octet centre). */
-  const tpdu = (rp: Buffer | undefined): Buffer => (rp ?? Buffer.alloc(12)).subarray(12);
+  const tpdu = (rp: Buffer | undefined): Buffer => submitOf(rp ?? Buffer.alloc(12));
 
   it('send a part again with its TP-MR and TP-RD set after no RP-ACK or a passing RP-ERROR, never a part the centre took', async () => {
     const { clock, messages, line, sent, finished, rpData, rpAnswer } = smsSetup();
