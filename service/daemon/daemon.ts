@@ -27,6 +27,7 @@ import { CallHistory, entryFor, type NewEntry, type NewMessageEntry } from '../h
 import { UnfinishedCalls } from '../history/unfinished-calls.js';
 import { WaitingTexts } from '../history/waiting-texts.js';
 import { SmsParts } from '../history/sms-parts.js';
+import { SmsTaken } from '../history/sms-taken.js';
 import { CallHistoryInterface, entryDict } from '../dbus/callhistory-iface.js';
 import { MessageHistoryInterface, messageEntryDict } from '../dbus/messagehistory-iface.js';
 import { ContactsInterface } from '../dbus/contacts-iface.js';
@@ -175,6 +176,7 @@ export async function startDaemon(
     const settings = new SettingsStore(join(stateDirectory(), 'settings.json'), logger);
     const waitingTexts = new WaitingTexts(join(stateDirectory(), 'texts-waiting.json'), logger);
     const smsParts = new SmsParts(join(stateDirectory(), 'sms-parts.json'), logger);
+    const smsTaken = new SmsTaken(join(stateDirectory(), 'sms-taken.json'), logger);
     teardown.push(() => settings.close());
     const lines = config.accounts.map((account) => {
       const echoLine = lineFamily(account) === 6 && echo6 ? echo6 : echo;
@@ -184,6 +186,7 @@ export async function startDaemon(
         settings,
         waitingTexts,
         smsParts,
+        smsTaken,
         media: (addr) =>
           new RtpMediaFactory(addr, account.rtpPorts, device, logger.child({ line: account.id }), {
             rtcpIntervalMs: account.rtcpIntervalSeconds * 1000,

@@ -5,6 +5,7 @@ import type { WaitingText } from '../history/waiting-texts.js';
 import { deliverText, type DeliveryOutcome, type MessageSenderOptions } from '../sip/message-sender.js';
 import { readableText, readIncomingText, type ReceivedText } from '../sip/text-message.js';
 import { SMS_CONTENT_TYPE } from '../sms/rp.js';
+import type { TakenSms } from '../sms/duplicates.js';
 import {
   partReferences,
   progressOf,
@@ -64,6 +65,8 @@ export interface LineMessagesListener {
   smsParts(parts: SmsDeliver[]): void;
   /** The SMS centre's report on a part of a text sent earlier (OutgoingText.reports). */
   statusReport(report: SmsStatusReport): void;
+  /** The SMS taken lately changed: kept too, so that a copy after a restart is not shown again. */
+  smsTaken(taken: TakenSms[]): void;
 }
 
 /**
@@ -127,12 +130,13 @@ export class LineMessages {
         }),
       heldParts: (parts) => this.listener.smsParts(parts),
       statusReport: (report) => this.listener.statusReport(report),
+      taken: (taken) => this.listener.smsTaken(taken),
     });
   }
 
-  /** Parts of SMS texts a previous run acknowledged and held: held again for the rest. */
-  restoreSmsParts(parts: SmsDeliver[]): void {
-    this.smsRelay.restoreParts(parts);
+  /** What a previous run's SMS relay left: parts held for the rest, and the SMS it took lately. */
+  restoreSms(parts: SmsDeliver[], taken: readonly TakenSms[]): void {
+    this.smsRelay.restore(parts, taken);
   }
 
   /** Texts not yet answered: waiting for the line, or with the network; oldest first. */

@@ -21,6 +21,7 @@ import {
 } from './line-messages.js';
 import type { WaitingTexts } from '../history/waiting-texts.js';
 import type { SmsParts } from '../history/sms-parts.js';
+import type { SmsTaken } from '../history/sms-taken.js';
 import { outgoingBody } from '../sip/text-message.js';
 import type { MessageSenderOptions } from '../sip/message-sender.js';
 import {
@@ -133,6 +134,8 @@ export class Line {
       waitingTexts?: WaitingTexts;
       /** Where the parts of SMS texts held for the rest are kept across restarts. */
       smsParts?: SmsParts;
+      /** Where the SMS taken lately are kept across restarts, to know one sent again. */
+      smsTaken?: SmsTaken;
     },
   ) {
     this.events = new SafeEmitter((e, ev) =>
@@ -167,6 +170,7 @@ export class Line {
         finished: (m) => this.events.emit('text-finished', m),
         unanswered: (texts) => deps.waitingTexts?.save(account.id, texts),
         smsParts: (parts) => deps.smsParts?.save(account.id, parts),
+        smsTaken: (taken) => deps.smsTaken?.save(account.id, taken),
         statusReport: (report) => this.events.emit('text-status-report', report),
       },
     );
@@ -211,7 +215,10 @@ export class Line {
    * and the parts of SMS texts it held wait for the rest again.
    */
   restoreTexts(): void {
-    this.messagesPart.restoreSmsParts(this.deps.smsParts?.load(this.id) ?? []);
+    this.messagesPart.restoreSms(
+      this.deps.smsParts?.load(this.id) ?? [],
+      this.deps.smsTaken?.load(this.id) ?? [],
+    );
     for (const saved of this.deps.waitingTexts?.load(this.id) ?? []) {
       try {
         this.messagesPart.submit(this.prepareText(saved.to, saved.text), saved.at, saved.sms);

@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { deliverText, type DeliveryOutcome, type MessageSenderOptions } from '../sip/message-sender.js';
 import type { TextAnswer } from '../sip/text-message.js';
 import { Reassembly } from './concatenation.js';
-import { RecentDeliveries } from './duplicates.js';
+import { RecentDeliveries, type TakenSms } from './duplicates.js';
 import {
   PASSING_RP_CAUSES,
   readRpAnswer,
@@ -57,6 +57,8 @@ export interface SmsRelayListener {
   heldParts(parts: SmsDeliver[]): void;
   /** The centre's report on an SMS the phone sent (acknowledged after this returns). */
   statusReport(report: SmsStatusReport): void;
+  /** The SMS taken lately changed: kept across a restart too, so that a copy is not taken again. */
+  taken(taken: TakenSms[]): void;
 }
 
 /** How far `submission` got, as a restart finds it. */
@@ -97,7 +99,7 @@ export class SmsRelay {
     private readonly logger: Logger,
     private readonly listener: SmsRelayListener,
   ) {
-    this.recent = new RecentDeliveries(clock);
+    this.recent = new RecentDeliveries(clock, (taken) => listener.taken(taken));
     this.reassembly = new Reassembly(
       clock,
       (first, text) => listener.received(first, text),
@@ -105,9 +107,13 @@ export class SmsRelay {
     );
   }
 
-  /** Parts of texts a previous run acknowledged and held: held again for the rest. */
-  restoreParts(parts: SmsDeliver[]): void {
+  /**
+   * What a previous run left: the parts of texts it acknowledged and held, held again for the rest;
+   * the SMS it took lately, remembered again.
+   */
+  restore(parts: SmsDeliver[], taken: readonly TakenSms[]): void {
     this.reassembly.restore(parts);
+    this.recent.restore(taken);
   }
 
   /**

@@ -354,6 +354,12 @@ describe('SMS relayed over IP (3GPP TS 24.341): application/vnd.3gpp.sms', () =>
       ims = await Carphoned.start(imsConfig, [], state);
       c = await ims.client();
       const parts = c.signals.length;
+      // hellohello once more: the new run knows it too (sms-taken.json), so it is not shown again.
+      centre.send(
+        'sms-1-after-restart',
+        rpData(0x26, Buffer.from('040BC87238880900F10000993092516195800AE8329BFD4697D9EC37', 'hex')),
+      );
+      expect(await centre.answerTo('sms-1-after-restart')).toBe('0226');
       centre.send('sms-2a', rpData(0x22, ucs2Deliver('Stau auf der A9, ', 0x08, [0x42, 2, 1])));
       expect(await centre.answerTo('sms-2a')).toBe('0222');
       const whole = await c.waitForSignal((s) => s.member === 'IncomingMessage', 5000, parts);

@@ -54,6 +54,7 @@ function setup(): {
     unanswered: (texts) => saved.push(texts),
     smsParts: () => undefined,
     statusReport: () => undefined,
+    smsTaken: () => undefined,
   });
   return { clock, messages, line, sent, finished, saved };
 }

@@ -6,26 +6,34 @@ import {
   DUPLICATE_WINDOW_MS,
   RecentDeliveries,
   REMEMBERED_DELIVERIES,
+  type TakenSms,
 } from '../../../service/sms/duplicates.js';
 import { SmsRelay } from '../../../service/sms/relay.js';
 import type { SmsStatusReport } from '../../../service/sms/status-report.js';
 import { rpData, statusReport, ucs2Deliver } from '../../harness/sms-centre.js';
 
-/** A relay with no way to send (its RP-ACKs are logged, not sent), and what it handed on. */
-function relay(): {
+/**
+ * A relay with no way to send (its RP-ACKs are logged, not sent), and what it handed on; `kept` is what
+ * it would keep across a restart, restored from `before` (what a previous run kept), if given.
+ */
+function relay(before?: { clock: ManualClock; kept: TakenSms[] }): {
   clock: ManualClock;
   take: (body: Buffer) => number;
   texts: string[];
   reports: SmsStatusReport[];
+  kept: TakenSms[];
 } {
-  const clock = new ManualClock();
+  const clock = before?.clock ?? new ManualClock();
   const texts: string[] = [];
   const reports: SmsStatusReport[] = [];
+  const kept: TakenSms[] = [];
   const r = new SmsRelay(clock, silentLogger, {
     received: (_first, text) => texts.push(text),
     heldParts: () => undefined,
     statusReport: (report) => reports.push(report),
+    taken: (taken) => kept.splice(0, kept.length, ...taken),
   });
+  r.restore([], before?.kept ?? []);
   let ref = 0;
   const take = (body: Buffer): number =>
     r.take(
@@ -37,7 +45,7 @@ function relay(): {
       },
       undefined,
     ).status;
-  return { clock, take, texts, reports };
+  return { clock, take, texts, reports, kept };
 }
 
 describe('an SMS the service centre sends again (our RP-ACK lost)', () => {
@@ -61,6 +69,27 @@ describe('an SMS the service centre sends again (our RP-ACK lost)', () => {
     take(ucs2Deliver('ruf mich an', 0x08, [0x42, 2, 2]));
     clock.advance(PART_WAIT_MS + 1000);
     expect(texts).toEqual(['Stau auf der A9, ruf mich an']);
+  });
+
+  it('is taken once across a restart, and again once the window is over', () => {
+    const first = relay();
+    const sms = ucs2Deliver('Bin gleich da');
+    first.take(sms);
+    first.take(statusReport(7, 0x00));
+    expect(first.kept).toHaveLength(2);
+    // The next run, an hour later: the centre sends both again (the RP-ACKs were lost as it stopped).
+    first.clock.advance(3600_000);
+    const next = relay({ clock: first.clock, kept: JSON.parse(JSON.stringify(first.kept)) as TakenSms[] });
+    expect(next.take(sms)).toBe(200);
+    expect(next.take(statusReport(7, 0x00))).toBe(200);
+    expect(next.texts).toEqual([]);
+    expect(next.reports).toEqual([]);
+    // A run a day after the SMS came has forgotten it, and keeps nothing that old.
+    next.clock.advance(DUPLICATE_WINDOW_MS - 3600_000);
+    const later = relay({ clock: next.clock, kept: next.kept });
+    later.take(sms);
+    expect(later.texts).toEqual(['Bin gleich da']);
+    expect(later.kept).toHaveLength(1);
   });
 
   it('is a status report taken once', () => {
@@ -102,6 +131,7 @@ describe('the SMS remembered', () => {
     const r = new SmsRelay(clock, silentLogger, {
       received: () => undefined,
       heldParts: () => undefined,
+      taken: () => undefined,
       statusReport: (report) => {
         if (failing) {
           throw new Error('disk full');
