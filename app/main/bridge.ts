@@ -242,6 +242,8 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
       remoteHeld: p.RemoteHeld === true,
       multiparty: p.Multiparty === true,
       quality,
+      forwarded: str(p.Forwarded) !== '',
+      forwardedFrom: str(p.ForwardedFrom),
     };
   }
 

@@ -538,8 +538,14 @@ function callScreen(calls: CallView[]): HTMLElement {
       button(t.reject, 'reject', () => act(window.carphone.hangup(incoming.path)), 'end big'),
       button(t.answer, 'answer', () => act(window.carphone.answer()), 'call big'),
     );
+    // A call forwarded here, from a number the driver also answers (the office's), is said so first.
+    const what = incoming.forwardedFrom
+      ? `${t.forwardedFrom} ${formatNumber(incoming.forwardedFrom)}`
+      : incoming.forwarded
+        ? t.forwardedCall
+        : t.incoming;
     screen.append(
-      el('div', { class: 'what' }, t.incoming),
+      el('div', { class: 'what', 'data-testid': 'incoming-what' }, what),
       el('div', { class: 'who', 'data-testid': 'caller' }, who),
       actions,
     );
@@ -563,7 +569,9 @@ function callScreen(calls: CallView[]): HTMLElement {
     shown.state === 'dialing'
       ? t.calling
       : shown.state === 'alerting'
-        ? t.ringing
+        ? shown.forwarded
+          ? t.forwardedOn
+          : t.ringing
         : shown.state === 'held'
           ? t.onHold
           : shown.remoteHeld

@@ -18,6 +18,10 @@ export interface CallView {
   multiparty: boolean;
   /** The call's org.carphone.CallQuality Quality: what the signal-quality indicator shows. */
   quality: 'good' | 'fair' | 'poor' | 'unknown';
+  /** The network forwarded the call (VoiceCall Forwarded non-empty). */
+  forwarded: boolean;
+  /** The number the caller called, which forwarded the call here (incoming only; '' where unsaid). */
+  forwardedFrom: string;
 }
 
 export interface RecentView {

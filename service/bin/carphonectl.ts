@@ -90,8 +90,10 @@ function text(v: unknown): string {
 function formatCall(path: string, p: Props): string {
   const since = p.StartTime ? ` since ${text(p.StartTime)}` : '';
   const name = p.Name ? ` (${text(p.Name)})` : '';
+  const from = p.ForwardedFrom ? ` from ${text(p.ForwardedFrom)}` : '';
+  const forwarded = p.Forwarded ? ` forwarded ${text(p.Forwarded)}${from}` : '';
   const flags = `${p.Multiparty ? ' MULTIPARTY' : ''}${p.Emergency ? ' EMERGENCY' : ''}`;
-  return `${path} ${text(p.State)} ${text(p.LineIdentification)}${name}${since}${flags}`;
+  return `${path} ${text(p.State)} ${text(p.LineIdentification)}${name}${since}${forwarded}${flags}`;
 }
 
 function action(fn: (client: OfonoClient, ...args: string[]) => Promise<void>) {

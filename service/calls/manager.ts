@@ -4,6 +4,7 @@ import { SafeEmitter } from '../core/emitter.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../log/logger.js';
 import { ofonoState, type CallEvent, type DisconnectReason, type OfonoCallState } from './call-machine.js';
+import type { ForwardingReason } from '../sip/forwarding.js';
 import type { DialOptions, EmergencyInvite, IncomingDecision, UaCallInfo } from '../sip/user-agent.js';
 
 /**
@@ -38,6 +39,10 @@ export interface CallProperties {
   Emergency: boolean;
   RemoteHeld: boolean;
   RemoteMultiparty: boolean;
+  /** Why the network forwarded the call ('' where it did not): a carphone extension. */
+  Forwarded: ForwardingReason | '';
+  /** The number the caller called, which forwarded the call to this line: a carphone extension. */
+  ForwardedFrom: string;
 }
 
 export interface CallRecord {
@@ -65,6 +70,8 @@ export type ManagerEvents = {
   removed: [CallRecord, DisconnectReason, number | undefined];
   /** A DTMF key the far end sent (RFC 4733). */
   tone: [CallRecord, string];
+  /** The network says it forwarded the call (once per call): oFono's Forwarded signal. */
+  forwarded: [CallRecord];
   quality: [CallRecord, CallQuality];
 };
 
@@ -500,10 +507,15 @@ export class CallManager {
         Emergency: dialled !== undefined && EMERGENCY_NUMBERS.includes(dialled),
         RemoteHeld: false,
         RemoteMultiparty: false,
+        Forwarded: info.forwarding?.reason ?? '',
+        ForwardedFrom: info.forwarding?.from ?? '',
       },
     };
     this.records.set(info.id, rec);
     this.events.emit('added', rec);
+    if (info.forwarding) {
+      this.events.emit('forwarded', rec);
+    }
   }
 
   onCallChanged(info: UaCallInfo): void {
@@ -527,8 +539,21 @@ export class CallManager {
       rec.props.RemoteHeld = remoteHeld;
       changed.push('RemoteHeld');
     }
+    // Said once: the first answer that says the call was forwarded.
+    const forwarding = rec.props.Forwarded === '' ? info.forwarding : undefined;
+    if (forwarding) {
+      rec.props.Forwarded = forwarding.reason;
+      changed.push('Forwarded');
+      if (forwarding.from !== rec.props.ForwardedFrom) {
+        rec.props.ForwardedFrom = forwarding.from;
+        changed.push('ForwardedFrom');
+      }
+    }
     if (changed.length > 0) {
       this.events.emit('changed', rec, changed);
+    }
+    if (forwarding) {
+      this.events.emit('forwarded', rec);
     }
   }
 

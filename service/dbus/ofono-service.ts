@@ -350,6 +350,9 @@ export class OfonoService {
         call?.iface.emitChanged(k, rec.props[k]);
       }
     });
+    line.manager.events.on('forwarded', (rec) => {
+      m.vcm.Forwarded(rec.direction);
+    });
     line.manager.events.on('tone', (rec, digit) => {
       m.calls.get(rec.id)?.iface.ToneReceived(digit);
     });

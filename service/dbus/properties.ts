@@ -26,6 +26,8 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   State: 's',
   StartTime: 's',
   RemoteHeld: 'b',
+  Forwarded: 's',
+  ForwardedFrom: 's',
   RemoteMultiparty: 'b',
   // org.ofono.CallVolume
   Muted: 'b',

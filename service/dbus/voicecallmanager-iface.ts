@@ -125,6 +125,11 @@ export class VoiceCallManagerInterface extends OfonoInterface {
   CallRemoved(path: string): string {
     return path;
   }
+
+  /** oFono's: "incoming" for a call forwarded to us, "outgoing" for ours forwarded on by the far end. */
+  Forwarded(type: 'incoming' | 'outgoing'): string {
+    return type;
+  }
 }
 
 defineMembers(
@@ -144,5 +149,5 @@ defineMembers(
     HangupMultiparty: {},
     SendTones: { inSignature: 's' },
   },
-  { CallAdded: 'oa{sv}', CallRemoved: 'o' },
+  { CallAdded: 'oa{sv}', CallRemoved: 'o', Forwarded: 's' },
 );

@@ -29,6 +29,7 @@ import {
 } from '../sdp/offer-answer.js';
 import { authorizationHeader, selectChallenge, type Credentials } from './digest.js';
 import { isSipsUri, lineIdentification } from './dial-string.js';
+import { answerForwarding, incomingForwarding, type Forwarding } from './forwarding.js';
 import { displayName, quotedDisplayName } from './header-text.js';
 import type { SipStack } from './stack.js';
 import { optionTags, SUPPORTED_EXTENSIONS, SUPPORTED_METHODS } from './validate.js';
@@ -123,6 +124,8 @@ export interface UaCallInfo {
   lineIdentification: string;
   name: string;
   phase: CallPhase;
+  /** The network forwarded the call: to us (incoming), or on from whom we called (outgoing). */
+  forwarding?: Forwarding;
 }
 
 export type IncomingDecision = 'incoming' | 'waiting' | 'busy';
@@ -629,6 +632,12 @@ export class UserAgent {
           return;
         }
       }
+    }
+    const forwarding = call.info.forwarding ? undefined : answerForwarding(rs.status, rs.headers);
+    if (forwarding) {
+      call.info = { ...call.info, forwarding };
+      // Said before the phase moves: a 181 may move nothing else.
+      this.events.emit('call-changed', call.info);
     }
     if (rs.status < 200) {
       this.dispatch(call, { type: 'provisional', status: rs.status, earlyMedia });
@@ -1522,6 +1531,7 @@ export class UserAgent {
       return;
     }
     const rr = rq.headers['record-route'];
+    const forwarding = incomingForwarding(rq.headers);
     const call: Call = {
       info: {
         id: callId,
@@ -1530,6 +1540,7 @@ export class UserAgent {
         lineIdentification: lineIdentification(from.uri),
         name: displayName(from.name),
         phase: { phase: 'incoming', waiting: decision === 'waiting' },
+        ...(forwarding ? { forwarding } : {}),
       },
       dialog: {
         callId,

@@ -41,6 +41,11 @@ export interface KamailioOptions {
    * outbound proxy of a car calling far ends elsewhere in the core.
    */
   relayElsewhere?: boolean;
+  /**
+   * Calls to the first user of each pair are forwarded to the second, as an IMS core's call forwarding
+   * unconditional does: the Request-URI changed, History-Info as TS 24.604 writes it added.
+   */
+  forwardUnconditional?: [string, string][];
 }
 
 function passwordSwitch(variable: string, users: KamailioUser[]): string {
@@ -200,7 +205,16 @@ ${passwordSwitch('$fU', o.users)}
   if (is_method("INVITE")) { record_route(); }${sessionTimer.route}${
     o.relayElsewhere ? '\n  if (uri!=myself) { t_relay(); exit; }' : ''
   }
-  if (!lookup("location")) { sl_send_reply("404", "Not Found"); exit; }
+${(o.forwardUnconditional ?? [])
+  .map(
+    ([from, to]) =>
+      `  if (is_method("INVITE") && $rU == "${from}") {
+    append_hf("History-Info: <sip:${from}@$rd>;index=1\r\nHistory-Info: <sip:${to}@$rd;cause=302>;index=1.1;mp=1\r\n");
+    $rU = "${to}";
+  }
+`,
+  )
+  .join('')}  if (!lookup("location")) { sl_send_reply("404", "Not Found"); exit; }
   t_relay();
 }
 `;

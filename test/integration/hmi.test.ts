@@ -66,6 +66,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     writeTone(join(dir, 'tone.wav'), 440, 120);
     kam = await Kamailio.start({
       users: [1000, 2001, 2002, 2003, 2004, 2005].map((u) => ({ user: String(u), password: `pw-${u}` })),
+      forwardUnconditional: [['2099', '1000']],
     });
     bob = await Baresip.start({
       user: '2001',
@@ -253,6 +254,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
     await hmi.page.waitForSelector('[data-testid=answer]');
     expect(await text('caller')).toBe('2002');
+    expect(await text('incoming-what')).toBe('Incoming call');
     await hmi.screenshot('incoming-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
     await tap('answer');
@@ -768,6 +770,24 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       "erin's text listed under her name",
       async () => (await hmi.page.locator('[data-testid=texts] .who').first().innerText()) === '← Erin Weber',
     );
+  });
+
+  it('says on the incoming screen that the network forwarded the call, and from which number', async () => {
+    // kamailio forwards calls for 2099 to this line, with History-Info, as an IMS core's CFU does.
+    await carol.command('dial', `sip:2099@127.0.0.1:${kam.port}`);
+    await hmi.page.waitForSelector('[data-testid=answer]');
+    const [, props] = (await calls())[0] ?? [];
+    expect(props).toMatchObject({
+      LineIdentification: '2002',
+      Forwarded: 'unconditional',
+      ForwardedFrom: '2099',
+    });
+    expect(await text('incoming-what')).toBe('Forwarded from 2099');
+    expect(await text('caller')).toBe('2002');
+    await hmi.screenshot('incoming-forwarded-1280x720-day');
+    expect(await hmi.smallTargets()).toEqual([]);
+    await tap('reject');
+    await waitFor('no calls', async () => (await calls()).length === 0);
   });
 
   it('lists contacts, favourites first, with one tap to call', async () => {

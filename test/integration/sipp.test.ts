@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OfonoClient } from '../../service/client/ofono-client.js';
+import { ctl } from '../harness/carphonectl.js';
 import { Carphoned } from '../harness/carphoned.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Sipp } from '../harness/sipp.js';
@@ -111,6 +112,58 @@ describe('against SIPp scenarios', () => {
     const sipp = await Sipp.start('reliable-early-media-uas.xml');
     const path = await client.dial('/sip0', `sip:far@127.0.0.1:${sipp.port}`);
     await client.waitForCallState(path, 'active', 10_000, since);
+    await client.hangup(path);
+    expect(await sipp.exitCode()).toBe(0);
+  });
+
+  for (const [how, forwarding] of [
+    [
+      'History-Info (TS 24.604)',
+      'History-Info: <sip:+4989123@ims.example.net;user=phone>;index=1\n' +
+        'History-Info: <sip:1000@ims.example.net;cause=486>;index=1.1;mp=1',
+    ],
+    ['Diversion (RFC 5806)', 'Diversion: <sip:+4989123@ims.example.net>;reason=user-busy;counter=1'],
+  ] as const) {
+    it(`says a call forwarded to the car was, from which number and why, read from ${how}`, async () => {
+      const since = client.signals.length;
+      const sipp = await Sipp.start('forwarded-call-uac.xml', ['-s', '1000', sipAddress], { forwarding });
+      const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
+      const [path, props] = added.args as [string, Record<string, unknown>];
+      expect(props).toMatchObject({
+        LineIdentification: '+4930555',
+        Name: 'Anna Schmidt',
+        Forwarded: 'busy',
+        ForwardedFrom: '+4989123',
+      });
+      const signal = await client.waitForSignal((s) => s.member === 'Forwarded', 5000, since);
+      expect(signal.args).toEqual(['incoming']);
+      expect(signal.path).toBe('/sip0');
+      expect(await client.properties(path, 'org.ofono.VoiceCall')).toMatchObject({ Forwarded: 'busy' });
+      expect((await ctl(bus.address, 'calls')).stdout).toMatch(
+        /incoming \+4930555 \(Anna Schmidt\) forwarded busy from \+4989123$/m,
+      );
+      await client.answer(path);
+      expect(await client.waitForDisconnectReason(path, 10_000, since)).toBe('remote');
+      expect(await sipp.exitCode()).toBe(0);
+    });
+  }
+
+  it('says a call from the car was forwarded on when the far end answers 181 with History-Info', async () => {
+    const since = client.signals.length;
+    const sipp = await Sipp.start('forwarded-on-uas.xml');
+    const path = await client.dial('/sip0', `sip:far@127.0.0.1:${sipp.port}`);
+    await client.waitForCallState(path, 'alerting', 10_000, since);
+    expect((await client.properties(path, 'org.ofono.VoiceCall')).Forwarded).toBe('');
+    const changed = await client.waitForSignal(
+      (s) => s.path === path && s.member === 'PropertyChanged' && s.args[0] === 'Forwarded',
+      10_000,
+      since,
+    );
+    expect(changed.args[1]).toBe('no-reply');
+    const signal = await client.waitForSignal((s) => s.member === 'Forwarded', 5000, since);
+    expect(signal.args).toEqual(['outgoing']);
+    await client.waitForCallState(path, 'active', 10_000, since);
+    expect(client.signals.slice(since).filter((s) => s.member === 'Forwarded')).toHaveLength(1);
     await client.hangup(path);
     expect(await sipp.exitCode()).toBe(0);
   });
