@@ -500,7 +500,7 @@ export class CallManager {
       createdAtMs: this.clock.now(),
       props: {
         LineIdentification: dialled ?? info.lineIdentification,
-        IncomingLine: '',
+        IncomingLine: info.incomingLine ?? '',
         Name: info.name,
         Multiparty: false,
         State: state,

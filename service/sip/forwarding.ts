@@ -1,5 +1,5 @@
 import type * as sip from 'sip';
-import { lineIdentification } from './dial-string.js';
+import { addressEntries, uriNumber } from './address-list.js';
 
 /**
  * Why the network forwarded a call: the call-forwarding conditions of TS 22.082 (the ones
@@ -36,82 +36,6 @@ const DIVERSION_REASONS: Record<string, ForwardingReason> = {
   deflection: 'deflection',
 };
 
-interface AddressEntry {
-  uri: string;
-  /** The URI's own parameters (inside <>), lower-cased names. */
-  uriParams: Map<string, string>;
-  /** The header parameters (after >), lower-cased names. */
-  params: Map<string, string>;
-}
-
-/**
- * The entries of a header that lists name-addrs, as the sip package hands a header it does not know:
- * every occurrence joined with commas. A comma inside quotes or <> does not split.
- */
-export function addressEntries(value: unknown): AddressEntry[] {
-  if (typeof value !== 'string') {
-    return [];
-  }
-  const entries: string[] = [];
-  let current = '';
-  let quoted = false;
-  let angled = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i] ?? '';
-    if (quoted && c === '\\') {
-      current += c + (value[++i] ?? '');
-      continue;
-    }
-    if (c === '"' && !angled) {
-      quoted = !quoted;
-    } else if (!quoted && c === '<') {
-      angled = true;
-    } else if (!quoted && c === '>') {
-      angled = false;
-    } else if (!quoted && !angled && c === ',') {
-      entries.push(current);
-      current = '';
-      continue;
-    }
-    current += c;
-  }
-  entries.push(current);
-  return entries.flatMap((entry) => {
-    const m = /<([^>]*)>(.*)$/s.exec(entry);
-    if (!m) {
-      return [];
-    }
-    const inside = m[1] ?? '';
-    const uri = inside.split('?')[0] ?? '';
-    return [
-      { uri, uriParams: params(uri.split(';').slice(1)), params: params((m[2] ?? '').split(';').slice(1)) },
-    ];
-  });
-}
-
-function params(parts: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of parts) {
-    const [name = '', ...value] = part.split('=');
-    if (name.trim()) {
-      out.set(
-        name.trim().toLowerCase(),
-        value
-          .join('=')
-          .trim()
-          .replace(/^"(.*)"$/, '$1'),
-      );
-    }
-  }
-  return out;
-}
-
-/** The number of a SIP or tel URI, its parameters left off. */
-function numberOf(uri: string): string {
-  const bare = uri.split(';')[0] ?? '';
-  return /^tel:/i.test(bare) ? bare.slice(4) : lineIdentification(uri);
-}
-
 /**
  * History-Info (RFC 7044) as TS 24.604 (CDIV) fills it: the first entry is the target the caller
  * called; an entry with an "mp" tag is a new target the call was forwarded to, its cause URI parameter
@@ -127,7 +51,7 @@ function fromHistoryInfo(value: unknown): Forwarding | undefined {
   const called = entries.find((e) => e.params.get('index') === '1') ?? entries[0];
   return {
     reason: CAUSE_REASONS[retargeted.uriParams.get('cause') ?? ''] ?? 'unknown',
-    from: called ? numberOf(called.uri) : '',
+    from: called ? uriNumber(called.uri) : '',
   };
 }
 
@@ -142,7 +66,7 @@ function fromDiversion(value: unknown): Forwarding | undefined {
   }
   return {
     reason: DIVERSION_REASONS[(called.params.get('reason') ?? '').toLowerCase()] ?? 'unknown',
-    from: numberOf(called.uri),
+    from: uriNumber(called.uri),
   };
 }
 

@@ -29,6 +29,7 @@ import {
 } from '../sdp/offer-answer.js';
 import { authorizationHeader, selectChallenge, type Credentials } from './digest.js';
 import { isSipsUri, lineIdentification } from './dial-string.js';
+import { calledLine } from './address-list.js';
 import { answerForwarding, incomingForwarding, type Forwarding } from './forwarding.js';
 import { displayName, quotedDisplayName } from './header-text.js';
 import type { SipStack } from './stack.js';
@@ -126,6 +127,8 @@ export interface UaCallInfo {
   phase: CallPhase;
   /** The network forwarded the call: to us (incoming), or on from whom we called (outgoing). */
   forwarding?: Forwarding;
+  /** Which of the subscriber's numbers the caller called (incoming; P-Called-Party-ID). */
+  incomingLine?: string;
 }
 
 export type IncomingDecision = 'incoming' | 'waiting' | 'busy';
@@ -1541,6 +1544,7 @@ export class UserAgent {
         name: displayName(from.name),
         phase: { phase: 'incoming', waiting: decision === 'waiting' },
         ...(forwarding ? { forwarding } : {}),
+        incomingLine: calledLine(rq.headers),
       },
       dialog: {
         callId,

@@ -781,6 +781,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       LineIdentification: '2002',
       Forwarded: 'unconditional',
       ForwardedFrom: '2099',
+      IncomingLine: '',
     });
     expect(await text('incoming-what')).toBe('Forwarded from 2099');
     expect(await text('caller')).toBe('2002');

@@ -124,7 +124,7 @@ describe('against SIPp scenarios', () => {
     ],
     ['Diversion (RFC 5806)', 'Diversion: <sip:+4989123@ims.example.net>;reason=user-busy;counter=1'],
   ] as const) {
-    it(`says a call forwarded to the car was, from which number and why, read from ${how}`, async () => {
+    it(`says a call forwarded to the car was, from which number and why, read from ${how}, and the line it reached`, async () => {
       const since = client.signals.length;
       const sipp = await Sipp.start('forwarded-call-uac.xml', ['-s', '1000', sipAddress], { forwarding });
       const added = await client.waitForSignal((s) => s.member === 'CallAdded', 10_000, since);
@@ -134,6 +134,7 @@ describe('against SIPp scenarios', () => {
         Name: 'Anna Schmidt',
         Forwarded: 'busy',
         ForwardedFrom: '+4989123',
+        IncomingLine: '+4917055',
       });
       const signal = await client.waitForSignal((s) => s.member === 'Forwarded', 5000, since);
       expect(signal.args).toEqual(['incoming']);

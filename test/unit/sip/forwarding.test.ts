@@ -1,6 +1,7 @@
 import * as sip from 'sip';
 import { describe, expect, it } from 'vitest';
 import { seeded } from '../../../bench/jitter/traces.js';
+import { calledLine } from '../../../service/sip/address-list.js';
 import { answerForwarding, incomingForwarding } from '../../../service/sip/forwarding.js';
 import { mutate } from '../../harness/sip-fuzz.js';
 
@@ -64,6 +65,19 @@ describe('a call forwarded to the car', () => {
       reason: 'unknown',
       from: '2002',
     });
+  });
+});
+
+describe('the line a call came in on', () => {
+  it("is the number P-Called-Party-ID names, of a SIP or a tel URI, or '' where unsaid", () => {
+    expect(
+      calledLine(headersOf('P-Called-Party-ID: "Business" <sip:+4917055@ims.example.net;user=phone>')),
+    ).toBe('+4917055');
+    expect(calledLine(headersOf('P-Called-Party-ID: <tel:+4917055;phone-context=ims.example.net>'))).toBe(
+      '+4917055',
+    );
+    expect(calledLine(headersOf())).toBe('');
+    expect(calledLine(headersOf('P-Called-Party-ID: sip:+4917055@ims.example.net'))).toBe('');
   });
 });
 
