@@ -360,7 +360,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       async () => (await stateOf('2001')) === 'held' && (await stateOf('2002')) === 'active',
     );
     await bannerShows('On hold: 2001');
-    expect(await text('caller')).toBe('2002');
+    await callerShows('2002');
     await hmi.screenshot('two-calls-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
     await tap('swap');
@@ -374,7 +374,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await tap('hangup');
     await waitFor('only carol left', async () => (await calls()).length === 1);
     await callStateShows('On hold');
-    expect(await text('caller')).toBe('2002');
+    await callerShows('2002');
     await tap('hangup');
     await waitFor('no calls', async () => (await calls()).length === 0);
   });
@@ -384,7 +384,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await waitFor('both calls active and joined', async () =>
       (await calls()).every(([, p]) => p.State === 'active' && p.Multiparty === true),
     );
-    expect(await text('caller')).toBe('2001, 2002');
+    await callerShows('2001, 2002');
     // Nothing else to switch to or join: the conference is the one call on screen.
     expect(await hmi.page.locator('[data-testid=other-call]').count()).toBe(0);
     await hmi.screenshot('conference-1280x720-day');
@@ -396,7 +396,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await callerShows('2003');
     await tap('swap');
     await callStateShows('Conference');
-    expect(await text('caller')).toBe('2001, 2002');
+    await callerShows('2001, 2002');
     // The banner follows once 2003's own state has come through as held.
     await bannerShows('On hold: 2003');
     await tap('hangup');
@@ -451,7 +451,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       );
     });
     await bannerShows('On hold: 2003, Erin Weber, 2005');
-    expect(await text('caller')).toBe('2001');
+    await callerShows('2001');
     expect(await hmi.page.locator('[data-testid=parties-list]').count()).toBe(0);
     await client.manager('/sip0', 'HangupAll');
     await waitFor('no calls', async () => (await calls()).length === 0);
@@ -499,7 +499,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     const frankEvents = frank.events.length;
     await tap('call-voicemail');
     await frank.waitForEvent('CALL_ESTABLISHED', 10_000, frankEvents);
-    expect(await text('caller')).toBe('2005');
+    await callerShows('2005');
     await tap('hangup');
     await waitFor('no calls', async () => (await calls()).length === 0);
     await sendSpeed(0);
@@ -755,7 +755,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     // carphoned says only "2004" (erin's baresip sends no display name): the name is the driver's own.
     const [, props] = (await calls())[0] ?? [];
     expect(props).toMatchObject({ LineIdentification: '2004', Name: '' });
-    expect(await text('caller')).toBe('Erin Weber');
+    await callerShows('Erin Weber');
     await tap('hangup');
     await waitFor('no calls', async () => (await calls()).length === 0);
     await tap('tab-recents');
