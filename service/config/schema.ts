@@ -1,3 +1,4 @@
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { hostOfAddress, ipFamily } from '../core/ip-address.js';
@@ -302,6 +303,17 @@ export const configSchema = z
       .strictObject({
         /** The address book: a vCard file (2.1, 3.0 or 4.0), as a phone exports it. */
         vcard: z.string().min(1).optional(),
+        /**
+         * The country the car is sold in (ISO 3166 alpha-2, "DE"): national numbers in the address book
+         * are read by its numbering plan to match callers (contacts/number-match.ts).
+         */
+        country: z
+          .string()
+          .refine(
+            (c): c is CountryCode => isSupportedCountry(c),
+            'must be an ISO 3166 alpha-2 country code, e.g. DE',
+          )
+          .optional(),
       })
       .default({}),
     /** The call log: an SQLite file (default history.sqlite in the state directory, daemon/state-directory.ts). */

@@ -22,7 +22,7 @@ import { stateDirectory } from './state-directory.js';
 import { SettingsStore } from './line-settings.js';
 import { startWatchdog } from './systemd-watchdog.js';
 import { takeReport } from '../sms/status-report.js';
-import { sameNumber } from '../contacts/number-match.js';
+import { numberMatch } from '../contacts/number-match.js';
 import { CallHistory, entryFor, type NewEntry, type NewMessageEntry } from '../history/call-history.js';
 import { UnfinishedCalls } from '../history/unfinished-calls.js';
 import { WaitingTexts } from '../history/waiting-texts.js';
@@ -228,6 +228,7 @@ export async function startDaemon(
     const record = (entry: NewEntry): void => {
       historyIface.EntryAdded(entryDict(history.add(entry)));
     };
+    const sameNumber = numberMatch(config.contacts.country);
     for (const line of lines) {
       line.manager.events.on('added', (rec) => unfinished.track(line.id, rec));
       line.manager.events.on('changed', (rec, changed) => {
@@ -291,7 +292,13 @@ export async function startDaemon(
     }
     service.exportObject(
       '/contacts',
-      new ContactsInterface(loadContacts(config, logger), history, config.contacts.vcard ?? '', logger),
+      new ContactsInterface(
+        loadContacts(config, logger),
+        history,
+        config.contacts.vcard ?? '',
+        sameNumber,
+        logger,
+      ),
     );
     const ecall = config.ecall ? createEcall(config, lines, clock, logger) : undefined;
     teardown.push(() => Promise.allSettled(lines.map((l) => l.powerOff())));

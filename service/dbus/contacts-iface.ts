@@ -2,7 +2,7 @@ import dbus from 'dbus-next';
 import type { Logger } from '../log/logger.js';
 import { CarphoneError } from '../core/errors.js';
 import { searchContacts, type Contact } from '../contacts/vcard.js';
-import { contactWithNumber } from '../contacts/number-match.js';
+import { contactWithNumber, type NumberMatch } from '../contacts/number-match.js';
 import type { CallHistory } from '../history/call-history.js';
 import { invalidArgs } from './errors.js';
 import { dbusString, stringVariant } from './properties.js';
@@ -16,6 +16,7 @@ export class ContactsInterface extends OfonoInterface {
     private readonly contacts: Contact[],
     private readonly store: CallHistory,
     private readonly source: string,
+    private readonly same: NumberMatch,
     logger: Logger,
   ) {
     super('org.carphone.Contacts', logger);
@@ -50,7 +51,7 @@ export class ContactsInterface extends OfonoInterface {
   /** Who a caller or a text's sender is in the address book (contacts/number-match.ts). */
   Lookup(number: string): Record<string, Variant> {
     return this.guardSync(() => {
-      const contact = contactWithNumber(this.contacts, number.slice(0, 128));
+      const contact = contactWithNumber(this.contacts, number.slice(0, 128), this.same);
       if (!contact) {
         throw new CarphoneError('NOT_FOUND', 'no contact has this number');
       }

@@ -16,8 +16,8 @@ describe('the call history', () => {
   const dir = mkdtempSync(join(tmpdir(), 'carphone-history-'));
   const path = join(dir, 'history.sqlite');
   const vcard = join(REPO, 'test/fixtures/contacts.vcf');
-  const config = (bus: string): object => ({
-    contacts: { vcard },
+  const config = (bus: string, country?: string): object => ({
+    contacts: { vcard, ...(country ? { country } : {}) },
     dbus: { bus },
     history: { path },
     accounts: [{ id: 'sip0', user: '1000', domain: '127.0.0.1' }],
@@ -139,9 +139,15 @@ describe('the call history', () => {
     const before = await recent(50);
     client.disconnect();
     await daemon.stop();
-    daemon = await Carphoned.start(config(bus.address));
+    // Started again knowing the car's country: numbers are matched by Germany's numbering plan now.
+    daemon = await Carphoned.start(config(bus.address, 'DE'));
     client = await daemon.client();
     expect(await recent(50)).toEqual(before);
+    const lookup = (n: string): Promise<unknown> =>
+      client.call('/contacts', 'org.carphone.Contacts', 'Lookup', 's', [n]);
+    expect(await lookup('+491712223334')).toMatchObject({ Name: 'Ayşe Özdemir' });
+    // A London number that ends like her national one is someone else (the last-8-digits rule took it).
+    await expect(lookup('+441712223334')).rejects.toMatchObject({ type: 'org.ofono.Error.NotFound' });
     const favourites = (await client.call('/contacts', 'org.carphone.Contacts', 'GetFavourites')) as Entry[];
     expect(favourites.map((f) => f.Name)).toEqual(['Jürgen Müller']);
   });

@@ -72,6 +72,10 @@ describe('configuration', () => {
     expect(
       problem('accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    expires: 5\n'),
     ).toMatchObject({ key: 'accounts[0].expires' });
+    expect(problem('contacts:\n  country: Germany\n')).toEqual({
+      key: 'contacts.country',
+      problem: 'must be an ISO 3166 alpha-2 country code, e.g. DE',
+    });
     const dnsServer = problem(
       "accounts:\n  - id: sip0\n    user: alice\n    domain: d\n    dnsServers: ['10.0.0.53', 'dns.example']\n",
     );
