@@ -4,7 +4,7 @@ import { OfonoClient, type Props } from '../../service/client/ofono-client.js';
 import {
   drivingAfter,
   isCannedReply,
-  NO_VOICEMAIL,
+  PHONE_UNAVAILABLE,
   validDialString,
   validTones,
   type CallView,
@@ -16,21 +16,6 @@ import {
 } from '../shared/api.js';
 
 type Message = InstanceType<typeof dbus.Message>;
-
-const unavailable: PhoneSnapshot = {
-  available: false,
-  line: '',
-  registration: 'unknown',
-  registrationError: '',
-  calls: [],
-  muted: false,
-  ecall: '',
-  driving: false,
-  voicemail: NO_VOICEMAIL,
-  forwardedTo: '',
-  newTexts: 0,
-  textLog: 0,
-};
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
@@ -56,7 +41,7 @@ function listLimit(limit: unknown): number {
  */
 export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   private readonly emitter = new EventEmitter();
-  private state: PhoneSnapshot = unavailable;
+  private state: PhoneSnapshot = PHONE_UNAVAILABLE;
   private modem = '';
   private refreshTimer: NodeJS.Timeout | undefined;
   private toneQueue: Promise<void> = Promise.resolve();
@@ -146,7 +131,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
       const modems = await this.client.modems();
       const first = modems[0];
       if (!first) {
-        next = { ...unavailable, available: true };
+        next = { ...PHONE_UNAVAILABLE, available: true };
       } else {
         this.modem = first[0];
         const account = await this.client.properties(this.modem, 'org.carphone.SipAccount');
@@ -191,6 +176,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           calls,
           muted: volume.Muted === true,
           ecall: str(ecall.State),
+          ecallCallbackUntil: str(ecall.CallbackUntil),
           driving: drivingAfter(this.state.driving, this.speedKmh),
           voicemail: {
             waiting: mailbox.VoicemailWaiting === true,
@@ -203,7 +189,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         };
       }
     } catch {
-      next = unavailable;
+      next = PHONE_UNAVAILABLE;
     }
     this.publish(next);
   }

@@ -1,6 +1,6 @@
 import {
   CANNED_REPLIES,
-  NO_VOICEMAIL,
+  PHONE_UNAVAILABLE,
   type CallView,
   type ContactView,
   type PhoneApi,
@@ -31,20 +31,7 @@ const t: Strings = STRINGS[lang];
 document.documentElement.lang = lang;
 document.body.dataset.theme = params.get('theme') === 'night' ? 'night' : 'day';
 
-let phone: PhoneSnapshot = {
-  available: false,
-  line: '',
-  registration: 'unknown',
-  registrationError: '',
-  calls: [],
-  muted: false,
-  ecall: '',
-  driving: false,
-  voicemail: NO_VOICEMAIL,
-  forwardedTo: '',
-  newTexts: 0,
-  textLog: 0,
-};
+let phone: PhoneSnapshot = PHONE_UNAVAILABLE;
 let query = '';
 let tab: Tab = 'keypad';
 let digits = '';
@@ -104,6 +91,14 @@ function elapsed(since: number | undefined): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/** Hours and minutes of an ISO time, in the car's time zone: what the driver's clock shows. */
+function clockTime(iso: string): string {
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime())
+    ? ''
+    : at.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hour12: false });
+}
+
 function statusBar(): HTMLElement {
   const reg = phone.available ? t[phone.registration] : t.unavailable;
   const problem = !phone.available || phone.registration === 'failed';
@@ -123,6 +118,15 @@ function statusBar(): HTMLElement {
             'span',
             { class: 'new-texts', 'data-testid': 'new-texts' },
             `${phone.newTexts} ${phone.newTexts === 1 ? t.newText : t.newTexts}`,
+          ),
+        ]
+      : []),
+    ...(phone.available && phone.ecall === 'callback' && phone.ecallCallbackUntil
+      ? [
+          el(
+            'span',
+            { class: 'ecall-callback', 'data-testid': 'ecall-callback' },
+            `${t.ecallCallbackUntil} ${clockTime(phone.ecallCallbackUntil)}`,
           ),
         ]
       : []),
@@ -491,6 +495,60 @@ function qualityIndicator(call: CallView): HTMLElement {
   return meter;
 }
 
+/** The eCall's states in which it holds the screen, with or without a call at that moment. */
+const ECALL_IN_PROGRESS = ['calling', 'redialling', 'waiting-to-redial', 'active', 'msd-acknowledged'];
+
+/** The eCall that failed was closed by the occupants: the phone is theirs again. */
+let ecallFailureClosed = false;
+
+/** Whether the eCall holds the screen: from its first INVITE until the PSAP clears it, or it fails. */
+function ecallShown(): boolean {
+  return ECALL_IN_PROGRESS.includes(phone.ecall) || (phone.ecall === 'failed' && !ecallFailureClosed);
+}
+
+/**
+ * The eCall, its call or not: between a dropped call and the redial too, so that the occupants never
+ * see the phone as if help were no longer being called. No way to end it: only the emergency centre
+ * can. One that failed offers 112 again, and a way back to the phone.
+ */
+function ecallScreen(call: CallView | undefined): HTMLElement {
+  const screen = el('section', { class: 'callscreen emergency', 'data-testid': 'callscreen' });
+  if (phone.ecall === 'failed') {
+    screen.append(
+      el('div', { class: 'who', 'data-testid': 'ecall' }, t.ecallFailed),
+      el(
+        'div',
+        { class: 'actions' },
+        button(
+          t.close,
+          'ecall-close',
+          () => {
+            ecallFailureClosed = true;
+            render();
+          },
+          'big',
+        ),
+        button(t.ecallTryAgain, 'ecall-retry', () => act(window.carphone.dial('112')), 'call big'),
+      ),
+    );
+    return screen;
+  }
+  const detail: Record<string, string> = {
+    calling: t.ecallCalling,
+    redialling: t.ecallCalling,
+    'waiting-to-redial': t.ecallLost,
+    active: t.ecallData,
+    'msd-acknowledged': t.ecallAck,
+    callback: t.ecallCallback,
+  };
+  screen.append(
+    el('div', { class: 'who', 'data-testid': 'ecall' }, t.ecall),
+    el('div', { class: 'what', 'data-testid': 'ecall-state' }, detail[phone.ecall] ?? ''),
+    el('div', { class: 'timer', 'data-testid': 'timer' }, call ? elapsed(call.startedAt) : ''),
+  );
+  return screen;
+}
+
 function callScreen(calls: CallView[]): HTMLElement {
   const incoming = calls.find((c) => c.state === 'incoming');
   const current =
@@ -508,22 +566,7 @@ function callScreen(calls: CallView[]): HTMLElement {
   const conference = shown.multiparty ? multiparty : [];
   const who = conference.length > 0 ? conference.map(nameOf).join(', ') : nameOf(shown);
   if (shown.emergency) {
-    const detail =
-      phone.ecall === 'msd-acknowledged'
-        ? t.ecallAck
-        : phone.ecall === 'callback'
-          ? t.ecallCallback
-          : phone.ecall === 'active'
-            ? t.ecallData
-            : '';
-    screen.classList.add('emergency');
-    screen.append(
-      el('div', { class: 'who', 'data-testid': 'ecall' }, t.ecall),
-      el('div', { class: 'what' }, detail),
-      el('div', { class: 'timer', 'data-testid': 'timer' }, elapsed(shown.startedAt)),
-    );
-    // No way to end an eCall from the car: only the emergency centre can.
-    return screen;
+    return ecallScreen(shown);
   }
   // Declining a ringing or waiting call with a text: its canned replies, until one is chosen or closed.
   const declining = [incoming, waiting].find((c) => c !== undefined && c.path === decliningWithText);
@@ -717,6 +760,8 @@ function render(keepSearchFocus = false): void {
   const main = el('main');
   if (!phone.available) {
     main.append(el('div', { class: 'unavailable', 'data-testid': 'unavailable' }, t.unavailable));
+  } else if (ecallShown() && calls.length === 0) {
+    main.append(ecallScreen(undefined));
   } else if (calls.length > 0) {
     main.append(callScreen(calls));
   } else {
@@ -731,7 +776,7 @@ function render(keepSearchFocus = false): void {
     );
   }
   const nav = el('nav');
-  if (phone.available && calls.length === 0) {
+  if (phone.available && calls.length === 0 && !ecallShown()) {
     for (const [id, label] of [
       ['keypad', t.keypad],
       ['recents', t.recents],
@@ -782,6 +827,10 @@ window.carphone.onState((s) => {
   const hadCalls = phone.calls.length > 0;
   const textLogMoved = s.textLog !== phone.textLog;
   phone = s;
+  if (s.ecall !== 'failed') {
+    // A new eCall, should this one fail too, is shown again.
+    ecallFailureClosed = false;
+  }
   if (textLogMoved && tab === 'messages') {
     // A text logged (arrived, or sent and answered) or a delivery report taken: shown as it comes on
     // the screen the driver is looking at, where a text that arrived is not new for long.

@@ -61,7 +61,10 @@ export interface PhoneSnapshot {
   registrationError: string;
   calls: CallView[];
   muted: boolean;
+  /** org.carphone.Emergency State: the eCall from its first INVITE to the end of its callback window. */
   ecall: string;
+  /** org.carphone.Emergency CallbackUntil (ISO 8601, UTC), or '': until when the PSAP may call back. */
+  ecallCallbackUntil: string;
   /**
    * The car is moving (org.carphone.Vehicle Speed): manual number and text entry is locked, as the
    * driver-distraction guidelines in docs/hmi.md require.
@@ -97,6 +100,23 @@ export interface VoicemailView {
 }
 
 export const NO_VOICEMAIL: VoicemailView = { waiting: false, count: 0, number: '' };
+
+/** What the HMI knows before carphoned is reached, and while it is gone. */
+export const PHONE_UNAVAILABLE: PhoneSnapshot = {
+  available: false,
+  line: '',
+  registration: 'unknown',
+  registrationError: '',
+  calls: [],
+  muted: false,
+  ecall: '',
+  ecallCallbackUntil: '',
+  driving: false,
+  voicemail: NO_VOICEMAIL,
+  forwardedTo: '',
+  newTexts: 0,
+  textLog: 0,
+};
 
 /** Entry locks at this speed and unlocks only below UNLOCK_SPEED_KMH, so stop-and-go does not flicker. */
 export const LOCK_SPEED_KMH = 8;

@@ -846,36 +846,101 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.page.waitForSelector('[data-testid=key-1]');
   });
 
-  it('shows an eCall without any way to hang it up', async () => {
-    const psap = await PsapSimulator.start();
-    const ecallConfig = {
-      ...(config as Record<string, unknown>),
-      ecall: { psap: psap.uri, vin: 'WVWZZZ1KZAW123456' },
-    };
+  /** carphoned started again with `started`'s config, and registered. */
+  const restart = async (started: object): Promise<void> => {
     client.disconnect();
     await daemon.stop();
-    daemon = await Carphoned.start(ecallConfig);
+    daemon = await Carphoned.start(started);
     client = await daemon.client();
+    await waitFor(
+      'registered',
+      async () => (await client.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered',
+    );
+  };
+  /** carphoned started again with an eCall section (the PSAP simulator `psap`). */
+  const restartWithEcall = async (psap: PsapSimulator, ecall: Record<string, unknown>): Promise<void> => {
+    const base = config as { accounts: Record<string, unknown>[] };
+    await restart({
+      ...base,
+      // A call without RTP for a second is taken as dropped: the PSAP's drop is seen at once.
+      accounts: base.accounts.map((a, i) => (i === 0 ? { ...a, mediaTimeoutSeconds: 1 } : a)),
+      ecall: { psap: psap.uri, vin: 'WVWZZZ1KZAW123456', ...ecall },
+    });
+  };
+  /** Waits until the eCall screen says `what`. */
+  const ecallStateShows = (what: string): Promise<unknown> =>
+    hmi.page.waitForFunction(
+      (w) => document.querySelector('[data-testid=ecall-state]')?.textContent === w,
+      what,
+      { timeout: 15_000 },
+    );
+
+  it('shows the eCall from its first call to the callback window, through a dropped call, without any way to end it', async () => {
+    const psap = await PsapSimulator.start();
+    await restartWithEcall(psap, { redialSeconds: [3] });
     try {
-      await waitFor(
-        'registered',
-        async () =>
-          (await client.properties('/sip0', 'org.carphone.SipAccount')).Registration === 'registered',
-      );
       await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
-      await hmi.page.waitForSelector('[data-testid=ecall]');
-      await hmi.page.waitForFunction(() =>
-        /position/.test(document.querySelector('.callscreen')?.textContent ?? ''),
-      );
+      await ecallStateShows('Help has your position');
       expect(await text('ecall')).toBe('Emergency call in progress');
-      expect(await hmi.page.locator('[data-testid=hangup]').count()).toBe(0);
       expect(await hmi.page.locator('button').count()).toBe(0);
       await hmi.screenshot('ecall-1280x720-day');
-      const call = psap.calls()[0];
-      psap.clearDown(call?.callId ?? '');
+      const first = await waitFor('the eCall at the PSAP', () => psap.calls()[0]);
+      psap.drop(first.callId);
+      // Between the dropped call and the redial there is no call, and still no phone to dial on.
+      await ecallStateShows('Connection lost – calling again…');
+      expect(await calls()).toEqual([]);
+      expect(await hmi.page.locator('button').count()).toBe(0);
+      await hmi.screenshot('ecall-redial-1280x720-day');
+      const second = await waitFor(
+        'the eCall redialled',
+        () => psap.calls().find((c) => c.callId !== first.callId && c.state === 'active'),
+        15_000,
+      );
+      await ecallStateShows('Help has your position');
+      psap.clearDown(second.callId);
+      // The phone is the driver's again; the status line says until when the centre may call back.
       await hmi.page.waitForSelector('[data-testid=tab-keypad]');
+      expect(await text('ecall-callback')).toMatch(/^Emergency centre may call back until \d{2}:\d{2}$/);
+      await hmi.screenshot('ecall-callback-1280x720-day');
     } finally {
       psap.close();
+    }
+  });
+
+  it('says an eCall that could not be connected, calls 112 again with one touch, or gives the phone back', async () => {
+    const psap = await PsapSimulator.start({ reject: 2 });
+    await restartWithEcall(psap, { redialSeconds: [] });
+    const rejected: unknown[] = [];
+    psap.events.on('log', (entry) => {
+      if (entry.event === 'rejected') {
+        rejected.push(entry);
+      }
+    });
+    try {
+      await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
+      await hmi.page.waitForSelector('[data-testid=ecall-retry]');
+      expect(await text('ecall')).toBe('Emergency call could not be connected');
+      expect(await hmi.smallTargets()).toEqual([]);
+      await hmi.screenshot('ecall-failed-1280x720-day');
+      await tap('ecall-retry');
+      await waitFor('the second eCall refused too', () => rejected.length === 2, 10_000);
+      await hmi.page.waitForSelector('[data-testid=ecall-close]');
+      await tap('ecall-close');
+      await hmi.page.waitForSelector('[data-testid=key-1]');
+      expect((await client.properties('/sip0', 'org.carphone.Emergency')).State).toBe('failed');
+      // From the keypad: 112 is an eCall again, and the centre takes this one.
+      for (const k of ['1', '1', '2']) {
+        await tap(`key-${k}`);
+      }
+      await tap('call');
+      await ecallStateShows('Help has your position');
+      const call = await waitFor('the eCall answered', () => psap.calls().find((c) => c.state === 'active'));
+      psap.clearDown(call.callId);
+      await hmi.page.waitForSelector('[data-testid=ecall-callback]');
+    } finally {
+      psap.close();
+      // Without the eCall and its callback window, for the tests after this one.
+      await restart(config);
     }
   });
 
