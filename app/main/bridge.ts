@@ -177,6 +177,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           muted: volume.Muted === true,
           ecall: str(ecall.State),
           ecallCallbackUntil: str(ecall.CallbackUntil),
+          ecallTriggeredAt: str(ecall.TriggeredAt),
           driving: drivingAfter(this.state.driving, this.speedKmh),
           voicemail: {
             waiting: mailbox.VoicemailWaiting === true,

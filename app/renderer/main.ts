@@ -91,12 +91,18 @@ function elapsed(since: number | undefined): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/** ms since the epoch of an ISO time (carphoned's), if it is one. */
+function isoTimeMs(iso: string): number | undefined {
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? undefined : at;
+}
+
 /** Hours and minutes of an ISO time, in the car's time zone: what the driver's clock shows. */
 function clockTime(iso: string): string {
-  const at = new Date(iso);
-  return Number.isNaN(at.getTime())
+  const at = isoTimeMs(iso);
+  return at === undefined
     ? ''
-    : at.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hour12: false });
+    : new Date(at).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hour12: false });
 }
 
 function statusBar(): HTMLElement {
@@ -220,7 +226,16 @@ function keypadScreen(): HTMLElement[] {
         () => {
           if (digits) {
             const n = digits;
-            act(window.carphone.dial(n));
+            // Placed, the number is done with, whether or not its call was seen before it ended (a
+            // refused eCall ends at once); refused by carphoned, it stays to be corrected.
+            act(
+              window.carphone.dial(n).then(() => {
+                if (digits === n) {
+                  digits = '';
+                  render();
+                }
+              }),
+            );
           }
         },
         'call',
@@ -498,12 +513,15 @@ function qualityIndicator(call: CallView): HTMLElement {
 /** The eCall's states in which it holds the screen, with or without a call at that moment. */
 const ECALL_IN_PROGRESS = ['calling', 'redialling', 'waiting-to-redial', 'active', 'msd-acknowledged'];
 
-/** The eCall that failed was closed by the occupants: the phone is theirs again. */
-let ecallFailureClosed = false;
+/** The failed eCall the occupants closed (its TriggeredAt): the phone is theirs again until the next. */
+let closedEcallFailure: string | undefined;
 
 /** Whether the eCall holds the screen: from its first INVITE until the PSAP clears it, or it fails. */
 function ecallShown(): boolean {
-  return ECALL_IN_PROGRESS.includes(phone.ecall) || (phone.ecall === 'failed' && !ecallFailureClosed);
+  return (
+    ECALL_IN_PROGRESS.includes(phone.ecall) ||
+    (phone.ecall === 'failed' && phone.ecallTriggeredAt !== closedEcallFailure)
+  );
 }
 
 /**
@@ -512,7 +530,12 @@ function ecallShown(): boolean {
  * can. One that failed offers 112 again, and a way back to the phone.
  */
 function ecallScreen(call: CallView | undefined): HTMLElement {
-  const screen = el('section', { class: 'callscreen emergency', 'data-testid': 'callscreen' });
+  const screen = el('section', {
+    class: 'callscreen emergency',
+    'data-testid': 'callscreen',
+    // Which eCall this is: the same screen may stand for the next one after a failure.
+    'data-triggered-at': phone.ecallTriggeredAt,
+  });
   if (phone.ecall === 'failed') {
     screen.append(
       el('div', { class: 'who', 'data-testid': 'ecall' }, t.ecallFailed),
@@ -523,7 +546,7 @@ function ecallScreen(call: CallView | undefined): HTMLElement {
           t.close,
           'ecall-close',
           () => {
-            ecallFailureClosed = true;
+            closedEcallFailure = phone.ecallTriggeredAt;
             render();
           },
           'big',
@@ -544,7 +567,12 @@ function ecallScreen(call: CallView | undefined): HTMLElement {
   screen.append(
     el('div', { class: 'who', 'data-testid': 'ecall' }, t.ecall),
     el('div', { class: 'what', 'data-testid': 'ecall-state' }, detail[phone.ecall] ?? ''),
-    el('div', { class: 'timer', 'data-testid': 'timer' }, call ? elapsed(call.startedAt) : ''),
+    // Counted from the trigger, over redials and the waits between them: how long help has been called.
+    el(
+      'div',
+      { class: 'timer', 'data-testid': 'timer' },
+      elapsed(isoTimeMs(phone.ecallTriggeredAt) ?? call?.startedAt),
+    ),
   );
   return screen;
 }
@@ -827,10 +855,6 @@ window.carphone.onState((s) => {
   const hadCalls = phone.calls.length > 0;
   const textLogMoved = s.textLog !== phone.textLog;
   phone = s;
-  if (s.ecall !== 'failed') {
-    // A new eCall, should this one fail too, is shown again.
-    ecallFailureClosed = false;
-  }
   if (textLogMoved && tab === 'messages') {
     // A text logged (arrived, or sent and answered) or a delivery report taken: shown as it comes on
     // the screen the driver is looking at, where a text that arrived is not new for long.

@@ -65,6 +65,8 @@ export interface PhoneSnapshot {
   ecall: string;
   /** org.carphone.Emergency CallbackUntil (ISO 8601, UTC), or '': until when the PSAP may call back. */
   ecallCallbackUntil: string;
+  /** org.carphone.Emergency TriggeredAt (ISO 8601, UTC), or '': when this eCall began, over its redials. */
+  ecallTriggeredAt: string;
   /**
    * The car is moving (org.carphone.Vehicle Speed): manual number and text entry is locked, as the
    * driver-distraction guidelines in docs/hmi.md require.
@@ -111,6 +113,7 @@ export const PHONE_UNAVAILABLE: PhoneSnapshot = {
   muted: false,
   ecall: '',
   ecallCallbackUntil: '',
+  ecallTriggeredAt: '',
   driving: false,
   voicemail: NO_VOICEMAIL,
   forwardedTo: '',

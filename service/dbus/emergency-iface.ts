@@ -21,6 +21,7 @@ export class EmergencyInterface extends OfonoInterface {
       State: this.ecall.stateName,
       Activation: trigger?.activation ?? '',
       TestCall: trigger?.test ?? false,
+      TriggeredAt: trigger ? new Date(trigger.at).toISOString() : '',
       Attempt: 'attempt' in s ? s.attempt : 0,
       MessageIdentifier: 'msdId' in s ? s.msdId : 0,
       MsdAcknowledged: s.kind === 'active' && s.acknowledged,

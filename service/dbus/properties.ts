@@ -46,6 +46,7 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   // org.carphone.Emergency
   Activation: 's',
   TestCall: 'b',
+  TriggeredAt: 's',
   Attempt: 'y',
   MessageIdentifier: 'y',
   MsdAcknowledged: 'b',

@@ -891,12 +891,17 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       expect(await calls()).toEqual([]);
       expect(await hmi.page.locator('button').count()).toBe(0);
       await hmi.screenshot('ecall-redial-1280x720-day');
+      const seconds = (x: string): number => Number(x.split(':')[0]) * 60 + Number(x.split(':')[1]);
+      const waited = seconds(await text('timer'));
+      expect(waited).toBeGreaterThanOrEqual(1);
       const second = await waitFor(
         'the eCall redialled',
         () => psap.calls().find((c) => c.callId !== first.callId && c.state === 'active'),
         15_000,
       );
       await ecallStateShows('Help has your position');
+      // The time since the eCall began, not since the redialled call was answered.
+      expect(seconds(await text('timer'))).toBeGreaterThan(waited);
       psap.clearDown(second.callId);
       // The phone is the driver's again; the status line says until when the centre may call back.
       await hmi.page.waitForSelector('[data-testid=tab-keypad]');
@@ -908,7 +913,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   });
 
   it('says an eCall that could not be connected, calls 112 again with one touch, or gives the phone back', async () => {
-    const psap = await PsapSimulator.start({ reject: 2 });
+    const psap = await PsapSimulator.start({ reject: 3 });
     await restartWithEcall(psap, { redialSeconds: [] });
     const rejected: unknown[] = [];
     psap.events.on('log', (entry) => {
@@ -916,6 +921,24 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
         rejected.push(entry);
       }
     });
+    /** Closes the failed screen once it stands for the eCall carphoned says failed last. */
+    const closeFailure = async (): Promise<void> => {
+      const failed = await waitFor('the eCall failed', async () => {
+        const p = await client.properties('/sip0', 'org.carphone.Emergency');
+        return p.State === 'failed' ? p : undefined;
+      });
+      await hmi.page.waitForSelector(
+        `[data-triggered-at="${String(failed.TriggeredAt)}"] [data-testid=ecall-close]`,
+      );
+      await tap('ecall-close');
+      await hmi.page.waitForSelector('[data-testid=key-1]');
+    };
+    const dial112 = async (): Promise<void> => {
+      for (const k of ['1', '1', '2']) {
+        await tap(`key-${k}`);
+      }
+      await tap('call');
+    };
     try {
       await client.call('/sip0', 'org.carphone.Emergency', 'Trigger', 's', ['manual']);
       await hmi.page.waitForSelector('[data-testid=ecall-retry]');
@@ -924,15 +947,13 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       await hmi.screenshot('ecall-failed-1280x720-day');
       await tap('ecall-retry');
       await waitFor('the second eCall refused too', () => rejected.length === 2, 10_000);
-      await hmi.page.waitForSelector('[data-testid=ecall-close]');
-      await tap('ecall-close');
-      await hmi.page.waitForSelector('[data-testid=key-1]');
-      expect((await client.properties('/sip0', 'org.carphone.Emergency')).State).toBe('failed');
-      // From the keypad: 112 is an eCall again, and the centre takes this one.
-      for (const k of ['1', '1', '2']) {
-        await tap(`key-${k}`);
-      }
-      await tap('call');
+      await closeFailure();
+      // From the keypad: 112 is an eCall again. Refused too, it is a new failure, shown again.
+      await dial112();
+      await waitFor('the third eCall refused', () => rejected.length === 3, 10_000);
+      await closeFailure();
+      // The centre takes the next one.
+      await dial112();
       await ecallStateShows('Help has your position');
       const call = await waitFor('the eCall answered', () => psap.calls().find((c) => c.state === 'active'));
       psap.clearDown(call.callId);
@@ -942,7 +963,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       // Without the eCall and its callback window, for the tests after this one.
       await restart(config);
     }
-  });
+  }, 60_000);
 
   it('renders night theme, German, and the 1920 × 720 layout with every target at least 76 × 76', async () => {
     for (const [w, h] of [
