@@ -71,17 +71,11 @@ function params(parts: string[]): Map<string, string> {
   return out;
 }
 
-/** The number of a SIP or tel URI, its parameters left off. */
-export function uriNumber(uri: string): string {
-  const bare = uri.split(';')[0] ?? '';
-  return /^tel:/i.test(bare) ? bare.slice(4) : lineIdentification(uri);
-}
-
 /**
  * The line a call came in on, where the network says which of the subscriber's numbers the caller
  * called (P-Called-Party-ID, RFC 3455; an IMS core sets it): oFono's IncomingLine. '' where unsaid.
  */
 export function calledLine(headers: { [name: string]: unknown }): string {
   const called = addressEntries(headers['p-called-party-id'])[0];
-  return called ? uriNumber(called.uri) : '';
+  return called ? lineIdentification(called.uri) : '';
 }

@@ -54,9 +54,14 @@ export function targetUri(target: DialTarget, domain: string): string {
 
 /**
  * The line identification oFono shows for a call: the number, or the user part of a SIP URI (as the
- * sip package parsed it from the network, or as dialled).
+ * sip package parsed it from the network, or as dialled), or the number of a tel URI (RFC 3966),
+ * its parameters left off.
  */
 export function lineIdentification(uri: string): string {
+  const tel = /^tel:([^;?]*)/i.exec(uri);
+  if (tel) {
+    return uriUserText(tel[1] ?? '');
+  }
   const m = /^sips?:([^@;]+)@/.exec(uri);
   return uriUserText(m?.[1] ?? uri.replace(/^sips?:/, ''));
 }

@@ -1,5 +1,6 @@
 import type * as sip from 'sip';
-import { addressEntries, uriNumber } from './address-list.js';
+import { addressEntries } from './address-list.js';
+import { lineIdentification } from './dial-string.js';
 
 /**
  * Why the network forwarded a call: the call-forwarding conditions of TS 22.082 (the ones
@@ -51,7 +52,7 @@ function fromHistoryInfo(value: unknown): Forwarding | undefined {
   const called = entries.find((e) => e.params.get('index') === '1') ?? entries[0];
   return {
     reason: CAUSE_REASONS[retargeted.uriParams.get('cause') ?? ''] ?? 'unknown',
-    from: called ? uriNumber(called.uri) : '',
+    from: called ? lineIdentification(called.uri) : '',
   };
 }
 
@@ -66,7 +67,7 @@ function fromDiversion(value: unknown): Forwarding | undefined {
   }
   return {
     reason: DIVERSION_REASONS[(called.params.get('reason') ?? '').toLowerCase()] ?? 'unknown',
-    from: uriNumber(called.uri),
+    from: lineIdentification(called.uri),
   };
 }
 

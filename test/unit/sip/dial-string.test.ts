@@ -43,5 +43,8 @@ describe('dial strings', () => {
     expect(lineIdentification('sip:2002@127.0.0.1:5060')).toBe('2002');
     expect(lineIdentification('sip:%2B4930@x')).toBe('+4930');
     expect(lineIdentification('sip:example.com')).toBe('example.com');
+    // A caller the network names by a tel URI (RFC 3966) is its number, not "tel:…".
+    expect(lineIdentification('tel:+4930555;phone-context=ims.example.net')).toBe('+4930555');
+    expect(lineIdentification('TEL:+49-30-555')).toBe('+49-30-555');
   });
 });
