@@ -344,6 +344,8 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         name: await this.nameFor(str(r.LineIdentification), r.Name),
         startTime: str(r.StartTime),
         duration: Number(r.Duration),
+        forwarded: str(r.Forwarded) !== '',
+        forwardedFrom: str(r.ForwardedFrom),
       })),
     );
   }

@@ -282,11 +282,19 @@ function recentsScreen(): HTMLElement[] {
     );
     b.append(
       el('span', { class: 'who' }, r.name || formatNumber(r.number)),
-      el('span', { class: 'meta' }, `${kind} ${r.startTime.slice(11, 16)}`),
+      el('span', { class: 'meta' }, `${kind} ${r.startTime.slice(11, 16)}${forwardedNote(r)}`),
     );
     list.append(b);
   }
   return [list];
+}
+
+/** " · via 2099" on a call the network forwarded here: the driver sees which of their numbers was called. */
+function forwardedNote(r: RecentView): string {
+  if (!r.forwarded) {
+    return '';
+  }
+  return ` · ${r.forwardedFrom ? `${t.via} ${formatNumber(r.forwardedFrom)}` : t.forwardedShort}`;
 }
 
 /**

@@ -31,6 +31,10 @@ export interface RecentView {
   name: string;
   startTime: string;
   duration: number;
+  /** The network forwarded the call to this line. */
+  forwarded: boolean;
+  /** The number the caller called, which forwarded it here ('' where unsaid). */
+  forwardedFrom: string;
 }
 
 /** A text message from org.carphone.MessageHistory. */

@@ -87,13 +87,26 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v);
 }
 
+/** " forwarded REASON [from NUMBER]" for a call (or call log entry) the network forwarded, else "". */
+function forwardedWords(p: Props): string {
+  const from = p.ForwardedFrom ? ` from ${text(p.ForwardedFrom)}` : '';
+  return p.Forwarded ? ` forwarded ${text(p.Forwarded)}${from}` : '';
+}
+
 function formatCall(path: string, p: Props): string {
   const since = p.StartTime ? ` since ${text(p.StartTime)}` : '';
   const name = p.Name ? ` (${text(p.Name)})` : '';
-  const from = p.ForwardedFrom ? ` from ${text(p.ForwardedFrom)}` : '';
-  const forwarded = p.Forwarded ? ` forwarded ${text(p.Forwarded)}${from}` : '';
   const flags = `${p.Multiparty ? ' MULTIPARTY' : ''}${p.Emergency ? ' EMERGENCY' : ''}`;
-  return `${path} ${text(p.State)} ${text(p.LineIdentification)}${name}${since}${forwarded}${flags}`;
+  return `${path} ${text(p.State)} ${text(p.LineIdentification)}${name}${since}${forwardedWords(p)}${flags}`;
+}
+
+/** A list command's optional limit: 20 unless given. */
+function listLimit(limit: string | undefined, what: string): number {
+  const n = limit === undefined ? 20 : Number(limit);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new CtlError(EXIT.usage, `limit must be a whole number of ${what}, not "${limit ?? ''}"`);
+  }
+  return n;
 }
 
 function action(fn: (client: OfonoClient, ...args: string[]) => Promise<void>) {
@@ -328,12 +341,8 @@ program
   )
   .action((limit: string | undefined) =>
     action(async (client) => {
-      const n = limit === undefined ? 20 : Number(limit);
-      if (!Number.isInteger(n) || n < 1) {
-        throw new CtlError(EXIT.usage, `limit must be a whole number of messages, not "${limit ?? ''}"`);
-      }
       const entries = (await client.call('/history', 'org.carphone.MessageHistory', 'GetRecent', 'u', [
-        n,
+        listLimit(limit, 'messages'),
       ])) as Props[];
       for (const e of entries) {
         const name = e.Name ? ` (${text(e.Name)})` : '';
@@ -342,6 +351,25 @@ program
         const after = e.Unread === true ? ' (unread)' : (DELIVERY_WORDS[text(e.Delivery)] ?? '');
         console.log(
           `${text(e.Time)} ${arrow} ${text(e.LineIdentification)}${name} ${text(e.State)}${after}${why}: ${text(e.Text)}`,
+        );
+      }
+    })(),
+  );
+
+program
+  .command('recents [limit]')
+  .description(
+    'the call log, newest first: time kind number (name) talk seconds, how it ended [forwarded REASON from NUMBER] [EMERGENCY]',
+  )
+  .action((limit: string | undefined) =>
+    action(async (client) => {
+      const entries = (await client.call('/history', 'org.carphone.CallHistory', 'GetRecent', 'u', [
+        listLimit(limit, 'calls'),
+      ])) as Props[];
+      for (const e of entries) {
+        const name = e.Name ? ` (${text(e.Name)})` : '';
+        console.log(
+          `${text(e.StartTime)} ${text(e.Kind)} ${text(e.LineIdentification)}${name} ${text(e.Duration)} s, ${text(e.DisconnectReason)}${forwardedWords(e)}${e.Emergency ? ' EMERGENCY' : ''}`,
         );
       }
     })(),

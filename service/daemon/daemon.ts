@@ -287,6 +287,8 @@ export async function startDaemon(
           duration: 0,
           emergency: false,
           reason: caller.how,
+          forwarded: caller.forwarding?.reason ?? '',
+          forwardedFrom: caller.forwarding?.from ?? '',
         }),
       );
     }

@@ -40,6 +40,7 @@ import { keyPairProblem } from '../core/tls-key-pair.js';
 import { listenAddress, type InterfaceTable } from './listen-address.js';
 import { UserAgent, type DialOptions } from '../sip/user-agent.js';
 import type { ReferTarget } from '../sip/refer.js';
+import type { Forwarding } from '../sip/forwarding.js';
 import { endpointText } from '../core/ip-address.js';
 
 export const USER_AGENT = 'carphone/0.1';
@@ -64,7 +65,15 @@ export type LineEvents = {
    * A caller never shown: refused with 486 as the line was busy (call waiting off, or no room for
    * another call), or forwarded elsewhere (CallForwarding).
    */
-  'turned-away': [{ lineIdentification: string; name: string; at: number; how: 'busy' | 'forwarded' }];
+  'turned-away': [
+    {
+      lineIdentification: string;
+      name: string;
+      forwarding: Forwarding | undefined;
+      at: number;
+      how: 'busy' | 'forwarded';
+    },
+  ];
   forwarding: [CallForwarding];
   /** The line's SIP address ("address:port") after its interface's address changed. */
   moved: [string];
@@ -453,8 +462,14 @@ export class Line {
     ua.events.on('call-ended', (info, reason, status) => this.manager.onCallEnded(info, reason, status));
     ua.events.on('dtmf', (id, digit) => this.manager.onTone(id, digit));
     ua.events.on('quality', (id, q) => this.manager.onQuality(id, q));
-    ua.events.on('call-turned-away', ({ lineIdentification, name, how }) =>
-      this.events.emit('turned-away', { lineIdentification, name, how, at: this.deps.clock.now() }),
+    ua.events.on('call-turned-away', ({ lineIdentification, name, forwarding, how }) =>
+      this.events.emit('turned-away', {
+        lineIdentification,
+        name,
+        forwarding,
+        how,
+        at: this.deps.clock.now(),
+      }),
     );
     this.messagesPart.listen(ua);
     ua.events.on('transfer', (id, target) => {

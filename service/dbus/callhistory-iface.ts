@@ -19,6 +19,8 @@ export function entryDict(e: HistoryEntry): Record<string, Variant> {
     Duration: new dbus.Variant('u', e.duration),
     Emergency: new dbus.Variant('b', e.emergency),
     DisconnectReason: stringVariant(e.reason),
+    Forwarded: stringVariant(e.forwarded),
+    ForwardedFrom: stringVariant(e.forwardedFrom),
   };
 }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../core/errors.js';
 import type { AwaitedReports } from '../sms/status-report.js';
+import { FORWARDING_REASONS, isForwardingReason, type ForwardingReason } from '../sip/forwarding.js';
 
 /**
  * The persistent call log the HMI's recents screen reads: one row per call, in SQLite. sql.js (SQLite
@@ -26,6 +27,10 @@ export interface HistoryEntry {
   duration: number;
   emergency: boolean;
   reason: string;
+  /** Why the network forwarded the call ('' where it did not): VoiceCall's Forwarded. */
+  forwarded: ForwardingReason | '';
+  /** The number the caller called, which forwarded the call here: VoiceCall's ForwardedFrom. */
+  forwardedFrom: string;
 }
 
 export type NewEntry = Omit<HistoryEntry, 'id'>;
@@ -62,9 +67,10 @@ export type NewMessageEntry = Omit<MessageEntry, 'id' | 'delivery' | 'unread'> &
 /**
  * 1: calls, favourites, messages. 2: messages.delivery, messages.awaited_reports (a JSON
  * AwaitedReports, empty once nothing is awaited) and messages.unread, added to a file of version 1 when
- * it is opened (its texts count as read).
+ * it is opened (its texts count as read). 3: calls.forwarded and calls.forwarded_from, added to an
+ * older file when it is opened (its calls count as not forwarded).
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 const MAX_ENTRIES = 1000;
 
 export class CallHistory {
@@ -117,9 +123,18 @@ export class CallHistory {
       state TEXT NOT NULL CHECK (state IN ('received', 'sent', 'failed', 'cancelled')),
       reason TEXT NOT NULL
     );`);
-    const columns = new Set(
-      (db.exec('PRAGMA table_info(messages)')[0]?.values ?? []).map((row) => String(row[1])),
-    );
+    const columnsOf = (table: string): Set<string> =>
+      new Set((db.exec(`PRAGMA table_info(${table})`)[0]?.values ?? []).map((row) => String(row[1])));
+    const callColumns = columnsOf('calls');
+    if (!callColumns.has('forwarded')) {
+      const reasons = FORWARDING_REASONS.map((r) => `'${r}'`).join(', ');
+      db.exec(`ALTER TABLE calls ADD COLUMN forwarded TEXT NOT NULL DEFAULT ''
+        CHECK (forwarded IN ('', ${reasons}))`);
+    }
+    if (!callColumns.has('forwarded_from')) {
+      db.exec(`ALTER TABLE calls ADD COLUMN forwarded_from TEXT NOT NULL DEFAULT ''`);
+    }
+    const columns = columnsOf('messages');
     if (!columns.has('delivery')) {
       db.exec(`ALTER TABLE messages ADD COLUMN delivery TEXT NOT NULL DEFAULT ''
         CHECK (delivery IN ('', 'waiting', 'delivered', 'failed'))`);
@@ -137,8 +152,19 @@ export class CallHistory {
   add(entry: NewEntry): HistoryEntry {
     const e = { ...entry, duration: Math.max(0, Math.round(entry.duration)) };
     this.db.run(
-      'INSERT INTO calls (line, kind, number, name, started_at, duration, emergency, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [e.line, e.kind, e.number, e.name, e.startedAt, e.duration, e.emergency ? 1 : 0, e.reason],
+      'INSERT INTO calls (line, kind, number, name, started_at, duration, emergency, reason, forwarded, forwarded_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        e.line,
+        e.kind,
+        e.number,
+        e.name,
+        e.startedAt,
+        e.duration,
+        e.emergency ? 1 : 0,
+        e.reason,
+        e.forwarded,
+        e.forwardedFrom,
+      ],
     );
     const id = Number(this.db.exec('SELECT last_insert_rowid()')[0]?.values[0]?.[0] ?? 0);
     this.db.run('DELETE FROM calls WHERE id <= (SELECT max(id) FROM calls) - ?', [MAX_ENTRIES]);
@@ -149,11 +175,11 @@ export class CallHistory {
   /** Newest first. */
   recent(limit: number): HistoryEntry[] {
     const rows = this.db.exec(
-      'SELECT id, line, kind, number, name, started_at, duration, emergency, reason FROM calls ORDER BY id DESC LIMIT ?',
+      'SELECT id, line, kind, number, name, started_at, duration, emergency, reason, forwarded, forwarded_from FROM calls ORDER BY id DESC LIMIT ?',
       [Math.max(0, Math.min(limit, MAX_ENTRIES))],
     )[0];
     return (rows?.values ?? []).map(
-      ([id, line, kind, number, name, startedAt, duration, emergency, reason]) => ({
+      ([id, line, kind, number, name, startedAt, duration, emergency, reason, forwarded, forwardedFrom]) => ({
         id: Number(id),
         line: String(line),
         kind: String(kind) as HistoryKind,
@@ -163,6 +189,8 @@ export class CallHistory {
         duration: Number(duration),
         emergency: Number(emergency) === 1,
         reason: String(reason),
+        forwarded: isForwardingReason(forwarded) ? forwarded : '',
+        forwardedFrom: String(forwardedFrom),
       }),
     );
   }
@@ -316,7 +344,13 @@ export function entryFor(
     direction: 'incoming' | 'outgoing';
     createdAtMs: number;
     talkTimeMs?: number;
-    props: { LineIdentification: string; Name: string; Emergency: boolean };
+    props: {
+      LineIdentification: string;
+      Name: string;
+      Emergency: boolean;
+      Forwarded: ForwardingReason | '';
+      ForwardedFrom: string;
+    };
   },
   reason: string,
 ): NewEntry {
@@ -338,6 +372,8 @@ export function entryFor(
     duration: (call.talkTimeMs ?? 0) / 1000,
     emergency: call.props.Emergency,
     reason,
+    forwarded: call.props.Forwarded,
+    forwardedFrom: call.props.ForwardedFrom,
   };
 }
 

@@ -4,6 +4,7 @@ import type { CallRecord } from '../calls/manager.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
+import { isForwardingReason } from '../sip/forwarding.js';
 import { entryFor, type NewEntry } from './call-history.js';
 
 /** The DisconnectReason of a call that carphoned stopped in the middle of (crash, power cut, kill). */
@@ -37,7 +38,7 @@ export class UnfinishedCalls {
     let entries: NewEntry[] = [];
     try {
       const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-      entries = Array.isArray(parsed) ? parsed.filter(isEntry) : [];
+      entries = Array.isArray(parsed) ? parsed.flatMap(readEntry) : [];
     } catch (e) {
       logger.error(
         { err: errorMessage(e), path },
@@ -92,12 +93,18 @@ export class UnfinishedCalls {
   }
 }
 
-function isEntry(x: unknown): x is NewEntry {
+/**
+ * One entry of the file, or none where it is not a call. A file written before calls recorded their
+ * forwarding has no `forwarded`: such a call was not forwarded.
+ */
+function readEntry(x: unknown): NewEntry[] {
   if (typeof x !== 'object' || x === null) {
-    return false;
+    return [];
   }
   const e = x as Record<string, unknown>;
-  return (
+  const forwarded = e['forwarded'] ?? '';
+  const forwardedFrom = e['forwardedFrom'] ?? '';
+  const isCall =
     typeof e['line'] === 'string' &&
     ['outgoing', 'incoming', 'missed', 'rejected'].includes(String(e['kind'])) &&
     typeof e['number'] === 'string' &&
@@ -105,6 +112,10 @@ function isEntry(x: unknown): x is NewEntry {
     typeof e['startedAt'] === 'number' &&
     typeof e['duration'] === 'number' &&
     typeof e['emergency'] === 'boolean' &&
-    typeof e['reason'] === 'string'
-  );
+    typeof e['reason'] === 'string' &&
+    (forwarded === '' || isForwardingReason(forwarded)) &&
+    typeof forwardedFrom === 'string';
+  return isCall
+    ? [{ ...(e as Omit<NewEntry, 'forwarded' | 'forwardedFrom'>), forwarded, forwardedFrom }]
+    : [];
 }

@@ -7,8 +7,19 @@ import { lineIdentification } from './dial-string.js';
  * CallForwarding sets), "deflection" where the called phone sent it on while ringing, "unknown" where
  * the network does not say.
  */
-export type ForwardingReason =
-  'unconditional' | 'busy' | 'no-reply' | 'not-reachable' | 'deflection' | 'unknown';
+export const FORWARDING_REASONS = [
+  'unconditional',
+  'busy',
+  'no-reply',
+  'not-reachable',
+  'deflection',
+  'unknown',
+] as const;
+export type ForwardingReason = (typeof FORWARDING_REASONS)[number];
+
+export function isForwardingReason(s: unknown): s is ForwardingReason {
+  return (FORWARDING_REASONS as readonly unknown[]).includes(s);
+}
 
 /** A call the network forwarded, as an INVITE or the answers to one say. */
 export interface Forwarding {

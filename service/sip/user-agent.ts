@@ -151,7 +151,9 @@ export type UaEvents = {
    * with 302 (call forwarding). Who called, and which.
    */
   'call-turned-away': [
-    Pick<UaCallInfo, 'remoteUri' | 'lineIdentification' | 'name'> & { how: 'busy' | 'forwarded' },
+    Pick<UaCallInfo, 'remoteUri' | 'lineIdentification' | 'name' | 'forwarding'> & {
+      how: 'busy' | 'forwarded';
+    },
   ];
 };
 
@@ -1509,6 +1511,7 @@ export class UserAgent {
           remoteUri: caller.uri,
           lineIdentification: lineIdentification(caller.uri),
           name: displayName(caller.name),
+          forwarding: incomingForwarding(rq.headers),
           how: forwarded ? 'forwarded' : 'busy',
         });
       }

@@ -7,6 +7,7 @@ import type { OfonoClient } from '../../service/client/ofono-client.js';
 import { writeTone } from '../harness/audio.js';
 import { Baresip } from '../harness/baresip.js';
 import { Carphoned, REPO } from '../harness/carphoned.js';
+import { ctl } from '../harness/carphonectl.js';
 import { PrivateBus } from '../harness/dbus-daemon.js';
 import { Hmi } from '../harness/hmi.js';
 import { PhoneBridge } from '../../app/main/bridge.js';
@@ -789,6 +790,17 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     expect(await hmi.smallTargets()).toEqual([]);
     await tap('reject');
     await waitFor('no calls', async () => (await calls()).length === 0);
+    // The call log keeps it: the recents row says which of the driver's numbers was called.
+    await tap('tab-recents');
+    const meta = hmi.page.locator('[data-testid=recents] .meta').first();
+    await waitFor('the forwarded call listed first', async () => / · via 2099$/.test(await meta.innerText()));
+    expect(await meta.innerText()).toMatch(/^declined \d\d:\d\d · via 2099$/);
+    const listed = await ctl(bus.address, 'recents', '1');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} rejected 2002 0 s, local forwarded unconditional from 2099\n$/,
+    );
+    await hmi.screenshot('recents-forwarded-1280x720-day');
   });
 
   it('lists contacts, favourites first, with one tap to call', async () => {

@@ -17,8 +17,11 @@ describe('strings going out on D-Bus', () => {
       duration: 0,
       emergency: false,
       reason: 'remote',
+      forwarded: 'busy',
+      forwardedFrom: '20\u000099',
     });
     expect(entry.Name?.value).toBe('x');
     expect(entry.LineIdentification?.value).toBe('12');
+    expect(entry.ForwardedFrom?.value).toBe('2099');
   });
 });

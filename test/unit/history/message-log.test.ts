@@ -57,6 +57,8 @@ describe('the message log', () => {
       duration: 0,
       emergency: false,
       reason: 'remote',
+      forwarded: '',
+      forwardedFrom: '',
     });
     log.addMessage(text(1));
     log.clearMessages();

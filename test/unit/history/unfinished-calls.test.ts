@@ -14,6 +14,8 @@ const entry = {
   duration: 42,
   emergency: false,
   reason: 'interrupted',
+  forwarded: 'no-reply',
+  forwardedFrom: '2099',
 };
 
 describe('calls a stopped daemon left in progress', () => {
@@ -34,10 +36,27 @@ describe('calls a stopped daemon left in progress', () => {
     const mixed = join(dir, 'mixed.json');
     writeFileSync(
       mixed,
-      JSON.stringify([entry, { ...entry, kind: 'teleported' }, { ...entry, duration: '42' }, 7]),
+      JSON.stringify([
+        entry,
+        { ...entry, kind: 'teleported' },
+        { ...entry, duration: '42' },
+        { ...entry, forwarded: 'sideways' },
+        7,
+      ]),
     );
     expect(UnfinishedCalls.takeLeftover(mixed, silentLogger)).toEqual([entry]);
     writeFileSync(mixed, JSON.stringify({ not: 'a list' }));
     expect(UnfinishedCalls.takeLeftover(mixed, silentLogger)).toEqual([]);
+  });
+
+  it('reads a call from a file written before calls recorded their forwarding as one not forwarded', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'carphone-unfinished-')), 'calls-in-progress.json');
+    const older: Record<string, unknown> = { ...entry };
+    delete older['forwarded'];
+    delete older['forwardedFrom'];
+    writeFileSync(path, JSON.stringify([older]));
+    expect(UnfinishedCalls.takeLeftover(path, silentLogger)).toEqual([
+      { ...older, forwarded: '', forwardedFrom: '' },
+    ]);
   });
 });
