@@ -157,6 +157,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           ),
         );
         const messages = await this.client.properties('/history', 'org.carphone.MessageHistory');
+        const callLog = await this.client.properties('/history', 'org.carphone.CallHistory');
         const signalsBefore = this.speedSignals;
         const vehicle: Props = await this.client
           .properties('/vehicle', 'org.carphone.Vehicle')
@@ -186,6 +187,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           },
           forwardedTo: str(forwarding.VoiceUnconditional),
           newTexts: typeof messages.UnreadCount === 'number' ? messages.UnreadCount : 0,
+          missedCalls: typeof callLog.MissedCount === 'number' ? callLog.MissedCount : 0,
           textLog: this.textLog,
         };
       }
@@ -405,6 +407,12 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
       call.number,
       reply,
     ]);
+  }
+
+  /** The driver looked at Recents: carphoned marks the missed calls seen, as textsSeen does the texts. */
+  async callsSeen(): Promise<void> {
+    await this.client.call('/history', 'org.carphone.CallHistory', 'MarkSeen');
+    this.publish({ ...this.state, missedCalls: 0 });
   }
 
   /** The driver looked at Messages: carphoned marks the texts read, for every HMI and across restarts. */

@@ -97,6 +97,10 @@ export function registerIpc(
     guard((n) => bridge.texts(n)),
   );
   ipc.handle(
+    IPC.callsSeen,
+    guard(() => bridge.callsSeen()),
+  );
+  ipc.handle(
     IPC.textsSeen,
     guard(() => bridge.textsSeen()),
   );

@@ -19,6 +19,7 @@ const api: PhoneApi = {
   setFavourite: (id, f) => ipcRenderer.invoke(IPC.setFavourite, id, f) as Promise<void>,
   callVoicemail: () => ipcRenderer.invoke(IPC.callVoicemail) as Promise<void>,
   texts: (n) => ipcRenderer.invoke(IPC.texts, n) as ReturnType<PhoneApi['texts']>,
+  callsSeen: () => ipcRenderer.invoke(IPC.callsSeen) as Promise<void>,
   textsSeen: () => ipcRenderer.invoke(IPC.textsSeen) as Promise<void>,
   replyToText: (id, reply) => ipcRenderer.invoke(IPC.replyToText, id, reply) as Promise<void>,
   declineWithText: (path, reply) => ipcRenderer.invoke(IPC.declineWithText, path, reply) as Promise<void>,

@@ -118,6 +118,15 @@ function statusBar(): HTMLElement {
     ...(phone.available && vm.waiting
       ? [el('span', { class: 'voicemail', 'data-testid': 'voicemail-waiting' }, voicemailText())]
       : []),
+    ...(phone.available && phone.missedCalls > 0
+      ? [
+          el(
+            'span',
+            { class: 'missed-calls', 'data-testid': 'missed-calls' },
+            `${phone.missedCalls} ${phone.missedCalls === 1 ? t.missedCall : t.missedCalls}`,
+          ),
+        ]
+      : []),
     ...(phone.available && phone.newTexts > 0
       ? [
           el(
@@ -846,6 +855,9 @@ async function refreshLists(): Promise<void> {
   try {
     if (tab === 'recents') {
       recents = await window.carphone.recents(8);
+      if (phone.missedCalls > 0) {
+        await window.carphone.callsSeen();
+      }
     } else if (tab === 'contacts') {
       contacts = await window.carphone.contacts(phone.driving ? '' : query);
     } else if (tab === 'messages') {

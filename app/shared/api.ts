@@ -91,6 +91,11 @@ export interface PhoneSnapshot {
    */
   newTexts: number;
   /**
+   * Missed calls the driver has not looked at (carphoned's CallHistory MissedCount; callsSeen marks them
+   * seen when the driver opens Recents): said in the status line. Kept by carphoned, as newTexts is.
+   */
+  missedCalls: number;
+  /**
    * Counts the changes to the message history (a text logged, a delivery report taken): the Messages
    * screen reads its list again when it moves.
    */
@@ -122,6 +127,7 @@ export const PHONE_UNAVAILABLE: PhoneSnapshot = {
   voicemail: NO_VOICEMAIL,
   forwardedTo: '',
   newTexts: 0,
+  missedCalls: 0,
   textLog: 0,
 };
 
@@ -149,6 +155,7 @@ export const IPC = {
   sendTones: 'phone:send-tones',
   setMuted: 'phone:set-muted',
   recents: 'phone:recents',
+  callsSeen: 'phone:calls-seen',
   contacts: 'phone:contacts',
   setFavourite: 'phone:set-favourite',
   callVoicemail: 'phone:call-voicemail',
@@ -176,6 +183,8 @@ export interface PhoneApi {
   sendTones(tones: string): Promise<void>;
   setMuted(muted: boolean): Promise<void>;
   recents(limit: number): Promise<RecentView[]>;
+  /** The driver looked at Recents: no missed call is new any more. */
+  callsSeen(): Promise<void>;
   contacts(query: string): Promise<ContactView[]>;
   setFavourite(id: string, favourite: boolean): Promise<void>;
   /** Dials the line's voicemail number (org.ofono.MessageWaiting VoicemailMailboxNumber). */

@@ -227,6 +227,9 @@ export async function startDaemon(
     // Logged, and told to clients (the HMI's recents), in one step.
     const record = (entry: NewEntry): void => {
       historyIface.EntryAdded(entryDict(history.add(entry)));
+      if (entry.kind === 'missed') {
+        historyIface.missedChanged();
+      }
     };
     const sameNumber = numberMatch(config.contacts.country);
     for (const line of lines) {

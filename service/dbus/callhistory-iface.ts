@@ -42,7 +42,21 @@ export class CallHistoryInterface extends OfonoInterface {
   }
 
   protected properties(): object {
-    return {};
+    return { MissedCount: this.history.unseenMissedCalls() };
+  }
+
+  /** Marks every missed call seen: the HMI's Recents screen was looked at. */
+  MarkSeen(): void {
+    this.guardSync(() => {
+      if (this.history.markCallsSeen()) {
+        this.emitChanged('MissedCount', 0);
+      }
+    });
+  }
+
+  /** A missed call was logged: told to clients as PropertyChanged. */
+  missedChanged(): void {
+    this.emitChanged('MissedCount', this.history.unseenMissedCalls());
   }
 
   GetRecent(limit: number): Record<string, Variant>[] {
@@ -52,7 +66,13 @@ export class CallHistoryInterface extends OfonoInterface {
   }
 
   Clear(): void {
-    this.guardSync(() => this.history.clear());
+    this.guardSync(() => {
+      const hadMissed = this.history.unseenMissedCalls() > 0;
+      this.history.clear();
+      if (hadMissed) {
+        this.emitChanged('MissedCount', 0);
+      }
+    });
   }
 
   EntryAdded(entry: Record<string, Variant>): Record<string, Variant> {
@@ -63,6 +83,6 @@ export class CallHistoryInterface extends OfonoInterface {
 defineMembers(
   CallHistoryInterface,
   'org.carphone.CallHistory',
-  { GetRecent: { inSignature: 'u', outSignature: 'aa{sv}' }, Clear: {} },
+  { GetRecent: { inSignature: 'u', outSignature: 'aa{sv}' }, Clear: {}, MarkSeen: {} },
   { EntryAdded: 'a{sv}' },
 );

@@ -71,6 +71,8 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   Count: 'u',
   // org.carphone.MessageHistory
   UnreadCount: 'u',
+  // org.carphone.CallHistory
+  MissedCount: 'u',
   // org.ofono.NetworkRegistration
   Status: 's',
   Mode: 's',

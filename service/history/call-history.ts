@@ -67,8 +67,8 @@ export type NewMessageEntry = Omit<MessageEntry, 'id' | 'delivery' | 'unread'> &
 /**
  * 1: calls, favourites, messages. 2: messages.delivery, messages.awaited_reports (a JSON
  * AwaitedReports, empty once nothing is awaited) and messages.unread, added to a file of version 1 when
- * it is opened (its texts count as read). 3: calls.forwarded and calls.forwarded_from, added to an
- * older file when it is opened (its calls count as not forwarded).
+ * it is opened (its texts count as read). 3: calls.forwarded, calls.forwarded_from and calls.unseen,
+ * added to an older file when it is opened (its calls count as not forwarded, and seen).
  */
 const SCHEMA_VERSION = 3;
 const MAX_ENTRIES = 1000;
@@ -134,6 +134,9 @@ export class CallHistory {
     if (!callColumns.has('forwarded_from')) {
       db.exec(`ALTER TABLE calls ADD COLUMN forwarded_from TEXT NOT NULL DEFAULT ''`);
     }
+    if (!callColumns.has('unseen')) {
+      db.exec(`ALTER TABLE calls ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0`);
+    }
     const columns = columnsOf('messages');
     if (!columns.has('delivery')) {
       db.exec(`ALTER TABLE messages ADD COLUMN delivery TEXT NOT NULL DEFAULT ''
@@ -152,7 +155,7 @@ export class CallHistory {
   add(entry: NewEntry): HistoryEntry {
     const e = { ...entry, duration: Math.max(0, Math.round(entry.duration)) };
     this.db.run(
-      'INSERT INTO calls (line, kind, number, name, started_at, duration, emergency, reason, forwarded, forwarded_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO calls (line, kind, number, name, started_at, duration, emergency, reason, forwarded, forwarded_from, unseen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [
         e.line,
         e.kind,
@@ -164,6 +167,7 @@ export class CallHistory {
         e.reason,
         e.forwarded,
         e.forwardedFrom,
+        e.kind === 'missed' ? 1 : 0,
       ],
     );
     const id = Number(this.db.exec('SELECT last_insert_rowid()')[0]?.values[0]?.[0] ?? 0);
@@ -193,6 +197,21 @@ export class CallHistory {
         forwardedFrom: String(forwardedFrom),
       }),
     );
+  }
+
+  /** Missed calls nobody has marked seen yet (MarkSeen): the driver has not looked at Recents since. */
+  unseenMissedCalls(): number {
+    return Number(this.db.exec('SELECT count(*) FROM calls WHERE unseen = 1')[0]?.values[0]?.[0] ?? 0);
+  }
+
+  /** Marks every missed call seen; says whether any was unseen. */
+  markCallsSeen(): boolean {
+    if (this.unseenMissedCalls() === 0) {
+      return false;
+    }
+    this.db.run('UPDATE calls SET unseen = 0 WHERE unseen = 1');
+    this.save();
+    return true;
   }
 
   /** Records a text message; the newest MAX_ENTRIES are kept, as calls are. */

@@ -21,6 +21,7 @@ const METHODS = [
   'sendTones',
   'setMuted',
   'recents',
+  'callsSeen',
   'contacts',
   'setFavourite',
   'callVoicemail',

@@ -773,6 +773,36 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     );
   });
 
+  it('counts a missed call in the status line until Recents is looked at, on every HMI', async () => {
+    const missedCount = async (): Promise<unknown> =>
+      (await client.properties('/history', 'org.carphone.CallHistory')).MissedCount;
+    // Calls the tests before left unseen are seen once Recents is open.
+    await tap('tab-recents');
+    await waitFor('earlier missed calls seen', async () => (await missedCount()) === 0);
+    await tap('tab-keypad');
+    // A second HMI on the same carphoned (a rear seat's): the count is carphoned's, not a screen's.
+    const rearSeat = await PhoneBridge.connect(bus.address);
+    try {
+      await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+      await hmi.page.waitForSelector('[data-testid=answer]');
+      await carol.command('hangup');
+      await hmi.page.waitForSelector('[data-testid=missed-calls]');
+      expect(await text('missed-calls')).toBe('1 missed call');
+      expect(await missedCount()).toBe(1);
+      await waitFor('the rear seat counts it', async () => (await rearSeat.snapshot()).missedCalls === 1);
+      await hmi.screenshot('keypad-missed-call-1280x720-day');
+      await tap('tab-recents');
+      await hmi.page.waitForSelector('[data-testid=missed-calls]', { state: 'detached' });
+      expect(await missedCount()).toBe(0);
+      await waitFor('the rear seat sees it seen', async () => (await rearSeat.snapshot()).missedCalls === 0);
+      const first = hmi.page.locator('[data-testid=recents] button').first();
+      expect(await first.getAttribute('class')).toMatch(/\bmissed\b/);
+      expect(await first.innerText()).toMatch(/2002/);
+    } finally {
+      rearSeat.close();
+    }
+  });
+
   it('says on the incoming screen that the network forwarded the call, and from which number', async () => {
     // kamailio forwards calls for 2099 to this line, with History-Info, as an IMS core's CFU does.
     await carol.command('dial', `sip:2099@127.0.0.1:${kam.port}`);
