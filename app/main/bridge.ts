@@ -53,6 +53,8 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   private speedSignals = 0;
   /** Changes to the message history seen (EntryAdded, EntryChanged): the snapshot's textLog. */
   private textLog = 0;
+  /** Vehicle HmiRequest("recents") signals seen: the snapshot's recentsRequests. */
+  private recentsRequests = 0;
   /** Address-book names by number as Lookup gave them ("" for none); forgotten when carphoned restarts. */
   private readonly contactNames = new Map<string, string>();
 
@@ -82,6 +84,9 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         // Speed changes many times a second while driving: it moves only the lock, not a full re-read.
         if (s.member === 'PropertyChanged' && s.args[0] === 'Speed') {
           bridge.onSpeed(Number(s.args[1]));
+        } else if (s.member === 'HmiRequest' && s.args[0] === 'recents') {
+          bridge.recentsRequests++;
+          bridge.publish({ ...bridge.state, recentsRequests: bridge.recentsRequests });
         }
         return;
       }
@@ -124,6 +129,11 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
     this.refreshTimer = setTimeout(() => void this.refresh(), 20);
   }
 
+  /** `s` with the counts the bridge keeps itself, which go on while carphoned is away and back. */
+  private bridgeCounts(s: PhoneSnapshot): PhoneSnapshot {
+    return { ...s, textLog: this.textLog, recentsRequests: this.recentsRequests };
+  }
+
   /** Reads the whole state again; any failure means the service is gone. */
   async refresh(): Promise<void> {
     let next: PhoneSnapshot;
@@ -131,7 +141,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
       const modems = await this.client.modems();
       const first = modems[0];
       if (!first) {
-        next = { ...PHONE_UNAVAILABLE, available: true };
+        next = { ...this.bridgeCounts(PHONE_UNAVAILABLE), available: true };
       } else {
         this.modem = first[0];
         const account = await this.client.properties(this.modem, 'org.carphone.SipAccount');
@@ -189,10 +199,11 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           newTexts: typeof messages.UnreadCount === 'number' ? messages.UnreadCount : 0,
           missedCalls: typeof callLog.MissedCount === 'number' ? callLog.MissedCount : 0,
           textLog: this.textLog,
+          recentsRequests: this.recentsRequests,
         };
       }
     } catch {
-      next = PHONE_UNAVAILABLE;
+      next = this.bridgeCounts(PHONE_UNAVAILABLE);
     }
     this.publish(next);
   }

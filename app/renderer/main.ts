@@ -828,12 +828,7 @@ function render(keepSearchFocus = false): void {
       ['contacts', t.contacts],
       ['messages', t.messages],
     ] as [Tab, string][]) {
-      const b = button(label, `tab-${id}`, () => {
-        tab = id;
-        replyTo = undefined;
-        reading = undefined;
-        void refreshLists().then(() => render());
-      });
+      const b = button(label, `tab-${id}`, () => showTab(id));
       if (tab === id) {
         b.setAttribute('aria-current', 'page');
       }
@@ -871,10 +866,27 @@ async function refreshLists(): Promise<void> {
   }
 }
 
+/** The steering wheel's requests for Recents the screen has seen; unknown until the first snapshot. */
+let recentsRequestsSeen: number | undefined;
+
+function showTab(id: Tab): void {
+  tab = id;
+  replyTo = undefined;
+  reading = undefined;
+  void refreshLists().then(() => render());
+}
+
 window.carphone.onState((s) => {
   const hadCalls = phone.calls.length > 0;
   const textLogMoved = s.textLog !== phone.textLog;
+  // A renderer (re)loaded takes the count as it finds it: only a key pressed since opens Recents.
+  const recentsRequested = recentsRequestsSeen !== undefined && s.recentsRequests !== recentsRequestsSeen;
+  recentsRequestsSeen = s.recentsRequests;
   phone = s;
+  if (recentsRequested) {
+    // The phone key on the steering wheel, pressed with no call: Recents, to call back without a touch.
+    showTab('recents');
+  }
   if (textLogMoved && tab === 'messages') {
     // A text logged (arrived, or sent and answered) or a delivery report taken: shown as it comes on
     // the screen the driver is looking at, where a text that arrived is not new for long.
@@ -889,6 +901,7 @@ window.carphone.onState((s) => {
 });
 void window.carphone.snapshot().then((s) => {
   phone = s;
+  recentsRequestsSeen ??= s.recentsRequests;
   render();
 });
 // The call timer ticks on its own.

@@ -100,6 +100,11 @@ export interface PhoneSnapshot {
    * screen reads its list again when it moves.
    */
   textLog: number;
+  /**
+   * Counts the steering wheel's requests for Recents (the phone key pressed with no call: Vehicle's
+   * HmiRequest "recents"): the screen opens Recents when it moves.
+   */
+  recentsRequests: number;
 }
 
 export interface VoicemailView {
@@ -129,6 +134,7 @@ export const PHONE_UNAVAILABLE: PhoneSnapshot = {
   newTexts: 0,
   missedCalls: 0,
   textLog: 0,
+  recentsRequests: 0,
 };
 
 /** Entry locks at this speed and unlocks only below UNLOCK_SPEED_KMH, so stop-and-go does not flicker. */

@@ -52,6 +52,15 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     }
   };
 
+  /** The phone key on the steering wheel, held 200 ms: the keys message every 100 ms, as the car sends it. */
+  const pressPhoneKey = async (): Promise<void> => {
+    for (const phoneKey of [1, 1, 0]) {
+      const frame = frameFor(reference, 'CP_SteeringWheel', { PhoneKey: phoneKey, SWM_Counter: 0 });
+      udp.send(encodeCannelloni([frame], canSeq++), canPort, '127.0.0.1');
+      await sleep(100);
+    }
+  };
+
   const text = (id: string): Promise<string> => hmi.page.locator(`[data-testid="${id}"]`).innerText();
   const tap = (id: string): Promise<void> => hmi.page.locator(`[data-testid="${id}"]`).click();
   const calls = async (): Promise<[string, Record<string, unknown>][]> => client.calls('/sip0');
@@ -801,6 +810,17 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     } finally {
       rearSeat.close();
     }
+  });
+
+  it('opens Recents when the phone key on the steering wheel is pressed with no call', async () => {
+    await tap('tab-keypad');
+    await hmi.page.waitForSelector('[data-testid=key-1]');
+    const since = client.signals.length;
+    await pressPhoneKey();
+    await client.waitForSignal((sig) => sig.member === 'HmiRequest', 2000, since);
+    await hmi.page.waitForSelector('[data-testid=recents]');
+    expect(await hmi.page.locator('[data-testid=tab-recents]').getAttribute('aria-current')).toBe('page');
+    expect(await hmi.page.locator('[data-testid=key-1]').count()).toBe(0);
   });
 
   it('says on the incoming screen that the network forwarded the call, and from which number', async () => {
