@@ -3,7 +3,7 @@ import dbus from 'dbus-next';
 import { OfonoClient, type Props } from '../../service/client/ofono-client.js';
 import {
   drivingAfter,
-  isCannedReply,
+  isQuickReply,
   PHONE_UNAVAILABLE,
   validDialString,
   validTones,
@@ -11,6 +11,7 @@ import {
   type ContactView,
   type PhoneApi,
   type PhoneSnapshot,
+  type QuickReplies,
   type RecentView,
   type TextView,
 } from '../shared/api.js';
@@ -200,6 +201,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
           missedCalls: typeof callLog.MissedCount === 'number' ? callLog.MissedCount : 0,
           textLog: this.textLog,
           recentsRequests: this.recentsRequests,
+          quickReplies: quickRepliesOf(messages.QuickReplies),
         };
       }
     } catch {
@@ -381,10 +383,10 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
     );
   }
 
-  /** Only to a text that came in, and only with a canned reply: the renderer chooses, it does not write. */
+  /** Only to a text that came in, and only with a quick reply: the renderer chooses, it does not write. */
   async replyToText(id: unknown, reply: unknown): Promise<void> {
-    if (typeof id !== 'number' || !Number.isInteger(id) || !isCannedReply(reply)) {
-      throw new Error('a reply is one of the canned replies, to a text by its id');
+    if (typeof id !== 'number' || !Number.isInteger(id) || !isQuickReply(this.state.quickReplies, reply)) {
+      throw new Error('a reply is one of the quick replies, to a text by its id');
     }
     const text = (await this.texts(100)).find((t) => t.id === id && t.direction === 'incoming');
     if (!text) {
@@ -397,12 +399,12 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
   }
 
   /**
-   * Declines a ringing call and texts the caller a canned reply ("I'm driving. I'll call you back."):
+   * Declines a ringing call and texts the caller a quick reply ("I'm driving. I'll call you back."):
    * two touches, nothing typed. Only a call that rings, from a number a text can go to (not withheld).
    */
   async declineWithText(path: unknown, reply: unknown): Promise<void> {
-    if (!isCannedReply(reply)) {
-      throw new Error('a reply is one of the canned replies');
+    if (!isQuickReply(this.state.quickReplies, reply)) {
+      throw new Error('a reply is one of the quick replies');
     }
     const call = this.state.calls.find(
       (c) => c.path === path && (c.state === 'incoming' || c.state === 'waiting'),
@@ -470,4 +472,16 @@ function textState(r: Props): TextView['state'] {
     return 'failed';
   }
   return r.Delivery === 'delivered' ? 'delivered' : r.Delivery === 'failed' ? 'undelivered' : 'sent';
+}
+
+/** MessageHistory's QuickReplies as the snapshot carries them: lists of strings only. */
+function quickRepliesOf(v: unknown): QuickReplies {
+  if (typeof v !== 'object' || v === null) {
+    return {};
+  }
+  return Object.fromEntries(
+    Object.entries(v).flatMap(([lang, list]) =>
+      Array.isArray(list) ? [[lang, list.filter((r): r is string => typeof r === 'string')]] : [],
+    ),
+  );
 }

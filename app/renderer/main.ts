@@ -1,6 +1,6 @@
 import {
-  CANNED_REPLIES,
   PHONE_UNAVAILABLE,
+  repliesIn,
   type CallView,
   type ContactView,
   type PhoneApi,
@@ -351,7 +351,7 @@ function messagesScreen(): HTMLElement[] {
         : el('span', { class: 'body', 'data-testid': 'text-body' }, m.text),
     );
     const row = el('div', { class: 'row' }, b);
-    if (m.direction === 'incoming') {
+    if (m.direction === 'incoming' && canReply()) {
       row.append(
         button(
           t.reply,
@@ -406,7 +406,7 @@ function readingPanel(m: TextView): HTMLElement {
       act(window.carphone.dial(m.number));
     }),
   );
-  if (m.direction === 'incoming') {
+  if (m.direction === 'incoming' && canReply()) {
     actions.append(
       button(t.reply, 'reading-reply', () => {
         reading = undefined;
@@ -423,6 +423,11 @@ function readingPanel(m: TextView): HTMLElement {
     el('div', { class: 'full', 'data-testid': 'reading-text' }, m.text),
     actions,
   );
+}
+
+/** Whether quick replies are offered in the HMI's language: none where the carmaker set none. */
+function canReply(): boolean {
+  return repliesIn(phone.quickReplies, lang).length > 0;
 }
 
 /** The canned replies to `m`. */
@@ -455,7 +460,7 @@ function cannedPanel(o: {
     'div',
     { class: 'reply-panel', 'data-testid': o.testid },
     el('div', { class: 'what' }, o.heading),
-    ...CANNED_REPLIES[lang].map((reply, i) =>
+    ...repliesIn(phone.quickReplies, lang).map((reply, i) =>
       button(
         reply,
         `${o.idPrefix}-canned-${i}`,
@@ -638,7 +643,7 @@ function callScreen(calls: CallView[]): HTMLElement {
       actions,
     );
     // A text can go back only to a number (a withheld caller has none).
-    if (validDialString(incoming.number)) {
+    if (validDialString(incoming.number) && canReply()) {
       screen.append(
         button(
           t.declineText,
@@ -724,7 +729,7 @@ function callScreen(calls: CallView[]): HTMLElement {
         { class: 'banner', 'data-testid': 'waiting' },
         el('span', {}, `${t.waiting}: ${waiting.name || formatNumber(waiting.number)}`),
         button(t.reject, 'reject-waiting', () => act(window.carphone.hangup(waiting.path)), 'end'),
-        ...(validDialString(waiting.number)
+        ...(validDialString(waiting.number) && canReply()
           ? [
               button(t.textReply, 'decline-text-waiting', () => {
                 decliningWithText = waiting.path;

@@ -105,7 +105,16 @@ export interface PhoneSnapshot {
    * HmiRequest "recents"): the screen opens Recents when it moves.
    */
   recentsRequests: number;
+  /**
+   * The replies a driver can send with one touch, driving or not, per HMI language (carphoned's
+   * MessageHistory QuickReplies, from its config): no text is typed (NHTSA's per-se lock-out is on
+   * manual text entry), and the main process sends nothing else. Empty: texting is off.
+   */
+  quickReplies: QuickReplies;
 }
+
+/** Language (ISO 639-1) → the replies offered in it. */
+export type QuickReplies = Record<string, readonly string[]>;
 
 export interface VoicemailView {
   waiting: boolean;
@@ -135,6 +144,7 @@ export const PHONE_UNAVAILABLE: PhoneSnapshot = {
   missedCalls: 0,
   textLog: 0,
   recentsRequests: 0,
+  quickReplies: {},
 };
 
 /** Entry locks at this speed and unlocks only below UNLOCK_SPEED_KMH, so stop-and-go does not flicker. */
@@ -199,25 +209,22 @@ export interface PhoneApi {
   texts(limit: number): Promise<TextView[]>;
   /** The driver looked at Messages: none is new any more. */
   textsSeen(): Promise<void>;
-  /** Answers the received text `id` with one of the CANNED_REPLIES (never free text: see docs/hmi.md). */
+  /** Answers the received text `id` with one of the quickReplies (never free text: see docs/hmi.md). */
   replyToText(id: number, reply: string): Promise<void>;
-  /** Declines the ringing call `path` and texts its caller one of the CANNED_REPLIES. */
+  /** Declines the ringing call `path` and texts its caller one of the quickReplies. */
   declineWithText(path: string, reply: string): Promise<void>;
   /** Calls `listener` on every change; returns the function that stops it. */
   onState(listener: (s: PhoneSnapshot) => void): () => void;
 }
 
-/**
- * The replies a driver can send with one touch, driving or not: no text is typed (NHTSA's per-se
- * lock-out is on manual text entry), and the main process sends nothing else.
- */
-export const CANNED_REPLIES = {
-  en: ["I'm driving. I'll call you back.", 'On my way.', 'Running late.'],
-  de: ['Ich fahre gerade. Ich rufe zurück.', 'Bin unterwegs.', 'Ich verspäte mich.'],
-} as const;
+/** The quick replies offered in language `lang`: none where carphoned has no list for it. */
+export function repliesIn(replies: QuickReplies, lang: string): readonly string[] {
+  return Object.hasOwn(replies, lang) ? (replies[lang] ?? []) : [];
+}
 
-export function isCannedReply(s: unknown): s is string {
-  return Object.values(CANNED_REPLIES).some((replies) => (replies as readonly unknown[]).includes(s));
+/** Whether `s` is one of the quick replies, in any language: the main process sends nothing else. */
+export function isQuickReply(replies: QuickReplies, s: unknown): s is string {
+  return Object.values(replies).some((list) => (list as readonly unknown[]).includes(s));
 }
 
 /** Checks a dial string before it leaves the renderer's world (the daemon checks again). */

@@ -122,7 +122,7 @@ function action(fn: (client: OfonoClient, ...args: string[]) => Promise<void>) {
 
 program
   .command('status')
-  .description('lines, their registration, and calls')
+  .description('lines, their registration, and calls; missed calls and new messages not yet seen')
   .action(
     action(async (client) => {
       for (const [path, props] of await client.modems()) {
@@ -141,6 +141,15 @@ program
         for (const [callPath, callProps] of await client.calls(path)) {
           console.log(`  ${formatCall(callPath, callProps)}`);
         }
+      }
+      // Counted until an HMI shows them (MarkSeen, MarkRead): what the driver has not seen yet.
+      const missed = Number((await client.properties('/history', 'org.carphone.CallHistory')).MissedCount);
+      const unread = Number((await client.properties('/history', 'org.carphone.MessageHistory')).UnreadCount);
+      if (missed > 0) {
+        console.log(`missed calls: ${missed}`);
+      }
+      if (unread > 0) {
+        console.log(`new messages: ${unread}`);
       }
     }),
   );

@@ -8,6 +8,7 @@ import { keyPairProblem } from '../core/tls-key-pair.js';
 import { isPortText } from './endpoint.js';
 import { isPhoneNumber } from '../sip/dial-string.js';
 import { TONE_PLAN_NAMES } from '../media/tones.js';
+import { DEFAULT_QUICK_REPLIES } from '../sms/quick-replies.js';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), 'must be an IPv4 address literal such as 127.0.0.1');
 const interfaceName = z
@@ -316,6 +317,38 @@ export const configSchema = z
           .optional(),
       })
       .default({}),
+    messages: z
+      .strictObject({
+        /** One-touch replies per HMI language (sms/quick-replies.ts); {} turns texting from the HMI off. */
+        quickReplies: z
+          .record(
+            z.string(),
+            z
+              .array(
+                z
+                  .string()
+                  .trim()
+                  .min(1, 'must not be empty')
+                  .max(160, 'must be at most 160 characters: a reply is read at a glance')
+                  // eslint-disable-next-line no-control-regex
+                  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must be one line of text, without control characters'),
+              )
+              .min(1, 'must have at least one reply (leave the language out to offer none)')
+              .max(4, 'must have at most 4 replies: more do not fit the screen without scrolling'),
+          )
+          // Checked here, not as the record's key schema, so the error names the key and says why.
+          .superRefine((replies, ctx) => {
+            for (const lang of Object.keys(replies).filter((k) => !/^[a-z]{2}$/.test(k))) {
+              ctx.addIssue({
+                code: 'custom',
+                path: [lang],
+                message: 'must be a language code of two small letters (ISO 639-1), e.g. en',
+              });
+            }
+          })
+          .default(DEFAULT_QUICK_REPLIES),
+      })
+      .default({ quickReplies: DEFAULT_QUICK_REPLIES }),
     /** The call log: an SQLite file (default history.sqlite in the state directory, daemon/state-directory.ts). */
     history: z.strictObject({ path: z.string().min(1).optional() }).default({}),
     ecall: z

@@ -205,7 +205,7 @@ export async function startDaemon(
     const history = await CallHistory.open(historyPath, historyLogger);
     const historyIface = new CallHistoryInterface(history, logger);
     service.exportObject('/history', historyIface);
-    const messageHistoryIface = new MessageHistoryInterface(history, logger);
+    const messageHistoryIface = new MessageHistoryInterface(history, config.messages.quickReplies, logger);
     service.exportObject('/history', messageHistoryIface);
     const recordText = (entry: NewMessageEntry): void => {
       const added = history.addMessage(entry);

@@ -5,6 +5,7 @@ import type { CallHistory, MessageEntry } from '../history/call-history.js';
 import { checkedLimit } from './callhistory-iface.js';
 import { stringVariant } from './properties.js';
 import { defineMembers, OfonoInterface } from './ofono-interface.js';
+import type { QuickReplies } from '../sms/quick-replies.js';
 
 type Variant = InstanceType<typeof dbus.Variant>;
 
@@ -31,13 +32,14 @@ export function messageEntryDict(e: MessageEntry): Record<string, Variant> {
 export class MessageHistoryInterface extends OfonoInterface {
   constructor(
     private readonly history: CallHistory,
+    private readonly quickReplies: QuickReplies,
     logger: Logger,
   ) {
     super('org.carphone.MessageHistory', logger);
   }
 
   protected properties(): object {
-    return { UnreadCount: this.history.unreadMessages() };
+    return { UnreadCount: this.history.unreadMessages(), QuickReplies: this.quickReplies };
   }
 
   /** Marks every text read: the HMI's Messages screen was looked at. */

@@ -71,6 +71,7 @@ export const PROPERTY_SIGNATURES: Record<string, string> = {
   Count: 'u',
   // org.carphone.MessageHistory
   UnreadCount: 'u',
+  QuickReplies: 'a{sas}',
   // org.carphone.CallHistory
   MissedCount: 'u',
   // org.ofono.NetworkRegistration
@@ -139,13 +140,21 @@ export function variant(name: string, value: unknown): Variant {
     return stringVariant(value);
   }
   if (sig === 'as' && Array.isArray(value)) {
-    const items: unknown[] = value;
+    return new dbus.Variant(sig, safeStrings(value));
+  }
+  if (sig === 'a{sas}' && typeof value === 'object' && value !== null) {
     return new dbus.Variant(
       sig,
-      items.map((v) => (typeof v === 'string' ? dbusString(v) : v)),
+      Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [dbusString(k), Array.isArray(v) ? safeStrings(v) : []]),
+      ),
     );
   }
   return new dbus.Variant(sig, value);
+}
+
+function safeStrings(items: unknown[]): unknown[] {
+  return items.map((v) => (typeof v === 'string' ? dbusString(v) : v));
 }
 
 /**

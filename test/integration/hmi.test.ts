@@ -616,7 +616,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.page.waitForSelector('[data-testid=texts]');
     // The main process sends nothing but a canned reply, and only to a text that came in.
     const [latest] = await hmi.bridge.texts(1);
-    await expect(hmi.bridge.replyToText(latest?.id, 'Send me your PIN')).rejects.toThrow(/canned replies/);
+    await expect(hmi.bridge.replyToText(latest?.id, 'Send me your PIN')).rejects.toThrow(/quick replies/);
     await sendSpeed(0);
     await waitFor('parked', async () => !(await hmi.bridge.snapshot()).driving);
   });
@@ -799,11 +799,13 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       expect(await text('missed-calls')).toBe('1 missed call');
       expect(await missedCount()).toBe(1);
       await waitFor('the rear seat counts it', async () => (await rearSeat.snapshot()).missedCalls === 1);
+      expect((await ctl(bus.address, 'status')).stdout).toMatch(/^missed calls: 1$/m);
       await hmi.screenshot('keypad-missed-call-1280x720-day');
       await tap('tab-recents');
       await hmi.page.waitForSelector('[data-testid=missed-calls]', { state: 'detached' });
       expect(await missedCount()).toBe(0);
       await waitFor('the rear seat sees it seen', async () => (await rearSeat.snapshot()).missedCalls === 0);
+      expect((await ctl(bus.address, 'status')).stdout).not.toMatch(/missed calls/);
       const first = hmi.page.locator('[data-testid=recents] button').first();
       expect(await first.getAttribute('class')).toMatch(/\bmissed\b/);
       expect(await first.innerText()).toMatch(/2002/);

@@ -44,6 +44,7 @@ describe('configuration', () => {
       'gnss',
       'history',
       'log',
+      'messages',
       'vehicle',
     ]);
     expect(readFileSync(join(import.meta.dirname, '../../../config/carphoned.example.yaml'), 'utf8')).toMatch(
@@ -58,6 +59,28 @@ describe('configuration', () => {
       );
       expect(keepAlive.key).toBe('accounts[0].keepAliveSeconds');
     }
+  });
+
+  it("takes the carmaker's quick replies per language, and names the key of a wrong one", () => {
+    expect(parseConfig(embeddedDefaults).messages.quickReplies.en).toContain('On my way.');
+    expect(parseConfigText('messages:\n  quickReplies:\n    fr: [" Je conduis. "]\n').messages).toEqual({
+      quickReplies: { fr: ['Je conduis.'] },
+    });
+    expect(parseConfigText('messages:\n  quickReplies: {}\n').messages.quickReplies).toEqual({});
+    expect(problem('messages:\n  quickReplies:\n    english: [Hi]\n')).toEqual({
+      key: 'messages.quickReplies.english',
+      problem: 'must be a language code of two small letters (ISO 639-1), e.g. en',
+    });
+    expect(problem('messages:\n  quickReplies:\n    en: []\n').key).toBe('messages.quickReplies.en');
+    expect(problem('messages:\n  quickReplies:\n    en: [a, b, c, d, e]\n').problem).toMatch(/at most 4/);
+    expect(problem('messages:\n  quickReplies:\n    en: ["  "]\n')).toEqual({
+      key: 'messages.quickReplies.en[0]',
+      problem: 'must not be empty',
+    });
+    expect(problem('messages:\n  quickReplies:\n    en: ["Hi\\nthere"]\n').key).toBe(
+      'messages.quickReplies.en[0]',
+    );
+    expect(problem(`messages:\n  quickReplies:\n    en: ["${'x'.repeat(161)}"]\n`).problem).toMatch(/160/);
   });
 
   it('names the key and the problem', () => {
