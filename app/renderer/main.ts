@@ -105,6 +105,13 @@ function clockTime(iso: string): string {
     : new Date(at).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hour12: false });
 }
 
+/** "2 missed calls" in the status line, under its class and test id `name`; nothing at 0. */
+function newCount(name: string, n: number, one: string, many: string): HTMLElement[] {
+  return phone.available && n > 0
+    ? [el('span', { class: name, 'data-testid': name }, `${n} ${n === 1 ? one : many}`)]
+    : [];
+}
+
 function statusBar(): HTMLElement {
   const reg = phone.available ? t[phone.registration] : t.unavailable;
   const problem = !phone.available || phone.registration === 'failed';
@@ -118,24 +125,8 @@ function statusBar(): HTMLElement {
     ...(phone.available && vm.waiting
       ? [el('span', { class: 'voicemail', 'data-testid': 'voicemail-waiting' }, voicemailText())]
       : []),
-    ...(phone.available && phone.missedCalls > 0
-      ? [
-          el(
-            'span',
-            { class: 'missed-calls', 'data-testid': 'missed-calls' },
-            `${phone.missedCalls} ${phone.missedCalls === 1 ? t.missedCall : t.missedCalls}`,
-          ),
-        ]
-      : []),
-    ...(phone.available && phone.newTexts > 0
-      ? [
-          el(
-            'span',
-            { class: 'new-texts', 'data-testid': 'new-texts' },
-            `${phone.newTexts} ${phone.newTexts === 1 ? t.newText : t.newTexts}`,
-          ),
-        ]
-      : []),
+    ...newCount('missed-calls', phone.missedCalls, t.missedCall, t.missedCalls),
+    ...newCount('new-texts', phone.newTexts, t.newText, t.newTexts),
     ...(phone.available && phone.ecall === 'callback' && phone.ecallCallbackUntil
       ? [
           el(

@@ -71,6 +71,14 @@ export type NewMessageEntry = Omit<MessageEntry, 'id' | 'delivery' | 'unread'> &
  * added to an older file when it is opened (its calls count as not forwarded, and seen).
  */
 const SCHEMA_VERSION = 3;
+
+/** What the driver has not looked at yet: a flag column, 1 until an HMI showed the row. */
+interface NewFlag {
+  table: 'calls' | 'messages';
+  column: 'unseen' | 'unread';
+}
+const NEW_CALLS: NewFlag = { table: 'calls', column: 'unseen' };
+const NEW_TEXTS: NewFlag = { table: 'messages', column: 'unread' };
 const MAX_ENTRIES = 1000;
 
 export class CallHistory {
@@ -201,17 +209,12 @@ export class CallHistory {
 
   /** Missed calls nobody has marked seen yet (MarkSeen): the driver has not looked at Recents since. */
   unseenMissedCalls(): number {
-    return Number(this.db.exec('SELECT count(*) FROM calls WHERE unseen = 1')[0]?.values[0]?.[0] ?? 0);
+    return this.countNew(NEW_CALLS);
   }
 
   /** Marks every missed call seen; says whether any was unseen. */
   markCallsSeen(): boolean {
-    if (this.unseenMissedCalls() === 0) {
-      return false;
-    }
-    this.db.run('UPDATE calls SET unseen = 0 WHERE unseen = 1');
-    this.save();
-    return true;
+    return this.clearNew(NEW_CALLS);
   }
 
   /** Records a text message; the newest MAX_ENTRIES are kept, as calls are. */
@@ -312,15 +315,26 @@ export class CallHistory {
 
   /** Texts received and not yet marked read. */
   unreadMessages(): number {
-    return Number(this.db.exec('SELECT count(*) FROM messages WHERE unread = 1')[0]?.values[0]?.[0] ?? 0);
+    return this.countNew(NEW_TEXTS);
   }
 
   /** Marks every text read; says whether any was unread. */
   markMessagesRead(): boolean {
-    if (this.unreadMessages() === 0) {
+    return this.clearNew(NEW_TEXTS);
+  }
+
+  private countNew(which: NewFlag): number {
+    return Number(
+      this.db.exec(`SELECT count(*) FROM ${which.table} WHERE ${which.column} = 1`)[0]?.values[0]?.[0] ?? 0,
+    );
+  }
+
+  /** Clears the flag on every row; says whether any had it. */
+  private clearNew(which: NewFlag): boolean {
+    if (this.countNew(which) === 0) {
       return false;
     }
-    this.db.run('UPDATE messages SET unread = 0 WHERE unread = 1');
+    this.db.run(`UPDATE ${which.table} SET ${which.column} = 0 WHERE ${which.column} = 1`);
     this.save();
     return true;
   }
