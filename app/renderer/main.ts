@@ -9,6 +9,7 @@ import {
   type TextView,
   validDialString,
 } from '../shared/api.js';
+import { groupRecents } from './group-recents.js';
 import { STRINGS, type Lang, type Strings } from './i18n.js';
 
 /**
@@ -272,7 +273,7 @@ function recentsScreen(): HTMLElement[] {
     list.append(el('div', {}, t.noRecents));
   }
   // Eight rows fill the screen: no scrolling while driving.
-  for (const r of recents.slice(0, vm.number ? 7 : 8)) {
+  for (const r of groupRecents(recents, vm.number ? 7 : 8)) {
     const kind = r.kind === 'incoming' ? t.incomingKind : t[r.kind];
     const b = button(
       '',
@@ -282,12 +283,16 @@ function recentsScreen(): HTMLElement[] {
     );
     b.append(
       el('span', { class: 'who' }, r.name || formatNumber(r.number)),
+      ...(r.count > 1 ? [el('span', { class: 'count', 'data-testid': 'recent-count' }, `(${r.count})`)] : []),
       el('span', { class: 'meta' }, `${kind} ${r.startTime.slice(11, 16)}${forwardedNote(r)}`),
     );
     list.append(b);
   }
   return [list];
 }
+
+/** The calls read for Recents: enough for eight rows where callers tried several times. */
+const RECENTS_READ = 50;
 
 /** " · via 2099" on a call the network forwarded here: the driver sees which of their numbers was called. */
 function forwardedNote(r: RecentView): string {
@@ -845,7 +850,8 @@ async function refreshLists(): Promise<void> {
   }
   try {
     if (tab === 'recents') {
-      recents = await window.carphone.recents(8);
+      // More than the eight rows show: calls of one number in a row are one row (groupRecents).
+      recents = await window.carphone.recents(RECENTS_READ);
       if (phone.missedCalls > 0) {
         await window.carphone.callsSeen();
       }
