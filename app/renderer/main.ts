@@ -299,7 +299,12 @@ function forwardedNote(r: RecentView): string {
   if (!r.forwarded) {
     return '';
   }
-  return ` · ${r.forwardedFrom ? `${t.via} ${formatNumber(r.forwardedFrom)}` : t.forwardedShort}`;
+  return r.forwardedFrom ? viaNote(r.forwardedFrom) : ` · ${t.forwardedShort}`;
+}
+
+/** " · via 2099" where a call came through another of the driver's numbers; "" where not said. */
+function viaNote(forwardedFrom: string): string {
+  return forwardedFrom ? ` · ${t.via} ${formatNumber(forwardedFrom)}` : '';
 }
 
 /**
@@ -723,7 +728,11 @@ function callScreen(calls: CallView[]): HTMLElement {
       el(
         'div',
         { class: 'banner', 'data-testid': 'waiting' },
-        el('span', {}, `${t.waiting}: ${waiting.name || formatNumber(waiting.number)}`),
+        el(
+          'span',
+          {},
+          `${t.waiting}: ${waiting.name || formatNumber(waiting.number)}${viaNote(waiting.forwardedFrom)}`,
+        ),
         button(t.reject, 'reject-waiting', () => act(window.carphone.hangup(waiting.path)), 'end'),
         ...(validDialString(waiting.number) && canReply()
           ? [

@@ -320,14 +320,15 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   });
 
   /** bob called from the keypad and answering, then carol calling in: her call waiting. */
-  const callBobThenCarolCalls = async (): Promise<void> => {
+  /** The driver calls bob on the keypad; carol calls `carolDials` (this line, or 2099, forwarded here). */
+  const callBobThenCarolCalls = async (carolDials = '1000'): Promise<void> => {
     await tap('tab-keypad');
     for (const k of ['2', '0', '0', '1']) {
       await tap(`key-${k}`);
     }
     await tap('call');
     await hmi.page.waitForSelector('[data-testid=timer]');
-    await carol.command('dial', `sip:1000@127.0.0.1:${kam.port}`);
+    await carol.command('dial', `sip:${carolDials}@127.0.0.1:${kam.port}`);
   };
 
   /** Waits until the banner of the other call matches `pattern`. */
@@ -835,6 +836,16 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.page.waitForSelector('[data-testid=recents]');
     expect(await hmi.page.locator('[data-testid=tab-recents]').getAttribute('aria-current')).toBe('page');
     expect(await hmi.page.locator('[data-testid=key-1]').count()).toBe(0);
+  });
+
+  it('says in the call-waiting banner that the network forwarded the waiting call, and from which number', async () => {
+    await callBobThenCarolCalls('2099');
+    await hmi.page.waitForSelector('[data-testid=waiting]');
+    expect(await text('waiting')).toMatch(/^Call waiting: 2002 · via 2099/);
+    await tap('reject-waiting');
+    await waitFor('only bob left', async () => (await calls()).length === 1);
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
   });
 
   it('says on the incoming screen that the network forwarded the call, and from which number', async () => {
