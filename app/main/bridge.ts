@@ -359,6 +359,7 @@ export class PhoneBridge implements Omit<PhoneApi, 'onState'> {
         name: await this.nameFor(str(r.LineIdentification), r.Name),
         startTime: str(r.StartTime),
         duration: Number(r.Duration),
+        emergency: r.Emergency === true,
         forwarded: str(r.Forwarded) !== '',
         forwardedFrom: str(r.ForwardedFrom),
       })),

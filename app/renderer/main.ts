@@ -237,6 +237,18 @@ function keypadScreen(): HTMLElement[] {
                 }
               }),
             );
+          } else {
+            // Call with nothing typed shows the number last called, as phones do; a second Call dials it.
+            // Not an emergency number: two touches must not start an eCall.
+            act(
+              window.carphone.recents(RECENTS_READ).then((rows) => {
+                const last = rows.find((r) => r.kind === 'outgoing' && !r.emergency);
+                if (last && digits === '') {
+                  digits = last.number;
+                  render();
+                }
+              }),
+            );
           }
         },
         'call',

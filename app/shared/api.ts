@@ -31,6 +31,8 @@ export interface RecentView {
   name: string;
   startTime: string;
   duration: number;
+  /** An emergency call (eCall or 112): never offered for redial. */
+  emergency: boolean;
   /** The network forwarded the call to this line. */
   forwarded: boolean;
   /** The number the caller called, which forwarded it here ('' where unsaid). */

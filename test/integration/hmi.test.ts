@@ -207,6 +207,23 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await waitFor('no calls', async () => (await calls()).length === 0);
   });
 
+  it('shows the number last called when Call is pressed with nothing typed, and calls it only on a second Call', async () => {
+    await tap('tab-keypad');
+    expect(await text('number')).toBe('');
+    await tap('call');
+    // The test before called 2001 from the keypad.
+    await waitFor('the last number shown', async () => (await text('number')) === '2001');
+    expect(await calls()).toEqual([]);
+    await tap('call');
+    await hmi.page.waitForSelector('[data-testid=timer]');
+    const [, props] = (await calls())[0] ?? [];
+    expect(props).toMatchObject({ LineIdentification: '2001' });
+    await tap('hangup');
+    await waitFor('no calls', async () => (await calls()).length === 0);
+    await hmi.page.waitForSelector('[data-testid=key-1]');
+    expect(await text('number')).toBe('');
+  });
+
   it('mutes, holds and sends DTMF from the in-call keypad', async () => {
     const bobEvents = bob.events.length;
     await tap('tab-keypad');
@@ -1039,6 +1056,21 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       await dial112();
       await waitFor('the third eCall refused', () => rejected.length === 3, 10_000);
       await closeFailure();
+      // Call with nothing typed offers the number last called, never the emergency number just dialled.
+      const [newest] = (await client.call(
+        '/history',
+        'org.carphone.CallHistory',
+        'GetRecent',
+        'u',
+        [1],
+      )) as Record<string, unknown>[];
+      expect(newest).toMatchObject({ Kind: 'outgoing', Emergency: true });
+      await tap('call');
+      await waitFor('a number offered', async () => (await text('number')) !== '');
+      expect(await text('number')).not.toMatch(/^112$/);
+      while ((await text('number')) !== '') {
+        await tap('backspace');
+      }
       // The centre takes the next one.
       await dial112();
       await ecallStateShows('Help has your position');

@@ -10,6 +10,7 @@ const call = (number: string, kind: RecentView['kind'], forwardedFrom = ''): Rec
   name: '',
   startTime: '2026-12-02T15:00:00+0000',
   duration: 0,
+  emergency: false,
   forwarded: forwardedFrom !== '',
   forwardedFrom,
 });
