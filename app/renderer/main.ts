@@ -48,6 +48,8 @@ let replyTo: TextView | undefined;
 let decliningWithText: string | undefined;
 /** The text open in full (parked only: its words are never on screen while the car moves). */
 let reading: TextView | undefined;
+/** The contact whose numbers are offered to choose from (it has more than one), if any. */
+let choosingNumber: ContactView | undefined;
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -517,15 +519,55 @@ function contactsScreen(): HTMLElement[] {
   );
   for (const c of ordered) {
     const first = c.numbers[0];
-    const b = button('', `contact-${c.id}`, () => first && act(window.carphone.dial(first.number)));
+    // One number: one touch calls it. Several: one touch offers them, a second calls the one chosen.
+    const b = button('', `contact-${c.id}`, () => {
+      if (c.numbers.length > 1) {
+        choosingNumber = c;
+        render();
+      } else if (first) {
+        act(window.carphone.dial(first.number));
+      }
+    });
+    const more = c.numbers.length > 1 ? ` · ${c.numbers.length} ${t.numbers}` : '';
     b.append(
       el('span', { class: 'who' }, `${c.favourite ? '★ ' : ''}${c.name}`),
-      el('span', { class: 'meta' }, first ? first.type : ''),
+      el('span', { class: 'meta' }, first ? `${numberType(first.type)}${more}` : ''),
     );
     list.append(b);
   }
   screens.push(list);
   return [el('div', { class: 'column' }, ...screens)];
+}
+
+/** The numbers of a contact that has several, one touch each (four at most: no scrolling), and Close. */
+function numberPanel(c: ContactView): HTMLElement {
+  const close = (): void => {
+    choosingNumber = undefined;
+    render();
+  };
+  return el(
+    'div',
+    { class: 'reply-panel', 'data-testid': 'contact-numbers' },
+    el('div', { class: 'what' }, `${t.callWhich} ${c.name}`),
+    ...c.numbers.slice(0, 4).map((n, i) =>
+      button(`${numberType(n.type)} · ${formatNumber(n.number)}`, `contact-number-${i}`, () => {
+        close();
+        act(window.carphone.dial(n.number));
+      }),
+    ),
+    button(t.close, 'contact-numbers-close', close),
+  );
+}
+
+/** The address book's kind of number, in the HMI's language. */
+function numberType(type: string): string {
+  return type === 'cell'
+    ? t.numberCell
+    : type === 'home'
+      ? t.numberHome
+      : type === 'work'
+        ? t.numberWork
+        : t.numberOther;
 }
 
 function qualityIndicator(call: CallView): HTMLElement {
@@ -838,7 +880,9 @@ function render(keepSearchFocus = false): void {
         : tab === 'recents'
           ? recentsScreen()
           : tab === 'contacts'
-            ? contactsScreen()
+            ? choosingNumber
+              ? [numberPanel(choosingNumber)]
+              : contactsScreen()
             : messagesScreen()),
     );
   }
@@ -896,6 +940,7 @@ function showTab(id: Tab): void {
   tab = id;
   replyTo = undefined;
   reading = undefined;
+  choosingNumber = undefined;
   void refreshLists().then(() => render());
 }
 

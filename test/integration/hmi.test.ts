@@ -71,7 +71,9 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   beforeAll(async () => {
     writeFileSync(
       addressBook,
-      `${readFileSync(join(REPO, 'test/fixtures/contacts.vcf'), 'utf8')}BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Erin Weber\r\nTEL;TYPE=CELL:2004\r\nEND:VCARD\r\n`,
+      `${readFileSync(join(REPO, 'test/fixtures/contacts.vcf'), 'utf8')}BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Erin Weber\r\nTEL;TYPE=CELL:2004\r\nEND:VCARD\r\n` +
+        // Two numbers nobody answers on: what is checked is which one is dialled.
+        'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Grete Vogel\r\nTEL;TYPE=CELL:2097\r\nTEL;TYPE=WORK:2098\r\nEND:VCARD\r\n',
     );
     writeTone(join(dir, 'tone.wav'), 440, 120);
     kam = await Kamailio.start({
@@ -920,6 +922,29 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.page.waitForFunction(
       () => document.querySelectorAll('[data-testid=contacts] button').length > 1,
     );
+  });
+
+  it('offers the numbers of a contact that has several, and calls the one chosen', async () => {
+    await tap('tab-contacts');
+    const grete = hmi.page.locator('[data-testid=contacts] button', { hasText: 'Grete Vogel' });
+    expect(await grete.innerText()).toMatch(/mobile · 2 numbers/);
+    await grete.click();
+    await hmi.page.waitForSelector('[data-testid=contact-numbers]');
+    expect(await hmi.page.locator('[data-testid=contact-numbers] button').allInnerTexts()).toEqual([
+      'mobile · 2097',
+      'work · 2098',
+      'Close',
+    ]);
+    expect(await hmi.smallTargets()).toEqual([]);
+    await hmi.screenshot('contacts-numbers-1280x720-day');
+    const since = client.signals.length;
+    await tap('contact-number-1');
+    const added = await client.waitForSignal((sig) => sig.member === 'CallAdded', 5000, since);
+    expect((added.args[1] as Record<string, unknown>).LineIdentification).toBe('2098');
+    await waitFor('the call to nobody ended', async () => (await calls()).length === 0);
+    // Back at the list, not at the numbers: the choice is made.
+    await hmi.page.waitForSelector('[data-testid=contacts]');
+    expect(await hmi.page.locator('[data-testid=contact-numbers]').count()).toBe(0);
   });
 
   it('says "phone service unavailable" while carphoned is gone, and recovers its state when it is back', async () => {
