@@ -509,7 +509,7 @@ function contactsScreen(): HTMLElement[] {
     });
     screens.push(search);
   }
-  const list = el('div', { class: 'list', 'data-testid': 'contacts' });
+  const list = el('div', { class: 'list contacts', 'data-testid': 'contacts' });
   if (contacts.length === 0) {
     list.append(el('div', {}, t.noContacts));
   }
@@ -533,7 +533,26 @@ function contactsScreen(): HTMLElement[] {
       el('span', { class: 'who' }, `${c.favourite ? '★ ' : ''}${c.name}`),
       el('span', { class: 'meta' }, first ? `${numberType(first.type)}${more}` : ''),
     );
-    list.append(b);
+    const row = el('div', { class: 'row' }, b);
+    // Choosing favourites is a task for a parked car: the star is not offered while driving.
+    if (!phone.driving) {
+      const star = button(
+        c.favourite ? '★' : '☆',
+        `favourite-${c.id}`,
+        () =>
+          act(
+            window.carphone
+              .setFavourite(c.id, !c.favourite)
+              .then(() => refreshLists())
+              .then(() => render()),
+          ),
+        'favourite',
+      );
+      star.setAttribute('aria-pressed', String(c.favourite));
+      star.setAttribute('aria-label', c.favourite ? t.unfavourite : t.favourite);
+      row.append(star);
+    }
+    list.append(row);
   }
   screens.push(list);
   return [el('div', { class: 'column' }, ...screens)];

@@ -499,12 +499,14 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await tap('tab-contacts');
     await hmi.page.waitForSelector('[data-testid=contacts] button');
     expect(await hmi.page.locator('[data-testid=contact-search]').count()).toBe(0);
+    expect(await hmi.page.locator('[data-testid^=favourite-]').count()).toBe(0);
     // Slowing to 5 km/h is not stopping: the lock holds until below 3 km/h.
     await sendSpeed(5);
     await sleep(300);
     expect(await hmi.page.locator('[data-testid=contact-search]').count()).toBe(0);
     await sendSpeed(0);
     await hmi.page.waitForSelector('[data-testid=contact-search]');
+    expect(await hmi.page.locator('[data-testid^=favourite-]').count()).toBeGreaterThan(0);
     await tap('tab-keypad');
     expect(await hmi.page.locator('[data-testid=key-1]').isDisabled()).toBe(false);
   });
@@ -910,17 +912,45 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     );
     await hmi.screenshot('contacts-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
+    // Parked, the star beside a contact makes it a favourite, and takes it back.
+    const anna = (
+      (await client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', ['anna', 5])) as Record<
+        string,
+        unknown
+      >[]
+    )[0];
+    const annaId = String(anna?.Id);
+    expect(await text(`favourite-${annaId}`)).toBe('☆');
+    await tap(`favourite-${annaId}`);
+    await waitFor('anna a favourite', async () => (await text(`favourite-${annaId}`)) === '★');
+    expect(await hmi.page.locator(`[data-testid="contact-${annaId}"]`).innerText()).toMatch(
+      /^★ Anna Schmidt/,
+    );
+    const favourites = async (): Promise<unknown[]> =>
+      (
+        (await client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', ['', 50])) as Record<
+          string,
+          unknown
+        >[]
+      )
+        .filter((c) => c.Favourite === true)
+        .map((c) => String(c.Name))
+        .sort();
+    expect(await favourites()).toEqual(['Anna Schmidt, Dr.', 'Jürgen Müller']);
+    await tap(`favourite-${annaId}`);
+    await waitFor('anna no favourite', async () => (await text(`favourite-${annaId}`)) === '☆');
+    expect(await favourites()).toEqual(['Jürgen Müller']);
     // Searching while parked narrows the list as the driver types.
     await hmi.page.locator('[data-testid=contact-search]').pressSequentially('schm');
     await hmi.page.waitForFunction(
-      () => document.querySelectorAll('[data-testid=contacts] button').length === 1,
+      () => document.querySelectorAll('[data-testid=contacts] button[data-testid^=contact-]').length === 1,
     );
     expect(await hmi.page.locator('[data-testid=contacts] button').first().innerText()).toMatch(
       /Anna Schmidt/,
     );
     await hmi.page.locator('[data-testid=contact-search]').fill('');
     await hmi.page.waitForFunction(
-      () => document.querySelectorAll('[data-testid=contacts] button').length > 1,
+      () => document.querySelectorAll('[data-testid=contacts] button[data-testid^=contact-]').length > 1,
     );
   });
 
