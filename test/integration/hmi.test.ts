@@ -64,6 +64,17 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   const text = (id: string): Promise<string> => hmi.page.locator(`[data-testid="${id}"]`).innerText();
   const tap = (id: string): Promise<void> => hmi.page.locator(`[data-testid="${id}"]`).click();
   const calls = async (): Promise<[string, Record<string, unknown>][]> => client.calls('/sip0');
+  const searchContacts = async (query: string): Promise<Record<string, unknown>[]> =>
+    (await client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', [query, 50])) as Record<
+      string,
+      unknown
+    >[];
+  /** The newest entries of the call log, as CallHistory gives them. */
+  const callLog = async (n: number): Promise<Record<string, unknown>[]> =>
+    (await client.call('/history', 'org.carphone.CallHistory', 'GetRecent', 'u', [n])) as Record<
+      string,
+      unknown
+    >[];
 
   // The fixture's address book and erin, so that one far end here has a name the driver gave it.
   const addressBook = join(dir, 'contacts.vcf');
@@ -900,10 +911,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
   });
 
   it('lists contacts, favourites first, with one tap to call', async () => {
-    const [jurgen] = (await client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', [
-      'jür',
-      5,
-    ])) as Record<string, unknown>[];
+    const [jurgen] = await searchContacts('jür');
     await client.call('/contacts', 'org.carphone.Contacts', 'SetFavourite', 'sb', [jurgen?.Id, true]);
     await tap('tab-contacts');
     await hmi.page.waitForSelector('[data-testid=contacts] button');
@@ -913,12 +921,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
     await hmi.screenshot('contacts-1280x720-day');
     expect(await hmi.smallTargets()).toEqual([]);
     // Parked, the star beside a contact makes it a favourite, and takes it back.
-    const anna = (
-      (await client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', ['anna', 5])) as Record<
-        string,
-        unknown
-      >[]
-    )[0];
+    const [anna] = await searchContacts('anna');
     const annaId = String(anna?.Id);
     expect(await text(`favourite-${annaId}`)).toBe('☆');
     await tap(`favourite-${annaId}`);
@@ -927,12 +930,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       /^★ Anna Schmidt/,
     );
     const favourites = async (): Promise<unknown[]> =>
-      (
-        (await client.call('/contacts', 'org.carphone.Contacts', 'Search', 'su', ['', 50])) as Record<
-          string,
-          unknown
-        >[]
-      )
+      (await searchContacts(''))
         .filter((c) => c.Favourite === true)
         .map((c) => String(c.Name))
         .sort();
@@ -1112,13 +1110,7 @@ describe('the HMI in Chromium, driving the real carphoned', () => {
       await waitFor('the third eCall refused', () => rejected.length === 3, 10_000);
       await closeFailure();
       // Call with nothing typed offers the number last called, never the emergency number just dialled.
-      const [newest] = (await client.call(
-        '/history',
-        'org.carphone.CallHistory',
-        'GetRecent',
-        'u',
-        [1],
-      )) as Record<string, unknown>[];
+      const [newest] = await callLog(1);
       expect(newest).toMatchObject({ Kind: 'outgoing', Emergency: true });
       await tap('call');
       await waitFor('a number offered', async () => (await text('number')) !== '');
