@@ -467,6 +467,28 @@ function cannedPanel(o: {
   choose: (reply: string) => void;
   close: () => void;
 }): HTMLElement {
+  return choicePanel({
+    testid: o.testid,
+    heading: o.heading,
+    choices: repliesIn(phone.quickReplies, lang).map((reply, i) => ({
+      label: reply,
+      id: `${o.idPrefix}-canned-${i}`,
+      cls: 'canned',
+      choose: () => o.choose(reply),
+    })),
+    closeId: `${o.idPrefix}-close`,
+    close: o.close,
+  });
+}
+
+/** A heading, one touch per choice, and Close; choosing closes the panel as Close does. */
+function choicePanel(o: {
+  testid: string;
+  heading: string;
+  choices: { label: string; id: string; cls?: string; choose: () => void }[];
+  closeId: string;
+  close: () => void;
+}): HTMLElement {
   const close = (): void => {
     o.close();
     render();
@@ -475,18 +497,18 @@ function cannedPanel(o: {
     'div',
     { class: 'reply-panel', 'data-testid': o.testid },
     el('div', { class: 'what' }, o.heading),
-    ...repliesIn(phone.quickReplies, lang).map((reply, i) =>
+    ...o.choices.map((c) =>
       button(
-        reply,
-        `${o.idPrefix}-canned-${i}`,
+        c.label,
+        c.id,
         () => {
-          o.choose(reply);
+          c.choose();
           close();
         },
-        'canned',
+        c.cls,
       ),
     ),
-    button(t.close, `${o.idPrefix}-close`, close),
+    button(t.close, o.closeId, close),
   );
 }
 
@@ -560,22 +582,17 @@ function contactsScreen(): HTMLElement[] {
 
 /** The numbers of a contact that has several, one touch each (four at most: no scrolling), and Close. */
 function numberPanel(c: ContactView): HTMLElement {
-  const close = (): void => {
-    choosingNumber = undefined;
-    render();
-  };
-  return el(
-    'div',
-    { class: 'reply-panel', 'data-testid': 'contact-numbers' },
-    el('div', { class: 'what' }, `${t.callWhich} ${c.name}`),
-    ...c.numbers.slice(0, 4).map((n, i) =>
-      button(`${numberType(n.type)} · ${formatNumber(n.number)}`, `contact-number-${i}`, () => {
-        close();
-        act(window.carphone.dial(n.number));
-      }),
-    ),
-    button(t.close, 'contact-numbers-close', close),
-  );
+  return choicePanel({
+    testid: 'contact-numbers',
+    heading: `${t.callWhich} ${c.name}`,
+    choices: c.numbers.slice(0, 4).map((n, i) => ({
+      label: `${numberType(n.type)} · ${formatNumber(n.number)}`,
+      id: `contact-number-${i}`,
+      choose: () => act(window.carphone.dial(n.number)),
+    })),
+    closeId: 'contact-numbers-close',
+    close: () => (choosingNumber = undefined),
+  });
 }
 
 /** The address book's kind of number, in the HMI's language. */
