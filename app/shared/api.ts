@@ -1,3 +1,5 @@
+import type { QuickReplies } from '../../service/sms/quick-replies.js';
+
 /**
  * The contract between the HMI's renderer and its main process: a snapshot of the phone that the
  * renderer draws, and the few actions a driver can take. The renderer never sees D-Bus; the main
@@ -115,8 +117,8 @@ export interface PhoneSnapshot {
   quickReplies: QuickReplies;
 }
 
-/** Language (ISO 639-1) → the replies offered in it. */
-export type QuickReplies = Record<string, readonly string[]>;
+/** Language (ISO 639-1) → the replies offered in it: carphoned's own type, as D-Bus carries it. */
+export type { QuickReplies };
 
 export interface VoicemailView {
   waiting: boolean;
